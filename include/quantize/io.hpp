@@ -1,0 +1,41 @@
+// Stages "decode" and "encode": the only part of the library that knows file formats and
+// OpenCV's BGR order.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <vector>
+
+#include "quantize/pixels.hpp"
+#include "quantize/remap.hpp"
+
+namespace quantize {
+
+// Reads any image OpenCV decodes (PNG, JPEG, WebP, TIFF, BMP, ...). Gray becomes RGB, 16-bit
+// samples are scaled to 8 bits, alpha is kept; `source` records what the file held.
+// Throws Error(input) naming the file: missing, not a regular file, empty, not decodable.
+Image read_image(const std::filesystem::path& path);
+
+// Throws Error(output) when writing `output` would lose data or cannot work: it is the input
+// itself, it exists and overwrite is false, its directory is missing or not writable, or its
+// extension names no format OpenCV can write. Called before any work is done.
+void check_output_path(const std::filesystem::path& input, const std::filesystem::path& output,
+                       bool overwrite);
+
+// True when the format named by the extension of `output` stores the palette (PNG); the
+// others store every pixel's full color.
+bool keeps_palette(const std::filesystem::path& output);
+
+// Encodes in the format named by the extension of `output`. PNG is written as a palette image
+// (color type 3, with tRNS when any color is not opaque) at the smallest bit depth that holds
+// the palette; every other format stores the colors as full pixels.
+std::vector<std::uint8_t> encode_image(const IndexedImage& image,
+                                       const std::filesystem::path& output);
+
+// Writes bytes to a temporary file beside `path`, then renames it into place, so `path` is
+// never seen half-written. Without overwrite an existing `path` is left alone (Error(output)).
+void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                           bool overwrite);
+
+}  // namespace quantize

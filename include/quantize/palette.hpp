@@ -1,0 +1,32 @@
+// Stage "palette": the colors an image is reduced to, with how many pixels use each.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "quantize/pixels.hpp"
+
+namespace quantize {
+
+struct PaletteEntry {
+    Color color;
+    std::uint64_t count = 0;  // pixels of the image mapped to this color
+};
+using Palette = std::vector<PaletteEntry>;
+
+// "#rrggbb", or "#rrggbbaa" when the color is not opaque; lower-case hex.
+std::string to_hex(Color c);
+
+// Colors of the centroids, rounded to 8 bits; centroids that round to the same color are kept
+// once. Counts are zero until a remap fills them in.
+Palette palette_from_centroids(std::span<const Point> centroids);
+
+// Drops entries no pixel uses and orders the rest by count, largest first (ties by color).
+// Returns the table old index -> new index that the index image must be passed through.
+std::vector<std::uint8_t> compact_and_sort_by_count(Palette& palette);
+
+std::uint64_t total_count(const Palette& palette);
+
+}  // namespace quantize

@@ -1,0 +1,58 @@
+// The whole pipeline in one header: decode -> pixels -> sample -> cluster -> palette -> remap
+// -> encode, plus the report. Include this one header to use the library.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+
+#include "quantize/cluster.hpp"
+#include "quantize/error.hpp"
+#include "quantize/io.hpp"
+#include "quantize/palette.hpp"
+#include "quantize/pixels.hpp"
+#include "quantize/remap.hpp"
+#include "quantize/report.hpp"
+#include "quantize/sample.hpp"
+#include "quantize/version.hpp"
+
+namespace quantize {
+
+struct Options {
+    int colors = 16;  // K, 1..256
+    // Pixels drawn to train k-means on (stratified, seeded); 0 = every pixel.
+    std::size_t sample = 262144;
+    std::uint64_t seed = 1;
+    int max_iter = 100;       // Lloyd updates at most, 1..10000
+    double tolerance = 0.02;  // see ClusterOptions::tolerance, 0..255
+    int threads = 0;          // worker threads at most; 0 = one per core
+};
+
+// Throws Error(invalid_argument) whose subject is the name of the first field out of range
+// (the field names are also the command-line option names).
+void validate(const Options& options);
+
+struct Quantized {
+    IndexedImage image;     // palette sorted by count, largest first
+    Clustering clustering;  // centroids, inertia and iterations (empty when exact)
+    std::size_t training_colors = 0;
+    bool exact = false;  // <= K distinct colors: palette = those colors, no k-means
+    StageTimes times;    // sample, cluster and remap filled in
+};
+
+// Called before each stage starts; return false to stop (Error(cancelled) is thrown).
+using Progress = std::function<bool(Stage)>;
+
+// Reduces an image in memory to at most options.colors colors.
+Quantized quantize(const Image& image, const Options& options, const Progress& progress = {});
+
+// "<dir>/<stem>-<K>.png" beside the input.
+std::filesystem::path default_output_path(const std::filesystem::path& input, int colors);
+
+// File to file: checks the output path, decodes, quantizes, encodes and writes atomically.
+// The input is never written to. Returns the full report.
+Report quantize_file(const std::filesystem::path& input, const std::filesystem::path& output,
+                     const Options& options, bool overwrite, const Progress& progress = {});
+
+}  // namespace quantize

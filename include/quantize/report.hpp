@@ -1,0 +1,68 @@
+// Stage "report": what a run achieved, measured and formatted for people and for scripts.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "quantize/palette.hpp"
+#include "quantize/pixels.hpp"
+#include "quantize/remap.hpp"
+
+namespace quantize {
+
+// The steps of one file's run, in order; timed in the report and named to progress callbacks.
+enum class Stage { decode, sample, cluster, remap, encode, write };
+const char* stage_name(Stage stage);
+
+// Wall-clock milliseconds per stage.
+struct StageTimes {
+    double decode = 0, sample = 0, cluster = 0, remap = 0, encode = 0, write = 0;
+    double total() const { return decode + sample + cluster + remap + encode + write; }
+};
+
+// Error of the quantized image against the original.
+struct Quality {
+    // Mean over pixels of the squared error summed over R, G and B on the 0..255 scale (the
+    // k-means quantization literature's MSE; 0 = identical). Images with alpha compare colors
+    // premultiplied by alpha, i.e. as seen over black.
+    double mse = 0;
+    // 10 log10(3 * 255^2 / mse) in dB; +infinity when mse = 0.
+    double psnr = 0;
+    // Mean squared alpha error per pixel on 0..255; 0 for opaque images.
+    double alpha_mse = 0;
+};
+
+Quality measure_quality(const Image& original, const IndexedImage& quantized);
+
+struct Report {
+    std::filesystem::path input, output;
+    int width = 0, height = 0;
+    SourceFormat source;
+    bool alpha = false;  // the image has an alpha channel, quantized along with color
+    int colors_requested = 0;
+    Palette palette;  // largest count first
+    std::uint64_t input_bytes = 0, output_bytes = 0;
+    Quality quality;
+    std::size_t training_colors = 0;  // distinct colors k-means trained on
+    bool exact = false;  // the image had <= K colors and was kept as it is, without k-means
+    int iterations = 0;
+    double inertia = 0;  // k-means objective on the training colors (weighted by counts)
+    bool converged = false;
+    std::uint64_t seed = 0;
+    StageTimes times;
+    std::vector<std::string> notes;  // conversions and warnings a user should know about
+
+    std::uint64_t pixel_count() const { return std::uint64_t(width) * std::uint64_t(height); }
+    double input_bits_per_pixel() const;
+    double output_bits_per_pixel() const;
+    double compression_ratio() const;  // input bytes / output bytes
+};
+
+// Multi-line text for people: palette table, then sizes, quality, k-means and timings.
+std::string format_text(const Report& report);
+// One JSON document with the same numbers (indent < 0: a single line).
+std::string format_json(const Report& report, int indent = 2);
+
+}  // namespace quantize

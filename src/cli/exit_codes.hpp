@@ -1,0 +1,39 @@
+// The exit statuses of the quantize command, as documented in --help and the README.
+#pragma once
+
+#include "quantize/error.hpp"
+
+namespace quantize::cli {
+
+enum ExitCode : int {
+    kOk = 0,
+    kFailure = 1,      // an unexpected internal error
+    kUsage = 2,        // bad command line: unknown option, bad value, missing input
+    kInputError = 3,   // an input is missing, unreadable, corrupt or not an image
+    kOutputError = 4,  // an output cannot be written, exists (without --force) or is the input
+    kCancelled = 130,  // interrupted (128 + SIGINT)
+};
+
+inline int exit_code_for(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::invalid_argument:
+            return kUsage;
+        case ErrorKind::input:
+            return kInputError;
+        case ErrorKind::output:
+            return kOutputError;
+        case ErrorKind::cancelled:
+            return kCancelled;
+    }
+    return kFailure;
+}
+
+inline constexpr const char* kExitStatusHelp =
+    "Exit status:\n"
+    "  0  success\n"
+    "  1  unexpected internal error\n"
+    "  2  bad command line (unknown option, value out of range, no input)\n"
+    "  3  input missing, unreadable, corrupt or not an image\n"
+    "  4  output not writable, already exists (without --force) or is the input\n";
+
+}  // namespace quantize::cli

@@ -1,0 +1,124 @@
+#include "single_command.hpp"
+
+#include <cxxopts.hpp>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "exit_codes.hpp"
+#include "quantize/quantize.hpp"
+
+namespace quantize::cli {
+
+namespace {
+
+struct Invocation {
+    std::string input;
+    std::optional<std::string> output;
+    Options options;
+    bool force = false;
+    bool json = false;
+    bool quiet = false;
+};
+
+cxxopts::Options make_parser() {
+    const Options defaults;
+    cxxopts::Options parser("quantize",
+                            "Reduce an image to K colors with k-means (k-means++ seeding on a "
+                            "random sample,\nthen every pixel replaced by its nearest centroid). "
+                            "Prints the palette and a\ncompression report.\n");
+    parser.custom_help("[options]").positional_help("INPUT");
+    // clang-format off
+    parser.add_options()
+        ("k,colors", "number of colors, 1..256", cxxopts::value<int>()->default_value(std::to_string(defaults.colors)), "K")
+        ("o,output", "output file; its extension picks the format: .png (palette PNG), .jpg, .webp, .tif, .bmp (default: STEM-K.png beside the input)", cxxopts::value<std::string>(), "PATH")
+        ("f,force", "overwrite an existing output file")
+        ("sample", "pixels drawn to train k-means on; 0 = every pixel", cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.sample)), "N")
+        ("seed", "random seed; the same input, options and seed give the same output file", cxxopts::value<std::uint64_t>()->default_value(std::to_string(defaults.seed)), "S")
+        ("max-iter", "k-means iterations at most, 1..10000", cxxopts::value<int>()->default_value(std::to_string(defaults.max_iter)), "N")
+        ("tolerance", "stop once no centroid moves more than T (0..255 scale)", cxxopts::value<double>()->default_value("0.02"), "T")
+        ("threads", "worker threads at most; 0 = one per core", cxxopts::value<int>()->default_value("0"), "N")
+        ("json", "print the report as one JSON document")
+        ("q,quiet", "print nothing but errors")
+        ("h,help", "print this help and exit")
+        ("V,version", "print the version and exit")
+        ("input", "", cxxopts::value<std::vector<std::string>>());
+    // clang-format on
+    parser.parse_positional({"input"});
+    return parser;
+}
+
+std::string help_text(cxxopts::Options& parser) {
+    return parser.help() +
+           "\nExamples:\n"
+           "  quantize photo.jpg -k 16              # writes photo-16.png beside photo.jpg\n"
+           "  quantize photo.jpg -k 64 -o small.png --json > report.json\n"
+           "  quantize scan.tif -k 8 -o scan.webp --seed 7 --threads 2\n\n" +
+           kExitStatusHelp;
+}
+
+// One line on stderr, as every error is reported.
+int fail(int code, const std::string& message) {
+    std::cerr << "quantize: error: " << message << "\n";
+    return code;
+}
+
+}  // namespace
+
+int run_single(int argc, char** argv) {
+    cxxopts::Options parser = make_parser();
+    Invocation in;
+    try {
+        const cxxopts::ParseResult args = parser.parse(argc, argv);
+        if (args.count("help")) {
+            std::cout << help_text(parser);
+            return kOk;
+        }
+        if (args.count("version")) {
+            std::cout << "quantize " << version << "\n";
+            return kOk;
+        }
+        const auto inputs = args.count("input") ? args["input"].as<std::vector<std::string>>()
+                                                : std::vector<std::string>{};
+        if (inputs.size() != 1) {
+            return fail(kUsage, inputs.empty() ? "no input image (see quantize --help)"
+                                               : "one input image at a time (see quantize --help)");
+        }
+        in.input = inputs.front();
+        if (args.count("output"))
+            in.output = args["output"].as<std::string>();
+        in.options.colors = args["colors"].as<int>();
+        in.options.sample = args["sample"].as<std::size_t>();
+        in.options.seed = args["seed"].as<std::uint64_t>();
+        in.options.max_iter = args["max-iter"].as<int>();
+        in.options.tolerance = args["tolerance"].as<double>();
+        in.options.threads = args["threads"].as<int>();
+        in.force = args.count("force") > 0;
+        in.json = args.count("json") > 0;
+        in.quiet = args.count("quiet") > 0;
+    } catch (const cxxopts::exceptions::exception& e) {
+        return fail(kUsage, std::string(e.what()) + " (see quantize --help)");
+    }
+
+    try {
+        validate(in.options);
+    } catch (const Error& e) {
+        return fail(kUsage, in.input + ": --" + e.subject() + " " + e.cause());
+    }
+    try {
+        const std::filesystem::path output = in.output
+                                                 ? std::filesystem::path(*in.output)
+                                                 : default_output_path(in.input, in.options.colors);
+        const Report report = quantize_file(in.input, output, in.options, in.force);
+        if (in.quiet)
+            return kOk;
+        std::cout << (in.json ? format_json(report) + "\n" : format_text(report));
+        return kOk;
+    } catch (const Error& e) {
+        return fail(exit_code_for(e.kind()), e.what());
+    } catch (const std::exception& e) {
+        return fail(kFailure, in.input + ": " + e.what());
+    }
+}
+
+}  // namespace quantize::cli

@@ -1,0 +1,378 @@
+#include "quantize/io.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <spng.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "detail/parallel.hpp"
+#include "quantize/error.hpp"
+
+namespace quantize {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void fail_input(const fs::path& path, const std::string& cause) {
+    throw Error(ErrorKind::input, path.string(), cause);
+}
+[[noreturn]] void fail_output(const fs::path& path, const std::string& cause) {
+    throw Error(ErrorKind::output, path.string(), cause);
+}
+
+std::string lower_extension(const fs::path& path) {
+    std::string ext = path.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return ext;
+}
+
+std::vector<std::uint8_t> read_bytes(const fs::path& path) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (!fs::exists(status))
+        fail_input(path, "no such file");
+    if (fs::is_directory(status))
+        fail_input(path, "is a directory, not an image");
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        fail_input(path, std::string("cannot open: ") + std::strerror(errno));
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                    std::istreambuf_iterator<char>());
+    if (in.bad())
+        fail_input(path, "read error");
+    if (bytes.empty())
+        fail_input(path, "empty file");
+    return bytes;
+}
+
+bool starts_with(const std::vector<std::uint8_t>& bytes, std::string_view magic) {
+    return bytes.size() >= magic.size() &&
+           std::equal(magic.begin(), magic.end(), bytes.begin(),
+                      [](char m, std::uint8_t b) { return std::uint8_t(m) == b; });
+}
+
+// True when `marker` occurs within the last `window` bytes.
+bool tail_contains(const std::vector<std::uint8_t>& bytes, std::string_view marker,
+                   std::size_t window) {
+    const auto from = bytes.end() - std::ptrdiff_t(std::min(window, bytes.size()));
+    return std::search(from, bytes.end(), marker.begin(), marker.end(),
+                       [](std::uint8_t b, char m) { return b == std::uint8_t(m); }) != bytes.end();
+}
+
+const std::string_view kPngMagic{"\x89PNG\r\n\x1a\n", 8};
+const std::string_view kJpegMagic{"\xff\xd8\xff", 3};
+
+// Decoders fill a cut-off file with gray and succeed; catch the two common cases first.
+void reject_truncated(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
+    if (starts_with(bytes, kPngMagic) && !tail_contains(bytes, "IEND", 64)) {
+        fail_input(path, "truncated PNG (no IEND chunk at the end)");
+    }
+    if (starts_with(bytes, kJpegMagic) &&
+        !tail_contains(bytes, std::string_view("\xff\xd9", 2), 4096)) {
+        fail_input(path, "truncated JPEG (no end-of-image marker)");
+    }
+}
+
+cv::Mat decode(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
+    // JPEG has no alpha; decoding it in "any color" mode applies its EXIF orientation, which
+    // the unchanged mode would ignore.
+    const int flags = starts_with(bytes, kJpegMagic) ? cv::IMREAD_ANYCOLOR | cv::IMREAD_ANYDEPTH
+                                                     : cv::IMREAD_UNCHANGED;
+    cv::Mat mat;
+    try {
+        mat = cv::imdecode(
+            cv::Mat(1, int(bytes.size()), CV_8UC1, const_cast<std::uint8_t*>(bytes.data())), flags);
+    } catch (const cv::Exception& e) {
+        fail_input(path, "cannot decode: " + e.err);
+    }
+    if (mat.empty())
+        fail_input(path, "not an image OpenCV can decode (corrupt or unknown format)");
+    return mat;
+}
+
+// 8- or 16-bit, 1 to 4 channels -> 8-bit RGB or RGBA in our channel order.
+Image to_image(const fs::path& path, cv::Mat mat) {
+    Image image;
+    image.source.channels = mat.channels();
+    if (mat.depth() == CV_16U) {
+        image.source.bit_depth = 16;
+        cv::Mat narrow;
+        mat.convertTo(narrow, CV_8U, 1.0 / 257.0);  // rounds 0..65535 onto 0..255
+        mat = narrow;
+    } else if (mat.depth() != CV_8U) {
+        fail_input(path, "unsupported sample type (only 8- and 16-bit integer images)");
+    }
+    image.width = mat.cols;
+    image.height = mat.rows;
+    const int channels = mat.channels();
+    image.channels = (channels == 2 || channels == 4) ? 4 : 3;
+    image.samples.resize(image.pixel_count() * std::size_t(image.channels));
+    cv::Mat out(mat.rows, mat.cols, CV_8UC(image.channels), image.samples.data());
+    switch (channels) {
+        case 1:
+            cv::cvtColor(mat, out, cv::COLOR_GRAY2RGB);
+            break;
+        case 3:
+            cv::cvtColor(mat, out, cv::COLOR_BGR2RGB);
+            break;
+        case 4:
+            cv::cvtColor(mat, out, cv::COLOR_BGRA2RGBA);
+            break;
+        case 2: {
+            const int from_to[] = {0, 0, 0, 1, 0, 2, 1, 3};  // gray to R, G, B; alpha to A
+            cv::mixChannels(&mat, 1, &out, 1, from_to, 4);
+            break;
+        }
+        default:
+            fail_input(path, "unsupported channel count " + std::to_string(channels));
+    }
+    return image;
+}
+
+int png_bit_depth(std::size_t palette_size) {
+    if (palette_size <= 2)
+        return 1;
+    if (palette_size <= 4)
+        return 2;
+    if (palette_size <= 16)
+        return 4;
+    return 8;
+}
+
+// Packs 8-bit indices into rows of `depth`-bit samples, leftmost pixel in the high bits, as
+// PNG stores them.
+std::vector<std::uint8_t> pack_rows(const IndexedImage& image, int depth) {
+    const std::size_t width = std::size_t(image.width);
+    const std::size_t row_bytes = (width * std::size_t(depth) + 7) / 8;
+    std::vector<std::uint8_t> packed(row_bytes * std::size_t(image.height), 0);
+    const int per_byte = 8 / depth;
+    detail::for_each_chunk(
+        std::size_t(image.height), 64, [&](std::size_t, std::size_t begin, std::size_t end) {
+            for (std::size_t y = begin; y < end; ++y) {
+                const std::uint8_t* in = image.indices.data() + y * width;
+                std::uint8_t* out = packed.data() + y * row_bytes;
+                for (std::size_t x = 0; x < width; ++x) {
+                    const int shift = 8 - depth * (1 + int(x % std::size_t(per_byte)));
+                    out[x / std::size_t(per_byte)] |= std::uint8_t(in[x] << shift);
+                }
+            }
+        });
+    return packed;
+}
+
+std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const IndexedImage& image) {
+    struct Free {
+        void operator()(spng_ctx* ctx) const { spng_ctx_free(ctx); }
+    };
+    std::unique_ptr<spng_ctx, Free> ctx(spng_ctx_new(SPNG_CTX_ENCODER));
+    if (!ctx)
+        throw std::bad_alloc();
+    auto check = [&](int rc) {
+        if (rc != 0)
+            fail_output(output, std::string("PNG encoder: ") + spng_strerror(rc));
+    };
+    const int depth = png_bit_depth(image.palette.size());
+    spng_ihdr ihdr{};
+    ihdr.width = std::uint32_t(image.width);
+    ihdr.height = std::uint32_t(image.height);
+    ihdr.bit_depth = std::uint8_t(depth);
+    ihdr.color_type = SPNG_COLOR_TYPE_INDEXED;
+    spng_plte plte{};
+    spng_trns trns{};
+    plte.n_entries = std::uint32_t(image.palette.size());
+    for (std::size_t i = 0; i < image.palette.size(); ++i) {
+        const Color c = image.palette[i].color;
+        plte.entries[i] = {c.r, c.g, c.b, 255};
+        trns.type3_alpha[i] = c.a;
+        if (c.a != 255)
+            trns.n_type3_entries = std::uint32_t(i + 1);  // tRNS may stop early
+    }
+    check(spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1));
+    // Palette images compress best unfiltered (the PNG specification's advice).
+    check(spng_set_option(ctx.get(), SPNG_FILTER_CHOICE, SPNG_FILTER_CHOICE_NONE));
+    check(spng_set_ihdr(ctx.get(), &ihdr));
+    check(spng_set_plte(ctx.get(), &plte));
+    if (trns.n_type3_entries > 0)
+        check(spng_set_trns(ctx.get(), &trns));
+    if (depth == 8) {
+        check(spng_encode_image(ctx.get(), image.indices.data(), image.indices.size(), SPNG_FMT_PNG,
+                                SPNG_ENCODE_FINALIZE));
+    } else {
+        const std::vector<std::uint8_t> packed = pack_rows(image, depth);
+        check(spng_encode_image(ctx.get(), packed.data(), packed.size(), SPNG_FMT_PNG,
+                                SPNG_ENCODE_FINALIZE));
+    }
+    int rc = 0;
+    std::size_t size = 0;
+    std::unique_ptr<std::uint8_t, decltype(&std::free)> buffer(
+        static_cast<std::uint8_t*>(spng_get_png_buffer(ctx.get(), &size, &rc)), &std::free);
+    check(rc);
+    return {buffer.get(), buffer.get() + size};
+}
+
+bool any_transparent(const Palette& palette) {
+    return std::any_of(palette.begin(), palette.end(),
+                       [](const PaletteEntry& e) { return e.color.a != 255; });
+}
+
+// Full-color pixels for OpenCV's encoders (BGR, or BGRA when alpha is needed and kept).
+std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, const IndexedImage& image) {
+    const std::string ext = lower_extension(output);
+    const bool alpha_formats = ext == ".webp" || ext == ".tif" || ext == ".tiff";
+    const int channels = (any_transparent(image.palette) && alpha_formats) ? 4 : 3;
+    cv::Mat mat(image.height, image.width, CV_8UC(channels));
+    std::uint8_t lut[256][4] = {};
+    for (std::size_t i = 0; i < image.palette.size(); ++i) {
+        const Color c = image.palette[i].color;
+        lut[i][0] = c.b;
+        lut[i][1] = c.g;
+        lut[i][2] = c.r;
+        lut[i][3] = c.a;
+    }
+    detail::for_each_chunk(image.indices.size(), std::size_t{1} << 16,
+                           [&](std::size_t, std::size_t begin, std::size_t end) {
+                               std::uint8_t* out = mat.data + begin * std::size_t(channels);
+                               for (std::size_t i = begin; i < end; ++i) {
+                                   std::memcpy(out, lut[image.indices[i]], std::size_t(channels));
+                                   out += channels;
+                               }
+                           });
+    std::vector<std::uint8_t> bytes;
+    try {
+        if (!cv::imencode(ext, mat, bytes))
+            fail_output(output, "OpenCV could not encode " + ext);
+    } catch (const cv::Exception& e) {
+        fail_output(output, "cannot encode: " + e.err);
+    }
+    return bytes;
+}
+
+fs::path directory_of(const fs::path& path) {
+    return path.has_parent_path() ? path.parent_path() : fs::path(".");
+}
+
+// A new, empty, private file beside `path`; returns its descriptor and fills in its name.
+int create_temporary_beside(const fs::path& path, std::string& name) {
+    std::string hidden = ".";
+    hidden += path.filename().string();
+    hidden += ".tmp-XXXXXX";
+    name = (directory_of(path) / hidden).string();
+    return ::mkstemp(name.data());
+}
+
+}  // namespace
+
+Image read_image(const fs::path& path) {
+    const std::vector<std::uint8_t> bytes = read_bytes(path);
+    reject_truncated(path, bytes);
+    return to_image(path, decode(path, bytes));
+}
+
+void check_output_path(const fs::path& input, const fs::path& output, bool overwrite) {
+    if (output.empty() || !output.has_filename())
+        fail_output(output, "not a file name");
+    const std::string ext = lower_extension(output);
+    if (ext.empty()) {
+        fail_output(output,
+                    "no extension to choose the format by (use .png, .jpg, .webp, .tif or .bmp)");
+    }
+    if (ext != ".png" && !cv::haveImageWriter(output.string())) {
+        fail_output(output, "unknown output format '" + ext + "'");
+    }
+    std::error_code ec;
+    if (fs::exists(output, ec)) {
+        if (fs::equivalent(input, output, ec))
+            fail_output(output, "is the input file; refusing to overwrite it");
+        if (fs::is_directory(output, ec))
+            fail_output(output, "is a directory");
+        if (!overwrite)
+            fail_output(output, "already exists (use --force to overwrite)");
+    }
+    const fs::path dir = directory_of(output);
+    if (!fs::exists(dir, ec))
+        fail_output(output, "directory " + dir.string() + " does not exist");
+    if (!fs::is_directory(dir, ec))
+        fail_output(output, dir.string() + " is not a directory");
+    // The one reliable writability test (root ignores permission bits): create a file there.
+    std::string probe;
+    const int fd = create_temporary_beside(output, probe);
+    if (fd < 0) {
+        fail_output(output, "cannot create files in " + dir.string() + ": " + std::strerror(errno));
+    }
+    ::close(fd);
+    ::unlink(probe.c_str());
+}
+
+bool keeps_palette(const fs::path& output) {
+    return lower_extension(output) == ".png";
+}
+
+std::vector<std::uint8_t> encode_image(const IndexedImage& image, const fs::path& output) {
+    if (keeps_palette(output))
+        return encode_indexed_png(output, image);
+    return encode_with_opencv(output, image);
+}
+
+void write_file_atomically(const fs::path& path, std::span<const std::uint8_t> bytes,
+                           bool overwrite) {
+    std::string temporary;
+    const int fd = create_temporary_beside(path, temporary);
+    if (fd < 0) {
+        fail_output(path, "cannot create a temporary file: " + std::string(std::strerror(errno)));
+    }
+    auto abandon = [&](const std::string& cause) {
+        ::close(fd);
+        ::unlink(temporary.c_str());
+        fail_output(path, cause);
+    };
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            abandon(std::string("write failed: ") + std::strerror(errno));
+        done += std::size_t(n);
+    }
+    // mkstemp makes the file private (0600); an image is an ordinary file (0644).
+    if (::fchmod(fd, 0644) != 0)
+        abandon(std::string("chmod failed: ") + std::strerror(errno));
+    if (::close(fd) != 0) {
+        ::unlink(temporary.c_str());
+        fail_output(path, std::string("write failed: ") + std::strerror(errno));
+    }
+    if (overwrite) {
+        if (::rename(temporary.c_str(), path.c_str()) != 0) {
+            const int e = errno;
+            ::unlink(temporary.c_str());
+            fail_output(path, std::string("cannot rename into place: ") + std::strerror(e));
+        }
+        return;
+    }
+    // link() refuses an existing target atomically, where rename() would replace it.
+    if (::link(temporary.c_str(), path.c_str()) != 0) {
+        const int e = errno;
+        ::unlink(temporary.c_str());
+        if (e == EEXIST)
+            fail_output(path, "already exists (use --force to overwrite)");
+        fail_output(path, std::string("cannot move into place: ") + std::strerror(e));
+    }
+    ::unlink(temporary.c_str());
+}
+
+}  // namespace quantize

@@ -1,0 +1,189 @@
+#include "quantize/quantize.hpp"
+
+#include <chrono>
+#include <string>
+
+#include <tbb/task_arena.h>
+
+#include "detail/parallel.hpp"
+
+namespace quantize {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class Stopwatch {
+  public:
+    double lap_ms() {
+        const auto now = std::chrono::steady_clock::now();
+        const double ms = std::chrono::duration<double, std::milli>(now - start_).count();
+        start_ = now;
+        return ms;
+    }
+
+  private:
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+void enter(const Progress& progress, Stage stage) {
+    if (progress && !progress(stage)) {
+        throw Error(ErrorKind::cancelled, stage_name(stage), "cancelled");
+    }
+}
+
+void check_range(bool ok, const char* field, const std::string& cause) {
+    if (!ok)
+        throw Error(ErrorKind::invalid_argument, field, cause);
+}
+
+tbb::task_arena arena_for(const Options& options) {
+    return tbb::task_arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic);
+}
+
+Palette palette_of(const std::vector<Color>& colors) {
+    Palette palette;
+    for (const Color& c : colors)
+        palette.push_back({c, 0});
+    return palette;
+}
+
+// Passes every index through `table` (old index -> new index), in place.
+void reindex(std::vector<std::uint8_t>& indices, const std::vector<std::uint8_t>& table) {
+    detail::for_each_chunk(indices.size(), std::size_t{1} << 16,
+                           [&](std::size_t, std::size_t begin, std::size_t end) {
+                               for (std::size_t i = begin; i < end; ++i)
+                                   indices[i] = table[indices[i]];
+                           });
+}
+
+Quantized quantize_here(const Image& image, const Options& options, const Progress& progress) {
+    if (image.pixel_count() == 0)
+        throw Error(ErrorKind::input, "image", "has no pixels");
+    Quantized q;
+    Stopwatch clock;
+    enter(progress, Stage::sample);
+    Palette palette;
+    if (auto few = distinct_colors(image, std::size_t(options.colors))) {
+        q.exact = true;
+        q.training_colors = few->size();
+        palette = palette_of(*few);
+        q.times.sample = clock.lap_ms();
+    } else {
+        const std::vector<ColorCount> sample = sample_colors(image, options.sample, options.seed);
+        std::vector<Point> points;
+        std::vector<float> weights;
+        points.reserve(sample.size());
+        weights.reserve(sample.size());
+        for (const ColorCount& s : sample) {
+            points.push_back(to_point(s.color));
+            weights.push_back(float(s.count));
+        }
+        q.training_colors = sample.size();
+        q.times.sample = clock.lap_ms();
+
+        enter(progress, Stage::cluster);
+        q.clustering = kmeans(points, weights,
+                              {options.colors, options.max_iter, options.tolerance, options.seed});
+        palette = palette_from_centroids(q.clustering.centroids);
+        q.times.cluster = clock.lap_ms();
+    }
+    enter(progress, Stage::remap);
+    q.image = remap(image, std::move(palette));
+    reindex(q.image.indices, compact_and_sort_by_count(q.image.palette));
+    q.times.remap = clock.lap_ms();
+    return q;
+}
+
+std::vector<std::string> notes_for(const Image& image, const fs::path& output, const Report& r) {
+    std::vector<std::string> notes;
+    if (image.source.bit_depth == 16)
+        notes.push_back("16-bit samples were scaled to 8 bits");
+    if (image.source.channels <= 2)
+        notes.push_back("grayscale input was converted to RGB");
+    if (image.has_alpha()) {
+        notes.push_back(
+            "alpha was quantized with the colors (premultiplied); fully transparent pixels share "
+            "one palette entry");
+    }
+    if (!keeps_palette(output)) {
+        notes.push_back("only PNG output keeps the palette; " + output.extension().string() +
+                        " stores every pixel's full color");
+    }
+    if (r.output_bytes > r.input_bytes) {
+        notes.push_back("the output is larger than the input, by " +
+                        std::to_string(r.output_bytes - r.input_bytes) + " bytes");
+    }
+    return notes;
+}
+
+}  // namespace
+
+void validate(const Options& o) {
+    check_range(o.colors >= 1 && o.colors <= 256, "colors",
+                "must be between 1 and 256 (got " + std::to_string(o.colors) + ")");
+    check_range(o.max_iter >= 1 && o.max_iter <= 10000, "max-iter",
+                "must be between 1 and 10000 (got " + std::to_string(o.max_iter) + ")");
+    check_range(o.tolerance >= 0 && o.tolerance <= 255, "tolerance",
+                "must be between 0 and 255 (got " + std::to_string(o.tolerance) + ")");
+    check_range(o.threads >= 0 && o.threads <= 1024, "threads",
+                "must be between 0 (all cores) and 1024 (got " + std::to_string(o.threads) + ")");
+}
+
+Quantized quantize(const Image& image, const Options& options, const Progress& progress) {
+    validate(options);
+    tbb::task_arena arena = arena_for(options);
+    return arena.execute([&] { return quantize_here(image, options, progress); });
+}
+
+fs::path default_output_path(const fs::path& input, int colors) {
+    return input.parent_path() / (input.stem().string() + "-" + std::to_string(colors) + ".png");
+}
+
+Report quantize_file(const fs::path& input, const fs::path& output, const Options& options,
+                     bool overwrite, const Progress& progress) {
+    validate(options);
+    Report r;
+    r.input = input;
+    r.output = output;
+    r.colors_requested = options.colors;
+    r.seed = options.seed;
+    tbb::task_arena arena = arena_for(options);
+    arena.execute([&] {
+        Stopwatch clock;
+        enter(progress, Stage::decode);
+        const Image image = read_image(input);
+        check_output_path(input, output, overwrite);
+        r.input_bytes = fs::file_size(input);
+        r.times.decode = clock.lap_ms();
+
+        Quantized q = quantize_here(image, options, progress);
+        clock.lap_ms();
+        enter(progress, Stage::encode);
+        const std::vector<std::uint8_t> bytes = encode_image(q.image, output);
+        r.times.encode = clock.lap_ms();
+        enter(progress, Stage::write);
+        write_file_atomically(output, bytes, overwrite);
+        r.times.write = clock.lap_ms();
+
+        r.width = image.width;
+        r.height = image.height;
+        r.source = image.source;
+        r.alpha = image.has_alpha();
+        r.output_bytes = bytes.size();
+        r.quality = measure_quality(image, q.image);
+        r.training_colors = q.training_colors;
+        r.exact = q.exact;
+        r.iterations = q.clustering.iterations;
+        r.inertia = q.clustering.inertia;
+        r.converged = q.clustering.converged;
+        r.times.sample = q.times.sample;
+        r.times.cluster = q.times.cluster;
+        r.times.remap = q.times.remap;
+        r.palette = std::move(q.image.palette);
+        r.notes = notes_for(image, output, r);
+    });
+    return r;
+}
+
+}  // namespace quantize

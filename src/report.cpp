@@ -1,0 +1,213 @@
+#include "quantize/report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "detail/parallel.hpp"
+
+namespace quantize {
+
+const char* stage_name(Stage stage) {
+    switch (stage) {
+        case Stage::decode:
+            return "decode";
+        case Stage::sample:
+            return "sample";
+        case Stage::cluster:
+            return "cluster";
+        case Stage::remap:
+            return "remap";
+        case Stage::encode:
+            return "encode";
+        case Stage::write:
+            return "write";
+    }
+    return "?";
+}
+
+namespace {
+
+struct ErrorSums {
+    double color = 0;  // squared error summed over R, G, B
+    double alpha = 0;
+};
+
+}  // namespace
+
+Quality measure_quality(const Image& original, const IndexedImage& quantized) {
+    const std::size_t n = original.pixel_count();
+    const bool alpha = original.has_alpha();
+    ErrorSums total;
+    for (const ErrorSums& part : detail::map_chunks<ErrorSums>(
+             n, std::size_t{1} << 16, [&](std::size_t begin, std::size_t end) {
+                 ErrorSums s;
+                 for (std::size_t i = begin; i < end; ++i) {
+                     const Color a = original.pixel(i), b = color_at(quantized, i);
+                     if (alpha) {
+                         // Colors as seen over black: premultiplied by alpha.
+                         const double dr = (a.r * a.a - b.r * b.a) / 255.0;
+                         const double dg = (a.g * a.a - b.g * b.a) / 255.0;
+                         const double db = (a.b * a.a - b.b * b.a) / 255.0;
+                         const double da = double(a.a) - b.a;
+                         s.color += dr * dr + dg * dg + db * db;
+                         s.alpha += da * da;
+                     } else {
+                         const int dr = a.r - b.r, dg = a.g - b.g, db = a.b - b.b;
+                         s.color += dr * dr + dg * dg + db * db;
+                     }
+                 }
+                 return s;
+             })) {
+        total.color += part.color;
+        total.alpha += part.alpha;
+    }
+    Quality q;
+    q.mse = n ? total.color / double(n) : 0.0;
+    q.alpha_mse = n ? total.alpha / double(n) : 0.0;
+    q.psnr = q.mse > 0 ? 10.0 * std::log10(3.0 * 255.0 * 255.0 / q.mse)
+                       : std::numeric_limits<double>::infinity();
+    return q;
+}
+
+double Report::input_bits_per_pixel() const {
+    return pixel_count() ? 8.0 * double(input_bytes) / double(pixel_count()) : 0.0;
+}
+double Report::output_bits_per_pixel() const {
+    return pixel_count() ? 8.0 * double(output_bytes) / double(pixel_count()) : 0.0;
+}
+double Report::compression_ratio() const {
+    return output_bytes ? double(input_bytes) / double(output_bytes) : 0.0;
+}
+
+namespace {
+
+double share_percent(const PaletteEntry& e, std::uint64_t total) {
+    return total ? 100.0 * double(e.count) / double(total) : 0.0;
+}
+
+// printf into a std::string.
+template <class... Args>
+std::string format(const char* pattern, Args... args) {
+    const int size = std::snprintf(nullptr, 0, pattern, args...);
+    std::string text(std::size_t(size) + 1, '\0');
+    std::snprintf(text.data(), text.size(), pattern, args...);
+    text.pop_back();
+    return text;
+}
+
+// 1234567 -> "1,234,567"
+std::string grouped(std::uint64_t v) {
+    std::string digits = std::to_string(v), out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0)
+            out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+std::string source_description(const Report& r) {
+    std::string text = r.source.channels <= 2 ? "gray" : "RGB";
+    if (r.source.channels == 2 || r.source.channels == 4)
+        text += "A";
+    return text + format(" %d-bit", r.source.bit_depth);
+}
+
+}  // namespace
+
+std::string format_text(const Report& r) {
+    std::ostringstream out;
+    const std::uint64_t total = total_count(r.palette);
+    out << r.input.string() << " -> " << r.output.string() << "  (" << r.width << "x" << r.height
+        << ", " << source_description(r) << ")\n\n";
+    out << "Palette: " << r.palette.size() << " of " << r.colors_requested
+        << " colors, largest first\n";
+    out << "    #  color        pixels   share\n";
+    for (std::size_t i = 0; i < r.palette.size(); ++i) {
+        const PaletteEntry& e = r.palette[i];
+        out << format("  %3zu  %-9s %12s  %5.1f%%\n", i + 1, to_hex(e.color).c_str(),
+                      grouped(e.count).c_str(), share_percent(e, total));
+    }
+    out << "\n";
+    out << format("Size      %s B -> %s B  (ratio %.2f)\n", grouped(r.input_bytes).c_str(),
+                  grouped(r.output_bytes).c_str(), r.compression_ratio());
+    out << format("Bits/px   %.2f -> %.2f\n", r.input_bits_per_pixel(), r.output_bits_per_pixel());
+    out << format("Quality   MSE %.2f  PSNR %.2f dB", r.quality.mse, r.quality.psnr);
+    if (r.alpha)
+        out << format("  alpha MSE %.2f", r.quality.alpha_mse);
+    out << "\n";
+    if (r.exact) {
+        out << format("k-means   skipped: the image has only %zu colors, kept exactly\n",
+                      r.palette.size());
+    } else {
+        out << format(
+            "k-means   %d iterations (%s), inertia %.6g on %s sampled colors, seed %llu\n",
+            r.iterations, r.converged ? "converged" : "stopped at max-iter", r.inertia,
+            grouped(r.training_colors).c_str(), (unsigned long long)r.seed);
+    }
+    const StageTimes& t = r.times;
+    out << format(
+        "Time      decode %.0f ms, sample %.0f ms, cluster %.0f ms, remap %.0f ms, encode %.0f "
+        "ms, write %.0f ms; total %.0f ms\n",
+        t.decode, t.sample, t.cluster, t.remap, t.encode, t.write, t.total());
+    for (const std::string& note : r.notes)
+        out << "Note      " << note << "\n";
+    return out.str();
+}
+
+std::string format_json(const Report& r, int indent) {
+    using nlohmann::json;
+    const std::uint64_t total = total_count(r.palette);
+    json palette = json::array();
+    for (const PaletteEntry& e : r.palette) {
+        palette.push_back({{"hex", to_hex(e.color)},
+                           {"rgb", {e.color.r, e.color.g, e.color.b}},
+                           {"alpha", e.color.a},
+                           {"count", e.count},
+                           {"share_percent", share_percent(e, total)}});
+    }
+    const StageTimes& t = r.times;
+    json doc = {
+        {"input", r.input.string()},
+        {"output", r.output.string()},
+        {"width", r.width},
+        {"height", r.height},
+        {"source", {{"channels", r.source.channels}, {"bit_depth", r.source.bit_depth}}},
+        {"alpha", r.alpha},
+        {"colors_requested", r.colors_requested},
+        {"colors", r.palette.size()},
+        {"palette", palette},
+        {"bytes", {{"input", r.input_bytes}, {"output", r.output_bytes}}},
+        {"bits_per_pixel",
+         {{"input", r.input_bits_per_pixel()}, {"output", r.output_bits_per_pixel()}}},
+        {"compression_ratio", r.compression_ratio()},
+        // PSNR is null when the images are identical (infinite PSNR).
+        {"quality",
+         {{"mse", r.quality.mse},
+          {"psnr", std::isfinite(r.quality.psnr) ? json(r.quality.psnr) : json(nullptr)},
+          {"alpha_mse", r.quality.alpha_mse}}},
+        {"kmeans",
+         {{"exact", r.exact},
+          {"training_colors", r.training_colors},
+          {"iterations", r.iterations},
+          {"converged", r.converged},
+          {"inertia", r.inertia},
+          {"seed", r.seed}}},
+        {"times_ms",
+         {{"decode", t.decode},
+          {"sample", t.sample},
+          {"cluster", t.cluster},
+          {"remap", t.remap},
+          {"encode", t.encode},
+          {"write", t.write},
+          {"total", t.total()}}},
+        {"notes", r.notes},
+    };
+    return doc.dump(indent);
+}
+
+}  // namespace quantize
