@@ -1,1 +1,237 @@
+// End-to-end tests of the quantize command: exit codes, messages, files.
 #include <catch2/catch.hpp>
+
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+test::RunResult quantize_cli(const std::vector<std::string>& args) {
+    return test::run(QUANTIZE_CLI, args);
+}
+
+// A private copy of a sample, so outputs written beside it land in the temp dir.
+fs::path copy_sample(const test::TempDir& dir, const std::string& name) {
+    fs::copy_file(test::sample_path(name), dir / name);
+    return dir / name;
+}
+
+std::size_t distinct_colors(const cv::Mat& bgr) {
+    std::set<std::uint32_t> colors;
+    for (int y = 0; y < bgr.rows; ++y) {
+        for (int x = 0; x < bgr.cols; ++x) {
+            const cv::Vec3b p = bgr.at<cv::Vec3b>(y, x);
+            colors.insert(std::uint32_t(p[0]) << 16 | std::uint32_t(p[1]) << 8 | p[2]);
+        }
+    }
+    return colors.size();
+}
+
+// Exactly one line on stderr, in the documented form.
+void check_one_error_line(const test::RunResult& r, const std::string& expected) {
+    CHECK(r.err == "quantize: error: " + expected + "\n");
+    CHECK(r.out.empty());
+}
+
+}  // namespace
+
+TEST_CASE("help documents usage, every option and the exit codes", "[cli]") {
+    const auto r = quantize_cli({"--help"});
+    CHECK(r.exit_code == 0);
+    for (const char* text :
+         {"Usage:", "quantize [options] INPUT", "--colors", "--output", "--force", "--sample",
+          "--seed", "--max-iter", "--tolerance", "--threads", "--json", "--quiet", "--version",
+          "Exit status:", "3  input missing"}) {
+        CHECK_THAT(r.out, Catch::Contains(text));
+    }
+    CHECK(r.err.empty());
+}
+
+TEST_CASE("version prints the project version", "[cli]") {
+    const auto r = quantize_cli({"--version"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == std::string("quantize ") + QUANTIZE_VERSION + "\n");
+}
+
+TEST_CASE("no input is a usage error", "[cli]") {
+    const auto r = quantize_cli({});
+    CHECK(r.exit_code == 2);
+    check_one_error_line(r, "no input image (see quantize --help)");
+    const auto unknown = quantize_cli({"--bogus"});
+    CHECK(unknown.exit_code == 2);
+    CHECK_THAT(unknown.err, Catch::StartsWith("quantize: error: ") && Catch::Contains("bogus"));
+}
+
+TEST_CASE("quantize INPUT -k K writes STEM-K.png beside the input and prints the report", "[cli]") {
+    test::TempDir dir;
+    const fs::path input = copy_sample(dir, "kodim23.png");
+    const auto before = test::read_bytes(input);
+    const auto r = quantize_cli({input.string(), "-k", "16"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.empty());
+    const fs::path output = dir / "kodim23-16.png";
+    REQUIRE(fs::exists(output));
+    const cv::Mat image = cv::imread(output.string());
+    CHECK(image.cols == 768);
+    CHECK(image.rows == 512);
+    CHECK(distinct_colors(image) == 16);
+    CHECK(test::read_bytes(input) == before);  // the input is never touched
+    for (const char* text :
+         {"Palette: 16 of 16 colors", "Size ", "Bits/px", "MSE", "PSNR", "iterations", "Time "}) {
+        CHECK_THAT(r.out, Catch::Contains(text));
+    }
+    CHECK(test::hidden_files(dir.path()).empty());
+}
+
+TEST_CASE("json report: one document one document whose numbers match the file", "[cli]") {
+    test::TempDir dir;
+    const fs::path output = dir / "out.png";
+    const auto r = quantize_cli(
+        {test::sample_path("kodim23.png").string(), "-k", "8", "-o", output.string(), "--json"});
+    REQUIRE(r.exit_code == 0);
+    const auto doc = nlohmann::json::parse(r.out);
+    CHECK(doc["colors"] == 8);
+    CHECK(doc["width"] == 768);
+    CHECK(doc["bytes"]["output"] == fs::file_size(output));
+    std::uint64_t total = 0;
+    double share = 0;
+    for (const auto& entry : doc["palette"]) {
+        total += entry["count"].get<std::uint64_t>();
+        share += entry["share_percent"].get<double>();
+    }
+    CHECK(total == 768u * 512u);
+    CHECK(share == Approx(100.0));
+    CHECK(doc["quality"]["mse"].get<double>() > 0);
+}
+
+TEST_CASE("quiet prints nothing on success", "[cli]") {
+    test::TempDir dir;
+    const auto r = quantize_cli({test::sample_path("kodim23.png").string(), "-k", "4", "-o",
+                                 (dir / "q.png").string(), "-q"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.empty());
+    CHECK(r.err.empty());
+    CHECK(fs::exists(dir / "q.png"));
+}
+
+TEST_CASE("the same seed gives a byte-identical file on 1 and 2 threads", "[cli]") {
+    test::TempDir dir;
+    const std::string input = test::sample_path("kodim23.png").string();
+    for (const char* threads : {"1", "2"}) {
+        const auto r = quantize_cli({input, "-k", "32", "--seed", "5", "--threads", threads, "-q",
+                                     "-o", (dir / (std::string("t") + threads + ".png")).string()});
+        REQUIRE(r.exit_code == 0);
+    }
+    CHECK(test::read_bytes(dir / "t1.png") == test::read_bytes(dir / "t2.png"));
+    const auto other =
+        quantize_cli({input, "-k", "32", "--seed", "6", "-q", "-o", (dir / "s6.png").string()});
+    REQUIRE(other.exit_code == 0);
+    CHECK(test::read_bytes(dir / "t1.png") != test::read_bytes(dir / "s6.png"));
+}
+
+TEST_CASE("the output extension picks the format", "[cli]") {
+    test::TempDir dir;
+    const auto r = quantize_cli(
+        {test::sample_path("kodim23.png").string(), "-k", "8", "-o", (dir / "x.bmp").string()});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("only PNG output keeps the palette"));
+    const cv::Mat image = cv::imread((dir / "x.bmp").string());
+    CHECK(distinct_colors(image) == 8);
+}
+
+TEST_CASE("an image with alpha keeps it, quantized with the colors", "[cli]") {
+    test::TempDir dir;
+    const auto r = quantize_cli(
+        {test::sample_path("basn6a08.png").string(), "-k", "16", "-o", (dir / "a.png").string()});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("alpha was quantized"));
+    const cv::Mat image = cv::imread((dir / "a.png").string(), cv::IMREAD_UNCHANGED);
+    CHECK(image.channels() == 4);
+}
+
+TEST_CASE("K out of range is a usage error naming the input", "[cli]") {
+    const std::string input = test::sample_path("kodim23.png").string();
+    for (const char* k : {"0", "257", "-3"}) {
+        const auto r = quantize_cli({input, "-k", k});
+        CHECK(r.exit_code == 2);
+        check_one_error_line(r, input + ": --colors must be between 1 and 256 (got " + k + ")");
+    }
+    const auto word = quantize_cli({input, "-k", "many"});
+    CHECK(word.exit_code == 2);
+    CHECK_THAT(word.err, Catch::StartsWith("quantize: error: ") && Catch::Contains("many"));
+}
+
+TEST_CASE("unreadable inputs exit 3 with one line naming the file", "[cli]") {
+    test::TempDir dir;
+    const auto missing = quantize_cli({(dir / "nope.jpg").string()});
+    CHECK(missing.exit_code == 3);
+    check_one_error_line(missing, (dir / "nope.jpg").string() + ": no such file");
+
+    test::write_bytes(dir / "text.png",
+                      {'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'a', 'g', 'e'});
+    const auto text = quantize_cli({(dir / "text.png").string()});
+    CHECK(text.exit_code == 3);
+    check_one_error_line(text, (dir / "text.png").string() +
+                                   ": not an image OpenCV can decode (corrupt or unknown format)");
+
+    test::write_bytes(dir / "empty.png", {});
+    const auto empty = quantize_cli({(dir / "empty.png").string()});
+    CHECK(empty.exit_code == 3);
+    check_one_error_line(empty, (dir / "empty.png").string() + ": empty file");
+
+    std::vector<std::uint8_t> jpeg;
+    REQUIRE(cv::imencode(".jpg", cv::imread(test::sample_path("kodim23.png").string()), jpeg));
+    jpeg.resize(jpeg.size() * 2 / 3);
+    test::write_bytes(dir / "cut.jpg", jpeg);
+    const auto cut = quantize_cli({(dir / "cut.jpg").string()});
+    CHECK(cut.exit_code == 3);
+    check_one_error_line(cut,
+                         (dir / "cut.jpg").string() + ": truncated JPEG (no end-of-image marker)");
+
+    // Nothing was written for any of them.
+    for (const auto& entry : fs::directory_iterator(dir.path())) {
+        CHECK_THAT(entry.path().filename().string(), !Catch::Contains("-16.png"));
+    }
+}
+
+TEST_CASE("outputs that cannot or must not be written exit 4 and lose nothing", "[cli]") {
+    test::TempDir dir;
+    const fs::path input = copy_sample(dir, "kodim23.png");
+    const auto original = test::read_bytes(input);
+
+    const auto same = quantize_cli({input.string(), "-o", input.string(), "--force"});
+    CHECK(same.exit_code == 4);
+    check_one_error_line(same, input.string() + ": is the input file; refusing to overwrite it");
+    CHECK(test::read_bytes(input) == original);
+
+    test::write_bytes(dir / "taken.png", {7, 7, 7});
+    const auto taken = quantize_cli({input.string(), "-o", (dir / "taken.png").string()});
+    CHECK(taken.exit_code == 4);
+    check_one_error_line(
+        taken, (dir / "taken.png").string() + ": already exists (use --force to overwrite)");
+    CHECK(test::read_bytes(dir / "taken.png") == std::vector<std::uint8_t>{7, 7, 7});
+    CHECK(quantize_cli({input.string(), "-o", (dir / "taken.png").string(), "--force", "-q"})
+              .exit_code == 0);
+    CHECK(test::read_bytes(dir / "taken.png") != std::vector<std::uint8_t>{7, 7, 7});
+
+    const fs::path nowhere = dir / "missing" / "out.png";
+    const auto no_dir = quantize_cli({input.string(), "-o", nowhere.string()});
+    CHECK(no_dir.exit_code == 4);
+    check_one_error_line(
+        no_dir, nowhere.string() + ": directory " + (dir / "missing").string() + " does not exist");
+
+    // /proc takes no new files, even from root.
+    const auto read_only = quantize_cli({input.string(), "-o", "/proc/out.png"});
+    CHECK(read_only.exit_code == 4);
+    CHECK_THAT(read_only.err,
+               Catch::StartsWith("quantize: error: /proc/out.png: cannot create files in /proc"));
+
+    CHECK(test::hidden_files(dir.path()).empty());
+    CHECK(test::read_bytes(input) == original);
+}

@@ -1,1 +1,178 @@
 #include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+#include <tbb/task_arena.h>
+
+#include "quantize/cluster.hpp"
+#include "quantize/error.hpp"
+
+using namespace quantize;
+
+namespace {
+
+struct Blobs {
+    std::vector<Point> centers;
+    std::vector<Point> points;
+    std::vector<float> weights;
+};
+
+// Gaussian blobs (sigma 4) around well-separated centers.
+Blobs make_blobs(std::size_t per_blob, unsigned seed = 11) {
+    Blobs b;
+    b.centers = {{{30, 40, 50, 255}},
+                 {{200, 30, 60, 255}},
+                 {{60, 210, 90, 255}},
+                 {{120, 120, 230, 255}},
+                 {{230, 230, 20, 255}}};
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> noise(0.0f, 4.0f);
+    for (const Point& c : b.centers) {
+        for (std::size_t i = 0; i < per_blob; ++i) {
+            b.points.push_back(
+                {{c.v[0] + noise(rng), c.v[1] + noise(rng), c.v[2] + noise(rng), 255}});
+            b.weights.push_back(1.0f);
+        }
+    }
+    return b;
+}
+
+float distance_to_nearest(const Point& p, const std::vector<Point>& set) {
+    float best = 1e30f;
+    for (const Point& q : set)
+        best = std::min(best, squared_distance(p, q));
+    return std::sqrt(best);
+}
+
+// Plain weighted Lloyd from given centroids: the reference Hamerly's bounds must agree with.
+std::vector<Point> plain_lloyd(const std::vector<Point>& points, const std::vector<float>& w,
+                               std::vector<Point> c, int iterations) {
+    for (int it = 0; it < iterations; ++it) {
+        std::vector<double> sum(c.size() * 4, 0.0), weight(c.size(), 0.0);
+        for (std::size_t i = 0; i < points.size(); ++i) {
+            std::size_t best = 0;
+            for (std::size_t j = 1; j < c.size(); ++j) {
+                if (squared_distance(points[i], c[j]) < squared_distance(points[i], c[best]))
+                    best = j;
+            }
+            for (int a = 0; a < 4; ++a)
+                sum[best * 4 + std::size_t(a)] += double(w[i]) * points[i].v[a];
+            weight[best] += w[i];
+        }
+        for (std::size_t j = 0; j < c.size(); ++j) {
+            if (weight[j] == 0)
+                continue;
+            for (int a = 0; a < 4; ++a)
+                c[j].v[a] = float(sum[j * 4 + std::size_t(a)] / weight[j]);
+        }
+    }
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("k-means finds the true centers of separated blobs", "[cluster]") {
+    const Blobs b = make_blobs(2000);
+    const Clustering result = kmeans(b.points, b.weights, {5, 100, 0.001, 1});
+    REQUIRE(result.centroids.size() == 5);
+    CHECK(result.converged);
+    for (const Point& center : b.centers) {
+        CHECK(distance_to_nearest(center, result.centroids) < 0.5f);
+    }
+    // Inertia is about n * 3 * sigma^2 for correct clusters.
+    CHECK(result.inertia == Approx(10000 * 3 * 16.0).epsilon(0.1));
+}
+
+TEST_CASE("k-means++ seeds are distinct data points", "[cluster]") {
+    const Blobs b = make_blobs(300);
+    const auto seeds = seed_kmeans_plus_plus(b.points, b.weights, 64, 5);
+    REQUIRE(seeds.size() == 64);
+    std::set<std::size_t> unique(seeds.begin(), seeds.end());
+    CHECK(unique.size() == 64);
+    for (std::size_t s : seeds)
+        CHECK(s < b.points.size());
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+            CHECK(squared_distance(b.points[seeds[i]], b.points[seeds[j]]) > 0.0f);
+        }
+    }
+    // With 5 blobs and 5 seeds, D^2 weighting puts one seed in each blob.
+    const auto five = seed_kmeans_plus_plus(b.points, b.weights, 5, 5);
+    std::set<std::size_t> blobs;
+    for (std::size_t s : five)
+        blobs.insert(s / 300);
+    CHECK(blobs.size() == 5);
+}
+
+TEST_CASE("k-means++ never draws a zero-weight point or more seeds than distinct points",
+          "[cluster]") {
+    const std::vector<Point> points{
+        {{0, 0, 0, 255}}, {{10, 0, 0, 255}}, {{10, 0, 0, 255}}, {{99, 0, 0, 255}}};
+    const std::vector<float> weights{1, 1, 1, 0};
+    const auto seeds = seed_kmeans_plus_plus(points, weights, 4, 3);
+    CHECK(seeds.size() == 2);  // two distinct positions carry weight
+    for (std::size_t s : seeds)
+        CHECK(s != 3);
+}
+
+TEST_CASE("Hamerly's bounds give the same centroids as plain Lloyd", "[cluster]") {
+    const Blobs b = make_blobs(400, 17);
+    const int k = 12;
+    std::vector<Point> seeds;
+    for (std::size_t s : seed_kmeans_plus_plus(b.points, b.weights, k, 9))
+        seeds.push_back(b.points[s]);
+    for (int iterations : {1, 3, 10}) {
+        const Clustering fast = kmeans(b.points, b.weights, {k, iterations, 0.0, 9});
+        const auto slow = plain_lloyd(b.points, b.weights, seeds, iterations);
+        REQUIRE(fast.centroids.size() == slow.size());
+        for (std::size_t j = 0; j < slow.size(); ++j) {
+            for (int a = 0; a < 4; ++a)
+                CHECK(fast.centroids[j].v[a] == Approx(slow[j].v[a]).margin(1e-3));
+        }
+    }
+}
+
+TEST_CASE("weights pull centroids to the weighted mean", "[cluster]") {
+    const std::vector<Point> points{{{0, 0, 0, 255}}, {{100, 0, 0, 255}}};
+    const std::vector<float> weights{1, 3};
+    const Clustering one = kmeans(points, weights, {1, 10, 0.0, 1});
+    REQUIRE(one.centroids.size() == 1);
+    CHECK(one.centroids[0].v[0] == Approx(75.0));
+    CHECK(one.inertia == Approx(1 * 75.0 * 75.0 + 3 * 25.0 * 25.0));
+}
+
+TEST_CASE("clustering is identical on 1 and several threads", "[cluster]") {
+    const Blobs b = make_blobs(5000, 23);
+    const ClusterOptions options{48, 50, 0.0, 77};
+    Clustering single, multi;
+    tbb::task_arena(1).execute([&] { single = kmeans(b.points, b.weights, options); });
+    tbb::task_arena(4).execute([&] { multi = kmeans(b.points, b.weights, options); });
+    REQUIRE(single.centroids.size() == multi.centroids.size());
+    for (std::size_t j = 0; j < single.centroids.size(); ++j) {
+        for (int a = 0; a < 4; ++a)
+            REQUIRE(single.centroids[j].v[a] == multi.centroids[j].v[a]);
+    }
+    CHECK(single.inertia == multi.inertia);
+    CHECK(single.iterations == multi.iterations);
+}
+
+TEST_CASE("more clusters never fit worse", "[cluster]") {
+    const Blobs b = make_blobs(1000, 31);
+    double previous = 1e300;
+    for (int k : {1, 2, 5, 10, 20}) {
+        const double inertia = kmeans(b.points, b.weights, {k, 100, 0.0, 3}).inertia;
+        CHECK(inertia <= previous);
+        previous = inertia;
+    }
+}
+
+TEST_CASE("k outside 1..256 is refused", "[cluster]") {
+    const std::vector<Point> points{{{0, 0, 0, 255}}};
+    const std::vector<float> weights{1};
+    CHECK_THROWS_AS(kmeans(points, weights, {0, 10, 0.0, 1}), Error);
+    CHECK_THROWS_AS(kmeans(points, weights, {257, 10, 0.0, 1}), Error);
+    CHECK(kmeans(points, weights, {256, 10, 0.0, 1}).centroids.size() == 1);
+}

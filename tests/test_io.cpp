@@ -1,1 +1,225 @@
 #include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string_view>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "quantize/error.hpp"
+#include "quantize/io.hpp"
+#include "support.hpp"
+
+using namespace quantize;
+namespace fs = std::filesystem;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+struct PngHeader {
+    std::uint32_t width, height;
+    int bit_depth, color_type;
+};
+
+std::uint32_t big_endian(const std::vector<std::uint8_t>& b, std::size_t at) {
+    return (std::uint32_t{b[at]} << 24) | (std::uint32_t{b[at + 1]} << 16) |
+           (std::uint32_t{b[at + 2]} << 8) | b[at + 3];
+}
+
+// IHDR is always the first chunk: signature (8), length (4), "IHDR" (4), then its fields.
+PngHeader png_header(const std::vector<std::uint8_t>& png) {
+    REQUIRE(png.size() > 33);
+    REQUIRE(std::string_view(reinterpret_cast<const char*>(png.data()) + 12, 4) == "IHDR");
+    return {big_endian(png, 16), big_endian(png, 20), png[24], png[25]};
+}
+
+bool has_chunk(const std::vector<std::uint8_t>& png, std::string_view type) {
+    return std::search(png.begin(), png.end(), type.begin(), type.end()) != png.end();
+}
+
+IndexedImage checkerboard(int width, int height, const Palette& palette) {
+    IndexedImage image{width, height, palette, {}};
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x)
+            image.indices.push_back(std::uint8_t((x * 7 + y * 3) % int(palette.size())));
+    }
+    return image;
+}
+
+Palette gray_palette(std::size_t n, std::uint8_t alpha = 255) {
+    Palette p;
+    for (std::size_t i = 0; i < n; ++i)
+        p.push_back({{std::uint8_t(i), std::uint8_t(255 - i), std::uint8_t(i / 2), alpha}, 1});
+    return p;
+}
+
+// Decodes with OpenCV (an independent decoder) and checks every pixel is the intended color.
+void check_decodes_to(const fs::path& path, const IndexedImage& image) {
+    const cv::Mat mat = cv::imread(path.string(), cv::IMREAD_UNCHANGED);
+    REQUIRE(mat.rows == image.height);
+    REQUIRE(mat.cols == image.width);
+    REQUIRE(mat.depth() == CV_8U);
+    const int ch = mat.channels();
+    for (int y = 0; y < mat.rows; ++y) {
+        for (int x = 0; x < mat.cols; ++x) {
+            const Color want =
+                color_at(image, std::size_t(y) * std::size_t(mat.cols) + std::size_t(x));
+            const std::uint8_t* px = mat.ptr<std::uint8_t>(y) + x * ch;
+            REQUIRE(px[2] == want.r);
+            REQUIRE(px[1] == want.g);
+            REQUIRE(px[0] == want.b);
+            if (ch == 4)
+                REQUIRE(px[3] == want.a);
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("reads the sample photo as 8-bit RGB", "[io]") {
+    const Image image = read_image(test::sample_path("kodim23.png"));
+    CHECK(image.width == 768);
+    CHECK(image.height == 512);
+    CHECK(image.channels == 3);
+    CHECK(image.source.channels == 3);
+    CHECK(image.source.bit_depth == 8);
+    // Top-left pixel of kodim23, in R, G, B order.
+    const cv::Mat bgr = cv::imread(test::sample_path("kodim23.png").string());
+    const cv::Vec3b p = bgr.at<cv::Vec3b>(0, 0);
+    CHECK(image.pixel(0) == Color{p[2], p[1], p[0], 255});
+}
+
+TEST_CASE("gray, 16-bit and alpha inputs are converted and recorded", "[io]") {
+    test::TempDir dir;
+    cv::Mat gray16(4, 5, CV_16UC1, cv::Scalar(0x8080));
+    gray16.at<std::uint16_t>(0, 0) = 65535;
+    REQUIRE(cv::imwrite((dir / "g16.png").string(), gray16));
+    const Image g = read_image(dir / "g16.png");
+    CHECK(g.source.channels == 1);
+    CHECK(g.source.bit_depth == 16);
+    CHECK(g.channels == 3);
+    CHECK(g.pixel(0) == Color{255, 255, 255, 255});
+    CHECK(g.pixel(1) == Color{128, 128, 128, 255});
+
+    const Image rgba = read_image(test::sample_path("basn6a08.png"));
+    CHECK(rgba.channels == 4);
+    CHECK(rgba.source.channels == 4);
+    bool translucent = false;
+    for (std::size_t i = 0; i < rgba.pixel_count(); ++i)
+        translucent |= rgba.pixel(i).a < 255;
+    CHECK(translucent);
+}
+
+TEST_CASE("bad inputs are refused with the file and the cause", "[io]") {
+    test::TempDir dir;
+    auto expect_input_error = [](const fs::path& path, const std::string& cause) {
+        try {
+            read_image(path);
+            FAIL("no error for " << path);
+        } catch (const Error& e) {
+            CHECK(e.kind() == ErrorKind::input);
+            CHECK(e.subject() == path.string());
+            CHECK_THAT(e.cause(), Catch::Contains(cause));
+        }
+    };
+    expect_input_error(dir / "missing.png", "no such file");
+    test::write_bytes(dir / "empty.png", {});
+    expect_input_error(dir / "empty.png", "empty file");
+    test::write_bytes(dir / "text.png", {'h', 'e', 'l', 'l', 'o', '\n'});
+    expect_input_error(dir / "text.png", "not an image");
+    expect_input_error(dir.path(), "is a directory");
+
+    const std::vector<std::uint8_t> png = test::read_bytes(test::sample_path("kodim23.png"));
+    test::write_bytes(dir / "cut.png", {png.begin(), png.begin() + std::ptrdiff_t(png.size() / 2)});
+    expect_input_error(dir / "cut.png", "truncated PNG");
+
+    std::vector<std::uint8_t> jpeg;
+    REQUIRE(cv::imencode(".jpg", cv::imread(test::sample_path("kodim23.png").string()), jpeg));
+    test::write_bytes(dir / "cut.jpg",
+                      {jpeg.begin(), jpeg.begin() + std::ptrdiff_t(jpeg.size() / 2)});
+    expect_input_error(dir / "cut.jpg", "truncated JPEG");
+}
+
+TEST_CASE("PNG output is a palette image at the smallest bit depth", "[io]") {
+    test::TempDir dir;
+    for (auto [colors, depth] : {std::pair{2, 1}, {3, 2}, {4, 2}, {16, 4}, {17, 8}, {256, 8}}) {
+        const IndexedImage image = checkerboard(37, 23, gray_palette(std::size_t(colors)));
+        const fs::path path = dir / ("p" + std::to_string(colors) + ".png");
+        const auto bytes = encode_image(image, path);
+        const PngHeader h = png_header(bytes);
+        CHECK(h.width == 37);
+        CHECK(h.height == 23);
+        CHECK(h.color_type == 3);
+        CHECK(h.bit_depth == depth);
+        CHECK(has_chunk(bytes, "PLTE"));
+        CHECK_FALSE(has_chunk(bytes, "tRNS"));
+        write_file_atomically(path, bytes, false);
+        check_decodes_to(path, image);
+    }
+}
+
+TEST_CASE("PNG output with translucent colors carries tRNS", "[io]") {
+    test::TempDir dir;
+    Palette palette = gray_palette(5);
+    palette[1].color.a = 0;
+    palette[3].color.a = 100;
+    const IndexedImage image = checkerboard(20, 9, palette);
+    const auto bytes = encode_image(image, dir / "a.png");
+    CHECK(png_header(bytes).color_type == 3);
+    CHECK(has_chunk(bytes, "tRNS"));
+    write_file_atomically(dir / "a.png", bytes, false);
+    check_decodes_to(dir / "a.png", image);
+}
+
+TEST_CASE("other formats store full colors through OpenCV", "[io]") {
+    test::TempDir dir;
+    const IndexedImage image = checkerboard(16, 8, gray_palette(4));
+    for (const char* ext : {".bmp", ".tif", ".webp", ".jpg"}) {
+        const fs::path path = dir / (std::string("x") + ext);
+        write_file_atomically(path, encode_image(image, path), false);
+        const cv::Mat back = cv::imread(path.string());
+        CHECK(back.cols == 16);
+        CHECK(back.rows == 8);
+    }
+    check_decodes_to(dir / "x.bmp", image);  // lossless
+    CHECK(keeps_palette("a.PNG"));
+    CHECK_FALSE(keeps_palette("a.bmp"));
+}
+
+TEST_CASE("writes are atomic and never replace a file unless asked", "[io]") {
+    test::TempDir dir;
+    const fs::path path = dir / "out.png";
+    write_file_atomically(path, Bytes{1, 2, 3}, false);
+    CHECK(test::read_bytes(path) == std::vector<std::uint8_t>{1, 2, 3});
+    CHECK_THROWS_AS(write_file_atomically(path, Bytes{9}, false), Error);
+    CHECK(test::read_bytes(path) == std::vector<std::uint8_t>{1, 2, 3});
+    write_file_atomically(path, Bytes{4, 5}, true);
+    CHECK(test::read_bytes(path) == std::vector<std::uint8_t>{4, 5});
+    CHECK(test::hidden_files(dir.path()).empty());
+    CHECK((fs::status(path).permissions() & fs::perms::others_read) != fs::perms::none);
+}
+
+TEST_CASE("output paths that would lose data or cannot work are refused up front", "[io]") {
+    test::TempDir dir;
+    const fs::path input = dir / "in.png";
+    test::write_bytes(input, {1});
+    auto expect_output_error = [&](const fs::path& out, bool overwrite, const std::string& cause) {
+        try {
+            check_output_path(input, out, overwrite);
+            FAIL("no error for " << out);
+        } catch (const Error& e) {
+            CHECK(e.kind() == ErrorKind::output);
+            CHECK_THAT(e.cause(), Catch::Contains(cause));
+        }
+    };
+    expect_output_error(input, true, "is the input file");
+    expect_output_error(dir / "." / "in.png", true, "is the input file");
+    test::write_bytes(dir / "old.png", {1});
+    expect_output_error(dir / "old.png", false, "already exists");
+    CHECK_NOTHROW(check_output_path(input, dir / "old.png", true));
+    expect_output_error(dir / "nodir" / "x.png", false, "does not exist");
+    expect_output_error(dir / "in.png" / "x.png", false, "not a directory");
+    expect_output_error(dir / "x.unknownformat", false, "unknown output format");
+    expect_output_error(dir / "noext", false, "no extension");
+    expect_output_error("/proc/quantize.png", false, "cannot create files");
+    CHECK(test::hidden_files(dir.path()).empty());
+}

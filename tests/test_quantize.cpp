@@ -1,1 +1,135 @@
 #include <catch2/catch.hpp>
+
+#include <set>
+
+#include "quantize/quantize.hpp"
+#include "support.hpp"
+
+using namespace quantize;
+namespace fs = std::filesystem;
+
+namespace {
+Options with_colors(int k, int threads = 0) {
+    Options o;
+    o.colors = k;
+    o.threads = threads;
+    return o;
+}
+}  // namespace
+
+TEST_CASE("an image with at most K colors comes back exactly", "[quantize]") {
+    const std::vector<Color> colors{
+        {255, 0, 0, 255}, {0, 128, 0, 255}, {1, 2, 3, 255}, {250, 250, 250, 255}};
+    const Image image = test::image_of_colors(64, 48, colors);
+    for (int k : {4, 16, 256}) {
+        const Quantized q = quantize::quantize(image, with_colors(k));
+        CHECK(q.exact);
+        REQUIRE(q.image.palette.size() == 4);
+        for (std::size_t i = 0; i < image.pixel_count(); ++i)
+            REQUIRE(color_at(q.image, i) == image.pixel(i));
+    }
+    CHECK_FALSE(quantize::quantize(image, with_colors(3)).exact);
+}
+
+TEST_CASE("the result has at most K colors, the input's size and counts that add up",
+          "[quantize]") {
+    const Image image = read_image(test::sample_path("kodim23.png"));
+    for (int k : {1, 2, 16, 256}) {
+        const Quantized q = quantize::quantize(image, with_colors(k));
+        CHECK(q.image.width == image.width);
+        CHECK(q.image.height == image.height);
+        CHECK(q.image.palette.size() <= std::size_t(k));
+        CHECK(q.image.palette.size() >= std::size_t(k) * 9 / 10);
+        CHECK(total_count(q.image.palette) == image.pixel_count());
+        std::set<std::uint32_t> distinct;
+        for (const auto& e : q.image.palette)
+            distinct.insert(pack(e.color));
+        CHECK(distinct.size() == q.image.palette.size());
+        for (std::size_t j = 1; j < q.image.palette.size(); ++j) {
+            CHECK(q.image.palette[j - 1].count >= q.image.palette[j].count);
+        }
+    }
+}
+
+TEST_CASE("MSE falls as K grows on a Kodak photo", "[quantize]") {
+    const Image image = read_image(test::sample_path("kodim23.png"));
+    double previous = 1e30;
+    for (int k : {2, 4, 8, 16, 32, 64, 128, 256}) {
+        const Quantized q = quantize::quantize(image, with_colors(k));
+        const double mse = measure_quality(image, q.image).mse;
+        CHECK(mse < previous);
+        previous = mse;
+    }
+    CHECK(previous < 50.0);  // K = 256 on kodim23 is close to the original (PSNR > 42 dB)
+}
+
+TEST_CASE("the same seed gives identical results on 1 and 2 threads", "[quantize]") {
+    const Image image = read_image(test::sample_path("kodim23.png"));
+    const Quantized one = quantize::quantize(image, with_colors(64, 1));
+    const Quantized two = quantize::quantize(image, with_colors(64, 2));
+    REQUIRE(one.image.palette.size() == two.image.palette.size());
+    for (std::size_t j = 0; j < one.image.palette.size(); ++j) {
+        CHECK(one.image.palette[j].color == two.image.palette[j].color);
+        CHECK(one.image.palette[j].count == two.image.palette[j].count);
+    }
+    CHECK(one.image.indices == two.image.indices);
+    CHECK(one.clustering.inertia == two.clustering.inertia);
+}
+
+TEST_CASE("option values out of range are refused by name", "[quantize]") {
+    auto subject_of = [](Options o) -> std::string {
+        try {
+            validate(o);
+        } catch (const Error& e) {
+            CHECK(e.kind() == ErrorKind::invalid_argument);
+            return e.subject();
+        }
+        return "";
+    };
+    CHECK(subject_of(with_colors(0)) == "colors");
+    CHECK(subject_of(with_colors(257)) == "colors");
+    Options o;
+    o.max_iter = 0;
+    CHECK(subject_of(o) == "max-iter");
+    o = {};
+    o.tolerance = -1;
+    CHECK(subject_of(o) == "tolerance");
+    o = {};
+    o.threads = -2;
+    CHECK(subject_of(o) == "threads");
+    CHECK(subject_of(Options{}).empty());
+}
+
+TEST_CASE("a progress callback sees every stage in order and can cancel", "[quantize]") {
+    test::TempDir dir;
+    std::vector<Stage> seen;
+    quantize_file(test::sample_path("kodim23.png"), dir / "out.png", with_colors(8), false,
+                  [&](Stage s) {
+                      seen.push_back(s);
+                      return true;
+                  });
+    CHECK(seen == std::vector<Stage>{Stage::decode, Stage::sample, Stage::cluster, Stage::remap,
+                                     Stage::encode, Stage::write});
+    try {
+        quantize_file(test::sample_path("kodim23.png"), dir / "stopped.png", with_colors(8), false,
+                      [](Stage s) { return s != Stage::cluster; });
+        FAIL("not cancelled");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::cancelled);
+    }
+    CHECK_FALSE(fs::exists(dir / "stopped.png"));
+}
+
+TEST_CASE("quantize_file reports what it wrote", "[quantize]") {
+    test::TempDir dir;
+    const Report r =
+        quantize_file(test::sample_path("kodim23.png"), dir / "out.png", with_colors(16), false);
+    CHECK(r.output_bytes == fs::file_size(dir / "out.png"));
+    CHECK(r.input_bytes == fs::file_size(test::sample_path("kodim23.png")));
+    CHECK(r.palette.size() == 16);
+    CHECK(total_count(r.palette) == 768u * 512u);
+    CHECK(r.quality.mse > 0);
+    CHECK(r.iterations >= 1);
+    CHECK(r.training_colors > 1000);
+    CHECK(default_output_path("a/b/photo.jpg", 16) == fs::path("a/b/photo-16.png"));
+}
