@@ -16,22 +16,29 @@ std::string to_hex(Color c) {
     return text;
 }
 
-Palette palette_from_centroids(std::span<const Point> centroids) {
+Palette palette_from_centroids(std::span<const Point> centroids, ColorSpace space,
+                               std::span<const Color> fixed) {
     Palette palette;
-    for (const Point& p : centroids) {
-        const Color c = to_color(p);
-        const bool seen = std::any_of(palette.begin(), palette.end(),
-                                      [&](const PaletteEntry& e) { return e.color == c; });
-        if (!seen)
-            palette.push_back({c, 0});
+    for (std::size_t i = 0; i < centroids.size(); ++i) {
+        const bool is_fixed = i < fixed.size();
+        const Color c = is_fixed ? fixed[i] : to_color(centroids[i], space);
+        auto same = std::find_if(palette.begin(), palette.end(),
+                                 [&](const PaletteEntry& e) { return e.color == c; });
+        if (same == palette.end())
+            palette.push_back({c, 0, is_fixed});
+        else
+            same->fixed = same->fixed || is_fixed;
     }
     return palette;
 }
 
 std::vector<std::uint8_t> compact_and_sort_by_count(Palette& palette) {
+    auto kept = [&](std::size_t i) { return palette[i].count > 0 || palette[i].fixed; };
     std::vector<std::size_t> order(palette.size());
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        if (kept(a) != kept(b))
+            return kept(a);
         if (palette[a].count != palette[b].count)
             return palette[a].count > palette[b].count;
         return pack(palette[a].color) < pack(palette[b].color);
@@ -39,8 +46,8 @@ std::vector<std::uint8_t> compact_and_sort_by_count(Palette& palette) {
     std::vector<std::uint8_t> new_index(palette.size(), 0);
     Palette sorted;
     for (std::size_t old : order) {
-        if (palette[old].count == 0)
-            break;  // zero counts sort last
+        if (!kept(old))
+            break;  // dropped entries sort last
         new_index[old] = static_cast<std::uint8_t>(sorted.size());
         sorted.push_back(palette[old]);
     }

@@ -1,6 +1,8 @@
 #include "quantize/quantize.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include <tbb/task_arena.h>
@@ -41,11 +43,24 @@ tbb::task_arena arena_for(const Options& options) {
     return tbb::task_arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic);
 }
 
-Palette palette_of(const std::vector<Color>& colors) {
+Palette palette_of(const std::vector<Color>& colors, const std::vector<Color>& fixed) {
     Palette palette;
-    for (const Color& c : colors)
-        palette.push_back({c, 0});
+    for (const Color& c : colors) {
+        palette.push_back({c, 0, std::find(fixed.begin(), fixed.end(), c) != fixed.end()});
+    }
     return palette;
+}
+
+// The image's few colors plus any fixed ones it lacks, if all fit in `limit`.
+std::optional<std::vector<Color>> with_fixed(std::vector<Color> colors,
+                                             const std::vector<Color>& fixed, std::size_t limit) {
+    for (const Color& c : fixed) {
+        if (std::find(colors.begin(), colors.end(), c) == colors.end())
+            colors.push_back(c);
+    }
+    if (colors.size() > limit)
+        return std::nullopt;
+    return colors;
 }
 
 // Passes every index through `table` (old index -> new index), in place.
@@ -64,10 +79,13 @@ Quantized quantize_here(const Image& image, const Options& options, const Progre
     Stopwatch clock;
     enter(progress, Stage::sample);
     Palette palette;
-    if (auto few = distinct_colors(image, std::size_t(options.colors))) {
+    auto few = distinct_colors(image, std::size_t(options.colors));
+    if (few)
+        few = with_fixed(*few, options.fixed, std::size_t(options.colors));
+    if (few) {
         q.exact = true;
         q.training_colors = few->size();
-        palette = palette_of(*few);
+        palette = palette_of(*few, options.fixed);
         q.times.sample = clock.lap_ms();
     } else {
         const std::vector<ColorCount> sample = sample_colors(image, options.sample, options.seed);
@@ -76,20 +94,26 @@ Quantized quantize_here(const Image& image, const Options& options, const Progre
         points.reserve(sample.size());
         weights.reserve(sample.size());
         for (const ColorCount& s : sample) {
-            points.push_back(to_point(s.color));
+            points.push_back(to_point(s.color, options.space));
             weights.push_back(float(s.count));
         }
         q.training_colors = sample.size();
         q.times.sample = clock.lap_ms();
 
         enter(progress, Stage::cluster);
-        q.clustering = kmeans(points, weights,
-                              {options.colors, options.max_iter, options.tolerance, options.seed});
-        palette = palette_from_centroids(q.clustering.centroids);
+        ClusterOptions cluster;
+        cluster.k = options.colors;
+        cluster.max_iterations = options.max_iter;
+        cluster.tolerance = options.tolerance;
+        cluster.seed = options.seed;
+        for (const Color& c : options.fixed)
+            cluster.fixed.push_back(to_point(c, options.space));
+        q.clustering = kmeans(points, weights, cluster);
+        palette = palette_from_centroids(q.clustering.centroids, options.space, options.fixed);
         q.times.cluster = clock.lap_ms();
     }
     enter(progress, Stage::remap);
-    q.image = remap(image, std::move(palette));
+    q.image = remap(image, std::move(palette), options.space);
     reindex(q.image.indices, compact_and_sort_by_count(q.image.palette));
     q.times.remap = clock.lap_ms();
     return q;
@@ -128,6 +152,9 @@ void validate(const Options& o) {
                 "must be between 0 and 255 (got " + std::to_string(o.tolerance) + ")");
     check_range(o.threads >= 0 && o.threads <= 1024, "threads",
                 "must be between 0 (all cores) and 1024 (got " + std::to_string(o.threads) + ")");
+    check_range(o.fixed.size() <= std::size_t(std::max(o.colors, 0)), "fixed",
+                "has " + std::to_string(o.fixed.size()) + " colors, more than --colors " +
+                    std::to_string(o.colors));
 }
 
 Quantized quantize(const Image& image, const Options& options, const Progress& progress) {

@@ -26,7 +26,7 @@ using Counts = std::array<std::uint64_t, detail::NearestSearch::kMaxSize>;
 // known), 32 MiB of virtual memory of which only the pages of colors present are ever
 // touched. Slots are filled on first sight; two threads meeting the same new color both
 // compute the same answer, so relaxed atomics suffice and the result is deterministic.
-void remap_opaque(const Image& image, const detail::NearestSearch& search,
+void remap_opaque(const Image& image, ColorSpace space, const detail::NearestSearch& search,
                   std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
     struct Free {
         void operator()(std::uint16_t* p) const { std::free(p); }
@@ -50,7 +50,7 @@ void remap_opaque(const Image& image, const detail::NearestSearch& search,
                     std::uint16_t v = slot.load(std::memory_order_relaxed);
                     if (v == 0) {
                         v = static_cast<std::uint16_t>(
-                            search.nearest(to_point({s[0], s[1], s[2], 255})) + 1);
+                            search.nearest(to_point({s[0], s[1], s[2], 255}, space)) + 1);
                         slot.store(v, std::memory_order_relaxed);
                     }
                     previous_key = key;
@@ -64,7 +64,7 @@ void remap_opaque(const Image& image, const detail::NearestSearch& search,
 
 // For images with alpha (32-bit colors, too many for a table): a small direct-mapped cache per
 // chunk in front of the search.
-void remap_with_alpha(const Image& image, const detail::NearestSearch& search,
+void remap_with_alpha(const Image& image, ColorSpace space, const detail::NearestSearch& search,
                       std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
     constexpr int kCacheBits = 12;
     struct Slot {
@@ -81,7 +81,8 @@ void remap_with_alpha(const Image& image, const detail::NearestSearch& search,
                 const std::uint32_t key = pack(color);
                 Slot& slot = cache[(key * 0x9E3779B1u) >> (32 - kCacheBits)];
                 if (!slot.valid || slot.key != key) {
-                    slot = {key, static_cast<std::uint8_t>(search.nearest(to_point(color))), true};
+                    slot = {key, static_cast<std::uint8_t>(search.nearest(to_point(color, space))),
+                            true};
                 }
                 indices[i] = slot.index;
                 ++local[slot.index];
@@ -104,14 +105,14 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette) {
     return best;
 }
 
-IndexedImage remap(const Image& image, Palette palette) {
+IndexedImage remap(const Image& image, Palette palette, ColorSpace space) {
     if (palette.empty() || palette.size() > detail::NearestSearch::kMaxSize) {
         throw Error(ErrorKind::invalid_argument, "palette",
                     "must hold 1..256 colors, got " + std::to_string(palette.size()));
     }
     std::vector<Point> points;
     for (const PaletteEntry& e : palette)
-        points.push_back(to_point(e.color));
+        points.push_back(to_point(e.color, space));
     const detail::NearestSearch search(points);
 
     IndexedImage out;
@@ -120,9 +121,9 @@ IndexedImage remap(const Image& image, Palette palette) {
     out.indices.resize(image.pixel_count());
     std::vector<Counts> counts(detail::chunk_count(image.pixel_count(), kPixelChunk), Counts{});
     if (image.has_alpha()) {
-        remap_with_alpha(image, search, out.indices, counts);
+        remap_with_alpha(image, space, search, out.indices, counts);
     } else {
-        remap_opaque(image, search, out.indices, counts);
+        remap_opaque(image, space, search, out.indices, counts);
     }
     for (PaletteEntry& e : palette)
         e.count = 0;

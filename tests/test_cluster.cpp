@@ -40,6 +40,15 @@ Blobs make_blobs(std::size_t per_blob, unsigned seed = 11) {
     return b;
 }
 
+ClusterOptions options(int k, int max_iterations, double tolerance, std::uint64_t seed) {
+    ClusterOptions o;
+    o.k = k;
+    o.max_iterations = max_iterations;
+    o.tolerance = tolerance;
+    o.seed = seed;
+    return o;
+}
+
 float distance_to_nearest(const Point& p, const std::vector<Point>& set) {
     float best = 1e30f;
     for (const Point& q : set)
@@ -76,7 +85,7 @@ std::vector<Point> plain_lloyd(const std::vector<Point>& points, const std::vect
 
 TEST_CASE("k-means finds the true centers of separated blobs", "[cluster]") {
     const Blobs b = make_blobs(2000);
-    const Clustering result = kmeans(b.points, b.weights, {5, 100, 0.001, 1});
+    const Clustering result = kmeans(b.points, b.weights, options(5, 100, 0.001, 1));
     REQUIRE(result.centroids.size() == 5);
     CHECK(result.converged);
     for (const Point& center : b.centers) {
@@ -125,7 +134,7 @@ TEST_CASE("Hamerly's bounds give the same centroids as plain Lloyd", "[cluster]"
     for (std::size_t s : seed_kmeans_plus_plus(b.points, b.weights, k, 9))
         seeds.push_back(b.points[s]);
     for (int iterations : {1, 3, 10}) {
-        const Clustering fast = kmeans(b.points, b.weights, {k, iterations, 0.0, 9});
+        const Clustering fast = kmeans(b.points, b.weights, options(k, iterations, 0.0, 9));
         const auto slow = plain_lloyd(b.points, b.weights, seeds, iterations);
         REQUIRE(fast.centroids.size() == slow.size());
         for (std::size_t j = 0; j < slow.size(); ++j) {
@@ -138,7 +147,7 @@ TEST_CASE("Hamerly's bounds give the same centroids as plain Lloyd", "[cluster]"
 TEST_CASE("weights pull centroids to the weighted mean", "[cluster]") {
     const std::vector<Point> points{{{0, 0, 0, 255}}, {{100, 0, 0, 255}}};
     const std::vector<float> weights{1, 3};
-    const Clustering one = kmeans(points, weights, {1, 10, 0.0, 1});
+    const Clustering one = kmeans(points, weights, options(1, 10, 0.0, 1));
     REQUIRE(one.centroids.size() == 1);
     CHECK(one.centroids[0].v[0] == Approx(75.0));
     CHECK(one.inertia == Approx(1 * 75.0 * 75.0 + 3 * 25.0 * 25.0));
@@ -146,10 +155,10 @@ TEST_CASE("weights pull centroids to the weighted mean", "[cluster]") {
 
 TEST_CASE("clustering is identical on 1 and several threads", "[cluster]") {
     const Blobs b = make_blobs(5000, 23);
-    const ClusterOptions options{48, 50, 0.0, 77};
+    const ClusterOptions opts = options(48, 50, 0.0, 77);
     Clustering single, multi;
-    tbb::task_arena(1).execute([&] { single = kmeans(b.points, b.weights, options); });
-    tbb::task_arena(4).execute([&] { multi = kmeans(b.points, b.weights, options); });
+    tbb::task_arena(1).execute([&] { single = kmeans(b.points, b.weights, opts); });
+    tbb::task_arena(4).execute([&] { multi = kmeans(b.points, b.weights, opts); });
     REQUIRE(single.centroids.size() == multi.centroids.size());
     for (std::size_t j = 0; j < single.centroids.size(); ++j) {
         for (int a = 0; a < 4; ++a)
@@ -163,7 +172,7 @@ TEST_CASE("more clusters never fit worse", "[cluster]") {
     const Blobs b = make_blobs(1000, 31);
     double previous = 1e300;
     for (int k : {1, 2, 5, 10, 20}) {
-        const double inertia = kmeans(b.points, b.weights, {k, 100, 0.0, 3}).inertia;
+        const double inertia = kmeans(b.points, b.weights, options(k, 100, 0.0, 3)).inertia;
         CHECK(inertia <= previous);
         previous = inertia;
     }
@@ -172,7 +181,7 @@ TEST_CASE("more clusters never fit worse", "[cluster]") {
 TEST_CASE("k outside 1..256 is refused", "[cluster]") {
     const std::vector<Point> points{{{0, 0, 0, 255}}};
     const std::vector<float> weights{1};
-    CHECK_THROWS_AS(kmeans(points, weights, {0, 10, 0.0, 1}), Error);
-    CHECK_THROWS_AS(kmeans(points, weights, {257, 10, 0.0, 1}), Error);
-    CHECK(kmeans(points, weights, {256, 10, 0.0, 1}).centroids.size() == 1);
+    CHECK_THROWS_AS(kmeans(points, weights, options(0, 10, 0.0, 1)), Error);
+    CHECK_THROWS_AS(kmeans(points, weights, options(257, 10, 0.0, 1)), Error);
+    CHECK(kmeans(points, weights, options(256, 10, 0.0, 1)).centroids.size() == 1);
 }

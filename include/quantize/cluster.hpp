@@ -17,10 +17,14 @@ struct ClusterOptions {
     // 0..255 scale); 0 runs until nothing moves or max_iterations.
     double tolerance = 0.02;
     std::uint64_t seed = 1;  // drives the k-means++ draws
+    // Centroids that never move (at most k): they come first in the result, k-means++ seeds
+    // the other k - fixed.size() around them and Lloyd fits those around them.
+    std::vector<Point> fixed;
 };
 
 struct Clustering {
-    std::vector<Point> centroids;  // min(k, number of distinct points) entries
+    std::vector<Point> centroids;  // fixed ones first; at most k entries in all
+    std::vector<double> sizes;     // total weight of the points nearest to each centroid
     double inertia = 0;            // sum of weight * squared distance to the nearest centroid
     int iterations = 0;            // Lloyd updates performed
     bool converged = false;        // stopped by the tolerance, not by max_iterations
@@ -28,15 +32,18 @@ struct Clustering {
 
 // k-means++ (Arthur & Vassilvitskii 2007): the first seed is drawn with probability
 // proportional to weight, each next one proportional to weight * squared distance to the
-// nearest seed so far. Returns indices of distinct points: fewer than k when the points hold
-// fewer than k distinct positions. Same inputs and seed give the same seeds on any thread count.
+// nearest seed (or fixed centroid) so far. Returns the indices of k - fixed.size() distinct
+// points, or fewer when the points hold fewer distinct positions away from the fixed ones.
+// Same inputs and seed give the same seeds on any thread count.
 std::vector<std::size_t> seed_kmeans_plus_plus(std::span<const Point> points,
                                                std::span<const float> weights, int k,
-                                               std::uint64_t seed);
+                                               std::uint64_t seed,
+                                               std::span<const Point> fixed = {});
 
-// Weighted Lloyd iterations from k-means++ seeds, accelerated with Hamerly's bounds (exactly the
-// assignments of plain Lloyd). An empty cluster is moved to the point farthest from its
-// centroid. Deterministic whatever the thread count: sums are reduced in fixed chunks in a
+// Weighted Lloyd iterations from k-means++ seeds, accelerated with Hamerly's bounds and a
+// search that visits other centroids nearest-first and stops when no farther one can win
+// (exactly the assignments of plain Lloyd). An empty cluster is moved to the point farthest
+// from its centroid. Deterministic whatever the thread count: sums are reduced in fixed chunks in a
 // fixed order.
 Clustering kmeans(std::span<const Point> points, std::span<const float> weights,
                   const ClusterOptions& options);

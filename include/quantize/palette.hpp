@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "quantize/color.hpp"
 #include "quantize/pixels.hpp"
 
 namespace quantize {
@@ -13,17 +14,21 @@ namespace quantize {
 struct PaletteEntry {
     Color color;
     std::uint64_t count = 0;  // pixels of the image mapped to this color
+    bool fixed = false;       // asked for by the user: kept even when no pixel uses it
 };
 using Palette = std::vector<PaletteEntry>;
 
 // "#rrggbb", or "#rrggbbaa" when the color is not opaque; lower-case hex.
 std::string to_hex(Color c);
 
-// Colors of the centroids, rounded to 8 bits; centroids that round to the same color are kept
-// once. Counts are zero until a remap fills them in.
-Palette palette_from_centroids(std::span<const Point> centroids);
+// Colors of the centroids of a k-means in `space`, rounded to 8-bit sRGB; the first
+// fixed.size() centroids are the fixed colors and take exactly those values. Colors that come
+// out the same are kept once. Counts are zero until a remap fills them in.
+Palette palette_from_centroids(std::span<const Point> centroids, ColorSpace space = ColorSpace::rgb,
+                               std::span<const Color> fixed = {});
 
-// Drops entries no pixel uses and orders the rest by count, largest first (ties by color).
+// Drops entries no pixel uses (except fixed ones) and orders the rest by count, largest first
+// (ties by color).
 // Returns the table old index -> new index that the index image must be passed through.
 std::vector<std::uint8_t> compact_and_sort_by_count(Palette& palette);
 

@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <vector>
 
 #include "quantize/cluster.hpp"
+#include "quantize/color.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
 #include "quantize/palette.hpp"
@@ -24,9 +26,13 @@ struct Options {
     // Pixels drawn to train k-means on (stratified, seeded); 0 = every pixel.
     std::size_t sample = 262144;
     std::uint64_t seed = 1;
-    int max_iter = 100;       // Lloyd updates at most, 1..10000
-    double tolerance = 0.02;  // see ClusterOptions::tolerance, 0..255
-    int threads = 0;          // worker threads at most; 0 = one per core
+    int max_iter = 100;                  // Lloyd updates at most, 1..10000
+    double tolerance = 0.02;             // see ClusterOptions::tolerance, 0..255
+    int threads = 0;                     // worker threads at most; 0 = one per core
+    ColorSpace space = ColorSpace::rgb;  // where k-means measures distances
+    // Colors always in the palette, exactly, counted in `colors`; k-means fits the others
+    // around them.
+    std::vector<Color> fixed;
 };
 
 // Throws Error(invalid_argument) whose subject is the name of the first field out of range

@@ -26,7 +26,8 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette);
 // Maps every pixel to its nearest palette color (at most 256 colors) and fills in the palette's
 // counts. Each distinct color is searched once and the answer reused for every pixel of that
 // color, so the cost grows with distinct colors * K plus pixels, not pixels * K.
-IndexedImage remap(const Image& image, Palette palette);
+// Distances are measured in `space`, the space the palette was fitted in.
+IndexedImage remap(const Image& image, Palette palette, ColorSpace space = ColorSpace::rgb);
 
 // The RGBA color of every pixel of an indexed image, for encoders and metrics.
 Color color_at(const IndexedImage& image, std::size_t pixel);

@@ -1,0 +1,192 @@
+#include "quantize/color.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numbers>
+
+namespace quantize {
+
+namespace {
+
+// D65 reference white in XYZ (Y = 1).
+constexpr double kWhiteX = 0.95047, kWhiteY = 1.0, kWhiteZ = 1.08883;
+
+// srgb_to_linear of every 8-bit value: conversions of whole images stay cheap.
+const std::array<double, 256>& linear_table() {
+    static const std::array<double, 256> table = [] {
+        std::array<double, 256> t{};
+        for (int i = 0; i < 256; ++i)
+            t[std::size_t(i)] = srgb_to_linear(i / 255.0);
+        return t;
+    }();
+    return table;
+}
+
+std::uint8_t to_byte(double v01) {
+    return static_cast<std::uint8_t>(std::lround(std::clamp(v01, 0.0, 1.0) * 255.0));
+}
+
+Color from_linear(double r, double g, double b, std::uint8_t alpha) {
+    return {to_byte(linear_to_srgb(r)), to_byte(linear_to_srgb(g)), to_byte(linear_to_srgb(b)),
+            alpha};
+}
+
+double lab_f(double t) {
+    constexpr double d = 6.0 / 29.0;
+    return t > d * d * d ? std::cbrt(t) : t / (3 * d * d) + 4.0 / 29.0;
+}
+double lab_f_inverse(double t) {
+    constexpr double d = 6.0 / 29.0;
+    return t > d ? t * t * t : 3 * d * d * (t - 4.0 / 29.0);
+}
+
+}  // namespace
+
+const char* color_space_name(ColorSpace space) {
+    switch (space) {
+        case ColorSpace::rgb:
+            return "rgb";
+        case ColorSpace::lab:
+            return "lab";
+        case ColorSpace::oklab:
+            return "oklab";
+    }
+    return "?";
+}
+
+std::optional<ColorSpace> parse_color_space(std::string_view name) {
+    for (ColorSpace s : {ColorSpace::rgb, ColorSpace::lab, ColorSpace::oklab}) {
+        if (name == color_space_name(s))
+            return s;
+    }
+    return std::nullopt;
+}
+
+double srgb_to_linear(double v) {
+    return v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4);
+}
+
+double linear_to_srgb(double v) {
+    return v <= 0.0031308 ? 12.92 * v : 1.055 * std::pow(v, 1 / 2.4) - 0.055;
+}
+
+Coordinates srgb_to_lab(Color c) {
+    const auto& lin = linear_table();
+    const double r = lin[c.r], g = lin[c.g], b = lin[c.b];
+    // IEC 61966-2-1 sRGB to XYZ (D65).
+    const double x = 0.4124564 * r + 0.3575761 * g + 0.1804375 * b;
+    const double y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b;
+    const double z = 0.0193339 * r + 0.1191920 * g + 0.9503041 * b;
+    const double fx = lab_f(x / kWhiteX), fy = lab_f(y / kWhiteY), fz = lab_f(z / kWhiteZ);
+    return {116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)};
+}
+
+Color lab_to_srgb(const Coordinates& lab, std::uint8_t alpha) {
+    const double fy = (lab.c0 + 16) / 116, fx = fy + lab.c1 / 500, fz = fy - lab.c2 / 200;
+    const double x = kWhiteX * lab_f_inverse(fx), y = kWhiteY * lab_f_inverse(fy),
+                 z = kWhiteZ * lab_f_inverse(fz);
+    return from_linear(3.2404542 * x - 1.5371385 * y - 0.4985314 * z,
+                       -0.9692660 * x + 1.8760108 * y + 0.0415560 * z,
+                       0.0556434 * x - 0.2040259 * y + 1.0572252 * z, alpha);
+}
+
+Coordinates srgb_to_oklab(Color c) {
+    const auto& lin = linear_table();
+    const double r = lin[c.r], g = lin[c.g], b = lin[c.b];
+    const double l = std::cbrt(0.4122214708 * r + 0.5363325363 * g + 0.0514459929 * b);
+    const double m = std::cbrt(0.2119034982 * r + 0.6806995451 * g + 0.1073969566 * b);
+    const double s = std::cbrt(0.0883024619 * r + 0.2817188376 * g + 0.6299787005 * b);
+    return {0.2104542553 * l + 0.7936177850 * m - 0.0040720468 * s,
+            1.9779984951 * l - 2.4285922050 * m + 0.4505937099 * s,
+            0.0259040371 * l + 0.7827717662 * m - 0.8086757660 * s};
+}
+
+Color oklab_to_srgb(const Coordinates& lab, std::uint8_t alpha) {
+    const double l = lab.c0 + 0.3963377774 * lab.c1 + 0.2158037573 * lab.c2;
+    const double m = lab.c0 - 0.1055613458 * lab.c1 - 0.0638541728 * lab.c2;
+    const double s = lab.c0 - 0.0894841775 * lab.c1 - 1.2914855480 * lab.c2;
+    const double l3 = l * l * l, m3 = m * m * m, s3 = s * s * s;
+    return from_linear(4.0767416621 * l3 - 3.3077115913 * m3 + 0.2309699292 * s3,
+                       -1.2684380046 * l3 + 2.6097574011 * m3 - 0.3413193965 * s3,
+                       -0.0041960863 * l3 - 0.7034186147 * m3 + 1.7076147010 * s3, alpha);
+}
+
+namespace {
+
+// Working-space units per unit of the space's own coordinates.
+double point_scale(ColorSpace space) {
+    return space == ColorSpace::lab ? 2.55 : 255.0;
+}
+
+}  // namespace
+
+Point to_point(Color c, ColorSpace space) {
+    if (space == ColorSpace::rgb)
+        return to_point(c);
+    const Coordinates k = space == ColorSpace::lab ? srgb_to_lab(c) : srgb_to_oklab(c);
+    const double scale = point_scale(space) * c.a / 255.0;
+    return {{float(k.c0 * scale), float(k.c1 * scale), float(k.c2 * scale), float(c.a)}};
+}
+
+Color to_color(const Point& p, ColorSpace space) {
+    if (space == ColorSpace::rgb)
+        return to_color(p);
+    const long alpha = std::clamp(std::lround(p.v[3]), 0L, 255L);
+    if (alpha == 0)
+        return {0, 0, 0, 0};
+    const double unscale = 255.0 / double(alpha) / point_scale(space);
+    const Coordinates k{p.v[0] * unscale, p.v[1] * unscale, p.v[2] * unscale};
+    const auto a = static_cast<std::uint8_t>(alpha);
+    return space == ColorSpace::lab ? lab_to_srgb(k, a) : oklab_to_srgb(k, a);
+}
+
+double delta_e_2000(const Coordinates& lab1, const Coordinates& lab2) {
+    using std::atan2, std::cos, std::exp, std::sin, std::sqrt, std::pow, std::abs;
+    constexpr double pi = std::numbers::pi;
+    constexpr double deg = pi / 180.0;
+    const double L1 = lab1.c0, a1 = lab1.c1, b1 = lab1.c2;
+    const double L2 = lab2.c0, a2 = lab2.c1, b2 = lab2.c2;
+    const double C1 = sqrt(a1 * a1 + b1 * b1), C2 = sqrt(a2 * a2 + b2 * b2);
+    const double Cbar7 = pow((C1 + C2) / 2, 7);
+    const double G = 0.5 * (1 - sqrt(Cbar7 / (Cbar7 + pow(25.0, 7))));
+    const double a1p = (1 + G) * a1, a2p = (1 + G) * a2;
+    const double C1p = sqrt(a1p * a1p + b1 * b1), C2p = sqrt(a2p * a2p + b2 * b2);
+    auto hue = [&](double b, double ap) {
+        if (b == 0 && ap == 0)
+            return 0.0;
+        const double h = atan2(b, ap);
+        return h >= 0 ? h : h + 2 * pi;
+    };
+    const double h1p = hue(b1, a1p), h2p = hue(b2, a2p);
+    const double dLp = L2 - L1, dCp = C2p - C1p;
+    double dhp = 0;
+    if (C1p * C2p != 0) {
+        dhp = h2p - h1p;
+        if (dhp > pi)
+            dhp -= 2 * pi;
+        if (dhp < -pi)
+            dhp += 2 * pi;
+    }
+    const double dHp = 2 * sqrt(C1p * C2p) * sin(dhp / 2);
+    const double Lbarp = (L1 + L2) / 2, Cbarp = (C1p + C2p) / 2;
+    double hbarp = h1p + h2p;
+    if (C1p * C2p != 0) {
+        if (abs(h1p - h2p) > pi)
+            hbarp += (h1p + h2p < 2 * pi) ? 2 * pi : -2 * pi;
+        hbarp /= 2;
+    }
+    const double T = 1 - 0.17 * cos(hbarp - 30 * deg) + 0.24 * cos(2 * hbarp) +
+                     0.32 * cos(3 * hbarp + 6 * deg) - 0.20 * cos(4 * hbarp - 63 * deg);
+    const double dTheta = 30 * deg * exp(-pow((hbarp / deg - 275) / 25, 2));
+    const double Cbarp7 = pow(Cbarp, 7);
+    const double Rc = 2 * sqrt(Cbarp7 / (Cbarp7 + pow(25.0, 7)));
+    const double Lm = (Lbarp - 50) * (Lbarp - 50);
+    const double Sl = 1 + 0.015 * Lm / sqrt(20 + Lm);
+    const double Sc = 1 + 0.045 * Cbarp, Sh = 1 + 0.015 * Cbarp * T;
+    const double Rt = -sin(2 * dTheta) * Rc;
+    const double tl = dLp / Sl, tc = dCp / Sc, th = dHp / Sh;
+    return sqrt(tl * tl + tc * tc + th * th + Rt * tc * th);
+}
+
+}  // namespace quantize
