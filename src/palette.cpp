@@ -16,6 +16,30 @@ std::string to_hex(Color c) {
     return text;
 }
 
+std::optional<Color> parse_hex_color(std::string_view text) {
+    if (text.starts_with('#'))
+        text.remove_prefix(1);
+    if (text.size() != 3 && text.size() != 6 && text.size() != 8)
+        return std::nullopt;
+    std::uint8_t digits[8] = {};
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char ch = text[i];
+        if (ch >= '0' && ch <= '9')
+            digits[i] = static_cast<std::uint8_t>(ch - '0');
+        else if (ch >= 'a' && ch <= 'f')
+            digits[i] = static_cast<std::uint8_t>(ch - 'a' + 10);
+        else if (ch >= 'A' && ch <= 'F')
+            digits[i] = static_cast<std::uint8_t>(ch - 'A' + 10);
+        else
+            return std::nullopt;
+    }
+    if (text.size() == 3)  // #rgb is #rrggbb with each digit doubled
+        return Color{std::uint8_t(digits[0] * 17), std::uint8_t(digits[1] * 17),
+                     std::uint8_t(digits[2] * 17), 255};
+    auto byte = [&](int i) { return std::uint8_t(digits[2 * i] * 16 + digits[2 * i + 1]); };
+    return Color{byte(0), byte(1), byte(2), text.size() == 8 ? byte(3) : std::uint8_t{255}};
+}
+
 Palette palette_from_centroids(std::span<const Point> centroids, ColorSpace space,
                                std::span<const Color> fixed) {
     Palette palette;

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "quantize/color.hpp"
@@ -20,6 +22,9 @@ using Palette = std::vector<PaletteEntry>;
 
 // "#rrggbb", or "#rrggbbaa" when the color is not opaque; lower-case hex.
 std::string to_hex(Color c);
+// Parses "#rgb", "#rrggbb" or "#rrggbbaa" (the '#' optional, either case); std::nullopt
+// for anything else.
+std::optional<Color> parse_hex_color(std::string_view text);
 
 // Colors of the centroids of a k-means in `space`, rounded to 8-bit sRGB; the first
 // fixed.size() centroids are the fixed colors and take exactly those values. Colors that come

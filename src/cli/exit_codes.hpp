@@ -1,6 +1,9 @@
 // The exit statuses of the quantize command, as documented in --help and the README.
 #pragma once
 
+#include <iostream>
+#include <string>
+
 #include "quantize/error.hpp"
 
 namespace quantize::cli {
@@ -26,6 +29,13 @@ inline int exit_code_for(ErrorKind kind) {
             return kCancelled;
     }
     return kFailure;
+}
+
+// Prints the one line every error gets on stderr, "quantize: error: MESSAGE", and returns
+// `code` so a command can `return fail(...)`.
+inline int fail(int code, const std::string& message) {
+    std::cerr << "quantize: error: " << message << "\n";
+    return code;
 }
 
 inline constexpr const char* kExitStatusHelp =

@@ -7,6 +7,7 @@
 
 #include "exit_codes.hpp"
 #include "quantize/quantize.hpp"
+#include "quantize_options.hpp"
 
 namespace quantize::cli {
 
@@ -22,22 +23,16 @@ struct Invocation {
 };
 
 cxxopts::Options make_parser() {
-    const Options defaults;
     cxxopts::Options parser("quantize",
                             "Reduce an image to K colors with k-means (k-means++ seeding on a "
                             "random sample,\nthen every pixel replaced by its nearest centroid). "
                             "Prints the palette and a\ncompression report.\n");
     parser.custom_help("[options]").positional_help("INPUT");
+    add_quantize_options(parser);
     // clang-format off
     parser.add_options()
-        ("k,colors", "number of colors, 1..256", cxxopts::value<int>()->default_value(std::to_string(defaults.colors)), "K")
         ("o,output", "output file; its extension picks the format: .png (palette PNG), .jpg, .webp, .tif, .bmp (default: STEM-K.png beside the input)", cxxopts::value<std::string>(), "PATH")
         ("f,force", "overwrite an existing output file")
-        ("sample", "pixels drawn to train k-means on; 0 = every pixel", cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.sample)), "N")
-        ("seed", "random seed; the same input, options and seed give the same output file", cxxopts::value<std::uint64_t>()->default_value(std::to_string(defaults.seed)), "S")
-        ("max-iter", "k-means iterations at most, 1..10000", cxxopts::value<int>()->default_value(std::to_string(defaults.max_iter)), "N")
-        ("tolerance", "stop once no centroid moves more than T (0..255 scale)", cxxopts::value<double>()->default_value("0.02"), "T")
-        ("threads", "worker threads at most; 0 = one per core", cxxopts::value<int>()->default_value("0"), "N")
         ("json", "print the report as one JSON document")
         ("q,quiet", "print nothing but errors")
         ("h,help", "print this help and exit")
@@ -55,12 +50,6 @@ std::string help_text(cxxopts::Options& parser) {
            "  quantize photo.jpg -k 64 -o small.png --json > report.json\n"
            "  quantize scan.tif -k 8 -o scan.webp --seed 7 --threads 2\n\n" +
            kExitStatusHelp;
-}
-
-// One line on stderr, as every error is reported.
-int fail(int code, const std::string& message) {
-    std::cerr << "quantize: error: " << message << "\n";
-    return code;
 }
 
 }  // namespace
@@ -87,21 +76,12 @@ int run_single(int argc, char** argv) {
         in.input = inputs.front();
         if (args.count("output"))
             in.output = args["output"].as<std::string>();
-        in.options.colors = args["colors"].as<int>();
-        in.options.sample = args["sample"].as<std::size_t>();
-        in.options.seed = args["seed"].as<std::uint64_t>();
-        in.options.max_iter = args["max-iter"].as<int>();
-        in.options.tolerance = args["tolerance"].as<double>();
-        in.options.threads = args["threads"].as<int>();
+        in.options = read_quantize_options(args);
         in.force = args.count("force") > 0;
         in.json = args.count("json") > 0;
         in.quiet = args.count("quiet") > 0;
     } catch (const cxxopts::exceptions::exception& e) {
         return fail(kUsage, std::string(e.what()) + " (see quantize --help)");
-    }
-
-    try {
-        validate(in.options);
     } catch (const Error& e) {
         return fail(kUsage, in.input + ": --" + e.subject() + " " + e.cause());
     }

@@ -1,0 +1,71 @@
+#include "quantize_options.hpp"
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace quantize::cli {
+
+namespace {
+
+ColorSpace read_space(const std::string& name) {
+    if (const auto space = parse_color_space(name))
+        return *space;
+    throw Error(ErrorKind::invalid_argument, "space",
+                "must be rgb, lab or oklab (got '" + name + "')");
+}
+
+// "#ffffff,#000" -> two colors; each item as parse_hex_color accepts it.
+std::vector<Color> read_fixed_colors(const std::vector<std::string>& items) {
+    std::vector<Color> colors;
+    for (const std::string& item : items) {
+        const auto color = parse_hex_color(item);
+        if (!color) {
+            throw Error(ErrorKind::invalid_argument, "fixed",
+                        "'" + item + "' is not a color (#rgb, #rrggbb or #rrggbbaa)");
+        }
+        colors.push_back(*color);
+    }
+    return colors;
+}
+
+// Shortest form: 0.02, not to_string's 0.020000.
+std::string shortest(double value) {
+    std::ostringstream text;
+    text << value;
+    return text.str();
+}
+
+}  // namespace
+
+void add_quantize_options(cxxopts::Options& parser) {
+    const Options defaults;
+    // clang-format off
+    parser.add_options()
+        ("k,colors", "number of colors, 1..256", cxxopts::value<int>()->default_value(std::to_string(defaults.colors)), "K")
+        ("sample", "pixels drawn to train k-means on; 0 = every pixel", cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.sample)), "N")
+        ("seed", "random seed; the same input, options and seed give the same output file", cxxopts::value<std::uint64_t>()->default_value(std::to_string(defaults.seed)), "S")
+        ("max-iter", "k-means iterations at most, 1..10000", cxxopts::value<int>()->default_value(std::to_string(defaults.max_iter)), "N")
+        ("tolerance", "stop once no centroid moves more than T (0..255 scale)", cxxopts::value<double>()->default_value(shortest(defaults.tolerance)), "T")
+        ("threads", "worker threads at most; 0 = one per core", cxxopts::value<int>()->default_value(std::to_string(defaults.threads)), "N")
+        ("space", "color space k-means measures distances in: rgb, lab (CIELAB) or oklab", cxxopts::value<std::string>()->default_value(color_space_name(defaults.space)), "NAME")
+        ("fixed", "colors always in the palette, exactly, e.g. '#ffffff,#000000'; they count in K", cxxopts::value<std::vector<std::string>>(), "COLORS");
+    // clang-format on
+}
+
+Options read_quantize_options(const cxxopts::ParseResult& args) {
+    Options options;
+    options.colors = args["colors"].as<int>();
+    options.sample = args["sample"].as<std::size_t>();
+    options.seed = args["seed"].as<std::uint64_t>();
+    options.max_iter = args["max-iter"].as<int>();
+    options.tolerance = args["tolerance"].as<double>();
+    options.threads = args["threads"].as<int>();
+    options.space = read_space(args["space"].as<std::string>());
+    if (args.count("fixed"))
+        options.fixed = read_fixed_colors(args["fixed"].as<std::vector<std::string>>());
+    validate(options);
+    return options;
+}
+
+}  // namespace quantize::cli

@@ -1,0 +1,19 @@
+// Command-line options shared by every command that quantizes images (one image, batch):
+// declared once so they read and validate the same everywhere.
+#pragma once
+
+#include <cxxopts.hpp>
+
+#include "quantize/quantize.hpp"
+
+namespace quantize::cli {
+
+// Adds -k/--colors, --sample, --seed, --max-iter, --tolerance, --threads, --space and --fixed,
+// with the library's defaults.
+void add_quantize_options(cxxopts::Options& parser);
+
+// The options as given, checked with quantize::validate. Throws Error(invalid_argument) whose
+// subject is the option's name (without dashes) when a value is malformed or out of range.
+Options read_quantize_options(const cxxopts::ParseResult& args);
+
+}  // namespace quantize::cli
