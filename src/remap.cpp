@@ -1,5 +1,6 @@
 #include "quantize/remap.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <new>
 #include <string>
 
+#include "detail/cell_search.hpp"
 #include "detail/nearest.hpp"
 #include "detail/parallel.hpp"
 #include "quantize/error.hpp"
@@ -22,8 +24,50 @@ constexpr std::size_t kPixelChunk = std::size_t{1} << 16;
 
 using Counts = std::array<std::uint64_t, detail::NearestSearch::kMaxSize>;
 
-// For opaque images: one slot per 24-bit color holding its palette index + 1 (0 = not yet
-// known), 32 MiB of virtual memory of which only the pages of colors present are ever
+// Adds how often each index occurs in [first, last) to counts. Four tables side by side, so
+// runs of one index do not wait on each other's increments.
+void count_into(Counts& counts, const std::uint8_t* first, const std::uint8_t* last) {
+    std::array<std::array<std::uint32_t, 256>, 4> part{};
+    const std::size_t n = std::size_t(last - first);
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        ++part[0][first[i]];
+        ++part[1][first[i + 1]];
+        ++part[2][first[i + 2]];
+        ++part[3][first[i + 3]];
+    }
+    for (; i < n; ++i)
+        ++part[0][first[i]];
+    for (std::size_t j = 0; j < 256; ++j)
+        counts[j] += std::uint64_t{part[0][j]} + part[1][j] + part[2][j] + part[3][j];
+}
+
+// For opaque images compared in sRGB: the cell search (see detail/cell_search.hpp), runs of one
+// color looked up once.
+void remap_opaque_rgb(const Image& image, std::span<const Color> palette,
+                      std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
+    detail::CellSearch search(palette);
+    // Pixels between a prefetch and its lookup: enough to cover a memory access.
+    constexpr std::size_t kAhead = 64;
+    auto key_of = [](const std::uint8_t* s) {
+        return std::uint32_t{s[0]} << 16 | std::uint32_t{s[1]} << 8 | s[2];
+    };
+    detail::for_each_chunk(image.pixel_count(), kPixelChunk,
+                           [&](std::size_t c, std::size_t begin, std::size_t end) {
+                               Counts& local = counts[c];
+                               const std::uint8_t* samples = image.samples.data();
+                               std::uint8_t* out = indices.data();
+                               for (std::size_t i = begin; i < end; ++i) {
+                                   if (i + kAhead < end)
+                                       search.prefetch(key_of(samples + 3 * (i + kAhead)));
+                                   out[i] = search.nearest(key_of(samples + 3 * i));
+                               }
+                               count_into(local, out + begin, out + end);
+                           });
+}
+
+// For opaque images in other spaces: one slot per 24-bit color holding its palette index + 1 (0 =
+// not yet known), 32 MiB of virtual memory of which only the pages of colors present are ever
 // touched. Slots are filled on first sight; two threads meeting the same new color both
 // compute the same answer, so relaxed atomics suffice and the result is deterministic.
 void remap_opaque(const Image& image, ColorSpace space, const detail::NearestSearch& search,
@@ -90,6 +134,18 @@ void remap_with_alpha(const Image& image, ColorSpace space, const detail::Neares
         });
 }
 
+bool all_opaque(const Palette& palette) {
+    return std::all_of(palette.begin(), palette.end(),
+                       [](const PaletteEntry& e) { return e.color.a == 255; });
+}
+
+std::vector<Color> colors_of(const Palette& palette) {
+    std::vector<Color> colors;
+    for (const PaletteEntry& e : palette)
+        colors.push_back(e.color);
+    return colors;
+}
+
 }  // namespace
 
 std::size_t nearest_index(const Point& p, std::span<const Point> palette) {
@@ -122,6 +178,8 @@ IndexedImage remap(const Image& image, Palette palette, ColorSpace space) {
     std::vector<Counts> counts(detail::chunk_count(image.pixel_count(), kPixelChunk), Counts{});
     if (image.has_alpha()) {
         remap_with_alpha(image, space, search, out.indices, counts);
+    } else if (space == ColorSpace::rgb && all_opaque(palette)) {
+        remap_opaque_rgb(image, colors_of(palette), out.indices, counts);
     } else {
         remap_opaque(image, space, search, out.indices, counts);
     }

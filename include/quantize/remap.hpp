@@ -24,8 +24,9 @@ struct IndexedImage {
 std::size_t nearest_index(const Point& p, std::span<const Point> palette);
 
 // Maps every pixel to its nearest palette color (at most 256 colors) and fills in the palette's
-// counts. Each distinct color is searched once and the answer reused for every pixel of that
-// color, so the cost grows with distinct colors * K plus pixels, not pixels * K.
+// counts. Exact, ties to the lowest index, like nearest_index. Each answer is computed once per
+// color and reused for every pixel of that color; in sRGB, only against the few palette colors
+// that can win in the color's neighbourhood, so the cost grows with pixels, barely with K.
 // Distances are measured in `space`, the space the palette was fitted in.
 IndexedImage remap(const Image& image, Palette palette, ColorSpace space = ColorSpace::rgb);
 

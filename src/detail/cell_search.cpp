@@ -1,0 +1,118 @@
+#include "detail/cell_search.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "detail/parallel.hpp"
+
+namespace quantize::detail {
+
+namespace {
+
+constexpr std::uint32_t kFineCells = 1u << (3 * CellSearch::kFineBits);
+constexpr std::uint32_t kCoarseCells = 1u << (3 * CellSearch::kCoarseBits);
+
+std::uint32_t coarse_parent(std::uint32_t fine) {
+    constexpr int fine_bits = CellSearch::kFineBits, coarse_bits = CellSearch::kCoarseBits;
+    constexpr int drop = fine_bits - coarse_bits;
+    constexpr std::uint32_t mask = (1u << fine_bits) - 1;
+    const std::uint32_t r = (fine >> (2 * fine_bits)) & mask, g = (fine >> fine_bits) & mask,
+                        b = fine & mask;
+    return ((r >> drop) << (2 * coarse_bits)) | ((g >> drop) << coarse_bits) | (b >> drop);
+}
+
+}  // namespace
+
+CellSearch::Box CellSearch::box_of(std::uint32_t cell, int bits) {
+    const std::uint32_t mask = (1u << bits) - 1;
+    const int side = 1 << (8 - bits);
+    const std::uint32_t coords[3] = {(cell >> (2 * bits)) & mask, (cell >> bits) & mask,
+                                     cell & mask};
+    Box b{};
+    for (int a = 0; a < 3; ++a) {
+        b.lo[a] = int(coords[a]) * side;
+        b.hi[a] = b.lo[a] + side - 1;
+    }
+    return b;
+}
+
+void CellSearch::candidates_of(const Box& b, std::span<const std::uint32_t> from,
+                               std::vector<std::uint32_t>& out) const {
+    // Squared distances from the box to a color: to its nearest and its farthest corner.
+    // Integers throughout, so the test is exact.
+    auto bounds = [&](const Color& c, int& near, int& far) {
+        const int v[3] = {c.r, c.g, c.b};
+        near = far = 0;
+        for (int a = 0; a < 3; ++a) {
+            const int gap = v[a] < b.lo[a] ? b.lo[a] - v[a] : std::max(v[a] - b.hi[a], 0);
+            const int reach = std::max(v[a] - b.lo[a], b.hi[a] - v[a]);
+            near += gap * gap;
+            far += reach * reach;
+        }
+    };
+    int near[256];
+    int u = std::numeric_limits<int>::max();
+    for (std::size_t i = 0; i < from.size(); ++i) {
+        int far;
+        bounds(palette_[from[i]], near[i], far);
+        u = std::min(u, far);
+    }
+    out.clear();
+    for (std::size_t i = 0; i < from.size(); ++i) {
+        if (near[i] <= u)
+            out.push_back(from[i]);
+    }
+}
+
+CellSearch::CellSearch(std::span<const Color> palette) : palette_(palette.begin(), palette.end()) {
+    std::vector<std::uint32_t> all(palette_.size());
+    for (std::uint32_t j = 0; j < all.size(); ++j)
+        all[j] = j;
+    std::vector<std::vector<std::uint32_t>> lists(kCoarseCells);
+    for_each_chunk(kCoarseCells, 64, [&](std::size_t, std::size_t begin, std::size_t end) {
+        for (std::size_t cell = begin; cell < end; ++cell)
+            candidates_of(box_of(std::uint32_t(cell), kCoarseBits), all, lists[cell]);
+    });
+    coarse_first_.resize(kCoarseCells + 1);
+    for (std::uint32_t cell = 0; cell < kCoarseCells; ++cell) {
+        coarse_first_[cell] = std::uint32_t(coarse_list_.size());
+        coarse_list_.insert(coarse_list_.end(), lists[cell].begin(), lists[cell].end());
+    }
+    coarse_first_[kCoarseCells] = std::uint32_t(coarse_list_.size());
+    // Uninitialized on purpose: pages are only touched by the cells that get filled.
+    table_.reset(new std::uint8_t[std::size_t{kFineCells} * 64]);
+    filled_.reset(new std::atomic<std::uint64_t>[kFineCells / 64]);
+    for (std::uint32_t w = 0; w < kFineCells / 64; ++w)
+        filled_[w].store(0, std::memory_order_relaxed);
+}
+
+void CellSearch::fill(std::uint32_t cell) {
+    const std::uint32_t parent = coarse_parent(cell);
+    const std::span<const std::uint32_t> from(coarse_list_.data() + coarse_first_[parent],
+                                              coarse_first_[parent + 1] - coarse_first_[parent]);
+    thread_local std::vector<std::uint32_t> candidates;
+    const Box box = box_of(cell, kFineBits);
+    candidates_of(box, from, candidates);
+    // Per slot the smallest (squared distance << 8 | index): the nearest, and of equally near
+    // ones the lowest index. Candidate by candidate, so the slot loop vectorizes.
+    std::int32_t best[64];
+    std::fill(std::begin(best), std::end(best), std::numeric_limits<std::int32_t>::max());
+    for (std::uint32_t j : candidates) {
+        const Color& c = palette_[j];
+        for (int slot = 0; slot < 64; ++slot) {
+            const int dr = box.lo[0] + (slot >> 4) - c.r;
+            const int dg = box.lo[1] + (slot >> 2 & 3) - c.g;
+            const int db = box.lo[2] + (slot & 3) - c.b;
+            const std::int32_t key = (dr * dr + dg * dg + db * db) << 8 | std::int32_t(j);
+            best[slot] = std::min(best[slot], key);
+        }
+    }
+    std::uint8_t* answers = table_.get() + std::size_t{cell} * 64;
+    for (int slot = 0; slot < 64; ++slot) {
+        std::atomic_ref<std::uint8_t>(answers[slot])
+            .store(std::uint8_t(best[slot] & 0xff), std::memory_order_relaxed);
+    }
+    filled_[cell / 64].fetch_or(std::uint64_t{1} << (cell % 64), std::memory_order_release);
+}
+
+}  // namespace quantize::detail
