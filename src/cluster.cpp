@@ -1,8 +1,10 @@
 #include "quantize/cluster.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -23,6 +25,11 @@ constexpr std::size_t kChunk = 4096;
 
 constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
+// The neighbor table is rebuilt once some centroid has drifted this far since the last build
+// (point units, 0..255 scale): stale distances only loosen the search's pruning, and late
+// iterations move centroids by hundredths, so most iterations reuse the table.
+constexpr float kRebuildDrift = 1.0f;
+
 // Uniform in [0, 1) from the top 53 bits: std distributions differ between standard
 // libraries, this does not.
 double uniform01(std::mt19937_64& rng) {
@@ -36,45 +43,28 @@ double sum_in_order(const std::vector<double>& parts) {
     return total;
 }
 
-// Draws index i with probability mass(i) / total, where chunk_sums[c] is the sum of mass over
-// chunk c computed in index order (the draw repeats exactly that arithmetic). Only indices with
-// positive mass can be drawn.
-template <class Mass>
-std::size_t draw_index(std::size_t n, const std::vector<double>& chunk_sums, double total,
-                       std::mt19937_64& rng, Mass&& mass) {
-    const double target = uniform01(rng) * total;
-    double before = 0;
-    std::size_t c = 0;
-    while (c + 1 < chunk_sums.size() && before + chunk_sums[c] <= target) {
-        before += chunk_sums[c];
-        ++c;
-    }
-    // Walk back to the last chunk with mass, in case rounding pushed target past the end.
-    while (c > 0 && chunk_sums[c] == 0) {
-        --c;
-        before -= chunk_sums[c];
-    }
-    const std::size_t begin = c * kChunk, end = std::min(n, begin + kChunk);
-    double acc = 0;
-    std::size_t last_positive = begin;
-    for (std::size_t i = begin; i < end; ++i) {
-        const double m = mass(i);
-        if (m > 0) {
-            last_positive = i;
-            acc += m;
-            if (before + acc > target)
-                return i;
-        }
-    }
-    return last_positive;
-}
-
 void check_k(int k) {
     if (k < 1 || k > int(detail::NearestSearch::kMaxSize)) {
         throw Error(ErrorKind::invalid_argument, "k",
                     "must be 1.." + std::to_string(detail::NearestSearch::kMaxSize) + ", got " +
                         std::to_string(k));
     }
+}
+
+// Greedy k-means++ (as in Arthur & Vassilvitskii's paper and scikit-learn): each new seed is
+// the best of this many D^2-weighted draws, the one that lowers the potential most.
+std::size_t greedy_trials(int k) {
+    return 2 + std::size_t(std::log(double(k)));
+}
+
+// Squared distance from p to the nearest point of the box [lo, hi].
+float squared_distance_to_box(const Point& p, const Point& lo, const Point& hi) {
+    float sum = 0;
+    for (int a = 0; a < 4; ++a) {
+        const float gap = std::max({lo.v[a] - p.v[a], 0.0f, p.v[a] - hi.v[a]});
+        sum += gap * gap;
+    }
+    return sum;
 }
 
 // k-means++ seeds plus, for every point, its nearest centroid among fixed + seeds and the
@@ -85,6 +75,170 @@ struct Seeding {
     std::vector<float> d2;
 };
 
+// The state of a k-means++ seeding: each point's nearest centroid so far and the squared
+// distance to it, kept per block of kBlock consecutive points with the block's bounding box,
+// its farthest point's d2 and its mass (sum of weight * d2). A new centroid no nearer to a
+// block's box than that farthest d2 changes nothing in the block, which is then skipped whole:
+// with points in Morton order (as sample_colors gives them) blocks are compact boxes and late
+// seeds touch few of them. All sums run in a fixed order, whatever the thread count.
+class Seeder {
+  public:
+    static constexpr std::size_t kBlock = 256;
+    static constexpr std::size_t kMaxTrials = 16;
+
+    Seeder(std::span<const Point> points, std::span<const float> weights)
+        : points_(points),
+          weights_(weights),
+          nearest_(points.size(), 0),
+          d2_(points.size(), kInfinity),
+          blocks_(detail::chunk_count(points.size(), kBlock)) {
+        for_blocks([&](std::size_t b, std::size_t begin, std::size_t end) {
+            Block& block = blocks_[b];
+            block.lo = block.hi = points_[begin];
+            for (std::size_t i = begin; i < end; ++i) {
+                for (int a = 0; a < 4; ++a) {
+                    block.lo.v[a] = std::min(block.lo.v[a], points_[i].v[a]);
+                    block.hi.v[a] = std::max(block.hi.v[a], points_[i].v[a]);
+                }
+            }
+            update_block(b, begin, end);
+        });
+    }
+
+    // Sum of mass over all points: weight before the first centroid, weight * d2 after.
+    double total() const {
+        double sum = 0;
+        for (const Block& block : blocks_)
+            sum += block.mass;
+        return sum;
+    }
+
+    // Draws a point with probability mass / total (total() > 0). Only points with positive
+    // mass can be drawn.
+    std::size_t draw(std::mt19937_64& rng, double total) const {
+        const double target = uniform01(rng) * total;
+        double before = 0;
+        std::size_t b = 0;
+        while (b + 1 < blocks_.size() && before + blocks_[b].mass <= target) {
+            before += blocks_[b].mass;
+            ++b;
+        }
+        // Walk back to the last block with mass, in case rounding pushed target past the end.
+        while (b > 0 && blocks_[b].mass == 0) {
+            --b;
+            before -= blocks_[b].mass;
+        }
+        const std::size_t begin = b * kBlock, end = std::min(points_.size(), begin + kBlock);
+        double acc = 0;
+        std::size_t last_positive = begin;
+        for (std::size_t i = begin; i < end; ++i) {
+            const double m = mass(i);
+            if (m > 0) {
+                last_positive = i;
+                acc += m;
+                if (before + acc > target)
+                    return i;
+            }
+        }
+        return last_positive;
+    }
+
+    // Of the candidate points (at most kMaxTrials), the one whose addition as a centroid would
+    // lower the total mass most; ties go to the first.
+    std::size_t best_of(const std::vector<std::size_t>& candidates) {
+        const std::size_t t = std::min(candidates.size(), kMaxTrials);
+        gains_.resize(blocks_.size());
+        for_blocks([&](std::size_t b, std::size_t begin, std::size_t end) {
+            gains_[b].fill(0.0);
+            for (std::size_t c = 0; c < t; ++c) {
+                const Point& p = points_[candidates[c]];
+                if (!reaches(b, p))
+                    continue;
+                double gain = 0;
+                for (std::size_t i = begin; i < end; ++i) {
+                    const float d = squared_distance(points_[i], p);
+                    if (d < d2_[i])
+                        gain += double(weights_[i]) * double(d2_[i] - d);
+                }
+                gains_[b][c] = gain;
+            }
+        });
+        std::array<double, kMaxTrials> total{};
+        for (const auto& gain : gains_) {
+            for (std::size_t c = 0; c < t; ++c)
+                total[c] += gain[c];
+        }
+        return std::size_t(std::max_element(total.begin(), total.begin() + t) - total.begin());
+    }
+
+    // Adds centroid `index` at c: every point nearer to it than to its current one moves over.
+    void add(const Point& c, std::uint16_t index) {
+        seeded_ = true;  // masses are weight * d2 from now on; the first add updates every block
+        for_blocks([&](std::size_t b, std::size_t begin, std::size_t end) {
+            if (!reaches(b, c))
+                return;
+            for (std::size_t i = begin; i < end; ++i) {
+                const float d = squared_distance(points_[i], c);
+                if (d < d2_[i]) {
+                    d2_[i] = d;
+                    nearest_[i] = index;
+                }
+            }
+            update_block(b, begin, end);
+        });
+    }
+
+    Seeding finish(std::vector<std::size_t> seeds) {
+        return {std::move(seeds), std::move(nearest_), std::move(d2_)};
+    }
+
+  private:
+    struct Block {
+        Point lo, hi;                // bounding box of the block's points
+        float farthest = kInfinity;  // largest d2 in the block
+        double mass = 0;
+    };
+
+    double mass(std::size_t i) const {
+        return seeded_ ? double(weights_[i]) * double(d2_[i]) : double(weights_[i]);
+    }
+
+    // Whether a centroid at c could be nearer than the current one to some point of block b.
+    bool reaches(std::size_t b, const Point& c) const {
+        return squared_distance_to_box(c, blocks_[b].lo, blocks_[b].hi) < blocks_[b].farthest;
+    }
+
+    void update_block(std::size_t b, std::size_t begin, std::size_t end) {
+        float farthest = 0;
+        double sum = 0;
+        for (std::size_t i = begin; i < end; ++i) {
+            farthest = std::max(farthest, d2_[i]);
+            sum += mass(i);
+        }
+        blocks_[b].farthest = farthest;
+        blocks_[b].mass = sum;
+    }
+
+    template <class Body>
+    void for_blocks(Body&& body) {
+        constexpr std::size_t kBlocksPerTask = 4;
+        for_each_chunk(blocks_.size(), kBlocksPerTask,
+                       [&](std::size_t, std::size_t first, std::size_t last) {
+                           for (std::size_t b = first; b < last; ++b) {
+                               body(b, b * kBlock, std::min(points_.size(), (b + 1) * kBlock));
+                           }
+                       });
+    }
+
+    std::span<const Point> points_;
+    std::span<const float> weights_;
+    std::vector<std::uint16_t> nearest_;
+    std::vector<float> d2_;
+    std::vector<Block> blocks_;
+    std::vector<std::array<double, kMaxTrials>> gains_;  // per block, per trial
+    bool seeded_ = false;                                // some centroid placed yet
+};
+
 Seeding seed(std::span<const Point> points, std::span<const float> weights, int k,
              std::uint64_t seed_value, std::span<const Point> fixed) {
     check_k(k);
@@ -93,57 +247,32 @@ Seeding seed(std::span<const Point> points, std::span<const float> weights, int 
             ErrorKind::invalid_argument, "fixed",
             std::to_string(fixed.size()) + " fixed colors do not fit in k = " + std::to_string(k));
     }
-    const std::size_t n = points.size();
-    Seeding s;
-    s.nearest.assign(n, 0);
-    s.d2.assign(n, kInfinity);
-    if (n == 0)
-        return s;
+    Seeder seeder(points, weights);
+    std::vector<std::size_t> seeds;
+    if (points.empty())
+        return seeder.finish(std::move(seeds));
     std::mt19937_64 rng(seed_value);
-    auto mass = [&](std::size_t i) { return double(weights[i]) * double(s.d2[i]); };
-
-    // Brings d2/nearest up to date with centroid `index` at `c`; returns per-chunk mass sums.
-    auto add_centroid = [&](const Point& c, std::uint16_t index) {
-        return map_chunks<double>(n, kChunk, [&](std::size_t begin, std::size_t end) {
-            double sum = 0;
-            for (std::size_t i = begin; i < end; ++i) {
-                const float d = squared_distance(points[i], c);
-                if (d < s.d2[i]) {
-                    s.d2[i] = d;
-                    s.nearest[i] = index;
-                }
-                sum += mass(i);
-            }
-            return sum;
-        });
-    };
-
-    std::vector<double> sums;
     for (std::size_t f = 0; f < fixed.size(); ++f)
-        sums = add_centroid(fixed[f], std::uint16_t(f));
+        seeder.add(fixed[f], std::uint16_t(f));
     if (fixed.empty()) {
-        auto weight = [&](std::size_t i) { return double(weights[i]); };
-        sums = map_chunks<double>(n, kChunk, [&](std::size_t begin, std::size_t end) {
-            double sum = 0;
-            for (std::size_t i = begin; i < end; ++i)
-                sum += weight(i);
-            return sum;
-        });
-        const double total = sum_in_order(sums);
+        const double total = seeder.total();
         if (total <= 0)
-            return s;
-        s.seeds.push_back(draw_index(n, sums, total, rng, weight));
-        sums = add_centroid(points[s.seeds.back()], 0);
+            return seeder.finish(std::move(seeds));
+        seeds.push_back(seeder.draw(rng, total));  // by weight alone
+        seeder.add(points[seeds.back()], 0);
     }
-    while (fixed.size() + s.seeds.size() < std::size_t(k)) {
-        const double total = sum_in_order(sums);
+    const std::size_t trials = greedy_trials(k);
+    std::vector<std::size_t> drawn(trials);
+    while (fixed.size() + seeds.size() < std::size_t(k)) {
+        const double total = seeder.total();
         if (total <= 0)
             break;  // every point with weight sits on a centroid
-        s.seeds.push_back(draw_index(n, sums, total, rng, mass));
-        sums =
-            add_centroid(points[s.seeds.back()], std::uint16_t(fixed.size() + s.seeds.size() - 1));
+        for (std::size_t& d : drawn)
+            d = seeder.draw(rng, total);
+        seeds.push_back(drawn[seeder.best_of(drawn)]);
+        seeder.add(points[seeds.back()], std::uint16_t(fixed.size() + seeds.size() - 1));
     }
-    return s;
+    return seeder.finish(std::move(seeds));
 }
 
 // Per-cluster weighted coordinate sums, accumulated in double.
@@ -169,9 +298,10 @@ float distance(const Point& a, const Point& b) {
     return std::sqrt(squared_distance(a, b));
 }
 
-// For each centroid, the other centroids with their distances: the nearest kSorted ones first
-// and in order, then the rest in any order. Searches rarely get past the sorted part, and a
-// partial sort costs a fraction of a full one (it is redone every iteration).
+// For each centroid, the other centroids with their distances when the table was built: the
+// nearest kSorted ones first and in order, then the rest in any order. Searches rarely get past
+// the sorted part, and a partial sort costs a fraction of a full one. Centroids keep moving
+// after the build; Hamerly accounts for that drift instead of rebuilding every iteration.
 class NeighborTable {
   public:
     static constexpr std::size_t kSorted = 24;
@@ -182,7 +312,7 @@ class NeighborTable {
     };
 
     explicit NeighborTable(const std::vector<Point>& centroids)
-        : k_(centroids.size()), rows_(k_ * (k_ - 1)), half_gap_(k_, kInfinity) {
+        : k_(centroids.size()), rows_(k_ * (k_ - 1)) {
         auto closer = [](const Neighbor& x, const Neighbor& y) {
             return x.distance != y.distance ? x.distance < y.distance : x.index < y.index;
         };
@@ -197,8 +327,6 @@ class NeighborTable {
                 const std::size_t sorted = std::min(kSorted, m);
                 std::nth_element(row, row + sorted - (sorted > 0), row + m, closer);
                 std::sort(row, row + sorted, closer);
-                if (m > 0)
-                    half_gap_[a] = 0.5f * row[0].distance;
             }
         });
     }
@@ -210,15 +338,29 @@ class NeighborTable {
         const std::size_t sorted = std::min(kSorted, k_ - 1);
         return {rows_.data() + a * (k_ - 1) + sorted, k_ - 1 - sorted};
     }
-    // Half the distance to the nearest other centroid: a point closer than that to its
-    // centroid cannot be closer to any other.
-    float half_gap(std::size_t a) const { return half_gap_[a]; }
 
   private:
     std::size_t k_;
     std::vector<Neighbor> rows_;
-    std::vector<float> half_gap_;
 };
+
+// For each centroid, half the distance to the nearest other one: a point closer than that to its
+// centroid cannot be closer to any other.
+std::vector<float> half_gaps(const std::vector<Point>& centroids) {
+    const std::size_t k = centroids.size();
+    std::vector<float> gaps(k, kInfinity);
+    for_each_chunk(k, 32, [&](std::size_t, std::size_t begin, std::size_t end) {
+        for (std::size_t a = begin; a < end; ++a) {
+            float nearest = kInfinity;
+            for (std::size_t j = 0; j < k; ++j) {
+                const float d = squared_distance(centroids[a], centroids[j]);
+                nearest = (j != a && d < nearest) ? d : nearest;
+            }
+            gaps[a] = 0.5f * std::sqrt(nearest);
+        }
+    });
+    return gaps;
+}
 
 // Hamerly's k-means state: each point's cluster, an upper bound on the distance to it and a
 // lower bound on the distance to any other centroid (plain, not squared, distances).
@@ -256,8 +398,11 @@ class Hamerly {
         }
         reseed_empty(empty, moved);
         shift_.resize(k);
-        for (std::size_t j = 0; j < k; ++j)
+        drift_.resize(k, 0.0f);
+        for (std::size_t j = 0; j < k; ++j) {
             shift_[j] = distance(centroids_[j], moved[j]);
+            drift_[j] += shift_[j];
+        }
         centroids_ = std::move(moved);
         return *std::max_element(shift_.begin(), shift_.end());
     }
@@ -276,20 +421,26 @@ class Hamerly {
             if (j != far)
                 second_shift = std::max(second_shift, shift_[j]);
         }
-        const NeighborTable neighbors(centroids_);
+        const float most_drift = *std::max_element(drift_.begin(), drift_.end());
+        if (!neighbors_ || most_drift > kRebuildDrift) {
+            neighbors_.emplace(centroids_);
+            std::fill(drift_.begin(), drift_.end(), 0.0f);
+        }
+        const std::vector<float> gaps = half_gaps(centroids_);
+        const NeighborTable& neighbors = *neighbors_;
         for_each_chunk(points_.size(), kChunk,
                        [&](std::size_t, std::size_t begin, std::size_t end) {
                            for (std::size_t i = begin; i < end; ++i) {
                                const std::uint32_t a = assignment_[i];
                                upper_[i] += shift_[a];
                                lower_[i] -= (a == far) ? second_shift : shift_[far];
-                               const float bound = std::max(neighbors.half_gap(a), lower_[i]);
+                               const float bound = std::max(gaps[a], lower_[i]);
                                if (upper_[i] <= bound)
                                    continue;
                                upper_[i] = distance(points_[i], centroids_[a]);
                                if (upper_[i] <= bound)
                                    continue;
-                               search_from(i, neighbors);
+                               search_from(i, neighbors, most_drift);
                            }
                        });
     }
@@ -324,31 +475,36 @@ class Hamerly {
 
   private:
     // Exact nearest and runner-up for point i, starting from its centroid a (upper_[i] holds
-    // the exact distance to it). A centroid at distance dc from a is at least dc - u from the
-    // point, so it is skipped once dc - u reaches the runner-up distance; in the sorted part of
-    // a's neighbors that ends the search.
-    void search_from(std::size_t i, const NeighborTable& neighbors) {
+    // the exact distance to it). A neighbor listed at distance dc from a, both having drifted
+    // since the table was built, is now at least dc - slack from a and so at least
+    // dc - slack - u from the point: once that reaches the runner-up distance it is skipped,
+    // and in the sorted part of a's neighbors that ends the search. Compared squared, so no
+    // square root per visit.
+    void search_from(std::size_t i, const NeighborTable& neighbors, float most_drift) {
         const Point& p = points_[i];
         const std::uint32_t a = assignment_[i];
         const float u = upper_[i];
+        const float reach = u + drift_[a] + most_drift;
         std::uint32_t best = a;
         float best_d2 = u * u;
-        float second_d2 = kInfinity, second = kInfinity;
+        float second_d2 = kInfinity;
+        auto out_of_reach = [&](const NeighborTable::Neighbor& nb) {
+            const float gap = nb.distance - reach;
+            return gap > 0 && gap * gap >= second_d2;
+        };
         auto visit = [&](const NeighborTable::Neighbor& nb) {
             const float d2 = squared_distance(p, centroids_[nb.index]);
             if (d2 < best_d2 || (d2 == best_d2 && nb.index < best)) {
                 second_d2 = best_d2;
                 best_d2 = d2;
                 best = nb.index;
-                second = std::sqrt(second_d2);
             } else if (d2 < second_d2) {
                 second_d2 = d2;
-                second = std::sqrt(second_d2);
             }
         };
         bool done = false;
         for (const NeighborTable::Neighbor& nb : neighbors.sorted_of(a)) {
-            if (nb.distance - u >= second) {
+            if (out_of_reach(nb)) {
                 done = true;
                 break;
             }
@@ -356,13 +512,13 @@ class Hamerly {
         }
         if (!done) {
             for (const NeighborTable::Neighbor& nb : neighbors.rest_of(a)) {
-                if (nb.distance - u < second)
+                if (!out_of_reach(nb))
                     visit(nb);
             }
         }
         assignment_[i] = static_cast<std::uint16_t>(best);
         upper_[i] = std::sqrt(best_d2);
-        lower_[i] = second;
+        lower_[i] = std::sqrt(second_d2);
     }
 
     // Moves each empty cluster onto the point farthest from its own (moved) centroid, one
@@ -392,6 +548,8 @@ class Hamerly {
     std::vector<std::uint16_t> assignment_;
     std::vector<float> upper_, lower_;
     std::vector<float> shift_;  // how far each centroid moved in the last update
+    std::vector<float> drift_;  // how far each centroid moved since neighbors_ was built
+    std::optional<NeighborTable> neighbors_;
 };
 
 }  // namespace

@@ -10,7 +10,36 @@ namespace quantize {
 
 namespace {
 
-// Collapses sorted packed colors into (color, count) runs.
+// Spreads the 8 bits of x to every fourth bit (bit i to bit 4i).
+constexpr std::uint32_t spread(std::uint32_t x) {
+    x &= 0xff;
+    x = (x | x << 12) & 0x000f000f;
+    x = (x | x << 6) & 0x03030303;
+    return (x | x << 3) & 0x11111111;
+}
+
+// The inverse of spread.
+constexpr std::uint32_t gather(std::uint32_t x) {
+    x &= 0x11111111;
+    x = (x | x >> 3) & 0x03030303;
+    x = (x | x >> 6) & 0x000f000f;
+    return (x | x >> 12) & 0xff;
+}
+
+// A color's position on the Morton (Z-order) curve through RGBA space: the bits of r, g, b and a
+// interleaved. One to one, so sorting by it also groups equal colors.
+constexpr std::uint32_t morton_key(Color c) {
+    return spread(c.r) << 3 | spread(c.g) << 2 | spread(c.b) << 1 | spread(c.a);
+}
+
+constexpr Color from_morton_key(std::uint32_t key) {
+    return {std::uint8_t(gather(key >> 3)), std::uint8_t(gather(key >> 2)),
+            std::uint8_t(gather(key >> 1)), std::uint8_t(gather(key))};
+}
+
+static_assert(from_morton_key(morton_key({12, 200, 7, 255})) == Color{12, 200, 7, 255});
+
+// Collapses sorted Morton keys into (color, count) runs.
 std::vector<ColorCount> count_runs(const std::vector<std::uint32_t>& sorted) {
     std::vector<ColorCount> out;
     for (std::size_t i = 0; i < sorted.size();) {
@@ -18,7 +47,7 @@ std::vector<ColorCount> count_runs(const std::vector<std::uint32_t>& sorted) {
         while (j < sorted.size() && sorted[j] == sorted[i]) {
             ++j;
         }
-        out.push_back({unpack(sorted[i]), static_cast<std::uint32_t>(j - i)});
+        out.push_back({from_morton_key(sorted[i]), static_cast<std::uint32_t>(j - i)});
         i = j;
     }
     return out;
@@ -32,7 +61,7 @@ std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std:
     if (size == 0 || size >= n) {
         keys.resize(n);
         for (std::size_t i = 0; i < n; ++i) {
-            keys[i] = pack(canonical(image.pixel(i)));
+            keys[i] = morton_key(canonical(image.pixel(i)));
         }
     } else {
         keys.resize(size);
@@ -40,7 +69,7 @@ std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std:
         for (std::size_t s = 0; s < size; ++s) {
             const std::size_t begin = s * n / size;
             const std::size_t end = (s + 1) * n / size;  // > begin because size < n
-            keys[s] = pack(canonical(image.pixel(begin + rng() % (end - begin))));
+            keys[s] = morton_key(canonical(image.pixel(begin + rng() % (end - begin))));
         }
     }
     tbb::parallel_sort(keys.begin(), keys.end());

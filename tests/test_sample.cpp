@@ -29,7 +29,17 @@ TEST_CASE("sampling every pixel gives the exact histogram", "[sample]") {
     for (const auto& c : counts)
         CHECK(c.count == expected[pack(c.color)]);
     CHECK(total(counts) == image.pixel_count());
-    CHECK(pack(counts[0].color) < pack(counts[1].color));  // sorted
+    // Morton order: the bits of r, g, b, a interleaved, highest first.
+    auto z = [](Color c) {
+        std::uint64_t key = 0;
+        for (int bit = 7; bit >= 0; --bit) {
+            for (int channel : {c.r, c.g, c.b, c.a})
+                key = key << 1 | ((channel >> bit) & 1);
+        }
+        return key;
+    };
+    CHECK(z(counts[0].color) < z(counts[1].color));
+    CHECK(z(counts[1].color) < z(counts[2].color));
 }
 
 TEST_CASE("a subsample draws the asked number of pixels, reproducibly by seed", "[sample]") {

@@ -21,10 +21,11 @@ constexpr Color canonical(Color c) {
 }
 
 // The distinct (canonical) colors of a seeded random subsample of `size` pixels, with how many
-// sampled pixels had each; sorted by pack(color). The subsample is stratified: the image is cut
-// into `size` runs of consecutive pixels and one pixel is drawn from each, so it covers the
-// whole picture and never draws a pixel twice. size = 0 or size >= pixel count samples every
-// pixel. The same image, size and seed always give the same result.
+// sampled pixels had each; in Morton (Z-curve) order of (r, g, b, a), so neighbours in the list
+// are near in color, which k-means' pruning relies on for speed. The subsample is stratified: the
+// image is cut into `size` runs of consecutive pixels and one pixel is drawn from each, so it
+// covers the whole picture and never draws a pixel twice. size = 0 or size >= pixel count samples
+// every pixel. The same image, size and seed always give the same result.
 std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std::uint64_t seed);
 
 // The distinct (canonical) colors of the whole image, sorted by pack(color), if there are at
