@@ -36,6 +36,35 @@ struct ErrorSums {
     double alpha = 0;
 };
 
+// Squared color error of an opaque image, exact in integers: one palette lookup per pixel.
+ErrorSums opaque_error(const Image& original, const IndexedImage& quantized, std::size_t begin,
+                       std::size_t end) {
+    std::uint64_t sum = 0;
+    const std::uint8_t* s = original.samples.data() + 3 * begin;
+    for (std::size_t i = begin; i < end; ++i, s += 3) {
+        const Color& b = quantized.palette[quantized.indices[i]].color;
+        const int dr = s[0] - b.r, dg = s[1] - b.g, db = s[2] - b.b;
+        sum += std::uint64_t(dr * dr + dg * dg + db * db);
+    }
+    return {double(sum), 0.0};
+}
+
+// Colors as seen over black (premultiplied by alpha), and alpha apart.
+ErrorSums alpha_error(const Image& original, const IndexedImage& quantized, std::size_t begin,
+                      std::size_t end) {
+    ErrorSums s;
+    for (std::size_t i = begin; i < end; ++i) {
+        const Color a = original.pixel(i), b = color_at(quantized, i);
+        const double dr = (a.r * a.a - b.r * b.a) / 255.0;
+        const double dg = (a.g * a.a - b.g * b.a) / 255.0;
+        const double db = (a.b * a.a - b.b * b.a) / 255.0;
+        const double da = double(a.a) - b.a;
+        s.color += dr * dr + dg * dg + db * db;
+        s.alpha += da * da;
+    }
+    return s;
+}
+
 }  // namespace
 
 Quality measure_quality(const Image& original, const IndexedImage& quantized) {
@@ -44,23 +73,8 @@ Quality measure_quality(const Image& original, const IndexedImage& quantized) {
     ErrorSums total;
     for (const ErrorSums& part : detail::map_chunks<ErrorSums>(
              n, std::size_t{1} << 16, [&](std::size_t begin, std::size_t end) {
-                 ErrorSums s;
-                 for (std::size_t i = begin; i < end; ++i) {
-                     const Color a = original.pixel(i), b = color_at(quantized, i);
-                     if (alpha) {
-                         // Colors as seen over black: premultiplied by alpha.
-                         const double dr = (a.r * a.a - b.r * b.a) / 255.0;
-                         const double dg = (a.g * a.a - b.g * b.a) / 255.0;
-                         const double db = (a.b * a.a - b.b * b.a) / 255.0;
-                         const double da = double(a.a) - b.a;
-                         s.color += dr * dr + dg * dg + db * db;
-                         s.alpha += da * da;
-                     } else {
-                         const int dr = a.r - b.r, dg = a.g - b.g, db = a.b - b.b;
-                         s.color += dr * dr + dg * dg + db * db;
-                     }
-                 }
-                 return s;
+                 return alpha ? alpha_error(original, quantized, begin, end)
+                              : opaque_error(original, quantized, begin, end);
              })) {
         total.color += part.color;
         total.alpha += part.alpha;

@@ -15,7 +15,7 @@ struct ClusterOptions {
     int max_iterations = 100;  // Lloyd updates at most, >= 1
     // Stop once no centroid moved more than this in an update (Euclidean, in point units on the
     // 0..255 scale); 0 runs until nothing moves or max_iterations.
-    double tolerance = 0.02;
+    double tolerance = 0.1;
     std::uint64_t seed = 1;  // drives the k-means++ draws
     // Centroids that never move (at most k): they come first in the result, k-means++ seeds
     // the other k - fixed.size() around them and Lloyd fits those around them.

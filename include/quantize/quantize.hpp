@@ -26,8 +26,10 @@ struct Options {
     // Pixels drawn to train k-means on (stratified, seeded); 0 = every pixel.
     std::size_t sample = 262144;
     std::uint64_t seed = 1;
-    int max_iter = 100;                  // Lloyd updates at most, 1..10000
-    double tolerance = 0.02;             // see ClusterOptions::tolerance, 0..255
+    int max_iter = 100;  // Lloyd updates at most, 1..10000
+    // See ClusterOptions::tolerance, 0..255. 0.1 by measurement: on Kodak, MSE within 0.3% of
+    // 0.02 at K = 16 and unchanged at K = 64 and 256, with up to a third fewer iterations.
+    double tolerance = 0.1;
     int threads = 0;                     // worker threads at most; 0 = one per core
     ColorSpace space = ColorSpace::rgb;  // where k-means measures distances
     // Colors always in the palette, exactly, counted in `colors`; k-means fits the others

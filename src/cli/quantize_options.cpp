@@ -29,7 +29,7 @@ std::vector<Color> read_fixed_colors(const std::vector<std::string>& items) {
     return colors;
 }
 
-// Shortest form: 0.02, not to_string's 0.020000.
+// Shortest form: 0.1, not to_string's 0.020000.
 std::string shortest(double value) {
     std::ostringstream text;
     text << value;
