@@ -421,11 +421,11 @@ class Hamerly {
             if (j != far)
                 second_shift = std::max(second_shift, shift_[j]);
         }
-        const float most_drift = *std::max_element(drift_.begin(), drift_.end());
-        if (!neighbors_ || most_drift > kRebuildDrift) {
+        if (!neighbors_ || *std::max_element(drift_.begin(), drift_.end()) > kRebuildDrift) {
             neighbors_.emplace(centroids_);
             std::fill(drift_.begin(), drift_.end(), 0.0f);
         }
+        const float most_drift = *std::max_element(drift_.begin(), drift_.end());
         const std::vector<float> gaps = half_gaps(centroids_);
         const NeighborTable& neighbors = *neighbors_;
         for_each_chunk(points_.size(), kChunk,
@@ -552,25 +552,11 @@ class Hamerly {
     std::optional<NeighborTable> neighbors_;
 };
 
-}  // namespace
-
-std::vector<std::size_t> seed_kmeans_plus_plus(std::span<const Point> points,
-                                               std::span<const float> weights, int k,
-                                               std::uint64_t seed_value,
-                                               std::span<const Point> fixed) {
-    return seed(points, weights, k, seed_value, fixed).seeds;
-}
-
-Clustering kmeans(std::span<const Point> points, std::span<const float> weights,
-                  const ClusterOptions& options) {
-    check_k(options.k);
-    if (options.max_iterations < 1) {
-        throw Error(ErrorKind::invalid_argument, "max_iterations", "must be at least 1");
-    }
-    if (points.size() != weights.size()) {
-        throw Error(ErrorKind::invalid_argument, "weights", "need one weight per point");
-    }
-    const Seeding seeding = seed(points, weights, options.k, options.seed, options.fixed);
+// One run: greedy k-means++ seeding from seed_value, then Lloyd until the tolerance or the
+// iteration cap.
+Clustering lloyd_from_seeds(std::span<const Point> points, std::span<const float> weights,
+                            const ClusterOptions& options, std::uint64_t seed_value) {
+    const Seeding seeding = seed(points, weights, options.k, seed_value, options.fixed);
     std::vector<Point> centroids(options.fixed.begin(), options.fixed.end());
     for (std::size_t s : seeding.seeds)
         centroids.push_back(points[s]);
@@ -595,6 +581,36 @@ Clustering kmeans(std::span<const Point> points, std::span<const float> weights,
     result.sizes = state.cluster_sums().weight;
     result.inertia = state.inertia();
     return result;
+}
+
+}  // namespace
+
+std::vector<std::size_t> seed_kmeans_plus_plus(std::span<const Point> points,
+                                               std::span<const float> weights, int k,
+                                               std::uint64_t seed_value,
+                                               std::span<const Point> fixed) {
+    return seed(points, weights, k, seed_value, fixed).seeds;
+}
+
+Clustering kmeans(std::span<const Point> points, std::span<const float> weights,
+                  const ClusterOptions& options) {
+    check_k(options.k);
+    if (options.max_iterations < 1) {
+        throw Error(ErrorKind::invalid_argument, "max_iterations", "must be at least 1");
+    }
+    if (options.restarts < 1) {
+        throw Error(ErrorKind::invalid_argument, "restarts", "must be at least 1");
+    }
+    if (points.size() != weights.size()) {
+        throw Error(ErrorKind::invalid_argument, "weights", "need one weight per point");
+    }
+    Clustering best;
+    for (int r = 0; r < options.restarts; ++r) {
+        Clustering run = lloyd_from_seeds(points, weights, options, options.seed + std::uint64_t(r));
+        if (r == 0 || run.inertia < best.inertia)
+            best = std::move(run);
+    }
+    return best;
 }
 
 }  // namespace quantize

@@ -18,6 +18,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "detail/opencv_codecs.hpp"
 #include "detail/parallel.hpp"
 #include "quantize/error.hpp"
 
@@ -95,14 +96,68 @@ cv::Mat decode(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
                                                      : cv::IMREAD_UNCHANGED;
     cv::Mat mat;
     try {
-        mat = cv::imdecode(
-            cv::Mat(1, int(bytes.size()), CV_8UC1, const_cast<std::uint8_t*>(bytes.data())), flags);
-    } catch (const cv::Exception& e) {
-        fail_input(path, "cannot decode: " + e.err);
+        mat = detail::opencv_decode(bytes, flags);
+    } catch (const std::runtime_error& e) {
+        fail_input(path, std::string("cannot decode: ") + e.what());
     }
     if (mat.empty())
         fail_input(path, "not an image OpenCV can decode (corrupt or unknown format)");
     return mat;
+}
+
+struct SpngFree {
+    void operator()(spng_ctx* ctx) const { spng_ctx_free(ctx); }
+};
+using SpngContext = std::unique_ptr<spng_ctx, SpngFree>;
+
+// PNG straight through libspng into our layout: faster than through OpenCV (no BGR pass), and
+// it spares loading OpenCV's codecs. Same pixels as OpenCV gives: tRNS becomes alpha, grey is
+// replicated, 16-bit samples are rounded onto 0..255.
+Image decode_png(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
+    SpngContext ctx(spng_ctx_new(0));
+    if (!ctx)
+        throw std::bad_alloc();
+    auto check = [&](int rc) {
+        if (rc != 0)
+            fail_input(path, std::string("corrupt PNG: ") + spng_strerror(rc));
+    };
+    check(spng_set_png_buffer(ctx.get(), bytes.data(), bytes.size()));
+    spng_ihdr ihdr{};
+    check(spng_get_ihdr(ctx.get(), &ihdr));
+    spng_trns trns{};
+    const bool has_trns = spng_get_trns(ctx.get(), &trns) == 0;
+    const bool grey = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE ||
+                      ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA;
+    const bool alpha = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ||
+                       ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA || has_trns;
+    const bool wide = ihdr.bit_depth == 16;
+
+    Image image;
+    image.width = int(ihdr.width);
+    image.height = int(ihdr.height);
+    image.channels = alpha ? 4 : 3;
+    image.source.bit_depth = wide ? 16 : 8;
+    image.source.channels = (grey ? 1 : 3) + (alpha ? 1 : 0);
+    if (!wide) {
+        const int format = alpha ? SPNG_FMT_RGBA8 : SPNG_FMT_RGB8;
+        std::size_t size = 0;
+        check(spng_decoded_image_size(ctx.get(), format, &size));
+        image.samples.resize(size);
+        check(spng_decode_image(ctx.get(), image.samples.data(), size, format, SPNG_DECODE_TRNS));
+        return image;
+    }
+    std::size_t size = 0;
+    check(spng_decoded_image_size(ctx.get(), SPNG_FMT_RGBA16, &size));
+    std::vector<std::uint16_t> wide_samples(size / 2);
+    check(
+        spng_decode_image(ctx.get(), wide_samples.data(), size, SPNG_FMT_RGBA16, SPNG_DECODE_TRNS));
+    image.samples.resize(image.pixel_count() * std::size_t(image.channels));
+    std::uint8_t* out = image.samples.data();
+    for (std::size_t i = 0; i < image.pixel_count(); ++i) {
+        for (int c = 0; c < image.channels; ++c)
+            *out++ = std::uint8_t((wide_samples[4 * i + std::size_t(c)] + 128u) / 257u);
+    }
+    return image;
 }
 
 // 8- or 16-bit, 1 to 4 channels -> 8-bit RGB or RGBA in our channel order.
@@ -176,10 +231,7 @@ std::vector<std::uint8_t> pack_rows(const IndexedImage& image, int depth) {
 }
 
 std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const IndexedImage& image) {
-    struct Free {
-        void operator()(spng_ctx* ctx) const { spng_ctx_free(ctx); }
-    };
-    std::unique_ptr<spng_ctx, Free> ctx(spng_ctx_new(SPNG_CTX_ENCODER));
+    SpngContext ctx(spng_ctx_new(SPNG_CTX_ENCODER));
     if (!ctx)
         throw std::bad_alloc();
     auto check = [&](int rc) {
@@ -252,14 +304,11 @@ std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, const Index
                                    out += channels;
                                }
                            });
-    std::vector<std::uint8_t> bytes;
     try {
-        if (!cv::imencode(ext, mat, bytes))
-            fail_output(output, "OpenCV could not encode " + ext);
-    } catch (const cv::Exception& e) {
-        fail_output(output, "cannot encode: " + e.err);
+        return detail::opencv_encode(ext, mat);
+    } catch (const std::runtime_error& e) {
+        fail_output(output, std::string("cannot encode: ") + e.what());
     }
-    return bytes;
 }
 
 fs::path directory_of(const fs::path& path) {
@@ -280,6 +329,8 @@ int create_temporary_beside(const fs::path& path, std::string& name) {
 Image read_image(const fs::path& path) {
     const std::vector<std::uint8_t> bytes = read_bytes(path);
     reject_truncated(path, bytes);
+    if (starts_with(bytes, kPngMagic))
+        return decode_png(path, bytes);
     return to_image(path, decode(path, bytes));
 }
 
@@ -291,7 +342,7 @@ void check_output_path(const fs::path& input, const fs::path& output, bool overw
         fail_output(output,
                     "no extension to choose the format by (use .png, .jpg, .webp, .tif or .bmp)");
     }
-    if (ext != ".png" && !cv::haveImageWriter(output.string())) {
+    if (ext != ".png" && !detail::opencv_can_write(output.string())) {
         fail_output(output, "unknown output format '" + ext + "'");
     }
     std::error_code ec;

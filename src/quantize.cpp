@@ -106,6 +106,7 @@ Quantized quantize_here(const Image& image, const Options& options, const Progre
         cluster.max_iterations = options.max_iter;
         cluster.tolerance = options.tolerance;
         cluster.seed = options.seed;
+        cluster.restarts = restarts_for(options);
         for (const Color& c : options.fixed)
             cluster.fixed.push_back(to_point(c, options.space));
         q.clustering = kmeans(points, weights, cluster);
@@ -143,6 +144,12 @@ std::vector<std::string> notes_for(const Image& image, const fs::path& output, c
 
 }  // namespace
 
+int restarts_for(const Options& options) {
+    if (options.restarts > 0)
+        return options.restarts;
+    return options.colors <= 32 ? 3 : 1;
+}
+
 void validate(const Options& o) {
     check_range(o.colors >= 1 && o.colors <= 256, "colors",
                 "must be between 1 and 256 (got " + std::to_string(o.colors) + ")");
@@ -150,6 +157,8 @@ void validate(const Options& o) {
                 "must be between 1 and 10000 (got " + std::to_string(o.max_iter) + ")");
     check_range(o.tolerance >= 0 && o.tolerance <= 255, "tolerance",
                 "must be between 0 and 255 (got " + std::to_string(o.tolerance) + ")");
+    check_range(o.restarts >= 0 && o.restarts <= 100, "restarts",
+                "must be between 0 (auto) and 100 (got " + std::to_string(o.restarts) + ")");
     check_range(o.threads >= 0 && o.threads <= 1024, "threads",
                 "must be between 0 (all cores) and 1024 (got " + std::to_string(o.threads) + ")");
     check_range(o.fixed.size() <= std::size_t(std::max(o.colors, 0)), "fixed",

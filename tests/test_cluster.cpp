@@ -185,3 +185,22 @@ TEST_CASE("k outside 1..256 is refused", "[cluster]") {
     CHECK_THROWS_AS(kmeans(points, weights, options(257, 10, 0.0, 1)), Error);
     CHECK(kmeans(points, weights, options(256, 10, 0.0, 1)).centroids.size() == 1);
 }
+
+TEST_CASE("restarts keep the run with the lowest inertia", "[cluster]") {
+    // Uniform noise has many local optima, so runs from different seeds end apart.
+    std::mt19937 rng(4);
+    std::vector<Point> points;
+    for (int i = 0; i < 3000; ++i) {
+        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
+    }
+    const std::vector<float> weights(points.size(), 1.0f);
+    std::vector<double> single;
+    for (std::uint64_t seed : {5, 6, 7})
+        single.push_back(kmeans(points, weights, options(9, 100, 0.0, seed)).inertia);
+    REQUIRE(std::set<double>(single.begin(), single.end()).size() == 3);
+    ClusterOptions three = options(9, 100, 0.0, 5);
+    three.restarts = 3;
+    CHECK(kmeans(points, weights, three).inertia == *std::min_element(single.begin(), single.end()));
+    three.restarts = 0;
+    CHECK_THROWS_AS(kmeans(points, weights, three), Error);
+}

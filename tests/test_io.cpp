@@ -109,6 +109,79 @@ TEST_CASE("gray, 16-bit and alpha inputs are converted and recorded", "[io]") {
     CHECK(translucent);
 }
 
+namespace {
+
+// The image OpenCV decodes from path, in our layout (RGB or RGBA, 16-bit rounded to 8).
+Image opencv_reference(const fs::path& path) {
+    cv::Mat mat = cv::imread(path.string(), cv::IMREAD_UNCHANGED);
+    REQUIRE(!mat.empty());
+    if (mat.depth() == CV_16U)
+        mat.convertTo(mat, CV_8U, 1.0 / 257.0);
+    const bool alpha = mat.channels() == 2 || mat.channels() == 4;
+    Image image = make_image(mat.cols, mat.rows, {0, 0, 0, 255}, alpha ? 4 : 3);
+    for (int y = 0; y < mat.rows; ++y) {
+        for (int x = 0; x < mat.cols; ++x) {
+            const std::uint8_t* p = mat.ptr<std::uint8_t>(y) + x * mat.channels();
+            Color c;
+            switch (mat.channels()) {
+                case 1:
+                    c = {p[0], p[0], p[0], 255};
+                    break;
+                case 2:
+                    c = {p[0], p[0], p[0], p[1]};
+                    break;
+                case 3:
+                    c = {p[2], p[1], p[0], 255};
+                    break;
+                default:
+                    c = {p[2], p[1], p[0], p[3]};
+                    break;
+            }
+            std::uint8_t* out =
+                image.samples.data() + (std::size_t(y) * std::size_t(mat.cols) + std::size_t(x)) *
+                                           std::size_t(image.channels);
+            const std::uint8_t values[4] = {c.r, c.g, c.b, c.a};
+            std::copy(values, values + image.channels, out);
+        }
+    }
+    return image;
+}
+
+}  // namespace
+
+TEST_CASE("PNG inputs decode to exactly the pixels OpenCV gives", "[io]") {
+    test::TempDir dir;
+    // Every PNG color type and depth OpenCV writes, plus real RGBA files.
+    cv::Mat gray8(7, 9, CV_8UC1), gray16(7, 9, CV_16UC1), bgr16(7, 9, CV_16UC3),
+        bgra16(7, 9, CV_16UC4), bgr8(7, 9, CV_8UC3), bgra8(7, 9, CV_8UC4);
+    cv::RNG rng(3);
+    for (cv::Mat* m : {&gray8, &gray16, &bgr16, &bgra16, &bgr8, &bgra8})
+        rng.fill(*m, cv::RNG::UNIFORM, 0, m->depth() == CV_16U ? 65536 : 256);
+    std::vector<fs::path> files;
+    int n = 0;
+    for (const cv::Mat* m : {&gray8, &gray16, &bgr16, &bgra16, &bgr8, &bgra8}) {
+        files.push_back(dir / ("kind" + std::to_string(n++) + ".png"));
+        REQUIRE(cv::imwrite(files.back().string(), *m));
+    }
+    files.push_back(test::sample_path("basn6a08.png"));
+    files.push_back(test::sample_path("kodim23.png"));
+    const fs::path shared_alpha =
+        fs::path(QUANTIZE_SAMPLES_DIR) / ".." / ".." / "shared" / "images" / "alpha";
+    if (fs::is_directory(shared_alpha)) {
+        for (const auto& entry : fs::directory_iterator(shared_alpha))
+            files.push_back(entry.path());
+    }
+    for (const fs::path& file : files) {
+        INFO(file);
+        const Image ours = read_image(file);
+        const Image theirs = opencv_reference(file);
+        CHECK(ours.width == theirs.width);
+        CHECK(ours.height == theirs.height);
+        CHECK(ours.channels == theirs.channels);
+        CHECK(ours.samples == theirs.samples);
+    }
+}
+
 TEST_CASE("bad inputs are refused with the file and the cause", "[io]") {
     test::TempDir dir;
     auto expect_input_error = [](const fs::path& path, const std::string& cause) {

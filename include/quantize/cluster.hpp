@@ -17,6 +17,9 @@ struct ClusterOptions {
     // 0..255 scale); 0 runs until nothing moves or max_iterations.
     double tolerance = 0.1;
     std::uint64_t seed = 1;  // drives the k-means++ draws
+    // Independent runs (seeding + Lloyd) from seeds seed, seed + 1, ...; the one with the
+    // lowest inertia is kept (ties: the first). >= 1.
+    int restarts = 1;
     // Centroids that never move (at most k): they come first in the result, k-means++ seeds
     // the other k - fixed.size() around them and Lloyd fits those around them.
     std::vector<Point> fixed;

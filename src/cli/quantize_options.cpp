@@ -47,6 +47,7 @@ void add_quantize_options(cxxopts::Options& parser) {
         ("seed", "random seed; the same input, options and seed give the same output file", cxxopts::value<std::uint64_t>()->default_value(std::to_string(defaults.seed)), "S")
         ("max-iter", "k-means iterations at most, 1..10000", cxxopts::value<int>()->default_value(std::to_string(defaults.max_iter)), "N")
         ("tolerance", "stop once no centroid moves more than T (0..255 scale)", cxxopts::value<double>()->default_value(shortest(defaults.tolerance)), "T")
+        ("restarts", "k-means runs from seeds S, S+1, ..., the best kept; 0 = 3 when K <= 32, else 1", cxxopts::value<int>()->default_value(std::to_string(defaults.restarts)), "N")
         ("threads", "worker threads at most; 0 = one per core", cxxopts::value<int>()->default_value(std::to_string(defaults.threads)), "N")
         ("space", "color space k-means measures distances in: rgb, lab (CIELAB) or oklab", cxxopts::value<std::string>()->default_value(color_space_name(defaults.space)), "NAME")
         ("fixed", "colors always in the palette, exactly, e.g. '#ffffff,#000000'; they count in K", cxxopts::value<std::vector<std::string>>(), "COLORS");
@@ -61,6 +62,7 @@ Options read_quantize_options(const cxxopts::ParseResult& args) {
     options.max_iter = args["max-iter"].as<int>();
     options.tolerance = args["tolerance"].as<double>();
     options.threads = args["threads"].as<int>();
+    options.restarts = args["restarts"].as<int>();
     options.space = read_space(args["space"].as<std::string>());
     if (args.count("fixed"))
         options.fixed = read_fixed_colors(args["fixed"].as<std::vector<std::string>>());

@@ -1,0 +1,25 @@
+// OpenCV's image codecs, from a module loaded on first use (src/codecs/opencv_codecs.cpp says
+// why). The module is looked for, in order: at $QUANTIZE_CODECS_MODULE, beside the running
+// executable, in the build tree, and in the install tree.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace quantize::detail {
+
+// cv::imdecode(data, flags): an empty Mat when OpenCV does not recognize the data. Throws
+// std::runtime_error with OpenCV's message when it fails, or when the module cannot be loaded.
+cv::Mat opencv_decode(const std::vector<std::uint8_t>& data, int flags);
+
+// cv::imencode(ext, image, params). Throws std::runtime_error with the cause.
+std::vector<std::uint8_t> opencv_encode(const std::string& ext, const cv::Mat& image,
+                                        const std::vector<int>& params = {});
+
+// cv::haveImageWriter(filename); false when the module cannot be loaded.
+bool opencv_can_write(const std::string& filename);
+
+}  // namespace quantize::detail
