@@ -606,7 +606,8 @@ Clustering kmeans(std::span<const Point> points, std::span<const float> weights,
     }
     Clustering best;
     for (int r = 0; r < options.restarts; ++r) {
-        Clustering run = lloyd_from_seeds(points, weights, options, options.seed + std::uint64_t(r));
+        Clustering run =
+            lloyd_from_seeds(points, weights, options, options.seed + std::uint64_t(r));
         if (r == 0 || run.inertia < best.inertia)
             best = std::move(run);
     }

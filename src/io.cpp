@@ -230,14 +230,32 @@ std::vector<std::uint8_t> pack_rows(const IndexedImage& image, int depth) {
     return packed;
 }
 
-std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const IndexedImage& image) {
+SpngContext new_encoder() {
     SpngContext ctx(spng_ctx_new(SPNG_CTX_ENCODER));
     if (!ctx)
         throw std::bad_alloc();
-    auto check = [&](int rc) {
-        if (rc != 0)
-            fail_output(output, std::string("PNG encoder: ") + spng_strerror(rc));
-    };
+    return ctx;
+}
+
+void check_encoder(const fs::path& output, int rc) {
+    if (rc != 0)
+        fail_output(output, std::string("PNG encoder: ") + spng_strerror(rc));
+}
+
+// The PNG an encoder context has built in memory.
+template <class Check>
+std::vector<std::uint8_t> encoded_bytes(SpngContext& ctx, Check&& check) {
+    int rc = 0;
+    std::size_t size = 0;
+    std::unique_ptr<std::uint8_t, decltype(&std::free)> buffer(
+        static_cast<std::uint8_t*>(spng_get_png_buffer(ctx.get(), &size, &rc)), &std::free);
+    check(rc);
+    return {buffer.get(), buffer.get() + size};
+}
+
+std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const IndexedImage& image) {
+    SpngContext ctx = new_encoder();
+    auto check = [&](int rc) { check_encoder(output, rc); };
     const int depth = png_bit_depth(image.palette.size());
     spng_ihdr ihdr{};
     ihdr.width = std::uint32_t(image.width);
@@ -269,12 +287,24 @@ std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const Index
         check(spng_encode_image(ctx.get(), packed.data(), packed.size(), SPNG_FMT_PNG,
                                 SPNG_ENCODE_FINALIZE));
     }
-    int rc = 0;
-    std::size_t size = 0;
-    std::unique_ptr<std::uint8_t, decltype(&std::free)> buffer(
-        static_cast<std::uint8_t*>(spng_get_png_buffer(ctx.get(), &size, &rc)), &std::free);
-    check(rc);
-    return {buffer.get(), buffer.get() + size};
+    return encoded_bytes(ctx, check);
+}
+
+// An 8-bit RGB or RGBA PNG, rows filtered adaptively (full-color images gain from it).
+std::vector<std::uint8_t> encode_truecolor_png(const fs::path& output, const Image& image) {
+    SpngContext ctx = new_encoder();
+    auto check = [&](int rc) { check_encoder(output, rc); };
+    spng_ihdr ihdr{};
+    ihdr.width = std::uint32_t(image.width);
+    ihdr.height = std::uint32_t(image.height);
+    ihdr.bit_depth = 8;
+    ihdr.color_type =
+        image.has_alpha() ? SPNG_COLOR_TYPE_TRUECOLOR_ALPHA : SPNG_COLOR_TYPE_TRUECOLOR;
+    check(spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1));
+    check(spng_set_ihdr(ctx.get(), &ihdr));
+    check(spng_encode_image(ctx.get(), image.samples.data(), image.samples.size(), SPNG_FMT_PNG,
+                            SPNG_ENCODE_FINALIZE));
+    return encoded_bytes(ctx, check);
 }
 
 bool any_transparent(const Palette& palette) {
@@ -325,6 +355,10 @@ int create_temporary_beside(const fs::path& path, std::string& name) {
 }
 
 }  // namespace
+
+std::vector<std::uint8_t> encode_png(const Image& image, const fs::path& output) {
+    return encode_truecolor_png(output, image);
+}
 
 Image read_image(const fs::path& path) {
     const std::vector<std::uint8_t> bytes = read_bytes(path);

@@ -1,6 +1,7 @@
 #include "quantize/palette.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 
@@ -41,17 +42,20 @@ std::optional<Color> parse_hex_color(std::string_view text) {
 }
 
 Palette palette_from_centroids(std::span<const Point> centroids, ColorSpace space,
-                               std::span<const Color> fixed) {
+                               std::span<const Color> fixed, std::span<const double> sizes) {
     Palette palette;
     for (std::size_t i = 0; i < centroids.size(); ++i) {
         const bool is_fixed = i < fixed.size();
         const Color c = is_fixed ? fixed[i] : to_color(centroids[i], space);
+        const std::uint64_t count = i < sizes.size() ? std::uint64_t(std::llround(sizes[i])) : 0;
         auto same = std::find_if(palette.begin(), palette.end(),
                                  [&](const PaletteEntry& e) { return e.color == c; });
-        if (same == palette.end())
-            palette.push_back({c, 0, is_fixed});
-        else
+        if (same == palette.end()) {
+            palette.push_back({c, count, is_fixed});
+        } else {
             same->fixed = same->fixed || is_fixed;
+            same->count += count;
+        }
     }
     return palette;
 }
@@ -84,6 +88,59 @@ std::uint64_t total_count(const Palette& palette) {
     for (const PaletteEntry& e : palette)
         total += e.count;
     return total;
+}
+
+namespace {
+
+// Chroma below which a color counts as grey for the hue order (CIELAB units).
+constexpr double kGreyChroma = 5.0;
+
+struct OrderKey {
+    int group = 0;  // hue order: greys (0) before colors (1)
+    double value = 0;
+};
+
+OrderKey order_key(const PaletteEntry& e, PaletteOrder order) {
+    const Coordinates lab = srgb_to_lab(e.color);
+    switch (order) {
+        case PaletteOrder::share:
+            return {0, -double(e.count)};
+        case PaletteOrder::luminance:
+            return {0, lab.c0};
+        case PaletteOrder::hue: {
+            if (std::hypot(lab.c1, lab.c2) < kGreyChroma)
+                return {0, lab.c0};
+            double angle = std::atan2(lab.c2, lab.c1) * 180.0 / 3.14159265358979323846;
+            return {1, angle < 0 ? angle + 360.0 : angle};
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+std::optional<PaletteOrder> parse_palette_order(std::string_view name) {
+    if (name == "share")
+        return PaletteOrder::share;
+    if (name == "luminance")
+        return PaletteOrder::luminance;
+    if (name == "hue")
+        return PaletteOrder::hue;
+    return std::nullopt;
+}
+
+void sort_palette(Palette& palette, PaletteOrder order) {
+    std::stable_sort(palette.begin(), palette.end(),
+                     [&](const PaletteEntry& a, const PaletteEntry& b) {
+                         const OrderKey ka = order_key(a, order), kb = order_key(b, order);
+                         if (ka.group != kb.group)
+                             return ka.group < kb.group;
+                         if (ka.value != kb.value)
+                             return ka.value < kb.value;
+                         if (a.count != b.count)
+                             return a.count > b.count;
+                         return pack(a.color) < pack(b.color);
+                     });
 }
 
 }  // namespace quantize

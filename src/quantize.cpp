@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <string>
 
@@ -72,6 +73,19 @@ void reindex(std::vector<std::uint8_t>& indices, const std::vector<std::uint8_t>
                            });
 }
 
+// Cluster options as Options asks for them, with the fixed colors as points of `space`.
+ClusterOptions cluster_options(const Options& options) {
+    ClusterOptions cluster;
+    cluster.k = options.colors;
+    cluster.max_iterations = options.max_iter;
+    cluster.tolerance = options.tolerance;
+    cluster.seed = options.seed;
+    cluster.restarts = restarts_for(options);
+    for (const Color& c : options.fixed)
+        cluster.fixed.push_back(to_point(c, options.space));
+    return cluster;
+}
+
 Quantized quantize_here(const Image& image, const Options& options, const Progress& progress) {
     if (image.pixel_count() == 0)
         throw Error(ErrorKind::input, "image", "has no pixels");
@@ -101,15 +115,7 @@ Quantized quantize_here(const Image& image, const Options& options, const Progre
         q.times.sample = clock.lap_ms();
 
         enter(progress, Stage::cluster);
-        ClusterOptions cluster;
-        cluster.k = options.colors;
-        cluster.max_iterations = options.max_iter;
-        cluster.tolerance = options.tolerance;
-        cluster.seed = options.seed;
-        cluster.restarts = restarts_for(options);
-        for (const Color& c : options.fixed)
-            cluster.fixed.push_back(to_point(c, options.space));
-        q.clustering = kmeans(points, weights, cluster);
+        q.clustering = kmeans(points, weights, cluster_options(options));
         palette = palette_from_centroids(q.clustering.centroids, options.space, options.fixed);
         q.times.cluster = clock.lap_ms();
     }
@@ -118,6 +124,42 @@ Quantized quantize_here(const Image& image, const Options& options, const Progre
     reindex(q.image.indices, compact_and_sort_by_count(q.image.palette));
     q.times.remap = clock.lap_ms();
     return q;
+}
+
+// Colors with (estimated) pixel counts, equal colors merged.
+struct WeightedColors {
+    std::vector<Color> colors;
+    std::vector<double> counts;
+};
+
+// Every image's sample, counts scaled to the image's size so each image weighs as many pixels
+// as it has; fully transparent colors left out unless asked for.
+WeightedColors pooled_samples(std::span<const Image> images, const Options& options,
+                              bool keep_transparent) {
+    std::vector<std::pair<std::uint32_t, double>> pool;
+    for (const Image& image : images) {
+        const std::vector<ColorCount> sample = sample_colors(image, options.sample, options.seed);
+        double sampled = 0;
+        for (const ColorCount& c : sample)
+            sampled += c.count;
+        const double scale = sampled > 0 ? double(image.pixel_count()) / sampled : 0.0;
+        for (const ColorCount& c : sample) {
+            if (keep_transparent || c.color.a != 0)
+                pool.emplace_back(pack(c.color), c.count * scale);
+        }
+    }
+    std::sort(pool.begin(), pool.end());
+    WeightedColors merged;
+    for (std::size_t i = 0; i < pool.size();) {
+        double count = 0;
+        std::size_t j = i;
+        for (; j < pool.size() && pool[j].first == pool[i].first; ++j)
+            count += pool[j].second;
+        merged.colors.push_back(unpack(pool[i].first));
+        merged.counts.push_back(count);
+        i = j;
+    }
+    return merged;
 }
 
 std::vector<std::string> notes_for(const Image& image, const fs::path& output, const Report& r) {
@@ -170,6 +212,34 @@ Quantized quantize(const Image& image, const Options& options, const Progress& p
     validate(options);
     tbb::task_arena arena = arena_for(options);
     return arena.execute([&] { return quantize_here(image, options, progress); });
+}
+
+Palette extract_palette(std::span<const Image> images, const Options& options,
+                        bool keep_transparent) {
+    validate(options);
+    tbb::task_arena arena = arena_for(options);
+    return arena.execute([&] {
+        const WeightedColors pool = pooled_samples(images, options, keep_transparent);
+        Palette palette;
+        const auto few = with_fixed(pool.colors, options.fixed, std::size_t(options.colors));
+        if (few) {
+            palette = palette_of(*few, options.fixed);
+            for (std::size_t i = 0; i < pool.colors.size(); ++i)
+                palette[i].count = std::uint64_t(std::llround(pool.counts[i]));
+        } else {
+            std::vector<Point> points;
+            std::vector<float> weights;
+            for (std::size_t i = 0; i < pool.colors.size(); ++i) {
+                points.push_back(to_point(pool.colors[i], options.space));
+                weights.push_back(float(pool.counts[i]));
+            }
+            const Clustering clustering = kmeans(points, weights, cluster_options(options));
+            palette = palette_from_centroids(clustering.centroids, options.space, options.fixed,
+                                             clustering.sizes);
+        }
+        compact_and_sort_by_count(palette);
+        return palette;
+    });
 }
 
 fs::path default_output_path(const fs::path& input, int colors) {

@@ -200,7 +200,8 @@ TEST_CASE("restarts keep the run with the lowest inertia", "[cluster]") {
     REQUIRE(std::set<double>(single.begin(), single.end()).size() == 3);
     ClusterOptions three = options(9, 100, 0.0, 5);
     three.restarts = 3;
-    CHECK(kmeans(points, weights, three).inertia == *std::min_element(single.begin(), single.end()));
+    CHECK(kmeans(points, weights, three).inertia ==
+          *std::min_element(single.begin(), single.end()));
     three.restarts = 0;
     CHECK_THROWS_AS(kmeans(points, weights, three), Error);
 }

@@ -31,3 +31,24 @@ TEST_CASE("compaction drops unused entries and sorts by count", "[palette]") {
     CHECK(table[0] == 2);
     CHECK(total_count(palette) == 19);
 }
+
+TEST_CASE("palettes sort by share, luminance and hue", "[palette]") {
+    const Color black{0, 0, 0, 255}, white{255, 255, 255, 255}, red{255, 0, 0, 255},
+        yellow{255, 255, 0, 255}, green{0, 160, 0, 255}, blue{0, 0, 255, 255};
+    Palette palette{{blue, 10}, {white, 50}, {red, 30}, {black, 5}, {green, 40}, {yellow, 20}};
+    auto order = [&](PaletteOrder o) {
+        sort_palette(palette, o);
+        std::vector<Color> colors;
+        for (const PaletteEntry& e : palette)
+            colors.push_back(e.color);
+        return colors;
+    };
+    CHECK(order(PaletteOrder::share) == std::vector<Color>{white, green, red, yellow, blue, black});
+    // CIELAB L*: black 0, blue 32, red 53, green 58, yellow 97, white 100.
+    CHECK(order(PaletteOrder::luminance) ==
+          std::vector<Color>{black, blue, red, green, yellow, white});
+    // Greys first (dark to light), then hue angle: red 40, yellow 102, green 136, blue 306.
+    CHECK(order(PaletteOrder::hue) == std::vector<Color>{black, white, red, yellow, green, blue});
+    CHECK(parse_palette_order("hue") == PaletteOrder::hue);
+    CHECK_FALSE(parse_palette_order("random"));
+}

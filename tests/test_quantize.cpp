@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "quantize/quantize.hpp"
@@ -132,4 +133,57 @@ TEST_CASE("quantize_file reports what it wrote", "[quantize]") {
     CHECK(r.iterations >= 1);
     CHECK(r.training_colors > 1000);
     CHECK(default_output_path("a/b/photo.jpg", 16) == fs::path("a/b/photo-16.png"));
+}
+
+TEST_CASE("the palette of two single-color images is both colors, weighted by size",
+          "[quantize][extract]") {
+    const Color red{255, 0, 0, 255}, blue{0, 0, 255, 255};
+    const std::vector<Image> images{make_image(30, 10, red), make_image(10, 10, blue)};
+    Options options;
+    options.colors = 8;
+    const Palette palette = extract_palette(images, options);
+    REQUIRE(palette.size() == 2);
+    CHECK(palette[0].color == red);
+    CHECK(palette[0].count == 300);
+    CHECK(palette[1].color == blue);
+    CHECK(palette[1].count == 100);
+}
+
+TEST_CASE("extracted palettes leave out transparent pixels and keep fixed colors",
+          "[quantize][extract]") {
+    const Image photo = read_image(test::sample_path("kodim23.png"));
+    Options options;
+    options.colors = 6;
+    options.fixed = {{255, 255, 255, 255}, {0, 0, 0, 255}};
+    const Palette palette = extract_palette(std::vector<Image>{photo}, options);
+    REQUIRE(palette.size() <= 6);
+    std::uint64_t total = 0;
+    for (const PaletteEntry& e : palette)
+        total += e.count;
+    CHECK(total == Approx(photo.pixel_count()).epsilon(0.001));
+    for (const Color& c : options.fixed) {
+        CHECK(std::any_of(palette.begin(), palette.end(),
+                          [&](const PaletteEntry& e) { return e.color == c && e.fixed; }));
+    }
+
+    const Image clear = test::image_of_colors(20, 20, {{0, 0, 0, 0}, {10, 200, 30, 255}});
+    const Palette opaque = extract_palette(std::vector<Image>{clear}, Options{});
+    REQUIRE(opaque.size() == 1);
+    CHECK(opaque[0].color == Color{10, 200, 30, 255});
+    CHECK(extract_palette(std::vector<Image>{clear}, Options{}, true).size() == 2);
+}
+
+TEST_CASE("fixed colors are in the output palette exactly, whatever the image", "[quantize]") {
+    const Image photo = read_image(test::sample_path("kodim23.png"));
+    Options options;
+    options.colors = 8;
+    options.fixed = {{255, 0, 255, 255}, {0, 0, 0, 255}, {12, 34, 56, 255}};
+    const Quantized q = quantize::quantize(photo, options);
+    REQUIRE(q.image.palette.size() <= 8);
+    for (const Color& c : options.fixed) {
+        CHECK(std::any_of(q.image.palette.begin(), q.image.palette.end(),
+                          [&](const PaletteEntry& e) { return e.color == c; }));
+    }
+    options.fixed.resize(9, Color{1, 2, 3, 255});
+    CHECK_THROWS_AS(quantize::quantize(photo, options), Error);
 }

@@ -30,6 +30,9 @@ bool keeps_palette(const std::filesystem::path& output);
 // Encodes in the format named by the extension of `output`. PNG is written as a palette image
 // (color type 3, with tRNS when any color is not opaque) at the smallest bit depth that holds
 // the palette; every other format stores the colors as full pixels.
+// A full-color image (RGB or RGBA, 8-bit) as PNG bytes; `output` only names the file in errors.
+std::vector<std::uint8_t> encode_png(const Image& image, const std::filesystem::path& output);
+
 std::vector<std::uint8_t> encode_image(const IndexedImage& image,
                                        const std::filesystem::path& output);
 

@@ -29,8 +29,11 @@ std::optional<Color> parse_hex_color(std::string_view text);
 // Colors of the centroids of a k-means in `space`, rounded to 8-bit sRGB; the first
 // fixed.size() centroids are the fixed colors and take exactly those values. Colors that come
 // out the same are kept once. Counts are zero until a remap fills them in.
+// With `sizes` (one per centroid, as kmeans returns them), counts are those sizes rounded, and
+// merged when colors coincide.
 Palette palette_from_centroids(std::span<const Point> centroids, ColorSpace space = ColorSpace::rgb,
-                               std::span<const Color> fixed = {});
+                               std::span<const Color> fixed = {},
+                               std::span<const double> sizes = {});
 
 // Drops entries no pixel uses (except fixed ones) and orders the rest by count, largest first
 // (ties by color).
@@ -38,5 +41,15 @@ Palette palette_from_centroids(std::span<const Point> centroids, ColorSpace spac
 std::vector<std::uint8_t> compact_and_sort_by_count(Palette& palette);
 
 std::uint64_t total_count(const Palette& palette);
+
+enum class PaletteOrder {
+    share,      // largest count first
+    luminance,  // darkest first (CIELAB L*)
+    hue,        // greys first (darkest first), then by CIELAB hue angle: red, yellow, green, blue
+};
+// "share", "luminance" or "hue"; std::nullopt for anything else.
+std::optional<PaletteOrder> parse_palette_order(std::string_view name);
+// Sorts in that order; ties by count, then by color, so the order is always the same.
+void sort_palette(Palette& palette, PaletteOrder order);
 
 }  // namespace quantize

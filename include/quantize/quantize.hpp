@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "quantize/cluster.hpp"
@@ -13,10 +14,12 @@
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
 #include "quantize/palette.hpp"
+#include "quantize/palette_io.hpp"
 #include "quantize/pixels.hpp"
 #include "quantize/remap.hpp"
 #include "quantize/report.hpp"
 #include "quantize/sample.hpp"
+#include "quantize/swatch.hpp"
 #include "quantize/version.hpp"
 
 namespace quantize {
@@ -30,7 +33,7 @@ struct Options {
     // See ClusterOptions::tolerance, 0..255. 0.1 by measurement: on Kodak, MSE within 0.3% of
     // 0.02 at K = 16 and unchanged at K = 64 and 256, with up to a third fewer iterations.
     double tolerance = 0.1;
-    int threads = 0;                     // worker threads at most; 0 = one per core
+    int threads = 0;  // worker threads at most; 0 = one per core
     // k-means runs from seeds seed, seed + 1, ..., the lowest inertia kept; 0..100, 0 = auto:
     // 3 when colors <= 32 (cheap there, and where seeding luck weighs most: on Kodak at K = 16
     // one run is 1.9% above the best of three full-data runs), else 1.
@@ -61,6 +64,13 @@ using Progress = std::function<bool(Stage)>;
 
 // Reduces an image in memory to at most options.colors colors.
 Quantized quantize(const Image& image, const Options& options, const Progress& progress = {});
+
+// The dominant colors of images taken together, at most options.colors (fixed ones included),
+// from a k-means of their samples alone: no full-image remap, so it is fast. Each image
+// weighs as many pixels as it has; counts estimate pixels (sample counts scaled to the image
+// size). Fully transparent pixels are left out unless keep_transparent. Largest first.
+Palette extract_palette(std::span<const Image> images, const Options& options,
+                        bool keep_transparent = false);
 
 // "<dir>/<stem>-<K>.png" beside the input.
 std::filesystem::path default_output_path(const std::filesystem::path& input, int colors);

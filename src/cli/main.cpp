@@ -2,10 +2,12 @@
 // The first argument may name a subcommand; anything else is the one-image command.
 #include <string_view>
 
+#include "palette_command.hpp"
 #include "single_command.hpp"
 
 int main(int argc, char** argv) {
     const std::string_view command = argc > 1 ? argv[1] : "";
-    (void)command;  // subcommands dispatch here: `if (command == "batch") return ...;`
+    if (command == "palette")
+        return quantize::cli::run_palette(argc - 1, argv + 1);
     return quantize::cli::run_single(argc, argv);
 }

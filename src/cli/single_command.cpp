@@ -48,7 +48,10 @@ std::string help_text(cxxopts::Options& parser) {
            "\nExamples:\n"
            "  quantize photo.jpg -k 16              # writes photo-16.png beside photo.jpg\n"
            "  quantize photo.jpg -k 64 -o small.png --json > report.json\n"
-           "  quantize scan.tif -k 8 -o scan.webp --seed 7 --threads 2\n\n" +
+           "  quantize scan.tif -k 8 -o scan.webp --seed 7 --threads 2\n\n"
+           "Other commands:\n"
+           "  quantize palette INPUT... -k K   the dominant colors as a palette file "
+           "(see quantize palette --help)\n\n" +
            kExitStatusHelp;
 }
 

@@ -1,0 +1,249 @@
+#include "palette_command.hpp"
+
+#include <cxxopts.hpp>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exit_codes.hpp"
+#include "quantize/quantize.hpp"
+#include "quantize_options.hpp"
+
+namespace quantize::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Invocation {
+    std::vector<fs::path> inputs;
+    Options options;
+    std::optional<PaletteFormat> format;
+    std::optional<fs::path> output;
+    std::optional<fs::path> swatch;
+    SwatchStyle swatch_style = SwatchStyle::bars;
+    PaletteOrder order = PaletteOrder::share;
+    double min_share = 0;  // percent
+    bool each = false;
+    bool keep_transparent = false;
+    bool force = false;
+    bool quiet = false;
+};
+
+cxxopts::Options make_parser() {
+    cxxopts::Options parser(
+        "quantize palette",
+        "The K dominant colors of one or more images, as a palette file: k-means on a sample of\n"
+        "the pixels only, no image is written. Several inputs give one palette weighted by\n"
+        "their pixel counts (or one each with --each).\n");
+    parser.custom_help("[options]").positional_help("INPUT...");
+    add_quantize_options(parser);
+    // clang-format off
+    parser.add_options()
+        ("format", "hex, txt, json, css, gpl (GIMP), ase (Adobe Swatch Exchange), aco (Photoshop), pal (JASC-PAL) (default: from -o's extension, else txt)", cxxopts::value<std::string>(), "F")
+        ("o,output", "palette file to write (default: standard output, text formats only); with --each, a directory", cxxopts::value<std::string>(), "FILE")
+        ("swatch", "also draw the palette as a PNG picture; with --each, a directory", cxxopts::value<std::string>(), "FILE.png")
+        ("swatch-style", "bars (length by share) or squares", cxxopts::value<std::string>()->default_value("bars"), "STYLE")
+        ("sort", "share (largest first), luminance (darkest first) or hue", cxxopts::value<std::string>()->default_value("share"), "ORDER")
+        ("min-share", "drop colors below P percent of the pixels", cxxopts::value<double>()->default_value("0"), "P")
+        ("each", "one palette per input instead of one for all")
+        ("keep-transparent", "count fully transparent pixels too (left out by default)")
+        ("f,force", "overwrite existing output files")
+        ("q,quiet", "print nothing but errors")
+        ("h,help", "print this help and exit")
+        ("input", "", cxxopts::value<std::vector<std::string>>());
+    // clang-format on
+    parser.parse_positional({"input"});
+    return parser;
+}
+
+std::string help_text(cxxopts::Options& parser) {
+    return parser.help() +
+           "\nExamples:\n"
+           "  quantize palette photo.jpg -k 8                    # hex, RGB and share per color\n"
+           "  quantize palette photo.jpg -k 8 -o brand.ase --swatch brand.png\n"
+           "  quantize palette shots/*.png -k 12 --format css --sort hue\n"
+           "  quantize palette a.png b.png -k 6 --each -o palettes/ --format gpl\n"
+           "  quantize palette ui.png -k 16 --fixed '#ffffff,#000000' -o ui.gpl\n\n" +
+           kExitStatusHelp;
+}
+
+// Throws Error(invalid_argument) with the option's name as subject.
+template <class T>
+T read_choice(const cxxopts::ParseResult& args, const char* name,
+              std::optional<T> (*parse)(std::string_view), const char* choices) {
+    const std::string value = args[name].as<std::string>();
+    if (const auto parsed = parse(value))
+        return *parsed;
+    throw Error(ErrorKind::invalid_argument, name,
+                std::string("must be one of ") + choices + " (got '" + value + "')");
+}
+
+Invocation read_invocation(const cxxopts::ParseResult& args) {
+    Invocation in;
+    if (args.count("input")) {
+        for (const std::string& s : args["input"].as<std::vector<std::string>>())
+            in.inputs.emplace_back(s);
+    }
+    in.options = read_quantize_options(args);
+    if (args.count("format")) {
+        in.format = read_choice<PaletteFormat>(args, "format", parse_palette_format,
+                                               "hex, txt, json, css, gpl, ase, aco, pal");
+    }
+    if (args.count("output"))
+        in.output = args["output"].as<std::string>();
+    if (args.count("swatch"))
+        in.swatch = args["swatch"].as<std::string>();
+    in.swatch_style =
+        read_choice<SwatchStyle>(args, "swatch-style", parse_swatch_style, "bars, squares");
+    in.order =
+        read_choice<PaletteOrder>(args, "sort", parse_palette_order, "share, luminance, hue");
+    in.min_share = args["min-share"].as<double>();
+    if (!(in.min_share >= 0 && in.min_share < 100)) {
+        throw Error(ErrorKind::invalid_argument, "min-share",
+                    "must be at least 0 and below 100 (got " + std::to_string(in.min_share) + ")");
+    }
+    in.each = args.count("each") > 0;
+    in.keep_transparent = args.count("keep-transparent") > 0;
+    in.force = args.count("force") > 0;
+    in.quiet = args.count("quiet") > 0;
+    return in;
+}
+
+// The format asked for, else the one -o's extension names, else txt.
+PaletteFormat format_for(const Invocation& in, const std::optional<fs::path>& file) {
+    if (in.format)
+        return *in.format;
+    if (file) {
+        if (const auto by_extension = palette_format_of(*file))
+            return *by_extension;
+        throw Error(ErrorKind::invalid_argument, "format",
+                    "cannot tell from '" + file->string() +
+                        "': use a .hex, .txt, .json, .css, .gpl, .ase, .aco or .pal name, or "
+                        "--format");
+    }
+    return PaletteFormat::txt;
+}
+
+// Drops colors below min_share percent (never fixed ones); returns how many went.
+std::size_t drop_small(Palette& palette, double min_share) {
+    const double total = double(total_count(palette));
+    const std::size_t before = palette.size();
+    std::erase_if(palette, [&](const PaletteEntry& e) {
+        return !e.fixed && 100.0 * double(e.count) < min_share * total;
+    });
+    return before - palette.size();
+}
+
+Palette palette_for(const Invocation& in, const std::vector<Image>& images) {
+    Palette palette = extract_palette(images, in.options, in.keep_transparent);
+    const std::size_t dropped = drop_small(palette, in.min_share);
+    if (dropped > 0 && !in.quiet) {
+        std::cerr << "quantize: dropped " << dropped << " color" << (dropped == 1 ? "" : "s")
+                  << " below " << in.min_share << "% of the pixels\n";
+    }
+    sort_palette(palette, in.order);
+    return palette;
+}
+
+// Writes the palette (and its swatch) to files, or the palette to standard output.
+void emit(const Invocation& in, const Palette& palette, const std::string& name,
+          const std::optional<fs::path>& file, const std::optional<fs::path>& swatch) {
+    const PaletteFormat format = format_for(in, file);
+    const std::vector<std::uint8_t> bytes = format_palette(palette, format, name);
+    if (file) {
+        write_file_atomically(*file, bytes, in.force);
+    } else {
+        std::cout.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    }
+    if (swatch) {
+        write_file_atomically(*swatch, encode_png(render_swatch(palette, in.swatch_style), *swatch),
+                              in.force);
+    }
+}
+
+// The file for one input inside the --each directory `dir`, named after the input.
+std::optional<fs::path> inside(const std::optional<fs::path>& dir, const fs::path& input,
+                               const std::string& extension) {
+    if (!dir)
+        return std::nullopt;
+    if (!fs::is_directory(*dir))
+        throw Error(ErrorKind::output, dir->string(),
+                    "not a directory (--each writes one file per input into it)");
+    return *dir / (input.stem().string() + extension);
+}
+
+int run(const Invocation& in) {
+    if (!in.each) {
+        std::vector<Image> images;
+        for (const fs::path& input : in.inputs)
+            images.push_back(read_image(input));
+        const PaletteFormat format = format_for(in, in.output);
+        if (!in.output && !is_text_format(format)) {
+            throw Error(ErrorKind::invalid_argument, "format",
+                        std::string(palette_format_name(format)) +
+                            " is binary: give the file to write with -o");
+        }
+        const std::string name =
+            in.inputs.size() == 1 ? in.inputs.front().stem().string() : std::string("quantize");
+        emit(in, palette_for(in, images), name, in.output, in.swatch);
+        return kOk;
+    }
+    const PaletteFormat format = format_for(in, std::nullopt);
+    if (!in.output && !is_text_format(format)) {
+        throw Error(ErrorKind::invalid_argument, "format",
+                    std::string(palette_format_name(format)) +
+                        " is binary: give a directory to write into with -o");
+    }
+    int status = kOk;
+    for (const fs::path& input : in.inputs) {
+        try {
+            const std::vector<Image> image{read_image(input)};
+            const Palette palette = palette_for(in, image);
+            if (!in.output && !in.quiet)
+                std::cout << "# " << input.string() << "\n";
+            emit(in, palette, input.stem().string(),
+                 inside(in.output, input, std::string(".") + palette_format_name(format)),
+                 inside(in.swatch, input, ".png"));
+        } catch (const Error& e) {
+            if (e.kind() != ErrorKind::input)
+                throw;
+            status = fail(kInputError, e.what());  // one bad input never stops the others
+        }
+    }
+    return status;
+}
+
+}  // namespace
+
+int run_palette(int argc, char** argv) {
+    cxxopts::Options parser = make_parser();
+    Invocation in;
+    try {
+        const cxxopts::ParseResult args = parser.parse(argc, argv);
+        if (args.count("help")) {
+            std::cout << help_text(parser);
+            return kOk;
+        }
+        in = read_invocation(args);
+    } catch (const cxxopts::exceptions::exception& e) {
+        return fail(kUsage, std::string(e.what()) + " (see quantize palette --help)");
+    } catch (const Error& e) {
+        return fail(kUsage, "--" + e.subject() + " " + e.cause());
+    }
+    if (in.inputs.empty())
+        return fail(kUsage, "no input image (see quantize palette --help)");
+    try {
+        return run(in);
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::invalid_argument)
+            return fail(kUsage, "--" + e.subject() + " " + e.cause());
+        return fail(exit_code_for(e.kind()), e.what());
+    } catch (const std::exception& e) {
+        return fail(kFailure, e.what());
+    }
+}
+
+}  // namespace quantize::cli

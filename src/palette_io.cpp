@@ -1,0 +1,250 @@
+#include "quantize/palette_io.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "quantize/color.hpp"
+
+namespace quantize {
+
+namespace {
+
+struct FormatName {
+    PaletteFormat format;
+    const char* name;
+};
+
+constexpr std::array<FormatName, 8> kFormats{{{PaletteFormat::hex, "hex"},
+                                              {PaletteFormat::txt, "txt"},
+                                              {PaletteFormat::json, "json"},
+                                              {PaletteFormat::css, "css"},
+                                              {PaletteFormat::gpl, "gpl"},
+                                              {PaletteFormat::ase, "ase"},
+                                              {PaletteFormat::aco, "aco"},
+                                              {PaletteFormat::pal, "pal"}}};
+
+double share_of(const PaletteEntry& e, std::uint64_t total) {
+    return total ? 100.0 * double(e.count) / double(total) : 0.0;
+}
+
+std::string rgb_hex(Color c) {
+    return to_hex({c.r, c.g, c.b, 255});
+}
+
+std::vector<std::uint8_t> bytes_of(const std::string& text) {
+    return {text.begin(), text.end()};
+}
+
+std::string printf_string(const char* format, auto... args) {
+    char buffer[256];
+    std::snprintf(buffer, sizeof buffer, format, args...);
+    return buffer;
+}
+
+// Big-endian writers for the Adobe formats.
+struct BigEndian {
+    std::vector<std::uint8_t> out;
+    void u16(std::uint32_t v) {
+        out.push_back(std::uint8_t(v >> 8));
+        out.push_back(std::uint8_t(v));
+    }
+    void u32(std::uint32_t v) {
+        u16(v >> 16);
+        u16(v & 0xffff);
+    }
+    void f32(float v) { u32(std::bit_cast<std::uint32_t>(v)); }
+    void bytes(std::string_view s) { out.insert(out.end(), s.begin(), s.end()); }
+    // UTF-16BE code units of an ASCII name, then a terminating 0.
+    void utf16_with_terminator(std::string_view ascii) {
+        for (char ch : ascii)
+            u16(std::uint8_t(ch));
+        u16(0);
+    }
+};
+
+std::string format_hex(const Palette& palette) {
+    std::string text;
+    for (const PaletteEntry& e : palette)
+        text += to_hex(e.color) + "\n";
+    return text;
+}
+
+std::string format_txt(const Palette& palette) {
+    const std::uint64_t total = total_count(palette);
+    std::string text = "# color    rgb                  pixels   share\n";
+    for (const PaletteEntry& e : palette) {
+        const Color c = e.color;
+        const std::string rgb =
+            c.a == 255 ? printf_string("rgb(%d, %d, %d)", c.r, c.g, c.b)
+                       : printf_string("rgba(%d, %d, %d, %.3f)", c.r, c.g, c.b, c.a / 255.0);
+        text += printf_string("%-10s %-20s %9llu %6.2f%%\n", to_hex(c).c_str(), rgb.c_str(),
+                              static_cast<unsigned long long>(e.count), share_of(e, total));
+    }
+    return text;
+}
+
+std::string format_json(const Palette& palette, std::string_view name) {
+    const std::uint64_t total = total_count(palette);
+    nlohmann::ordered_json colors = nlohmann::ordered_json::array();
+    for (const PaletteEntry& e : palette) {
+        const Color c = e.color;
+        const Coordinates lab = srgb_to_lab(c), oklab = srgb_to_oklab(c);
+        nlohmann::ordered_json color;
+        color["hex"] = to_hex(c);
+        color["rgb"] = {c.r, c.g, c.b};
+        if (c.a != 255)
+            color["alpha"] = c.a;
+        color["count"] = e.count;
+        color["share"] = share_of(e, total);
+        color["lab"] = {lab.c0, lab.c1, lab.c2};
+        color["oklab"] = {oklab.c0, oklab.c1, oklab.c2};
+        if (e.fixed)
+            color["fixed"] = true;
+        colors.push_back(color);
+    }
+    nlohmann::ordered_json doc;
+    doc["name"] = std::string(name);
+    doc["pixels"] = total;
+    doc["colors"] = colors;
+    return doc.dump(2) + "\n";
+}
+
+std::string format_css(const Palette& palette) {
+    const std::uint64_t total = total_count(palette);
+    std::string text = ":root {\n";
+    for (std::size_t i = 0; i < palette.size(); ++i) {
+        text += printf_string("  --color-%zu: %s; /* %.2f%% */\n", i + 1,
+                              to_hex(palette[i].color).c_str(), share_of(palette[i], total));
+    }
+    return text + "}\n";
+}
+
+// GIMP's palette format: a header, then "R G B<TAB>name" lines.
+std::string format_gpl(const Palette& palette, std::string_view name) {
+    const std::uint64_t total = total_count(palette);
+    std::string text = "GIMP Palette\nName: " + std::string(name) + "\nColumns: 8\n#\n";
+    for (const PaletteEntry& e : palette) {
+        text += printf_string("%3d %3d %3d\t%s %.2f%%\n", e.color.r, e.color.g, e.color.b,
+                              rgb_hex(e.color).c_str(), share_of(e, total));
+    }
+    return text;
+}
+
+// JASC-PAL: "JASC-PAL", version "0100", the count, then "R G B" lines, CRLF-terminated.
+std::string format_pal(const Palette& palette) {
+    std::string text = "JASC-PAL\r\n0100\r\n" + std::to_string(palette.size()) + "\r\n";
+    for (const PaletteEntry& e : palette)
+        text += printf_string("%d %d %d\r\n", e.color.r, e.color.g, e.color.b);
+    return text;
+}
+
+// Adobe Swatch Exchange 1.0: "ASEF", version 1.0, block count, then one color entry block
+// (type 0x0001) each: name (UTF-16BE with terminator, length in code units), "RGB ", three
+// floats 0..1, color type 2 (normal).
+std::vector<std::uint8_t> format_ase(const Palette& palette) {
+    BigEndian w;
+    w.bytes("ASEF");
+    w.u16(1);
+    w.u16(0);
+    w.u32(std::uint32_t(palette.size()));
+    for (const PaletteEntry& e : palette) {
+        const std::string name = rgb_hex(e.color);
+        const std::uint32_t name_units = std::uint32_t(name.size() + 1);
+        w.u16(0x0001);
+        w.u32(2 + 2 * name_units + 4 + 12 + 2);  // block length after this field
+        w.u16(name_units);
+        w.utf16_with_terminator(name);
+        w.bytes("RGB ");
+        w.f32(e.color.r / 255.0f);
+        w.f32(e.color.g / 255.0f);
+        w.f32(e.color.b / 255.0f);
+        w.u16(2);
+    }
+    return w.out;
+}
+
+// Photoshop .aco: a version 1 section (count, then per color: color space 0 = RGB and four
+// 16-bit components, 0..65535) followed by a version 2 section that adds each color's name
+// (32-bit length in UTF-16 code units including the terminator, then UTF-16BE).
+std::vector<std::uint8_t> format_aco(const Palette& palette) {
+    BigEndian w;
+    for (int version : {1, 2}) {
+        w.u16(std::uint32_t(version));
+        w.u16(std::uint32_t(palette.size()));
+        for (const PaletteEntry& e : palette) {
+            w.u16(0);
+            w.u16(e.color.r * 257u);
+            w.u16(e.color.g * 257u);
+            w.u16(e.color.b * 257u);
+            w.u16(0);
+            if (version == 2) {
+                const std::string name = rgb_hex(e.color);
+                w.u32(std::uint32_t(name.size() + 1));
+                w.utf16_with_terminator(name);
+            }
+        }
+    }
+    return w.out;
+}
+
+}  // namespace
+
+const char* palette_format_name(PaletteFormat format) {
+    for (const FormatName& f : kFormats) {
+        if (f.format == format)
+            return f.name;
+    }
+    return "?";
+}
+
+std::optional<PaletteFormat> parse_palette_format(std::string_view name) {
+    for (const FormatName& f : kFormats) {
+        if (name == f.name)
+            return f.format;
+    }
+    return std::nullopt;
+}
+
+std::optional<PaletteFormat> palette_format_of(const std::filesystem::path& path) {
+    std::string ext = path.extension().string();
+    if (ext.empty())
+        return std::nullopt;
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char ch) { return char(std::tolower(ch)); });
+    return parse_palette_format(std::string_view(ext).substr(1));
+}
+
+bool is_text_format(PaletteFormat format) {
+    return format != PaletteFormat::ase && format != PaletteFormat::aco;
+}
+
+std::vector<std::uint8_t> format_palette(const Palette& palette, PaletteFormat format,
+                                         std::string_view name) {
+    switch (format) {
+        case PaletteFormat::hex:
+            return bytes_of(format_hex(palette));
+        case PaletteFormat::txt:
+            return bytes_of(format_txt(palette));
+        case PaletteFormat::json:
+            return bytes_of(format_json(palette, name));
+        case PaletteFormat::css:
+            return bytes_of(format_css(palette));
+        case PaletteFormat::gpl:
+            return bytes_of(format_gpl(palette, name));
+        case PaletteFormat::ase:
+            return format_ase(palette);
+        case PaletteFormat::aco:
+            return format_aco(palette);
+        case PaletteFormat::pal:
+            return bytes_of(format_pal(palette));
+    }
+    return {};
+}
+
+}  // namespace quantize

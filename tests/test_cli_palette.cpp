@@ -1,0 +1,116 @@
+// End-to-end tests of `quantize palette`: files, formats, exit codes and messages.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+test::RunResult palette_cli(std::vector<std::string> args) {
+    args.insert(args.begin(), "palette");
+    return test::run(QUANTIZE_CLI, args);
+}
+
+// A PNG of one color, width x height.
+fs::path flat_png(const test::TempDir& dir, const std::string& name, cv::Vec3b bgr, int width,
+                  int height) {
+    const fs::path path = dir / name;
+    REQUIRE(cv::imwrite(path.string(), cv::Mat(height, width, CV_8UC3, cv::Scalar(bgr))));
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("palette help documents the options, formats and exit codes", "[cli][palette]") {
+    const auto r = palette_cli({"--help"});
+    CHECK(r.exit_code == 0);
+    for (const char* text : {"quantize palette [options] INPUT...", "--format", "gpl", "ase", "aco",
+                             "pal", "--swatch", "--swatch-style", "--sort", "--each", "--min-share",
+                             "--fixed", "--space", "Exit status:"}) {
+        CHECK_THAT(r.out, Catch::Contains(text));
+    }
+}
+
+TEST_CASE("two single-color images give both colors with shares by pixel count", "[cli][palette]") {
+    test::TempDir dir;
+    const fs::path red = flat_png(dir, "red.png", {0, 0, 255}, 30, 10);
+    const fs::path blue = flat_png(dir, "blue.png", {255, 0, 0}, 10, 10);
+    const auto r = palette_cli({red.string(), blue.string(), "-k", "4", "--format", "json"});
+    REQUIRE(r.exit_code == 0);
+    const auto doc = nlohmann::json::parse(r.out);
+    REQUIRE(doc["colors"].size() == 2);
+    CHECK(doc["colors"][0]["hex"] == "#ff0000");
+    CHECK(doc["colors"][0]["share"].get<double>() == Approx(75.0));
+    CHECK(doc["colors"][1]["hex"] == "#0000ff");
+    CHECK(doc["colors"][1]["share"].get<double>() == Approx(25.0));
+}
+
+TEST_CASE("the output's extension picks the format; the swatch is a PNG", "[cli][palette]") {
+    test::TempDir dir;
+    const fs::path photo = test::sample_path("kodim23.png");
+    const auto r = palette_cli({photo.string(), "-k", "5", "-o", (dir / "p.gpl").string(),
+                                "--swatch", (dir / "s.png").string(), "--fixed", "#ffffff"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.empty());
+    const std::string gpl = test::read_text(dir / "p.gpl");
+    CHECK(gpl.rfind("GIMP Palette\nName: kodim23\n", 0) == 0);
+    CHECK_THAT(gpl, Catch::Contains("255 255 255\t#ffffff"));
+    const cv::Mat swatch = cv::imread((dir / "s.png").string());
+    REQUIRE(!swatch.empty());
+    CHECK(swatch.cols == 640);
+    CHECK(swatch.rows == 5 * 40);
+    CHECK(test::hidden_files(dir.path()).empty());
+
+    // Not again without --force.
+    const auto again = palette_cli({photo.string(), "-k", "5", "-o", (dir / "p.gpl").string()});
+    CHECK(again.exit_code == 4);
+}
+
+TEST_CASE("each input gets its own palette file with --each", "[cli][palette]") {
+    test::TempDir dir;
+    const fs::path a = flat_png(dir, "a.png", {0, 255, 0}, 8, 8);
+    const fs::path b = flat_png(dir, "b.png", {40, 40, 40}, 8, 8);
+    fs::create_directory(dir / "out");
+    const auto r = palette_cli(
+        {a.string(), b.string(), "--each", "-o", (dir / "out").string(), "--format", "hex"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(test::read_text(dir / "out" / "a.hex") == "#00ff00\n");
+    CHECK(test::read_text(dir / "out" / "b.hex") == "#282828\n");
+}
+
+TEST_CASE("colors below --min-share are dropped, and counted", "[cli][palette]") {
+    test::TempDir dir;
+    const fs::path big = flat_png(dir, "big.png", {0, 0, 255}, 99, 10);
+    const fs::path small = flat_png(dir, "small.png", {0, 255, 0}, 1, 10);
+    const auto r = palette_cli({big.string(), small.string(), "--min-share", "5"});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("#ff0000") && !Catch::Contains("#00ff00"));
+    CHECK(r.err == "quantize: dropped 1 color below 5% of the pixels\n");
+}
+
+TEST_CASE("palette errors: one line each, documented exit codes", "[cli][palette]") {
+    const std::string photo = test::sample_path("kodim23.png").string();
+    auto check = [](const test::RunResult& r, int code, const std::string& message) {
+        CHECK(r.exit_code == code);
+        CHECK(r.err == "quantize: error: " + message + "\n");
+        CHECK(r.out.empty());
+    };
+    check(palette_cli({photo, "--format", "png"}), 2,
+          "--format must be one of hex, txt, json, css, gpl, ase, aco, pal (got 'png')");
+    check(palette_cli({photo, "-k", "0"}), 2, "--colors must be between 1 and 256 (got 0)");
+    check(palette_cli({photo, "--fixed", "#12345"}), 2,
+          "--fixed '#12345' is not a color (#rgb, #rrggbb or #rrggbbaa)");
+    check(palette_cli({photo, "-k", "1", "--fixed", "#fff,#000"}), 2,
+          "--fixed has 2 colors, more than --colors 1");
+    check(palette_cli({photo, "--format", "ase"}), 2,
+          "--format ase is binary: give the file to write with -o");
+    check(palette_cli({photo, "-o", "palette.png"}), 2,
+          "--format cannot tell from 'palette.png': use a .hex, .txt, .json, .css, .gpl, .ase, "
+          ".aco or .pal name, or --format");
+    check(palette_cli({"/nonexistent/x.png"}), 3, "/nonexistent/x.png: no such file");
+    check(palette_cli({}), 2, "no input image (see quantize palette --help)");
+}
