@@ -253,7 +253,8 @@ std::vector<std::uint8_t> encoded_bytes(SpngContext& ctx, Check&& check) {
     return {buffer.get(), buffer.get() + size};
 }
 
-std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const IndexedImage& image) {
+std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const IndexedImage& image,
+                                             int level) {
     SpngContext ctx = new_encoder();
     auto check = [&](int rc) { check_encoder(output, rc); };
     const int depth = png_bit_depth(image.palette.size());
@@ -275,6 +276,7 @@ std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const Index
     check(spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1));
     // Palette images compress best unfiltered (the PNG specification's advice).
     check(spng_set_option(ctx.get(), SPNG_FILTER_CHOICE, SPNG_FILTER_CHOICE_NONE));
+    check(spng_set_option(ctx.get(), SPNG_IMG_COMPRESSION_LEVEL, level));
     check(spng_set_ihdr(ctx.get(), &ihdr));
     check(spng_set_plte(ctx.get(), &plte));
     if (trns.n_type3_entries > 0)
@@ -313,7 +315,17 @@ bool any_transparent(const Palette& palette) {
 }
 
 // Full-color pixels for OpenCV's encoders (BGR, or BGRA when alpha is needed and kept).
-std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, const IndexedImage& image) {
+// OpenCV's encoder parameters for the format: JPEG and WebP quality.
+std::vector<int> encoder_params(const std::string& ext, const EncodeOptions& options) {
+    if (ext == ".jpg" || ext == ".jpeg")
+        return {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
+    if (ext == ".webp")
+        return {cv::IMWRITE_WEBP_QUALITY, options.webp_quality > 0 ? options.webp_quality : 101};
+    return {};
+}
+
+std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, const IndexedImage& image,
+                                             const EncodeOptions& options) {
     const std::string ext = lower_extension(output);
     const bool alpha_formats = ext == ".webp" || ext == ".tif" || ext == ".tiff";
     const int channels = (any_transparent(image.palette) && alpha_formats) ? 4 : 3;
@@ -335,7 +347,7 @@ std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, const Index
                                }
                            });
     try {
-        return detail::opencv_encode(ext, mat);
+        return detail::opencv_encode(ext, mat, encoder_params(ext, options));
     } catch (const std::runtime_error& e) {
         fail_output(output, std::string("cannot encode: ") + e.what());
     }
@@ -407,10 +419,11 @@ bool keeps_palette(const fs::path& output) {
     return lower_extension(output) == ".png";
 }
 
-std::vector<std::uint8_t> encode_image(const IndexedImage& image, const fs::path& output) {
+std::vector<std::uint8_t> encode_image(const IndexedImage& image, const fs::path& output,
+                                       const EncodeOptions& options) {
     if (keeps_palette(output))
-        return encode_indexed_png(output, image);
-    return encode_with_opencv(output, image);
+        return encode_indexed_png(output, image, options.png_level);
+    return encode_with_opencv(output, image, options);
 }
 
 void write_file_atomically(const fs::path& path, std::span<const std::uint8_t> bytes,

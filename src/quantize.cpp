@@ -201,6 +201,13 @@ void validate(const Options& o) {
                 "must be between 0 and 255 (got " + std::to_string(o.tolerance) + ")");
     check_range(o.restarts >= 0 && o.restarts <= 100, "restarts",
                 "must be between 0 (auto) and 100 (got " + std::to_string(o.restarts) + ")");
+    check_range(o.encode.png_level >= 0 && o.encode.png_level <= 9, "png-level",
+                "must be between 0 and 9 (got " + std::to_string(o.encode.png_level) + ")");
+    check_range(o.encode.jpeg_quality >= 0 && o.encode.jpeg_quality <= 100, "jpeg-quality",
+                "must be between 0 and 100 (got " + std::to_string(o.encode.jpeg_quality) + ")");
+    check_range(o.encode.webp_quality >= 0 && o.encode.webp_quality <= 100, "webp-quality",
+                "must be between 1 and 100, or 0 for lossless (got " +
+                    std::to_string(o.encode.webp_quality) + ")");
     check_range(o.threads >= 0 && o.threads <= 1024, "threads",
                 "must be between 0 (all cores) and 1024 (got " + std::to_string(o.threads) + ")");
     check_range(o.fixed.size() <= std::size_t(std::max(o.colors, 0)), "fixed",
@@ -266,7 +273,7 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
         Quantized q = quantize_here(image, options, progress);
         clock.lap_ms();
         enter(progress, Stage::encode);
-        const std::vector<std::uint8_t> bytes = encode_image(q.image, output);
+        const std::vector<std::uint8_t> bytes = encode_image(q.image, output, options.encode);
         r.times.encode = clock.lap_ms();
         enter(progress, Stage::write);
         write_file_atomically(output, bytes, overwrite);

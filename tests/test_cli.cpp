@@ -235,3 +235,27 @@ TEST_CASE("outputs that cannot or must not be written exit 4 and lose nothing", 
     CHECK(test::hidden_files(dir.path()).empty());
     CHECK(test::read_bytes(input) == original);
 }
+
+TEST_CASE("PNG level, JPEG and WebP quality trade bytes as asked", "[cli]") {
+    test::TempDir dir;
+    const fs::path input = copy_sample(dir, "kodim23.png");
+    auto bytes_with = [&](const std::string& name, std::vector<std::string> extra) {
+        std::vector<std::string> args{input.string(), "-k", "32", "-o", (dir / name).string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const auto r = quantize_cli(args);
+        REQUIRE(r.exit_code == 0);
+        return fs::file_size(dir / name);
+    };
+    CHECK(bytes_with("fast.png", {"--png-level", "1"}) >
+          bytes_with("best.png", {"--png-level", "9"}));
+    CHECK(bytes_with("low.jpg", {"--jpeg-quality", "30"}) <
+          bytes_with("high.jpg", {"--jpeg-quality", "95"}));
+    CHECK(bytes_with("lossy.webp", {"--webp-quality", "40"}) < bytes_with("lossless.webp", {}));
+    // Lossless WebP (the default) holds exactly the quantized colors.
+    CHECK(distinct_colors(cv::imread((dir / "lossless.webp").string())) <= 32);
+
+    const auto bad = quantize_cli({input.string(), "--jpeg-quality", "101"});
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err == "quantize: error: " + input.string() +
+                         ": --jpeg-quality must be between 0 and 100 (got 101)\n");
+}

@@ -42,6 +42,7 @@ struct Options {
     // Colors always in the palette, exactly, counted in `colors`; k-means fits the others
     // around them.
     std::vector<Color> fixed;
+    EncodeOptions encode;  // file output only (quantize_file)
 };
 
 // The number of k-means runs options.restarts asks for, with 0 resolved.

@@ -54,6 +54,16 @@ void add_quantize_options(cxxopts::Options& parser) {
     // clang-format on
 }
 
+void add_encode_options(cxxopts::Options& parser) {
+    const EncodeOptions defaults;
+    // clang-format off
+    parser.add_options()
+        ("png-level", "zlib level of PNG output, 0..9: higher is smaller and slower", cxxopts::value<int>()->default_value(std::to_string(defaults.png_level)), "N")
+        ("jpeg-quality", "quality of .jpg output, 0..100", cxxopts::value<int>()->default_value(std::to_string(defaults.jpeg_quality)), "Q")
+        ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q");
+    // clang-format on
+}
+
 Options read_quantize_options(const cxxopts::ParseResult& args) {
     Options options;
     options.colors = args["colors"].as<int>();
@@ -63,6 +73,11 @@ Options read_quantize_options(const cxxopts::ParseResult& args) {
     options.tolerance = args["tolerance"].as<double>();
     options.threads = args["threads"].as<int>();
     options.restarts = args["restarts"].as<int>();
+    if (args.count("png-level") || args.count("jpeg-quality") || args.count("webp-quality")) {
+        options.encode.png_level = args["png-level"].as<int>();
+        options.encode.jpeg_quality = args["jpeg-quality"].as<int>();
+        options.encode.webp_quality = args["webp-quality"].as<int>();
+    }
     options.space = read_space(args["space"].as<std::string>());
     if (args.count("fixed"))
         options.fixed = read_fixed_colors(args["fixed"].as<std::vector<std::string>>());

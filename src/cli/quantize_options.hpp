@@ -12,7 +12,11 @@ namespace quantize::cli {
 // with the library's defaults.
 void add_quantize_options(cxxopts::Options& parser);
 
-// The options as given, checked with quantize::validate. Throws Error(invalid_argument) whose
+// Adds --png-level, --jpeg-quality and --webp-quality (for commands that write images).
+void add_encode_options(cxxopts::Options& parser);
+
+// The options as given (encode options too, when add_encode_options declared them), checked
+// with quantize::validate. Throws Error(invalid_argument) whose
 // subject is the option's name (without dashes) when a value is malformed or out of range.
 Options read_quantize_options(const cxxopts::ParseResult& args);
 

@@ -29,6 +29,7 @@ cxxopts::Options make_parser() {
                             "Prints the palette and a\ncompression report.\n");
     parser.custom_help("[options]").positional_help("INPUT");
     add_quantize_options(parser);
+    add_encode_options(parser);
     // clang-format off
     parser.add_options()
         ("o,output", "output file; its extension picks the format: .png (palette PNG), .jpg, .webp, .tif, .bmp (default: STEM-K.png beside the input)", cxxopts::value<std::string>(), "PATH")
