@@ -177,7 +177,7 @@ std::vector<std::string> notes_for(const Image& image, const fs::path& output, c
         notes.push_back("only PNG output keeps the palette; " + output.extension().string() +
                         " stores every pixel's full color");
     }
-    if (r.output_bytes > r.input_bytes) {
+    if (r.output_bytes > r.input_bytes && r.written) {
         notes.push_back("the output is larger than the input, by " +
                         std::to_string(r.output_bytes - r.input_bytes) + " bytes");
     }
@@ -276,7 +276,9 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
         const std::vector<std::uint8_t> bytes = encode_image(q.image, output, options.encode);
         r.times.encode = clock.lap_ms();
         enter(progress, Stage::write);
-        write_file_atomically(output, bytes, overwrite);
+        r.written = !(options.skip_if_larger && bytes.size() > r.input_bytes);
+        if (r.written)
+            write_file_atomically(output, bytes, overwrite);
         r.times.write = clock.lap_ms();
 
         r.width = image.width;

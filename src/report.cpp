@@ -1,5 +1,6 @@
 #include "quantize/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detail/parallel.hpp"
+#include "quantize/color.hpp"
 
 namespace quantize {
 
@@ -65,6 +67,96 @@ ErrorSums alpha_error(const Image& original, const IndexedImage& quantized, std:
     return s;
 }
 
+// A color as it looks over white (alpha composited), for the perceptual measures.
+Color over_white(Color c) {
+    auto mix = [&](int v) { return std::uint8_t((v * c.a + 255 * (255 - c.a) + 127) / 255); };
+    return {mix(c.r), mix(c.g), mix(c.b), 255};
+}
+
+// Mean and 95th percentile of CIEDE2000 over an evenly strided sample of pixels.
+void measure_delta_e(const Image& original, const IndexedImage& quantized, Quality& q) {
+    const std::size_t n = original.pixel_count();
+    const std::size_t count = std::min(n, kDeltaESample);
+    if (count == 0)
+        return;
+    std::vector<Coordinates> palette_lab;
+    for (const PaletteEntry& e : quantized.palette)
+        palette_lab.push_back(srgb_to_lab(over_white(e.color)));
+    std::vector<double> de(count);
+    detail::for_each_chunk(count, 4096, [&](std::size_t, std::size_t begin, std::size_t end) {
+        for (std::size_t s = begin; s < end; ++s) {
+            const std::size_t i = s * n / count;
+            de[s] = delta_e_2000(srgb_to_lab(over_white(original.pixel(i))),
+                                 palette_lab[quantized.indices[i]]);
+        }
+    });
+    double sum = 0;
+    for (double d : de)
+        sum += d;
+    q.delta_e_mean = sum / double(count);
+    const std::size_t rank = std::min(count - 1, std::size_t(0.95 * double(count)));
+    std::nth_element(de.begin(), de.begin() + std::ptrdiff_t(rank), de.end());
+    q.delta_e_p95 = de[rank];
+}
+
+// BT.601 luma of a color over white, 0..255.
+double luma(Color c) {
+    const Color w = over_white(c);
+    return 0.299 * w.r + 0.587 * w.g + 0.114 * w.b;
+}
+
+// Mean SSIM of luma over 8x8 windows stepped by 4 (one window for images smaller than 8x8).
+double measure_ssim(const Image& original, const IndexedImage& quantized) {
+    const int w = original.width, h = original.height;
+    std::vector<float> a(original.pixel_count()), b(original.pixel_count());
+    std::vector<double> palette_luma;
+    for (const PaletteEntry& e : quantized.palette)
+        palette_luma.push_back(luma(e.color));
+    detail::for_each_chunk(a.size(), std::size_t{1} << 16,
+                           [&](std::size_t, std::size_t begin, std::size_t end) {
+                               for (std::size_t i = begin; i < end; ++i) {
+                                   a[i] = float(luma(original.pixel(i)));
+                                   b[i] = float(palette_luma[quantized.indices[i]]);
+                               }
+                           });
+    const int size = std::min({8, w, h}), step = std::max(1, size / 2);
+    const int across = (w - size) / step + 1, down = (h - size) / step + 1;
+    constexpr double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
+    const std::vector<double> rows =
+        detail::map_chunks<double>(std::size_t(down), 1, [&](std::size_t begin, std::size_t end) {
+            double sum = 0;
+            for (std::size_t r = begin; r < end; ++r) {
+                const int y0 = int(r) * step;
+                for (int wx = 0; wx < across; ++wx) {
+                    const int x0 = wx * step;
+                    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+                    for (int y = y0; y < y0 + size; ++y) {
+                        const std::size_t row = std::size_t(y) * std::size_t(w);
+                        for (int x = x0; x < x0 + size; ++x) {
+                            const double va = a[row + std::size_t(x)], vb = b[row + std::size_t(x)];
+                            sa += va;
+                            sb += vb;
+                            saa += va * va;
+                            sbb += vb * vb;
+                            sab += va * vb;
+                        }
+                    }
+                    const double m = double(size * size);
+                    const double ma = sa / m, mb = sb / m;
+                    const double va = saa / m - ma * ma, vb = sbb / m - mb * mb;
+                    const double cov = sab / m - ma * mb;
+                    sum += ((2 * ma * mb + c1) * (2 * cov + c2)) /
+                           ((ma * ma + mb * mb + c1) * (va + vb + c2));
+                }
+            }
+            return sum;
+        });
+    double total = 0;
+    for (double r : rows)
+        total += r;
+    return total / (double(across) * double(down));
+}
+
 }  // namespace
 
 Quality measure_quality(const Image& original, const IndexedImage& quantized) {
@@ -80,6 +172,8 @@ Quality measure_quality(const Image& original, const IndexedImage& quantized) {
         total.alpha += part.alpha;
     }
     Quality q;
+    measure_delta_e(original, quantized, q);
+    q.ssim = n ? measure_ssim(original, quantized) : 1.0;
     q.mse = n ? total.color / double(n) : 0.0;
     q.alpha_mse = n ? total.alpha / double(n) : 0.0;
     q.psnr = q.mse > 0 ? 10.0 * std::log10(3.0 * 255.0 * 255.0 / q.mse)
@@ -93,6 +187,17 @@ double Report::input_bits_per_pixel() const {
 double Report::output_bits_per_pixel() const {
     return pixel_count() ? 8.0 * double(output_bytes) / double(pixel_count()) : 0.0;
 }
+std::uint64_t Report::baseline_bytes() const {
+    return pixel_count() * (alpha ? 4u : 3u);
+}
+
+int Report::index_bits() const {
+    int bits = 0;
+    while ((std::size_t{1} << bits) < palette.size())
+        ++bits;
+    return bits;
+}
+
 double Report::compression_ratio() const {
     return output_bytes ? double(input_bytes) / double(output_bytes) : 0.0;
 }
@@ -147,10 +252,19 @@ std::string format_text(const Report& r) {
                       grouped(e.count).c_str(), share_percent(e, total));
     }
     out << "\n";
-    out << format("Size      %s B -> %s B  (ratio %.2f)\n", grouped(r.input_bytes).c_str(),
-                  grouped(r.output_bytes).c_str(), r.compression_ratio());
-    out << format("Bits/px   %.2f -> %.2f\n", r.input_bits_per_pixel(), r.output_bits_per_pixel());
-    out << format("Quality   MSE %.2f  PSNR %.2f dB", r.quality.mse, r.quality.psnr);
+    out << format("Size      %s B -> %s B  (ratio %.2f; uncompressed %d-bit: %s B, %.1fx)\n",
+                  grouped(r.input_bytes).c_str(), grouped(r.output_bytes).c_str(),
+                  r.compression_ratio(), r.alpha ? 32 : 24, grouped(r.baseline_bytes()).c_str(),
+                  r.output_bytes ? double(r.baseline_bytes()) / double(r.output_bytes) : 0.0);
+    if (!r.written) {
+        out << "Skipped   not written: the output would be larger than the input "
+               "(--skip-if-larger)\n";
+    }
+    out << format("Bits/px   %.2f -> %.2f  (palette index: %d bits)\n", r.input_bits_per_pixel(),
+                  r.output_bits_per_pixel(), r.index_bits());
+    out << format("Quality   MSE %.2f  PSNR %.2f dB  ΔE00 mean %.2f, 95%% %.2f  SSIM %.4f",
+                  r.quality.mse, r.quality.psnr, r.quality.delta_e_mean, r.quality.delta_e_p95,
+                  r.quality.ssim);
     if (r.alpha)
         out << format("  alpha MSE %.2f", r.quality.alpha_mse);
     out << "\n";
@@ -195,15 +309,24 @@ std::string format_json(const Report& r, int indent) {
         {"colors_requested", r.colors_requested},
         {"colors", r.palette.size()},
         {"palette", palette},
-        {"bytes", {{"input", r.input_bytes}, {"output", r.output_bytes}}},
+        {"bytes",
+         {{"input", r.input_bytes},
+          {"output", r.output_bytes},
+          {"uncompressed", r.baseline_bytes()},
+          {"written", r.written}}},
         {"bits_per_pixel",
-         {{"input", r.input_bits_per_pixel()}, {"output", r.output_bits_per_pixel()}}},
+         {{"input", r.input_bits_per_pixel()},
+          {"output", r.output_bits_per_pixel()},
+          {"index", r.index_bits()}}},
         {"compression_ratio", r.compression_ratio()},
         // PSNR is null when the images are identical (infinite PSNR).
         {"quality",
          {{"mse", r.quality.mse},
           {"psnr", std::isfinite(r.quality.psnr) ? json(r.quality.psnr) : json(nullptr)},
-          {"alpha_mse", r.quality.alpha_mse}}},
+          {"alpha_mse", r.quality.alpha_mse},
+          {"delta_e00_mean", r.quality.delta_e_mean},
+          {"delta_e00_p95", r.quality.delta_e_p95},
+          {"ssim_luma", r.quality.ssim}}},
         {"kmeans",
          {{"exact", r.exact},
           {"training_colors", r.training_colors},

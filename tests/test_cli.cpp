@@ -259,3 +259,28 @@ TEST_CASE("PNG level, JPEG and WebP quality trade bytes as asked", "[cli]") {
     CHECK(bad.err == "quantize: error: " + input.string() +
                          ": --jpeg-quality must be between 0 and 100 (got 101)\n");
 }
+
+TEST_CASE("skip-if-larger writes nothing, says so and exits 5", "[cli]") {
+    test::TempDir dir;
+    // A tiny, well-compressed PNG: its quantized copy comes out larger.
+    const fs::path input = copy_sample(dir, "basn6a08.png");
+    const fs::path output = dir / "out.png";
+    const auto r = quantize_cli(
+        {input.string(), "-k", "8", "-o", output.string(), "--skip-if-larger", "--json"});
+    CHECK(r.exit_code == 5);
+    CHECK_FALSE(fs::exists(output));
+    CHECK(test::hidden_files(dir.path()).empty());
+    const auto doc = nlohmann::json::parse(r.out);
+    CHECK(doc["bytes"]["written"] == false);
+    CHECK(doc["bytes"]["output"].get<std::uint64_t>() > doc["bytes"]["input"].get<std::uint64_t>());
+    CHECK(doc["bytes"]["uncompressed"] == 32 * 32 * 4);
+    CHECK(doc["bits_per_pixel"]["index"] == 3);
+    for (const char* key : {"delta_e00_mean", "delta_e00_p95", "ssim_luma", "alpha_mse"})
+        CHECK(doc["quality"].contains(key));
+
+    // Without the flag it is written, and the report notes the growth.
+    const auto plain = quantize_cli({input.string(), "-k", "8", "-o", output.string()});
+    CHECK(plain.exit_code == 0);
+    CHECK(fs::exists(output));
+    CHECK_THAT(plain.out, Catch::Contains("the output is larger than the input"));
+}

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -85,8 +86,55 @@ TEST_CASE("the text report lists the palette and the sizes", "[report]") {
     const std::string text = format_text(sample_report());
     CHECK_THAT(text, Catch::Contains("#ff0000"));
     CHECK_THAT(text, Catch::Contains("75.0%"));
-    CHECK_THAT(text, Catch::Contains("1,000 B -> 250 B  (ratio 4.00)"));
+    CHECK_THAT(text,
+               Catch::Contains("1,000 B -> 250 B  (ratio 4.00; uncompressed 24-bit: 300 B, 1.2x)"));
     CHECK_THAT(text, Catch::Contains("Bits/px   80.00 -> 20.00"));
     CHECK_THAT(text, Catch::Contains("MSE 12.50"));
     CHECK_THAT(text, Catch::Contains("7 iterations (converged)"));
+}
+
+TEST_CASE("ΔE00 and SSIM: zero and one for identical images, worse for coarser ones", "[report]") {
+    // A horizontal gray ramp, 64 x 32, against itself and against 2 and 8 levels of it.
+    Image ramp = make_image(64, 32, {0, 0, 0, 255});
+    for (int y = 0; y < 32; ++y) {
+        for (int x = 0; x < 64; ++x) {
+            for (int c = 0; c < 3; ++c)
+                ramp.samples[(std::size_t(y) * 64 + std::size_t(x)) * 3 + std::size_t(c)] =
+                    std::uint8_t(x * 4);
+        }
+    }
+    auto levels = [&](int n) {
+        IndexedImage q{64, 32, {}, std::vector<std::uint8_t>(64 * 32)};
+        for (int i = 0; i < n; ++i) {
+            const auto v = std::uint8_t((i * 64 / n + 32 / n) * 4);
+            q.palette.push_back({{v, v, v, 255}, 0});
+        }
+        for (std::size_t i = 0; i < q.indices.size(); ++i)
+            q.indices[i] = std::uint8_t(int(i % 64) * n / 64);
+        return q;
+    };
+    const Quality exact = measure_quality(ramp, levels(64));
+    CHECK(exact.delta_e_mean == Approx(0.0).margin(1e-9));
+    CHECK(exact.delta_e_p95 == Approx(0.0).margin(1e-9));
+    CHECK(exact.ssim == Approx(1.0));
+    const Quality eight = measure_quality(ramp, levels(8));
+    const Quality two = measure_quality(ramp, levels(2));
+    CHECK(eight.delta_e_mean > 0);
+    CHECK(two.delta_e_mean > eight.delta_e_mean);
+    CHECK(two.delta_e_p95 >= two.delta_e_mean);
+    CHECK(eight.ssim < 1.0);
+    CHECK(two.ssim < eight.ssim);
+}
+
+TEST_CASE("the uncompressed baseline and the palette index width", "[report]") {
+    Report r;
+    r.width = 10;
+    r.height = 4;
+    CHECK(r.baseline_bytes() == 120);
+    r.alpha = true;
+    CHECK(r.baseline_bytes() == 160);
+    for (auto [k, bits] : {std::pair{1, 0}, {2, 1}, {5, 3}, {16, 4}, {17, 5}, {256, 8}}) {
+        r.palette.assign(std::size_t(k), PaletteEntry{});
+        CHECK(r.index_bits() == bits);
+    }
 }

@@ -43,6 +43,9 @@ struct Options {
     // around them.
     std::vector<Color> fixed;
     EncodeOptions encode;  // file output only (quantize_file)
+    // File output only: when the output would be larger than the input, write nothing
+    // (Report::written = false).
+    bool skip_if_larger = false;
 };
 
 // The number of k-means runs options.restarts asks for, with 0 resolved.

@@ -32,7 +32,17 @@ struct Quality {
     double psnr = 0;
     // Mean squared alpha error per pixel on 0..255; 0 for opaque images.
     double alpha_mse = 0;
+    // CIEDE2000 between each pixel and its palette color (colors as seen over white), mean and
+    // 95th percentile, over a stratified sample of at most kDeltaESample pixels (every pixel of
+    // smaller images): enough for two decimals, and cheap on any image size.
+    double delta_e_mean = 0;
+    double delta_e_p95 = 0;
+    // Mean SSIM of luma (BT.601 Y' on 0..255, colors over white), 8x8 windows stepped by 4,
+    // constants (0.01 * 255)^2 and (0.03 * 255)^2 (Wang et al. 2004); 1 = identical.
+    double ssim = 1;
 };
+
+inline constexpr std::size_t kDeltaESample = 65536;
 
 Quality measure_quality(const Image& original, const IndexedImage& quantized);
 
@@ -44,6 +54,9 @@ struct Report {
     int colors_requested = 0;
     Palette palette;  // largest count first
     std::uint64_t input_bytes = 0, output_bytes = 0;
+    // false when --skip-if-larger kept the output from being written (it would have been
+    // output_bytes, more than the input's input_bytes).
+    bool written = true;
     Quality quality;
     std::size_t training_colors = 0;  // distinct colors k-means trained on
     bool exact = false;  // the image had <= K colors and was kept as it is, without k-means
@@ -58,6 +71,10 @@ struct Report {
     double input_bits_per_pixel() const;
     double output_bits_per_pixel() const;
     double compression_ratio() const;  // input bytes / output bytes
+    // The image stored uncompressed at 8 bits a channel: 3 bytes a pixel, 4 with alpha.
+    std::uint64_t baseline_bytes() const;
+    // Bits a palette index needs: ceil(log2 K) for the K colors of the palette.
+    int index_bits() const;
 };
 
 // Multi-line text for people: palette table, then sizes, quality, k-means and timings.

@@ -14,6 +14,7 @@ enum ExitCode : int {
     kUsage = 2,        // bad command line: unknown option, bad value, missing input
     kInputError = 3,   // an input is missing, unreadable, corrupt or not an image
     kOutputError = 4,  // an output cannot be written, exists (without --force) or is the input
+    kSkipped = 5,      // --skip-if-larger: the output would have been larger, nothing written
     kCancelled = 130,  // interrupted (128 + SIGINT)
 };
 
@@ -44,6 +45,7 @@ inline constexpr const char* kExitStatusHelp =
     "  1  unexpected internal error\n"
     "  2  bad command line (unknown option, value out of range, no input)\n"
     "  3  input missing, unreadable, corrupt or not an image\n"
-    "  4  output not writable, already exists (without --force) or is the input\n";
+    "  4  output not writable, already exists (without --force) or is the input\n"
+    "  5  nothing written: the output would be larger than the input (--skip-if-larger)\n";
 
 }  // namespace quantize::cli

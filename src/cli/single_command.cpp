@@ -34,6 +34,7 @@ cxxopts::Options make_parser() {
     parser.add_options()
         ("o,output", "output file; its extension picks the format: .png (palette PNG), .jpg, .webp, .tif, .bmp (default: STEM-K.png beside the input)", cxxopts::value<std::string>(), "PATH")
         ("f,force", "overwrite an existing output file")
+        ("skip-if-larger", "write nothing when the output would be larger than the input (exit 5)")
         ("json", "print the report as one JSON document")
         ("q,quiet", "print nothing but errors")
         ("h,help", "print this help and exit")
@@ -82,6 +83,7 @@ int run_single(int argc, char** argv) {
             in.output = args["output"].as<std::string>();
         in.options = read_quantize_options(args);
         in.force = args.count("force") > 0;
+        in.options.skip_if_larger = args.count("skip-if-larger") > 0;
         in.json = args.count("json") > 0;
         in.quiet = args.count("quiet") > 0;
     } catch (const cxxopts::exceptions::exception& e) {
@@ -94,10 +96,9 @@ int run_single(int argc, char** argv) {
                                                  ? std::filesystem::path(*in.output)
                                                  : default_output_path(in.input, in.options.colors);
         const Report report = quantize_file(in.input, output, in.options, in.force);
-        if (in.quiet)
-            return kOk;
-        std::cout << (in.json ? format_json(report) + "\n" : format_text(report));
-        return kOk;
+        if (!in.quiet)
+            std::cout << (in.json ? format_json(report) + "\n" : format_text(report));
+        return report.written ? kOk : kSkipped;
     } catch (const Error& e) {
         return fail(exit_code_for(e.kind()), e.what());
     } catch (const std::exception& e) {
