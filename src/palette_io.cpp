@@ -6,10 +6,14 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "quantize/color.hpp"
+#include "quantize/error.hpp"
 
 namespace quantize {
 
@@ -193,6 +197,45 @@ std::vector<std::uint8_t> format_aco(const Palette& palette) {
     return w.out;
 }
 
+// The first "#" code of 3, 6 or 8 hex digits in the line.
+std::optional<Color> first_hex_code(std::string_view line) {
+    for (std::size_t at = line.find('#'); at != std::string_view::npos;
+         at = line.find('#', at + 1)) {
+        std::size_t end = at + 1;
+        while (end < line.size() && std::isxdigit(static_cast<unsigned char>(line[end])))
+            ++end;
+        const std::size_t digits = end - at - 1;
+        if (digits == 3 || digits == 6 || digits == 8)
+            return parse_hex_color(line.substr(at, end - at));
+    }
+    return std::nullopt;
+}
+
+// The line's first three whitespace-separated numbers, if they are 0..255 (GIMP, JASC-PAL).
+std::optional<Color> first_rgb_numbers(const std::string& line) {
+    std::istringstream in(line);
+    int r = -1, g = -1, b = -1;
+    if (!(in >> r >> g >> b) || r < 0 || r > 255 || g < 0 || g > 255 || b < 0 || b > 255)
+        return std::nullopt;
+    return Color{std::uint8_t(r), std::uint8_t(g), std::uint8_t(b), 255};
+}
+
+std::vector<Color> json_colors(std::string_view text, const std::string& name) {
+    std::vector<Color> colors;
+    const auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (doc.is_discarded() || !doc.contains("colors") || !doc["colors"].is_array())
+        throw Error(ErrorKind::input, name, "not a palette JSON document (no \"colors\" list)");
+    for (const auto& entry : doc["colors"]) {
+        const auto hex = entry.is_object() && entry.contains("hex") && entry["hex"].is_string()
+                             ? parse_hex_color(entry["hex"].get<std::string>())
+                             : std::nullopt;
+        if (!hex)
+            throw Error(ErrorKind::input, name, "a color without a valid \"hex\" code");
+        colors.push_back(*hex);
+    }
+    return colors;
+}
+
 }  // namespace
 
 const char* palette_format_name(PaletteFormat format) {
@@ -245,6 +288,43 @@ std::vector<std::uint8_t> format_palette(const Palette& palette, PaletteFormat f
             return bytes_of(format_pal(palette));
     }
     return {};
+}
+
+Palette parse_palette(std::string_view text, PaletteFormat format, const std::string& name) {
+    if (!is_text_format(format)) {
+        throw Error(ErrorKind::input, name,
+                    std::string("cannot read ") + palette_format_name(format) +
+                        " palettes; use a hex, txt, css, gpl, pal or json file");
+    }
+    std::vector<Color> colors;
+    if (format == PaletteFormat::json) {
+        colors = json_colors(text, name);
+    } else {
+        std::istringstream lines{std::string(text)};
+        for (std::string line; std::getline(lines, line);) {
+            const bool numbers = format == PaletteFormat::gpl || format == PaletteFormat::pal;
+            if (const auto c = numbers ? first_rgb_numbers(line) : first_hex_code(line))
+                colors.push_back(*c);
+        }
+    }
+    if (colors.empty())
+        throw Error(ErrorKind::input, name, "holds no colors");
+    if (colors.size() > 256) {
+        throw Error(ErrorKind::input, name,
+                    "holds " + std::to_string(colors.size()) + " colors, more than 256");
+    }
+    Palette palette;
+    for (const Color& c : colors)
+        palette.push_back({c, 0, false});
+    return palette;
+}
+
+Palette read_palette_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in || std::filesystem::is_directory(path))
+        throw Error(ErrorKind::input, path.string(), "cannot open the palette file");
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    return parse_palette(text, palette_format_of(path).value_or(PaletteFormat::hex), path.string());
 }
 
 }  // namespace quantize

@@ -91,6 +91,12 @@ Quantized quantize_here(const Image& image, const Options& options, const Progre
         throw Error(ErrorKind::input, "image", "has no pixels");
     Quantized q;
     Stopwatch clock;
+    if (!options.palette.empty()) {
+        enter(progress, Stage::remap);
+        q.image = remap(image, options.palette, options.space);  // order and entries kept
+        q.times.remap = clock.lap_ms();
+        return q;
+    }
     enter(progress, Stage::sample);
     Palette palette;
     auto few = distinct_colors(image, std::size_t(options.colors));
@@ -126,28 +132,9 @@ Quantized quantize_here(const Image& image, const Options& options, const Progre
     return q;
 }
 
-// Colors with (estimated) pixel counts, equal colors merged.
-struct WeightedColors {
-    std::vector<Color> colors;
-    std::vector<double> counts;
-};
-
-// Every image's sample, counts scaled to the image's size so each image weighs as many pixels
-// as it has; fully transparent colors left out unless asked for.
-WeightedColors pooled_samples(std::span<const Image> images, const Options& options,
-                              bool keep_transparent) {
-    std::vector<std::pair<std::uint32_t, double>> pool;
-    for (const Image& image : images) {
-        const std::vector<ColorCount> sample = sample_colors(image, options.sample, options.seed);
-        double sampled = 0;
-        for (const ColorCount& c : sample)
-            sampled += c.count;
-        const double scale = sampled > 0 ? double(image.pixel_count()) / sampled : 0.0;
-        for (const ColorCount& c : sample) {
-            if (keep_transparent || c.color.a != 0)
-                pool.emplace_back(pack(c.color), c.count * scale);
-        }
-    }
+// Equal colors merged, counts summed, in pack() order. The pairs are sorted first, so the sums
+// (and the result) do not depend on the order the samples came in.
+WeightedColors merge_colors(std::vector<std::pair<std::uint32_t, double>> pool) {
     std::sort(pool.begin(), pool.end());
     WeightedColors merged;
     for (std::size_t i = 0; i < pool.size();) {
@@ -160,6 +147,29 @@ WeightedColors pooled_samples(std::span<const Image> images, const Options& opti
         i = j;
     }
     return merged;
+}
+
+// k-means on weighted colors (or the colors themselves when they fit), largest count first.
+Palette train_palette(const WeightedColors& pool, const Options& options) {
+    Palette palette;
+    const auto few = with_fixed(pool.colors, options.fixed, std::size_t(options.colors));
+    if (few) {
+        palette = palette_of(*few, options.fixed);
+        for (std::size_t i = 0; i < pool.colors.size(); ++i)
+            palette[i].count = std::uint64_t(std::llround(pool.counts[i]));
+    } else {
+        std::vector<Point> points;
+        std::vector<float> weights;
+        for (std::size_t i = 0; i < pool.colors.size(); ++i) {
+            points.push_back(to_point(pool.colors[i], options.space));
+            weights.push_back(float(pool.counts[i]));
+        }
+        const Clustering clustering = kmeans(points, weights, cluster_options(options));
+        palette = palette_from_centroids(clustering.centroids, options.space, options.fixed,
+                                         clustering.sizes);
+    }
+    compact_and_sort_by_count(palette);
+    return palette;
 }
 
 std::vector<std::string> notes_for(const Image& image, const fs::path& output, const Report& r) {
@@ -210,6 +220,8 @@ void validate(const Options& o) {
                     std::to_string(o.encode.webp_quality) + ")");
     check_range(o.threads >= 0 && o.threads <= 1024, "threads",
                 "must be between 0 (all cores) and 1024 (got " + std::to_string(o.threads) + ")");
+    check_range(o.palette.size() <= 256, "palette",
+                "has " + std::to_string(o.palette.size()) + " colors, more than 256");
     check_range(o.fixed.size() <= std::size_t(std::max(o.colors, 0)), "fixed",
                 "has " + std::to_string(o.fixed.size()) + " colors, more than --colors " +
                     std::to_string(o.colors));
@@ -221,32 +233,43 @@ Quantized quantize(const Image& image, const Options& options, const Progress& p
     return arena.execute([&] { return quantize_here(image, options, progress); });
 }
 
+WeightedColors weighted_sample(const Image& image, std::size_t sample, std::uint64_t seed,
+                               bool keep_transparent) {
+    const std::vector<ColorCount> colors = sample_colors(image, sample, seed);
+    double sampled = 0;
+    for (const ColorCount& c : colors)
+        sampled += c.count;
+    const double scale = sampled > 0 ? double(image.pixel_count()) / sampled : 0.0;
+    std::vector<std::pair<std::uint32_t, double>> pool;
+    for (const ColorCount& c : colors) {
+        if (keep_transparent || c.color.a != 0)
+            pool.emplace_back(pack(c.color), c.count * scale);
+    }
+    return merge_colors(std::move(pool));
+}
+
+Palette palette_of_samples(std::span<const WeightedColors> samples, const Options& options) {
+    validate(options);
+    std::vector<std::pair<std::uint32_t, double>> pool;
+    for (const WeightedColors& sample : samples) {
+        for (std::size_t i = 0; i < sample.colors.size(); ++i)
+            pool.emplace_back(pack(sample.colors[i]), sample.counts[i]);
+    }
+    tbb::task_arena arena = arena_for(options);
+    return arena.execute([&] { return train_palette(merge_colors(std::move(pool)), options); });
+}
+
 Palette extract_palette(std::span<const Image> images, const Options& options,
                         bool keep_transparent) {
     validate(options);
+    std::vector<WeightedColors> samples;
     tbb::task_arena arena = arena_for(options);
-    return arena.execute([&] {
-        const WeightedColors pool = pooled_samples(images, options, keep_transparent);
-        Palette palette;
-        const auto few = with_fixed(pool.colors, options.fixed, std::size_t(options.colors));
-        if (few) {
-            palette = palette_of(*few, options.fixed);
-            for (std::size_t i = 0; i < pool.colors.size(); ++i)
-                palette[i].count = std::uint64_t(std::llround(pool.counts[i]));
-        } else {
-            std::vector<Point> points;
-            std::vector<float> weights;
-            for (std::size_t i = 0; i < pool.colors.size(); ++i) {
-                points.push_back(to_point(pool.colors[i], options.space));
-                weights.push_back(float(pool.counts[i]));
-            }
-            const Clustering clustering = kmeans(points, weights, cluster_options(options));
-            palette = palette_from_centroids(clustering.centroids, options.space, options.fixed,
-                                             clustering.sizes);
-        }
-        compact_and_sort_by_count(palette);
-        return palette;
+    arena.execute([&] {
+        for (const Image& image : images)
+            samples.push_back(
+                weighted_sample(image, options.sample, options.seed, keep_transparent));
     });
+    return palette_of_samples(samples, options);
 }
 
 fs::path default_output_path(const fs::path& input, int colors) {

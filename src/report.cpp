@@ -9,9 +9,20 @@
 #include <nlohmann/json.hpp>
 
 #include "detail/parallel.hpp"
+#include "detail/report_json.hpp"
 #include "quantize/color.hpp"
 
 namespace quantize {
+
+std::string grouped(std::uint64_t v) {
+    std::string digits = std::to_string(v), out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0)
+            out += ',';
+        out += digits[i];
+    }
+    return out;
+}
 
 const char* stage_name(Stage stage) {
     switch (stage) {
@@ -218,17 +229,6 @@ std::string format(const char* pattern, Args... args) {
     return text;
 }
 
-// 1234567 -> "1,234,567"
-std::string grouped(std::uint64_t v) {
-    std::string digits = std::to_string(v), out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0)
-            out += ',';
-        out += digits[i];
-    }
-    return out;
-}
-
 std::string source_description(const Report& r) {
     std::string text = r.source.channels <= 2 ? "gray" : "RGB";
     if (r.source.channels == 2 || r.source.channels == 4)
@@ -287,7 +287,7 @@ std::string format_text(const Report& r) {
     return out.str();
 }
 
-std::string format_json(const Report& r, int indent) {
+nlohmann::json detail::report_json(const Report& r) {
     using nlohmann::json;
     const std::uint64_t total = total_count(r.palette);
     json palette = json::array();
@@ -344,7 +344,11 @@ std::string format_json(const Report& r, int indent) {
           {"total", t.total()}}},
         {"notes", r.notes},
     };
-    return doc.dump(indent);
+    return doc;
+}
+
+std::string format_json(const Report& r, int indent) {
+    return detail::report_json(r).dump(indent);
 }
 
 }  // namespace quantize

@@ -37,4 +37,14 @@ bool is_text_format(PaletteFormat format);
 std::vector<std::uint8_t> format_palette(const Palette& palette, PaletteFormat format,
                                          std::string_view name = "quantize");
 
+// The colors of a palette file written in a text format, in file order, counts zero: the first
+// "#rgb", "#rrggbb" or "#rrggbbaa" code of each line (hex, txt, css), each line's first three
+// numbers 0..255 (gpl, pal), or each color's "hex" (json). Throws Error(input) naming `name`
+// when the format is binary (ase, aco), the text holds no color or more than 256.
+Palette parse_palette(std::string_view text, PaletteFormat format, const std::string& name);
+
+// parse_palette of a file, its format named by its extension (hex when there is none or
+// another). Throws Error(input) when it cannot be read.
+Palette read_palette_file(const std::filesystem::path& path);
+
 }  // namespace quantize

@@ -46,6 +46,10 @@ struct Options {
     // File output only: when the output would be larger than the input, write nothing
     // (Report::written = false).
     bool skip_if_larger = false;
+    // A palette given in advance (at most 256 colors): every pixel is mapped to its nearest
+    // entry, no k-means runs, and the palette keeps its order and every entry, used or not, so
+    // all images mapped to it share one PNG palette. `colors` and `fixed` are then ignored.
+    Palette palette;
 };
 
 // The number of k-means runs options.restarts asks for, with 0 resolved.
@@ -75,6 +79,23 @@ Quantized quantize(const Image& image, const Options& options, const Progress& p
 // size). Fully transparent pixels are left out unless keep_transparent. Largest first.
 Palette extract_palette(std::span<const Image> images, const Options& options,
                         bool keep_transparent = false);
+
+// Colors with the number of pixels each stands for (estimated), equal colors merged: one or
+// more images' samples, to train one palette on many images without holding them all decoded.
+struct WeightedColors {
+    std::vector<Color> colors;
+    std::vector<double> counts;
+};
+
+// A seeded sample of `sample` pixels of the image (0 = every pixel), counts scaled so the image
+// weighs as many pixels as it has; fully transparent pixels left out unless keep_transparent.
+WeightedColors weighted_sample(const Image& image, std::size_t sample, std::uint64_t seed,
+                               bool keep_transparent = false);
+
+// The palette that k-means (as options ask: colors, space, fixed, seed, ...) fits to several
+// samples pooled, the same whatever order the samples come in; largest count first.
+// extract_palette is weighted_sample of each image, then this.
+Palette palette_of_samples(std::span<const WeightedColors> samples, const Options& options);
 
 // "<dir>/<stem>-<K>.png" beside the input.
 std::filesystem::path default_output_path(const std::filesystem::path& input, int colors);

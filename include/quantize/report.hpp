@@ -77,6 +77,9 @@ struct Report {
     int index_bits() const;
 };
 
+// 1234567 -> "1,234,567": how byte and pixel counts are printed.
+std::string grouped(std::uint64_t value);
+
 // Multi-line text for people: palette table, then sizes, quality, k-means and timings.
 std::string format_text(const Report& report);
 // One JSON document with the same numbers (indent < 0: a single line).
