@@ -15,6 +15,7 @@ enum ExitCode : int {
     kInputError = 3,   // an input is missing, unreadable, corrupt or not an image
     kOutputError = 4,  // an output cannot be written, exists (without --force) or is the input
     kSkipped = 5,      // --skip-if-larger: the output would have been larger, nothing written
+    kSomeFailed = 6,   // batch: some files failed (reported), the others were done
     kCancelled = 130,  // interrupted (128 + SIGINT)
 };
 
@@ -46,6 +47,8 @@ inline constexpr const char* kExitStatusHelp =
     "  2  bad command line (unknown option, value out of range, no input)\n"
     "  3  input missing, unreadable, corrupt or not an image\n"
     "  4  output not writable, already exists (without --force) or is the input\n"
-    "  5  nothing written: the output would be larger than the input (--skip-if-larger)\n";
+    "  5  nothing written: the output would be larger than the input (--skip-if-larger)\n"
+    "  6  batch: some files failed (each reported, the others done)\n"
+    "  130  interrupted (Ctrl-C, SIGTERM); a batch prints its summary first\n";
 
 }  // namespace quantize::cli

@@ -53,7 +53,9 @@ std::string help_text(cxxopts::Options& parser) {
            "  quantize scan.tif -k 8 -o scan.webp --seed 7 --threads 2\n\n"
            "Other commands:\n"
            "  quantize palette INPUT... -k K   the dominant colors as a palette file "
-           "(see quantize palette --help)\n\n" +
+           "(see quantize palette --help)\n"
+           "  quantize batch INPUT... -o DIR   every image of folders and lists, in parallel "
+           "(see quantize batch --help)\n\n" +
            kExitStatusHelp;
 }
 

@@ -1,0 +1,132 @@
+// Many files at once: which files a batch takes (folders walked, globs, lists), where each
+// output goes (the input tree mirrored under one folder), how the list splits into shards for
+// several machines, and the runner that quantizes them concurrently with a bounded number of
+// images decoded at a time, one bad file never stopping the others.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "quantize/error.hpp"
+#include "quantize/quantize.hpp"
+
+namespace quantize {
+
+// Where a batch's files come from.
+struct BatchSources {
+    // Folders (their files taken, filtered by the globs) and files (taken as they are, their
+    // output named after the file alone).
+    std::vector<std::filesystem::path> inputs;
+    // Files listed one a line (--files-from); each keeps its relative path under the output
+    // folder (an absolute path, or one climbing out with "..", keeps only its name).
+    std::vector<std::filesystem::path> listed;
+    bool recursive = false;  // walk subfolders too
+    // fnmatch(3) globs on folder contents: a glob with a '/' is matched against the path
+    // relative to the folder walked, any other against the file name. A file is taken when it
+    // matches an include glob (none given: when its extension is an image format's) and no
+    // exclude glob; a subfolder matching an exclude glob is not walked. Hidden files and
+    // folders (name starting with '.') are left out of walks.
+    std::vector<std::string> include;
+    std::vector<std::string> exclude;
+};
+
+// One file of a batch.
+struct BatchItem {
+    std::filesystem::path input;
+    std::filesystem::path output;
+    // Non-empty when the file cannot be done whatever happens (its output would collide with
+    // another's, or be an input): the cause, reported as the file's failure.
+    std::string problem;
+};
+
+// The sorted list of a batch's files (by input path, bytewise, duplicates removed) with their
+// outputs: output_dir / (path under its folder, extension replaced by `extension`, e.g.
+// ".png"). Anything inside output_dir is never an input, so earlier outputs are not fed back.
+// Throws Error(input) when a folder cannot be read, Error(invalid_argument) when output_dir is
+// one of the input folders.
+std::vector<BatchItem> plan_batch(const BatchSources& sources,
+                                  const std::filesystem::path& output_dir,
+                                  const std::string& extension);
+
+// True when `relative` (a path under a walked folder) passes the include and exclude globs.
+bool glob_selects(const std::filesystem::path& relative, std::span<const std::string> include,
+                  std::span<const std::string> exclude);
+
+// The index-th (0-based) of `count` disjoint shards of a plan: items index, index + count,
+// index + 2 count, ... of the sorted list. Every machine given the same inputs computes the
+// same list, so shards 0..count-1 together take every file exactly once.
+std::vector<BatchItem> shard_of(std::span<const BatchItem> items, int index, int count);
+
+// "I/N" (0 <= I < N) -> {I, N}; std::nullopt for anything else.
+std::optional<std::pair<int, int>> parse_shard(const std::string& text);
+
+// True when `output` exists and was modified after `input`: the file is done already.
+bool up_to_date(const std::filesystem::path& input, const std::filesystem::path& output);
+
+enum class BatchStatus {
+    done,       // output written
+    skipped,    // up to date, or larger than the input (Options::skip_if_larger)
+    failed,     // the error says why
+    cancelled,  // stopped part way by BatchSettings::keep_going
+};
+const char* batch_status_name(BatchStatus status);
+
+struct BatchResult {
+    std::filesystem::path input, output;
+    BatchStatus status = BatchStatus::failed;
+    std::optional<Report> report;    // when quantized (done, or skipped as larger)
+    std::string message;             // failed: "<file>: <cause>"; skipped: why
+    std::uint64_t input_bytes = 0;   // size of the input (0 when it cannot be read)
+    std::uint64_t output_bytes = 0;  // size written (0 unless done)
+};
+
+// One JSON object on one line: every field of the report (as format_json gives them) when
+// there is one, else input and output; plus "status" and "error" (failed) or "reason"
+// (skipped).
+std::string format_manifest_line(const BatchResult& result);
+
+struct BatchSettings {
+    // Images decoded and quantized at once, 1..1024; 0 = one per core. Bounds memory: at most
+    // `jobs` images are held decoded. When Options::threads is 0, each image gets
+    // max(1, cores / jobs) threads, so the cores are busy and not oversubscribed.
+    int jobs = 0;
+    bool force = false;  // redo files whose output is up to date
+    // Polled before each file and each stage; false stops the batch: files not started are not
+    // reported, those in flight end as cancelled (their outputs never half-written).
+    std::function<bool()> keep_going;
+};
+
+// Called once per file as it ends, one call at a time (never concurrently), in completion
+// order.
+using BatchCallback = std::function<void(const BatchResult&)>;
+
+// The jobs and per-image threads run_batch uses for these settings and options.
+struct BatchConcurrency {
+    int jobs = 1;
+    int threads_per_image = 1;
+};
+BatchConcurrency batch_concurrency(const BatchSettings& settings, const Options& options);
+
+// Quantizes every item to its output (creating folders as needed), `jobs` at a time. An output
+// that is up to date is skipped unless settings.force; an older one is replaced. Errors of one
+// file (Error, or a file system error) are its result, never thrown. Each output depends only
+// on its input and options, never on jobs or threads.
+void run_batch(std::span<const BatchItem> items, const Options& options,
+               const BatchSettings& settings, const BatchCallback& on_result);
+
+// One palette for all the items (--shared-palette): k-means on a sample drawn from every image
+// that decodes (options.sample pixels in all, at least kSharedSampleFloor per image), the
+// images decoded `jobs` at a time; files that do not decode are left out (run_batch reports
+// them). The same files and options give the same palette whatever jobs and threads.
+// Throws Error(input) when no image decodes, Error(cancelled) when keep_going says stop.
+inline constexpr std::size_t kSharedSampleFloor = 4096;
+Palette train_shared_palette(std::span<const BatchItem> items, const Options& options,
+                             const BatchSettings& settings);
+
+}  // namespace quantize

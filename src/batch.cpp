@@ -1,0 +1,382 @@
+#include "quantize/batch.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <system_error>
+
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
+#include "detail/report_json.hpp"
+
+namespace quantize {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Extensions of the formats read_image decodes, lower case: a folder's files with another
+// extension are not images unless an include glob says so.
+constexpr const char* kImageExtensions[] = {
+    ".png", ".jpg", ".jpeg", ".jpe", ".webp", ".tif", ".tiff", ".bmp", ".dib", ".pbm",
+    ".pgm", ".ppm", ".pnm",  ".pxm", ".jp2",  ".exr", ".hdr",  ".pic", ".sr",  ".ras"};
+
+bool has_image_extension(const fs::path& path) {
+    std::string ext = path.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return std::find(std::begin(kImageExtensions), std::end(kImageExtensions), ext) !=
+           std::end(kImageExtensions);
+}
+
+// A glob with a '/' against the whole relative path ('*' stops at '/'), else against the name.
+bool glob_matches(const std::string& glob, const fs::path& relative) {
+    if (glob.find('/') != std::string::npos)
+        return ::fnmatch(glob.c_str(), relative.generic_string().c_str(), FNM_PATHNAME) == 0;
+    return ::fnmatch(glob.c_str(), relative.filename().string().c_str(), 0) == 0;
+}
+
+bool any_matches(std::span<const std::string> globs, const fs::path& relative) {
+    return std::any_of(globs.begin(), globs.end(),
+                       [&](const std::string& glob) { return glob_matches(glob, relative); });
+}
+
+bool is_hidden(const fs::path& path) {
+    const std::string name = path.filename().string();
+    return !name.empty() && name[0] == '.';
+}
+
+// One spelling per file system object, for comparing paths given differently; the path need
+// not exist.
+fs::path canonical_form(const fs::path& path) {
+    std::error_code ec;
+    fs::path canonical = fs::weakly_canonical(path, ec);
+    return ec ? fs::absolute(path).lexically_normal() : canonical;
+}
+
+// Both in canonical form; true when `path` is `dir` or anything under it.
+bool is_within(const fs::path& path, const fs::path& dir) {
+    const fs::path relative = path.lexically_relative(dir);
+    return !relative.empty() && *relative.begin() != "..";
+}
+
+// A file found, with its path under the folder it was found in (what the output mirrors).
+struct Found {
+    fs::path input;
+    fs::path relative;
+    std::string problem;
+};
+
+class Walker {
+  public:
+    Walker(const BatchSources& sources, fs::path output_dir)
+        : sources_(sources), output_dir_(std::move(output_dir)) {}
+
+    // Files of `dir` (and its subfolders when recursive) that the globs select.
+    void walk(const fs::path& dir, const fs::path& relative_dir, std::vector<Found>& found) {
+        std::error_code ec;
+        fs::directory_iterator it(dir, ec);
+        for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+            const fs::directory_entry& entry = *it;
+            const fs::path relative = relative_dir / entry.path().filename();
+            std::error_code status_ec;
+            if (is_hidden(relative)) {
+                continue;
+            } else if (entry.is_directory(status_ec)) {
+                // Links to folders are not followed: they could loop.
+                if (sources_.recursive && !entry.is_symlink(status_ec) &&
+                    !any_matches(sources_.exclude, relative) && !is_output(entry.path())) {
+                    walk(entry.path(), relative, found);
+                }
+            } else if (glob_selects(relative, sources_.include, sources_.exclude)) {
+                found.push_back({entry.path(), relative, {}});
+            }
+        }
+        if (ec)  // the folder, or the rest of it, cannot be read: one failure, the rest goes on
+            found.push_back({dir, relative_dir, "cannot read folder: " + ec.message()});
+    }
+
+    bool is_output(const fs::path& path) const {
+        return is_within(canonical_form(path), output_dir_);
+    }
+
+  private:
+    const BatchSources& sources_;
+    fs::path output_dir_;  // canonical form
+};
+
+// The path a listed file keeps under the output folder.
+fs::path listed_relative(const fs::path& listed) {
+    const fs::path normal = listed.lexically_normal();
+    if (normal.is_absolute() || normal.empty() || *normal.begin() == "..")
+        return normal.filename();
+    return normal;
+}
+
+std::vector<Found> find_files(const BatchSources& sources, const fs::path& output_dir) {
+    const fs::path out = canonical_form(output_dir);
+    Walker walker(sources, out);
+    std::vector<Found> found;
+    for (const fs::path& input : sources.inputs) {
+        std::error_code ec;
+        if (!fs::is_directory(input, ec)) {
+            if (!walker.is_output(input))
+                found.push_back({input, input.filename(), {}});
+            continue;
+        }
+        if (walker.is_output(input)) {
+            throw Error(ErrorKind::invalid_argument, "output",
+                        output_dir.string() + " holds the input folder " + input.string() +
+                            ": outputs would replace inputs (write them elsewhere)");
+        }
+        walker.walk(input, {}, found);
+    }
+    for (const fs::path& listed : sources.listed) {
+        if (!walker.is_output(listed))
+            found.push_back({listed, listed_relative(listed), {}});
+    }
+    return found;
+}
+
+// Calls body(i) for every i in [0, n), at most `jobs` at once, in about index order (so
+// progress and an interrupted run follow the sorted list); takes no new index once
+// keep_going() is false.
+template <class Body>
+void for_each_bounded(std::size_t n, int jobs, const std::function<bool()>& keep_going,
+                      Body&& body) {
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+        for (;;) {
+            if (keep_going && !keep_going())
+                return;
+            const std::size_t i = next.fetch_add(1);
+            if (i >= n)
+                return;
+            body(i);
+        }
+    };
+    // More jobs than cores (e.g. files on a slow network share) need more threads than oneTBB
+    // starts by default.
+    std::optional<tbb::global_control> threads;
+    if (jobs > tbb::info::default_concurrency())
+        threads.emplace(tbb::global_control::max_allowed_parallelism, std::size_t(jobs));
+    const int workers = int(std::min<std::size_t>(std::size_t(jobs), n));
+    tbb::task_arena arena(std::max(workers, 1));
+    arena.execute([&] {
+        // Each image's own parallel loops run in the arena quantize_file makes, so a thread
+        // waiting for them never starts another file here: at most `jobs` images are decoded.
+        tbb::task_group group;
+        for (int j = 0; j < workers; ++j)
+            group.run(worker);
+        group.wait();
+    });
+}
+
+BatchResult process(const BatchItem& item, const Options& options, const BatchSettings& settings) {
+    BatchResult r;
+    r.input = item.input;
+    r.output = item.output;
+    std::error_code ec;
+    const std::uintmax_t size = fs::file_size(item.input, ec);
+    if (!ec)
+        r.input_bytes = size;
+    if (!item.problem.empty()) {
+        r.message = item.input.string() + ": " + item.problem;
+        return r;
+    }
+    const Progress progress = [&](Stage) { return !settings.keep_going || settings.keep_going(); };
+    try {
+        if (!settings.force && up_to_date(item.input, item.output)) {
+            r.status = BatchStatus::skipped;
+            r.message = "up to date (the output is newer than the input)";
+            return r;
+        }
+        fs::create_directories(item.output.parent_path());
+        // Overwriting is safe: the output is not an input (plan_batch), and it is either
+        // missing, older than its input or asked for again.
+        Report report = quantize_file(item.input, item.output, options, true, progress);
+        if (report.written) {
+            r.status = BatchStatus::done;
+            r.output_bytes = report.output_bytes;
+        } else {
+            r.status = BatchStatus::skipped;
+            r.message = "the output would be larger than the input (" +
+                        std::to_string(report.output_bytes) + " > " +
+                        std::to_string(report.input_bytes) + " bytes); nothing written";
+        }
+        r.report = std::move(report);
+    } catch (const Error& e) {
+        r.status = e.kind() == ErrorKind::cancelled ? BatchStatus::cancelled : BatchStatus::failed;
+        r.message = e.kind() == ErrorKind::cancelled ? "cancelled" : e.what();
+    } catch (const fs::filesystem_error& e) {
+        r.message =
+            (e.path1().empty() ? item.output : e.path1()).string() + ": " + e.code().message();
+    } catch (const std::bad_alloc&) {
+        r.message = item.input.string() + ": out of memory";
+    } catch (const std::exception& e) {
+        r.message = item.input.string() + ": " + e.what();
+    }
+    return r;
+}
+
+}  // namespace
+
+bool glob_selects(const fs::path& relative, std::span<const std::string> include,
+                  std::span<const std::string> exclude) {
+    const bool included =
+        include.empty() ? has_image_extension(relative) : any_matches(include, relative);
+    return included && !any_matches(exclude, relative);
+}
+
+std::vector<BatchItem> plan_batch(const BatchSources& sources, const fs::path& output_dir,
+                                  const std::string& extension) {
+    std::vector<Found> found = find_files(sources, output_dir);
+    std::stable_sort(found.begin(), found.end(),
+                     [](const Found& a, const Found& b) { return a.input < b.input; });
+    found.erase(std::unique(found.begin(), found.end(),
+                            [](const Found& a, const Found& b) { return a.input == b.input; }),
+                found.end());
+    std::vector<BatchItem> items;
+    std::map<fs::path, fs::path> owner;  // output -> the first input that maps to it
+    for (Found& f : found) {
+        BatchItem item{f.input, output_dir / fs::path(f.relative).replace_extension(extension),
+                       f.problem};
+        const auto [it, first] = owner.emplace(item.output, item.input);
+        if (!first && item.problem.empty()) {
+            item.problem = "its output " + item.output.string() + " is also the output of " +
+                           it->second.string() + " (rename one)";
+        }
+        items.push_back(std::move(item));
+    }
+    return items;
+}
+
+std::vector<BatchItem> shard_of(std::span<const BatchItem> items, int index, int count) {
+    std::vector<BatchItem> part;
+    for (std::size_t i = std::size_t(index); count > 0 && i < items.size(); i += std::size_t(count))
+        part.push_back(items[i]);
+    return part;
+}
+
+std::optional<std::pair<int, int>> parse_shard(const std::string& text) {
+    const std::size_t slash = text.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == text.size())
+        return std::nullopt;
+    auto number = [](const std::string& s) -> std::optional<int> {
+        if (s.size() > 6 || !std::all_of(s.begin(), s.end(),
+                                         [](unsigned char c) { return std::isdigit(c) != 0; })) {
+            return std::nullopt;
+        }
+        return std::stoi(s);
+    };
+    const auto index = number(text.substr(0, slash));
+    const auto count = number(text.substr(slash + 1));
+    if (!index || !count || *count < 1 || *index >= *count)
+        return std::nullopt;
+    return std::pair{*index, *count};
+}
+
+bool up_to_date(const fs::path& input, const fs::path& output) {
+    std::error_code in_ec, out_ec;
+    if (!fs::is_regular_file(output, out_ec))
+        return false;
+    const auto in_time = fs::last_write_time(input, in_ec);
+    const auto out_time = fs::last_write_time(output, out_ec);
+    return !in_ec && !out_ec && out_time > in_time;
+}
+
+const char* batch_status_name(BatchStatus status) {
+    switch (status) {
+        case BatchStatus::done:
+            return "done";
+        case BatchStatus::skipped:
+            return "skipped";
+        case BatchStatus::failed:
+            return "failed";
+        case BatchStatus::cancelled:
+            return "cancelled";
+    }
+    return "?";
+}
+
+std::string format_manifest_line(const BatchResult& result) {
+    nlohmann::json line = result.report ? detail::report_json(*result.report)
+                                        : nlohmann::json{{"input", result.input.string()},
+                                                         {"output", result.output.string()}};
+    line["status"] = batch_status_name(result.status);
+    if (result.status == BatchStatus::failed)
+        line["error"] = result.message;
+    else if (result.status == BatchStatus::skipped)
+        line["reason"] = result.message;
+    // File names need not be UTF-8: invalid bytes become U+FFFD rather than an exception.
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+BatchConcurrency batch_concurrency(const BatchSettings& settings, const Options& options) {
+    const int cores = std::max(1, tbb::info::default_concurrency());
+    BatchConcurrency c;
+    c.jobs = settings.jobs > 0 ? settings.jobs : cores;
+    c.threads_per_image = options.threads > 0 ? options.threads : std::max(1, cores / c.jobs);
+    return c;
+}
+
+void run_batch(std::span<const BatchItem> items, const Options& options,
+               const BatchSettings& settings, const BatchCallback& on_result) {
+    if (settings.jobs < 0 || settings.jobs > 1024) {
+        throw Error(ErrorKind::invalid_argument, "jobs",
+                    "must be between 0 (one per core) and 1024 (got " +
+                        std::to_string(settings.jobs) + ")");
+    }
+    validate(options);
+    const BatchConcurrency c = batch_concurrency(settings, options);
+    Options per_image = options;
+    per_image.threads = c.threads_per_image;
+    std::mutex report_mutex;
+    for_each_bounded(items.size(), c.jobs, settings.keep_going, [&](std::size_t i) {
+        const BatchResult result = process(items[i], per_image, settings);
+        const std::lock_guard lock(report_mutex);
+        if (on_result)
+            on_result(result);
+    });
+}
+
+Palette train_shared_palette(std::span<const BatchItem> items, const Options& options,
+                             const BatchSettings& settings) {
+    validate(options);
+    const BatchConcurrency c = batch_concurrency(settings, options);
+    const std::size_t per_image =
+        options.sample == 0
+            ? 0
+            : std::max(options.sample / std::max<std::size_t>(items.size(), 1), kSharedSampleFloor);
+    // One slot per item, filled in any order: the palette does not depend on scheduling.
+    std::vector<WeightedColors> samples(items.size());
+    for_each_bounded(items.size(), c.jobs, settings.keep_going, [&](std::size_t i) {
+        if (!items[i].problem.empty())
+            return;
+        tbb::task_arena arena(c.threads_per_image);
+        try {
+            arena.execute([&] {
+                samples[i] = weighted_sample(read_image(items[i].input), per_image, options.seed);
+            });
+        } catch (const std::exception&) {
+            // Left out here; run_batch reports the file when it fails again.
+        }
+    });
+    if (settings.keep_going && !settings.keep_going())
+        throw Error(ErrorKind::cancelled, "shared palette", "cancelled");
+    if (std::all_of(samples.begin(), samples.end(),
+                    [](const WeightedColors& s) { return s.colors.empty(); })) {
+        throw Error(ErrorKind::input, "shared palette", "no input image could be decoded");
+    }
+    return palette_of_samples(samples, options);
+}
+
+}  // namespace quantize

@@ -1,0 +1,451 @@
+#include "batch_command.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cxxopts.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exit_codes.hpp"
+#include "quantize/batch.hpp"
+#include "quantize/quantize.hpp"
+#include "quantize_options.hpp"
+
+namespace quantize::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// Set by SIGINT or SIGTERM: files in flight stop at their next stage, no new one starts.
+volatile std::sig_atomic_t g_stop = 0;
+
+extern "C" void on_stop_signal(int) {
+    g_stop = 1;
+}
+
+// The first SIGINT or SIGTERM stops cleanly; SA_RESETHAND restores the default action, so a
+// second one ends the process at once.
+void install_stop_handlers() {
+    struct sigaction action = {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESETHAND;
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
+}
+
+struct Invocation {
+    BatchSources sources;
+    std::optional<std::string> files_from;
+    fs::path output_dir;
+    std::string extension = ".png";
+    Options options;
+    BatchSettings settings;
+    std::optional<std::pair<int, int>> shard;
+    std::optional<fs::path> manifest;
+    bool shared_palette = false;
+    std::optional<fs::path> palette_in;
+    std::optional<fs::path> palette_out;
+    bool quiet = false;
+};
+
+cxxopts::Options make_parser() {
+    cxxopts::Options parser(
+        "quantize batch",
+        "Every image of folders, files and lists reduced to K colors, several at once. The\n"
+        "outputs mirror the input tree under the -o folder; an output newer than its input is\n"
+        "skipped, so an interrupted run resumes. One bad file never stops the others.\n");
+    parser.custom_help("[options] -o DIR").positional_help("INPUT...");
+    add_quantize_options(parser);
+    add_encode_options(parser);
+    // clang-format off
+    parser.add_options()
+        ("o,output", "folder to write into, mirroring the inputs' tree (created if missing)", cxxopts::value<std::string>(), "DIR")
+        ("r,recursive", "take the images of subfolders too")
+        ("include", "take only folder files matching GLOB (fnmatch; a GLOB with '/' matches the path under the folder); repeatable (default: image extensions)", cxxopts::value<std::vector<std::string>>(), "GLOB")
+        ("exclude", "leave out files and subfolders matching GLOB; repeatable", cxxopts::value<std::vector<std::string>>(), "GLOB")
+        ("files-from", "also take the files listed in LIST, one a line ('-' = standard input)", cxxopts::value<std::string>(), "LIST")
+        ("format", "output format: png (palette PNG), jpg, webp, tif or bmp", cxxopts::value<std::string>()->default_value("png"), "EXT")
+        ("j,jobs", "images processed at once (each held decoded in memory); 0 = one per core", cxxopts::value<int>()->default_value("0"), "N")
+        ("f,force", "redo files whose output is newer than their input (skipped by default)")
+        ("keep-larger", "write outputs even when larger than their input (by default nothing is written for those)")
+        ("manifest", "write one JSON line per file: every report field, or the error", cxxopts::value<std::string>(), "FILE.jsonl")
+        ("shard", "take only part I of N of the sorted file list (0 <= I < N): N runs with I = 0..N-1 split the files", cxxopts::value<std::string>(), "I/N")
+        ("shared-palette", "one palette, trained on a sample of all the images, for every output")
+        ("palette", "map every image to the colors of this palette file (hex, txt, css, gpl, pal or json)", cxxopts::value<std::string>(), "FILE")
+        ("palette-out", "save the shared palette to FILE (format from its extension: hex, gpl, ase, ...)", cxxopts::value<std::string>(), "FILE")
+        ("q,quiet", "print nothing but errors (no progress, no summary)")
+        ("h,help", "print this help and exit")
+        ("input", "", cxxopts::value<std::vector<std::string>>());
+    // clang-format on
+    parser.parse_positional({"input"});
+    return parser;
+}
+
+std::string help_text(cxxopts::Options& parser) {
+    return parser.help() +
+           "\nExamples:\n"
+           "  quantize batch photos/ -o small/ -k 32 -r          # small/ mirrors photos/\n"
+           "  quantize batch shots/ -o out/ --include '*.png' --exclude 'raw' -r "
+           "--manifest out.jsonl\n"
+           "  find . -name '*.jpg' | quantize batch --files-from - -o out/ --format webp\n"
+           "  quantize batch frames/ -o out/ -k 64 --shared-palette --palette-out frames.gpl\n"
+           "  parallel quantize batch photos/ -o out/ -r --shard {}/3 ::: 0 1 2\n\n"
+           "On a terminal, progress is a bar on standard error; otherwise one line per file.\n"
+           "The summary goes to standard output. Ctrl-C stops cleanly (no partial file) and\n"
+           "prints the summary; running the same command again resumes.\n\n" +
+           kExitStatusHelp;
+}
+
+// The output format's extension, ".png", ".jpg", ...
+std::string read_extension(const std::string& format) {
+    for (const char* known : {"png", "jpg", "jpeg", "webp", "tif", "tiff", "bmp"}) {
+        if (format == known)
+            return "." + format;
+    }
+    throw Error(ErrorKind::invalid_argument, "format",
+                "must be png, jpg, webp, tif or bmp (got '" + format + "')");
+}
+
+std::vector<std::string> strings(const cxxopts::ParseResult& args, const char* name) {
+    return args.count(name) ? args[name].as<std::vector<std::string>>()
+                            : std::vector<std::string>{};
+}
+
+Invocation read_invocation(const cxxopts::ParseResult& args) {
+    Invocation in;
+    for (const std::string& s : strings(args, "input"))
+        in.sources.inputs.emplace_back(s);
+    in.sources.recursive = args.count("recursive") > 0;
+    in.sources.include = strings(args, "include");
+    in.sources.exclude = strings(args, "exclude");
+    if (args.count("files-from"))
+        in.files_from = args["files-from"].as<std::string>();
+    if (!args.count("output"))
+        throw Error(ErrorKind::invalid_argument, "output", "is required: the folder to write into");
+    in.output_dir = args["output"].as<std::string>();
+    in.extension = read_extension(args["format"].as<std::string>());
+    in.options = read_quantize_options(args);
+    in.options.skip_if_larger = args.count("keep-larger") == 0;
+    in.settings.jobs = args["jobs"].as<int>();
+    if (in.settings.jobs < 0 || in.settings.jobs > 1024) {
+        throw Error(ErrorKind::invalid_argument, "jobs",
+                    "must be between 0 (one per core) and 1024 (got " +
+                        std::to_string(in.settings.jobs) + ")");
+    }
+    in.settings.force = args.count("force") > 0;
+    if (args.count("shard")) {
+        const std::string text = args["shard"].as<std::string>();
+        in.shard = parse_shard(text);
+        if (!in.shard) {
+            throw Error(ErrorKind::invalid_argument, "shard",
+                        "must be I/N with 0 <= I < N, e.g. 0/4 (got '" + text + "')");
+        }
+    }
+    if (args.count("manifest"))
+        in.manifest = args["manifest"].as<std::string>();
+    in.shared_palette = args.count("shared-palette") > 0;
+    if (args.count("palette"))
+        in.palette_in = args["palette"].as<std::string>();
+    if (args.count("palette-out"))
+        in.palette_out = args["palette-out"].as<std::string>();
+    if (in.shared_palette && in.palette_in) {
+        throw Error(ErrorKind::invalid_argument, "palette",
+                    "and --shared-palette exclude each other (one gives the palette, the other "
+                    "trains it)");
+    }
+    if (in.palette_out && !in.shared_palette) {
+        throw Error(ErrorKind::invalid_argument, "palette-out",
+                    "saves the palette --shared-palette trains: give --shared-palette too");
+    }
+    in.quiet = args.count("quiet") > 0;
+    return in;
+}
+
+// The paths listed in `name` ('-' = standard input), one a line; blank lines skipped.
+std::vector<fs::path> read_list(const std::string& name) {
+    std::ifstream file;
+    if (name != "-") {
+        file.open(name);
+        if (!file || fs::is_directory(name))
+            throw Error(ErrorKind::input, name, "cannot open the file list");
+    }
+    std::istream& in = name == "-" ? std::cin : file;
+    std::vector<fs::path> paths;
+    for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        if (!line.empty())
+            paths.emplace_back(line);
+    }
+    return paths;
+}
+
+std::string seconds(double s) {
+    char text[32];
+    if (s < 60)
+        std::snprintf(text, sizeof text, "%.1f s", s);
+    else
+        std::snprintf(text, sizeof text, "%d:%02d", int(s) / 60, int(s) % 60);
+    return text;
+}
+
+std::string megabytes(std::uint64_t bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", double(bytes) / 1e6);
+    return text;
+}
+
+// What the run has done so far, for progress and the summary.
+struct Tally {
+    std::size_t total = 0;
+    std::uint64_t total_bytes = 0;  // of all the inputs
+    std::size_t done = 0, skipped = 0, failed = 0, cancelled = 0;
+    std::uint64_t bytes_seen = 0;               // inputs finished, whatever their status
+    std::uint64_t bytes_in = 0, bytes_out = 0;  // of the files done
+    std::vector<std::string> failures;          // "<file>: <cause>"
+    Clock::time_point start = Clock::now();
+
+    std::size_t finished() const { return done + skipped + failed + cancelled; }
+    double elapsed() const { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+    void add(const BatchResult& r) {
+        bytes_seen += r.input_bytes;
+        switch (r.status) {
+            case BatchStatus::done:
+                ++done;
+                bytes_in += r.input_bytes;
+                bytes_out += r.output_bytes;
+                break;
+            case BatchStatus::skipped:
+                ++skipped;
+                break;
+            case BatchStatus::failed:
+                ++failed;
+                failures.push_back(r.message);
+                break;
+            case BatchStatus::cancelled:
+                ++cancelled;
+                break;
+        }
+    }
+};
+
+// Progress on standard error: on a terminal, one bar redrawn in place; otherwise one plain
+// line per file. Errors always get their line.
+class ProgressDisplay {
+  public:
+    ProgressDisplay(const Tally& tally, bool quiet)
+        : tally_(tally), quiet_(quiet), terminal_(::isatty(STDERR_FILENO) == 1) {}
+
+    void started() {
+        if (!quiet_ && terminal_)
+            draw_bar();
+    }
+
+    void finished(const BatchResult& r) {
+        if (terminal_ && !quiet_)
+            std::cerr << "\r\x1b[K";
+        if (r.status == BatchStatus::failed)
+            std::cerr << "quantize: error: " << r.message << "\n";
+        if (!quiet_) {
+            if (terminal_)
+                draw_bar();
+            else if (r.status != BatchStatus::failed)
+                std::cerr << plain_line(r) << "\n";
+        }
+        std::cerr.flush();
+    }
+
+    void clear() {
+        if (terminal_ && !quiet_)
+            std::cerr << "\r\x1b[K" << std::flush;
+    }
+
+  private:
+    // "[=====>      ] 12/24 files  7.3/14.5 MB  3.1 files/s  ETA 4.0 s"
+    void draw_bar() {
+        constexpr int kWidth = 24;
+        const Tally& t = tally_;
+        const double fraction =
+            t.total_bytes ? double(t.bytes_seen) / double(t.total_bytes)
+                          : double(t.finished()) / double(std::max<std::size_t>(t.total, 1));
+        const int filled = int(fraction * kWidth);
+        std::string bar(std::size_t(filled), '=');
+        if (filled < kWidth)
+            bar += '>' + std::string(std::size_t(kWidth - filled - 1), ' ');
+        const double elapsed = t.elapsed();
+        std::cerr << "[" << bar << "] " << t.finished() << "/" << t.total << " files  "
+                  << megabytes(t.bytes_seen) << "/" << megabytes(t.total_bytes) << " MB";
+        if (t.finished() > 0 && elapsed > 0) {
+            char rate[32];
+            std::snprintf(rate, sizeof rate, "%.1f", double(t.finished()) / elapsed);
+            std::cerr << "  " << rate << " files/s";
+            if (fraction > 0 && fraction < 1)
+                std::cerr << "  ETA " << seconds(elapsed * (1 - fraction) / fraction);
+        }
+        if (t.failed > 0)
+            std::cerr << "  " << t.failed << " failed";
+        std::cerr.flush();
+    }
+
+    // "[3/24] done photos/a.png -> out/a.png (548,799 -> 38,078 B)"
+    std::string plain_line(const BatchResult& r) const {
+        std::string line = "[" + std::to_string(tally_.finished()) + "/" +
+                           std::to_string(tally_.total) + "] " + batch_status_name(r.status) + " " +
+                           r.input.string();
+        if (r.status == BatchStatus::done) {
+            line += " -> " + r.output.string() + " (" + grouped(r.input_bytes) + " -> " +
+                    grouped(r.output_bytes) + " B)";
+        } else if (!r.message.empty()) {
+            line += ": " + r.message;
+        }
+        return line;
+    }
+
+    const Tally& tally_;
+    bool quiet_;
+    bool terminal_;
+};
+
+void print_summary(const Tally& t, const BatchConcurrency& c, bool interrupted) {
+    std::cout << "Files     " << t.done << " done, " << t.skipped << " skipped, " << t.failed
+              << " failed, of " << t.total << "\n";
+    std::cout << "Bytes     " << grouped(t.bytes_in) << " B -> " << grouped(t.bytes_out) << " B";
+    if (t.bytes_out > 0) {
+        char ratio[32];
+        std::snprintf(ratio, sizeof ratio, "%.2f", double(t.bytes_in) / double(t.bytes_out));
+        std::cout << "  (ratio " << ratio << ")";
+    }
+    const double elapsed = t.elapsed();
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%.2f", elapsed > 0 ? double(t.finished()) / elapsed : 0.0);
+    std::cout << "\nTime      " << seconds(elapsed) << ", " << rate << " files/s, " << c.jobs
+              << " job" << (c.jobs == 1 ? "" : "s") << " x " << c.threads_per_image << " thread"
+              << (c.threads_per_image == 1 ? "" : "s") << "\n";
+    if (interrupted) {
+        std::cout << "Stopped   interrupted; " << t.total - t.done - t.skipped - t.failed
+                  << " files not done (run the same command again to resume)\n";
+    }
+    if (!t.failures.empty()) {
+        std::vector<std::string> failures = t.failures;  // in list order, not completion order
+        std::sort(failures.begin(), failures.end());
+        std::cout << "Failed\n";
+        for (const std::string& f : failures)
+            std::cout << "  " << f << "\n";
+    }
+}
+
+// The palette every image is mapped to, if one is asked for; nullopt otherwise.
+std::optional<Palette> palette_for(const Invocation& in, const std::vector<BatchItem>& all) {
+    if (in.palette_in)
+        return read_palette_file(*in.palette_in);
+    if (!in.shared_palette)
+        return std::nullopt;
+    // Trained on every file, not only this shard's, so that all shards share it.
+    Palette palette = train_shared_palette(all, in.options, in.settings);
+    if (in.palette_out) {
+        const PaletteFormat format =
+            palette_format_of(*in.palette_out).value_or(PaletteFormat::hex);
+        write_file_atomically(*in.palette_out, format_palette(palette, format), true);
+    }
+    return palette;
+}
+
+int run(Invocation& in) {
+    if (in.files_from)
+        in.sources.listed = read_list(*in.files_from);
+    if (in.sources.inputs.empty() && in.sources.listed.empty())
+        return fail(kUsage, "no input (folders, files or --files-from; see quantize batch --help)");
+    std::error_code ec;
+    fs::create_directories(in.output_dir, ec);
+    if (ec || !fs::is_directory(in.output_dir)) {
+        return fail(kOutputError, in.output_dir.string() + ": cannot create the output folder" +
+                                      (ec ? ": " + ec.message() : std::string()));
+    }
+    std::ofstream manifest;
+    if (in.manifest) {
+        manifest.open(*in.manifest, std::ios::trunc);
+        if (!manifest)
+            return fail(kOutputError, in.manifest->string() + ": cannot write the manifest");
+    }
+    install_stop_handlers();
+    in.settings.keep_going = [] { return g_stop == 0; };
+
+    const std::vector<BatchItem> all = plan_batch(in.sources, in.output_dir, in.extension);
+    const std::vector<BatchItem> items =
+        in.shard ? shard_of(all, in.shard->first, in.shard->second) : all;
+    Tally tally;
+    tally.total = items.size();
+    for (const BatchItem& item : items) {
+        const auto size = fs::file_size(item.input, ec);
+        tally.total_bytes += ec ? 0 : size;
+    }
+    ProgressDisplay display(tally, in.quiet);
+    const BatchConcurrency concurrency = batch_concurrency(in.settings, in.options);
+    bool interrupted = false;
+    try {
+        if (const auto palette = palette_for(in, all)) {
+            in.options.palette = *palette;
+            in.options.colors = int(palette->size());
+        }
+        display.started();
+        quantize::run_batch(items, in.options, in.settings, [&](const BatchResult& r) {
+            tally.add(r);
+            display.finished(r);
+            if (manifest.is_open())
+                manifest << format_manifest_line(r) << "\n" << std::flush;
+        });
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::cancelled)
+            throw;
+    }
+    interrupted = g_stop != 0;
+    display.clear();
+    if (!in.quiet)
+        print_summary(tally, concurrency, interrupted);
+    if (interrupted)
+        return kCancelled;
+    return tally.failed > 0 ? kSomeFailed : kOk;
+}
+
+}  // namespace
+
+int run_batch(int argc, char** argv) {
+    cxxopts::Options parser = make_parser();
+    Invocation in;
+    try {
+        const cxxopts::ParseResult args = parser.parse(argc, argv);
+        if (args.count("help")) {
+            std::cout << help_text(parser);
+            return kOk;
+        }
+        in = read_invocation(args);
+    } catch (const cxxopts::exceptions::exception& e) {
+        return fail(kUsage, std::string(e.what()) + " (see quantize batch --help)");
+    } catch (const Error& e) {
+        return fail(kUsage, "--" + e.subject() + " " + e.cause());
+    }
+    try {
+        return run(in);
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::invalid_argument)
+            return fail(kUsage, "--" + e.subject() + " " + e.cause());
+        return fail(exit_code_for(e.kind()), e.what());
+    } catch (const std::exception& e) {
+        return fail(kFailure, e.what());
+    }
+}
+
+}  // namespace quantize::cli
