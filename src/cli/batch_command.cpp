@@ -194,10 +194,14 @@ std::vector<fs::path> read_list(const std::string& name) {
 
 std::string seconds(double s) {
     char text[32];
+    const long whole = long(s);
     if (s < 60)
         std::snprintf(text, sizeof text, "%.1f s", s);
+    else if (s < 3600)
+        std::snprintf(text, sizeof text, "%ld:%02ld", whole / 60, whole % 60);
     else
-        std::snprintf(text, sizeof text, "%d:%02d", int(s) / 60, int(s) % 60);
+        std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", whole / 3600, whole / 60 % 60,
+                      whole % 60);
     return text;
 }
 
@@ -292,7 +296,7 @@ class ProgressDisplay {
             char rate[32];
             std::snprintf(rate, sizeof rate, "%.1f", double(t.finished()) / elapsed);
             std::cerr << "  " << rate << " files/s";
-            if (fraction > 0 && fraction < 1)
+            if (fraction > 0.01 && fraction < 1)  // below 1%, a guess too wild to show
                 std::cerr << "  ETA " << seconds(elapsed * (1 - fraction) / fraction);
         }
         if (t.failed > 0)
