@@ -1,0 +1,346 @@
+// End-to-end tests of `quantize batch`: files taken, outputs, messages, exit codes, manifest,
+// resume, shards (also through GNU parallel) and the shared palette.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "quantize/quantize.hpp"
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+test::RunResult batch(std::vector<std::string> args) {
+    args.insert(args.begin(), "batch");
+    return test::run(QUANTIZE_CLI, args);
+}
+
+void write_image(const fs::path& path, unsigned seed) {
+    fs::create_directories(path.parent_path());
+    quantize::write_file_atomically(
+        path, quantize::encode_png(test::noise_image(40, 30, false, seed), path), true);
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+    fs::create_directories(path.parent_path());
+    test::write_bytes(path, std::vector<std::uint8_t>(text.begin(), text.end()));
+}
+
+// in/a.png, in/b.png, in/sub/c.png, in/sub/deep/d.png, in/notes.txt
+void make_tree(const fs::path& in) {
+    write_image(in / "a.png", 1);
+    write_image(in / "b.png", 2);
+    write_image(in / "sub" / "c.png", 3);
+    write_image(in / "sub" / "deep" / "d.png", 4);
+    write_text(in / "notes.txt", "not taken: not an image extension");
+}
+
+// Every regular file under `root`, relative, generic form, with its bytes.
+std::map<std::string, std::vector<std::uint8_t>> files_under(const fs::path& root) {
+    std::map<std::string, std::vector<std::uint8_t>> files;
+    for (const auto& entry : fs::recursive_directory_iterator(root)) {
+        if (entry.is_regular_file())
+            files[entry.path().lexically_relative(root).generic_string()] =
+                test::read_bytes(entry.path());
+    }
+    return files;
+}
+
+std::set<std::string> names_under(const fs::path& root) {
+    std::set<std::string> names;
+    for (const auto& [name, bytes] : files_under(root))
+        names.insert(name);
+    return names;
+}
+
+std::vector<nlohmann::json> manifest_lines(const fs::path& path) {
+    std::vector<nlohmann::json> lines;
+    std::istringstream text(test::read_text(path));
+    for (std::string line; std::getline(text, line);)
+        lines.push_back(nlohmann::json::parse(line));
+    return lines;
+}
+
+// The PLTE chunk (type and data) of a PNG file.
+std::string plte_of(const fs::path& png) {
+    const std::string bytes = test::read_text(png);
+    const std::size_t at = bytes.find("PLTE");
+    REQUIRE(at != std::string::npos);
+    const auto length = std::uint32_t(std::uint8_t(bytes[at - 4])) << 24 |
+                        std::uint32_t(std::uint8_t(bytes[at - 3])) << 16 |
+                        std::uint32_t(std::uint8_t(bytes[at - 2])) << 8 |
+                        std::uint32_t(std::uint8_t(bytes[at - 1]));
+    return bytes.substr(at, 4 + length);
+}
+
+// `program` found on PATH, or empty.
+std::string on_path(const std::string& program) {
+    const char* path = std::getenv("PATH");
+    std::istringstream dirs(path ? path : "");
+    for (std::string dir; std::getline(dirs, dir, ':');) {
+        const fs::path candidate = fs::path(dir) / program;
+        if (::access(candidate.c_str(), X_OK) == 0)
+            return candidate.string();
+    }
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("batch help documents the options and the exit codes", "[cli][batch]") {
+    const auto r = batch({"--help"});
+    CHECK(r.exit_code == 0);
+    for (const char* text : {"quantize batch",   "--output",    "--recursive",
+                             "--include",        "--exclude",   "--files-from",
+                             "--format",         "--jobs",      "--force",
+                             "--keep-larger",    "--manifest",  "--shard",
+                             "--shared-palette", "--palette",   "--palette-out",
+                             "--quiet",          "--colors",    "--space",
+                             "--threads",        "--png-level", "6  batch: some files failed",
+                             "130  interrupted"}) {
+        CHECK_THAT(r.out, Catch::Contains(text));
+    }
+    CHECK_THAT(batch({}).err, Catch::Contains("--output is required"));
+}
+
+TEST_CASE("batch usage errors exit 2 with one line", "[cli][batch]") {
+    test::TempDir dir;
+    const std::string out = (dir / "out").string();
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"-o", out}, "no input (folders, files or --files-from; see quantize batch --help)"},
+        {{"x", "-o", out, "--shard", "3/3"},
+         "--shard must be I/N with 0 <= I < N, e.g. 0/4 (got '3/3')"},
+        {{"x", "-o", out, "--jobs=-1"},
+         "--jobs must be between 0 (one per core) and 1024 (got -1)"},
+        {{"x", "-o", out, "--format", "gif"},
+         "--format must be png, jpg, webp, tif or bmp (got 'gif')"},
+        {{"x", "-o", out, "--palette-out", "p.hex"},
+         "--palette-out saves the palette --shared-palette trains: give --shared-palette too"},
+        {{"x", "-o", out, "-k", "0"}, "--colors must be between 1 and 256 (got 0)"},
+    };
+    for (const auto& [args, message] : cases) {
+        const auto r = batch(args);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err == "quantize: error: " + message + "\n");
+        CHECK(r.out.empty());
+    }
+}
+
+TEST_CASE("batch mirrors nested folders and reports bad files without stopping", "[cli][batch]") {
+    test::TempDir dir;
+    make_tree(dir / "in");
+    write_text(dir / "in" / "bad.png", "not an image at all");  // a non-image
+    auto cut = test::read_bytes(dir / "in" / "a.png");
+    cut.resize(cut.size() / 2);
+    test::write_bytes(dir / "in" / "sub" / "cut.png", cut);  // a corrupt (truncated) image
+    // Unreadable: a link to nothing (chmod 000 does not stop root from reading).
+    fs::create_symlink(dir / "in" / "nowhere.png", dir / "in" / "gone.png");
+    if (::geteuid() != 0) {
+        write_image(dir / "in" / "locked.png", 5);
+        fs::permissions(dir / "in" / "locked.png", fs::perms::none);
+    }
+    const fs::path out = dir / "out";
+    const auto r = batch({(dir / "in").string(), "-o", out.string(), "-r", "-k", "4", "--manifest",
+                          (dir / "m.jsonl").string()});
+    CHECK(r.exit_code == 6);
+    CHECK(names_under(out) ==
+          std::set<std::string>{"a.png", "b.png", "sub/c.png", "sub/deep/d.png"});
+    const std::string in = (dir / "in").string();
+    CHECK_THAT(r.err, Catch::Contains("quantize: error: " + in +
+                                      "/bad.png: not an image OpenCV can decode (corrupt or "
+                                      "unknown format)\n"));
+    CHECK_THAT(r.err, Catch::Contains("quantize: error: " + in + "/gone.png: no such file\n"));
+    CHECK_THAT(r.err, Catch::Contains("quantize: error: " + in + "/sub/cut.png: "));
+    const std::size_t failed = ::geteuid() != 0 ? 4 : 3;
+    if (::geteuid() != 0) {
+        CHECK_THAT(r.err, Catch::Contains("quantize: error: " + in + "/locked.png: cannot open"));
+    }
+    // Not a terminal: one plain line per file, then the summary on standard output.
+    CHECK_THAT(r.err, Catch::Contains("] done " + in + "/a.png -> " + (out / "a.png").string()));
+    CHECK_THAT(r.out, Catch::StartsWith("Files     4 done, 0 skipped, " + std::to_string(failed) +
+                                        " failed, of " + std::to_string(4 + failed) + "\n"));
+    CHECK_THAT(r.out, Catch::Contains("\nFailed\n  " + in + "/bad.png: not an image"));
+    CHECK_THAT(r.out, Catch::Contains("Bytes     "));
+    CHECK_THAT(r.out, Catch::Contains("(ratio "));
+    CHECK(test::hidden_files(out).empty());
+
+    // The manifest: one line per file, report fields for the done ones, the cause otherwise.
+    const auto lines = manifest_lines(dir / "m.jsonl");
+    REQUIRE(lines.size() == 4 + failed);
+    std::map<std::string, nlohmann::json> by_input;
+    for (const auto& line : lines)
+        by_input[fs::path(line["input"].get<std::string>()).filename().string()] = line;
+    const auto& a = by_input["a.png"];
+    CHECK(a["status"] == "done");
+    CHECK(a["output"] == (out / "a.png").string());
+    CHECK(a["colors_requested"] == 4);
+    CHECK(a["bytes"]["output"] == fs::file_size(out / "a.png"));
+    CHECK(a["bytes"]["input"] == fs::file_size(dir / "in" / "a.png"));
+    for (const char* field : {"palette", "quality", "kmeans", "times_ms", "width", "height"})
+        CHECK(a.contains(field));
+    CHECK(by_input["gone.png"] == nlohmann::json{{"input", in + "/gone.png"},
+                                                 {"output", (out / "gone.png").string()},
+                                                 {"status", "failed"},
+                                                 {"error", in + "/gone.png: no such file"}});
+    CHECK(by_input["bad.png"]["status"] == "failed");
+    CHECK(by_input["cut.png"]["status"] == "failed");
+}
+
+TEST_CASE("batch resumes: up-to-date outputs skipped, changed inputs redone, --force redoes",
+          "[cli][batch]") {
+    test::TempDir dir;
+    make_tree(dir / "in");
+    const std::string in = (dir / "in").string(), out = (dir / "out").string();
+    REQUIRE(batch({in, "-o", out, "-r", "-k", "4", "-q"}).exit_code == 0);
+    const auto first = files_under(dir / "out");
+
+    const auto again = batch({in, "-o", out, "-r", "-k", "4"});
+    CHECK(again.exit_code == 0);
+    CHECK_THAT(again.out, Catch::StartsWith("Files     0 done, 4 skipped, 0 failed, of 4\n"));
+    CHECK_THAT(again.err, Catch::Contains("skipped " + in + "/a.png: up to date"));
+
+    // An input changed after its output: redone. An output from an interrupted run is just
+    // missing: done.
+    fs::last_write_time(dir / "in" / "b.png",
+                        fs::last_write_time(dir / "out" / "b.png") + std::chrono::seconds(5));
+    fs::remove(dir / "out" / "sub" / "c.png");
+    const auto resumed = batch({in, "-o", out, "-r", "-k", "4"});
+    CHECK(resumed.exit_code == 0);
+    CHECK_THAT(resumed.out, Catch::StartsWith("Files     2 done, 2 skipped, 0 failed, of 4\n"));
+    CHECK(files_under(dir / "out") == first);
+
+    const auto forced = batch({in, "-o", out, "-r", "-k", "4", "--force"});
+    CHECK_THAT(forced.out, Catch::StartsWith("Files     4 done, 0 skipped, 0 failed, of 4\n"));
+}
+
+TEST_CASE("batch globs, --files-from and a quiet run", "[cli][batch]") {
+    test::TempDir dir;
+    make_tree(dir / "in");
+    const std::string in = (dir / "in").string();
+    const auto r = batch({in, "-o", (dir / "o1").string(), "-r", "--include", "*.png", "--exclude",
+                          "deep", "--exclude", "b.*", "-q"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.empty());
+    CHECK(r.err.empty());
+    CHECK(names_under(dir / "o1") == std::set<std::string>{"a.png", "sub/c.png"});
+
+    write_text(dir / "list.txt", in + "/b.png\n\n" + in + "/sub/deep/d.png\r\n");
+    const auto listed = batch({"--files-from", (dir / "list.txt").string(), "-o",
+                               (dir / "o2").string(), "-q", "--format", "bmp"});
+    CHECK(listed.exit_code == 0);
+    CHECK(names_under(dir / "o2") == std::set<std::string>{"b.bmp", "d.bmp"});  // absolute: names
+
+    const auto missing =
+        batch({"--files-from", (dir / "nope.txt").string(), "-o", (dir / "o3").string()});
+    CHECK(missing.exit_code == 3);
+    CHECK(missing.err ==
+          "quantize: error: " + (dir / "nope.txt").string() + ": cannot open the file list\n");
+}
+
+TEST_CASE("batch never takes its own outputs as inputs, even inside the input tree",
+          "[cli][batch]") {
+    test::TempDir dir;
+    make_tree(dir / "in");
+    const std::string in = (dir / "in").string(), out = (dir / "in" / "small").string();
+    const auto first = batch({in, "-o", out, "-r", "-k", "4"});
+    CHECK(first.exit_code == 0);
+    CHECK_THAT(first.out, Catch::StartsWith("Files     4 done, 0 skipped, 0 failed, of 4\n"));
+    const auto second = batch({in, "-o", out, "-r", "-k", "4", "--force"});
+    CHECK_THAT(second.out, Catch::StartsWith("Files     4 done, 0 skipped, 0 failed, of 4\n"));
+    CHECK(names_under(dir / "in" / "small") ==
+          std::set<std::string>{"a.png", "b.png", "sub/c.png", "sub/deep/d.png"});
+
+    const auto over = batch({(dir / "in" / "sub").string(), "-o", in});
+    CHECK(over.exit_code == 2);
+    CHECK_THAT(over.err, Catch::Contains("outputs would replace inputs"));
+}
+
+TEST_CASE("--skip-if-larger is the default in batch; --keep-larger writes", "[cli][batch]") {
+    test::TempDir dir;
+    // A flat image compresses to almost nothing at level 9; at level 0 its output cannot.
+    const quantize::Image flat = quantize::make_image(64, 48, {10, 20, 30, 255});
+    fs::create_directories(dir / "in");
+    quantize::write_file_atomically(dir / "in" / "flat.png",
+                                    quantize::encode_png(flat, dir / "in" / "flat.png"), true);
+    const std::string in = (dir / "in").string();
+    const auto skipped = batch({in, "-o", (dir / "o1").string(), "--png-level", "0"});
+    CHECK(skipped.exit_code == 0);
+    CHECK_THAT(skipped.out, Catch::StartsWith("Files     0 done, 1 skipped, 0 failed, of 1\n"));
+    CHECK_THAT(skipped.err, Catch::Contains("the output would be larger than the input"));
+    CHECK(names_under(dir / "o1").empty());
+    const auto kept = batch({in, "-o", (dir / "o2").string(), "--png-level", "0", "--keep-larger"});
+    CHECK_THAT(kept.out, Catch::StartsWith("Files     1 done, 0 skipped, 0 failed, of 1\n"));
+    CHECK(names_under(dir / "o2") == std::set<std::string>{"flat.png"});
+}
+
+TEST_CASE("batch outputs are byte-identical whatever --jobs and --threads", "[cli][batch]") {
+    test::TempDir dir;
+    make_tree(dir / "in");
+    const std::string in = (dir / "in").string();
+    batch({in, "-o", (dir / "a").string(), "-r", "-q", "--jobs", "1", "--threads", "1"});
+    batch({in, "-o", (dir / "b").string(), "-r", "-q", "--jobs", "3", "--threads", "2"});
+    CHECK(files_under(dir / "a").size() == 4);
+    CHECK(files_under(dir / "a") == files_under(dir / "b"));
+}
+
+TEST_CASE("shards split the files with no overlap; together they equal one run", "[cli][batch]") {
+    test::TempDir dir;
+    make_tree(dir / "in");
+    for (unsigned i = 0; i < 4; ++i)
+        write_image(dir / "in" / "more" / ("m" + std::to_string(i) + ".png"), 10 + i);
+    const std::string in = (dir / "in").string();
+    REQUIRE(batch({in, "-o", (dir / "whole").string(), "-r", "-q"}).exit_code == 0);
+    const auto whole = files_under(dir / "whole");
+    REQUIRE(whole.size() == 8);
+
+    std::map<std::string, std::vector<std::uint8_t>> together;
+    for (int s = 0; s < 3; ++s) {
+        const fs::path out = dir / ("shard" + std::to_string(s));
+        REQUIRE(batch({in, "-o", out.string(), "-r", "-q", "--shard", std::to_string(s) + "/3"})
+                    .exit_code == 0);
+        for (auto& [name, bytes] : files_under(out))
+            CHECK(together.emplace(name, bytes).second);  // disjoint
+    }
+    CHECK(together == whole);
+
+    // The same with GNU parallel running the three shards at once into one folder.
+    const std::string parallel = on_path("parallel");
+    INFO("GNU parallel is needed on PATH (Debian package parallel; .ci/deps installs it)");
+    REQUIRE_FALSE(parallel.empty());
+    const auto r = test::run(
+        parallel, {"--will-cite", "--halt", "now,fail=1", QUANTIZE_CLI, "batch", in, "-o",
+                   (dir / "gnu").string(), "-r", "-q", "--shard", "{}/3", ":::", "0", "1", "2"});
+    CHECK(r.exit_code == 0);
+    CHECK(files_under(dir / "gnu") == whole);
+}
+
+TEST_CASE("a shared palette is one PLTE in every output; --palette applies a saved one",
+          "[cli][batch]") {
+    test::TempDir dir;
+    make_tree(dir / "in");
+    const std::string in = (dir / "in").string();
+    const fs::path saved = dir / "shared.gpl";
+    const auto r = batch({in, "-o", (dir / "a").string(), "-r", "-k", "8", "-q", "--shared-palette",
+                          "--palette-out", saved.string()});
+    REQUIRE(r.exit_code == 0);
+    const auto outputs = files_under(dir / "a");
+    REQUIRE(outputs.size() == 4);
+    std::set<std::string> palettes;
+    for (const auto& [name, bytes] : outputs)
+        palettes.insert(plte_of(dir / "a" / name));
+    CHECK(palettes.size() == 1);
+    CHECK(plte_of(dir / "a" / "a.png").size() == 4 + 8 * 3);
+    CHECK(quantize::read_palette_file(saved).size() == 8);
+
+    const auto applied =
+        batch({in, "-o", (dir / "b").string(), "-r", "-q", "--palette", saved.string()});
+    CHECK(applied.exit_code == 0);
+    CHECK(files_under(dir / "b") == outputs);
+}
