@@ -21,6 +21,15 @@ void write_image(const fs::path& path, unsigned seed = 3) {
     write_file_atomically(path, encode_png(test::noise_image(32, 24, false, seed), path), true);
 }
 
+// in/f0.png ... in/f<n-1>.png under `dir`; returns the sources that take that folder.
+BatchSources numbered_images(const fs::path& dir, unsigned n) {
+    for (unsigned i = 0; i < n; ++i)
+        write_image(dir / "in" / ("f" + std::to_string(i) + ".png"), i);
+    BatchSources sources;
+    sources.inputs = {dir / "in"};
+    return sources;
+}
+
 void write_text(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());
     test::write_bytes(path, std::vector<std::uint8_t>(text.begin(), text.end()));
@@ -234,10 +243,7 @@ TEST_CASE("run_batch does every good file and reports each bad one", "[batch]") 
 
 TEST_CASE("outputs do not depend on jobs or threads", "[batch]") {
     test::TempDir dir;
-    for (unsigned i = 0; i < 5; ++i)
-        write_image(dir / "in" / ("f" + std::to_string(i) + ".png"), i);
-    BatchSources sources;
-    sources.inputs = {dir / "in"};
+    const BatchSources sources = numbered_images(dir.path(), 5);
     Options one = small_options();
     one.threads = 1;
     BatchSettings serial;
@@ -259,11 +265,7 @@ TEST_CASE("outputs do not depend on jobs or threads", "[batch]") {
 
 TEST_CASE("keep_going false stops the batch: nothing more started, nothing partial", "[batch]") {
     test::TempDir dir;
-    for (unsigned i = 0; i < 6; ++i)
-        write_image(dir / "in" / ("f" + std::to_string(i) + ".png"), i);
-    BatchSources sources;
-    sources.inputs = {dir / "in"};
-    const auto items = plan_batch(sources, dir / "out", ".png");
+    const auto items = plan_batch(numbered_images(dir.path(), 6), dir / "out", ".png");
     BatchSettings stopped;
     stopped.keep_going = [] { return false; };
     CHECK(run_all(items, small_options(), stopped).empty());
@@ -306,11 +308,8 @@ TEST_CASE("manifest lines carry the report fields, or the error", "[batch]") {
 TEST_CASE("a shared palette is the same whatever jobs, and every output keeps it whole",
           "[batch]") {
     test::TempDir dir;
-    for (unsigned i = 0; i < 4; ++i)
-        write_image(dir / "in" / ("f" + std::to_string(i) + ".png"), i);
+    const BatchSources sources = numbered_images(dir.path(), 4);
     write_text(dir / "in" / "z.png", "not an image");  // left out of the training
-    BatchSources sources;
-    sources.inputs = {dir / "in"};
     const auto items = plan_batch(sources, dir / "out", ".png");
     Options options = small_options();
     options.colors = 6;

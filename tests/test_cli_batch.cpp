@@ -280,7 +280,8 @@ TEST_CASE("--skip-if-larger is the default in batch; --keep-larger writes", "[cl
     CHECK(names_under(dir / "o2") == std::set<std::string>{"flat.png"});
 }
 
-TEST_CASE("batch outputs are byte-identical whatever --jobs and --threads", "[cli][batch]") {
+TEST_CASE("batch outputs are byte-identical whatever --jobs and --threads, and to single runs",
+          "[cli][batch]") {
     test::TempDir dir;
     make_tree(dir / "in");
     const std::string in = (dir / "in").string();
@@ -288,6 +289,11 @@ TEST_CASE("batch outputs are byte-identical whatever --jobs and --threads", "[cl
     batch({in, "-o", (dir / "b").string(), "-r", "-q", "--jobs", "3", "--threads", "2"});
     CHECK(files_under(dir / "a").size() == 4);
     CHECK(files_under(dir / "a") == files_under(dir / "b"));
+    // The same bytes as the one-image command with the same options.
+    const fs::path single = dir / "single.png";
+    REQUIRE(test::run(QUANTIZE_CLI, {in + "/sub/c.png", "-o", single.string(), "-q"}).exit_code ==
+            0);
+    CHECK(test::read_bytes(single) == test::read_bytes(dir / "a" / "sub" / "c.png"));
 }
 
 TEST_CASE("shards split the files with no overlap; together they equal one run", "[cli][batch]") {

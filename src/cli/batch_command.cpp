@@ -19,6 +19,7 @@
 #include "quantize/batch.hpp"
 #include "quantize/quantize.hpp"
 #include "quantize_options.hpp"
+#include "subcommand.hpp"
 
 namespace quantize::cli {
 
@@ -427,29 +428,7 @@ int run(Invocation& in) {
 }  // namespace
 
 int run_batch(int argc, char** argv) {
-    cxxopts::Options parser = make_parser();
-    Invocation in;
-    try {
-        const cxxopts::ParseResult args = parser.parse(argc, argv);
-        if (args.count("help")) {
-            std::cout << help_text(parser);
-            return kOk;
-        }
-        in = read_invocation(args);
-    } catch (const cxxopts::exceptions::exception& e) {
-        return fail(kUsage, std::string(e.what()) + " (see quantize batch --help)");
-    } catch (const Error& e) {
-        return fail(kUsage, "--" + e.subject() + " " + e.cause());
-    }
-    try {
-        return run(in);
-    } catch (const Error& e) {
-        if (e.kind() == ErrorKind::invalid_argument)
-            return fail(kUsage, "--" + e.subject() + " " + e.cause());
-        return fail(exit_code_for(e.kind()), e.what());
-    } catch (const std::exception& e) {
-        return fail(kFailure, e.what());
-    }
+    return run_subcommand(argc, argv, "batch", make_parser(), help_text, read_invocation, run);
 }
 
 }  // namespace quantize::cli

@@ -10,6 +10,7 @@
 #include "exit_codes.hpp"
 #include "quantize/quantize.hpp"
 #include "quantize_options.hpp"
+#include "subcommand.hpp"
 
 namespace quantize::cli {
 
@@ -176,6 +177,8 @@ std::optional<fs::path> inside(const std::optional<fs::path>& dir, const fs::pat
 }
 
 int run(const Invocation& in) {
+    if (in.inputs.empty())
+        return fail(kUsage, "no input image (see quantize palette --help)");
     if (!in.each) {
         std::vector<Image> images;
         for (const fs::path& input : in.inputs)
@@ -219,31 +222,7 @@ int run(const Invocation& in) {
 }  // namespace
 
 int run_palette(int argc, char** argv) {
-    cxxopts::Options parser = make_parser();
-    Invocation in;
-    try {
-        const cxxopts::ParseResult args = parser.parse(argc, argv);
-        if (args.count("help")) {
-            std::cout << help_text(parser);
-            return kOk;
-        }
-        in = read_invocation(args);
-    } catch (const cxxopts::exceptions::exception& e) {
-        return fail(kUsage, std::string(e.what()) + " (see quantize palette --help)");
-    } catch (const Error& e) {
-        return fail(kUsage, "--" + e.subject() + " " + e.cause());
-    }
-    if (in.inputs.empty())
-        return fail(kUsage, "no input image (see quantize palette --help)");
-    try {
-        return run(in);
-    } catch (const Error& e) {
-        if (e.kind() == ErrorKind::invalid_argument)
-            return fail(kUsage, "--" + e.subject() + " " + e.cause());
-        return fail(exit_code_for(e.kind()), e.what());
-    } catch (const std::exception& e) {
-        return fail(kFailure, e.what());
-    }
+    return run_subcommand(argc, argv, "palette", make_parser(), help_text, read_invocation, run);
 }
 
 }  // namespace quantize::cli

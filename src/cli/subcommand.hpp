@@ -1,0 +1,47 @@
+// The frame every subcommand shares: parse, --help, read the invocation, run it, and turn
+// errors into one line on stderr and a documented exit status.
+#pragma once
+
+#include <cxxopts.hpp>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <utility>
+
+#include "exit_codes.hpp"
+#include "quantize/error.hpp"
+
+namespace quantize::cli {
+
+// `name` is the subcommand ("palette"), for the hint on usage errors. `help(parser)` gives the
+// --help text, `read(args)` the invocation (throwing Error(invalid_argument) whose subject is
+// the option's name), `run(invocation)` the exit status. Usage errors exit 2; errors thrown by
+// run exit as exit_code_for says.
+template <class Help, class Read, class Run>
+int run_subcommand(int argc, char** argv, const char* name, cxxopts::Options parser, Help help,
+                   Read read, Run run) {
+    decltype(read(std::declval<const cxxopts::ParseResult&>())) in;
+    try {
+        const cxxopts::ParseResult args = parser.parse(argc, argv);
+        if (args.count("help")) {
+            std::cout << help(parser);
+            return kOk;
+        }
+        in = read(args);
+    } catch (const cxxopts::exceptions::exception& e) {
+        return fail(kUsage, std::string(e.what()) + " (see quantize " + name + " --help)");
+    } catch (const Error& e) {
+        return fail(kUsage, "--" + e.subject() + " " + e.cause());
+    }
+    try {
+        return run(in);
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::invalid_argument)
+            return fail(kUsage, "--" + e.subject() + " " + e.cause());
+        return fail(exit_code_for(e.kind()), e.what());
+    } catch (const std::exception& e) {
+        return fail(kFailure, e.what());
+    }
+}
+
+}  // namespace quantize::cli
