@@ -262,7 +262,8 @@ TEST_CASE("batch never takes its own outputs as inputs, even inside the input tr
     CHECK_THAT(over.err, Catch::Contains("outputs would replace inputs"));
 }
 
-TEST_CASE("--skip-if-larger is the default in batch; --keep-larger writes", "[cli][batch]") {
+TEST_CASE("batch skips outputs larger than their input by default; --keep-larger writes",
+          "[cli][batch]") {
     test::TempDir dir;
     // A flat image compresses to almost nothing at level 9; at level 0 its output cannot.
     const quantize::Image flat = quantize::make_image(64, 48, {10, 20, 30, 255});
