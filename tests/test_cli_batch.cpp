@@ -2,6 +2,9 @@
 // resume, shards (also through GNU parallel) and the shared palette.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <map>
@@ -90,6 +93,50 @@ std::string on_path(const std::string& program) {
             return candidate.string();
     }
     return {};
+}
+
+// Runs quantize batch with standard error on a pipe and sends it `signal` as soon as the first
+// per-file line arrives (the run is then under way: an event, not a delay), then waits.
+test::RunResult batch_interrupted(const std::vector<std::string>& args, int signal) {
+    test::TempDir capture;
+    const std::string out_path = (capture / "stdout").string();
+    int pipe_fds[2];
+    REQUIRE(::pipe(pipe_fds) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+    posix_spawn_file_actions_addclose(&actions, pipe_fds[1]);
+    std::vector<std::string> words{QUANTIZE_CLI, "batch"};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& w : words)
+        argv.push_back(w.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, QUANTIZE_CLI, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(pipe_fds[1]);
+    REQUIRE(rc == 0);
+    test::RunResult result;
+    bool sent = false;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
+        result.err.append(buffer, std::size_t(n));
+        if (!sent && result.err.find('\n') != std::string::npos) {
+            ::kill(pid, signal);
+            sent = true;
+        }
+    }
+    ::close(pipe_fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.out = test::read_text(out_path);
+    return result;
 }
 
 }  // namespace
@@ -350,4 +397,34 @@ TEST_CASE("a shared palette is one PLTE in every output; --palette applies a sav
         batch({in, "-o", (dir / "b").string(), "-r", "-q", "--palette", saved.string()});
     CHECK(applied.exit_code == 0);
     CHECK(files_under(dir / "b") == outputs);
+}
+
+TEST_CASE("SIGINT and SIGTERM stop a batch cleanly; the summary prints; a rerun resumes",
+          "[cli][batch]") {
+    test::TempDir dir;
+    for (unsigned i = 0; i < 40; ++i)
+        write_image(dir / "in" / ("f" + std::to_string(100 + i) + ".png"), i);
+    const std::string in = (dir / "in").string();
+    for (const int signal : {SIGINT, SIGTERM}) {
+        const fs::path out = dir / ("out" + std::to_string(signal));
+        const auto r =
+            batch_interrupted({in, "-o", out.string(), "-k", "4", "--jobs", "1"}, signal);
+        CHECK(r.exit_code == 130);
+        REQUIRE_THAT(r.out, Catch::StartsWith("Files     "));
+        CHECK_THAT(r.out, Catch::Contains("\nStopped   interrupted; "));
+        CHECK_THAT(r.out, Catch::Contains("(run the same command again to resume)\n"));
+        const std::size_t done = std::stoul(r.out.substr(10));
+        CHECK(done >= 1);
+        CHECK(done < 40);
+        CHECK(test::hidden_files(out).empty());  // no temporary left behind
+        CHECK(names_under(out).size() == done);
+        for (const auto& name : names_under(out))
+            CHECK_NOTHROW(quantize::read_image(out / name));  // every output whole
+
+        const auto resumed = batch({in, "-o", out.string(), "-k", "4"});
+        CHECK(resumed.exit_code == 0);
+        CHECK_THAT(resumed.out,
+                   Catch::StartsWith("Files     " + std::to_string(40 - done) + " done, " +
+                                     std::to_string(done) + " skipped, 0 failed, of 40\n"));
+    }
 }

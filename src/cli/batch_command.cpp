@@ -1,6 +1,7 @@
 #include "batch_command.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -339,6 +340,9 @@ void print_summary(const Tally& t, const BatchConcurrency& c, bool interrupted) 
     std::cout << "\nTime      " << seconds(elapsed) << ", " << rate << " files/s, " << c.jobs
               << " job" << (c.jobs == 1 ? "" : "s") << " x " << c.threads_per_image << " thread"
               << (c.threads_per_image == 1 ? "" : "s") << "\n";
+    struct rusage usage = {};
+    if (::getrusage(RUSAGE_SELF, &usage) == 0)  // ru_maxrss is in KiB on Linux
+        std::cout << "Memory    peak " << usage.ru_maxrss / 1024 << " MiB resident\n";
     if (interrupted) {
         std::cout << "Stopped   interrupted; " << t.total - t.done - t.skipped - t.failed
                   << " files not done (run the same command again to resume)\n";
