@@ -284,6 +284,14 @@ TEST_CASE("batch globs, --files-from and a quiet run", "[cli][batch]") {
     CHECK(listed.exit_code == 0);
     CHECK(names_under(dir / "o2") == std::set<std::string>{"b.bmp", "d.bmp"});  // absolute: names
 
+    fs::create_directories(dir / "empty");
+    const auto none = batch({(dir / "empty").string(), "-o", (dir / "o4").string()});
+    CHECK(none.exit_code == 0);
+    CHECK(none.err ==
+          "quantize: no image to do (folders take image extensions, or --include; "
+          "subfolders need --recursive)\n");
+    CHECK_THAT(none.out, Catch::StartsWith("Files     0 done, 0 skipped, 0 failed, of 0\n"));
+
     const auto missing =
         batch({"--files-from", (dir / "nope.txt").string(), "-o", (dir / "o3").string()});
     CHECK(missing.exit_code == 3);

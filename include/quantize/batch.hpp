@@ -92,7 +92,9 @@ struct BatchResult {
 std::string format_manifest_line(const BatchResult& result);
 
 struct BatchSettings {
-    // Images decoded and quantized at once, 1..1024; 0 = one per core. Bounds memory: at most
+    // Images decoded and quantized at once, 1..1024; 0 = one per core (by measurement: on 2
+    // cores, 24 Kodak images at K = 16 take 1.60 s with 2 jobs of 1 thread, 1.94 s with 1 job
+    // of 2 threads, no less with 3 or 4 jobs). Bounds memory: at most
     // `jobs` images are held decoded. When Options::threads is 0, each image gets
     // max(1, cores / jobs) threads, so the cores are busy and not oversubscribed.
     int jobs = 0;

@@ -363,6 +363,8 @@ std::optional<Palette> palette_for(const Invocation& in, const std::vector<Batch
     if (!in.shared_palette)
         return std::nullopt;
     // Trained on every file, not only this shard's, so that all shards share it.
+    if (!in.quiet)
+        std::cerr << "quantize: training one palette on " << all.size() << " files\n";
     Palette palette = train_shared_palette(all, in.options, in.settings);
     if (in.palette_out) {
         const PaletteFormat format =
@@ -395,6 +397,10 @@ int run(Invocation& in) {
     const std::vector<BatchItem> all = plan_batch(in.sources, in.output_dir, in.extension);
     const std::vector<BatchItem> items =
         in.shard ? shard_of(all, in.shard->first, in.shard->second) : all;
+    if (items.empty() && !in.quiet) {
+        std::cerr << "quantize: no image to do (folders take image extensions, or --include; "
+                     "subfolders need --recursive)\n";
+    }
     Tally tally;
     tally.total = items.size();
     for (const BatchItem& item : items) {
