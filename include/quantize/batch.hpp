@@ -45,11 +45,11 @@ struct BatchItem {
     std::string problem;
 };
 
-// The sorted list of a batch's files (by input path, bytewise, duplicates removed) with their
+// The sorted list of a batch's files (by input path, name by name, duplicates removed) with their
 // outputs: output_dir / (path under its folder, extension replaced by `extension`, e.g.
 // ".png"). Anything inside output_dir is never an input, so earlier outputs are not fed back.
-// Throws Error(input) when a folder cannot be read, Error(invalid_argument) when output_dir is
-// one of the input folders.
+// A folder that cannot be read is an item whose problem says so. Throws
+// Error(invalid_argument) when output_dir is an input folder or holds one.
 std::vector<BatchItem> plan_batch(const BatchSources& sources,
                                   const std::filesystem::path& output_dir,
                                   const std::string& extension);
