@@ -284,6 +284,13 @@ TEST_CASE("batch globs, --files-from and a quiet run", "[cli][batch]") {
     CHECK(listed.exit_code == 0);
     CHECK(names_under(dir / "o2") == std::set<std::string>{"b.bmp", "d.bmp"});  // absolute: names
 
+    // '-' reads the list from standard input.
+    const auto piped = test::run(
+        "/bin/sh", {"-c", std::string(QUANTIZE_CLI) + " batch --files-from - -q -o '" +
+                              (dir / "o5").string() + "' < '" + (dir / "list.txt").string() + "'"});
+    CHECK(piped.exit_code == 0);
+    CHECK(names_under(dir / "o5") == std::set<std::string>{"b.png", "d.png"});
+
     fs::create_directories(dir / "empty");
     const auto none = batch({(dir / "empty").string(), "-o", (dir / "o4").string()});
     CHECK(none.exit_code == 0);
