@@ -103,18 +103,26 @@ struct RunResult {
     std::string err;
 };
 
-// Runs `program args...` with stdout and stderr captured (no shell involved).
-inline RunResult run(const std::string& program, const std::vector<std::string>& args) {
-    TempDir capture;
-    const std::string out_path = (capture / "stdout").string();
-    const std::string err_path = (capture / "stderr").string();
+// Starts `program args...` (no shell) with standard input from /dev/null, standard output to
+// the file `out_path` and standard error to the file `err_path`, or to the descriptor err_fd
+// when it is >= 0 (close_fd, when >= 0, is closed in the child). Returns the child's pid.
+inline pid_t spawn(const std::string& program, const std::vector<std::string>& args,
+                   const std::string& out_path, const std::string& err_path, int err_fd = -1,
+                   int close_fd = -1) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                      0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
+    if (err_fd >= 0) {
+        posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+        posix_spawn_file_actions_addclose(&actions, err_fd);
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    }
+    if (close_fd >= 0)
+        posix_spawn_file_actions_addclose(&actions, close_fd);
     std::vector<std::string> words{program};
     words.insert(words.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -126,10 +134,23 @@ inline RunResult run(const std::string& program, const std::vector<std::string>&
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0)
         throw std::runtime_error("cannot start " + program);
+    return pid;
+}
+
+// Waits for the child; its exit status, or 128 + the signal that ended it.
+inline int wait_exit_code(pid_t pid) {
     int status = 0;
     ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Runs `program args...` with stdout and stderr captured (no shell involved).
+inline RunResult run(const std::string& program, const std::vector<std::string>& args) {
+    TempDir capture;
+    const std::string out_path = (capture / "stdout").string();
+    const std::string err_path = (capture / "stderr").string();
     RunResult result;
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.exit_code = wait_exit_code(spawn(program, args, out_path, err_path));
     result.out = read_text(out_path);
     result.err = read_text(err_path);
     return result;

@@ -3,8 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <map>
@@ -97,30 +95,14 @@ std::string on_path(const std::string& program) {
 
 // Runs quantize batch with standard error on a pipe and sends it `signal` as soon as the first
 // per-file line arrives (the run is then under way: an event, not a delay), then waits.
-test::RunResult batch_interrupted(const std::vector<std::string>& args, int signal) {
+test::RunResult batch_interrupted(std::vector<std::string> args, int signal) {
     test::TempDir capture;
     const std::string out_path = (capture / "stdout").string();
     int pipe_fds[2];
     REQUIRE(::pipe(pipe_fds) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
-    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-    posix_spawn_file_actions_addclose(&actions, pipe_fds[1]);
-    std::vector<std::string> words{QUANTIZE_CLI, "batch"};
-    words.insert(words.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& w : words)
-        argv.push_back(w.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, QUANTIZE_CLI, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
+    args.insert(args.begin(), "batch");
+    const pid_t pid = test::spawn(QUANTIZE_CLI, args, out_path, "", pipe_fds[1], pipe_fds[0]);
     ::close(pipe_fds[1]);
-    REQUIRE(rc == 0);
     test::RunResult result;
     bool sent = false;
     char buffer[4096];
@@ -132,9 +114,7 @@ test::RunResult batch_interrupted(const std::vector<std::string>& args, int sign
         }
     }
     ::close(pipe_fds[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.exit_code = test::wait_exit_code(pid);
     result.out = test::read_text(out_path);
     return result;
 }
