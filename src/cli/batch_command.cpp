@@ -86,12 +86,9 @@ cxxopts::Options make_parser() {
         ("shard", "take only part I of N of the sorted file list (0 <= I < N): N runs with I = 0..N-1 split the files", cxxopts::value<std::string>(), "I/N")
         ("shared-palette", "one palette, trained on a sample of all the images, for every output")
         ("palette", "map every image to the colors of this palette file (hex, txt, css, gpl, pal or json)", cxxopts::value<std::string>(), "FILE")
-        ("palette-out", "save the shared palette to FILE (format from its extension: hex, gpl, ase, ...)", cxxopts::value<std::string>(), "FILE")
-        ("q,quiet", "print nothing but errors (no progress, no summary)")
-        ("h,help", "print this help and exit")
-        ("input", "", cxxopts::value<std::vector<std::string>>());
+        ("palette-out", "save the shared palette to FILE (format from its extension: hex, gpl, ase, ...)", cxxopts::value<std::string>(), "FILE");
     // clang-format on
-    parser.parse_positional({"input"});
+    add_common_options(parser, "print nothing but errors (no progress, no summary)");
     return parser;
 }
 

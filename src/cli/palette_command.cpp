@@ -51,12 +51,9 @@ cxxopts::Options make_parser() {
         ("min-share", "drop colors below P percent of the pixels", cxxopts::value<double>()->default_value("0"), "P")
         ("each", "one palette per input instead of one for all")
         ("keep-transparent", "count fully transparent pixels too (left out by default)")
-        ("f,force", "overwrite existing output files")
-        ("q,quiet", "print nothing but errors")
-        ("h,help", "print this help and exit")
-        ("input", "", cxxopts::value<std::vector<std::string>>());
+        ("f,force", "overwrite existing output files");
     // clang-format on
-    parser.parse_positional({"input"});
+    add_common_options(parser, "print nothing but errors");
     return parser;
 }
 

@@ -64,6 +64,16 @@ void add_encode_options(cxxopts::Options& parser) {
     // clang-format on
 }
 
+void add_common_options(cxxopts::Options& parser, const std::string& quiet) {
+    // clang-format off
+    parser.add_options()
+        ("q,quiet", quiet)
+        ("h,help", "print this help and exit")
+        ("input", "", cxxopts::value<std::vector<std::string>>());
+    // clang-format on
+    parser.parse_positional({"input"});
+}
+
 Options read_quantize_options(const cxxopts::ParseResult& args) {
     Options options;
     options.colors = args["colors"].as<int>();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cxxopts.hpp>
+#include <string>
 
 #include "quantize/quantize.hpp"
 
@@ -14,6 +15,10 @@ void add_quantize_options(cxxopts::Options& parser);
 
 // Adds --png-level, --jpeg-quality and --webp-quality (for commands that write images).
 void add_encode_options(cxxopts::Options& parser);
+
+// Adds -q/--quiet (described by `quiet`), -h/--help and the positional INPUT... that every
+// command takes, in that order, after the options declared so far.
+void add_common_options(cxxopts::Options& parser, const std::string& quiet);
 
 // The options as given (encode options too, when add_encode_options declared them), checked
 // with quantize::validate. Throws Error(invalid_argument) whose

@@ -36,12 +36,9 @@ cxxopts::Options make_parser() {
         ("f,force", "overwrite an existing output file")
         ("skip-if-larger", "write nothing when the output would be larger than the input (exit 5)")
         ("json", "print the report as one JSON document")
-        ("q,quiet", "print nothing but errors")
-        ("h,help", "print this help and exit")
-        ("V,version", "print the version and exit")
-        ("input", "", cxxopts::value<std::vector<std::string>>());
+        ("V,version", "print the version and exit");
     // clang-format on
-    parser.parse_positional({"input"});
+    add_common_options(parser, "print nothing but errors");
     return parser;
 }
 
