@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include <tbb/task_arena.h>
@@ -86,6 +87,11 @@ ClusterOptions cluster_options(const Options& options) {
     return cluster;
 }
 
+// Whether the remap diffuses error: level 0 is plain remap, so it takes the parallel path.
+bool dithers(const Options& options) {
+    return options.dither == Dither::fs && options.dither_level > 0;
+}
+
 Quantized quantize_here(const Image& image, const Options& options, const Progress& progress) {
     if (image.pixel_count() == 0)
         throw Error(ErrorKind::input, "image", "has no pixels");
@@ -120,7 +126,9 @@ Quantized quantize_here(const Image& image, const Options& options, const Progre
         q.times.cluster = clock.lap_ms();
     }
     enter(progress, Stage::remap);
-    q.image = remap(image, std::move(palette), options.space);
+    q.image = dithers(options) ? remap_dithered(image, std::move(palette), options.space,
+                                                float(options.dither_level))
+                               : remap(image, std::move(palette), options.space);
     reindex(q.image.indices, compact_and_sort_by_count(q.image.palette));
     q.times.remap = clock.lap_ms();
     return q;
@@ -164,6 +172,12 @@ WeightedColors pooled_samples(std::span<const Image> images, const Options& opti
 
 std::vector<std::string> notes_for(const Image& image, const fs::path& output, const Report& r) {
     std::vector<std::string> notes;
+    if (r.dither == Dither::fs) {
+        std::ostringstream level;
+        level << r.dither_level;
+        notes.push_back("dithered (Floyd-Steinberg, level " + level.str() +
+                        "): smoother gradients, more bytes than without");
+    }
     if (image.source.bit_depth == 16)
         notes.push_back("16-bit samples were scaled to 8 bits");
     if (image.source.channels <= 2)
@@ -210,6 +224,8 @@ void validate(const Options& o) {
                     std::to_string(o.encode.webp_quality) + ")");
     check_range(o.threads >= 0 && o.threads <= 1024, "threads",
                 "must be between 0 (all cores) and 1024 (got " + std::to_string(o.threads) + ")");
+    check_range(o.dither_level >= 0 && o.dither_level <= 1, "dither-level",
+                "must be between 0 and 1 (got " + std::to_string(o.dither_level) + ")");
     check_range(o.fixed.size() <= std::size_t(std::max(o.colors, 0)), "fixed",
                 "has " + std::to_string(o.fixed.size()) + " colors, more than --colors " +
                     std::to_string(o.colors));
@@ -295,6 +311,8 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
         r.times.sample = q.times.sample;
         r.times.cluster = q.times.cluster;
         r.times.remap = q.times.remap;
+        r.dither = dithers(options) ? Dither::fs : Dither::none;
+        r.dither_level = dithers(options) ? options.dither_level : 0.0;
         r.palette = std::move(q.image.palette);
         r.notes = notes_for(image, output, r);
     });

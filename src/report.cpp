@@ -334,6 +334,7 @@ std::string format_json(const Report& r, int indent) {
           {"converged", r.converged},
           {"inertia", r.inertia},
           {"seed", r.seed}}},
+        {"dither", {{"method", dither_name(r.dither)}, {"level", r.dither_level}}},
         {"times_ms",
          {{"decode", t.decode},
           {"sample", t.sample},

@@ -64,6 +64,8 @@ struct Report {
     double inertia = 0;  // k-means objective on the training colors (weighted by counts)
     bool converged = false;
     std::uint64_t seed = 0;
+    Dither dither = Dither::none;  // how pixels were mapped to the palette
+    double dither_level = 0;       // share of the error diffused, 0..1; 0 without dithering
     StageTimes times;
     std::vector<std::string> notes;  // conversions and warnings a user should know about
 

@@ -15,6 +15,12 @@ ColorSpace read_space(const std::string& name) {
                 "must be rgb, lab or oklab (got '" + name + "')");
 }
 
+Dither read_dither(const std::string& name) {
+    if (const auto dither = parse_dither(name))
+        return *dither;
+    throw Error(ErrorKind::invalid_argument, "dither", "must be none or fs (got '" + name + "')");
+}
+
 // "#ffffff,#000" -> two colors; each item as parse_hex_color accepts it.
 std::vector<Color> read_fixed_colors(const std::vector<std::string>& items) {
     std::vector<Color> colors;
@@ -56,8 +62,11 @@ void add_quantize_options(cxxopts::Options& parser) {
 
 void add_encode_options(cxxopts::Options& parser) {
     const EncodeOptions defaults;
+    const Options remap_defaults;
     // clang-format off
     parser.add_options()
+        ("dither", "none, or fs: Floyd-Steinberg error diffusion, smoother gradients for more bytes", cxxopts::value<std::string>()->default_value(dither_name(remap_defaults.dither)), "NAME")
+        ("dither-level", "share of the error diffused, 0..1; implies --dither fs unless --dither is given", cxxopts::value<double>()->default_value(shortest(remap_defaults.dither_level)), "L")
         ("png-level", "zlib level of PNG output, 0..9: higher is smaller and slower", cxxopts::value<int>()->default_value(std::to_string(defaults.png_level)), "N")
         ("jpeg-quality", "quality of .jpg output, 0..100", cxxopts::value<int>()->default_value(std::to_string(defaults.jpeg_quality)), "Q")
         ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q");
@@ -79,6 +88,13 @@ Options read_quantize_options(const cxxopts::ParseResult& args) {
         options.encode.webp_quality = args["webp-quality"].as<int>();
     }
     options.space = read_space(args["space"].as<std::string>());
+    // Read only when given, so commands without these options keep the defaults.
+    if (args.count("dither-level")) {
+        options.dither = Dither::fs;
+        options.dither_level = args["dither-level"].as<double>();
+    }
+    if (args.count("dither"))
+        options.dither = read_dither(args["dither"].as<std::string>());
     if (args.count("fixed"))
         options.fixed = read_fixed_colors(args["fixed"].as<std::vector<std::string>>());
     validate(options);
