@@ -46,8 +46,8 @@ TEST_CASE("help documents usage, every option and the exit codes", "[cli]") {
     CHECK(r.exit_code == 0);
     for (const char* text :
          {"Usage:", "quantize [options] INPUT", "--colors", "--output", "--force", "--sample",
-          "--seed", "--max-iter", "--tolerance", "--threads", "--json", "--quiet", "--version",
-          "Exit status:", "3  input missing"}) {
+          "--seed", "--max-iter", "--tolerance", "--threads", "--dither", "--dither-level",
+          "--json", "--quiet", "--version", "Exit status:", "3  input missing"}) {
         CHECK_THAT(r.out, Catch::Contains(text));
     }
     CHECK(r.err.empty());

@@ -160,9 +160,18 @@ TEST_CASE("every fully transparent pixel maps to the transparent entry", "[remap
 
 namespace {
 
-Palette palette_of_colors(const std::vector<Color>& colors) {
+// Black, white and four corners of the RGB cube between them, after `first`, before `last`:
+// few colors, far from the gradients below.
+Palette few_colors(std::vector<Color> first = {}, std::vector<Color> last = {}) {
+    first.insert(first.end(), {{0, 0, 0, 255},
+                               {255, 0, 0, 255},
+                               {0, 255, 0, 255},
+                               {255, 255, 0, 255},
+                               {0, 0, 255, 255},
+                               {255, 255, 255, 255}});
+    first.insert(first.end(), last.begin(), last.end());
     Palette palette;
-    for (const Color& c : colors)
+    for (const Color& c : first)
         palette.push_back({c, 0});
     return palette;
 }
@@ -210,12 +219,7 @@ Image gradient_image(int width, int height) {
 
 TEST_CASE("dithering keeps a gradient's block averages closer to the original", "[remap]") {
     const Image image = gradient_image(256, 128);
-    const Palette few = palette_of_colors({{0, 0, 0, 255},
-                                           {255, 0, 0, 255},
-                                           {0, 255, 0, 255},
-                                           {255, 255, 0, 255},
-                                           {0, 0, 255, 255},
-                                           {255, 255, 255, 255}});
+    const Palette few = few_colors();
     for (ColorSpace space : {ColorSpace::rgb, ColorSpace::lab, ColorSpace::oklab}) {
         const double plain = block_average_error(image, remap(image, few, space));
         const double half = block_average_error(image, remap_dithered(image, few, space, 0.5f));
@@ -290,12 +294,8 @@ TEST_CASE("dithering keeps transparent pixels transparent and out of the error",
             q[0] = c.r, q[1] = c.g, q[2] = c.b, q[3] = 255;
         }
     }
-    const Palette palette = palette_of_colors({{0, 0, 0, 0},
-                                               {0, 0, 0, 255},
-                                               {255, 255, 255, 255},
-                                               {255, 0, 0, 255},
-                                               {0, 255, 0, 255},
-                                               {128, 128, 96, 128}});
+    // Transparent first, so its index is 0; one translucent color to dither alpha with.
+    const Palette palette = few_colors({{0, 0, 0, 0}}, {{128, 128, 96, 128}});
     const IndexedImage out_both = remap_dithered(both, palette, ColorSpace::rgb, 1.0f);
     const IndexedImage out_half = remap_dithered(half, palette, ColorSpace::rgb, 1.0f);
     for (int y = 0; y < height; ++y) {
