@@ -281,12 +281,15 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
             write_file_atomically(output, bytes, overwrite);
         r.times.write = clock.lap_ms();
 
+        enter(progress, Stage::measure);
+        r.quality = measure_quality(image, q.image);
+        r.times.measure = clock.lap_ms();
+
         r.width = image.width;
         r.height = image.height;
         r.source = image.source;
         r.alpha = image.has_alpha();
         r.output_bytes = bytes.size();
-        r.quality = measure_quality(image, q.image);
         r.training_colors = q.training_colors;
         r.exact = q.exact;
         r.iterations = q.clustering.iterations;

@@ -13,13 +13,14 @@
 namespace quantize {
 
 // The steps of one file's run, in order; timed in the report and named to progress callbacks.
-enum class Stage { decode, sample, cluster, remap, encode, write };
+enum class Stage { decode, sample, cluster, remap, encode, write, measure };
 const char* stage_name(Stage stage);
 
 // Wall-clock milliseconds per stage.
 struct StageTimes {
-    double decode = 0, sample = 0, cluster = 0, remap = 0, encode = 0, write = 0;
-    double total() const { return decode + sample + cluster + remap + encode + write; }
+    // Milliseconds. measure: the quality numbers of the report (MSE, ΔE, SSIM).
+    double decode = 0, sample = 0, cluster = 0, remap = 0, encode = 0, write = 0, measure = 0;
+    double total() const { return decode + sample + cluster + remap + encode + write + measure; }
 };
 
 // Error of the quantized image against the original.
