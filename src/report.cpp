@@ -309,7 +309,7 @@ std::string format_text(const Report& r) {
     out << format(
         "Time      decode %.0f ms, sample %.0f ms, cluster %.0f ms, remap %.0f ms, encode %.0f "
         "ms, write %.0f ms, measure %.0f ms; total %.0f ms\n",
-        t.decode, t.sample, t.cluster, t.remap, t.encode, t.write, t.measure, t.total());
+        t.decode, t.sample, t.cluster, t.remap, t.encode, t.write, t.measure, t.total);
     for (const std::string& note : r.notes)
         out << "Note      " << note << "\n";
     return out.str();
@@ -370,7 +370,7 @@ std::string format_json(const Report& r, int indent) {
           {"encode", t.encode},
           {"write", t.write},
           {"measure", t.measure},
-          {"total", t.total()}}},
+          {"total", t.total}}},
         {"notes", r.notes},
     };
     return doc.dump(indent);
