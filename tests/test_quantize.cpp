@@ -110,7 +110,7 @@ TEST_CASE("a progress callback sees every stage in order and can cancel", "[quan
                       return true;
                   });
     CHECK(seen == std::vector<Stage>{Stage::decode, Stage::sample, Stage::cluster, Stage::remap,
-                                     Stage::encode, Stage::write});
+                                     Stage::encode, Stage::measure, Stage::write});
     try {
         quantize_file(test::sample_path("kodim23.png"), dir / "stopped.png", with_colors(8), false,
                       [](Stage s) { return s != Stage::cluster; });

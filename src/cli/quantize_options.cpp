@@ -1,5 +1,6 @@
 #include "quantize_options.hpp"
 
+#include <charconv>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -35,6 +36,19 @@ std::vector<Color> read_fixed_colors(const std::vector<std::string>& items) {
     return colors;
 }
 
+// "auto" or a whole number (range checked by validate()).
+int read_png_level(const std::string& text) {
+    if (text == "auto")
+        return EncodeOptions::kAutoPngLevel;
+    int level = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), level);
+    if (ec != std::errc{} || end != text.data() + text.size() || level < 0) {
+        throw Error(ErrorKind::invalid_argument, "png-level",
+                    "must be auto or between 0 and 12 (got '" + text + "')");
+    }
+    return level;
+}
+
 // Shortest form: 0.1, not to_string's 0.020000.
 std::string shortest(double value) {
     std::ostringstream text;
@@ -67,7 +81,7 @@ void add_encode_options(cxxopts::Options& parser) {
     parser.add_options()
         ("dither", "none, or fs: Floyd-Steinberg error diffusion, smoother gradients for more bytes", cxxopts::value<std::string>()->default_value(dither_name(remap_defaults.dither)), "NAME")
         ("dither-level", "share of the error diffused, 0..1; implies --dither fs unless --dither is given", cxxopts::value<double>()->default_value(shortest(remap_defaults.dither_level)), "L")
-        ("png-level", "zlib level of PNG output, 0..9: higher is smaller and slower", cxxopts::value<int>()->default_value(std::to_string(defaults.png_level)), "N")
+        ("png-level", "deflate level of PNG output, 0..12: higher is smaller and slower; auto = 9 up to 16 colors, else 7", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("jpeg-quality", "quality of .jpg output, 0..100", cxxopts::value<int>()->default_value(std::to_string(defaults.jpeg_quality)), "Q")
         ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q");
     // clang-format on
@@ -83,7 +97,7 @@ Options read_quantize_options(const cxxopts::ParseResult& args) {
     options.threads = args["threads"].as<int>();
     options.restarts = args["restarts"].as<int>();
     if (args.count("png-level") || args.count("jpeg-quality") || args.count("webp-quality")) {
-        options.encode.png_level = args["png-level"].as<int>();
+        options.encode.png_level = read_png_level(args["png-level"].as<std::string>());
         options.encode.jpeg_quality = args["jpeg-quality"].as<int>();
         options.encode.webp_quality = args["webp-quality"].as<int>();
     }
