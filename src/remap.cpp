@@ -10,6 +10,7 @@
 #include <string>
 
 #include "detail/cell_search.hpp"
+#include "detail/memory.hpp"
 #include "detail/nearest.hpp"
 #include "detail/parallel.hpp"
 #include "quantize/error.hpp"
@@ -79,6 +80,7 @@ void remap_opaque(const Image& image, ColorSpace space, const detail::NearestSea
         static_cast<std::uint16_t*>(std::calloc(std::size_t{1} << 24, sizeof(std::uint16_t))));
     if (!lut)
         throw std::bad_alloc();
+    detail::advise_huge_pages(lut.get(), (std::size_t{1} << 24) * sizeof(std::uint16_t));
 
     detail::for_each_chunk(
         image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
@@ -174,7 +176,7 @@ IndexedImage remap(const Image& image, Palette palette, ColorSpace space) {
     IndexedImage out;
     out.width = image.width;
     out.height = image.height;
-    out.indices.resize(image.pixel_count());
+    detail::resize_on_huge_pages(out.indices, image.pixel_count());
     std::vector<Counts> counts(detail::chunk_count(image.pixel_count(), kPixelChunk), Counts{});
     if (image.has_alpha()) {
         remap_with_alpha(image, space, search, out.indices, counts);
