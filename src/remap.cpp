@@ -10,6 +10,7 @@
 #include <string>
 
 #include "detail/cell_search.hpp"
+#include "detail/memory.hpp"
 #include "detail/nearest.hpp"
 #include "detail/parallel.hpp"
 #include "quantize/error.hpp"
@@ -79,6 +80,7 @@ class OpaqueTable {
               std::calloc(std::size_t{1} << 24, sizeof(std::uint16_t)))) {
         if (!lut_)
             throw std::bad_alloc();
+        detail::advise_huge_pages(lut_.get(), (std::size_t{1} << 24) * sizeof(std::uint16_t));
     }
 
     // Index of the palette color nearest to the opaque color `key` = 0xRRGGBB.
@@ -312,7 +314,8 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette) {
 
 IndexedImage remap(const Image& image, Palette palette, ColorSpace space) {
     const detail::NearestSearch search = search_for(palette, space);
-    std::vector<std::uint8_t> indices(image.pixel_count());
+    std::vector<std::uint8_t> indices;
+    detail::resize_on_huge_pages(indices, image.pixel_count());
     std::vector<Counts> counts(detail::chunk_count(image.pixel_count(), kPixelChunk), Counts{});
     if (image.has_alpha()) {
         remap_with_alpha(image, space, search, indices, counts);
@@ -342,7 +345,8 @@ IndexedImage remap_dithered(const Image& image, Palette palette, ColorSpace spac
                     "must be between 0 and 1 (got " + std::to_string(level) + ")");
     }
     const detail::NearestSearch search = search_for(palette, space);
-    std::vector<std::uint8_t> indices(image.pixel_count());
+    std::vector<std::uint8_t> indices;
+    detail::resize_on_huge_pages(indices, image.pixel_count());
     // The same exact searches as remap, so level 0 gives its indices.
     if (image.has_alpha()) {
         AlphaCache cache(space, search);
