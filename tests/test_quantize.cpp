@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "quantize/quantize.hpp"
@@ -98,6 +99,11 @@ TEST_CASE("option values out of range are refused by name", "[quantize]") {
     o = {};
     o.threads = -2;
     CHECK(subject_of(o) == "threads");
+    for (double level : {-0.1, 1.5, std::nan("")}) {
+        o = {};
+        o.dither_level = level;
+        CHECK(subject_of(o) == "dither-level");
+    }
     CHECK(subject_of(Options{}).empty());
 }
 
