@@ -93,9 +93,22 @@ bool dithers(const Options& options) {
     return options.dither == Dither::fs && options.dither_level > 0;
 }
 
-Quantized quantize_here(const Image& image, const Options& options, const Progress& progress) {
+// Fully transparent pixels all look alike, and sharing their palette entry with faint ones
+// would make them show: an image that has any gets a clear entry of its own, held in place
+// like a fixed color and counted in K (when K leaves room for it).
+Options with_clear_entry(const Image& image, Options options) {
+    constexpr Color kClear{0, 0, 0, 0};
+    if (options.fixed.size() < std::size_t(options.colors) && has_clear_pixels(image) &&
+        std::find(options.fixed.begin(), options.fixed.end(), kClear) == options.fixed.end()) {
+        options.fixed.push_back(kClear);
+    }
+    return options;
+}
+
+Quantized quantize_here(const Image& image, const Options& asked, const Progress& progress) {
     if (image.pixel_count() == 0)
         throw Error(ErrorKind::input, "image", "has no pixels");
+    const Options options = with_clear_entry(image, asked);
     Quantized q;
     Stopwatch clock;
     enter(progress, Stage::sample);
