@@ -240,30 +240,47 @@ std::vector<std::uint8_t> encoded_bytes(SpngContext& ctx, Check&& check) {
     return {buffer.get(), buffer.get() + size};
 }
 
+// Packs one row of `width` indices into kDepth-bit samples, leftmost pixel in the high bits.
+template <int kDepth>
+void pack_row(const std::uint8_t* in, std::size_t width, std::uint8_t* out) {
+    if constexpr (kDepth == 8) {
+        std::memcpy(out, in, width);
+    } else {
+        constexpr std::size_t kPerByte = 8 / kDepth;
+        std::size_t x = 0;
+        for (; x + kPerByte <= width; x += kPerByte) {
+            std::uint8_t byte = 0;
+            for (std::size_t k = 0; k < kPerByte; ++k)
+                byte = std::uint8_t(byte << kDepth | in[x + k]);
+            *out++ = byte;
+        }
+        if (x < width) {  // a last, partial byte, padded with zero bits
+            std::uint8_t byte = 0;
+            for (std::size_t k = 0; k < kPerByte; ++k)
+                byte = std::uint8_t(byte << kDepth | (x + k < width ? in[x + k] : 0));
+            *out = byte;
+        }
+    }
+}
+
 // Rows of palette indices as PNG scanlines: each row led by its filter type byte, 0 (none:
 // palette images compress best unfiltered, as the PNG specification advises), samples packed
-// at `depth` bits, leftmost pixel in the high bits.
+// at `depth` bits (1, 2, 4 or 8).
 std::vector<std::uint8_t> scanlines(const IndexedImage& image, int depth) {
     const std::size_t width = std::size_t(image.width);
     const std::size_t row_bytes = 1 + (width * std::size_t(depth) + 7) / 8;
     std::vector<std::uint8_t> rows;
     detail::resize_on_huge_pages(rows, row_bytes * std::size_t(image.height));
-    const std::size_t per_byte = std::size_t(8 / depth);
-    detail::for_each_chunk(std::size_t(image.height), 64,
-                           [&](std::size_t, std::size_t begin, std::size_t end) {
-                               for (std::size_t y = begin; y < end; ++y) {
-                                   const std::uint8_t* in = image.indices.data() + y * width;
-                                   std::uint8_t* out = rows.data() + y * row_bytes + 1;
-                                   if (depth == 8) {
-                                       std::memcpy(out, in, width);
-                                       continue;
-                                   }
-                                   for (std::size_t x = 0; x < width; ++x) {
-                                       const int shift = 8 - depth * (1 + int(x % per_byte));
-                                       out[x / per_byte] |= std::uint8_t(in[x] << shift);
-                                   }
-                               }
-                           });
+    auto pack = depth == 1   ? pack_row<1>
+                : depth == 2 ? pack_row<2>
+                : depth == 4 ? pack_row<4>
+                             : pack_row<8>;
+    detail::for_each_chunk(
+        std::size_t(image.height), 64, [&](std::size_t, std::size_t begin, std::size_t end) {
+            for (std::size_t y = begin; y < end; ++y) {
+                pack(image.indices.data() + y * width, width, rows.data() + y * row_bytes + 1);
+            }
+        });
     return rows;
 }
 
