@@ -13,11 +13,13 @@
 #include <string>
 #include <string_view>
 
+#include <libdeflate.h>
 #include <spng.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "detail/memory.hpp"
 #include "detail/opencv_codecs.hpp"
 #include "detail/parallel.hpp"
 #include "quantize/error.hpp"
@@ -142,7 +144,7 @@ Image decode_png(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
         const int format = alpha ? SPNG_FMT_RGBA8 : SPNG_FMT_RGB8;
         std::size_t size = 0;
         check(spng_decoded_image_size(ctx.get(), format, &size));
-        image.samples.resize(size);
+        detail::resize_on_huge_pages(image.samples, size);
         check(spng_decode_image(ctx.get(), image.samples.data(), size, format, SPNG_DECODE_TRNS));
         return image;
     }
@@ -151,7 +153,7 @@ Image decode_png(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
     std::vector<std::uint16_t> wide_samples(size / 2);
     check(
         spng_decode_image(ctx.get(), wide_samples.data(), size, SPNG_FMT_RGBA16, SPNG_DECODE_TRNS));
-    image.samples.resize(image.pixel_count() * std::size_t(image.channels));
+    detail::resize_on_huge_pages(image.samples, image.pixel_count() * std::size_t(image.channels));
     std::uint8_t* out = image.samples.data();
     for (std::size_t i = 0; i < image.pixel_count(); ++i) {
         for (int c = 0; c < image.channels; ++c)
@@ -176,7 +178,7 @@ Image to_image(const fs::path& path, cv::Mat mat) {
     image.height = mat.rows;
     const int channels = mat.channels();
     image.channels = (channels == 2 || channels == 4) ? 4 : 3;
-    image.samples.resize(image.pixel_count() * std::size_t(image.channels));
+    detail::resize_on_huge_pages(image.samples, image.pixel_count() * std::size_t(image.channels));
     cv::Mat out(mat.rows, mat.cols, CV_8UC(image.channels), image.samples.data());
     switch (channels) {
         case 1:
@@ -209,25 +211,10 @@ int png_bit_depth(std::size_t palette_size) {
     return 8;
 }
 
-// Packs 8-bit indices into rows of `depth`-bit samples, leftmost pixel in the high bits, as
-// PNG stores them.
-std::vector<std::uint8_t> pack_rows(const IndexedImage& image, int depth) {
-    const std::size_t width = std::size_t(image.width);
-    const std::size_t row_bytes = (width * std::size_t(depth) + 7) / 8;
-    std::vector<std::uint8_t> packed(row_bytes * std::size_t(image.height), 0);
-    const int per_byte = 8 / depth;
-    detail::for_each_chunk(
-        std::size_t(image.height), 64, [&](std::size_t, std::size_t begin, std::size_t end) {
-            for (std::size_t y = begin; y < end; ++y) {
-                const std::uint8_t* in = image.indices.data() + y * width;
-                std::uint8_t* out = packed.data() + y * row_bytes;
-                for (std::size_t x = 0; x < width; ++x) {
-                    const int shift = 8 - depth * (1 + int(x % std::size_t(per_byte)));
-                    out[x / std::size_t(per_byte)] |= std::uint8_t(in[x] << shift);
-                }
-            }
-        });
-    return packed;
+int resolve_png_level(int level, int depth) {
+    if (level != EncodeOptions::kAutoPngLevel)
+        return level;
+    return depth <= 4 ? 9 : 7;
 }
 
 SpngContext new_encoder() {
@@ -253,6 +240,95 @@ std::vector<std::uint8_t> encoded_bytes(SpngContext& ctx, Check&& check) {
     return {buffer.get(), buffer.get() + size};
 }
 
+// Packs one row of `width` indices into kDepth-bit samples, leftmost pixel in the high bits.
+template <int kDepth>
+void pack_row(const std::uint8_t* in, std::size_t width, std::uint8_t* out) {
+    if constexpr (kDepth == 8) {
+        std::memcpy(out, in, width);
+    } else {
+        constexpr std::size_t kPerByte = 8 / kDepth;
+        std::size_t x = 0;
+        for (; x + kPerByte <= width; x += kPerByte) {
+            std::uint8_t byte = 0;
+            for (std::size_t k = 0; k < kPerByte; ++k)
+                byte = std::uint8_t(byte << kDepth | in[x + k]);
+            *out++ = byte;
+        }
+        if (x < width) {  // a last, partial byte, padded with zero bits
+            std::uint8_t byte = 0;
+            for (std::size_t k = 0; k < kPerByte; ++k)
+                byte = std::uint8_t(byte << kDepth | (x + k < width ? in[x + k] : 0));
+            *out = byte;
+        }
+    }
+}
+
+// Rows of palette indices as PNG scanlines: each row led by its filter type byte, 0 (none:
+// palette images compress best unfiltered, as the PNG specification advises), samples packed
+// at `depth` bits (1, 2, 4 or 8).
+std::vector<std::uint8_t> scanlines(const IndexedImage& image, int depth) {
+    const std::size_t width = std::size_t(image.width);
+    const std::size_t row_bytes = 1 + (width * std::size_t(depth) + 7) / 8;
+    std::vector<std::uint8_t> rows;
+    detail::resize_on_huge_pages(rows, row_bytes * std::size_t(image.height));
+    auto pack = depth == 1   ? pack_row<1>
+                : depth == 2 ? pack_row<2>
+                : depth == 4 ? pack_row<4>
+                             : pack_row<8>;
+    detail::for_each_chunk(
+        std::size_t(image.height), 64, [&](std::size_t, std::size_t begin, std::size_t end) {
+            for (std::size_t y = begin; y < end; ++y) {
+                pack(image.indices.data() + y * width, width, rows.data() + y * row_bytes + 1);
+            }
+        });
+    return rows;
+}
+
+// The zlib stream of an IDAT chunk, by libdeflate: at the same level it compresses palette
+// images about as well as zlib, 5 to 8 times faster.
+std::vector<std::uint8_t> deflate_scanlines(const fs::path& output,
+                                            std::span<const std::uint8_t> rows, int level) {
+    struct FreeCompressor {
+        void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+    };
+    const std::unique_ptr<libdeflate_compressor, FreeCompressor> compressor(
+        libdeflate_alloc_compressor(level));
+    if (!compressor)
+        throw std::bad_alloc();
+    std::vector<std::uint8_t> stream(libdeflate_zlib_compress_bound(compressor.get(), rows.size()));
+    const std::size_t size = libdeflate_zlib_compress(compressor.get(), rows.data(), rows.size(),
+                                                      stream.data(), stream.size());
+    if (size == 0)
+        fail_output(output, "PNG encoder: compressed image data does not fit its bound");
+    stream.resize(size);
+    return stream;
+}
+
+void append_u32_be(std::vector<std::uint8_t>& out, std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8)
+        out.push_back(std::uint8_t(v >> shift));
+}
+
+// Appends a PNG chunk: length, type, data, CRC-32 of type and data.
+void append_chunk(std::vector<std::uint8_t>& png, std::string_view type,
+                  std::span<const std::uint8_t> data) {
+    append_u32_be(png, std::uint32_t(data.size()));
+    const std::size_t type_at = png.size();
+    png.insert(png.end(), type.begin(), type.end());
+    png.insert(png.end(), data.begin(), data.end());
+    append_u32_be(png, libdeflate_crc32(0, png.data() + type_at, png.size() - type_at));
+}
+
+// Collects what an spng encoder writes to its stream.
+int append_to_vector(spng_ctx*, void* user, void* data, std::size_t length) {
+    auto* out = static_cast<std::vector<std::uint8_t>*>(user);
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    out->insert(out->end(), bytes, bytes + length);
+    return 0;
+}
+
+// libspng writes the signature and the chunks before the image data (IHDR, PLTE, tRNS); the
+// image data is compressed by libdeflate into one IDAT chunk, then IEND closes the file.
 std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const IndexedImage& image,
                                              int level) {
     SpngContext ctx = new_encoder();
@@ -273,23 +349,19 @@ std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const Index
         if (c.a != 255)
             trns.n_type3_entries = std::uint32_t(i + 1);  // tRNS may stop early
     }
-    check(spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1));
-    // Palette images compress best unfiltered (the PNG specification's advice).
-    check(spng_set_option(ctx.get(), SPNG_FILTER_CHOICE, SPNG_FILTER_CHOICE_NONE));
-    check(spng_set_option(ctx.get(), SPNG_IMG_COMPRESSION_LEVEL, level));
+    std::vector<std::uint8_t> png;
+    check(spng_set_png_stream(ctx.get(), append_to_vector, &png));
     check(spng_set_ihdr(ctx.get(), &ihdr));
     check(spng_set_plte(ctx.get(), &plte));
     if (trns.n_type3_entries > 0)
         check(spng_set_trns(ctx.get(), &trns));
-    if (depth == 8) {
-        check(spng_encode_image(ctx.get(), image.indices.data(), image.indices.size(), SPNG_FMT_PNG,
-                                SPNG_ENCODE_FINALIZE));
-    } else {
-        const std::vector<std::uint8_t> packed = pack_rows(image, depth);
-        check(spng_encode_image(ctx.get(), packed.data(), packed.size(), SPNG_FMT_PNG,
-                                SPNG_ENCODE_FINALIZE));
-    }
-    return encoded_bytes(ctx, check);
+    check(spng_encode_chunks(ctx.get()));
+    const std::vector<std::uint8_t> idat =
+        deflate_scanlines(output, scanlines(image, depth), resolve_png_level(level, depth));
+    png.reserve(png.size() + idat.size() + 24);
+    append_chunk(png, "IDAT", idat);
+    append_chunk(png, "IEND", {});
+    return png;
 }
 
 // An 8-bit RGB or RGBA PNG, rows filtered adaptively (full-color images gain from it).

@@ -5,6 +5,16 @@
 
 namespace quantize {
 
+bool has_clear_pixels(const Image& image) {
+    if (!image.has_alpha())
+        return false;
+    for (std::size_t i = 3; i < image.samples.size(); i += 4) {
+        if (image.samples[i] == 0)
+            return true;
+    }
+    return false;
+}
+
 Image make_image(int width, int height, Color fill, int channels) {
     if (fill.a != 255) {
         channels = 4;

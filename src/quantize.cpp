@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <sstream>
 #include <string>
 
+#include <tbb/parallel_invoke.h>
 #include <tbb/task_arena.h>
 
 #include "detail/parallel.hpp"
@@ -86,17 +88,42 @@ ClusterOptions cluster_options(const Options& options) {
     return cluster;
 }
 
-Quantized quantize_here(const Image& image, const Options& options, const Progress& progress) {
+// Whether the remap diffuses error: level 0 is plain remap, so it takes the parallel path.
+bool dithers(const Options& options) {
+    return options.dither == Dither::fs && options.dither_level > 0;
+}
+
+// Fully transparent pixels all look alike, and sharing their palette entry with faint ones
+// would make them show: an image that has any gets a clear entry of its own, held in place
+// like a fixed color and counted in K (when K leaves room for it).
+Options with_clear_entry(const Image& image, Options options) {
+    constexpr Color kClear{0, 0, 0, 0};
+    if (options.fixed.size() < std::size_t(options.colors) && has_clear_pixels(image) &&
+        std::find(options.fixed.begin(), options.fixed.end(), kClear) == options.fixed.end()) {
+        options.fixed.push_back(kClear);
+    }
+    return options;
+}
+
+// Every pixel to its palette index, with error diffusion when options ask for it.
+IndexedImage map_pixels(const Image& image, Palette palette, const Options& options) {
+    return dithers(options) ? remap_dithered(image, std::move(palette), options.space,
+                                             float(options.dither_level))
+                            : remap(image, std::move(palette), options.space);
+}
+
+Quantized quantize_here(const Image& image, const Options& asked, const Progress& progress) {
     if (image.pixel_count() == 0)
         throw Error(ErrorKind::input, "image", "has no pixels");
     Quantized q;
     Stopwatch clock;
-    if (!options.palette.empty()) {
+    if (!asked.palette.empty()) {  // given: order and entries kept, no k-means
         enter(progress, Stage::remap);
-        q.image = remap(image, options.palette, options.space);  // order and entries kept
+        q.image = map_pixels(image, asked.palette, asked);
         q.times.remap = clock.lap_ms();
         return q;
     }
+    const Options options = with_clear_entry(image, asked);
     enter(progress, Stage::sample);
     Palette palette;
     auto few = distinct_colors(image, std::size_t(options.colors));
@@ -126,7 +153,7 @@ Quantized quantize_here(const Image& image, const Options& options, const Progre
         q.times.cluster = clock.lap_ms();
     }
     enter(progress, Stage::remap);
-    q.image = remap(image, std::move(palette), options.space);
+    q.image = map_pixels(image, std::move(palette), options);
     reindex(q.image.indices, compact_and_sort_by_count(q.image.palette));
     q.times.remap = clock.lap_ms();
     return q;
@@ -174,6 +201,12 @@ Palette train_palette(const WeightedColors& pool, const Options& options) {
 
 std::vector<std::string> notes_for(const Image& image, const fs::path& output, const Report& r) {
     std::vector<std::string> notes;
+    if (r.dither == Dither::fs) {
+        std::ostringstream level;
+        level << r.dither_level;
+        notes.push_back("dithered (Floyd-Steinberg, level " + level.str() +
+                        "): smoother gradients, more bytes than without");
+    }
     if (image.source.bit_depth == 16)
         notes.push_back("16-bit samples were scaled to 8 bits");
     if (image.source.channels <= 2)
@@ -211,8 +244,11 @@ void validate(const Options& o) {
                 "must be between 0 and 255 (got " + std::to_string(o.tolerance) + ")");
     check_range(o.restarts >= 0 && o.restarts <= 100, "restarts",
                 "must be between 0 (auto) and 100 (got " + std::to_string(o.restarts) + ")");
-    check_range(o.encode.png_level >= 0 && o.encode.png_level <= 9, "png-level",
-                "must be between 0 and 9 (got " + std::to_string(o.encode.png_level) + ")");
+    check_range(
+        o.encode.png_level == EncodeOptions::kAutoPngLevel ||
+            (o.encode.png_level >= 0 && o.encode.png_level <= 12),
+        "png-level",
+        "must be auto or between 0 and 12 (got " + std::to_string(o.encode.png_level) + ")");
     check_range(o.encode.jpeg_quality >= 0 && o.encode.jpeg_quality <= 100, "jpeg-quality",
                 "must be between 0 and 100 (got " + std::to_string(o.encode.jpeg_quality) + ")");
     check_range(o.encode.webp_quality >= 0 && o.encode.webp_quality <= 100, "webp-quality",
@@ -222,6 +258,8 @@ void validate(const Options& o) {
                 "must be between 0 (all cores) and 1024 (got " + std::to_string(o.threads) + ")");
     check_range(o.palette.size() <= 256, "palette",
                 "has " + std::to_string(o.palette.size()) + " colors, more than 256");
+    check_range(o.dither_level >= 0 && o.dither_level <= 1, "dither-level",
+                "must be between 0 and 1 (got " + std::to_string(o.dither_level) + ")");
     check_range(o.fixed.size() <= std::size_t(std::max(o.colors, 0)), "fixed",
                 "has " + std::to_string(o.fixed.size()) + " colors, more than --colors " +
                     std::to_string(o.colors));
@@ -286,7 +324,7 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
     r.seed = options.seed;
     tbb::task_arena arena = arena_for(options);
     arena.execute([&] {
-        Stopwatch clock;
+        Stopwatch clock, total_clock;
         enter(progress, Stage::decode);
         const Image image = read_image(input);
         check_output_path(input, output, overwrite);
@@ -296,20 +334,33 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
         Quantized q = quantize_here(image, options, progress);
         clock.lap_ms();
         enter(progress, Stage::encode);
-        const std::vector<std::uint8_t> bytes = encode_image(q.image, output, options.encode);
-        r.times.encode = clock.lap_ms();
+        enter(progress, Stage::measure);
+        // Deflate runs on one core; the quality measures fill the others meanwhile.
+        std::vector<std::uint8_t> bytes;
+        tbb::parallel_invoke(
+            [&] {
+                Stopwatch encode_clock;
+                bytes = encode_image(q.image, output, options.encode);
+                r.times.encode = encode_clock.lap_ms();
+            },
+            [&] {
+                Stopwatch measure_clock;
+                r.quality = measure_quality(image, q.image);
+                r.times.measure = measure_clock.lap_ms();
+            });
+        clock.lap_ms();
         enter(progress, Stage::write);
         r.written = !(options.skip_if_larger && bytes.size() > r.input_bytes);
         if (r.written)
             write_file_atomically(output, bytes, overwrite);
         r.times.write = clock.lap_ms();
+        r.times.total = total_clock.lap_ms();
 
         r.width = image.width;
         r.height = image.height;
         r.source = image.source;
         r.alpha = image.has_alpha();
         r.output_bytes = bytes.size();
-        r.quality = measure_quality(image, q.image);
         r.training_colors = q.training_colors;
         r.exact = q.exact;
         r.iterations = q.clustering.iterations;
@@ -318,6 +369,8 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
         r.times.sample = q.times.sample;
         r.times.cluster = q.times.cluster;
         r.times.remap = q.times.remap;
+        r.dither = dithers(options) ? Dither::fs : Dither::none;
+        r.dither_level = dithers(options) ? options.dither_level : 0.0;
         r.palette = std::move(q.image.palette);
         r.notes = notes_for(image, output, r);
     });

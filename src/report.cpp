@@ -38,6 +38,8 @@ const char* stage_name(Stage stage) {
             return "encode";
         case Stage::write:
             return "write";
+        case Stage::measure:
+            return "measure";
     }
     return "?";
 }
@@ -116,56 +118,82 @@ double luma(Color c) {
     return 0.299 * w.r + 0.587 * w.g + 0.114 * w.b;
 }
 
-// Mean SSIM of luma over 8x8 windows stepped by 4 (one window for images smaller than 8x8).
+// Sums over a set of pixels of the original's luma a, the quantized luma b and their products:
+// what the SSIM of that set needs.
+struct LumaSums {
+    double a = 0, b = 0, aa = 0, bb = 0, ab = 0, count = 0;
+
+    void add(double va, double vb) {
+        a += va;
+        b += vb;
+        aa += va * va;
+        bb += vb * vb;
+        ab += va * vb;
+        count += 1;
+    }
+    LumaSums& operator+=(const LumaSums& o) {
+        a += o.a, b += o.b, aa += o.aa, bb += o.bb, ab += o.ab, count += o.count;
+        return *this;
+    }
+    // Wang et al. 2004, with C1 = (0.01 * 255)^2 and C2 = (0.03 * 255)^2.
+    double ssim() const {
+        constexpr double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
+        const double ma = a / count, mb = b / count;
+        const double va = aa / count - ma * ma, vb = bb / count - mb * mb;
+        const double cov = ab / count - ma * mb;
+        return ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+    }
+};
+
+// Mean SSIM of luma over 8x8 windows stepped by 4. Every window is 2x2 blocks of 4x4 pixels, so
+// the block sums are taken once and each window adds four of them; the work runs in bands of
+// window rows, each with its own block rows, so memory stays a few rows wide. An image narrower
+// or lower than 8 pixels is one window. Pixels right of or below the last full block are left
+// out, as a window grid leaves them.
 double measure_ssim(const Image& original, const IndexedImage& quantized) {
-    const int w = original.width, h = original.height;
-    std::vector<float> a(original.pixel_count()), b(original.pixel_count());
+    constexpr int kBlock = 4;
+    constexpr std::size_t kBandWindows = 16;
     std::vector<double> palette_luma;
     for (const PaletteEntry& e : quantized.palette)
         palette_luma.push_back(luma(e.color));
-    detail::for_each_chunk(a.size(), std::size_t{1} << 16,
-                           [&](std::size_t, std::size_t begin, std::size_t end) {
-                               for (std::size_t i = begin; i < end; ++i) {
-                                   a[i] = float(luma(original.pixel(i)));
-                                   b[i] = float(palette_luma[quantized.indices[i]]);
-                               }
-                           });
-    const int size = std::min({8, w, h}), step = std::max(1, size / 2);
-    const int across = (w - size) / step + 1, down = (h - size) / step + 1;
-    constexpr double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
-    const std::vector<double> rows =
-        detail::map_chunks<double>(std::size_t(down), 1, [&](std::size_t begin, std::size_t end) {
+    const std::size_t w = std::size_t(original.width), h = std::size_t(original.height);
+    if (w < 2 * kBlock || h < 2 * kBlock) {
+        LumaSums all;
+        for (std::size_t i = 0; i < w * h; ++i)
+            all.add(luma(original.pixel(i)), palette_luma[quantized.indices[i]]);
+        return all.ssim();
+    }
+    const std::size_t across = w / kBlock, down = h / kBlock;  // blocks
+    const std::vector<double> bands =
+        detail::map_chunks<double>(down - 1, kBandWindows, [&](std::size_t begin, std::size_t end) {
+            // Block rows begin..end: window row r spans block rows r and r + 1.
+            std::vector<LumaSums> blocks((end + 1 - begin) * across);
+            for (std::size_t y = begin * kBlock; y < (end + 1) * kBlock; ++y) {
+                LumaSums* row = blocks.data() + (y / kBlock - begin) * across;
+                for (std::size_t x = 0; x < across * kBlock; ++x) {
+                    const std::size_t i = y * w + x;
+                    row[x / kBlock].add(luma(original.pixel(i)),
+                                        palette_luma[quantized.indices[i]]);
+                }
+            }
             double sum = 0;
-            for (std::size_t r = begin; r < end; ++r) {
-                const int y0 = int(r) * step;
-                for (int wx = 0; wx < across; ++wx) {
-                    const int x0 = wx * step;
-                    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
-                    for (int y = y0; y < y0 + size; ++y) {
-                        const std::size_t row = std::size_t(y) * std::size_t(w);
-                        for (int x = x0; x < x0 + size; ++x) {
-                            const double va = a[row + std::size_t(x)], vb = b[row + std::size_t(x)];
-                            sa += va;
-                            sb += vb;
-                            saa += va * va;
-                            sbb += vb * vb;
-                            sab += va * vb;
-                        }
-                    }
-                    const double m = double(size * size);
-                    const double ma = sa / m, mb = sb / m;
-                    const double va = saa / m - ma * ma, vb = sbb / m - mb * mb;
-                    const double cov = sab / m - ma * mb;
-                    sum += ((2 * ma * mb + c1) * (2 * cov + c2)) /
-                           ((ma * ma + mb * mb + c1) * (va + vb + c2));
+            for (std::size_t r = 0; r < end - begin; ++r) {
+                const LumaSums* top = blocks.data() + r * across;
+                const LumaSums* bottom = top + across;
+                for (std::size_t c = 0; c + 1 < across; ++c) {
+                    LumaSums window = top[c];
+                    window += top[c + 1];
+                    window += bottom[c];
+                    window += bottom[c + 1];
+                    sum += window.ssim();
                 }
             }
             return sum;
         });
     double total = 0;
-    for (double r : rows)
-        total += r;
-    return total / (double(across) * double(down));
+    for (double band : bands)
+        total += band;
+    return total / (double(across - 1) * double(down - 1));
 }
 
 }  // namespace
@@ -280,8 +308,8 @@ std::string format_text(const Report& r) {
     const StageTimes& t = r.times;
     out << format(
         "Time      decode %.0f ms, sample %.0f ms, cluster %.0f ms, remap %.0f ms, encode %.0f "
-        "ms, write %.0f ms; total %.0f ms\n",
-        t.decode, t.sample, t.cluster, t.remap, t.encode, t.write, t.total());
+        "ms, write %.0f ms, measure %.0f ms; total %.0f ms\n",
+        t.decode, t.sample, t.cluster, t.remap, t.encode, t.write, t.measure, t.total);
     for (const std::string& note : r.notes)
         out << "Note      " << note << "\n";
     return out.str();
@@ -334,6 +362,7 @@ nlohmann::json detail::report_json(const Report& r) {
           {"converged", r.converged},
           {"inertia", r.inertia},
           {"seed", r.seed}}},
+        {"dither", {{"method", dither_name(r.dither)}, {"level", r.dither_level}}},
         {"times_ms",
          {{"decode", t.decode},
           {"sample", t.sample},
@@ -341,7 +370,8 @@ nlohmann::json detail::report_json(const Report& r) {
           {"remap", t.remap},
           {"encode", t.encode},
           {"write", t.write},
-          {"total", t.total()}}},
+          {"measure", t.measure},
+          {"total", t.total}}},
         {"notes", r.notes},
     };
     return doc;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -65,6 +66,20 @@ inline void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& b
 
 inline fs::path sample_path(const std::string& name) {
     return fs::path(QUANTIZE_SAMPLES_DIR) / name;
+}
+
+// The files of a folder of the shared test images (../shared/images/<folder> beside the
+// repository), sorted; empty where that folder is not there.
+inline std::vector<fs::path> shared_images(const std::string& folder) {
+    const fs::path dir =
+        fs::path(QUANTIZE_SAMPLES_DIR) / ".." / ".." / "shared" / "images" / folder;
+    std::vector<fs::path> files;
+    if (fs::is_directory(dir)) {
+        for (const auto& entry : fs::directory_iterator(dir))
+            files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
 }
 
 // Every pixel drawn at random from `colors`, reproducibly.

@@ -46,8 +46,8 @@ TEST_CASE("help documents usage, every option and the exit codes", "[cli]") {
     CHECK(r.exit_code == 0);
     for (const char* text :
          {"Usage:", "quantize [options] INPUT", "--colors", "--output", "--force", "--sample",
-          "--seed", "--max-iter", "--tolerance", "--threads", "--json", "--quiet", "--version",
-          "Exit status:", "3  input missing"}) {
+          "--seed", "--max-iter", "--tolerance", "--threads", "--dither", "--dither-level",
+          "--json", "--quiet", "--version", "Exit status:", "3  input missing"}) {
         CHECK_THAT(r.out, Catch::Contains(text));
     }
     CHECK(r.err.empty());
@@ -283,4 +283,34 @@ TEST_CASE("skip-if-larger writes nothing, says so and exits 5", "[cli]") {
     CHECK(plain.exit_code == 0);
     CHECK(fs::exists(output));
     CHECK_THAT(plain.out, Catch::Contains("the output is larger than the input"));
+}
+
+TEST_CASE("dither fs diffuses the error, says so, and bad values are usage errors", "[cli]") {
+    test::TempDir dir;
+    const fs::path input = copy_sample(dir, "kodim23.png");
+    const auto plain =
+        quantize_cli({input.string(), "-k", "8", "-o", (dir / "plain.png").string()});
+    REQUIRE(plain.exit_code == 0);
+    const auto r = quantize_cli(
+        {input.string(), "-k", "8", "-o", (dir / "fs.png").string(), "--dither", "fs", "--json"});
+    REQUIRE(r.exit_code == 0);
+    const auto doc = nlohmann::json::parse(r.out);
+    CHECK(doc["dither"]["method"] == "fs");
+    CHECK(doc["dither"]["level"] == 1.0);
+    CHECK_THAT(doc["notes"].dump(), Catch::Contains("dithered (Floyd-Steinberg, level 1)"));
+    CHECK(test::read_bytes(dir / "plain.png") != test::read_bytes(dir / "fs.png"));
+    CHECK(distinct_colors(cv::imread((dir / "fs.png").string())) <= 8);
+    // A level alone implies fs; level 0 is no dithering at all.
+    const auto level = quantize_cli(
+        {input.string(), "-k", "8", "-o", (dir / "zero.png").string(), "--dither-level", "0"});
+    REQUIRE(level.exit_code == 0);
+    CHECK(test::read_bytes(dir / "plain.png") == test::read_bytes(dir / "zero.png"));
+
+    const auto name = quantize_cli({input.string(), "--dither", "ordered"});
+    CHECK(name.exit_code == 2);
+    check_one_error_line(name, input.string() + ": --dither must be none or fs (got 'ordered')");
+    const auto range = quantize_cli({input.string(), "--dither", "fs", "--dither-level", "1.5"});
+    CHECK(range.exit_code == 2);
+    check_one_error_line(
+        range, input.string() + ": --dither-level must be between 0 and 1 (got 1.500000)");
 }

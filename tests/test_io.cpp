@@ -165,12 +165,8 @@ TEST_CASE("PNG inputs decode to exactly the pixels OpenCV gives", "[io]") {
     }
     files.push_back(test::sample_path("basn6a08.png"));
     files.push_back(test::sample_path("kodim23.png"));
-    const fs::path shared_alpha =
-        fs::path(QUANTIZE_SAMPLES_DIR) / ".." / ".." / "shared" / "images" / "alpha";
-    if (fs::is_directory(shared_alpha)) {
-        for (const auto& entry : fs::directory_iterator(shared_alpha))
-            files.push_back(entry.path());
-    }
+    for (const fs::path& file : test::shared_images("alpha"))
+        files.push_back(file);
     for (const fs::path& file : files) {
         INFO(file);
         const Image ours = read_image(file);

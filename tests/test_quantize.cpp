@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
+
+#include <opencv2/imgcodecs.hpp>
 
 #include "quantize/quantize.hpp"
 #include "support.hpp"
@@ -98,6 +101,11 @@ TEST_CASE("option values out of range are refused by name", "[quantize]") {
     o = {};
     o.threads = -2;
     CHECK(subject_of(o) == "threads");
+    for (double level : {-0.1, 1.5, std::nan("")}) {
+        o = {};
+        o.dither_level = level;
+        CHECK(subject_of(o) == "dither-level");
+    }
     CHECK(subject_of(Options{}).empty());
 }
 
@@ -110,7 +118,7 @@ TEST_CASE("a progress callback sees every stage in order and can cancel", "[quan
                       return true;
                   });
     CHECK(seen == std::vector<Stage>{Stage::decode, Stage::sample, Stage::cluster, Stage::remap,
-                                     Stage::encode, Stage::write});
+                                     Stage::encode, Stage::measure, Stage::write});
     try {
         quantize_file(test::sample_path("kodim23.png"), dir / "stopped.png", with_colors(8), false,
                       [](Stage s) { return s != Stage::cluster; });
@@ -186,4 +194,37 @@ TEST_CASE("fixed colors are in the output palette exactly, whatever the image", 
     }
     options.fixed.resize(9, Color{1, 2, 3, 255});
     CHECK_THROWS_AS(quantize::quantize(photo, options), Error);
+}
+
+TEST_CASE("RGBA images keep their transparency: clear stays clear, edges stay translucent",
+          "[quantize]") {
+    const std::vector<fs::path> files = test::shared_images("alpha");
+    if (files.empty())
+        WARN("../shared/images/alpha is not there; nothing checked");
+    test::TempDir dir;
+    for (const fs::path& file : files) {
+        INFO(file);
+        const Image input = read_image(file);
+        REQUIRE(input.has_alpha());
+        const fs::path output = dir / (file.stem().string() + "-16.png");
+        const Report report = quantize_file(file, output, with_colors(16), false);
+        CHECK(report.alpha);
+        CHECK(report.quality.alpha_mse >= 0);
+        // Read back by OpenCV, an independent decoder: BGRA.
+        const cv::Mat back = cv::imread(output.string(), cv::IMREAD_UNCHANGED);
+        REQUIRE(back.channels() == 4);
+        REQUIRE(std::size_t(back.total()) == input.pixel_count());
+        std::size_t clear = 0, clear_kept = 0, translucent_in = 0, translucent_out = 0;
+        for (std::size_t i = 0; i < input.pixel_count(); ++i) {
+            const std::uint8_t a_in = input.pixel(i).a;
+            const std::uint8_t a_out = back.data[4 * i + 3];
+            clear += a_in == 0;
+            clear_kept += a_in == 0 && a_out == 0;
+            translucent_in += a_in > 0 && a_in < 255;
+            translucent_out += a_out > 0 && a_out < 255;
+        }
+        CHECK(clear_kept == clear);
+        if (translucent_in > input.pixel_count() / 100)
+            CHECK(translucent_out > 0);
+    }
 }

@@ -1,11 +1,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include <tbb/task_arena.h>
 
 #include "detail/nearest.hpp"
+#include "quantize/error.hpp"
 #include "quantize/io.hpp"
 #include "quantize/remap.hpp"
 #include "quantize/sample.hpp"
@@ -153,5 +155,158 @@ TEST_CASE("every fully transparent pixel maps to the transparent entry", "[remap
     const IndexedImage out = remap(image, palette);
     for (std::size_t i = 0; i < image.pixel_count(); ++i) {
         CHECK(out.indices[i] == (image.pixel(i).a == 0 ? 0 : 1));
+    }
+}
+
+namespace {
+
+// Black, white and four corners of the RGB cube between them, after `first`, before `last`:
+// few colors, far from the gradients below.
+Palette few_colors(std::vector<Color> first = {}, std::vector<Color> last = {}) {
+    first.insert(first.end(), {{0, 0, 0, 255},
+                               {255, 0, 0, 255},
+                               {0, 255, 0, 255},
+                               {255, 255, 0, 255},
+                               {0, 0, 255, 255},
+                               {255, 255, 255, 255}});
+    first.insert(first.end(), last.begin(), last.end());
+    Palette palette;
+    for (const Color& c : first)
+        palette.push_back({c, 0});
+    return palette;
+}
+
+// Mean over 8x8 blocks and channels of |block average of the output - block average of the
+// input|, on 0..255: how far the picture seen from a distance is from the original.
+double block_average_error(const Image& image, const IndexedImage& out) {
+    constexpr int kBlock = 8;
+    double total = 0;
+    int blocks = 0;
+    for (int by = 0; by + kBlock <= image.height; by += kBlock) {
+        for (int bx = 0; bx + kBlock <= image.width; bx += kBlock) {
+            double in[3] = {0, 0, 0}, got[3] = {0, 0, 0};
+            for (int y = by; y < by + kBlock; ++y) {
+                for (int x = bx; x < bx + kBlock; ++x) {
+                    const std::size_t i = std::size_t(y) * std::size_t(image.width) + x;
+                    const Color a = image.pixel(i), b = color_at(out, i);
+                    in[0] += a.r, in[1] += a.g, in[2] += a.b;
+                    got[0] += b.r, got[1] += b.g, got[2] += b.b;
+                }
+            }
+            for (int c = 0; c < 3; ++c)
+                total += std::abs(in[c] - got[c]) / (kBlock * kBlock);
+            ++blocks;
+        }
+    }
+    return total / (3.0 * blocks);
+}
+
+// Red across, green down, blue constant: a smooth ramp between few palette colors.
+Image gradient_image(int width, int height) {
+    Image image = make_image(width, height, {0, 0, 0, 255});
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+            std::uint8_t* p = image.samples.data() + 3 * (std::size_t(y) * width + x);
+            p[0] = std::uint8_t(x * 255 / (width - 1));
+            p[1] = std::uint8_t(y * 255 / (height - 1));
+            p[2] = 96;
+        }
+    }
+    return image;
+}
+
+}  // namespace
+
+TEST_CASE("dithering keeps a gradient's block averages closer to the original", "[remap]") {
+    const Image image = gradient_image(256, 128);
+    const Palette few = few_colors();
+    for (ColorSpace space : {ColorSpace::rgb, ColorSpace::lab, ColorSpace::oklab}) {
+        const double plain = block_average_error(image, remap(image, few, space));
+        const double half = block_average_error(image, remap_dithered(image, few, space, 0.5f));
+        const double full = block_average_error(image, remap_dithered(image, few, space, 1.0f));
+        INFO(color_space_name(space) << ": none " << plain << ", 0.5 " << half << ", 1 " << full);
+        CHECK(half < plain);
+        CHECK(full < half);
+        CHECK(full < plain / 4);
+    }
+}
+
+TEST_CASE("dithering at level 0 gives remap's indices byte for byte", "[remap]") {
+    const Image photo = read_image(test::sample_path("kodim23.png"));
+    const Image alpha = test::noise_image(120, 90, true, 4);
+    for (ColorSpace space : {ColorSpace::rgb, ColorSpace::lab, ColorSpace::oklab}) {
+        const Palette opaque = random_palette(64, false, 8);
+        const IndexedImage a = remap(photo, opaque, space);
+        const IndexedImage b = remap_dithered(photo, opaque, space, 0.0f);
+        CHECK(a.indices == b.indices);
+        for (std::size_t j = 0; j < opaque.size(); ++j)
+            CHECK(a.palette[j].count == b.palette[j].count);
+        const Palette translucent = random_palette(32, true, 9);
+        CHECK(remap(alpha, translucent, space).indices ==
+              remap_dithered(alpha, translucent, space, 0.0f).indices);
+    }
+}
+
+TEST_CASE("dithering uses only palette colors and counts every pixel", "[remap]") {
+    const Image image = read_image(test::sample_path("kodim23.png"));
+    const Palette palette = random_palette(16, false, 2);
+    const IndexedImage out = remap_dithered(image, palette, ColorSpace::rgb, 1.0f);
+    REQUIRE(out.indices.size() == image.pixel_count());
+    std::vector<std::uint64_t> counts(palette.size(), 0);
+    for (std::uint8_t index : out.indices) {
+        REQUIRE(index < palette.size());
+        ++counts[index];
+    }
+    for (std::size_t j = 0; j < palette.size(); ++j) {
+        CHECK(out.palette[j].color == palette[j].color);
+        CHECK(out.palette[j].count == counts[j]);
+    }
+    CHECK_THROWS_AS(remap_dithered(image, palette, ColorSpace::rgb, 1.5f), Error);
+}
+
+TEST_CASE("dithering gives the same indices on 1 and 2 threads", "[remap]") {
+    const Image image = read_image(test::sample_path("kodim23.png"));
+    const Palette palette = random_palette(32, false, 6);
+    IndexedImage a, b;
+    tbb::task_arena(1).execute([&] { a = remap_dithered(image, palette, ColorSpace::rgb, 1.0f); });
+    tbb::task_arena(2).execute([&] { b = remap_dithered(image, palette, ColorSpace::rgb, 1.0f); });
+    CHECK(a.indices == b.indices);
+}
+
+TEST_CASE("dithering keeps transparent pixels transparent and out of the error", "[remap]") {
+    // Left half fully transparent (colors that would matter if they were seen), right half an
+    // opaque gradient: the right half dithers exactly as the gradient does on its own.
+    const int width = 64, height = 48;
+    const Image gradient = gradient_image(width / 2, height);
+    Image half = make_image(width / 2, height, {0, 0, 0, 0}, 4);
+    Image both = make_image(width, height, {0, 0, 0, 0}, 4);
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+            std::uint8_t* p = both.samples.data() + 4 * (std::size_t(y) * width + x);
+            if (x < width / 2) {
+                p[0] = std::uint8_t(7 * x), p[1] = 200, p[2] = std::uint8_t(y), p[3] = 0;
+                continue;
+            }
+            const Color c = gradient.pixel(std::size_t(y) * (width / 2) + (x - width / 2));
+            p[0] = c.r, p[1] = c.g, p[2] = c.b, p[3] = 255;
+            std::uint8_t* q =
+                half.samples.data() + 4 * (std::size_t(y) * (width / 2) + x - width / 2);
+            q[0] = c.r, q[1] = c.g, q[2] = c.b, q[3] = 255;
+        }
+    }
+    // Transparent first, so its index is 0; one translucent color to dither alpha with.
+    const Palette palette = few_colors({{0, 0, 0, 0}}, {{128, 128, 96, 128}});
+    const IndexedImage out_both = remap_dithered(both, palette, ColorSpace::rgb, 1.0f);
+    const IndexedImage out_half = remap_dithered(half, palette, ColorSpace::rgb, 1.0f);
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+            const std::size_t i = std::size_t(y) * width + x;
+            if (x < width / 2) {
+                REQUIRE(out_both.indices[i] == 0);
+            } else {
+                REQUIRE(out_both.indices[i] ==
+                        out_half.indices[std::size_t(y) * (width / 2) + x - width / 2]);
+            }
+        }
     }
 }

@@ -47,6 +47,9 @@ struct Image {
     }
 };
 
+// Whether any pixel is fully transparent (alpha 0).
+bool has_clear_pixels(const Image& image);
+
 // Makes an image of the given size, all pixels `fill`; channels = 4 when fill is not opaque.
 Image make_image(int width, int height, Color fill, int channels = 3);
 

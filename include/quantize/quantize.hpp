@@ -39,6 +39,11 @@ struct Options {
     // one run is 1.9% above the best of three full-data runs), else 1.
     int restarts = 0;
     ColorSpace space = ColorSpace::rgb;  // where k-means measures distances
+    // How pixels are mapped to the palette: nearest color, or Floyd-Steinberg error diffusion
+    // (smoother gradients, more PNG bytes, one sequential pass; see remap_dithered).
+    Dither dither = Dither::none;
+    // Share of the error diffused, 0..1 (0 = none, 1 = full Floyd-Steinberg); with Dither::fs.
+    double dither_level = 1.0;
     // Colors always in the palette, exactly, counted in `colors`; k-means fits the others
     // around them.
     std::vector<Color> fixed;

@@ -3,7 +3,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "quantize/palette.hpp"
@@ -29,6 +31,27 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette);
 // that can win in the color's neighbourhood, so the cost grows with pixels, barely with K.
 // Distances are measured in `space`, the space the palette was fitted in.
 IndexedImage remap(const Image& image, Palette palette, ColorSpace space = ColorSpace::rgb);
+
+// How pixels are mapped to the palette.
+enum class Dither {
+    none,  // every pixel to its nearest palette color (remap)
+    fs,    // Floyd-Steinberg error diffusion (remap_dithered)
+};
+
+const char* dither_name(Dither dither);
+// "none" or "fs" (lower case); std::nullopt for anything else.
+std::optional<Dither> parse_dither(std::string_view name);
+
+// Like remap, with Floyd-Steinberg error diffusion: each pixel's quantization error is carried
+// to its unvisited neighbours (7/16 ahead, 3/16, 5/16 and 1/16 on the next row, times `level`),
+// rows scanned in alternate directions (serpentine), so areas between palette colors come out
+// as mixtures of them whose local average is close to the original. The error is diffused in
+// premultiplied sRGB on 0..255 (alpha too, for images with alpha); the pixel each error-adjusted
+// color maps to is found with the same exact search as remap, in `space`. Fully transparent
+// pixels map exactly as in remap and neither take nor give error.
+// level: 0..1 (0 gives remap's indices exactly, 1 is full Floyd-Steinberg). One sequential pass
+// (error diffusion is sequential), so the result never depends on the thread count.
+IndexedImage remap_dithered(const Image& image, Palette palette, ColorSpace space, float level);
 
 // The RGBA color of every pixel of an indexed image, for encoders and metrics.
 Color color_at(const IndexedImage& image, std::size_t pixel);

@@ -13,13 +13,17 @@
 namespace quantize {
 
 // The steps of one file's run, in order; timed in the report and named to progress callbacks.
-enum class Stage { decode, sample, cluster, remap, encode, write };
+enum class Stage { decode, sample, cluster, remap, encode, measure, write };
 const char* stage_name(Stage stage);
 
 // Wall-clock milliseconds per stage.
 struct StageTimes {
-    double decode = 0, sample = 0, cluster = 0, remap = 0, encode = 0, write = 0;
-    double total() const { return decode + sample + cluster + remap + encode + write; }
+    // Milliseconds. measure: the quality numbers of the report (MSE, ΔE, SSIM), taken while
+    // the output is encoded, on the cores encoding leaves free.
+    double decode = 0, sample = 0, cluster = 0, remap = 0, encode = 0, write = 0, measure = 0;
+    // Wall time from the start of decoding to the end of writing: less than the sum of the
+    // stages, since measure overlaps encode. 0 until quantize_file sets it.
+    double total = 0;
 };
 
 // Error of the quantized image against the original.
@@ -64,6 +68,8 @@ struct Report {
     double inertia = 0;  // k-means objective on the training colors (weighted by counts)
     bool converged = false;
     std::uint64_t seed = 0;
+    Dither dither = Dither::none;  // how pixels were mapped to the palette
+    double dither_level = 0;       // share of the error diffused, 0..1; 0 without dithering
     StageTimes times;
     std::vector<std::string> notes;  // conversions and warnings a user should know about
 

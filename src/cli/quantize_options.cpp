@@ -1,5 +1,6 @@
 #include "quantize_options.hpp"
 
+#include <charconv>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,6 +16,12 @@ ColorSpace read_space(const std::string& name) {
                 "must be rgb, lab or oklab (got '" + name + "')");
 }
 
+Dither read_dither(const std::string& name) {
+    if (const auto dither = parse_dither(name))
+        return *dither;
+    throw Error(ErrorKind::invalid_argument, "dither", "must be none or fs (got '" + name + "')");
+}
+
 // "#ffffff,#000" -> two colors; each item as parse_hex_color accepts it.
 std::vector<Color> read_fixed_colors(const std::vector<std::string>& items) {
     std::vector<Color> colors;
@@ -27,6 +34,19 @@ std::vector<Color> read_fixed_colors(const std::vector<std::string>& items) {
         colors.push_back(*color);
     }
     return colors;
+}
+
+// "auto" or a whole number (range checked by validate()).
+int read_png_level(const std::string& text) {
+    if (text == "auto")
+        return EncodeOptions::kAutoPngLevel;
+    int level = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), level);
+    if (ec != std::errc{} || end != text.data() + text.size() || level < 0) {
+        throw Error(ErrorKind::invalid_argument, "png-level",
+                    "must be auto or between 0 and 12 (got '" + text + "')");
+    }
+    return level;
 }
 
 // Shortest form: 0.1, not to_string's 0.020000.
@@ -56,9 +76,12 @@ void add_quantize_options(cxxopts::Options& parser) {
 
 void add_encode_options(cxxopts::Options& parser) {
     const EncodeOptions defaults;
+    const Options remap_defaults;
     // clang-format off
     parser.add_options()
-        ("png-level", "zlib level of PNG output, 0..9: higher is smaller and slower", cxxopts::value<int>()->default_value(std::to_string(defaults.png_level)), "N")
+        ("dither", "none, or fs: Floyd-Steinberg error diffusion, smoother gradients for more bytes", cxxopts::value<std::string>()->default_value(dither_name(remap_defaults.dither)), "NAME")
+        ("dither-level", "share of the error diffused, 0..1; implies --dither fs unless --dither is given", cxxopts::value<double>()->default_value(shortest(remap_defaults.dither_level)), "L")
+        ("png-level", "deflate level of PNG output, 0..12: higher is smaller and slower; auto = 9 up to 16 colors, else 7", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("jpeg-quality", "quality of .jpg output, 0..100", cxxopts::value<int>()->default_value(std::to_string(defaults.jpeg_quality)), "Q")
         ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q");
     // clang-format on
@@ -84,11 +107,18 @@ Options read_quantize_options(const cxxopts::ParseResult& args) {
     options.threads = args["threads"].as<int>();
     options.restarts = args["restarts"].as<int>();
     if (args.count("png-level") || args.count("jpeg-quality") || args.count("webp-quality")) {
-        options.encode.png_level = args["png-level"].as<int>();
+        options.encode.png_level = read_png_level(args["png-level"].as<std::string>());
         options.encode.jpeg_quality = args["jpeg-quality"].as<int>();
         options.encode.webp_quality = args["webp-quality"].as<int>();
     }
     options.space = read_space(args["space"].as<std::string>());
+    // Read only when given, so commands without these options keep the defaults.
+    if (args.count("dither-level")) {
+        options.dither = Dither::fs;
+        options.dither_level = args["dither-level"].as<double>();
+    }
+    if (args.count("dither"))
+        options.dither = read_dither(args["dither"].as<std::string>());
     if (args.count("fixed"))
         options.fixed = read_fixed_colors(args["fixed"].as<std::vector<std::string>>());
     validate(options);

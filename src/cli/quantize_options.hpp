@@ -13,16 +13,17 @@ namespace quantize::cli {
 // with the library's defaults.
 void add_quantize_options(cxxopts::Options& parser);
 
-// Adds --png-level, --jpeg-quality and --webp-quality (for commands that write images).
+// Adds the options of commands that write images: --dither and --dither-level (how pixels are
+// mapped to the palette), --png-level, --jpeg-quality and --webp-quality.
 void add_encode_options(cxxopts::Options& parser);
 
 // Adds -q/--quiet (described by `quiet`), -h/--help and the positional INPUT... that every
 // command takes, in that order, after the options declared so far.
 void add_common_options(cxxopts::Options& parser, const std::string& quiet);
 
-// The options as given (encode options too, when add_encode_options declared them), checked
-// with quantize::validate. Throws Error(invalid_argument) whose
-// subject is the option's name (without dashes) when a value is malformed or out of range.
+// The options as given (dithering and encode options too, when add_encode_options declared
+// them), checked with quantize::validate. Throws Error(invalid_argument) whose subject is the
+// option's name (without dashes) when a value is malformed or out of range.
 Options read_quantize_options(const cxxopts::ParseResult& args);
 
 }  // namespace quantize::cli

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "detail/memory.hpp"
 #include "detail/parallel.hpp"
 
 namespace quantize::detail {
@@ -79,8 +80,10 @@ CellSearch::CellSearch(std::span<const Color> palette) : palette_(palette.begin(
         coarse_list_.insert(coarse_list_.end(), lists[cell].begin(), lists[cell].end());
     }
     coarse_first_[kCoarseCells] = std::uint32_t(coarse_list_.size());
-    // Uninitialized on purpose: pages are only touched by the cells that get filled.
+    // Uninitialized on purpose: pages are only touched by the cells that get filled. Huge
+    // pages: a photo's cells spread over the whole table, so 4 KiB pages would each fault.
     table_.reset(new std::uint8_t[std::size_t{kFineCells} * 64]);
+    advise_huge_pages(table_.get(), std::size_t{kFineCells} * 64);
     filled_.reset(new std::atomic<std::uint64_t>[kFineCells / 64]);
     for (std::uint32_t w = 0; w < kFineCells / 64; ++w)
         filled_[w].store(0, std::memory_order_relaxed);
