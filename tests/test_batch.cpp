@@ -147,7 +147,7 @@ TEST_CASE("the output folder inside the input tree is never walked", "[batch]") 
     }
 }
 
-TEST_CASE("named and listed files: outputs by name or by listed path; collisions fail", "[batch]") {
+TEST_CASE("named and listed files: outputs by name or by listed path, collisions fail", "[batch]") {
     test::TempDir dir;
     make_tree(dir / "in");
     BatchSources sources;

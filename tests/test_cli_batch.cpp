@@ -304,7 +304,7 @@ TEST_CASE("batch never takes its own outputs as inputs, even inside the input tr
     CHECK_THAT(over.err, Catch::Contains("outputs would replace inputs"));
 }
 
-TEST_CASE("batch skips outputs larger than their input by default; --keep-larger writes",
+TEST_CASE("batch skips outputs larger than their input by default, --keep-larger writes",
           "[cli][batch]") {
     test::TempDir dir;
     // A flat image compresses to almost nothing at level 9; at level 0 its output cannot.
@@ -339,7 +339,7 @@ TEST_CASE("batch outputs are byte-identical whatever --jobs and --threads, and t
     CHECK(test::read_bytes(single) == test::read_bytes(dir / "a" / "sub" / "c.png"));
 }
 
-TEST_CASE("shards split the files with no overlap; together they equal one run", "[cli][batch]") {
+TEST_CASE("shards split the files with no overlap, together they equal one run", "[cli][batch]") {
     test::TempDir dir;
     make_tree(dir / "in");
     for (unsigned i = 0; i < 4; ++i)
@@ -370,7 +370,7 @@ TEST_CASE("shards split the files with no overlap; together they equal one run",
     CHECK(files_under(dir / "gnu") == whole);
 }
 
-TEST_CASE("a shared palette is one PLTE in every output; --palette applies a saved one",
+TEST_CASE("a shared palette is one PLTE in every output, --palette applies a saved one",
           "[cli][batch]") {
     test::TempDir dir;
     make_tree(dir / "in");
@@ -394,7 +394,7 @@ TEST_CASE("a shared palette is one PLTE in every output; --palette applies a sav
     CHECK(files_under(dir / "b") == outputs);
 }
 
-TEST_CASE("SIGINT and SIGTERM stop a batch cleanly; the summary prints; a rerun resumes",
+TEST_CASE("SIGINT and SIGTERM stop a batch cleanly, the summary prints, a rerun resumes",
           "[cli][batch]") {
     test::TempDir dir;
     for (unsigned i = 0; i < 40; ++i)
