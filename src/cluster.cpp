@@ -552,22 +552,18 @@ class Hamerly {
     std::optional<NeighborTable> neighbors_;
 };
 
-// One run: greedy k-means++ seeding from seed_value, then Lloyd until the tolerance or the
-// iteration cap.
-Clustering lloyd_from_seeds(std::span<const Point> points, std::span<const float> weights,
-                            const ClusterOptions& options, std::uint64_t seed_value) {
-    const Seeding seeding = seed(points, weights, options.k, seed_value, options.fixed);
-    std::vector<Point> centroids(options.fixed.begin(), options.fixed.end());
-    for (std::size_t s : seeding.seeds)
-        centroids.push_back(points[s]);
+// Lloyd from the given centroids (fixed ones first) until the tolerance or the iteration cap;
+// `start` holds each point's nearest centroid and the squared distance to it.
+Clustering lloyd(std::span<const Point> points, std::span<const float> weights,
+                 const ClusterOptions& options, std::vector<Point> centroids,
+                 const Seeding& start) {
     Clustering result;
     if (centroids.empty() || points.empty()) {
         result.centroids = std::move(centroids);
         result.sizes.assign(result.centroids.size(), 0.0);
         return result;
     }
-
-    Hamerly state(points, weights, std::move(centroids), options.fixed.size(), seeding);
+    Hamerly state(points, weights, std::move(centroids), options.fixed.size(), start);
     while (result.iterations < options.max_iterations) {
         const float largest_move = state.update_centroids();
         ++result.iterations;
@@ -580,6 +576,73 @@ Clustering lloyd_from_seeds(std::span<const Point> points, std::span<const float
     result.centroids = state.centroids();
     result.sizes = state.cluster_sums().weight;
     result.inertia = state.inertia();
+    return result;
+}
+
+// One run: greedy k-means++ seeding from seed_value, then Lloyd.
+Clustering lloyd_from_seeds(std::span<const Point> points, std::span<const float> weights,
+                            const ClusterOptions& options, std::uint64_t seed_value) {
+    const Seeding seeding = seed(points, weights, options.k, seed_value, options.fixed);
+    std::vector<Point> centroids(options.fixed.begin(), options.fixed.end());
+    for (std::size_t s : seeding.seeds)
+        centroids.push_back(points[s]);
+    return lloyd(points, weights, options, std::move(centroids), seeding);
+}
+
+// Each point's nearest centroid (ties to the lowest index) and the squared distance to it.
+Seeding nearest_centroids(std::span<const Point> points, const std::vector<Point>& centroids) {
+    const detail::NearestSearch search(centroids);
+    Seeding s;
+    s.nearest.resize(points.size());
+    s.d2.resize(points.size());
+    for_each_chunk(points.size(), kChunk, [&](std::size_t, std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+            s.nearest[i] = static_cast<std::uint16_t>(search.nearest(points[i]));
+            s.d2[i] = squared_distance(points[i], centroids[s.nearest[i]]);
+        }
+    });
+    return s;
+}
+
+// Every kScoutStride-th point (of points in Morton order, so an even spread over the colors)
+// with its weight: where restarts compete. 2 by measurement on the 24 Kodak images at K = 16
+// (three restarts): mean MSE 200.55 against 200.74 for three full runs, in 65% of their time;
+// every 4th point takes 55% of the time but costs 0.6% of MSE.
+constexpr std::size_t kScoutStride = 2;
+// Below this many points restarts run on all of them: they are cheap there.
+constexpr std::size_t kScoutMinPoints = 16384;
+
+struct Subsample {
+    std::vector<Point> points;
+    std::vector<float> weights;
+};
+
+Subsample strided(std::span<const Point> points, std::span<const float> weights) {
+    Subsample sub;
+    for (std::size_t i = 0; i < points.size(); i += kScoutStride) {
+        sub.points.push_back(points[i]);
+        sub.weights.push_back(weights[i]);
+    }
+    return sub;
+}
+
+// Several restarts: each runs on a strided half of the points, the one with the lowest
+// inertia there wins, and its centroids start one Lloyd run on all the points, which then
+// needs few iterations. Reported iterations count the winner's scouting and the final run.
+Clustering best_of_restarts(std::span<const Point> points, std::span<const float> weights,
+                            const ClusterOptions& options) {
+    const Subsample scout = strided(points, weights);
+    Clustering best;
+    for (int r = 0; r < options.restarts; ++r) {
+        Clustering run =
+            lloyd_from_seeds(scout.points, scout.weights, options, options.seed + std::uint64_t(r));
+        if (r == 0 || run.inertia < best.inertia)
+            best = std::move(run);
+    }
+    const int scouting_iterations = best.iterations;
+    Clustering result =
+        lloyd(points, weights, options, best.centroids, nearest_centroids(points, best.centroids));
+    result.iterations += scouting_iterations;
     return result;
 }
 
@@ -604,6 +667,8 @@ Clustering kmeans(std::span<const Point> points, std::span<const float> weights,
     if (points.size() != weights.size()) {
         throw Error(ErrorKind::invalid_argument, "weights", "need one weight per point");
     }
+    if (options.restarts > 1 && points.size() >= kScoutMinPoints)
+        return best_of_restarts(points, weights, options);
     Clustering best;
     for (int r = 0; r < options.restarts; ++r) {
         Clustering run =

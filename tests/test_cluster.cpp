@@ -205,3 +205,38 @@ TEST_CASE("restarts keep the run with the lowest inertia", "[cluster]") {
     three.restarts = 0;
     CHECK_THROWS_AS(kmeans(points, weights, three), Error);
 }
+
+TEST_CASE("restarts over many points compete on every second one, the winner then fits all",
+          "[cluster]") {
+    std::mt19937 rng(8);
+    std::vector<Point> points;
+    for (int i = 0; i < 24000; ++i)
+        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
+    const std::vector<float> weights(points.size(), 1.0f);
+    ClusterOptions three = options(9, 1000, 0.0, 5);
+    three.restarts = 3;
+    Clustering single, multi;
+    tbb::task_arena(1).execute([&] { single = kmeans(points, weights, three); });
+    tbb::task_arena(4).execute([&] { multi = kmeans(points, weights, three); });
+    CHECK(single.inertia == multi.inertia);
+    REQUIRE(single.converged);
+
+    // The scouts: one run per seed on every second point; the lowest inertia wins.
+    std::vector<Point> half;
+    for (std::size_t i = 0; i < points.size(); i += 2)
+        half.push_back(points[i]);
+    const std::vector<float> half_weights(half.size(), 1.0f);
+    Clustering winner;
+    for (std::uint64_t seed : {5, 6, 7}) {
+        Clustering run = kmeans(half, half_weights, options(9, 1000, 0.0, seed));
+        if (seed == 5 || run.inertia < winner.inertia)
+            winner = run;
+    }
+    // Plain Lloyd on all the points from the winner's centroids ends where kmeans ended.
+    const std::vector<Point> expected = plain_lloyd(points, weights, winner.centroids, 200);
+    REQUIRE(expected.size() == single.centroids.size());
+    for (std::size_t j = 0; j < expected.size(); ++j) {
+        for (int a = 0; a < 4; ++a)
+            CHECK(single.centroids[j].v[a] == Approx(expected[j].v[a]).margin(1e-3));
+    }
+}

@@ -18,7 +18,8 @@ struct ClusterOptions {
     double tolerance = 0.1;
     std::uint64_t seed = 1;  // drives the k-means++ draws
     // Independent runs (seeding + Lloyd) from seeds seed, seed + 1, ...; the one with the
-    // lowest inertia is kept (ties: the first). >= 1.
+    // lowest inertia is kept (ties: the first). >= 1. With 16,384 points or more the runs
+    // compete on every second point and the winner's centroids start a last Lloyd run on all.
     int restarts = 1;
     // Centroids that never move (at most k): they come first in the result, k-means++ seeds
     // the other k - fixed.size() around them and Lloyd fits those around them.
