@@ -27,8 +27,10 @@ constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
 // The neighbor table is rebuilt once some centroid has drifted this far since the last build
 // (point units, 0..255 scale): stale distances only loosen the search's pruning, and late
-// iterations move centroids by hundredths, so most iterations reuse the table.
-constexpr float kRebuildDrift = 1.0f;
+// iterations move centroids by hundredths, so most iterations reuse the table. 4 by
+// measurement on the 24 Kodak images at K = 256: 13% less clustering time than 1, none
+// gained at 8; the assignments, and so the output, are the same whatever the value.
+constexpr float kRebuildDrift = 4.0f;
 
 // Uniform in [0, 1) from the top 53 bits: std distributions differ between standard
 // libraries, this does not.
