@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -35,6 +36,13 @@ void enter(const Progress& progress, Stage stage) {
     if (progress && !progress(stage)) {
         throw Error(ErrorKind::cancelled, stage_name(stage), "cancelled");
     }
+}
+
+// A value as people write it in an option: 0.5, not std::to_string's 0.500000.
+std::string shortest(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
 }
 
 void check_range(bool ok, const char* field, const std::string& cause) {
@@ -241,7 +249,7 @@ void validate(const Options& o) {
     check_range(o.max_iter >= 1 && o.max_iter <= 10000, "max-iter",
                 "must be between 1 and 10000 (got " + std::to_string(o.max_iter) + ")");
     check_range(o.tolerance >= 0 && o.tolerance <= 255, "tolerance",
-                "must be between 0 and 255 (got " + std::to_string(o.tolerance) + ")");
+                "must be between 0 and 255 (got " + shortest(o.tolerance) + ")");
     check_range(o.restarts >= 0 && o.restarts <= 100, "restarts",
                 "must be between 0 (auto) and 100 (got " + std::to_string(o.restarts) + ")");
     check_range(
@@ -259,7 +267,7 @@ void validate(const Options& o) {
     check_range(o.palette.size() <= 256, "palette",
                 "has " + std::to_string(o.palette.size()) + " colors, more than 256");
     check_range(o.dither_level >= 0 && o.dither_level <= 1, "dither-level",
-                "must be between 0 and 1 (got " + std::to_string(o.dither_level) + ")");
+                "must be between 0 and 1 (got " + shortest(o.dither_level) + ")");
     check_range(o.fixed.size() <= std::size_t(std::max(o.colors, 0)), "fixed",
                 "has " + std::to_string(o.fixed.size()) + " colors, more than --colors " +
                     std::to_string(o.colors));

@@ -254,6 +254,16 @@ TEST_CASE("PNG level, JPEG and WebP quality trade bytes as asked", "[cli]") {
     // Lossless WebP (the default) holds exactly the quantized colors.
     CHECK(distinct_colors(cv::imread((dir / "lossless.webp").string())) <= 32);
 
+    // auto is level 9 up to 16 colors: the same bytes as asking for 9.
+    CHECK(bytes_with("auto16.png", {"-k", "16", "--png-level", "auto"}) ==
+          bytes_with("nine16.png", {"-k", "16", "--png-level", "9"}));
+    for (const char* level : {"13", "fast"}) {
+        const auto wrong = quantize_cli({input.string(), "--png-level", level});
+        CHECK(wrong.exit_code == 2);
+        CHECK_THAT(wrong.err, Catch::StartsWith("quantize: error: " + input.string() +
+                                                ": --png-level must be auto or between 0 and 12"));
+    }
+
     const auto bad = quantize_cli({input.string(), "--jpeg-quality", "101"});
     CHECK(bad.exit_code == 2);
     CHECK(bad.err == "quantize: error: " + input.string() +
@@ -311,6 +321,6 @@ TEST_CASE("dither fs diffuses the error, says so, and bad values are usage error
     check_one_error_line(name, input.string() + ": --dither must be none or fs (got 'ordered')");
     const auto range = quantize_cli({input.string(), "--dither", "fs", "--dither-level", "1.5"});
     CHECK(range.exit_code == 2);
-    check_one_error_line(
-        range, input.string() + ": --dither-level must be between 0 and 1 (got 1.500000)");
+    check_one_error_line(range,
+                         input.string() + ": --dither-level must be between 0 and 1 (got 1.5)");
 }
