@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include <tbb/parallel_invoke.h>
@@ -210,9 +209,7 @@ Palette train_palette(const WeightedColors& pool, const Options& options) {
 std::vector<std::string> notes_for(const Image& image, const fs::path& output, const Report& r) {
     std::vector<std::string> notes;
     if (r.dither == Dither::fs) {
-        std::ostringstream level;
-        level << r.dither_level;
-        notes.push_back("dithered (Floyd-Steinberg, level " + level.str() +
+        notes.push_back("dithered (Floyd-Steinberg, level " + shortest(r.dither_level) +
                         "): smoother gradients, more bytes than without");
     }
     if (image.source.bit_depth == 16)
