@@ -22,6 +22,7 @@
 #include "detail/memory.hpp"
 #include "detail/opencv_codecs.hpp"
 #include "detail/parallel.hpp"
+#include "detail/png_decode.hpp"
 #include "quantize/error.hpp"
 
 namespace quantize {
@@ -112,10 +113,13 @@ struct SpngFree {
 };
 using SpngContext = std::unique_ptr<spng_ctx, SpngFree>;
 
-// PNG straight through libspng into our layout: faster than through OpenCV (no BGR pass), and
-// it spares loading OpenCV's codecs. Same pixels as OpenCV gives: tRNS becomes alpha, grey is
-// replicated, 16-bit samples are rounded onto 0..255.
+// PNG straight into our layout: faster than through OpenCV (no BGR pass), and it spares
+// loading OpenCV's codecs. The common kind of photo takes the fast path of
+// detail/png_decode.hpp; the rest goes through libspng. Same pixels as OpenCV gives: tRNS
+// becomes alpha, grey is replicated, 16-bit samples are rounded onto 0..255.
 Image decode_png(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
+    if (Image image; detail::decode_common_png(bytes, image))
+        return image;
     SpngContext ctx(spng_ctx_new(0));
     if (!ctx)
         throw std::bad_alloc();
@@ -214,7 +218,7 @@ int png_bit_depth(std::size_t palette_size) {
 int resolve_png_level(int level, int depth) {
     if (level != EncodeOptions::kAutoPngLevel)
         return level;
-    return depth <= 4 ? 9 : 7;
+    return depth <= 4 ? 8 : 7;
 }
 
 SpngContext new_encoder() {

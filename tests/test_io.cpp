@@ -1,10 +1,14 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <string_view>
 
 #include <opencv2/imgcodecs.hpp>
 
+#include <libdeflate.h>
+
+#include "detail/png_decode.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
 #include "support.hpp"
@@ -176,6 +180,148 @@ TEST_CASE("PNG inputs decode to exactly the pixels OpenCV gives", "[io]") {
         CHECK(ours.channels == theirs.channels);
         CHECK(ours.samples == theirs.samples);
     }
+}
+
+namespace {
+
+// A PNG built by hand, so every row filter can be chosen: the filters applied here follow the
+// PNG specification (section 9) independently of the decoder's code.
+class HandMadePng {
+  public:
+    HandMadePng(int width, int height, int channels) : w_(width), h_(height), bpp_(channels) {
+        cv::RNG rng(11);
+        pixels_.resize(std::size_t(width * height * channels));
+        for (std::size_t i = 0; i < pixels_.size(); ++i) {
+            // Gradients with noise: every predictor wins somewhere.
+            const std::size_t x = i / std::size_t(channels) % std::size_t(width);
+            pixels_[i] = std::uint8_t(x * 5 + i % 7 * 30 + std::size_t(rng.uniform(0, 24)));
+        }
+    }
+
+    const Bytes& pixels() const { return pixels_; }
+
+    // The file with row y filtered by filter_of(y) (0..4, or 5 for an invalid filter byte).
+    Bytes file(const std::function<int(int)>& filter_of) const {
+        Bytes rows;
+        const std::size_t stride = std::size_t(w_ * bpp_);
+        const Bytes zeros(stride, 0);
+        for (int y = 0; y < h_; ++y) {
+            const std::uint8_t* row = pixels_.data() + std::size_t(y) * stride;
+            const std::uint8_t* up = y == 0 ? zeros.data() : row - stride;
+            const int filter = filter_of(y);
+            rows.push_back(std::uint8_t(filter));
+            for (std::size_t i = 0; i < stride; ++i) {
+                const int a = i >= std::size_t(bpp_) ? row[i - std::size_t(bpp_)] : 0;
+                const int b = up[i];
+                const int c = i >= std::size_t(bpp_) ? up[i - std::size_t(bpp_)] : 0;
+                rows.push_back(std::uint8_t(row[i] - predict(filter, a, b, c)));
+            }
+        }
+        Bytes png{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+        Bytes ihdr;
+        put_u32(ihdr, std::uint32_t(w_));
+        put_u32(ihdr, std::uint32_t(h_));
+        ihdr.insert(ihdr.end(), {8, std::uint8_t(bpp_ == 4 ? 6 : 2), 0, 0, 0});
+        put_chunk(png, "IHDR", ihdr);
+        put_chunk(png, "IDAT", zlib(rows));
+        put_chunk(png, "IEND", {});
+        return png;
+    }
+
+    static void put_u32(Bytes& out, std::uint32_t v) {
+        for (int shift = 24; shift >= 0; shift -= 8)
+            out.push_back(std::uint8_t(v >> shift));
+    }
+    static void put_chunk(Bytes& png, std::string_view type, const Bytes& data) {
+        put_u32(png, std::uint32_t(data.size()));
+        Bytes typed(type.begin(), type.end());
+        typed.insert(typed.end(), data.begin(), data.end());
+        png.insert(png.end(), typed.begin(), typed.end());
+        put_u32(png, libdeflate_crc32(0, typed.data(), typed.size()));
+    }
+
+  private:
+    static int predict(int filter, int a, int b, int c) {
+        switch (filter) {
+            case 1:
+                return a;
+            case 2:
+                return b;
+            case 3:
+                return (a + b) / 2;
+            case 4: {
+                const int p = a + b - c, pa = std::abs(p - a), pb = std::abs(p - b),
+                          pc = std::abs(p - c);
+                return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+            }
+            default:
+                return 0;
+        }
+    }
+    static Bytes zlib(const Bytes& data) {
+        libdeflate_compressor* compressor = libdeflate_alloc_compressor(6);
+        Bytes out(libdeflate_zlib_compress_bound(compressor, data.size()));
+        out.resize(
+            libdeflate_zlib_compress(compressor, data.data(), data.size(), out.data(), out.size()));
+        libdeflate_free_compressor(compressor);
+        return out;
+    }
+
+    int w_, h_, bpp_;
+    Bytes pixels_;
+};
+
+}  // namespace
+
+TEST_CASE("the fast PNG path undoes every row filter exactly", "[io]") {
+    test::TempDir dir;
+    for (int channels : {3, 4}) {
+        const HandMadePng png(37, 25, channels);
+        for (int first : {0, 1, 2, 3, 4}) {
+            INFO("channels " << channels << ", first row filter " << first);
+            const Bytes bytes = png.file([&](int y) { return (first + y) % 5; });
+            Image fast;
+            REQUIRE(detail::decode_common_png(bytes, fast));
+            CHECK(fast.width == 37);
+            CHECK(fast.height == 25);
+            CHECK(fast.channels == channels);
+            CHECK(fast.samples == png.pixels());
+            // And read_image, which takes that path, agrees with OpenCV (libpng).
+            const fs::path file = dir / "filters.png";
+            test::write_bytes(file, bytes);
+            CHECK(read_image(file).samples == opencv_reference(file).samples);
+        }
+    }
+}
+
+TEST_CASE("the fast PNG path leaves damaged and other PNGs to libspng", "[io]") {
+    test::TempDir dir;
+    const HandMadePng png(16, 8, 3);
+    const Bytes good = png.file([](int y) { return y % 5; });
+    Image image;
+    REQUIRE(detail::decode_common_png(good, image));
+
+    Bytes bad_crc = good;
+    bad_crc[45] ^= 1;  // inside the IDAT data: its CRC no longer matches
+    CHECK_FALSE(detail::decode_common_png(bad_crc, image));
+    test::write_bytes(dir / "crc.png", bad_crc);
+    CHECK_THROWS_WITH(read_image(dir / "crc.png"), Catch::Contains("corrupt PNG"));
+
+    const Bytes bad_filter = png.file([](int y) { return y == 3 ? 5 : 0; });
+    CHECK_FALSE(detail::decode_common_png(bad_filter, image));
+    test::write_bytes(dir / "filter.png", bad_filter);
+    CHECK_THROWS_WITH(read_image(dir / "filter.png"), Catch::Contains("corrupt PNG"));
+
+    // A tRNS color key makes pixels transparent: libspng's job, and the result has alpha.
+    Bytes keyed(good.begin(), good.begin() + 33);  // signature and IHDR
+    HandMadePng::put_chunk(keyed, "tRNS",
+                           {0, png.pixels()[0], 0, png.pixels()[1], 0, png.pixels()[2]});
+    keyed.insert(keyed.end(), good.begin() + 33, good.end());
+    CHECK_FALSE(detail::decode_common_png(keyed, image));
+    test::write_bytes(dir / "keyed.png", keyed);
+    const Image transparent = read_image(dir / "keyed.png");
+    CHECK(transparent.channels == 4);
+    CHECK(transparent.pixel(0).a == 0);
 }
 
 TEST_CASE("bad inputs are refused with the file and the cause", "[io]") {
