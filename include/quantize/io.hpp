@@ -30,9 +30,10 @@ bool keeps_palette(const std::filesystem::path& output);
 // How outputs are compressed.
 struct EncodeOptions {
     // Deflate level of PNG output (libdeflate), 0..12: 0 stores, 12 is smallest and slowest.
-    // kAutoPngLevel: 9 for palettes of up to 16 colors, 7 for more, by measurement on the 12 MP
-    // photo: within about 2% of pngquant's bytes (which pays for zlib's level 9) at a fifth
-    // of zlib's time; 8-bit data is twice the bytes, and level 7 keeps it as fast.
+    // kAutoPngLevel: 8 for palettes of up to 16 colors, 7 for more, by measurement on the 12 MP
+    // photo (`bench/run png-bytes` for the Kodak images): within 0.5% of pngquant's bytes
+    // (which pays for zlib's level 9) at a tenth of zlib's time; level 9 is 3% smaller and 60%
+    // slower. 8-bit data is twice the bytes, and level 7 keeps it as fast.
     static constexpr int kAutoPngLevel = -1;
     int png_level = kAutoPngLevel;
     int jpeg_quality = 95;  // 0..100, OpenCV's default
