@@ -5,9 +5,33 @@
 
 #include <nlohmann/json.hpp>
 
+#include "quantize/color.hpp"
 #include "quantize/report.hpp"
 
 using namespace quantize;
+
+TEST_CASE("CIEDE2000 matches Sharma, Wu and Dalal's test data", "[report]") {
+    // Pairs 1, 7, 11, 13, 17, 19, 25 and 34 of the paper's table: gray, hue wrap-around, mean hue
+    // on both sides of 180 degrees, large differences.
+    struct Pair {
+        Coordinates a, b;
+        double want;
+    };
+    const Pair pairs[] = {
+        {{50, 2.6772, -79.7751}, {50, 0, -82.7485}, 2.0425},
+        {{50, 0, 0}, {50, -1, 2}, 2.3669},
+        {{50, 2.4900, -0.0010}, {50, -2.4900, 0.0011}, 7.2195},
+        {{50, -0.0010, 2.4900}, {50, 0.0009, -2.4900}, 4.8045},
+        {{50, 2.5, 0}, {73, 25, -18}, 27.1492},
+        {{50, 2.5, 0}, {50, 3.1736, 0.5854}, 1.0000},
+        {{60.2574, -34.0099, 36.2677}, {60.4626, -34.1751, 39.4387}, 1.2644},
+        {{22.7233, 20.0904, -46.6940}, {23.0331, 14.9730, -42.5619}, 2.0373},
+    };
+    for (const Pair& p : pairs) {
+        CHECK(delta_e_2000(p.a, p.b) == Approx(p.want).margin(5e-5));
+        CHECK(delta_e_2000(p.b, p.a) == Approx(p.want).margin(5e-5));
+    }
+}
 
 TEST_CASE("MSE sums the squared error over R, G and B per pixel", "[report]") {
     Image original = make_image(2, 1, {10, 20, 30, 255});
