@@ -346,24 +346,6 @@ class NeighborTable {
     std::vector<Neighbor> rows_;
 };
 
-// For each centroid, half the distance to the nearest other one: a point closer than that to its
-// centroid cannot be closer to any other.
-std::vector<float> half_gaps(const std::vector<Point>& centroids) {
-    const std::size_t k = centroids.size();
-    std::vector<float> gaps(k, kInfinity);
-    for_each_chunk(k, 32, [&](std::size_t, std::size_t begin, std::size_t end) {
-        for (std::size_t a = begin; a < end; ++a) {
-            float nearest = kInfinity;
-            for (std::size_t j = 0; j < k; ++j) {
-                const float d = squared_distance(centroids[a], centroids[j]);
-                nearest = (j != a && d < nearest) ? d : nearest;
-            }
-            gaps[a] = 0.5f * std::sqrt(nearest);
-        }
-    });
-    return gaps;
-}
-
 // Hamerly's k-means state: each point's cluster, an upper bound on the distance to it and a
 // lower bound on the distance to any other centroid (plain, not squared, distances).
 class Hamerly {
@@ -428,8 +410,8 @@ class Hamerly {
             std::fill(drift_.begin(), drift_.end(), 0.0f);
         }
         const float most_drift = *std::max_element(drift_.begin(), drift_.end());
-        const std::vector<float> gaps = half_gaps(centroids_);
         const NeighborTable& neighbors = *neighbors_;
+        const std::vector<float> gaps = half_gaps(neighbors, most_drift);
         for_each_chunk(points_.size(), kChunk,
                        [&](std::size_t, std::size_t begin, std::size_t end) {
                            for (std::size_t i = begin; i < end; ++i) {
@@ -476,6 +458,45 @@ class Hamerly {
     }
 
   private:
+    // For each centroid, half the distance to the nearest other one: a point closer than that
+    // to its centroid cannot be closer to any other. Exact, found through the neighbor table:
+    // a neighbor listed at distance dc is now at least dc - drift(a) - most_drift away, so the
+    // walk down a's sorted neighbors stops once that reaches the nearest found.
+    std::vector<float> half_gaps(const NeighborTable& neighbors, float most_drift) const {
+        const std::size_t k = centroids_.size();
+        std::vector<float> gaps(k, kInfinity);
+        for_each_chunk(k, 32, [&](std::size_t, std::size_t begin, std::size_t end) {
+            for (std::size_t a = begin; a < end; ++a) {
+                const float slack = drift_[a] + most_drift;
+                float nearest = kInfinity;
+                auto out_of_reach = [&](const NeighborTable::Neighbor& nb) {
+                    const float gap = nb.distance - slack;
+                    return gap > 0 && gap * gap >= nearest;
+                };
+                auto visit = [&](const NeighborTable::Neighbor& nb) {
+                    nearest =
+                        std::min(nearest, squared_distance(centroids_[a], centroids_[nb.index]));
+                };
+                bool done = false;
+                for (const NeighborTable::Neighbor& nb : neighbors.sorted_of(a)) {
+                    if (out_of_reach(nb)) {
+                        done = true;
+                        break;
+                    }
+                    visit(nb);
+                }
+                if (!done) {
+                    for (const NeighborTable::Neighbor& nb : neighbors.rest_of(a)) {
+                        if (!out_of_reach(nb))
+                            visit(nb);
+                    }
+                }
+                gaps[a] = 0.5f * std::sqrt(nearest);
+            }
+        });
+        return gaps;
+    }
+
     // Exact nearest and runner-up for point i, starting from its centroid a (upper_[i] holds
     // the exact distance to it). A neighbor listed at distance dc from a, both having drifted
     // since the table was built, is now at least dc - slack from a and so at least
