@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <random>
@@ -277,22 +278,34 @@ Seeding seed(std::span<const Point> points, std::span<const float> weights, int 
     return seeder.finish(std::move(seeds));
 }
 
-// Per-cluster weighted coordinate sums, accumulated in double.
+// Per-cluster weighted coordinate sums, accumulated in double, and member counts: a cluster is
+// empty when it has no members, whatever rounding has left in its sums.
 struct ClusterSums {
-    std::vector<double> sum;     // 4 per cluster
-    std::vector<double> weight;  // 1 per cluster
+    std::vector<double> sum;            // 4 per cluster
+    std::vector<double> weight;         // 1 per cluster
+    std::vector<std::int64_t> members;  // 1 per cluster
 
-    explicit ClusterSums(std::size_t k = 0) : sum(4 * k, 0.0), weight(k, 0.0) {}
+    explicit ClusterSums(std::size_t k = 0) : sum(4 * k, 0.0), weight(k, 0.0), members(k, 0) {}
+    bool empty() const { return members.empty(); }
     void add(std::size_t j, const Point& p, double w) {
         for (int a = 0; a < 4; ++a)
             sum[4 * j + std::size_t(a)] += w * p.v[a];
         weight[j] += w;
+        ++members[j];
+    }
+    void remove(std::size_t j, const Point& p, double w) {
+        for (int a = 0; a < 4; ++a)
+            sum[4 * j + std::size_t(a)] -= w * p.v[a];
+        weight[j] -= w;
+        --members[j];
     }
     void merge(const ClusterSums& o) {
         for (std::size_t i = 0; i < sum.size(); ++i)
             sum[i] += o.sum[i];
-        for (std::size_t i = 0; i < weight.size(); ++i)
+        for (std::size_t i = 0; i < weight.size(); ++i) {
             weight[i] += o.weight[i];
+            members[i] += o.members[i];
+        }
     }
 };
 
@@ -361,18 +374,19 @@ class Hamerly {
           lower_(points.size(), 0.0f) {
         for (std::size_t i = 0; i < points.size(); ++i)
             upper_[i] = std::sqrt(seeding.d2[i]);
+        sums_ = cluster_sums();
     }
 
     const std::vector<Point>& centroids() const { return centroids_; }
 
     // Moves every free centroid to the weighted mean of its points; returns the largest move.
     float update_centroids() {
-        const ClusterSums totals = cluster_sums();
+        const ClusterSums& totals = sums_;
         const std::size_t k = centroids_.size();
         std::vector<Point> moved = centroids_;
         std::vector<std::size_t> empty;
         for (std::size_t j = fixed_; j < k; ++j) {
-            if (totals.weight[j] > 0) {
+            if (totals.members[j] > 0 && totals.weight[j] > 0) {
                 for (int a = 0; a < 4; ++a) {
                     moved[j].v[a] = float(totals.sum[4 * j + std::size_t(a)] / totals.weight[j]);
                 }
@@ -392,7 +406,9 @@ class Hamerly {
     }
 
     // Reassigns points to their nearest centroid after update_centroids(), skipping every point
-    // whose bounds prove its centroid is still the nearest.
+    // whose bounds prove its centroid is still the nearest. The cluster sums follow the points
+    // that move, chunk by chunk in chunk order: late iterations move few points, and summing
+    // every point again each iteration cost more than finding them.
     void reassign() {
         const std::size_t k = centroids_.size();
         std::size_t far = 0;  // cluster that moved most
@@ -412,21 +428,33 @@ class Hamerly {
         const float most_drift = *std::max_element(drift_.begin(), drift_.end());
         const NeighborTable& neighbors = *neighbors_;
         const std::vector<float> gaps = half_gaps(neighbors, most_drift);
-        for_each_chunk(points_.size(), kChunk,
-                       [&](std::size_t, std::size_t begin, std::size_t end) {
-                           for (std::size_t i = begin; i < end; ++i) {
-                               const std::uint32_t a = assignment_[i];
-                               upper_[i] += shift_[a];
-                               lower_[i] -= (a == far) ? second_shift : shift_[far];
-                               const float bound = std::max(gaps[a], lower_[i]);
-                               if (upper_[i] <= bound)
-                                   continue;
-                               upper_[i] = distance(points_[i], centroids_[a]);
-                               if (upper_[i] <= bound)
-                                   continue;
-                               search_from(i, neighbors, most_drift);
-                           }
-                       });
+        const std::vector<ClusterSums> moves = map_chunks<ClusterSums>(
+            points_.size(), kChunk, [&](std::size_t begin, std::size_t end) {
+                ClusterSums moved;  // sized at the first move
+                for (std::size_t i = begin; i < end; ++i) {
+                    const std::uint32_t a = assignment_[i];
+                    upper_[i] += shift_[a];
+                    lower_[i] -= (a == far) ? second_shift : shift_[far];
+                    const float bound = std::max(gaps[a], lower_[i]);
+                    if (upper_[i] <= bound)
+                        continue;
+                    upper_[i] = distance(points_[i], centroids_[a]);
+                    if (upper_[i] <= bound)
+                        continue;
+                    search_from(i, neighbors, most_drift);
+                    if (assignment_[i] != a) {
+                        if (moved.empty())
+                            moved = ClusterSums(k);
+                        moved.remove(a, points_[i], weights_[i]);
+                        moved.add(assignment_[i], points_[i], weights_[i]);
+                    }
+                }
+                return moved;
+            });
+        for (const ClusterSums& m : moves) {
+            if (!m.empty())
+                sums_.merge(m);
+        }
     }
 
     ClusterSums cluster_sums() const {
@@ -573,6 +601,7 @@ class Hamerly {
     std::vector<float> shift_;  // how far each centroid moved in the last update
     std::vector<float> drift_;  // how far each centroid moved since neighbors_ was built
     std::optional<NeighborTable> neighbors_;
+    ClusterSums sums_;  // of the current assignment
 };
 
 // Lloyd from the given centroids (fixed ones first) until the tolerance or the iteration cap;
