@@ -9,6 +9,8 @@
 #include <random>
 #include <string>
 
+#include <tbb/parallel_for.h>
+
 #include "detail/nearest.hpp"
 #include "detail/parallel.hpp"
 #include "quantize/error.hpp"
@@ -684,12 +686,16 @@ Subsample strided(std::span<const Point> points, std::span<const float> weights)
 Clustering best_of_restarts(std::span<const Point> points, std::span<const float> weights,
                             const ClusterOptions& options) {
     const Subsample scout = strided(points, weights);
-    Clustering best;
-    for (int r = 0; r < options.restarts; ++r) {
-        Clustering run =
-            lloyd_from_seeds(scout.points, scout.weights, options, options.seed + std::uint64_t(r));
-        if (r == 0 || run.inertia < best.inertia)
-            best = std::move(run);
+    // The restarts run side by side (each is also parallel inside): on small samples one run
+    // alone leaves cores idle. The winner is picked in restart order, as if run one by one.
+    std::vector<Clustering> runs(std::size_t(options.restarts));
+    tbb::parallel_for(std::size_t{0}, runs.size(), [&](std::size_t r) {
+        runs[r] = lloyd_from_seeds(scout.points, scout.weights, options, options.seed + r);
+    });
+    Clustering best = std::move(runs[0]);
+    for (std::size_t r = 1; r < runs.size(); ++r) {
+        if (runs[r].inertia < best.inertia)
+            best = std::move(runs[r]);
     }
     const int scouting_iterations = best.iterations;
     Clustering result =
