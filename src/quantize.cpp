@@ -333,7 +333,7 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
         enter(progress, Stage::decode);
         const Image image = read_image(input);
         check_output_path(input, output, overwrite);
-        r.input_bytes = fs::file_size(input);
+        r.input_bytes = image.source.file_bytes;
         r.times.decode = clock.lap_ms();
 
         Quantized q = quantize_here(image, options, progress);

@@ -110,6 +110,20 @@ TEST_CASE("json report: one document one document whose numbers match the file",
     CHECK(doc["quality"]["mse"].get<double>() > 0);
 }
 
+TEST_CASE("an input read from a pipe gives the same file and counts its bytes", "[cli]") {
+    test::TempDir dir;
+    const fs::path input = test::sample_path("kodim23.png");
+    const fs::path piped = dir / "piped.png", direct = dir / "direct.png";
+    const auto r =
+        test::run("/bin/sh", {"-c", "cat '" + input.string() +
+                                        "' | '" QUANTIZE_CLI "' /dev/stdin -k 8 --json -o '" +
+                                        piped.string() + "'"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(nlohmann::json::parse(r.out)["bytes"]["input"] == fs::file_size(input));
+    REQUIRE(quantize_cli({input.string(), "-k", "8", "-o", direct.string()}).exit_code == 0);
+    CHECK(test::read_bytes(piped) == test::read_bytes(direct));
+}
+
 TEST_CASE("quiet prints nothing on success", "[cli]") {
     test::TempDir dir;
     const auto r = quantize_cli({test::sample_path("kodim23.png").string(), "-k", "4", "-o",

@@ -26,8 +26,9 @@ constexpr Color unpack(std::uint32_t v) {
 
 // What the decoder found in the file before conversion to 8-bit RGB(A).
 struct SourceFormat {
-    int channels = 3;   // 1 (gray), 2 (gray + alpha), 3 (color) or 4 (color + alpha)
-    int bit_depth = 8;  // 8 or 16 (16-bit samples are scaled to 8 bits with rounding)
+    int channels = 3;              // 1 (gray), 2 (gray + alpha), 3 (color) or 4 (color + alpha)
+    int bit_depth = 8;             // 8 or 16 (16-bit samples are scaled to 8 bits with rounding)
+    std::uint64_t file_bytes = 0;  // size of the encoded file read (0 when not read from one)
 };
 
 // A decoded image: width * height pixels, row-major, channels = 3 (RGB) or 4 (RGBA),
