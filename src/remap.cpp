@@ -48,23 +48,26 @@ void count_into(Counts& counts, const std::uint8_t* first, const std::uint8_t* l
 void remap_opaque_rgb(const Image& image, std::span<const Color> palette,
                       std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
     detail::CellSearch search(palette);
-    // Pixels between a prefetch and its lookup: enough to cover a memory access.
-    constexpr std::size_t kAhead = 64;
-    auto key_of = [](const std::uint8_t* s) {
-        return std::uint32_t{s[0]} << 16 | std::uint32_t{s[1]} << 8 | s[2];
-    };
-    detail::for_each_chunk(image.pixel_count(), kPixelChunk,
-                           [&](std::size_t c, std::size_t begin, std::size_t end) {
-                               Counts& local = counts[c];
-                               const std::uint8_t* samples = image.samples.data();
-                               std::uint8_t* out = indices.data();
-                               for (std::size_t i = begin; i < end; ++i) {
-                                   if (i + kAhead < end)
-                                       search.prefetch(key_of(samples + 3 * (i + kAhead)));
-                                   out[i] = search.nearest(key_of(samples + 3 * i));
-                               }
-                               count_into(local, out + begin, out + end);
-                           });
+    // Pixels keyed, and their answers' cache lines asked for, a block ahead of the lookups:
+    // enough to cover a memory access, few enough lines to stay in the first-level cache.
+    constexpr std::size_t kBlock = 64;
+    detail::for_each_chunk(
+        image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
+            std::uint32_t keys[kBlock];
+            const std::uint8_t* samples = image.samples.data();
+            std::uint8_t* out = indices.data();
+            for (std::size_t first = begin; first < end; first += kBlock) {
+                const std::size_t n = std::min(kBlock, end - first);
+                const std::uint8_t* s = samples + 3 * first;
+                for (std::size_t j = 0; j < n; ++j, s += 3) {
+                    keys[j] = std::uint32_t{s[0]} << 16 | std::uint32_t{s[1]} << 8 | s[2];
+                    search.prefetch(keys[j]);
+                }
+                for (std::size_t j = 0; j < n; ++j)
+                    out[first + j] = search.nearest(keys[j]);
+            }
+            count_into(counts[c], out + begin, out + end);
+        });
 }
 
 // For opaque colors in other spaces: one slot per 24-bit color holding its palette index + 1
