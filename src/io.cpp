@@ -15,6 +15,7 @@
 
 #include <libdeflate.h>
 #include <spng.h>
+#include <tbb/task_arena.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -23,6 +24,7 @@
 #include "detail/opencv_codecs.hpp"
 #include "detail/parallel.hpp"
 #include "detail/png_decode.hpp"
+#include "detail/webp_decode.hpp"
 #include "quantize/error.hpp"
 
 namespace quantize {
@@ -465,8 +467,13 @@ std::vector<std::uint8_t> encode_png(const Image& image, const fs::path& output)
 Image read_image(const fs::path& path) {
     const std::vector<std::uint8_t> bytes = read_bytes(path);
     reject_truncated(path, bytes);
-    Image image = starts_with(bytes, kPngMagic) ? decode_png(path, bytes)
-                                                : to_image(path, decode(path, bytes));
+    Image image;
+    if (starts_with(bytes, kPngMagic)) {
+        image = decode_png(path, bytes);
+    } else if (!(detail::is_webp(bytes) &&
+                 detail::decode_webp(bytes, image, tbb::this_task_arena::max_concurrency() > 1))) {
+        image = to_image(path, decode(path, bytes));
+    }
     image.source.file_bytes = bytes.size();
     return image;
 }

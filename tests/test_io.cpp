@@ -5,10 +5,12 @@
 #include <string_view>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <libdeflate.h>
 
 #include "detail/png_decode.hpp"
+#include "detail/webp_decode.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
 #include "support.hpp"
@@ -272,6 +274,40 @@ class HandMadePng {
 };
 
 }  // namespace
+
+TEST_CASE("WebP inputs decode to exactly the pixels OpenCV gives", "[io]") {
+    test::TempDir dir;
+    const cv::Mat bgr = cv::imread(test::sample_path("kodim23.png").string(), cv::IMREAD_COLOR);
+    cv::Mat bgra;
+    cv::cvtColor(bgr, bgra, cv::COLOR_BGR2BGRA);
+    for (int y = 0; y < bgra.rows; ++y) {
+        for (int x = 0; x < bgra.cols; ++x)
+            bgra.at<cv::Vec4b>(y, x)[3] = std::uint8_t((x + y) % 256);
+    }
+    // Lossless (quality above 100) and lossy, opaque and with alpha.
+    int n = 0;
+    for (const cv::Mat& m : {bgr, bgra}) {  // headers copied, pixels shared
+        for (int quality : {101, 80}) {
+            const fs::path file = dir / ("kind" + std::to_string(n++) + ".webp");
+            REQUIRE(cv::imwrite(file.string(), m, {cv::IMWRITE_WEBP_QUALITY, quality}));
+            INFO(file);
+            const Image ours = read_image(file);
+            const Image theirs = opencv_reference(file);
+            CHECK(ours.width == theirs.width);
+            CHECK(ours.height == theirs.height);
+            CHECK(ours.channels == theirs.channels);
+            CHECK(ours.samples == theirs.samples);
+            CHECK(ours.source.file_bytes == fs::file_size(file));
+            // Through libwebp itself, not OpenCV: one thread or two, the same pixels.
+            const Bytes bytes = test::read_bytes(file);
+            for (bool threaded : {false, true}) {
+                Image direct;
+                REQUIRE(detail::decode_webp(bytes, direct, threaded));
+                CHECK(direct.samples == theirs.samples);
+            }
+        }
+    }
+}
 
 TEST_CASE("the fast PNG path undoes every row filter exactly", "[io]") {
     test::TempDir dir;
