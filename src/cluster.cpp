@@ -280,12 +280,14 @@ Seeding seed(std::span<const Point> points, std::span<const float> weights, int 
     return seeder.finish(std::move(seeds));
 }
 
-// Per-cluster weighted coordinate sums, accumulated in double, and member counts: a cluster is
-// empty when it has no members, whatever rounding has left in its sums.
+// Per-cluster weighted coordinate sums, accumulated in double, and counts of members with
+// weight: a cluster is empty when it has none, whatever rounding has left in its sums. Kept up
+// to date as points move, the sums equal sums taken afresh up to double rounding, and exactly
+// for integer coordinates and counts (sampled opaque colors), whose sums are exact.
 struct ClusterSums {
     std::vector<double> sum;            // 4 per cluster
     std::vector<double> weight;         // 1 per cluster
-    std::vector<std::int64_t> members;  // 1 per cluster
+    std::vector<std::int64_t> members;  // 1 per cluster, counting members of weight > 0
 
     explicit ClusterSums(std::size_t k = 0) : sum(4 * k, 0.0), weight(k, 0.0), members(k, 0) {}
     bool empty() const { return members.empty(); }
@@ -293,13 +295,13 @@ struct ClusterSums {
         for (int a = 0; a < 4; ++a)
             sum[4 * j + std::size_t(a)] += w * p.v[a];
         weight[j] += w;
-        ++members[j];
+        members[j] += w > 0;
     }
     void remove(std::size_t j, const Point& p, double w) {
         for (int a = 0; a < 4; ++a)
             sum[4 * j + std::size_t(a)] -= w * p.v[a];
         weight[j] -= w;
-        --members[j];
+        members[j] -= w > 0;
     }
     void merge(const ClusterSums& o) {
         for (std::size_t i = 0; i < sum.size(); ++i)

@@ -147,7 +147,10 @@ Image decode_png(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
     spng_ihdr ihdr{};
     check(spng_get_ihdr(ctx.get(), &ihdr));
     spng_trns trns{};
-    const bool has_trns = spng_get_trns(ctx.get(), &trns) == 0;
+    const int trns_rc = spng_get_trns(ctx.get(), &trns);  // reads the chunks up to the data
+    if (trns_rc != SPNG_ECHUNKAVAIL)                      // "no tRNS" is no error
+        check(trns_rc);
+    const bool has_trns = trns_rc == 0;
     const bool grey = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE ||
                       ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA;
     const bool alpha = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ||

@@ -144,6 +144,32 @@ TEST_CASE("Hamerly's bounds give the same centroids as plain Lloyd", "[cluster]"
     }
 }
 
+TEST_CASE("on sampled colors Hamerly equals plain Lloyd exactly, over several chunks",
+          "[cluster]") {
+    // Integer coordinates and counts, as sample_colors gives: every cluster sum is an exact
+    // double, so sums kept up to date as points move must equal sums taken afresh, bit for bit.
+    // 7,500 points span two 4,096-point chunks; 24 clusters over 5 blobs keep points moving.
+    Blobs b = make_blobs(1500, 29);
+    for (std::size_t i = 0; i < b.points.size(); ++i) {
+        for (int a = 0; a < 3; ++a)
+            b.points[i].v[a] = std::round(b.points[i].v[a]);
+        b.weights[i] = float(1 + i % 5);
+    }
+    const int k = 24;
+    std::vector<Point> seeds;
+    for (std::size_t s : seed_kmeans_plus_plus(b.points, b.weights, k, 4))
+        seeds.push_back(b.points[s]);
+    for (int iterations : {1, 5, 25}) {
+        const Clustering fast = kmeans(b.points, b.weights, options(k, iterations, 0.0, 4));
+        const auto slow = plain_lloyd(b.points, b.weights, seeds, iterations);
+        REQUIRE(fast.centroids.size() == slow.size());
+        for (std::size_t j = 0; j < slow.size(); ++j) {
+            for (int a = 0; a < 4; ++a)
+                REQUIRE(fast.centroids[j].v[a] == slow[j].v[a]);
+        }
+    }
+}
+
 TEST_CASE("weights pull centroids to the weighted mean", "[cluster]") {
     const std::vector<Point> points{{{0, 0, 0, 255}}, {{100, 0, 0, 255}}};
     const std::vector<float> weights{1, 3};

@@ -202,7 +202,8 @@ class HandMadePng {
 
     const Bytes& pixels() const { return pixels_; }
 
-    // The file with row y filtered by filter_of(y) (0..4, or 5 for an invalid filter byte).
+    // The file with row y filtered by filter_of(y) (0..4, or 5 for an invalid filter byte). Its
+    // image data comes in three IDAT chunks, the middle one empty, after an ancillary chunk.
     Bytes file(const std::function<int(int)>& filter_of) const {
         Bytes rows;
         const std::size_t stride = std::size_t(w_ * bpp_);
@@ -225,7 +226,12 @@ class HandMadePng {
         put_u32(ihdr, std::uint32_t(h_));
         ihdr.insert(ihdr.end(), {8, std::uint8_t(bpp_ == 4 ? 6 : 2), 0, 0, 0});
         put_chunk(png, "IHDR", ihdr);
-        put_chunk(png, "IDAT", zlib(rows));
+        put_chunk(png, "gAMA", {0, 0, 0xb1, 0x8f});  // 1 / 2.2, ignored by every decoder here
+        const Bytes data = zlib(rows);
+        const auto half = data.begin() + std::ptrdiff_t(data.size() / 2);
+        put_chunk(png, "IDAT", Bytes(data.begin(), half));
+        put_chunk(png, "IDAT", {});
+        put_chunk(png, "IDAT", Bytes(half, data.end()));
         put_chunk(png, "IEND", {});
         return png;
     }
@@ -338,7 +344,7 @@ TEST_CASE("the fast PNG path leaves damaged and other PNGs to libspng", "[io]") 
     REQUIRE(detail::decode_common_png(good, image));
 
     Bytes bad_crc = good;
-    bad_crc[45] ^= 1;  // inside the IDAT data: its CRC no longer matches
+    bad_crc[60] ^= 1;  // inside the first IDAT's data: its CRC no longer matches
     CHECK_FALSE(detail::decode_common_png(bad_crc, image));
     test::write_bytes(dir / "crc.png", bad_crc);
     CHECK_THROWS_WITH(read_image(dir / "crc.png"), Catch::Contains("corrupt PNG"));
@@ -354,6 +360,13 @@ TEST_CASE("the fast PNG path leaves damaged and other PNGs to libspng", "[io]") 
                            {0, png.pixels()[0], 0, png.pixels()[1], 0, png.pixels()[2]});
     keyed.insert(keyed.end(), good.begin() + 33, good.end());
     CHECK_FALSE(detail::decode_common_png(keyed, image));
+    // A truecolor image's suggested palette: libspng's job too, and the pixels are the same.
+    Bytes suggested(good.begin(), good.begin() + 33);
+    HandMadePng::put_chunk(suggested, "PLTE", {0, 0, 0, 255, 255, 255});
+    suggested.insert(suggested.end(), good.begin() + 33, good.end());
+    CHECK_FALSE(detail::decode_common_png(suggested, image));
+    test::write_bytes(dir / "suggested.png", suggested);
+    CHECK(read_image(dir / "suggested.png").samples == png.pixels());
     test::write_bytes(dir / "keyed.png", keyed);
     const Image transparent = read_image(dir / "keyed.png");
     CHECK(transparent.channels == 4);

@@ -21,7 +21,6 @@ constexpr std::uint32_t chunk_type(const char (&name)[5]) {
            std::uint32_t(std::uint8_t(name[2])) << 8 | std::uint32_t(std::uint8_t(name[3]));
 }
 constexpr std::uint32_t kIhdr = chunk_type("IHDR");
-constexpr std::uint32_t kPlte = chunk_type("PLTE");
 constexpr std::uint32_t kIdat = chunk_type("IDAT");
 constexpr std::uint32_t kIend = chunk_type("IEND");
 constexpr std::uint32_t kTrns = chunk_type("tRNS");
@@ -109,8 +108,9 @@ bool read_image_data(ChunkReader& chunks, std::vector<std::uint8_t>& stream) {
             in_data = false;
             data_ended = true;
         }
-        // tRNS makes a color transparent; PLTE in a truecolor image is a mere suggestion.
-        if (chunk.type == kTrns || (is_critical(chunk.type) && chunk.type != kPlte))
+        // tRNS makes a color transparent. Critical chunks other than the image data, even a
+        // truecolor image's suggested PLTE (rare, and with rules of its own), go to libspng.
+        if (chunk.type == kTrns || is_critical(chunk.type))
             return false;
     }
     return false;
