@@ -350,12 +350,22 @@ class NeighborTable {
         });
     }
 
-    std::span<const Neighbor> sorted_of(std::size_t a) const {
-        return {rows_.data() + a * (k_ - 1), std::min(kSorted, k_ - 1)};
-    }
-    std::span<const Neighbor> rest_of(std::size_t a) const {
+    // Calls visit(nb) on each neighbor nb of centroid a that out_of_reach(nb) does not rule
+    // out: the sorted ones in order until the first ruled out (those after it are listed no
+    // nearer, and so are all the unsorted ones); failing that, each unsorted one it lets by.
+    template <class OutOfReach, class Visit>
+    void visit_in_reach(std::size_t a, OutOfReach&& out_of_reach, Visit&& visit) const {
         const std::size_t sorted = std::min(kSorted, k_ - 1);
-        return {rows_.data() + a * (k_ - 1) + sorted, k_ - 1 - sorted};
+        const Neighbor* row = rows_.data() + a * (k_ - 1);
+        for (std::size_t n = 0; n < sorted; ++n) {
+            if (out_of_reach(row[n]))
+                return;
+            visit(row[n]);
+        }
+        for (std::size_t n = sorted; n < k_ - 1; ++n) {
+            if (!out_of_reach(row[n]))
+                visit(row[n]);
+        }
     }
 
   private:
@@ -505,24 +515,10 @@ class Hamerly {
                     const float gap = nb.distance - slack;
                     return gap > 0 && gap * gap >= nearest;
                 };
-                auto visit = [&](const NeighborTable::Neighbor& nb) {
+                neighbors.visit_in_reach(a, out_of_reach, [&](const NeighborTable::Neighbor& nb) {
                     nearest =
                         std::min(nearest, squared_distance(centroids_[a], centroids_[nb.index]));
-                };
-                bool done = false;
-                for (const NeighborTable::Neighbor& nb : neighbors.sorted_of(a)) {
-                    if (out_of_reach(nb)) {
-                        done = true;
-                        break;
-                    }
-                    visit(nb);
-                }
-                if (!done) {
-                    for (const NeighborTable::Neighbor& nb : neighbors.rest_of(a)) {
-                        if (!out_of_reach(nb))
-                            visit(nb);
-                    }
-                }
+                });
                 gaps[a] = 0.5f * std::sqrt(nearest);
             }
         });
@@ -547,7 +543,7 @@ class Hamerly {
             const float gap = nb.distance - reach;
             return gap > 0 && gap * gap >= second_d2;
         };
-        auto visit = [&](const NeighborTable::Neighbor& nb) {
+        neighbors.visit_in_reach(a, out_of_reach, [&](const NeighborTable::Neighbor& nb) {
             const float d2 = squared_distance(p, centroids_[nb.index]);
             if (d2 < best_d2 || (d2 == best_d2 && nb.index < best)) {
                 second_d2 = best_d2;
@@ -556,21 +552,7 @@ class Hamerly {
             } else if (d2 < second_d2) {
                 second_d2 = d2;
             }
-        };
-        bool done = false;
-        for (const NeighborTable::Neighbor& nb : neighbors.sorted_of(a)) {
-            if (out_of_reach(nb)) {
-                done = true;
-                break;
-            }
-            visit(nb);
-        }
-        if (!done) {
-            for (const NeighborTable::Neighbor& nb : neighbors.rest_of(a)) {
-                if (!out_of_reach(nb))
-                    visit(nb);
-            }
-        }
+        });
         assignment_[i] = static_cast<std::uint16_t>(best);
         upper_[i] = std::sqrt(best_d2);
         lower_[i] = std::sqrt(second_d2);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <random>
 #include <set>
 
@@ -81,6 +82,29 @@ std::vector<Point> plain_lloyd(const std::vector<Point>& points, const std::vect
     return c;
 }
 
+// kmeans() after each number of iterations against plain Lloyd from the same k-means++ seeds:
+// every coordinate within `margin` (0: equal).
+void check_equals_plain_lloyd(const Blobs& b, int k, std::uint64_t seed,
+                              std::initializer_list<int> iterations, float margin) {
+    std::vector<Point> seeds;
+    for (std::size_t s : seed_kmeans_plus_plus(b.points, b.weights, k, seed))
+        seeds.push_back(b.points[s]);
+    for (int n : iterations) {
+        INFO(n << " iterations");
+        const Clustering fast = kmeans(b.points, b.weights, options(k, n, 0.0, seed));
+        const auto slow = plain_lloyd(b.points, b.weights, seeds, n);
+        REQUIRE(fast.centroids.size() == slow.size());
+        for (std::size_t j = 0; j < slow.size(); ++j) {
+            for (int a = 0; a < 4; ++a) {
+                if (margin == 0)
+                    REQUIRE(fast.centroids[j].v[a] == slow[j].v[a]);
+                else
+                    REQUIRE(fast.centroids[j].v[a] == Approx(slow[j].v[a]).margin(margin));
+            }
+        }
+    }
+}
+
 }  // namespace
 
 TEST_CASE("k-means finds the true centers of separated blobs", "[cluster]") {
@@ -128,20 +152,7 @@ TEST_CASE("k-means++ never draws a zero-weight point or more seeds than distinct
 }
 
 TEST_CASE("Hamerly's bounds give the same centroids as plain Lloyd", "[cluster]") {
-    const Blobs b = make_blobs(400, 17);
-    const int k = 12;
-    std::vector<Point> seeds;
-    for (std::size_t s : seed_kmeans_plus_plus(b.points, b.weights, k, 9))
-        seeds.push_back(b.points[s]);
-    for (int iterations : {1, 3, 10}) {
-        const Clustering fast = kmeans(b.points, b.weights, options(k, iterations, 0.0, 9));
-        const auto slow = plain_lloyd(b.points, b.weights, seeds, iterations);
-        REQUIRE(fast.centroids.size() == slow.size());
-        for (std::size_t j = 0; j < slow.size(); ++j) {
-            for (int a = 0; a < 4; ++a)
-                CHECK(fast.centroids[j].v[a] == Approx(slow[j].v[a]).margin(1e-3));
-        }
-    }
+    check_equals_plain_lloyd(make_blobs(400, 17), 12, 9, {1, 3, 10}, 1e-3f);
 }
 
 TEST_CASE("on sampled colors Hamerly equals plain Lloyd exactly, over several chunks",
@@ -155,19 +166,7 @@ TEST_CASE("on sampled colors Hamerly equals plain Lloyd exactly, over several ch
             b.points[i].v[a] = std::round(b.points[i].v[a]);
         b.weights[i] = float(1 + i % 5);
     }
-    const int k = 24;
-    std::vector<Point> seeds;
-    for (std::size_t s : seed_kmeans_plus_plus(b.points, b.weights, k, 4))
-        seeds.push_back(b.points[s]);
-    for (int iterations : {1, 5, 25}) {
-        const Clustering fast = kmeans(b.points, b.weights, options(k, iterations, 0.0, 4));
-        const auto slow = plain_lloyd(b.points, b.weights, seeds, iterations);
-        REQUIRE(fast.centroids.size() == slow.size());
-        for (std::size_t j = 0; j < slow.size(); ++j) {
-            for (int a = 0; a < 4; ++a)
-                REQUIRE(fast.centroids[j].v[a] == slow[j].v[a]);
-        }
-    }
+    check_equals_plain_lloyd(b, 24, 4, {1, 5, 25}, 0.0f);
 }
 
 TEST_CASE("weights pull centroids to the weighted mean", "[cluster]") {

@@ -155,6 +155,18 @@ Image opencv_reference(const fs::path& path) {
 
 }  // namespace
 
+namespace {
+
+// Same size, channels and samples as OpenCV's decoding of the same file.
+void check_same_pixels(const Image& ours, const Image& theirs) {
+    CHECK(ours.width == theirs.width);
+    CHECK(ours.height == theirs.height);
+    CHECK(ours.channels == theirs.channels);
+    CHECK(ours.samples == theirs.samples);
+}
+
+}  // namespace
+
 TEST_CASE("PNG inputs decode to exactly the pixels OpenCV gives", "[io]") {
     test::TempDir dir;
     // Every PNG color type and depth OpenCV writes, plus real RGBA files.
@@ -175,12 +187,7 @@ TEST_CASE("PNG inputs decode to exactly the pixels OpenCV gives", "[io]") {
         files.push_back(file);
     for (const fs::path& file : files) {
         INFO(file);
-        const Image ours = read_image(file);
-        const Image theirs = opencv_reference(file);
-        CHECK(ours.width == theirs.width);
-        CHECK(ours.height == theirs.height);
-        CHECK(ours.channels == theirs.channels);
-        CHECK(ours.samples == theirs.samples);
+        check_same_pixels(read_image(file), opencv_reference(file));
     }
 }
 
@@ -299,10 +306,7 @@ TEST_CASE("WebP inputs decode to exactly the pixels OpenCV gives", "[io]") {
             INFO(file);
             const Image ours = read_image(file);
             const Image theirs = opencv_reference(file);
-            CHECK(ours.width == theirs.width);
-            CHECK(ours.height == theirs.height);
-            CHECK(ours.channels == theirs.channels);
-            CHECK(ours.samples == theirs.samples);
+            check_same_pixels(ours, theirs);
             CHECK(ours.source.file_bytes == fs::file_size(file));
             // Through libwebp itself, not OpenCV: one thread or two, the same pixels.
             const Bytes bytes = test::read_bytes(file);
