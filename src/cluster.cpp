@@ -224,15 +224,14 @@ class Seeder {
         blocks_[b].mass = sum;
     }
 
+    // body(b, begin, end) for every block, in parallel, a block a task: the blocks a late seed
+    // reaches lie side by side in Morton order, and grouped four to a task they fell to one
+    // thread (1 MP crop at K = 256, 2 threads: seeding 17-29 ms with four, 18 ms with one).
     template <class Body>
     void for_blocks(Body&& body) {
-        constexpr std::size_t kBlocksPerTask = 4;
-        for_each_chunk(blocks_.size(), kBlocksPerTask,
-                       [&](std::size_t, std::size_t first, std::size_t last) {
-                           for (std::size_t b = first; b < last; ++b) {
-                               body(b, b * kBlock, std::min(points_.size(), (b + 1) * kBlock));
-                           }
-                       });
+        for_each_chunk(blocks_.size(), 1, [&](std::size_t b, std::size_t begin, std::size_t) {
+            body(b, begin * kBlock, std::min(points_.size(), (begin + 1) * kBlock));
+        });
     }
 
     std::span<const Point> points_;
