@@ -97,6 +97,8 @@ class Seeder {
           nearest_(points.size(), 0),
           d2_(points.size(), kInfinity),
           blocks_(detail::chunk_count(points.size(), kBlock)) {
+        for (auto& coordinate : coordinates_)
+            coordinate.resize(points.size());
         for_blocks([&](std::size_t b, std::size_t begin, std::size_t end) {
             Block& block = blocks_[b];
             block.lo = block.hi = points_[begin];
@@ -104,6 +106,7 @@ class Seeder {
                 for (int a = 0; a < 4; ++a) {
                     block.lo.v[a] = std::min(block.lo.v[a], points_[i].v[a]);
                     block.hi.v[a] = std::max(block.hi.v[a], points_[i].v[a]);
+                    coordinates_[std::size_t(a)][i] = points_[i].v[a];
                 }
             }
             update_block(b, begin, end);
@@ -159,11 +162,12 @@ class Seeder {
                 const Point& p = points_[candidates[c]];
                 if (!reaches(b, p))
                     continue;
-                double gain = 0;
+                float d[kBlock];
+                distances(p, begin, end, d);
+                double gain = 0;  // summed in point order, as the scalar loop did
                 for (std::size_t i = begin; i < end; ++i) {
-                    const float d = squared_distance(points_[i], p);
-                    if (d < d2_[i])
-                        gain += double(weights_[i]) * double(d2_[i] - d);
+                    const float closer = d2_[i] - d[i - begin];  // > 0 exactly when d < d2
+                    gain += closer > 0 ? double(weights_[i]) * double(closer) : 0.0;
                 }
                 gains_[b][c] = gain;
             }
@@ -182,12 +186,12 @@ class Seeder {
         for_blocks([&](std::size_t b, std::size_t begin, std::size_t end) {
             if (!reaches(b, c))
                 return;
+            float d[kBlock];
+            distances(c, begin, end, d);
             for (std::size_t i = begin; i < end; ++i) {
-                const float d = squared_distance(points_[i], c);
-                if (d < d2_[i]) {
-                    d2_[i] = d;
-                    nearest_[i] = index;
-                }
+                const bool closer = d[i - begin] < d2_[i];
+                nearest_[i] = closer ? index : nearest_[i];
+                d2_[i] = closer ? d[i - begin] : d2_[i];
             }
             update_block(b, begin, end);
         });
@@ -203,6 +207,21 @@ class Seeder {
         float farthest = kInfinity;  // largest d2 in the block
         double mass = 0;
     };
+
+    // d[i - begin] = squared_distance(points_[i], c) for i in [begin, end), from the
+    // coordinates side by side so the loop runs four or more points a step; same sums, in
+    // the same order, as squared_distance.
+    void distances(const Point& c, std::size_t begin, std::size_t end, float* d) const {
+        const float* x = coordinates_[0].data() + begin;
+        const float* y = coordinates_[1].data() + begin;
+        const float* z = coordinates_[2].data() + begin;
+        const float* w = coordinates_[3].data() + begin;
+        for (std::size_t j = 0; j < end - begin; ++j) {
+            const float d0 = x[j] - c.v[0], d1 = y[j] - c.v[1], d2 = z[j] - c.v[2],
+                        d3 = w[j] - c.v[3];
+            d[j] = d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
+        }
+    }
 
     double mass(std::size_t i) const {
         return seeded_ ? double(weights_[i]) * double(d2_[i]) : double(weights_[i]);
@@ -236,6 +255,7 @@ class Seeder {
 
     std::span<const Point> points_;
     std::span<const float> weights_;
+    std::array<std::vector<float>, 4> coordinates_;  // the points' coordinates, one array each
     std::vector<std::uint16_t> nearest_;
     std::vector<float> d2_;
     std::vector<Block> blocks_;
