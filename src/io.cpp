@@ -106,6 +106,16 @@ void reject_truncated(const fs::path& path, const std::vector<std::uint8_t>& byt
         !tail_contains(bytes, std::string_view("\xff\xd9", 2), 4096)) {
         fail_input(path, "truncated JPEG (no end-of-image marker)");
     }
+    // A WebP file is one RIFF chunk, whose header gives its size.
+    if (detail::is_webp(bytes)) {
+        const std::uint64_t size =
+            8 + (std::uint64_t{bytes[4]} | std::uint64_t{bytes[5]} << 8 |
+                 std::uint64_t{bytes[6]} << 16 | std::uint64_t{bytes[7]} << 24);
+        if (bytes.size() < size) {
+            fail_input(path, "truncated WebP (" + std::to_string(bytes.size()) + " of " +
+                                 std::to_string(size) + " bytes)");
+        }
+    }
 }
 
 cv::Mat decode(const fs::path& path, const std::vector<std::uint8_t>& bytes) {

@@ -405,6 +405,12 @@ TEST_CASE("bad inputs are refused with the file and the cause", "[io]") {
     test::write_bytes(dir / "cut.jpg",
                       {jpeg.begin(), jpeg.begin() + std::ptrdiff_t(jpeg.size() / 2)});
     expect_input_error(dir / "cut.jpg", "truncated JPEG");
+
+    std::vector<std::uint8_t> webp;
+    REQUIRE(cv::imencode(".webp", cv::imread(test::sample_path("kodim23.png").string()), webp));
+    test::write_bytes(dir / "cut.webp", {webp.begin(), webp.begin() + 1000});
+    expect_input_error(dir / "cut.webp",
+                       "truncated WebP (1000 of " + std::to_string(webp.size()) + " bytes)");
 }
 
 TEST_CASE("PNG output is a palette image at the smallest bit depth", "[io]") {
