@@ -49,7 +49,8 @@ TEST_CASE("two single-color images give both colors with shares by pixel count",
     CHECK(doc["colors"][1]["share"].get<double>() == Approx(25.0));
 }
 
-TEST_CASE("the output extension picks the palette format, and the swatch is a PNG", "[cli][palette]") {
+TEST_CASE("the output extension picks the palette format, and the swatch is a PNG",
+          "[cli][palette]") {
     test::TempDir dir;
     const fs::path photo = test::sample_path("kodim23.png");
     const auto r = palette_cli({photo.string(), "-k", "5", "-o", (dir / "p.gpl").string(),
