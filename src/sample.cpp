@@ -86,20 +86,24 @@ std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std:
             keys[i] = morton_key(canonical(image.pixel(i)));
         }
     } else {
-        // The positions come from one random stream, in order; reading the pixels there is
-        // a cache miss each (they are ~n / size apart), so it runs in parallel, each read
-        // asked for ahead of time.
-        std::vector<std::size_t> positions(size);
+        // Sample s is pixel s * n / size + draw % (its stratum's width), the draws taken in
+        // order from one seeded stream. Only the draws are sequential: the divisions, and
+        // reading the pixels (a cache miss each, ~n / size apart, so each is asked for ahead
+        // of time), run in parallel.
+        std::vector<std::uint64_t> draws(size);
         std::mt19937_64 rng(seed);
-        for (std::size_t s = 0; s < size; ++s) {
-            const std::size_t begin = s * n / size;
-            const std::size_t end = (s + 1) * n / size;  // > begin because size < n
-            positions[s] = begin + rng() % (end - begin);
-        }
+        for (std::uint64_t& draw : draws)
+            draw = rng();
+        std::vector<std::size_t> positions(size);
         keys.resize(size);
         constexpr std::size_t kAhead = 16;  // reads in flight per thread
         const std::size_t stride = std::size_t(image.channels);
         detail::for_each_chunk(size, 4096, [&](std::size_t, std::size_t first, std::size_t last) {
+            for (std::size_t s = first; s < last; ++s) {
+                const std::size_t begin = s * n / size;
+                const std::size_t end = (s + 1) * n / size;  // > begin because size < n
+                positions[s] = begin + draws[s] % (end - begin);
+            }
             for (std::size_t s = first; s < last; ++s) {
                 if (s + kAhead < last)
                     __builtin_prefetch(image.samples.data() + positions[s + kAhead] * stride);
