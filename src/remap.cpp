@@ -43,6 +43,14 @@ void count_into(Counts& counts, const std::uint8_t* first, const std::uint8_t* l
         counts[j] += std::uint64_t{part[0][j]} + part[1][j] + part[2][j] + part[3][j];
 }
 
+// 0xRRGGBB of a color, and of an opaque pixel's three samples.
+std::uint32_t rgb_key(Color c) {
+    return std::uint32_t{c.r} << 16 | std::uint32_t{c.g} << 8 | c.b;
+}
+std::uint32_t rgb_key(const std::uint8_t* rgb) {
+    return std::uint32_t{rgb[0]} << 16 | std::uint32_t{rgb[1]} << 8 | rgb[2];
+}
+
 // For opaque images compared in sRGB: the cell search (see detail/cell_search.hpp), runs of one
 // color looked up once.
 void remap_opaque_rgb(const Image& image, std::span<const Color> palette,
@@ -51,23 +59,23 @@ void remap_opaque_rgb(const Image& image, std::span<const Color> palette,
     // Pixels keyed, and their answers' cache lines asked for, a block ahead of the lookups:
     // enough to cover a memory access, few enough lines to stay in the first-level cache.
     constexpr std::size_t kBlock = 64;
-    detail::for_each_chunk(
-        image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
-            std::uint32_t keys[kBlock];
-            const std::uint8_t* samples = image.samples.data();
-            std::uint8_t* out = indices.data();
-            for (std::size_t first = begin; first < end; first += kBlock) {
-                const std::size_t n = std::min(kBlock, end - first);
-                const std::uint8_t* s = samples + 3 * first;
-                for (std::size_t j = 0; j < n; ++j, s += 3) {
-                    keys[j] = std::uint32_t{s[0]} << 16 | std::uint32_t{s[1]} << 8 | s[2];
-                    search.prefetch(keys[j]);
-                }
-                for (std::size_t j = 0; j < n; ++j)
-                    out[first + j] = search.nearest(keys[j]);
-            }
-            count_into(counts[c], out + begin, out + end);
-        });
+    detail::for_each_chunk(image.pixel_count(), kPixelChunk,
+                           [&](std::size_t c, std::size_t begin, std::size_t end) {
+                               std::uint32_t keys[kBlock];
+                               const std::uint8_t* samples = image.samples.data();
+                               std::uint8_t* out = indices.data();
+                               for (std::size_t first = begin; first < end; first += kBlock) {
+                                   const std::size_t n = std::min(kBlock, end - first);
+                                   const std::uint8_t* s = samples + 3 * first;
+                                   for (std::size_t j = 0; j < n; ++j, s += 3) {
+                                       keys[j] = rgb_key(s);
+                                       search.prefetch(keys[j]);
+                                   }
+                                   for (std::size_t j = 0; j < n; ++j)
+                                       out[first + j] = search.nearest(keys[j]);
+                               }
+                               count_into(counts[c], out + begin, out + end);
+                           });
 }
 
 // For opaque colors in other spaces: one slot per 24-bit color holding its palette index + 1
@@ -136,10 +144,6 @@ class AlphaCache {
     std::vector<Slot> slots_;
 };
 
-std::uint32_t rgb_key(Color c) {
-    return std::uint32_t{c.r} << 16 | std::uint32_t{c.g} << 8 | c.b;
-}
-
 // For opaque images in other spaces: the table above, runs of one color looked up once.
 void remap_opaque(const Image& image, ColorSpace space, const detail::NearestSearch& search,
                   std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
@@ -151,8 +155,7 @@ void remap_opaque(const Image& image, ColorSpace space, const detail::NearestSea
             std::uint32_t previous_key = std::numeric_limits<std::uint32_t>::max();
             std::uint8_t previous_index = 0;
             for (std::size_t i = begin; i < end; ++i, s += 3) {
-                const std::uint32_t key =
-                    (std::uint32_t{s[0]} << 16) | (std::uint32_t{s[1]} << 8) | s[2];
+                const std::uint32_t key = rgb_key(s);
                 if (key != previous_key) {
                     previous_key = key;
                     previous_index = table.nearest(key);

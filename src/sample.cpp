@@ -90,11 +90,10 @@ std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std:
         // order from one seeded stream. Only the draws are sequential: the divisions, and
         // reading the pixels (a cache miss each, ~n / size apart, so each is asked for ahead
         // of time), run in parallel.
-        std::vector<std::uint64_t> draws(size);
+        std::vector<std::uint64_t> positions(size);  // the draws first, then the pixels
         std::mt19937_64 rng(seed);
-        for (std::uint64_t& draw : draws)
+        for (std::uint64_t& draw : positions)
             draw = rng();
-        std::vector<std::size_t> positions(size);
         keys.resize(size);
         constexpr std::size_t kAhead = 16;  // reads in flight per thread
         const std::size_t stride = std::size_t(image.channels);
@@ -102,7 +101,7 @@ std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std:
             for (std::size_t s = first; s < last; ++s) {
                 const std::size_t begin = s * n / size;
                 const std::size_t end = (s + 1) * n / size;  // > begin because size < n
-                positions[s] = begin + draws[s] % (end - begin);
+                positions[s] = begin + positions[s] % (end - begin);
             }
             for (std::size_t s = first; s < last; ++s) {
                 if (s + kAhead < last)
