@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <random>
+#include <numeric>
+#include <span>
 #include <unordered_set>
 #include <utility>
+
+#include <tbb/parallel_for.h>
 
 #include "detail/parallel.hpp"
 
@@ -41,77 +44,147 @@ constexpr Color from_morton_key(std::uint32_t key) {
 
 static_assert(from_morton_key(morton_key({12, 200, 7, 255})) == Color{12, 200, 7, 255});
 
-// Sorts keys ascending: least significant digit radix sort, 8 bits per pass. Linear, so a
-// 262,144-pixel sample sorts in ~2 ms on one core where a comparison sort takes ~15 ms on
-// two; a pass whose digit is the same in every key moves nothing and is skipped.
-void radix_sort(std::vector<std::uint32_t>& keys) {
-    std::vector<std::uint32_t> buffer(keys.size());
-    for (int shift = 0; shift < 32; shift += 8) {
+// Sorts keys ascending on their bits [0, bits): least significant digit radix sort, 8 bits a
+// pass, through `scratch` (as long as keys); a pass whose digit is the same in every key moves
+// nothing and is skipped. Linear: a 262,144-key sample sorts in ~2 ms on one core where a
+// comparison sort takes ~15 ms on two.
+void radix_sort(std::span<std::uint32_t> keys, std::span<std::uint32_t> scratch, int bits) {
+    std::span<std::uint32_t> from = keys, to = scratch;
+    for (int shift = 0; shift < bits; shift += 8) {
         std::array<std::size_t, 256> start{};
-        for (std::uint32_t k : keys)
+        for (std::uint32_t k : from)
             ++start[k >> shift & 0xff];
-        if (std::find(start.begin(), start.end(), keys.size()) != start.end())
+        if (std::find(start.begin(), start.end(), from.size()) != start.end())
             continue;
         std::size_t offset = 0;
         for (std::size_t& s : start)
             offset += std::exchange(s, offset);
-        for (std::uint32_t k : keys)
-            buffer[start[k >> shift & 0xff]++] = k;
-        keys.swap(buffer);
+        for (std::uint32_t k : from)
+            to[start[k >> shift & 0xff]++] = k;
+        std::swap(from, to);
     }
+    if (from.data() != keys.data())
+        std::copy(from.begin(), from.end(), keys.begin());
 }
 
-// Collapses sorted Morton keys into (color, count) runs.
-std::vector<ColorCount> count_runs(const std::vector<std::uint32_t>& sorted) {
-    std::vector<ColorCount> out;
+// The number of distinct keys in a sorted list.
+std::size_t count_distinct(std::span<const std::uint32_t> sorted) {
+    std::size_t distinct = sorted.empty() ? 0 : 1;
+    for (std::size_t i = 1; i < sorted.size(); ++i)
+        distinct += sorted[i] != sorted[i - 1];
+    return distinct;
+}
+
+// Writes the (color, count) runs of sorted Morton keys from `out` on; returns their number.
+std::size_t count_runs(std::span<const std::uint32_t> sorted, ColorCount* out) {
+    ColorCount* next = out;
     for (std::size_t i = 0; i < sorted.size();) {
         std::size_t j = i + 1;
         while (j < sorted.size() && sorted[j] == sorted[i]) {
             ++j;
         }
-        out.push_back({from_morton_key(sorted[i]), static_cast<std::uint32_t>(j - i)});
+        *next++ = {from_morton_key(sorted[i]), static_cast<std::uint32_t>(j - i)};
         i = j;
     }
+    return std::size_t(next - out);
+}
+
+// The (color, count) runs of `keys`, ascending. One stable pass spreads the keys into 256
+// buckets by their top byte, from per-chunk histograms, so in parallel; then every bucket is
+// sorted on its other 24 bits and counted on its own, buckets in parallel. The result is the
+// sorted multiset, so it cannot depend on how the work was split.
+std::vector<ColorCount> sorted_runs(std::vector<std::uint32_t>& keys) {
+    constexpr std::size_t kChunk = std::size_t{1} << 16;
+    using Histogram = std::array<std::size_t, 256>;
+    const std::size_t n = keys.size();
+    std::vector<Histogram> offsets =
+        detail::map_chunks<Histogram>(n, kChunk, [&](std::size_t begin, std::size_t end) {
+            Histogram h{};
+            for (std::size_t i = begin; i < end; ++i)
+                ++h[keys[i] >> 24];
+            return h;
+        });
+    std::array<std::size_t, 257> bucket{};  // where each bucket starts, then n
+    std::size_t offset = 0;
+    for (std::size_t d = 0; d < 256; ++d) {
+        bucket[d] = offset;
+        for (Histogram& h : offsets)
+            offset += std::exchange(h[d], offset);
+    }
+    bucket[256] = n;
+    std::vector<std::uint32_t> spread(n);
+    detail::for_each_chunk(n, kChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
+        Histogram& next = offsets[c];
+        for (std::size_t i = begin; i < end; ++i)
+            spread[next[keys[i] >> 24]++] = keys[i];
+    });
+    // Sorted, then counted to size the result, then copied out.
+    std::array<std::size_t, 257> run_start{};
+    tbb::parallel_for(std::size_t{0}, std::size_t{256}, [&](std::size_t d) {
+        const std::size_t first = bucket[d], count = bucket[d + 1] - first;
+        const std::span<std::uint32_t> sorted(spread.data() + first, count);
+        radix_sort(sorted, std::span(keys.data() + first, count), 24);
+        run_start[d + 1] = count_distinct(sorted);
+    });
+    std::partial_sum(run_start.begin(), run_start.end(), run_start.begin());
+    std::vector<ColorCount> out(run_start[256]);
+    tbb::parallel_for(std::size_t{0}, std::size_t{256}, [&](std::size_t d) {
+        count_runs(std::span(spread.data() + bucket[d], bucket[d + 1] - bucket[d]),
+                   out.data() + run_start[d]);
+    });
     return out;
+}
+
+// SplitMix64 (Steele, Lea and Flood, 2014): output s (0, 1, ...) of the stream seeded with
+// `seed`. Each output is a function of its position alone, so draws run in parallel.
+constexpr std::uint64_t splitmix64(std::uint64_t seed, std::uint64_t s) {
+    std::uint64_t z = seed + (s + 1) * 0x9E3779B97F4A7C15u;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+// A number in [0, width) from a 64-bit draw: multiply and shift (Lemire, 2019), where a
+// division would take ten times as long; off from uniform by at most width / 2^32.
+constexpr std::uint64_t below(std::uint64_t draw, std::uint64_t width) {
+    return width <= 0xffffffffu ? ((draw >> 32) * width) >> 32 : draw % width;
 }
 
 }  // namespace
 
 std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std::uint64_t seed) {
     const std::size_t n = image.pixel_count();
+    constexpr std::size_t kChunk = 4096;
     std::vector<std::uint32_t> keys;
     if (size == 0 || size >= n) {
         keys.resize(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            keys[i] = morton_key(canonical(image.pixel(i)));
-        }
+        detail::for_each_chunk(n, kChunk, [&](std::size_t, std::size_t first, std::size_t last) {
+            for (std::size_t i = first; i < last; ++i)
+                keys[i] = morton_key(canonical(image.pixel(i)));
+        });
     } else {
-        // Sample s is pixel s * n / size + draw % (its stratum's width), the draws taken in
-        // order from one seeded stream. Only the draws are sequential: the divisions, and
-        // reading the pixels (a cache miss each, ~n / size apart, so each is asked for ahead
-        // of time), run in parallel.
-        std::vector<std::uint64_t> positions(size);  // the draws first, then the pixels
-        std::mt19937_64 rng(seed);
-        for (std::uint64_t& draw : positions)
-            draw = rng();
+        // Sample s is pixel s * n / size + (draw s of the seeded stream, reduced to its
+        // stratum's width). Reading a pixel is a cache miss (they lie ~n / size apart), so
+        // each is asked for kAhead samples ahead of its use.
+        constexpr std::size_t kAhead = 16;
         keys.resize(size);
-        constexpr std::size_t kAhead = 16;  // reads in flight per thread
         const std::size_t stride = std::size_t(image.channels);
-        detail::for_each_chunk(size, 4096, [&](std::size_t, std::size_t first, std::size_t last) {
+        detail::for_each_chunk(size, kChunk, [&](std::size_t, std::size_t first, std::size_t last) {
+            std::array<std::size_t, kChunk> positions;
             for (std::size_t s = first; s < last; ++s) {
                 const std::size_t begin = s * n / size;
                 const std::size_t end = (s + 1) * n / size;  // > begin because size < n
-                positions[s] = begin + positions[s] % (end - begin);
+                positions[s - first] = begin + below(splitmix64(seed, s), end - begin);
             }
             for (std::size_t s = first; s < last; ++s) {
                 if (s + kAhead < last)
-                    __builtin_prefetch(image.samples.data() + positions[s + kAhead] * stride);
-                keys[s] = morton_key(canonical(image.pixel(positions[s])));
+                    __builtin_prefetch(image.samples.data() +
+                                       positions[s + kAhead - first] * stride);
+                keys[s] = morton_key(canonical(image.pixel(positions[s - first])));
             }
         });
     }
-    radix_sort(keys);
-    return count_runs(keys);
+    return sorted_runs(keys);
 }
 
 std::optional<std::vector<Color>> distinct_colors(const Image& image, std::size_t limit) {

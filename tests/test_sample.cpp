@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include <tbb/task_arena.h>
+
 #include "quantize/sample.hpp"
 #include "support.hpp"
 
@@ -40,6 +42,47 @@ TEST_CASE("sampling every pixel gives the exact histogram", "[sample]") {
     };
     CHECK(z(counts[0].color) < z(counts[1].color));
     CHECK(z(counts[1].color) < z(counts[2].color));
+}
+
+TEST_CASE("every pixel of a many-colored image: the exact histogram in Morton order", "[sample]") {
+    // 76,800 pixels of 4 bits a channel: more keys than one parallel chunk holds, and
+    // repeated colors in most of the 256 buckets the sort spreads them into.
+    Image image = test::noise_image(320, 240);
+    for (auto& s : image.samples)
+        s &= 0xf0;
+    std::map<std::uint64_t, std::pair<Color, std::uint32_t>> expected;  // by Morton key
+    for (std::size_t i = 0; i < image.pixel_count(); ++i) {
+        const Color c = image.pixel(i);
+        std::uint64_t z = 0;
+        for (int bit = 7; bit >= 0; --bit) {
+            for (int channel : {c.r, c.g, c.b, c.a})
+                z = z << 1 | ((channel >> bit) & 1);
+        }
+        auto& entry = expected[z];
+        entry.first = c;
+        ++entry.second;
+    }
+    const auto counts = sample_colors(image, 0, 1);
+    REQUIRE(counts.size() == expected.size());
+    std::size_t i = 0;
+    for (const auto& [z, entry] : expected) {
+        CHECK(counts[i].color == entry.first);
+        CHECK(counts[i].count == entry.second);
+        ++i;
+    }
+}
+
+TEST_CASE("a subsample is the same on 1 and several threads", "[sample]") {
+    const Image image = test::noise_image(1000, 600);
+    std::vector<ColorCount> single, multi;
+    tbb::task_arena(1).execute([&] { single = sample_colors(image, 100000, 7); });
+    tbb::task_arena(4).execute([&] { multi = sample_colors(image, 100000, 7); });
+    REQUIRE(single.size() == multi.size());
+    CHECK(total(single) == 100000);
+    for (std::size_t i = 0; i < single.size(); ++i) {
+        CHECK(single[i].color == multi[i].color);
+        CHECK(single[i].count == multi[i].count);
+    }
 }
 
 TEST_CASE("a subsample draws the asked number of pixels, reproducibly by seed", "[sample]") {
