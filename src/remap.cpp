@@ -51,29 +51,16 @@ std::uint32_t rgb_key(const std::uint8_t* rgb) {
     return std::uint32_t{rgb[0]} << 16 | std::uint32_t{rgb[1]} << 8 | rgb[2];
 }
 
-// For opaque images compared in sRGB: the cell search (see detail/cell_search.hpp), runs of one
-// color looked up once.
+// For opaque images compared in sRGB: the cell search (see detail/cell_search.hpp).
 void remap_opaque_rgb(const Image& image, std::span<const Color> palette,
                       std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
     detail::CellSearch search(palette);
-    // Pixels keyed, and their answers' cache lines asked for, a block ahead of the lookups:
-    // enough to cover a memory access, few enough lines to stay in the first-level cache.
-    constexpr std::size_t kBlock = 64;
     detail::for_each_chunk(image.pixel_count(), kPixelChunk,
                            [&](std::size_t c, std::size_t begin, std::size_t end) {
-                               std::uint32_t keys[kBlock];
-                               const std::uint8_t* samples = image.samples.data();
+                               const std::uint8_t* s = image.samples.data() + 3 * begin;
                                std::uint8_t* out = indices.data();
-                               for (std::size_t first = begin; first < end; first += kBlock) {
-                                   const std::size_t n = std::min(kBlock, end - first);
-                                   const std::uint8_t* s = samples + 3 * first;
-                                   for (std::size_t j = 0; j < n; ++j, s += 3) {
-                                       keys[j] = rgb_key(s);
-                                       search.prefetch(keys[j]);
-                                   }
-                                   for (std::size_t j = 0; j < n; ++j)
-                                       out[first + j] = search.nearest(keys[j]);
-                               }
+                               for (std::size_t i = begin; i < end; ++i, s += 3)
+                                   out[i] = search.nearest(s[0], s[1], s[2]);
                                count_into(counts[c], out + begin, out + end);
                            });
 }
@@ -361,7 +348,7 @@ IndexedImage remap_dithered(const Image& image, Palette palette, ColorSpace spac
     } else if (space == ColorSpace::rgb && all_opaque(palette)) {
         detail::CellSearch cells(colors_of(palette));
         diffuse<false>(
-            image, palette, level, [&](Color c) { return cells.nearest(rgb_key(c)); }, indices);
+            image, palette, level, [&](Color c) { return cells.nearest(c.r, c.g, c.b); }, indices);
     } else {
         const OpaqueTable table(space, search);
         diffuse<false>(

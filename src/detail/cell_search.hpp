@@ -15,6 +15,7 @@
 // the answers never depend on the thread count.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -33,20 +34,13 @@ class CellSearch {
 
     // Index of the palette color nearest to (r, g, b) in squared sRGB distance; ties go to the
     // lowest index.
-    // `key` is 0xRRGGBB.
-    std::uint8_t nearest(std::uint32_t key) {
-        const std::uint32_t cell = cell_of(key);
+    std::uint8_t nearest(std::uint8_t r, std::uint8_t g, std::uint8_t b) {
+        const std::uint32_t at = kOffsets[0][r] + kOffsets[1][g] + kOffsets[2][b];
+        const std::uint32_t cell = at / 64;
         const std::uint64_t bit = std::uint64_t{1} << (cell % 64);
         if ((filled_[cell / 64].load(std::memory_order_acquire) & bit) == 0)
             fill(cell);
-        return std::atomic_ref<std::uint8_t>(table_[std::size_t{cell} * 64 + slot_of(key)])
-            .load(std::memory_order_relaxed);
-    }
-
-    // Asks the cache for the line holding key's answer, ahead of nearest(key): lookups of a
-    // detailed photo go all over the table, so each one would otherwise wait for memory.
-    void prefetch(std::uint32_t key) const {
-        __builtin_prefetch(table_.get() + std::size_t{cell_of(key)} * 64);
+        return std::atomic_ref<std::uint8_t>(table_[at]).load(std::memory_order_relaxed);
     }
 
     static constexpr int kFineBits = 6;    // per channel: 64^3 cells of 4^3 colors
@@ -58,13 +52,21 @@ class CellSearch {
         int hi[3];  // inclusive
     };
 
-    // 0xRRGGBB -> fine cell (the top kFineBits of each channel) and slot in it (the rest).
-    static std::uint32_t cell_of(std::uint32_t key) {
-        return (key >> 18 & 0x3f) << 12 | (key >> 10 & 0x3f) << 6 | (key >> 2 & 0x3f);
-    }
-    static std::uint32_t slot_of(std::uint32_t key) {
-        return (key >> 16 & 3) << 4 | (key >> 8 & 3) << 2 | (key & 3);
-    }
+    // Where each channel's value puts a color in the table, summed over the channels: its fine
+    // cell (the top kFineBits of each channel) times 64 plus its slot in the cell (the rest).
+    // Three small tables and two additions, where shifting and masking the bits into place
+    // took about twenty operations a pixel.
+    static constexpr std::array<std::array<std::uint32_t, 256>, 3> kOffsets = [] {
+        std::array<std::array<std::uint32_t, 256>, 3> offsets{};
+        for (std::uint32_t v = 0; v < 256; ++v) {
+            const std::uint32_t high = v >> (8 - kFineBits), low = v & 3;
+            offsets[0][v] = (high << (2 * kFineBits)) * 64 + (low << 4);
+            offsets[1][v] = (high << kFineBits) * 64 + (low << 2);
+            offsets[2][v] = high * 64 + low;
+        }
+        return offsets;
+    }();
+
     static Box box_of(std::uint32_t cell, int bits);
     // The candidates among `from` (ascending palette indices) for box b, ascending.
     void candidates_of(const Box& b, std::span<const std::uint32_t> from,
