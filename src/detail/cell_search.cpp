@@ -102,7 +102,18 @@ CellSearch::CellSearch(std::span<const Color> palette) : palette_(palette.begin(
         filled_[w].store(0, std::memory_order_relaxed);
 }
 
-void CellSearch::fill(std::uint32_t cell) {
+std::uint32_t CellSearch::cell_at_line(std::uint32_t line) {
+    std::uint32_t r = 0, g = 0, b = 0;
+    for (int i = 0; i < kFineBits; ++i) {
+        r |= (line >> (3 * i + 2) & 1) << i;
+        g |= (line >> (3 * i + 1) & 1) << i;
+        b |= (line >> (3 * i) & 1) << i;
+    }
+    return r << (2 * kFineBits) | g << kFineBits | b;
+}
+
+void CellSearch::fill(std::uint32_t line) {
+    const std::uint32_t cell = cell_at_line(line);
     const std::uint32_t parent = coarse_parent(cell);
     const std::span<const std::uint32_t> from(coarse_list_.data() + coarse_first_[parent],
                                               coarse_first_[parent + 1] - coarse_first_[parent]);
@@ -123,12 +134,12 @@ void CellSearch::fill(std::uint32_t cell) {
             best[slot] = std::min(best[slot], key);
         }
     }
-    std::uint8_t* answers = table_.get() + std::size_t{cell} * 64;
+    std::uint8_t* answers = table_.get() + std::size_t{line} * 64;
     for (int slot = 0; slot < 64; ++slot) {
         std::atomic_ref<std::uint8_t>(answers[slot])
             .store(std::uint8_t(best[slot] & 0xff), std::memory_order_relaxed);
     }
-    filled_[cell / 64].fetch_or(std::uint64_t{1} << (cell % 64), std::memory_order_release);
+    filled_[line / 64].fetch_or(std::uint64_t{1} << (line % 64), std::memory_order_release);
 }
 
 }  // namespace quantize::detail

@@ -27,6 +27,32 @@
 
 namespace quantize::detail {
 
+// Spreads the low 6 bits of x to every third bit (bit i to bit 3i).
+constexpr std::uint32_t spread3(std::uint32_t x) {
+    std::uint32_t out = 0;
+    for (int i = 0; i < 6; ++i)
+        out |= (x >> i & 1) << (3 * i);
+    return out;
+}
+
+// Where each channel's value puts a color in CellSearch's table, summed over the channels: the
+// table line of its fine cell (the top 6 bits a channel) times 64 plus its slot in the line
+// (the low 2 bits a channel). Three small tables and two additions, where shifting and masking
+// bits into place took about twenty operations a pixel. Lines are in Morton (Z-curve) order of
+// the cells' (r, g, b): each 4 KiB page then holds a 4x4x4 block of neighbouring cells, so the
+// few thousand pages a photo's colors touch in row order shrink to a few hundred (page faults
+// as the table fills, address translation misses after).
+inline constexpr std::array<std::array<std::uint32_t, 256>, 3> kCellOffsets = [] {
+    std::array<std::array<std::uint32_t, 256>, 3> offsets{};
+    for (std::uint32_t v = 0; v < 256; ++v) {
+        const std::uint32_t line = spread3(v >> 2), low = v & 3;
+        offsets[0][v] = (line << 2) * 64 + (low << 4);
+        offsets[1][v] = (line << 1) * 64 + (low << 2);
+        offsets[2][v] = line * 64 + low;
+    }
+    return offsets;
+}();
+
 class CellSearch {
   public:
     // 1..256 opaque palette colors (alpha is ignored: every color is compared as opaque).
@@ -35,11 +61,11 @@ class CellSearch {
     // Index of the palette color nearest to (r, g, b) in squared sRGB distance; ties go to the
     // lowest index.
     std::uint8_t nearest(std::uint8_t r, std::uint8_t g, std::uint8_t b) {
-        const std::uint32_t at = kOffsets[0][r] + kOffsets[1][g] + kOffsets[2][b];
-        const std::uint32_t cell = at / 64;
-        const std::uint64_t bit = std::uint64_t{1} << (cell % 64);
-        if ((filled_[cell / 64].load(std::memory_order_acquire) & bit) == 0)
-            fill(cell);
+        const std::uint32_t at = kCellOffsets[0][r] + kCellOffsets[1][g] + kCellOffsets[2][b];
+        const std::uint32_t line = at / 64;
+        const std::uint64_t bit = std::uint64_t{1} << (line % 64);
+        if ((filled_[line / 64].load(std::memory_order_acquire) & bit) == 0)
+            fill(line);
         return std::atomic_ref<std::uint8_t>(table_[at]).load(std::memory_order_relaxed);
     }
 
@@ -52,32 +78,20 @@ class CellSearch {
         int hi[3];  // inclusive
     };
 
-    // Where each channel's value puts a color in the table, summed over the channels: its fine
-    // cell (the top kFineBits of each channel) times 64 plus its slot in the cell (the rest).
-    // Three small tables and two additions, where shifting and masking the bits into place
-    // took about twenty operations a pixel.
-    static constexpr std::array<std::array<std::uint32_t, 256>, 3> kOffsets = [] {
-        std::array<std::array<std::uint32_t, 256>, 3> offsets{};
-        for (std::uint32_t v = 0; v < 256; ++v) {
-            const std::uint32_t high = v >> (8 - kFineBits), low = v & 3;
-            offsets[0][v] = (high << (2 * kFineBits)) * 64 + (low << 4);
-            offsets[1][v] = (high << kFineBits) * 64 + (low << 2);
-            offsets[2][v] = high * 64 + low;
-        }
-        return offsets;
-    }();
+    // The fine cell, as (r << 12 | g << 6 | b) of its top 6 bits a channel, at table line `line`.
+    static std::uint32_t cell_at_line(std::uint32_t line);
 
     static Box box_of(std::uint32_t cell, int bits);
     // The candidates among `from` (ascending palette indices) for box b, ascending.
     void candidates_of(const Box& b, std::span<const std::uint32_t> from,
                        std::vector<std::uint32_t>& out) const;
-    void fill(std::uint32_t cell);
+    void fill(std::uint32_t line);
 
     std::vector<Color> palette_;
     std::vector<std::uint32_t> coarse_first_;  // per coarse cell, offset into coarse_list_
     std::vector<std::uint32_t> coarse_list_;
-    std::unique_ptr<std::uint8_t[]> table_;                 // 2^24 answers, cell by cell
-    std::unique_ptr<std::atomic<std::uint64_t>[]> filled_;  // one bit per fine cell
+    std::unique_ptr<std::uint8_t[]> table_;                 // 2^24 answers, a line a cell
+    std::unique_ptr<std::atomic<std::uint64_t>[]> filled_;  // one bit per line
 };
 
 }  // namespace quantize::detail
