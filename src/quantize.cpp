@@ -1,6 +1,7 @@
 #include "quantize/quantize.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -75,10 +76,13 @@ std::optional<std::vector<Color>> with_fixed(std::vector<Color> colors,
 
 // Passes every index through `table` (old index -> new index), in place.
 void reindex(std::vector<std::uint8_t>& indices, const std::vector<std::uint8_t>& table) {
+    std::array<std::uint8_t, 256> map{};
+    std::copy(table.begin(), table.end(), map.begin());
     detail::for_each_chunk(indices.size(), std::size_t{1} << 16,
-                           [&](std::size_t, std::size_t begin, std::size_t end) {
+                           [&, map](std::size_t, std::size_t begin, std::size_t end) {
+                               std::uint8_t* p = indices.data();
                                for (std::size_t i = begin; i < end; ++i)
-                                   indices[i] = table[indices[i]];
+                                   p[i] = map[p[i]];
                            });
 }
 
