@@ -44,8 +44,8 @@ CellSearch::Box CellSearch::box_of(std::uint32_t cell, int bits) {
     return b;
 }
 
-void CellSearch::candidates_of(const Box& b, std::span<const std::uint32_t> from,
-                               std::vector<std::uint32_t>& out) const {
+void CellSearch::candidates_of(const Box& b, std::span<const std::uint8_t> from,
+                               std::vector<std::uint8_t>& out) const {
     // Squared distances from the box to a color: to its nearest and its farthest corner.
     // Integers throughout, so the test is exact.
     auto bounds = [&](const Color& c, int& near, int& far) {
@@ -73,26 +73,20 @@ void CellSearch::candidates_of(const Box& b, std::span<const std::uint32_t> from
 }
 
 CellSearch::CellSearch(std::span<const Color> palette) : palette_(palette.begin(), palette.end()) {
-    std::vector<std::uint32_t> all(palette_.size());
-    for (std::uint32_t j = 0; j < all.size(); ++j)
-        all[j] = j;
-    std::vector<std::vector<std::uint32_t>> top(kTopCells), lists(kCoarseCells);
+    std::vector<std::uint8_t> all(palette_.size());
+    for (std::size_t j = 0; j < all.size(); ++j)
+        all[j] = std::uint8_t(j);
+    std::vector<std::vector<std::uint8_t>> top(kTopCells);
     for_each_chunk(kTopCells, 8, [&](std::size_t, std::size_t begin, std::size_t end) {
         for (std::size_t cell = begin; cell < end; ++cell)
             candidates_of(box_of(std::uint32_t(cell), kTopBits), all, top[cell]);
     });
-    for_each_chunk(kCoarseCells, 64, [&](std::size_t, std::size_t begin, std::size_t end) {
-        for (std::size_t cell = begin; cell < end; ++cell) {
-            const auto& from = top[parent_of(std::uint32_t(cell), kCoarseBits, kTopBits)];
-            candidates_of(box_of(std::uint32_t(cell), kCoarseBits), from, lists[cell]);
-        }
-    });
-    coarse_first_.resize(kCoarseCells + 1);
-    for (std::uint32_t cell = 0; cell < kCoarseCells; ++cell) {
-        coarse_first_[cell] = std::uint32_t(coarse_list_.size());
-        coarse_list_.insert(coarse_list_.end(), lists[cell].begin(), lists[cell].end());
+    top_first_.resize(kTopCells + 1);
+    for (std::uint32_t cell = 0; cell < kTopCells; ++cell) {
+        top_first_[cell] = std::uint32_t(top_list_.size());
+        top_list_.insert(top_list_.end(), top[cell].begin(), top[cell].end());
     }
-    coarse_first_[kCoarseCells] = std::uint32_t(coarse_list_.size());
+    top_first_[kTopCells] = std::uint32_t(top_list_.size());
     // Uninitialized on purpose: pages are only touched by the cells that get filled. Small
     // pages: huge ones measured no faster on the 27.7 MP photo and zero all 16 MiB on small
     // images, whose cells touch only part of it.
@@ -100,6 +94,28 @@ CellSearch::CellSearch(std::span<const Color> palette) : palette_(palette.begin(
     filled_.reset(new std::atomic<std::uint64_t>[kFineCells / 64]);
     for (std::uint32_t w = 0; w < kFineCells / 64; ++w)
         filled_[w].store(0, std::memory_order_relaxed);
+    coarse_list_.reset(new std::uint8_t[std::size_t{kCoarseCells} * palette_.size()]);
+    coarse_size_.reset(new std::atomic<std::uint16_t>[kCoarseCells]);
+    for (std::uint32_t cell = 0; cell < kCoarseCells; ++cell)
+        coarse_size_[cell].store(0, std::memory_order_relaxed);
+}
+
+void CellSearch::coarse_candidates(std::uint32_t coarse, std::vector<std::uint8_t>& out) {
+    std::uint8_t* list = coarse_list_.get() + std::size_t{coarse} * palette_.size();
+    const std::uint16_t known = coarse_size_[coarse].load(std::memory_order_acquire);
+    if (known > 0) {
+        out.resize(known - 1u);
+        for (std::size_t i = 0; i < out.size(); ++i)
+            out[i] = std::atomic_ref<std::uint8_t>(list[i]).load(std::memory_order_relaxed);
+        return;
+    }
+    const std::uint32_t top = parent_of(coarse, kCoarseBits, kTopBits);
+    const std::span<const std::uint8_t> from(top_list_.data() + top_first_[top],
+                                             top_first_[top + 1] - top_first_[top]);
+    candidates_of(box_of(coarse, kCoarseBits), from, out);
+    for (std::size_t i = 0; i < out.size(); ++i)
+        std::atomic_ref<std::uint8_t>(list[i]).store(out[i], std::memory_order_relaxed);
+    coarse_size_[coarse].store(std::uint16_t(out.size() + 1), std::memory_order_release);
 }
 
 std::uint32_t CellSearch::cell_at_line(std::uint32_t line) {
@@ -114,17 +130,15 @@ std::uint32_t CellSearch::cell_at_line(std::uint32_t line) {
 
 void CellSearch::fill(std::uint32_t line) {
     const std::uint32_t cell = cell_at_line(line);
-    const std::uint32_t parent = coarse_parent(cell);
-    const std::span<const std::uint32_t> from(coarse_list_.data() + coarse_first_[parent],
-                                              coarse_first_[parent + 1] - coarse_first_[parent]);
-    thread_local std::vector<std::uint32_t> candidates;
+    thread_local std::vector<std::uint8_t> from, candidates;
+    coarse_candidates(coarse_parent(cell), from);
     const Box box = box_of(cell, kFineBits);
     candidates_of(box, from, candidates);
     // Per slot the smallest (squared distance << 8 | index): the nearest, and of equally near
     // ones the lowest index. Candidate by candidate, so the slot loop vectorizes.
     std::int32_t best[64];
     std::fill(std::begin(best), std::end(best), std::numeric_limits<std::int32_t>::max());
-    for (std::uint32_t j : candidates) {
+    for (std::uint8_t j : candidates) {
         const Color& c = palette_[j];
         for (int slot = 0; slot < 64; ++slot) {
             const int dr = box.lo[0] + (slot >> 4) - c.r;

@@ -83,15 +83,21 @@ class CellSearch {
 
     static Box box_of(std::uint32_t cell, int bits);
     // The candidates among `from` (ascending palette indices) for box b, ascending.
-    void candidates_of(const Box& b, std::span<const std::uint32_t> from,
-                       std::vector<std::uint32_t>& out) const;
+    void candidates_of(const Box& b, std::span<const std::uint8_t> from,
+                       std::vector<std::uint8_t>& out) const;
+    // Sets out to coarse cell `coarse`'s candidates, found from its top cell's the first time
+    // (a photo's colors lie in a few hundred of the 4,096 coarse cells). Thread-safe like the
+    // table: two threads finding one list write the same bytes.
+    void coarse_candidates(std::uint32_t coarse, std::vector<std::uint8_t>& out);
     void fill(std::uint32_t line);
 
     std::vector<Color> palette_;
-    std::vector<std::uint32_t> coarse_first_;  // per coarse cell, offset into coarse_list_
-    std::vector<std::uint32_t> coarse_list_;
-    std::unique_ptr<std::uint8_t[]> table_;                 // 2^24 answers, a line a cell
-    std::unique_ptr<std::atomic<std::uint64_t>[]> filled_;  // one bit per line
+    std::vector<std::uint32_t> top_first_;  // per top cell (32^3 colors), offset into top_list_
+    std::vector<std::uint8_t> top_list_;
+    std::unique_ptr<std::uint8_t[]> coarse_list_;  // per coarse cell, room for every color
+    std::unique_ptr<std::atomic<std::uint16_t>[]> coarse_size_;  // 0: not found yet, else 1 + size
+    std::unique_ptr<std::uint8_t[]> table_;                      // 2^24 answers, a line a cell
+    std::unique_ptr<std::atomic<std::uint64_t>[]> filled_;       // one bit per line
 };
 
 }  // namespace quantize::detail
