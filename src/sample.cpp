@@ -171,10 +171,18 @@ std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std:
         const std::size_t stride = std::size_t(image.channels);
         detail::for_each_chunk(size, kChunk, [&](std::size_t, std::size_t first, std::size_t last) {
             std::array<std::size_t, kChunk> positions;
+            // Stratum s is [s * n / size, (s + 1) * n / size), stepped along without dividing.
+            const std::size_t step = n / size, extra = n % size;  // step >= 1 because size < n
+            std::size_t begin = first * n / size, remainder = first * n % size;
             for (std::size_t s = first; s < last; ++s) {
-                const std::size_t begin = s * n / size;
-                const std::size_t end = (s + 1) * n / size;  // > begin because size < n
+                std::size_t end = begin + step;
+                remainder += extra;
+                if (remainder >= size) {
+                    ++end;
+                    remainder -= size;
+                }
                 positions[s - first] = begin + below(splitmix64(seed, s), end - begin);
+                begin = end;
             }
             for (std::size_t s = first; s < last; ++s) {
                 if (s + kAhead < last)
