@@ -23,8 +23,10 @@ using detail::for_each_chunk;
 using detail::map_chunks;
 
 // Points per parallel chunk. Fixed, so sums never depend on the thread count; large enough
-// that per-chunk overhead (k partial sums) stays small next to the work.
-constexpr std::size_t kChunk = 4096;
+// that per-chunk overhead (k partial sums) stays small next to the work, small enough that a
+// sample of a few ten thousand colors splits evenly over two threads (the 1 MP crop's 36,000:
+// 18 chunks, where 4,096 made 9, five on one thread and four on the other).
+constexpr std::size_t kChunk = 2048;
 
 constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
