@@ -407,8 +407,11 @@ class Hamerly {
           assignment_(seeding.nearest),
           upper_(points.size()),
           lower_(points.size(), 0.0f) {
-        for (std::size_t i = 0; i < points.size(); ++i)
+        reach_.assign(centroids_.size(), 0.0f);
+        for (std::size_t i = 0; i < points.size(); ++i) {
             upper_[i] = std::sqrt(seeding.d2[i]);
+            reach_[assignment_[i]] = std::max(reach_[assignment_[i]], upper_[i]);
+        }
         sums_ = cluster_sums();
     }
 
@@ -446,16 +449,7 @@ class Hamerly {
     // every point again each iteration cost more than finding them.
     void reassign() {
         const std::size_t k = centroids_.size();
-        std::size_t far = 0;  // cluster that moved most
-        for (std::size_t j = 1; j < k; ++j) {
-            if (shift_[j] > shift_[far])
-                far = j;
-        }
-        float second_shift = 0;
-        for (std::size_t j = 0; j < k; ++j) {
-            if (j != far)
-                second_shift = std::max(second_shift, shift_[j]);
-        }
+        const std::vector<float> decay = lower_bound_decay();
         if (!neighbors_ || *std::max_element(drift_.begin(), drift_.end()) > kRebuildDrift) {
             neighbors_.emplace(centroids_);
             std::fill(drift_.begin(), drift_.end(), 0.0f);
@@ -463,32 +457,37 @@ class Hamerly {
         const float most_drift = *std::max_element(drift_.begin(), drift_.end());
         const NeighborTable& neighbors = *neighbors_;
         const std::vector<float> gaps = half_gaps(neighbors, most_drift);
-        const std::vector<ClusterSums> moves = map_chunks<ClusterSums>(
-            points_.size(), kChunk, [&](std::size_t begin, std::size_t end) {
-                ClusterSums moved;  // sized at the first move
+        const std::vector<Moves> moves =
+            map_chunks<Moves>(points_.size(), kChunk, [&](std::size_t begin, std::size_t end) {
+                Moves m;
+                m.reach.assign(k, 0.0f);
                 for (std::size_t i = begin; i < end; ++i) {
                     const std::uint32_t a = assignment_[i];
                     upper_[i] += shift_[a];
-                    lower_[i] -= (a == far) ? second_shift : shift_[far];
+                    lower_[i] -= decay[a];
                     const float bound = std::max(gaps[a], lower_[i]);
-                    if (upper_[i] <= bound)
-                        continue;
-                    upper_[i] = distance(points_[i], centroids_[a]);
-                    if (upper_[i] <= bound)
-                        continue;
-                    search_from(i, neighbors, most_drift);
-                    if (assignment_[i] != a) {
-                        if (moved.empty())
-                            moved = ClusterSums(k);
-                        moved.remove(a, points_[i], weights_[i]);
-                        moved.add(assignment_[i], points_[i], weights_[i]);
+                    if (upper_[i] > bound) {
+                        upper_[i] = distance(points_[i], centroids_[a]);
+                        if (upper_[i] > bound)
+                            search_from(i, neighbors, most_drift);
+                    }
+                    const std::uint32_t now = assignment_[i];
+                    m.reach[now] = std::max(m.reach[now], upper_[i] + lower_[i]);
+                    if (now != a) {
+                        if (m.sums.empty())
+                            m.sums = ClusterSums(k);
+                        m.sums.remove(a, points_[i], weights_[i]);
+                        m.sums.add(now, points_[i], weights_[i]);
                     }
                 }
-                return moved;
+                return m;
             });
-        for (const ClusterSums& m : moves) {
-            if (!m.empty())
-                sums_.merge(m);
+        std::fill(reach_.begin(), reach_.end(), 0.0f);
+        for (const Moves& m : moves) {
+            if (!m.sums.empty())
+                sums_.merge(m.sums);
+            for (std::size_t j = 0; j < k; ++j)
+                reach_[j] = std::max(reach_[j], m.reach[j]);
         }
     }
 
@@ -521,6 +520,41 @@ class Hamerly {
     }
 
   private:
+    // What a chunk of reassign() gives back: the cluster sums' changes, and per cluster the
+    // largest upper + lower bound among its points.
+    struct Moves {
+        ClusterSums sums;
+        std::vector<float> reach;
+    };
+
+    // Per cluster a, how much the lower bound of a's points may have fallen in the last update:
+    // the largest move among the other centroids that could come nearer to one of them than its
+    // lower bound. A centroid j that was D from a, with D - (u + l) >= l + M for all of a's
+    // points (M the largest move; the largest u + l is reach_[a]), was at least l + M from
+    // each point and is still at least l away. Hamerly's bound falls by M for every point;
+    // late in a run few centroids still move, and most clusters have none of them in reach.
+    // D comes from the neighbor table, less both centroids' drift since it was built.
+    std::vector<float> lower_bound_decay() const {
+        const std::size_t k = centroids_.size();
+        const float most = *std::max_element(shift_.begin(), shift_.end());
+        std::vector<float> decay(k, most);
+        if (!neighbors_)
+            return decay;
+        const float most_drift = *std::max_element(drift_.begin(), drift_.end());
+        for (std::size_t a = 0; a < k; ++a) {
+            const float limit = reach_[a] + most + drift_[a] + most_drift;
+            float largest = 0;
+            auto out_of_reach = [&](const NeighborTable::Neighbor& nb) {
+                return nb.distance >= limit;
+            };
+            neighbors_->visit_in_reach(a, out_of_reach, [&](const NeighborTable::Neighbor& nb) {
+                largest = std::max(largest, shift_[nb.index]);
+            });
+            decay[a] = largest;
+        }
+        return decay;
+    }
+
     // For each centroid, half the distance to the nearest other one: a point closer than that
     // to its centroid cannot be closer to any other. Exact, found through the neighbor table:
     // a neighbor listed at distance dc is now at least dc - drift(a) - most_drift away, so the
@@ -605,6 +639,7 @@ class Hamerly {
     std::size_t fixed_;  // the first fixed_ centroids never move
     std::vector<std::uint16_t> assignment_;
     std::vector<float> upper_, lower_;
+    std::vector<float> reach_;  // per cluster, the largest upper_ + lower_ of its points
     std::vector<float> shift_;  // how far each centroid moved in the last update
     std::vector<float> drift_;  // how far each centroid moved since neighbors_ was built
     std::optional<NeighborTable> neighbors_;
