@@ -332,7 +332,8 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
     r.colors_requested = options.colors;
     r.seed = options.seed;
     tbb::task_arena arena = arena_for(options);
-    arena.enqueue([] {});  // starts the arena's worker threads while the input decodes
+    if (arena.max_concurrency() > 1)
+        arena.enqueue([] {});  // starts the arena's worker threads while the input decodes
     arena.execute([&] {
         Stopwatch clock, total_clock;
         enter(progress, Stage::decode);
