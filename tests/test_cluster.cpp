@@ -159,7 +159,10 @@ TEST_CASE("on sampled colors Hamerly equals plain Lloyd exactly, over several ch
           "[cluster]") {
     // Integer coordinates and counts, as sample_colors gives: every cluster sum is an exact
     // double, so sums kept up to date as points move must equal sums taken afresh, bit for bit.
-    // 7,500 points span two 4,096-point chunks; 24 clusters over 5 blobs keep points moving.
+    // 7,500 points span four 2,048-point chunks; 24 clusters over 5 blobs keep points moving.
+    // 96 clusters go past the neighbor table's sorted part, and over 40 iterations the table is
+    // rebuilt and each cluster's lower-bound decay comes from the moves of the centroids in its
+    // reach alone.
     Blobs b = make_blobs(1500, 29);
     for (std::size_t i = 0; i < b.points.size(); ++i) {
         for (int a = 0; a < 3; ++a)
@@ -167,6 +170,7 @@ TEST_CASE("on sampled colors Hamerly equals plain Lloyd exactly, over several ch
         b.weights[i] = float(1 + i % 5);
     }
     check_equals_plain_lloyd(b, 24, 4, {1, 5, 25}, 0.0f);
+    check_equals_plain_lloyd(b, 96, 7, {2, 12, 40}, 0.0f);
 }
 
 TEST_CASE("weights pull centroids to the weighted mean", "[cluster]") {
