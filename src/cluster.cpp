@@ -407,11 +407,9 @@ class Hamerly {
           assignment_(seeding.nearest),
           upper_(points.size()),
           lower_(points.size(), 0.0f) {
-        reach_.assign(centroids_.size(), 0.0f);
-        for (std::size_t i = 0; i < points.size(); ++i) {
+        for (std::size_t i = 0; i < points.size(); ++i)
             upper_[i] = std::sqrt(seeding.d2[i]);
-            reach_[assignment_[i]] = std::max(reach_[assignment_[i]], upper_[i]);
-        }
+        reach_.assign(centroids_.size(), 0.0f);  // unread: the first reassign has no table
         sums_ = cluster_sums();
     }
 
@@ -529,8 +527,8 @@ class Hamerly {
 
     // Per cluster a, how much the lower bound of a's points may have fallen in the last update:
     // the largest move among the other centroids that could come nearer to one of them than its
-    // lower bound. A centroid j that was D from a, with D - (u + l) >= l + M for all of a's
-    // points (M the largest move; the largest u + l is reach_[a]), was at least l + M from
+    // lower bound. A centroid j that was D from a, with D >= (u + l) + M for all of a's points
+    // (M the largest move; the largest u + l is reach_[a]), was at least D - u >= l + M from
     // each point and is still at least l away. Hamerly's bound falls by M for every point;
     // late in a run few centroids still move, and most clusters have none of them in reach.
     // D comes from the neighbor table, less both centroids' drift since it was built.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -76,6 +77,7 @@ std::optional<std::vector<Color>> with_fixed(std::vector<Color> colors,
 
 // Passes every index through `table` (old index -> new index), in place.
 void reindex(std::vector<std::uint8_t>& indices, const std::vector<std::uint8_t>& table) {
+    assert(table.size() <= 256);
     std::array<std::uint8_t, 256> map{};
     std::copy(table.begin(), table.end(), map.begin());
     detail::for_each_chunk(indices.size(), std::size_t{1} << 16,

@@ -112,24 +112,24 @@ std::vector<ColorCount> sorted_runs(std::vector<std::uint32_t>& keys) {
             offset += std::exchange(h[d], offset);
     }
     bucket[256] = n;
-    std::vector<std::uint32_t> spread(n);
+    std::vector<std::uint32_t> bucketed(n);
     detail::for_each_chunk(n, kChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
         Histogram& next = offsets[c];
         for (std::size_t i = begin; i < end; ++i)
-            spread[next[keys[i] >> 24]++] = keys[i];
+            bucketed[next[keys[i] >> 24]++] = keys[i];
     });
     // Sorted, then counted to size the result, then copied out.
     std::array<std::size_t, 257> run_start{};
     tbb::parallel_for(std::size_t{0}, std::size_t{256}, [&](std::size_t d) {
         const std::size_t first = bucket[d], count = bucket[d + 1] - first;
-        const std::span<std::uint32_t> sorted(spread.data() + first, count);
+        const std::span<std::uint32_t> sorted(bucketed.data() + first, count);
         radix_sort(sorted, std::span(keys.data() + first, count), 24);
         run_start[d + 1] = count_distinct(sorted);
     });
     std::partial_sum(run_start.begin(), run_start.end(), run_start.begin());
     std::vector<ColorCount> out(run_start[256]);
     tbb::parallel_for(std::size_t{0}, std::size_t{256}, [&](std::size_t d) {
-        count_runs(std::span(spread.data() + bucket[d], bucket[d + 1] - bucket[d]),
+        count_runs(std::span(bucketed.data() + bucket[d], bucket[d + 1] - bucket[d]),
                    out.data() + run_start[d]);
     });
     return out;

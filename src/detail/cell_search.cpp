@@ -1,6 +1,7 @@
 #include "detail/cell_search.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <limits>
 
 #include "detail/parallel.hpp"
@@ -73,6 +74,7 @@ void CellSearch::candidates_of(const Box& b, std::span<const std::uint8_t> from,
 }
 
 CellSearch::CellSearch(std::span<const Color> palette) : palette_(palette.begin(), palette.end()) {
+    assert(!palette_.empty() && palette_.size() <= 256);  // candidates are byte indices
     std::vector<std::uint8_t> all(palette_.size());
     for (std::size_t j = 0; j < all.size(); ++j)
         all[j] = std::uint8_t(j);

@@ -237,9 +237,10 @@ bool decode_common_png(std::span<const std::uint8_t> png, Image& image) {
     Chunk first;
     Header header;
     std::vector<std::uint8_t> stream;
+    if (!chunks.next(first) || !read_common_header(first, header))
+        return false;
     stream.reserve(png.size());  // the joined IDATs fit in the file: no regrowing, no recopying
-    if (!chunks.next(first) || !read_common_header(first, header) ||
-        !read_image_data(chunks, stream))
+    if (!read_image_data(chunks, stream))
         return false;
 
     const std::size_t stride = std::size_t(header.width) * std::size_t(header.channels);
