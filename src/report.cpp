@@ -82,6 +82,8 @@ ErrorSums alpha_error(const Image& original, const IndexedImage& quantized, std:
 
 // A color as it looks over white (alpha composited), for the perceptual measures.
 Color over_white(Color c) {
+    if (c.a == 255)
+        return c;
     auto mix = [&](int v) { return std::uint8_t((v * c.a + 255 * (255 - c.a) + 127) / 255); };
     return {mix(c.r), mix(c.g), mix(c.b), 255};
 }
@@ -112,18 +114,19 @@ void measure_delta_e(const Image& original, const IndexedImage& quantized, Quali
     q.delta_e_p95 = de[rank];
 }
 
-// BT.601 luma of a color over white, 0..255.
-double luma(Color c) {
+// BT.601 luma of a color over white in thousandths, 0..255,000: exact in integers.
+std::int64_t luma_milli(Color c) {
     const Color w = over_white(c);
-    return 0.299 * w.r + 0.587 * w.g + 0.114 * w.b;
+    return 299 * w.r + 587 * w.g + 114 * w.b;
 }
 
-// Sums over a set of pixels of the original's luma a, the quantized luma b and their products:
-// what the SSIM of that set needs.
+// Sums over a set of pixels of the original's luma a, the quantized luma b and their products,
+// in thousandths (exact: a 4x4 block's sum of squares stays under 2^41): what the SSIM of that
+// set needs.
 struct LumaSums {
-    double a = 0, b = 0, aa = 0, bb = 0, ab = 0, count = 0;
+    std::int64_t a = 0, b = 0, aa = 0, bb = 0, ab = 0, count = 0;
 
-    void add(double va, double vb) {
+    void add(std::int64_t va, std::int64_t vb) {
         a += va;
         b += vb;
         aa += va * va;
@@ -138,9 +141,11 @@ struct LumaSums {
     // Wang et al. 2004, with C1 = (0.01 * 255)^2 and C2 = (0.03 * 255)^2.
     double ssim() const {
         constexpr double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
-        const double ma = a / count, mb = b / count;
-        const double va = aa / count - ma * ma, vb = bb / count - mb * mb;
-        const double cov = ab / count - ma * mb;
+        const double n = double(count), unit = 1e-3;
+        const double ma = double(a) / n * unit, mb = double(b) / n * unit;
+        const double va = double(aa) / n * unit * unit - ma * ma;
+        const double vb = double(bb) / n * unit * unit - mb * mb;
+        const double cov = double(ab) / n * unit * unit - ma * mb;
         return ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
     }
 };
@@ -153,14 +158,14 @@ struct LumaSums {
 double measure_ssim(const Image& original, const IndexedImage& quantized) {
     constexpr int kBlock = 4;
     constexpr std::size_t kBandWindows = 16;
-    std::vector<double> palette_luma;
+    std::vector<std::int64_t> palette_luma;
     for (const PaletteEntry& e : quantized.palette)
-        palette_luma.push_back(luma(e.color));
+        palette_luma.push_back(luma_milli(e.color));
     const std::size_t w = std::size_t(original.width), h = std::size_t(original.height);
     if (w < 2 * kBlock || h < 2 * kBlock) {
         LumaSums all;
         for (std::size_t i = 0; i < w * h; ++i)
-            all.add(luma(original.pixel(i)), palette_luma[quantized.indices[i]]);
+            all.add(luma_milli(original.pixel(i)), palette_luma[quantized.indices[i]]);
         return all.ssim();
     }
     const std::size_t across = w / kBlock, down = h / kBlock;  // blocks
@@ -170,10 +175,11 @@ double measure_ssim(const Image& original, const IndexedImage& quantized) {
             std::vector<LumaSums> blocks((end + 1 - begin) * across);
             for (std::size_t y = begin * kBlock; y < (end + 1) * kBlock; ++y) {
                 LumaSums* row = blocks.data() + (y / kBlock - begin) * across;
-                for (std::size_t x = 0; x < across * kBlock; ++x) {
-                    const std::size_t i = y * w + x;
-                    row[x / kBlock].add(luma(original.pixel(i)),
-                                        palette_luma[quantized.indices[i]]);
+                for (std::size_t c = 0; c < across; ++c) {
+                    LumaSums part;  // in registers, added to the block once
+                    for (std::size_t i = y * w + c * kBlock; i < y * w + (c + 1) * kBlock; ++i)
+                        part.add(luma_milli(original.pixel(i)), palette_luma[quantized.indices[i]]);
+                    row[c] += part;
                 }
             }
             double sum = 0;
