@@ -431,6 +431,78 @@ TEST_CASE("PNG output is a palette image at the smallest bit depth", "[io]") {
     }
 }
 
+// The image data of a PNG with one IDAT chunk: the zlib stream.
+Bytes idat_stream(const Bytes& png) {
+    const std::string_view type = "IDAT";
+    const auto at = std::search(png.begin(), png.end(), type.begin(), type.end());
+    REQUIRE(at != png.end());
+    const std::size_t data = std::size_t(at - png.begin()) + 4;
+    return {png.begin() + std::ptrdiff_t(data),
+            png.begin() + std::ptrdiff_t(data + big_endian(png, data - 8))};
+}
+
+// 16 colors in horizontal stripes 50 rows high whose edges step with x: nearly every byte
+// repeats the one before, as in photos with large smooth areas. 3000 x 800 at 4 bits is
+// 1.2 MB of scanlines, two bands.
+IndexedImage stripes(const Palette& palette) {
+    IndexedImage image{3000, 800, palette, {}};
+    for (int y = 0; y < image.height; ++y) {
+        for (int x = 0; x < image.width; ++x)
+            image.indices.push_back(std::uint8_t((y + x / 250) / 50 % 16));
+    }
+    return image;
+}
+
+TEST_CASE("run-heavy PNG output is deflated by zlib in bands that decode exactly", "[io]") {
+    test::TempDir dir;
+    const IndexedImage runs = stripes(gray_palette(16));
+    const Bytes png = encode_image(runs, dir / "runs.png");
+    const Bytes stream = idat_stream(png);
+    // zlib's header: deflate with a 16 KiB window (CMF 0x68) and level 9, not libdeflate's 0x78.
+    REQUIRE(stream.size() > 2);
+    CHECK(stream[0] == 0x68);
+    CHECK((stream[0] * 256 + stream[1]) % 31 == 0);
+
+    // libdeflate inflates the joined bands and checks their Adler-32: every scanline byte is
+    // back, filter type 0 and two indices a byte.
+    const std::size_t row_bytes = 1 + 3000 / 2;
+    Bytes rows(row_bytes * 800);
+    std::size_t got = 0;
+    libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+    const libdeflate_result rc =
+        libdeflate_zlib_decompress(d, stream.data(), stream.size(), rows.data(), rows.size(), &got);
+    libdeflate_free_decompressor(d);
+    REQUIRE(rc == LIBDEFLATE_SUCCESS);
+    REQUIRE(got == rows.size());
+    bool exact = true;
+    for (std::size_t y = 0; y < 800; ++y) {
+        exact = exact && rows[y * row_bytes] == 0;
+        for (std::size_t x = 0; x < 3000; ++x) {
+            const std::uint8_t byte = rows[y * row_bytes + 1 + x / 2];
+            const int index = x % 2 ? byte & 15 : byte >> 4;
+            exact = exact && index == runs.indices[y * 3000 + x];
+        }
+    }
+    CHECK(exact);
+
+    // An explicit level, and an image without long runs, stay with libdeflate.
+    EncodeOptions level8;
+    level8.png_level = 8;
+    CHECK(idat_stream(encode_image(runs, dir / "runs.png", level8))[0] == 0x78);
+    CHECK(idat_stream(encode_image(checkerboard(3000, 800, gray_palette(16)), dir / "c.png"))[0] ==
+          0x78);
+
+    write_file_atomically(dir / "runs.png", png, false);
+    const cv::Mat back = cv::imread((dir / "runs.png").string(), cv::IMREAD_COLOR);
+    REQUIRE(back.rows == 800);
+    REQUIRE(back.cols == 3000);
+    for (auto [y, x] : {std::pair{0, 0}, {400, 1600}, {799, 2999}}) {
+        const Color want = color_at(runs, std::size_t(y) * 3000 + std::size_t(x));
+        const cv::Vec3b got_bgr = back.at<cv::Vec3b>(y, x);
+        CHECK(got_bgr == cv::Vec3b(want.b, want.g, want.r));
+    }
+}
+
 TEST_CASE("PNG output with translucent colors carries tRNS", "[io]") {
     test::TempDir dir;
     Palette palette = gray_palette(5);

@@ -30,10 +30,12 @@ bool keeps_palette(const std::filesystem::path& output);
 // How outputs are compressed.
 struct EncodeOptions {
     // Deflate level of PNG output (libdeflate), 0..12: 0 stores, 12 is smallest and slowest.
-    // kAutoPngLevel: 8 for palettes of up to 16 colors, 7 for more, by measurement on the 12 MP
-    // photo (`bench/run png-bytes` for the Kodak images): within 0.5% of pngquant's bytes
-    // (which pays for zlib's level 9) at a tenth of zlib's time; level 9 is 3% smaller and 60%
-    // slower. 8-bit data is twice the bytes, and level 7 keeps it as fast.
+    // kAutoPngLevel: 8 for palettes of up to 16 colors, 7 for more (`bench/run png-bytes`: 5%
+    // below pngquant's bytes on the Kodak images, which pay for zlib's level 9, at a fifth of
+    // zlib's time; 8-bit data is twice the bytes, and level 7 keeps it as fast). Images whose
+    // scanline bytes are over 90% repeats of the byte before (large flat areas: the 12 MP
+    // photo at K = 16) go to zlib's level 9 with shorter chains instead, in bands deflated side
+    // by side: libdeflate's shallower chains miss the row above there, 6% larger than zlib.
     static constexpr int kAutoPngLevel = -1;
     int png_level = kAutoPngLevel;
     int jpeg_quality = 95;  // 0..100, OpenCV's default
