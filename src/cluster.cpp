@@ -539,17 +539,19 @@ class Hamerly {
         if (!neighbors_)
             return decay;
         const float most_drift = *std::max_element(drift_.begin(), drift_.end());
-        for (std::size_t a = 0; a < k; ++a) {
-            const float limit = reach_[a] + most + drift_[a] + most_drift;
-            float largest = 0;
-            auto out_of_reach = [&](const NeighborTable::Neighbor& nb) {
-                return nb.distance >= limit;
-            };
-            neighbors_->visit_in_reach(a, out_of_reach, [&](const NeighborTable::Neighbor& nb) {
-                largest = std::max(largest, shift_[nb.index]);
-            });
-            decay[a] = largest;
-        }
+        for_each_chunk(k, 32, [&](std::size_t, std::size_t begin, std::size_t end) {
+            for (std::size_t a = begin; a < end; ++a) {
+                const float limit = reach_[a] + most + drift_[a] + most_drift;
+                float largest = 0;
+                auto out_of_reach = [&](const NeighborTable::Neighbor& nb) {
+                    return nb.distance >= limit;
+                };
+                neighbors_->visit_in_reach(a, out_of_reach, [&](const NeighborTable::Neighbor& nb) {
+                    largest = std::max(largest, shift_[nb.index]);
+                });
+                decay[a] = largest;
+            }
+        });
         return decay;
     }
 
