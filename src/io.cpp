@@ -379,7 +379,7 @@ constexpr int kDeepWindowBits = 14;
 constexpr std::size_t kDeflateBand = std::size_t{1} << 20;
 
 void check_zlib(const fs::path& output, int rc) {
-    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+    if (rc != Z_OK)
         fail_output(output, "PNG encoder: zlib error " + std::to_string(rc));
 }
 
@@ -397,21 +397,19 @@ std::vector<std::uint8_t> deflate_band(const fs::path& output, std::span<const s
     if (primer > 0) {
         check_zlib(output, deflateSetDictionary(&z, all.data() + begin - primer, uInt(primer)));
     }
-    const bool last = end == all.size();
-    std::vector<std::uint8_t> out(deflateBound(&z, uLong(end - begin)) + 64);
+    // deflateBound covers a finished stream; a sync flush adds an empty stored block (5 bytes).
+    // Uninitialized, like libdeflate's output: only the pages the stream fills get touched.
+    const std::size_t bound = deflateBound(&z, uLong(end - begin)) + 16;
+    const std::unique_ptr<std::uint8_t[]> buffer(new std::uint8_t[bound]);
     z.next_in = const_cast<Bytef*>(all.data() + begin);
     z.avail_in = uInt(end - begin);
-    int rc = Z_OK;
-    do {
-        if (z.total_out == out.size())
-            out.resize(out.size() * 2);
-        z.next_out = out.data() + z.total_out;
-        z.avail_out = uInt(out.size() - z.total_out);
-        rc = deflate(&z, last ? Z_FINISH : Z_SYNC_FLUSH);
-        check_zlib(output, rc);
-    } while (last ? rc != Z_STREAM_END : z.avail_out == 0);
-    out.resize(z.total_out);
-    return out;
+    z.next_out = buffer.get();
+    z.avail_out = uInt(bound);
+    const bool last = end == all.size();
+    const int rc = deflate(&z, last ? Z_FINISH : Z_SYNC_FLUSH);
+    if (rc != (last ? Z_STREAM_END : Z_OK) || z.avail_in != 0 || z.avail_out == 0)
+        fail_output(output, "PNG encoder: compressed image data does not fit its bound");
+    return std::vector<std::uint8_t>(buffer.get(), buffer.get() + z.total_out);
 }
 
 // The zlib stream of the scanlines, its bands deflated by zlib side by side: header, the bands'
