@@ -245,11 +245,8 @@ int png_bit_depth(std::size_t palette_size) {
     return 8;
 }
 
-int resolve_png_level(int level, int depth) {
-    if (level != EncodeOptions::kAutoPngLevel)
-        return level;
-    return depth <= 4 ? 8 : 7;
-}
+// libdeflate's level for kAutoPngLevel (see EncodeOptions).
+constexpr int kAutoLibdeflateLevel = 7;
 
 SpngContext new_encoder() {
     SpngContext ctx(spng_ctx_new(SPNG_CTX_ENCODER));
@@ -362,16 +359,17 @@ double repeat_share(std::span<const std::uint8_t> rows) {
     return double(repeats) / double(rows.size() - 1);
 }
 
-// Above this repeat share libdeflate's hash chains (300 positions deep at level 8) fill with
-// the positions of one run and stop short of the row above, the match that pays there. On the
-// 12 MP photo at K = 16 (93% repeats) its level 8 made files 6% larger than zlib's level 9;
-// Kodak, SIPI and the 27.7 MP photo (28-76% repeats) lose nothing to it.
+// Above this repeat share libdeflate's hash chains (100 positions deep at level 7, 300 at 8)
+// fill with the positions of one run and stop short of the row above, the match that pays
+// there. On the 12 MP photo at K = 16 (93% repeats) its levels 7 and 8 make files 11% and 4%
+// larger than this path (329,564 and 310,865 bytes against 297,478, seed 1); Kodak, SIPI and
+// the 27.7 MP photo (28-76% repeats) lose nothing to them.
 constexpr double kDeepSearchRepeatShare = 0.9;
 
 // zlib's hash chains for run-heavy images: level 9 with chains cut from 4,096 to 1,536 deep
 // and a 16 KiB window (7 rows of the 12 MP photo), which ends chains sooner. On that photo at
-// K = 16: 328,874 bytes against 324,024 for zlib's level 9 and 344,531 for libdeflate's
-// level 8, in 313 ms of CPU against 675 and 180.
+// K = 16 (one thread, image data only): 297,215 bytes in 283 ms, against 292,249 in 585 ms
+// for zlib's level 9 and 310,748 in 148 ms / 329,447 in 60 ms for libdeflate's levels 8 / 7.
 constexpr int kDeepChain = 1536;
 constexpr int kDeepWindowBits = 14;
 
@@ -480,10 +478,11 @@ std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const Index
         check(spng_set_trns(ctx.get(), &trns));
     check(spng_encode_chunks(ctx.get()));
     const std::vector<std::uint8_t> rows = scanlines(image, depth);
+    const bool automatic = level == EncodeOptions::kAutoPngLevel;
     const std::vector<std::uint8_t> idat =
-        level == EncodeOptions::kAutoPngLevel && repeat_share(rows) > kDeepSearchRepeatShare
+        automatic && repeat_share(rows) > kDeepSearchRepeatShare
             ? deflate_bands_deep(output, rows)
-            : deflate_scanlines(output, rows, resolve_png_level(level, depth));
+            : deflate_scanlines(output, rows, automatic ? kAutoLibdeflateLevel : level);
     png.reserve(png.size() + idat.size() + 24);
     append_chunk(png, "IDAT", idat);
     append_chunk(png, "IEND", {});

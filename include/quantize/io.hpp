@@ -30,12 +30,13 @@ bool keeps_palette(const std::filesystem::path& output);
 // How outputs are compressed.
 struct EncodeOptions {
     // Deflate level of PNG output (libdeflate), 0..12: 0 stores, 12 is smallest and slowest.
-    // kAutoPngLevel: 8 for palettes of up to 16 colors, 7 for more (`bench/run png-bytes`: 5%
-    // below pngquant's bytes on the Kodak images, which pay for zlib's level 9, at a fifth of
-    // zlib's time; 8-bit data is twice the bytes, and level 7 keeps it as fast). Images whose
-    // scanline bytes are over 90% repeats of the byte before (large flat areas: the 12 MP
-    // photo at K = 16) go to zlib's level 9 with shorter chains instead, in bands deflated side
-    // by side: libdeflate's shallower chains miss the row above there, 6% larger than zlib.
+    // kAutoPngLevel: level 7 (`bench/run png-bytes`: 5% below pngquant's bytes on the Kodak
+    // images, which pay for zlib's level 9, at a fifth of zlib's time). Level 8 is 0.4% smaller
+    // there and 1.2% on the 27.7 MP photo at K = 16, where it takes 1.0 s to level 7's 0.4.
+    // Images whose scanline bytes are over 90% repeats of the byte before (large flat areas:
+    // the 12 MP photo at K = 16) go to zlib's level 9 with shorter chains instead, in bands
+    // deflated side by side: libdeflate's shallower chains miss the row above there, 6% larger
+    // than zlib.
     static constexpr int kAutoPngLevel = -1;
     int png_level = kAutoPngLevel;
     int jpeg_quality = 95;  // 0..100, OpenCV's default

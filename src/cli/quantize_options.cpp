@@ -81,7 +81,7 @@ void add_encode_options(cxxopts::Options& parser) {
     parser.add_options()
         ("dither", "none, or fs: Floyd-Steinberg error diffusion, smoother gradients for more bytes", cxxopts::value<std::string>()->default_value(dither_name(remap_defaults.dither)), "NAME")
         ("dither-level", "share of the error diffused, 0..1; implies --dither fs unless --dither is given", cxxopts::value<double>()->default_value(shortest(remap_defaults.dither_level)), "L")
-        ("png-level", "deflate level of PNG output, 0..12: higher is smaller and slower; auto = 8 up to 16 colors, else 7, and zlib's deeper search in parallel bands for images that are mostly flat runs", cxxopts::value<std::string>()->default_value("auto"), "N")
+        ("png-level", "deflate level of PNG output, 0..12: higher is smaller and slower; auto = 7, or zlib's deeper search in parallel bands for images that are mostly flat runs", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("jpeg-quality", "quality of .jpg output, 0..100", cxxopts::value<int>()->default_value(std::to_string(defaults.jpeg_quality)), "Q")
         ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q");
     // clang-format on
