@@ -178,7 +178,7 @@ Image decode_png(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
         const int format = alpha ? SPNG_FMT_RGBA8 : SPNG_FMT_RGB8;
         std::size_t size = 0;
         check(spng_decoded_image_size(ctx.get(), format, &size));
-        detail::resize_on_huge_pages(image.samples, size);
+        detail::resize_populated(image.samples, size);
         check(spng_decode_image(ctx.get(), image.samples.data(), size, format, SPNG_DECODE_TRNS));
         return image;
     }
@@ -187,7 +187,7 @@ Image decode_png(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
     std::vector<std::uint16_t> wide_samples(size / 2);
     check(
         spng_decode_image(ctx.get(), wide_samples.data(), size, SPNG_FMT_RGBA16, SPNG_DECODE_TRNS));
-    detail::resize_on_huge_pages(image.samples, image.pixel_count() * std::size_t(image.channels));
+    detail::resize_populated(image.samples, image.pixel_count() * std::size_t(image.channels));
     std::uint8_t* out = image.samples.data();
     for (std::size_t i = 0; i < image.pixel_count(); ++i) {
         for (int c = 0; c < image.channels; ++c)
@@ -212,7 +212,7 @@ Image to_image(const fs::path& path, cv::Mat mat) {
     image.height = mat.rows;
     const int channels = mat.channels();
     image.channels = (channels == 2 || channels == 4) ? 4 : 3;
-    detail::resize_on_huge_pages(image.samples, image.pixel_count() * std::size_t(image.channels));
+    detail::resize_populated(image.samples, image.pixel_count() * std::size_t(image.channels));
     cv::Mat out(mat.rows, mat.cols, CV_8UC(image.channels), image.samples.data());
     switch (channels) {
         case 1:
@@ -301,7 +301,7 @@ std::vector<std::uint8_t> scanlines(const IndexedImage& image, int depth) {
     const std::size_t width = std::size_t(image.width);
     const std::size_t row_bytes = 1 + (width * std::size_t(depth) + 7) / 8;
     std::vector<std::uint8_t> rows;
-    detail::resize_on_huge_pages(rows, row_bytes * std::size_t(image.height));
+    detail::resize_populated(rows, row_bytes * std::size_t(image.height));
     auto pack = depth == 1   ? pack_row<1>
                 : depth == 2 ? pack_row<2>
                 : depth == 4 ? pack_row<4>

@@ -308,7 +308,7 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette) {
 IndexedImage remap(const Image& image, Palette palette, ColorSpace space) {
     const detail::NearestSearch search = search_for(palette, space);
     std::vector<std::uint8_t> indices;
-    detail::resize_on_huge_pages(indices, image.pixel_count());
+    detail::resize_populated(indices, image.pixel_count());
     std::vector<Counts> counts(detail::chunk_count(image.pixel_count(), kPixelChunk), Counts{});
     if (image.has_alpha()) {
         remap_with_alpha(image, space, search, indices, counts);
@@ -339,7 +339,7 @@ IndexedImage remap_dithered(const Image& image, Palette palette, ColorSpace spac
     }
     const detail::NearestSearch search = search_for(palette, space);
     std::vector<std::uint8_t> indices;
-    detail::resize_on_huge_pages(indices, image.pixel_count());
+    detail::resize_populated(indices, image.pixel_count());
     // The same exact searches as remap, so level 0 gives its indices.
     if (image.has_alpha()) {
         AlphaCache cache(space, search);

@@ -248,7 +248,7 @@ bool decode_common_png(std::span<const std::uint8_t> png, Image& image) {
     if (stride + 1 > max_size || header.height > max_size / (stride + 1))
         return false;
     const std::size_t filtered_size = (stride + 1) * header.height;
-    resize_on_huge_pages(image.samples, filtered_size);
+    resize_populated(image.samples, filtered_size);
     if (!inflate(stream, image.samples.data(), filtered_size) ||
         !unfilter_rows(image.samples.data(), header.height, stride, header.channels))
         return false;

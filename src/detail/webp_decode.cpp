@@ -29,7 +29,7 @@ bool decode_webp(std::span<const std::uint8_t> bytes, Image& image, bool threade
     image.channels = config.input.has_alpha ? 4 : 3;
     image.source.channels = image.channels;
     image.source.bit_depth = 8;
-    resize_on_huge_pages(image.samples, image.pixel_count() * std::size_t(image.channels));
+    resize_populated(image.samples, image.pixel_count() * std::size_t(image.channels));
 
     config.options.use_threads = threaded ? 1 : 0;
     config.output.colorspace = image.channels == 4 ? MODE_RGBA : MODE_RGB;
