@@ -94,7 +94,6 @@ struct Seeding {
 class Seeder {
   public:
     static constexpr std::size_t kBlock = 256;
-    static constexpr std::size_t kMaxTrials = kGreedyTrials;
 
     Seeder(std::span<const Point> points, std::span<const float> weights)
         : points_(points),
@@ -156,10 +155,10 @@ class Seeder {
         return last_positive;
     }
 
-    // Of the candidate points (at most kMaxTrials), the one whose addition as a centroid would
+    // Of the candidate points (at most kGreedyTrials), the one whose addition as a centroid would
     // lower the total mass most; ties go to the first.
     std::size_t best_of(const std::vector<std::size_t>& candidates) {
-        const std::size_t t = std::min(candidates.size(), kMaxTrials);
+        const std::size_t t = std::min(candidates.size(), kGreedyTrials);
         gains_.resize(blocks_.size());
         for_blocks([&](std::size_t b, std::size_t begin, std::size_t end) {
             gains_[b].fill(0.0);
@@ -177,7 +176,7 @@ class Seeder {
                 gains_[b][c] = gain;
             }
         });
-        std::array<double, kMaxTrials> total{};
+        std::array<double, kGreedyTrials> total{};
         for (const auto& gain : gains_) {
             for (std::size_t c = 0; c < t; ++c)
                 total[c] += gain[c];
@@ -264,8 +263,8 @@ class Seeder {
     std::vector<std::uint16_t> nearest_;
     std::vector<float> d2_;
     std::vector<Block> blocks_;
-    std::vector<std::array<double, kMaxTrials>> gains_;  // per block, per trial
-    bool seeded_ = false;                                // some centroid placed yet
+    std::vector<std::array<double, kGreedyTrials>> gains_;  // per block, per trial
+    bool seeded_ = false;                                   // some centroid placed yet
 };
 
 Seeding seed(std::span<const Point> points, std::span<const float> weights, int k,
