@@ -229,6 +229,27 @@ BatchResult process(const BatchItem& item, const Options& options, const BatchSe
 
 }  // namespace
 
+std::vector<fs::path> parse_file_list(std::string_view text) {
+    std::vector<fs::path> paths;
+    std::size_t number = 0;
+    for (std::size_t begin = 0; begin < text.size();) {
+        const std::size_t end = std::min(text.find('\n', begin), text.size());
+        std::string_view line = text.substr(begin, end - begin);
+        begin = end + 1;
+        ++number;
+        if (!line.empty() && line.back() == '\r')
+            line.remove_suffix(1);
+        if (line.empty())
+            continue;
+        if (line.find('\0') != std::string_view::npos) {
+            throw Error(ErrorKind::input, "file list",
+                        "line " + std::to_string(number) + " holds a NUL byte");
+        }
+        paths.emplace_back(line);
+    }
+    return paths;
+}
+
 bool glob_selects(const fs::path& relative, std::span<const std::string> include,
                   std::span<const std::string> exclude) {
     const bool included =

@@ -81,14 +81,14 @@ std::vector<std::uint8_t> read_bytes(const fs::path& path) {
     return bytes;
 }
 
-bool starts_with(const std::vector<std::uint8_t>& bytes, std::string_view magic) {
+bool starts_with(std::span<const std::uint8_t> bytes, std::string_view magic) {
     return bytes.size() >= magic.size() &&
            std::equal(magic.begin(), magic.end(), bytes.begin(),
                       [](char m, std::uint8_t b) { return std::uint8_t(m) == b; });
 }
 
 // True when `marker` occurs within the last `window` bytes.
-bool tail_contains(const std::vector<std::uint8_t>& bytes, std::string_view marker,
+bool tail_contains(std::span<const std::uint8_t> bytes, std::string_view marker,
                    std::size_t window) {
     const auto from = bytes.end() - std::ptrdiff_t(std::min(window, bytes.size()));
     return std::search(from, bytes.end(), marker.begin(), marker.end(),
@@ -99,7 +99,7 @@ const std::string_view kPngMagic{"\x89PNG\r\n\x1a\n", 8};
 const std::string_view kJpegMagic{"\xff\xd8\xff", 3};
 
 // Decoders fill a cut-off file with gray and succeed; catch the two common cases first.
-void reject_truncated(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
+void reject_truncated(const fs::path& path, std::span<const std::uint8_t> bytes) {
     if (starts_with(bytes, kPngMagic) && !tail_contains(bytes, "IEND", 64)) {
         fail_input(path, "truncated PNG (no IEND chunk at the end)");
     }
@@ -119,7 +119,7 @@ void reject_truncated(const fs::path& path, const std::vector<std::uint8_t>& byt
     }
 }
 
-cv::Mat decode(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
+cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes) {
     // JPEG has no alpha; decoding it in "any color" mode applies its EXIF orientation, which
     // the unchanged mode would ignore.
     const int flags = starts_with(bytes, kJpegMagic) ? cv::IMREAD_ANYCOLOR | cv::IMREAD_ANYDEPTH
@@ -144,7 +144,7 @@ using SpngContext = std::unique_ptr<spng_ctx, SpngFree>;
 // loading OpenCV's codecs. The common kind of photo takes the fast path of
 // detail/png_decode.hpp; the rest goes through libspng. Same pixels as OpenCV gives: tRNS
 // becomes alpha, grey is replicated, 16-bit samples are rounded onto 0..255.
-Image decode_png(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
+Image decode_png(const fs::path& path, std::span<const std::uint8_t> bytes) {
     if (Image image; detail::decode_common_png(bytes, image))
         return image;
     SpngContext ctx(spng_ctx_new(0));
@@ -569,8 +569,10 @@ std::vector<std::uint8_t> encode_png(const Image& image, const fs::path& output)
     return encode_truecolor_png(output, image);
 }
 
-Image read_image(const fs::path& path) {
-    const std::vector<std::uint8_t> bytes = read_bytes(path);
+Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name) {
+    const fs::path path(name);
+    if (bytes.empty())
+        fail_input(path, "empty file");
     reject_truncated(path, bytes);
     Image image;
     if (starts_with(bytes, kPngMagic)) {
@@ -581,6 +583,11 @@ Image read_image(const fs::path& path) {
     }
     image.source.file_bytes = bytes.size();
     return image;
+}
+
+Image read_image(const fs::path& path) {
+    const std::vector<std::uint8_t> bytes = read_bytes(path);
+    return decode_image(bytes, path.string());
 }
 
 void check_output_path(const fs::path& input, const fs::path& output, bool overwrite) {

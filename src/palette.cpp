@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include "quantize/error.hpp"
+
 namespace quantize {
 
 std::string to_hex(Color c) {
@@ -39,6 +41,26 @@ std::optional<Color> parse_hex_color(std::string_view text) {
                      std::uint8_t(digits[2] * 17), 255};
     auto byte = [&](int i) { return std::uint8_t(digits[2 * i] * 16 + digits[2 * i + 1]); };
     return Color{byte(0), byte(1), byte(2), text.size() == 8 ? byte(3) : std::uint8_t{255}};
+}
+
+std::vector<Color> parse_color_list(std::string_view text) {
+    std::vector<Color> colors;
+    for (std::size_t begin = 0; begin <= text.size();) {
+        const std::size_t comma = std::min(text.find(',', begin), text.size());
+        std::string_view item = text.substr(begin, comma - begin);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+            item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
+            item.remove_suffix(1);
+        const auto color = parse_hex_color(item);
+        if (!color) {
+            throw Error(ErrorKind::invalid_argument, "fixed",
+                        "'" + std::string(item) + "' is not a color (#rgb, #rrggbb or #rrggbbaa)");
+        }
+        colors.push_back(*color);
+        begin = comma + 1;
+    }
+    return colors;
 }
 
 Palette palette_from_centroids(std::span<const Point> centroids, ColorSpace space,

@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "quantize/error.hpp"
@@ -35,6 +36,10 @@ struct BatchSources {
     std::vector<std::string> include;
     std::vector<std::string> exclude;
 };
+
+// The paths of a file list (--files-from): one a line, a CR before the LF dropped, blank lines
+// skipped. A line holding a NUL byte cannot name a file: Error(input) with subject "file list".
+std::vector<std::filesystem::path> parse_file_list(std::string_view text);
 
 // One file of a batch.
 struct BatchItem {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "quantize/pixels.hpp"
@@ -16,6 +17,10 @@ namespace quantize {
 // samples are scaled to 8 bits, alpha is kept; `source` records what the file held.
 // Throws Error(input) naming the file: missing, not a regular file, empty, not decodable.
 Image read_image(const std::filesystem::path& path);
+
+// Decodes an encoded image held in memory (a whole file's bytes), as read_image does; `name`
+// is the subject of errors (a file name, or "standard input").
+Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name);
 
 // Throws Error(output) when writing `output` would lose data or cannot work: it is the input
 // itself, it exists and overwrite is false, its directory is missing or not writable, or its

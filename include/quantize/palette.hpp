@@ -25,6 +25,10 @@ std::string to_hex(Color c);
 // Parses "#rgb", "#rrggbb" or "#rrggbbaa" (the '#' optional, either case); std::nullopt
 // for anything else.
 std::optional<Color> parse_hex_color(std::string_view text);
+// Colors separated by commas, each as parse_hex_color takes it ("#fff,#000000", spaces around
+// an item ignored). Throws Error(invalid_argument) with subject "fixed" naming the first item
+// that is not a color.
+std::vector<Color> parse_color_list(std::string_view text);
 
 // Colors of the centroids of a k-means in `space`, rounded to 8-bit sRGB; the first
 // fixed.size() centroids are the fixed colors and take exactly those values. Colors that come

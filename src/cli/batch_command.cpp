@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -172,23 +173,19 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
     return in;
 }
 
-// The paths listed in `name` ('-' = standard input), one a line; blank lines skipped.
+// The paths listed in `name` ('-' = standard input), as parse_file_list reads them.
 std::vector<fs::path> read_list(const std::string& name) {
     std::ifstream file;
     if (name != "-") {
-        file.open(name);
+        file.open(name, std::ios::binary);
         if (!file || fs::is_directory(name))
             throw Error(ErrorKind::input, name, "cannot open the file list");
     }
     std::istream& in = name == "-" ? std::cin : file;
-    std::vector<fs::path> paths;
-    for (std::string line; std::getline(in, line);) {
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
-        if (!line.empty())
-            paths.emplace_back(line);
-    }
-    return paths;
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad())
+        throw Error(ErrorKind::input, name, "read error in the file list");
+    return parse_file_list(text);
 }
 
 std::string seconds(double s) {

@@ -22,16 +22,12 @@ Dither read_dither(const std::string& name) {
     throw Error(ErrorKind::invalid_argument, "dither", "must be none or fs (got '" + name + "')");
 }
 
-// "#ffffff,#000" -> two colors; each item as parse_hex_color accepts it.
+// Each --fixed value is a comma-separated list (cxxopts may have split it already).
 std::vector<Color> read_fixed_colors(const std::vector<std::string>& items) {
     std::vector<Color> colors;
     for (const std::string& item : items) {
-        const auto color = parse_hex_color(item);
-        if (!color) {
-            throw Error(ErrorKind::invalid_argument, "fixed",
-                        "'" + item + "' is not a color (#rgb, #rrggbb or #rrggbbaa)");
-        }
-        colors.push_back(*color);
+        const std::vector<Color> some = parse_color_list(item);
+        colors.insert(colors.end(), some.begin(), some.end());
     }
     return colors;
 }

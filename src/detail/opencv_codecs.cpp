@@ -75,7 +75,7 @@ const Module& loaded_module() {
 
 }  // namespace
 
-cv::Mat opencv_decode(const std::vector<std::uint8_t>& data, int flags) {
+cv::Mat opencv_decode(std::span<const std::uint8_t> data, int flags) {
     cv::Mat out;
     if (const char* error = loaded_module().decode(data.data(), data.size(), flags, &out))
         throw std::runtime_error(error);

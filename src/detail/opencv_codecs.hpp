@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,7 @@ namespace quantize::detail {
 
 // cv::imdecode(data, flags): an empty Mat when OpenCV does not recognize the data. Throws
 // std::runtime_error with OpenCV's message when it fails, or when the module cannot be loaded.
-cv::Mat opencv_decode(const std::vector<std::uint8_t>& data, int flags);
+cv::Mat opencv_decode(std::span<const std::uint8_t> data, int flags);
 
 // cv::imencode(ext, image, params). Throws std::runtime_error with the cause.
 std::vector<std::uint8_t> opencv_encode(const std::string& ext, const cv::Mat& image,
