@@ -1,9 +1,5 @@
 #include "quantize/io.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -550,19 +546,6 @@ std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, const Index
     }
 }
 
-fs::path directory_of(const fs::path& path) {
-    return path.has_parent_path() ? path.parent_path() : fs::path(".");
-}
-
-// A new, empty, private file beside `path`; returns its descriptor and fills in its name.
-int create_temporary_beside(const fs::path& path, std::string& name) {
-    std::string hidden = ".";
-    hidden += path.filename().string();
-    hidden += ".tmp-XXXXXX";
-    name = (directory_of(path) / hidden).string();
-    return ::mkstemp(name.data());
-}
-
 }  // namespace
 
 std::vector<std::uint8_t> encode_png(const Image& image, const fs::path& output) {
@@ -590,7 +573,7 @@ Image read_image(const fs::path& path) {
     return decode_image(bytes, path.string());
 }
 
-void check_output_path(const fs::path& input, const fs::path& output, bool overwrite) {
+void check_output_path(const OutputGuard& inputs, const fs::path& output, bool overwrite) {
     if (output.empty() || !output.has_filename())
         fail_output(output, "not a file name");
     const std::string ext = lower_extension(output);
@@ -601,28 +584,26 @@ void check_output_path(const fs::path& input, const fs::path& output, bool overw
     if (ext != ".png" && !detail::opencv_can_write(output.string())) {
         fail_output(output, "unknown output format '" + ext + "'");
     }
+    inputs.check(output);
     std::error_code ec;
     if (fs::exists(output, ec)) {
-        if (fs::equivalent(input, output, ec))
-            fail_output(output, "is the input file; refusing to overwrite it");
         if (fs::is_directory(output, ec))
             fail_output(output, "is a directory");
         if (!overwrite)
             fail_output(output, "already exists (use --force to overwrite)");
     }
-    const fs::path dir = directory_of(output);
+    const fs::path dir = output.has_parent_path() ? output.parent_path() : fs::path(".");
     if (!fs::exists(dir, ec))
         fail_output(output, "directory " + dir.string() + " does not exist");
     if (!fs::is_directory(dir, ec))
         fail_output(output, dir.string() + " is not a directory");
     // The one reliable writability test (root ignores permission bits): create a file there.
-    std::string probe;
-    const int fd = create_temporary_beside(output, probe);
-    if (fd < 0) {
-        fail_output(output, "cannot create files in " + dir.string() + ": " + std::strerror(errno));
-    }
-    ::close(fd);
-    ::unlink(probe.c_str());
+    // Uncommitted, it leaves nothing behind.
+    AtomicFile probe(output, overwrite);
+}
+
+void check_output_path(const fs::path& input, const fs::path& output, bool overwrite) {
+    check_output_path(OutputGuard(std::span(&input, 1)), output, overwrite);
 }
 
 bool keeps_palette(const fs::path& output) {
@@ -634,53 +615,6 @@ std::vector<std::uint8_t> encode_image(const IndexedImage& image, const fs::path
     if (keeps_palette(output))
         return encode_indexed_png(output, image, options.png_level);
     return encode_with_opencv(output, image, options);
-}
-
-void write_file_atomically(const fs::path& path, std::span<const std::uint8_t> bytes,
-                           bool overwrite) {
-    std::string temporary;
-    const int fd = create_temporary_beside(path, temporary);
-    if (fd < 0) {
-        fail_output(path, "cannot create a temporary file: " + std::string(std::strerror(errno)));
-    }
-    auto abandon = [&](const std::string& cause) {
-        ::close(fd);
-        ::unlink(temporary.c_str());
-        fail_output(path, cause);
-    };
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            abandon(std::string("write failed: ") + std::strerror(errno));
-        done += std::size_t(n);
-    }
-    // mkstemp makes the file private (0600); an image is an ordinary file (0644).
-    if (::fchmod(fd, 0644) != 0)
-        abandon(std::string("chmod failed: ") + std::strerror(errno));
-    if (::close(fd) != 0) {
-        ::unlink(temporary.c_str());
-        fail_output(path, std::string("write failed: ") + std::strerror(errno));
-    }
-    if (overwrite) {
-        if (::rename(temporary.c_str(), path.c_str()) != 0) {
-            const int e = errno;
-            ::unlink(temporary.c_str());
-            fail_output(path, std::string("cannot rename into place: ") + std::strerror(e));
-        }
-        return;
-    }
-    // link() refuses an existing target atomically, where rename() would replace it.
-    if (::link(temporary.c_str(), path.c_str()) != 0) {
-        const int e = errno;
-        ::unlink(temporary.c_str());
-        if (e == EEXIST)
-            fail_output(path, "already exists (use --force to overwrite)");
-        fail_output(path, std::string("cannot move into place: ") + std::strerror(e));
-    }
-    ::unlink(temporary.c_str());
 }
 
 }  // namespace quantize

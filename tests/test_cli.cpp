@@ -221,7 +221,7 @@ TEST_CASE("outputs that cannot or must not be written exit 4 and lose nothing", 
 
     const auto same = quantize_cli({input.string(), "-o", input.string(), "--force"});
     CHECK(same.exit_code == 4);
-    check_one_error_line(same, input.string() + ": is the input file; refusing to overwrite it");
+    check_one_error_line(same, input.string() + ": is the input file; refusing to write over it");
     CHECK(test::read_bytes(input) == original);
 
     test::write_bytes(dir / "taken.png", {7, 7, 7});

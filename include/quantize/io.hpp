@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "quantize/files.hpp"
 #include "quantize/pixels.hpp"
 #include "quantize/remap.hpp"
 
@@ -25,6 +26,9 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name)
 // Throws Error(output) when writing `output` would lose data or cannot work: it is the input
 // itself, it exists and overwrite is false, its directory is missing or not writable, or its
 // extension names no format OpenCV can write. Called before any work is done.
+// `inputs` holds every input of the run (see OutputGuard).
+void check_output_path(const OutputGuard& inputs, const std::filesystem::path& output,
+                       bool overwrite);
 void check_output_path(const std::filesystem::path& input, const std::filesystem::path& output,
                        bool overwrite);
 
@@ -57,10 +61,5 @@ std::vector<std::uint8_t> encode_image(const IndexedImage& image,
 
 // A full-color image (RGB or RGBA, 8-bit) as PNG bytes; `output` only names the file in errors.
 std::vector<std::uint8_t> encode_png(const Image& image, const std::filesystem::path& output);
-
-// Writes bytes to a temporary file beside `path`, then renames it into place, so `path` is
-// never seen half-written. Without overwrite an existing `path` is left alone (Error(output)).
-void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
-                           bool overwrite);
 
 }  // namespace quantize
