@@ -180,7 +180,8 @@ void for_each_bounded(std::size_t n, int jobs, const std::function<bool()>& keep
     });
 }
 
-BatchResult process(const BatchItem& item, const Options& options, const BatchSettings& settings) {
+BatchResult process(const BatchItem& item, const Options& options, const BatchSettings& settings,
+                    const OutputGuard& inputs) {
     BatchResult r;
     r.input = item.input;
     r.output = item.output;
@@ -194,15 +195,15 @@ BatchResult process(const BatchItem& item, const Options& options, const BatchSe
     }
     const Progress progress = [&](Stage) { return !settings.keep_going || settings.keep_going(); };
     try {
-        if (!settings.force && up_to_date(item.input, item.output)) {
+        if (!settings.force && up_to_date(item.input, item.output, options)) {
             r.status = BatchStatus::skipped;
-            r.message = "up to date (the output is newer than the input)";
+            r.message = "up to date (made from this input with these options)";
             return r;
         }
         fs::create_directories(item.output.parent_path());
-        // Overwriting is safe: the output is not an input (plan_batch), and it is either
-        // missing, older than its input or asked for again.
-        Report report = quantize_file(item.input, item.output, options, true, progress);
+        // Overwriting is safe: the guard refuses any output that is an input, and the output
+        // is either missing, made otherwise or asked for again.
+        Report report = quantize_file(item.input, item.output, options, true, progress, inputs);
         if (report.written) {
             r.status = BatchStatus::done;
             r.output_bytes = report.output_bytes;
@@ -305,10 +306,13 @@ std::optional<std::pair<int, int>> parse_shard(const std::string& text) {
     return std::pair{*index, *count};
 }
 
-bool up_to_date(const fs::path& input, const fs::path& output) {
+bool up_to_date(const fs::path& input, const fs::path& output, const Options& options) {
     std::error_code in_ec, out_ec;
     if (!fs::is_regular_file(output, out_ec))
         return false;
+    const FileTag tag = read_tag(output);
+    if (tag.supported)
+        return tag.value == output_tag(input, options);
     const auto in_time = fs::last_write_time(input, in_ec);
     const auto out_time = fs::last_write_time(output, out_ec);
     return !in_ec && !out_ec && out_time > in_time;
@@ -349,8 +353,18 @@ BatchConcurrency batch_concurrency(const BatchSettings& settings, const Options&
     return c;
 }
 
+OutputGuard batch_inputs(const BatchSources& sources, std::span<const BatchItem> items) {
+    OutputGuard guard;
+    for (const fs::path& input : sources.inputs)
+        guard.protect(input);
+    for (const BatchItem& item : items)
+        guard.protect(item.input);
+    return guard;
+}
+
 void run_batch(std::span<const BatchItem> items, const Options& options,
-               const BatchSettings& settings, const BatchCallback& on_result) {
+               const BatchSettings& settings, const BatchCallback& on_result,
+               const OutputGuard& inputs) {
     if (settings.jobs < 0 || settings.jobs > 1024) {
         throw Error(ErrorKind::invalid_argument, "jobs",
                     "must be between 0 (one per core) and 1024 (got " +
@@ -362,11 +376,16 @@ void run_batch(std::span<const BatchItem> items, const Options& options,
     per_image.threads = c.threads_per_image;
     std::mutex report_mutex;
     for_each_bounded(items.size(), c.jobs, settings.keep_going, [&](std::size_t i) {
-        const BatchResult result = process(items[i], per_image, settings);
+        const BatchResult result = process(items[i], per_image, settings, inputs);
         const std::lock_guard lock(report_mutex);
         if (on_result)
             on_result(result);
     });
+}
+
+void run_batch(std::span<const BatchItem> items, const Options& options,
+               const BatchSettings& settings, const BatchCallback& on_result) {
+    run_batch(items, options, settings, on_result, batch_inputs({}, items));
 }
 
 Palette train_shared_palette(std::span<const BatchItem> items, const Options& options,

@@ -1,5 +1,7 @@
 #include "quantize/quantize.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <cassert>
@@ -325,9 +327,42 @@ fs::path default_output_path(const fs::path& input, int colors) {
     return input.parent_path() / (input.stem().string() + "-" + std::to_string(colors) + ".png");
 }
 
+std::string output_tag(const fs::path& input, const Options& o) {
+    std::string tag = std::string("quantize ") + version;
+    struct stat st = {};
+    if (::stat(input.c_str(), &st) == 0) {
+        char stamp[64];
+        std::snprintf(stamp, sizeof stamp, "; input %llu B modified %lld.%09ld",
+                      static_cast<unsigned long long>(st.st_size),
+                      static_cast<long long>(st.st_mtim.tv_sec), long(st.st_mtim.tv_nsec));
+        tag += stamp;
+    }
+    tag += "; k " + std::to_string(o.colors) + " sample " + std::to_string(o.sample) + " seed " +
+           std::to_string(o.seed) + " max-iter " + std::to_string(o.max_iter) + " tolerance " +
+           shortest(o.tolerance) + " restarts " + std::to_string(restarts_for(o)) + " space " +
+           color_space_name(o.space) + " dither " + dither_name(o.dither) + " " +
+           shortest(o.dither_level) + " png-level " + std::to_string(o.encode.png_level) +
+           " jpeg-quality " + std::to_string(o.encode.jpeg_quality) + " webp-quality " +
+           std::to_string(o.encode.webp_quality);
+    tag += " fixed";
+    for (const Color& c : o.fixed)
+        tag += " " + to_hex(c);
+    tag += " palette";
+    for (const PaletteEntry& e : o.palette)
+        tag += " " + to_hex(e.color);
+    return tag;
+}
+
 Report quantize_file(const fs::path& input, const fs::path& output, const Options& options,
                      bool overwrite, const Progress& progress) {
+    return quantize_file(input, output, options, overwrite, progress,
+                         OutputGuard(std::span(&input, 1)));
+}
+
+Report quantize_file(const fs::path& input, const fs::path& output, const Options& options,
+                     bool overwrite, const Progress& progress, const OutputGuard& inputs) {
     validate(options);
+    const std::string tag = output_tag(input, options);
     Report r;
     r.input = input;
     r.output = output;
@@ -340,7 +375,7 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
         Stopwatch clock, total_clock;
         enter(progress, Stage::decode);
         const Image image = read_image(input);
-        check_output_path(input, output, overwrite);
+        check_output_path(inputs, output, overwrite);
         r.input_bytes = image.source.file_bytes;
         r.times.decode = clock.lap_ms();
 
@@ -365,7 +400,7 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
         enter(progress, Stage::write);
         r.written = !(options.skip_if_larger && bytes.size() > r.input_bytes);
         if (r.written)
-            write_file_atomically(output, bytes, overwrite);
+            inputs.write(output, bytes, overwrite, tag);
         r.times.write = clock.lap_ms();
         r.times.total = total_clock.lap_ms();
 

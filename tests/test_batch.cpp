@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -189,16 +190,42 @@ TEST_CASE("shards are disjoint, cover the list and parse as I/N", "[batch]") {
         CHECK_FALSE(parse_shard(bad));
 }
 
-TEST_CASE("an output newer than its input is up to date", "[batch]") {
+TEST_CASE("an output is up to date only when made from this input with these options", "[batch]") {
     test::TempDir dir;
     write_image(dir / "in.png");
-    CHECK_FALSE(up_to_date(dir / "in.png", dir / "out.png"));
-    write_image(dir / "out.png");
+    const Options options = small_options();
+    CHECK_FALSE(up_to_date(dir / "in.png", dir / "out.png", options));
+    quantize_file(dir / "in.png", dir / "out.png", options, false);
+    CHECK(up_to_date(dir / "in.png", dir / "out.png", options));
+    CHECK(read_tag(dir / "out.png").value == output_tag(dir / "in.png", options));
+
+    // Any option that changes the bytes makes it stale; threads do not.
+    Options other = options;
+    other.threads = 1;
+    CHECK(up_to_date(dir / "in.png", dir / "out.png", other));
+    for (auto change : std::vector<std::function<void(Options&)>>{
+             [](Options& o) { o.colors = 8; }, [](Options& o) { o.seed = 9; },
+             [](Options& o) { o.space = ColorSpace::lab; },
+             [](Options& o) { o.dither = Dither::fs; }, [](Options& o) { o.sample = 100; },
+             [](Options& o) {
+                 o.fixed = {Color{1, 2, 3, 255}};
+             },
+             [](Options& o) {
+                 o.palette = {{Color{1, 2, 3, 255}, 0, false}};
+             },
+             [](Options& o) { o.encode.png_level = 3; }}) {
+        other = options;
+        change(other);
+        CHECK_FALSE(up_to_date(dir / "in.png", dir / "out.png", other));
+    }
+
+    // An output made some other way, however new, is redone; so is one whose input changed,
+    // even to an older modification time.
+    write_image(dir / "copy.png");
+    CHECK_FALSE(up_to_date(dir / "in.png", dir / "copy.png", options));
     const auto t = fs::last_write_time(dir / "in.png");
-    fs::last_write_time(dir / "out.png", t + std::chrono::seconds(10));
-    CHECK(up_to_date(dir / "in.png", dir / "out.png"));
-    fs::last_write_time(dir / "out.png", t - std::chrono::seconds(10));
-    CHECK_FALSE(up_to_date(dir / "in.png", dir / "out.png"));
+    fs::last_write_time(dir / "in.png", t - std::chrono::seconds(100));
+    CHECK_FALSE(up_to_date(dir / "in.png", dir / "out.png", options));
 }
 
 TEST_CASE("run_batch does every good file and reports each bad one", "[batch]") {
@@ -229,7 +256,7 @@ TEST_CASE("run_batch does every good file and reports each bad one", "[batch]") 
     // Resume: everything done is skipped, a changed input is redone, --force redoes all.
     const auto again = run_all(items, small_options());
     CHECK(again[0].status == BatchStatus::skipped);
-    CHECK(again[0].message == "up to date (the output is newer than the input)");
+    CHECK(again[0].message == "up to date (made from this input with these options)");
     CHECK(again[3].status == BatchStatus::skipped);
     fs::last_write_time(dir / "in" / "a.png",
                         fs::last_write_time(dir / "out" / "a.png") + std::chrono::seconds(5));

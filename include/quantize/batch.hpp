@@ -71,8 +71,15 @@ std::vector<BatchItem> shard_of(std::span<const BatchItem> items, int index, int
 // "I/N" (0 <= I < N) -> {I, N}; std::nullopt for anything else.
 std::optional<std::pair<int, int>> parse_shard(const std::string& text);
 
-// True when `output` exists and was modified after `input`: the file is done already.
-bool up_to_date(const std::filesystem::path& input, const std::filesystem::path& output);
+// True when `output` is done already: its tag (see output_tag) is the one `input` and
+// `options` give now. On a file system that keeps no extended attributes (no tag can be
+// there), when it exists and was modified after `input`.
+bool up_to_date(const std::filesystem::path& input, const std::filesystem::path& output,
+                const Options& options);
+
+// Every input of a batch, for the check of its outputs (see OutputGuard): the folders given,
+// whose files are all protected, and each file of the plan.
+OutputGuard batch_inputs(const BatchSources& sources, std::span<const BatchItem> items);
 
 enum class BatchStatus {
     done,       // output written
@@ -124,6 +131,11 @@ BatchConcurrency batch_concurrency(const BatchSettings& settings, const Options&
 // that is up to date is skipped unless settings.force; an older one is replaced. Errors of one
 // file (Error, or a file system error) are its result, never thrown. Each output depends only
 // on its input and options, never on jobs or threads.
+// Outputs are checked against `inputs` (batch_inputs) before they are written.
+void run_batch(std::span<const BatchItem> items, const Options& options,
+               const BatchSettings& settings, const BatchCallback& on_result,
+               const OutputGuard& inputs);
+// The same with the items' inputs as the run's inputs.
 void run_batch(std::span<const BatchItem> items, const Options& options,
                const BatchSettings& settings, const BatchCallback& on_result);
 

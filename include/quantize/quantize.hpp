@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "quantize/cluster.hpp"
 #include "quantize/color.hpp"
 #include "quantize/error.hpp"
+#include "quantize/files.hpp"
 #include "quantize/io.hpp"
 #include "quantize/palette.hpp"
 #include "quantize/palette_io.hpp"
@@ -105,8 +107,20 @@ Palette palette_of_samples(std::span<const WeightedColors> samples, const Option
 // "<dir>/<stem>-<K>.png" beside the input.
 std::filesystem::path default_output_path(const std::filesystem::path& input, int colors);
 
-// File to file: checks the output path, decodes, quantizes, encodes and writes atomically.
-// The input is never written to. Returns the full report.
+// What decides an output's bytes, as one line: the version, the input's size and modification
+// time (to the nanosecond), and every option that changes the bytes (K, space, seed, sample,
+// dithering, fixed colors, palette, encoder settings, ...), never threads. quantize_file records
+// it on every output it writes (extended attribute user.quantize), and a batch redoes an output
+// whose tag is not the one its input and options give now.
+std::string output_tag(const std::filesystem::path& input, const Options& options);
+
+// File to file: checks the output path against `inputs` (every input of the run; see
+// OutputGuard), decodes, quantizes, encodes and writes atomically, tagged with output_tag.
+// No input is ever written to. Returns the full report.
+Report quantize_file(const std::filesystem::path& input, const std::filesystem::path& output,
+                     const Options& options, bool overwrite, const Progress& progress,
+                     const OutputGuard& inputs);
+// The same with `input` the only input of the run.
 Report quantize_file(const std::filesystem::path& input, const std::filesystem::path& output,
                      const Options& options, bool overwrite, const Progress& progress = {});
 

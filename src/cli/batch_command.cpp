@@ -67,8 +67,9 @@ cxxopts::Options make_parser() {
     cxxopts::Options parser(
         "quantize batch",
         "Every image of folders, files and lists reduced to K colors, several at once. The\n"
-        "outputs mirror the input tree under the -o folder; an output newer than its input is\n"
-        "skipped, so an interrupted run resumes. One bad file never stops the others.\n");
+        "outputs mirror the input tree under the -o folder; an output made from the same input\n"
+        "with the same options is skipped, so an interrupted run resumes. One bad file never\n"
+        "stops the others.\n");
     parser.custom_help("[options] -o DIR").positional_help("INPUT...");
     add_quantize_options(parser);
     add_encode_options(parser);
@@ -81,7 +82,7 @@ cxxopts::Options make_parser() {
         ("files-from", "also take the files listed in LIST, one a line ('-' = standard input)", cxxopts::value<std::string>(), "LIST")
         ("format", "output format: png (palette PNG), jpg, webp, tif or bmp", cxxopts::value<std::string>()->default_value("png"), "EXT")
         ("j,jobs", "images processed at once (each held decoded in memory); 0 = one per core", cxxopts::value<int>()->default_value("0"), "N")
-        ("f,force", "redo files whose output is newer than their input (skipped by default)")
+        ("f,force", "redo files whose output is up to date (made from the same input with the same options; skipped by default)")
         ("keep-larger", "write outputs even when larger than their input (by default nothing is written for those)")
         ("manifest", "write one JSON line per file: every report field, or the error", cxxopts::value<std::string>(), "FILE.jsonl")
         ("shard", "take only part I of N of the sorted file list (0 <= I < N): N runs with I = 0..N-1 split the files", cxxopts::value<std::string>(), "I/N")
@@ -351,7 +352,8 @@ void print_summary(const Tally& t, const BatchConcurrency& c, bool interrupted) 
 }
 
 // The palette every image is mapped to, if one is asked for; nullopt otherwise.
-std::optional<Palette> palette_for(const Invocation& in, const std::vector<BatchItem>& all) {
+std::optional<Palette> palette_for(const Invocation& in, const std::vector<BatchItem>& all,
+                                   const OutputGuard& inputs) {
     if (in.palette_in)
         return read_palette_file(*in.palette_in);
     if (!in.shared_palette)
@@ -363,9 +365,20 @@ std::optional<Palette> palette_for(const Invocation& in, const std::vector<Batch
     if (in.palette_out) {
         const PaletteFormat format =
             palette_format_of(*in.palette_out).value_or(PaletteFormat::hex);
-        write_file_atomically(*in.palette_out, format_palette(palette, format), true);
+        inputs.write(*in.palette_out, format_palette(palette, format), true);
     }
     return palette;
+}
+
+// Every input of the run: the folders and files given, each file of the plan, the file list
+// and the palette file.
+OutputGuard inputs_of(const Invocation& in, const std::vector<BatchItem>& all) {
+    OutputGuard inputs = batch_inputs(in.sources, all);
+    if (in.files_from && *in.files_from != "-")
+        inputs.protect(*in.files_from);
+    if (in.palette_in)
+        inputs.protect(*in.palette_in);
+    return inputs;
 }
 
 int run(Invocation& in) {
@@ -379,16 +392,15 @@ int run(Invocation& in) {
         return fail(kOutputError, in.output_dir.string() + ": cannot create the output folder" +
                                       (ec ? ": " + ec.message() : std::string()));
     }
-    std::ofstream manifest;
-    if (in.manifest) {
-        manifest.open(*in.manifest, std::ios::trunc);
-        if (!manifest)
-            return fail(kOutputError, in.manifest->string() + ": cannot write the manifest");
-    }
     install_stop_handlers();
     in.settings.keep_going = [] { return g_stop == 0; };
 
     const std::vector<BatchItem> all = plan_batch(in.sources, in.output_dir, in.extension);
+    const OutputGuard inputs = inputs_of(in, all);
+    // Written whole at the end (also when interrupted): a killed run leaves no partial manifest.
+    std::optional<AtomicFile> manifest;
+    if (in.manifest)
+        manifest.emplace(inputs.open(*in.manifest, true));
     const std::vector<BatchItem> items =
         in.shard ? shard_of(all, in.shard->first, in.shard->second) : all;
     if (items.empty() && !in.quiet) {
@@ -405,22 +417,27 @@ int run(Invocation& in) {
     const BatchConcurrency concurrency = batch_concurrency(in.settings, in.options);
     bool interrupted = false;
     try {
-        if (const auto palette = palette_for(in, all)) {
+        if (const auto palette = palette_for(in, all, inputs)) {
             in.options.palette = *palette;
             in.options.colors = int(palette->size());
         }
         display.started();
-        quantize::run_batch(items, in.options, in.settings, [&](const BatchResult& r) {
-            tally.add(r);
-            display.finished(r);
-            if (manifest.is_open())
-                manifest << format_manifest_line(r) << "\n" << std::flush;
-        });
+        quantize::run_batch(
+            items, in.options, in.settings,
+            [&](const BatchResult& r) {
+                tally.add(r);
+                display.finished(r);
+                if (manifest)
+                    manifest->write(format_manifest_line(r) + "\n");
+            },
+            inputs);
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::cancelled)
             throw;
     }
     interrupted = g_stop != 0;
+    if (manifest)
+        manifest->commit();
     display.clear();
     if (!in.quiet)
         print_summary(tally, concurrency, interrupted);

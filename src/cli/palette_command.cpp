@@ -146,19 +146,25 @@ Palette palette_for(const Invocation& in, const std::vector<Image>& images) {
     return palette;
 }
 
-// Writes the palette (and its swatch) to files, or the palette to standard output.
-void emit(const Invocation& in, const Palette& palette, const std::string& name,
-          const std::optional<fs::path>& file, const std::optional<fs::path>& swatch) {
+// Writes the palette (and its swatch) to files, or the palette to standard output; files are
+// checked against every input first.
+void emit(const Invocation& in, const OutputGuard& inputs, const Palette& palette,
+          const std::string& name, const std::optional<fs::path>& file,
+          const std::optional<fs::path>& swatch) {
     const PaletteFormat format = format_for(in, file);
     const std::vector<std::uint8_t> bytes = format_palette(palette, format, name);
+    if (file)
+        inputs.check(*file);
+    if (swatch)
+        inputs.check(*swatch);
     if (file) {
-        write_file_atomically(*file, bytes, in.force);
+        inputs.write(*file, bytes, in.force);
     } else {
         std::cout.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
     }
     if (swatch) {
-        write_file_atomically(*swatch, encode_png(render_swatch(palette, in.swatch_style), *swatch),
-                              in.force);
+        inputs.write(*swatch, encode_png(render_swatch(palette, in.swatch_style), *swatch),
+                     in.force);
     }
 }
 
@@ -176,6 +182,7 @@ std::optional<fs::path> inside(const std::optional<fs::path>& dir, const fs::pat
 int run(const Invocation& in) {
     if (in.inputs.empty())
         return fail(kUsage, "no input image (see quantize palette --help)");
+    const OutputGuard inputs(in.inputs);
     if (!in.each) {
         std::vector<Image> images;
         for (const fs::path& input : in.inputs)
@@ -188,7 +195,7 @@ int run(const Invocation& in) {
         }
         const std::string name =
             in.inputs.size() == 1 ? in.inputs.front().stem().string() : std::string("quantize");
-        emit(in, palette_for(in, images), name, in.output, in.swatch);
+        emit(in, inputs, palette_for(in, images), name, in.output, in.swatch);
         return kOk;
     }
     const PaletteFormat format = format_for(in, std::nullopt);
@@ -204,7 +211,7 @@ int run(const Invocation& in) {
             const Palette palette = palette_for(in, image);
             if (!in.output && !in.quiet)
                 std::cout << "# " << input.string() << "\n";
-            emit(in, palette, input.stem().string(),
+            emit(in, inputs, palette, input.stem().string(),
                  inside(in.output, input, std::string(".") + palette_format_name(format)),
                  inside(in.swatch, input, ".png"));
         } catch (const Error& e) {
