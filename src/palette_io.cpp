@@ -116,7 +116,8 @@ std::string format_json(const Palette& palette, std::string_view name) {
     doc["name"] = std::string(name);
     doc["pixels"] = total;
     doc["colors"] = colors;
-    return doc.dump(2) + "\n";
+    // The name comes from a file name, which need not be UTF-8: invalid bytes become U+FFFD.
+    return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 std::string format_css(const Palette& palette) {

@@ -384,7 +384,9 @@ nlohmann::json detail::report_json(const Report& r) {
 }
 
 std::string format_json(const Report& r, int indent) {
-    return detail::report_json(r).dump(indent);
+    // File names need not be UTF-8: invalid bytes become U+FFFD rather than an exception.
+    return detail::report_json(r).dump(indent, ' ', false,
+                                       nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace quantize

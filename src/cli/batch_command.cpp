@@ -259,12 +259,12 @@ class ProgressDisplay {
         if (terminal_ && !quiet_)
             std::cerr << "\r\x1b[K";
         if (r.status == BatchStatus::failed)
-            std::cerr << "quantize: error: " << r.message << "\n";
+            fail(kSomeFailed, r.message);
         if (!quiet_) {
             if (terminal_)
                 draw_bar();
             else if (r.status != BatchStatus::failed)
-                std::cerr << plain_line(r) << "\n";
+                std::cerr << printable(plain_line(r)) << "\n";
         }
         std::cerr.flush();
     }
@@ -347,7 +347,7 @@ void print_summary(const Tally& t, const BatchConcurrency& c, bool interrupted) 
         std::sort(failures.begin(), failures.end());
         std::cout << "Failed\n";
         for (const std::string& f : failures)
-            std::cout << "  " << f << "\n";
+            std::cout << "  " << printable(f) << "\n";
     }
 }
 
@@ -401,6 +401,8 @@ int run(Invocation& in) {
     std::optional<AtomicFile> manifest;
     if (in.manifest)
         manifest.emplace(inputs.open(*in.manifest, true));
+    if (in.palette_out)
+        inputs.check(*in.palette_out);  // before the training, not after
     const std::vector<BatchItem> items =
         in.shard ? shard_of(all, in.shard->first, in.shard->second) : all;
     if (items.empty() && !in.quiet) {

@@ -3,6 +3,7 @@
 
 #include <iostream>
 #include <string>
+#include <string_view>
 
 #include "quantize/error.hpp"
 
@@ -33,10 +34,35 @@ inline int exit_code_for(ErrorKind kind) {
     return kFailure;
 }
 
-// Prints the one line every error gets on stderr, "quantize: error: MESSAGE", and returns
-// `code` so a command can `return fail(...)`.
+// Text fit for one line of a terminal or log: control characters (a newline or an escape in
+// a file name) written as C escapes, \n, \t, \r or \xNN; everything else as it is.
+inline std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char ch : text) {
+        const auto byte = static_cast<unsigned char>(ch);
+        if (byte >= 0x20 && byte != 0x7f) {
+            out += ch;
+        } else if (ch == '\n') {
+            out += "\\n";
+        } else if (ch == '\t') {
+            out += "\\t";
+        } else if (ch == '\r') {
+            out += "\\r";
+        } else {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out += "\\x";
+            out += kHex[byte >> 4];
+            out += kHex[byte & 15];
+        }
+    }
+    return out;
+}
+
+// Prints the one line every error gets on stderr, "quantize: error: MESSAGE" (made printable),
+// and returns `code` so a command can `return fail(...)`.
 inline int fail(int code, const std::string& message) {
-    std::cerr << "quantize: error: " << message << "\n";
+    std::cerr << "quantize: error: " << printable(message) << "\n";
     return code;
 }
 
