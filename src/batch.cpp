@@ -16,6 +16,7 @@
 #include <tbb/task_group.h>
 
 #include "detail/report_json.hpp"
+#include "quantize/formats.hpp"
 
 namespace quantize {
 
@@ -25,16 +26,8 @@ namespace {
 
 // Extensions of the formats read_image decodes, lower case: a folder's files with another
 // extension are not images unless an include glob says so.
-constexpr const char* kImageExtensions[] = {
-    ".png", ".jpg", ".jpeg", ".jpe", ".webp", ".tif", ".tiff", ".bmp", ".dib", ".pbm",
-    ".pgm", ".ppm", ".pnm",  ".pxm", ".jp2",  ".exr", ".hdr",  ".pic", ".sr",  ".ras"};
-
 bool has_image_extension(const fs::path& path) {
-    std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return std::find(std::begin(kImageExtensions), std::end(kImageExtensions), ext) !=
-           std::end(kImageExtensions);
+    return format_of(path).has_value();
 }
 
 // A glob with a '/' against the whole relative path ('*' stops at '/'), else against the name.

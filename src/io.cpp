@@ -23,6 +23,7 @@
 #include "detail/png_decode.hpp"
 #include "detail/webp_decode.hpp"
 #include "quantize/error.hpp"
+#include "quantize/formats.hpp"
 
 namespace quantize {
 
@@ -35,13 +36,6 @@ namespace {
 }
 [[noreturn]] void fail_output(const fs::path& path, const std::string& cause) {
     throw Error(ErrorKind::output, path.string(), cause);
-}
-
-std::string lower_extension(const fs::path& path) {
-    std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return ext;
 }
 
 std::vector<std::uint8_t> read_bytes(const fs::path& path) {
@@ -509,19 +503,32 @@ bool any_transparent(const Palette& palette) {
 
 // Full-color pixels for OpenCV's encoders (BGR, or BGRA when alpha is needed and kept).
 // OpenCV's encoder parameters for the format: JPEG and WebP quality.
-std::vector<int> encoder_params(const std::string& ext, const EncodeOptions& options) {
-    if (ext == ".jpg" || ext == ".jpeg")
-        return {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
-    if (ext == ".webp")
-        return {cv::IMWRITE_WEBP_QUALITY, options.webp_quality > 0 ? options.webp_quality : 101};
+std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options) {
+    switch (format) {
+        case ImageFormat::jpeg:
+            return {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
+        case ImageFormat::webp:
+            return {cv::IMWRITE_WEBP_QUALITY,
+                    options.webp_quality > 0 ? options.webp_quality : 101};
+        case ImageFormat::png:
+        case ImageFormat::tiff:
+        case ImageFormat::bmp:
+        case ImageFormat::pnm:
+        case ImageFormat::jpeg2000:
+        case ImageFormat::openexr:
+        case ImageFormat::radiance:
+        case ImageFormat::sun_raster:
+            return {};
+    }
     return {};
 }
 
-std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, const IndexedImage& image,
+// Full-color pixels for OpenCV's encoders (BGR, or BGRA when alpha is needed and kept).
+std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, ImageFormat format,
+                                             const IndexedImage& image,
                                              const EncodeOptions& options) {
-    const std::string ext = lower_extension(output);
-    const bool alpha_formats = ext == ".webp" || ext == ".tif" || ext == ".tiff";
-    const int channels = (any_transparent(image.palette) && alpha_formats) ? 4 : 3;
+    const FormatInfo& info = format_info(format);
+    const int channels = (any_transparent(image.palette) && info.keeps_alpha) ? 4 : 3;
     cv::Mat mat(image.height, image.width, CV_8UC(channels));
     std::uint8_t lut[256][4] = {};
     for (std::size_t i = 0; i < image.palette.size(); ++i) {
@@ -540,10 +547,25 @@ std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, const Index
                                }
                            });
     try {
-        return detail::opencv_encode(ext, mat, encoder_params(ext, options));
+        return detail::opencv_encode(info.extensions.front(), mat, encoder_params(format, options));
     } catch (const std::runtime_error& e) {
         fail_output(output, std::string("cannot encode: ") + e.what());
     }
+}
+
+// The format an output's name asks for, if quantize writes it.
+ImageFormat output_format_of(const fs::path& output) {
+    const auto format = format_of(output);
+    if (!format || !format_info(*format).writes) {
+        const std::string ext = output.extension().string();
+        if (ext.empty()) {
+            fail_output(output,
+                        "no extension to choose the format by (use " + output_format_names() + ")");
+        }
+        fail_output(output,
+                    "unknown output format '" + ext + "' (use " + output_format_names() + ")");
+    }
+    return *format;
 }
 
 }  // namespace
@@ -576,14 +598,7 @@ Image read_image(const fs::path& path) {
 void check_output_path(const OutputGuard& inputs, const fs::path& output, bool overwrite) {
     if (output.empty() || !output.has_filename())
         fail_output(output, "not a file name");
-    const std::string ext = lower_extension(output);
-    if (ext.empty()) {
-        fail_output(output,
-                    "no extension to choose the format by (use .png, .jpg, .webp, .tif or .bmp)");
-    }
-    if (ext != ".png" && !detail::opencv_can_write(output.string())) {
-        fail_output(output, "unknown output format '" + ext + "'");
-    }
+    output_format_of(output);
     inputs.check(output);
     std::error_code ec;
     if (fs::exists(output, ec)) {
@@ -607,14 +622,22 @@ void check_output_path(const fs::path& input, const fs::path& output, bool overw
 }
 
 bool keeps_palette(const fs::path& output) {
-    return lower_extension(output) == ".png";
+    const auto format = format_of(output);
+    return format && format_info(*format).keeps_palette;
+}
+
+std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat format,
+                                       const fs::path& name, const EncodeOptions& options) {
+    if (!format_info(format).writes)
+        fail_output(name, std::string("quantize does not write ") + format_info(format).name);
+    if (format_info(format).keeps_palette)
+        return encode_indexed_png(name, image, options.png_level);
+    return encode_with_opencv(name, format, image, options);
 }
 
 std::vector<std::uint8_t> encode_image(const IndexedImage& image, const fs::path& output,
                                        const EncodeOptions& options) {
-    if (keeps_palette(output))
-        return encode_indexed_png(output, image, options.png_level);
-    return encode_with_opencv(output, image, options);
+    return encode_image(image, output_format_of(output), output, options);
 }
 
 }  // namespace quantize

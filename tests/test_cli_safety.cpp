@@ -159,7 +159,7 @@ TEST_CASE("write errors on standard output and on files exit 4 with one line", "
     CHECK(test::hidden_files(dir.path()).empty());
 }
 
-TEST_CASE("file names with control characters stay on one line; JSON takes any bytes",
+TEST_CASE("file names with control characters stay on one line, and JSON takes any bytes",
           "[cli][safety]") {
     test::TempDir dir;
     const fs::path odd = dir / "two\nlines\x1b[31m.png";
@@ -180,7 +180,7 @@ TEST_CASE("file names with control characters stay on one line; JSON takes any b
     CHECK(nlohmann::json::parse(palette.out)["name"] == "caf\xef\xbf\xbd");
 }
 
-TEST_CASE("a batch rerun with other options redoes the outputs; with the same, skips them",
+TEST_CASE("a batch rerun with other options redoes the outputs, and with the same skips them",
           "[cli][safety]") {
     test::TempDir dir;
     write_image(dir / "in" / "a.png", 1);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "quantize/files.hpp"
+#include "quantize/formats.hpp"
 #include "quantize/pixels.hpp"
 #include "quantize/remap.hpp"
 
@@ -57,6 +58,11 @@ struct EncodeOptions {
 // the palette; every other format stores the colors as full pixels.
 std::vector<std::uint8_t> encode_image(const IndexedImage& image,
                                        const std::filesystem::path& output,
+                                       const EncodeOptions& options = {});
+// The same in a format given apart from any name (standard output); `name` names the output in
+// errors.
+std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat format,
+                                       const std::filesystem::path& name,
                                        const EncodeOptions& options = {});
 
 // A full-color image (RGB or RGBA, 8-bit) as PNG bytes; `output` only names the file in errors.

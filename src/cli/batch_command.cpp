@@ -111,12 +111,10 @@ std::string help_text(cxxopts::Options& parser) {
 
 // The output format's extension, ".png", ".jpg", ...
 std::string read_extension(const std::string& format) {
-    for (const char* known : {"png", "jpg", "jpeg", "webp", "tif", "tiff", "bmp"}) {
-        if (format == known)
-            return "." + format;
-    }
+    if (const auto known = parse_output_format(format))
+        return format_info(*known).extensions.front();
     throw Error(ErrorKind::invalid_argument, "format",
-                "must be png, jpg, webp, tif or bmp (got '" + format + "')");
+                "must be " + output_format_names() + " (got '" + format + "')");
 }
 
 std::vector<std::string> strings(const cxxopts::ParseResult& args, const char* name) {

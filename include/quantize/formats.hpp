@@ -1,0 +1,48 @@
+// The image file formats quantize knows: one table that says, for each, its names and
+// extensions, whether it is read and written, and what an output in it keeps. The commands
+// (one image, batch, palette) and the codecs all ask this table instead of keeping lists.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace quantize {
+
+enum class ImageFormat {
+    png,   // written as a palette PNG (PLTE, tRNS)
+    jpeg,  // full color; no alpha
+    webp,  // full color, lossless by default; alpha kept
+    tiff,  // full color; alpha kept
+    bmp,   // full color; no alpha
+    pnm,   // read only (OpenCV): PBM, PGM, PPM, PAM
+    jpeg2000,
+    openexr,
+    radiance,    // .hdr, .pic
+    sun_raster,  // .sr, .ras
+};
+
+struct FormatInfo {
+    ImageFormat format;
+    const char* name;                         // as --format takes it: "png", "jpg", ...
+    std::span<const char* const> extensions;  // lower case with the dot; the first is written
+    bool writes;                              // quantize can write it (all are read)
+    bool keeps_palette;  // an output stores the palette and indices, not full colors
+    bool keeps_alpha;    // an output keeps transparency
+};
+
+// Every format, in the order --help lists them.
+std::span<const FormatInfo> image_formats();
+const FormatInfo& format_info(ImageFormat format);
+
+// The format a file name's extension names (any case); std::nullopt for none or another.
+std::optional<ImageFormat> format_of(const std::filesystem::path& path);
+// A name as --format takes it ("png", "jpg", "jpeg", "webp", "tif", "tiff", "bmp"): only
+// formats quantize writes; std::nullopt for anything else.
+std::optional<ImageFormat> parse_output_format(std::string_view name);
+// "png, jpg, webp, tif or bmp": the names of the written formats, for messages.
+std::string output_format_names();
+
+}  // namespace quantize

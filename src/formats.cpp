@@ -1,0 +1,86 @@
+#include "quantize/formats.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace quantize {
+
+namespace {
+
+constexpr const char* kPng[] = {".png"};
+constexpr const char* kJpeg[] = {".jpg", ".jpeg", ".jpe"};
+constexpr const char* kWebp[] = {".webp"};
+constexpr const char* kTiff[] = {".tif", ".tiff"};
+constexpr const char* kBmp[] = {".bmp", ".dib"};
+constexpr const char* kPnm[] = {".pnm", ".pbm", ".pgm", ".ppm", ".pxm", ".pam"};
+constexpr const char* kJpeg2000[] = {".jp2"};
+constexpr const char* kExr[] = {".exr"};
+constexpr const char* kRadiance[] = {".hdr", ".pic"};
+constexpr const char* kSunRaster[] = {".sr", ".ras"};
+
+// format, name, extensions, writes, keeps palette, keeps alpha
+const std::array kFormats = {
+    FormatInfo{ImageFormat::png, "png", kPng, true, true, true},
+    FormatInfo{ImageFormat::jpeg, "jpg", kJpeg, true, false, false},
+    FormatInfo{ImageFormat::webp, "webp", kWebp, true, false, true},
+    FormatInfo{ImageFormat::tiff, "tif", kTiff, true, false, true},
+    FormatInfo{ImageFormat::bmp, "bmp", kBmp, true, false, false},
+    FormatInfo{ImageFormat::pnm, "pnm", kPnm, false, false, false},
+    FormatInfo{ImageFormat::jpeg2000, "jp2", kJpeg2000, false, false, false},
+    FormatInfo{ImageFormat::openexr, "exr", kExr, false, false, false},
+    FormatInfo{ImageFormat::radiance, "hdr", kRadiance, false, false, false},
+    FormatInfo{ImageFormat::sun_raster, "sr", kSunRaster, false, false, false},
+};
+
+std::string lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+}  // namespace
+
+std::span<const FormatInfo> image_formats() {
+    return kFormats;
+}
+
+const FormatInfo& format_info(ImageFormat format) {
+    return *std::find_if(kFormats.begin(), kFormats.end(),
+                         [&](const FormatInfo& info) { return info.format == format; });
+}
+
+std::optional<ImageFormat> format_of(const std::filesystem::path& path) {
+    const std::string ext = lower(path.extension().string());
+    for (const FormatInfo& info : kFormats) {
+        if (std::find(info.extensions.begin(), info.extensions.end(), ext) != info.extensions.end())
+            return info.format;
+    }
+    return std::nullopt;
+}
+
+std::optional<ImageFormat> parse_output_format(std::string_view name) {
+    const std::string dotted = "." + lower(std::string(name));
+    for (const FormatInfo& info : kFormats) {
+        if (info.writes && std::find(info.extensions.begin(), info.extensions.end(), dotted) !=
+                               info.extensions.end())
+            return info.format;
+    }
+    return std::nullopt;
+}
+
+std::string output_format_names() {
+    std::string names;
+    std::size_t left = static_cast<std::size_t>(
+        std::count_if(kFormats.begin(), kFormats.end(), [](auto& f) { return f.writes; }));
+    for (const FormatInfo& info : kFormats) {
+        if (!info.writes)
+            continue;
+        names += info.name;
+        --left;
+        names += left > 1 ? ", " : left == 1 ? " or " : "";
+    }
+    return names;
+}
+
+}  // namespace quantize
