@@ -214,7 +214,7 @@ Palette train_palette(const WeightedColors& pool, const Options& options) {
     return palette;
 }
 
-std::vector<std::string> notes_for(const Image& image, const fs::path& output, const Report& r) {
+std::vector<std::string> notes_for(const Image& image, ImageFormat format, const Report& r) {
     std::vector<std::string> notes;
     if (r.dither == Dither::fs) {
         notes.push_back("dithered (Floyd-Steinberg, level " + shortest(r.dither_level) +
@@ -229,15 +229,63 @@ std::vector<std::string> notes_for(const Image& image, const fs::path& output, c
             "alpha was quantized with the colors (premultiplied); fully transparent pixels share "
             "one palette entry");
     }
-    if (!keeps_palette(output)) {
-        notes.push_back("only PNG output keeps the palette; " + output.extension().string() +
-                        " stores every pixel's full color");
+    if (!format_info(format).keeps_palette) {
+        notes.push_back(std::string("only PNG output keeps the palette; ") +
+                        format_info(format).name + " stores every pixel's full color");
     }
     if (r.output_bytes > r.input_bytes && r.written) {
         notes.push_back("the output is larger than the input, by " +
                         std::to_string(r.output_bytes - r.input_bytes) + " bytes");
     }
     return notes;
+}
+
+// Quantizes, encodes (in `format`) and measures a decoded image, in the calling arena. The
+// report has everything but the decode, write and total times; `written` is true.
+EncodedImage encode_here(const Image& image, ImageFormat format, const fs::path& input,
+                         const fs::path& output, const Options& options, const Progress& progress) {
+    Stopwatch clock;
+    Quantized q = quantize_here(image, options, progress);
+    clock.lap_ms();
+    enter(progress, Stage::encode);
+    enter(progress, Stage::measure);
+    EncodedImage result;
+    Report& r = result.report;
+    // Deflate runs on one core; the quality measures fill the others meanwhile.
+    tbb::parallel_invoke(
+        [&] {
+            Stopwatch encode_clock;
+            result.bytes = encode_image(q.image, format, output, options.encode);
+            r.times.encode = encode_clock.lap_ms();
+        },
+        [&] {
+            Stopwatch measure_clock;
+            r.quality = measure_quality(image, q.image);
+            r.times.measure = measure_clock.lap_ms();
+        });
+    r.input = input;
+    r.output = output;
+    r.colors_requested = options.colors;
+    r.seed = options.seed;
+    r.input_bytes = image.source.file_bytes;
+    r.width = image.width;
+    r.height = image.height;
+    r.source = image.source;
+    r.alpha = image.has_alpha();
+    r.output_bytes = result.bytes.size();
+    r.training_colors = q.training_colors;
+    r.exact = q.exact;
+    r.iterations = q.clustering.iterations;
+    r.inertia = q.clustering.inertia;
+    r.converged = q.clustering.converged;
+    r.times.sample = q.times.sample;
+    r.times.cluster = q.times.cluster;
+    r.times.remap = q.times.remap;
+    r.dither = dithers(options) ? Dither::fs : Dither::none;
+    r.dither_level = dithers(options) ? options.dither_level : 0.0;
+    r.palette = std::move(q.image.palette);
+    r.notes = notes_for(image, format, r);
+    return result;
 }
 
 }  // namespace
@@ -363,66 +411,47 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
                      bool overwrite, const Progress& progress, const OutputGuard& inputs) {
     validate(options);
     const std::string tag = output_tag(input, options);
-    Report r;
-    r.input = input;
-    r.output = output;
-    r.colors_requested = options.colors;
-    r.seed = options.seed;
     tbb::task_arena arena = arena_for(options);
     if (arena.max_concurrency() > 1)
         arena.enqueue([] {});  // starts the arena's worker threads while the input decodes
-    arena.execute([&] {
+    return arena.execute([&] {
         Stopwatch clock, total_clock;
         enter(progress, Stage::decode);
         const Image image = read_image(input);
         check_output_path(inputs, output, overwrite);
-        r.input_bytes = image.source.file_bytes;
-        r.times.decode = clock.lap_ms();
-
-        Quantized q = quantize_here(image, options, progress);
-        clock.lap_ms();
-        enter(progress, Stage::encode);
-        enter(progress, Stage::measure);
-        // Deflate runs on one core; the quality measures fill the others meanwhile.
-        std::vector<std::uint8_t> bytes;
-        tbb::parallel_invoke(
-            [&] {
-                Stopwatch encode_clock;
-                bytes = encode_image(q.image, output, options.encode);
-                r.times.encode = encode_clock.lap_ms();
-            },
-            [&] {
-                Stopwatch measure_clock;
-                r.quality = measure_quality(image, q.image);
-                r.times.measure = measure_clock.lap_ms();
-            });
+        const double decode_ms = clock.lap_ms();
+        EncodedImage result =
+            encode_here(image, *format_of(output), input, output, options, progress);
+        result.report.times.decode = decode_ms;
         clock.lap_ms();
         enter(progress, Stage::write);
-        r.written = !(options.skip_if_larger && bytes.size() > r.input_bytes);
+        Report& r = result.report;
+        r.written = !(options.skip_if_larger && r.output_bytes > r.input_bytes);
         if (r.written)
-            inputs.write(output, bytes, overwrite, tag);
+            inputs.write(output, result.bytes, overwrite, tag);
         r.times.write = clock.lap_ms();
         r.times.total = total_clock.lap_ms();
-
-        r.width = image.width;
-        r.height = image.height;
-        r.source = image.source;
-        r.alpha = image.has_alpha();
-        r.output_bytes = bytes.size();
-        r.training_colors = q.training_colors;
-        r.exact = q.exact;
-        r.iterations = q.clustering.iterations;
-        r.inertia = q.clustering.inertia;
-        r.converged = q.clustering.converged;
-        r.times.sample = q.times.sample;
-        r.times.cluster = q.times.cluster;
-        r.times.remap = q.times.remap;
-        r.dither = dithers(options) ? Dither::fs : Dither::none;
-        r.dither_level = dithers(options) ? options.dither_level : 0.0;
-        r.palette = std::move(q.image.palette);
-        r.notes = notes_for(image, output, r);
+        return std::move(r);
     });
-    return r;
+}
+
+EncodedImage quantize_encoded(std::span<const std::uint8_t> input, const fs::path& input_name,
+                              ImageFormat format, const fs::path& output_name,
+                              const Options& options, const Progress& progress) {
+    validate(options);
+    tbb::task_arena arena = arena_for(options);
+    return arena.execute([&] {
+        Stopwatch clock, total_clock;
+        enter(progress, Stage::decode);
+        const Image image = decode_image(input, input_name.string());
+        const double decode_ms = clock.lap_ms();
+        EncodedImage result =
+            encode_here(image, format, input_name, output_name, options, progress);
+        result.report.times.decode = decode_ms;
+        result.report.written = false;
+        result.report.times.total = total_clock.lap_ms();
+        return result;
+    });
 }
 
 }  // namespace quantize

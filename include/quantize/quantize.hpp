@@ -104,6 +104,20 @@ WeightedColors weighted_sample(const Image& image, std::size_t sample, std::uint
 // extract_palette is weighted_sample of each image, then this.
 Palette palette_of_samples(std::span<const WeightedColors> samples, const Options& options);
 
+// An encoded output with its report.
+struct EncodedImage {
+    std::vector<std::uint8_t> bytes;
+    Report report;
+};
+
+// The file pipeline in memory, for pipes and callers that hold files as bytes: decodes `input`
+// (errors name `input_name`), quantizes, encodes in `format` and measures. Nothing is read or
+// written: the report's `written` is false, `output` is `output_name`.
+EncodedImage quantize_encoded(std::span<const std::uint8_t> input,
+                              const std::filesystem::path& input_name, ImageFormat format,
+                              const std::filesystem::path& output_name, const Options& options,
+                              const Progress& progress = {});
+
 // "<dir>/<stem>-<K>.png" beside the input.
 std::filesystem::path default_output_path(const std::filesystem::path& input, int colors);
 
