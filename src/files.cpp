@@ -177,8 +177,12 @@ bool AtomicFile::set_attribute(const std::string& name, const std::string& value
 void AtomicFile::commit() {
     if (fd_ < 0)
         fail_output(path_, "committed twice");
-    // mkstemp and O_TMPFILE make the file private (0600); an image is an ordinary file (0644).
-    if (::fchmod(fd_, 0644) != 0) {
+    // mkstemp and O_TMPFILE make the file private (0600); an image is an ordinary file (0644),
+    // and a file replaced keeps the permissions it had (a private input stays private).
+    struct stat existing = {};
+    const mode_t mode =
+        overwrite_ && ::stat(path_.c_str(), &existing) == 0 ? existing.st_mode & 07777 : 0644;
+    if (::fchmod(fd_, mode) != 0) {
         const int error = errno;
         discard();
         fail_output(path_, "chmod failed: " + errno_text(error));

@@ -1,6 +1,8 @@
 // End-to-end tests of the quantize command: exit codes, messages, files.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -337,4 +339,87 @@ TEST_CASE("dither fs diffuses the error, says so, and bad values are usage error
     CHECK(range.exit_code == 2);
     check_one_error_line(range,
                          input.string() + ": --dither-level must be between 0 and 1 (got 1.5)");
+}
+
+TEST_CASE("standard input and output: a pipe gives the bytes a file would", "[cli][pipe]") {
+    test::TempDir dir;
+    const fs::path input = copy_sample(dir, "kodim23.png");
+    const fs::path file = dir / "file.png", piped = dir / "piped.png";
+    REQUIRE(quantize_cli({input.string(), "-k", "8", "-o", file.string(), "-q"}).exit_code == 0);
+    const auto r =
+        test::run("/bin/sh", {"-c", "cat '" + input.string() +
+                                        "' | '" QUANTIZE_CLI "' - -k 8 -o - --format png > '" +
+                                        piped.string() + "'"});
+    CHECK(r.exit_code == 0);
+    CHECK(test::read_bytes(piped) == test::read_bytes(file));
+    CHECK_THAT(r.err, Catch::Contains("Palette: 8 of 8 colors"));  // the report on stderr
+    const auto quiet = test::run("/bin/sh", {"-c", "'" QUANTIZE_CLI "' - -k 8 -o - --format png -q"
+                                                   " < '" +
+                                                       input.string() + "' | wc -c"});
+    CHECK(quiet.err.empty());
+    CHECK(std::stoul(quiet.out) == fs::file_size(file));
+    // Not an image on standard input: exit 3, one line; -o - needs --format.
+    const auto text =
+        test::run("/bin/sh", {"-c", "echo hello | '" QUANTIZE_CLI "' - -k 4 -o - --format png"});
+    CHECK(text.exit_code == 3);
+    CHECK_THAT(text.err, Catch::StartsWith("quantize: error: standard input: "));
+    CHECK(std::count(text.err.begin(), text.err.end(), '\n') == 1);
+    const auto no_format = quantize_cli({input.string(), "-k", "4", "-o", "-"});
+    CHECK(no_format.exit_code == 2);
+    CHECK_THAT(no_format.err, Catch::Contains("--format is required with -o -"));
+}
+
+TEST_CASE("several inputs: each output beside its input, a bad one reported, exit 6",
+          "[cli][several]") {
+    test::TempDir dir;
+    const fs::path a = copy_sample(dir, "kodim23.png");
+    const fs::path b = copy_sample(dir, "basn6a08.png");
+    test::write_bytes(dir / "bad.png", {'n', 'o'});
+    const auto r =
+        quantize_cli({a.string(), (dir / "bad.png").string(), b.string(), "-k", "8", "-q"});
+    CHECK(r.exit_code == 6);
+    CHECK_THAT(r.err, Catch::StartsWith("quantize: error: " + (dir / "bad.png").string() + ": "));
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(fs::exists(dir / "kodim23-8.png"));
+    CHECK(fs::exists(dir / "basn6a08-8.png"));
+    // --ext names them; its extension picks the format.
+    const auto ext =
+        quantize_cli({a.string(), b.string(), "-k", "8", "--ext", "-small.webp", "-q"});
+    CHECK(ext.exit_code == 0);
+    CHECK(fs::exists(dir / "kodim23-small.webp"));
+    CHECK(fs::exists(dir / "basn6a08-small.webp"));
+    // pngquant's --ext .png --force would replace the input: refused, that takes --in-place.
+    const auto before = test::read_bytes(a);
+    const auto same = quantize_cli({a.string(), "-k", "8", "--ext", ".png", "--force"});
+    CHECK(same.exit_code == 4);
+    CHECK(test::read_bytes(a) == before);
+    CHECK(quantize_cli({a.string(), b.string(), "-o", (dir / "x.png").string()}).exit_code == 2);
+}
+
+TEST_CASE("in place: each input replaced only once its output is whole, keeping its mode",
+          "[cli][in-place]") {
+    test::TempDir dir;
+    const fs::path a = copy_sample(dir, "kodim23.png");
+    fs::permissions(a, fs::perms::owner_read | fs::perms::owner_write);
+    const auto original = test::read_bytes(a);
+    // A run that fails to write (a file size limit in the child) leaves the input untouched.
+    struct rlimit before = {};
+    ::getrlimit(RLIMIT_FSIZE, &before);
+    struct rlimit small = before;
+    small.rlim_cur = 1000;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+    const pid_t pid = test::spawn(QUANTIZE_CLI, {a.string(), "-k", "16", "--in-place"},
+                                  (dir / "out").string(), (dir / "err").string());
+    ::setrlimit(RLIMIT_FSIZE, &before);
+    CHECK(test::wait_exit_code(pid) == 4);
+    CHECK(test::read_bytes(a) == original);
+    CHECK(test::hidden_files(dir.path()).empty());
+
+    REQUIRE(quantize_cli({a.string(), "-k", "16", "--in-place", "-q"}).exit_code == 0);
+    const auto replaced = test::read_bytes(a);
+    CHECK(replaced != original);
+    CHECK(replaced.size() < original.size());
+    CHECK(distinct_colors(cv::imread(a.string())) <= 16);
+    CHECK(fs::status(a).permissions() == (fs::perms::owner_read | fs::perms::owner_write));
+    CHECK(quantize_cli({a.string(), "-k", "16", "--in-place", "-o", "x.png"}).exit_code == 2);
 }

@@ -1,7 +1,13 @@
 #include "single_command.hpp"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <cxxopts.hpp>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -13,9 +19,17 @@ namespace quantize::cli {
 
 namespace {
 
+namespace fs = std::filesystem;
+
+// "-" as INPUT or as -o's value: standard input or output.
+constexpr std::string_view kStandardStream = "-";
+
 struct Invocation {
-    std::string input;
+    std::vector<std::string> inputs;
     std::optional<std::string> output;
+    std::optional<ImageFormat> format;  // --format: output format apart from a file name
+    std::optional<std::string> ext;     // --ext: suffix of outputs beside their inputs
+    bool in_place = false;
     Options options;
     bool force = false;
     bool json = false;
@@ -24,18 +38,21 @@ struct Invocation {
 
 cxxopts::Options make_parser() {
     cxxopts::Options parser("quantize",
-                            "Reduce an image to K colors with k-means (k-means++ seeding on a "
+                            "Reduce images to K colors with k-means (k-means++ seeding on a "
                             "random sample,\nthen every pixel replaced by its nearest centroid). "
                             "Prints the palette and a\ncompression report.\n");
-    parser.custom_help("[options]").positional_help("INPUT");
+    parser.custom_help("[options]").positional_help("INPUT...");
     add_quantize_options(parser);
     add_encode_options(parser);
     // clang-format off
     parser.add_options()
-        ("o,output", "output file; its extension picks the format: .png (palette PNG), .jpg, .webp, .tif, .bmp (default: STEM-K.png beside the input)", cxxopts::value<std::string>(), "PATH")
-        ("f,force", "overwrite an existing output file")
+        ("o,output", "output file; its extension picks the format: .png (palette PNG), .jpg, .webp, .tif, .bmp; - = standard output, with --format (default: STEM-K.png beside each input)", cxxopts::value<std::string>(), "PATH")
+        ("format", "output format: png, jpg, webp, tif or bmp; required with -o -, else names the default outputs STEM-K.FORMAT", cxxopts::value<std::string>(), "F")
+        ("ext", "name each output STEM + SUFFIX beside its input (e.g. -small.png); the suffix's extension picks the format", cxxopts::value<std::string>(), "SUFFIX")
+        ("in-place", "replace each input with its output, atomically, once the output is fully written (the input's format)")
+        ("f,force", "overwrite an existing output file (never an input, except with --in-place)")
         ("skip-if-larger", "write nothing when the output would be larger than the input (exit 5)")
-        ("json", "print the report as one JSON document")
+        ("json", "print the report as one JSON document (several inputs: one line each)")
         ("V,version", "print the version and exit");
     // clang-format on
     add_common_options(parser, "print nothing but errors");
@@ -47,7 +64,10 @@ std::string help_text(cxxopts::Options& parser) {
            "\nExamples:\n"
            "  quantize photo.jpg -k 16              # writes photo-16.png beside photo.jpg\n"
            "  quantize photo.jpg -k 64 -o small.png --json > report.json\n"
-           "  quantize scan.tif -k 8 -o scan.webp --seed 7 --threads 2\n\n"
+           "  quantize scan.tif -k 8 -o scan.webp --seed 7 --threads 2\n"
+           "  quantize a.png b.jpg c.webp -k 64     # a-64.png, b-64.png, c-64.png\n"
+           "  quantize icons/*.png -k 32 --in-place # each input replaced by its output\n"
+           "  cat a.jpg | quantize - -k 32 -o - --format png > b.png\n\n"
            "Other commands:\n"
            "  quantize palette INPUT... -k K   the dominant colors as a palette file "
            "(see quantize palette --help)\n"
@@ -56,11 +76,181 @@ std::string help_text(cxxopts::Options& parser) {
            kExitStatusHelp;
 }
 
+[[noreturn]] void usage(const char* option, const std::string& cause) {
+    throw Error(ErrorKind::invalid_argument, option, cause);
+}
+
+// Checks the ways of naming outputs against each other and the inputs.
+void check_output_naming(const Invocation& in) {
+    const bool from_stdin =
+        std::find(in.inputs.begin(), in.inputs.end(), kStandardStream) != in.inputs.end();
+    if (from_stdin && in.inputs.size() > 1)
+        usage("input", "- (standard input) must be the only input");
+    if (in.output && in.inputs.size() > 1) {
+        usage("output",
+              "names one file: with several inputs each output goes beside its "
+              "input (--ext names them)");
+    }
+    if (in.in_place && (in.output || in.ext))
+        usage("in-place", "replaces each input: it takes no --output or --ext");
+    if (in.in_place && from_stdin)
+        usage("in-place", "needs files, not standard input");
+    if (in.output && in.ext)
+        usage("ext", "names outputs beside their inputs: it takes no --output");
+    if (from_stdin && !in.output)
+        usage("output", "is required with standard input: a file, or - with --format");
+    if (in.output == kStandardStream && !in.format)
+        usage("format", "is required with -o - (" + output_format_names() + ")");
+    if (in.format && in.output && *in.output != kStandardStream && format_of(*in.output) &&
+        *format_of(*in.output) != *in.format) {
+        usage("format", std::string(format_info(*in.format).name) + " disagrees with " +
+                            *in.output + "'s extension");
+    }
+}
+
+Invocation read_invocation(const cxxopts::ParseResult& args) {
+    Invocation in;
+    if (args.count("input"))
+        in.inputs = args["input"].as<std::vector<std::string>>();
+    if (args.count("output"))
+        in.output = args["output"].as<std::string>();
+    if (args.count("format")) {
+        const std::string name = args["format"].as<std::string>();
+        in.format = parse_output_format(name);
+        if (!in.format)
+            usage("format", "must be " + output_format_names() + " (got '" + name + "')");
+    }
+    if (args.count("ext")) {
+        in.ext = args["ext"].as<std::string>();
+        if (in.ext->empty() || in.ext->find('/') != std::string::npos || !format_of("x" + *in.ext))
+            usage("ext", "must end in an image extension, e.g. -small.png (got '" + *in.ext + "')");
+    }
+    in.in_place = args.count("in-place") > 0;
+    in.options = read_quantize_options(args);
+    in.force = args.count("force") > 0;
+    in.options.skip_if_larger = args.count("skip-if-larger") > 0;
+    in.json = args.count("json") > 0;
+    in.quiet = args.count("quiet") > 0;
+    check_output_naming(in);
+    return in;
+}
+
+// Where the output of `input` goes, as the invocation names it.
+fs::path output_for(const Invocation& in, const fs::path& input) {
+    if (in.in_place)
+        return input;
+    if (in.output)
+        return *in.output;
+    if (in.ext)
+        return input.parent_path() / (input.stem().string() + *in.ext);
+    fs::path output = default_output_path(input, in.options.colors);
+    if (in.format)
+        output.replace_extension(format_info(*in.format).extensions.front());
+    return output;
+}
+
+std::vector<std::uint8_t> read_standard_input() {
+    std::vector<std::uint8_t> bytes;
+    std::uint8_t block[1 << 16];
+    for (std::size_t n; (n = std::fread(block, 1, sizeof block, stdin)) > 0;)
+        bytes.insert(bytes.end(), block, block + n);
+    if (std::ferror(stdin)) {
+        throw Error(ErrorKind::input, "standard input",
+                    std::string("read error: ") + std::strerror(errno));
+    }
+    return bytes;
+}
+
+// One input to its output. Standard input and output go through memory; files through
+// quantize_file, checked against the input (or, with --in-place, written over it).
+Report quantize_one(const Invocation& in, const std::string& input) {
+    const fs::path output = output_for(in, input);
+    const bool to_stdout = output == kStandardStream;
+    if (input != kStandardStream && !to_stdout) {
+        if (in.in_place) {
+            const auto format = format_of(input);
+            if (!format || !format_info(*format).writes) {
+                throw Error(ErrorKind::output, input,
+                            "--in-place keeps the input's format, which quantize does not write "
+                            "(it writes " +
+                                output_format_names() + ")");
+            }
+            return quantize_file(input, output, in.options, true, {}, OutputGuard());
+        }
+        return quantize_file(input, output, in.options, in.force);
+    }
+    const OutputGuard no_inputs;  // standard input is no file an output could be
+    if (!to_stdout)
+        check_output_path(no_inputs, output, in.force);
+    std::vector<std::uint8_t> bytes;
+    if (input == kStandardStream) {
+        bytes = read_standard_input();
+    } else {
+        std::ifstream file(input, std::ios::binary);
+        if (!file || fs::is_directory(input))
+            throw Error(ErrorKind::input, input,
+                        "cannot open: " + std::string(std::strerror(errno)));
+        bytes.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    }
+    const fs::path input_name =
+        input == kStandardStream ? fs::path("standard input") : fs::path(input);
+    const ImageFormat format = to_stdout ? *in.format : *format_of(output);
+    EncodedImage result = quantize_encoded(
+        bytes, input_name, format, to_stdout ? fs::path("standard output") : output, in.options);
+    Report& r = result.report;
+    r.written = !(in.options.skip_if_larger && r.output_bytes > r.input_bytes);
+    if (r.written && to_stdout)
+        std::fwrite(result.bytes.data(), 1, result.bytes.size(), stdout);
+    else if (r.written)
+        no_inputs.write(output, result.bytes, in.force);
+    return std::move(r);
+}
+
+int run(const Invocation& in) {
+    if (in.inputs.empty())
+        return fail(kUsage, "no input image (see quantize --help)");
+    const bool several = in.inputs.size() > 1;
+    // The report goes where the image does not.
+    std::FILE* report_stream = in.output == kStandardStream ? stderr : stdout;
+    int failed = 0, skipped = 0;
+    for (const std::string& input : in.inputs) {
+        try {
+            const Report report = quantize_one(in, input);
+            skipped += report.written ? 0 : 1;
+            if (in.quiet)
+                continue;
+            std::string text;
+            if (in.json) {
+                text = format_json(report, several ? -1 : 2) + "\n";
+            } else {
+                if (several)
+                    text = "==> " + input + " -> " + report.output.string() + " <==\n";
+                text += format_text(report);
+            }
+            std::fwrite(text.data(), 1, text.size(), report_stream);
+        } catch (const Error& e) {
+            if (!several)
+                throw;
+            ++failed;  // one bad file never stops the others
+            fail(exit_code_for(e.kind()), e.what());
+        } catch (const std::bad_alloc&) {
+            if (!several)
+                throw;
+            ++failed;
+            fail(kInputError, input + ": out of memory");
+        }
+    }
+    if (failed > 0)
+        return kSomeFailed;
+    return skipped > 0 ? kSkipped : kOk;
+}
+
 }  // namespace
 
 int run_single(int argc, char** argv) {
     cxxopts::Options parser = make_parser();
     Invocation in;
+    std::vector<std::string> inputs;
     try {
         const cxxopts::ParseResult args = parser.parse(argc, argv);
         if (args.count("help")) {
@@ -71,37 +261,24 @@ int run_single(int argc, char** argv) {
             std::cout << "quantize " << version << "\n";
             return kOk;
         }
-        const auto inputs = args.count("input") ? args["input"].as<std::vector<std::string>>()
-                                                : std::vector<std::string>{};
-        if (inputs.size() != 1) {
-            return fail(kUsage, inputs.empty() ? "no input image (see quantize --help)"
-                                               : "one input image at a time (see quantize --help)");
-        }
-        in.input = inputs.front();
-        if (args.count("output"))
-            in.output = args["output"].as<std::string>();
-        in.options = read_quantize_options(args);
-        in.force = args.count("force") > 0;
-        in.options.skip_if_larger = args.count("skip-if-larger") > 0;
-        in.json = args.count("json") > 0;
-        in.quiet = args.count("quiet") > 0;
+        if (args.count("input"))
+            inputs = args["input"].as<std::vector<std::string>>();
+        in = read_invocation(args);
     } catch (const cxxopts::exceptions::exception& e) {
         return fail(kUsage, std::string(e.what()) + " (see quantize --help)");
     } catch (const Error& e) {
-        return fail(kUsage, in.input + ": --" + e.subject() + " " + e.cause());
+        // Named after the input, as every other error line is, when there is one.
+        const std::string subject = inputs.size() == 1 ? inputs.front() + ": " : "";
+        return fail(kUsage, subject + "--" + e.subject() + " " + e.cause());
     }
     try {
-        const std::filesystem::path output = in.output
-                                                 ? std::filesystem::path(*in.output)
-                                                 : default_output_path(in.input, in.options.colors);
-        const Report report = quantize_file(in.input, output, in.options, in.force);
-        if (!in.quiet)
-            std::cout << (in.json ? format_json(report) + "\n" : format_text(report));
-        return report.written ? kOk : kSkipped;
+        return run(in);
     } catch (const Error& e) {
         return fail(exit_code_for(e.kind()), e.what());
+    } catch (const std::bad_alloc&) {
+        return fail(kInputError, in.inputs.front() + ": out of memory");
     } catch (const std::exception& e) {
-        return fail(kFailure, in.input + ": " + e.what());
+        return fail(kFailure, in.inputs.front() + ": " + e.what());
     }
 }
 
