@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "quantize/metadata.hpp"
+
 namespace quantize {
 
 // An sRGB color with straight (not premultiplied) alpha, 0..255 per channel.
@@ -39,6 +41,7 @@ struct Image {
     int channels = 3;
     std::vector<std::uint8_t> samples;
     SourceFormat source;
+    Metadata metadata;  // profile, orientation (already applied), EXIF, XMP, text, ...
 
     std::size_t pixel_count() const { return std::size_t(width) * std::size_t(height); }
     bool has_alpha() const { return channels == 4; }
