@@ -19,18 +19,18 @@ constexpr const char* kExr[] = {".exr"};
 constexpr const char* kRadiance[] = {".hdr", ".pic"};
 constexpr const char* kSunRaster[] = {".sr", ".ras"};
 
-// format, name, extensions, writes, keeps palette, keeps alpha
+// format, name, extensions, writes, keeps palette, keeps alpha, keeps metadata
 const std::array kFormats = {
-    FormatInfo{ImageFormat::png, "png", kPng, true, true, true},
-    FormatInfo{ImageFormat::jpeg, "jpg", kJpeg, true, false, false},
-    FormatInfo{ImageFormat::webp, "webp", kWebp, true, false, true},
-    FormatInfo{ImageFormat::tiff, "tif", kTiff, true, false, true},
-    FormatInfo{ImageFormat::bmp, "bmp", kBmp, true, false, false},
-    FormatInfo{ImageFormat::pnm, "pnm", kPnm, false, false, false},
-    FormatInfo{ImageFormat::jpeg2000, "jp2", kJpeg2000, false, false, false},
-    FormatInfo{ImageFormat::openexr, "exr", kExr, false, false, false},
-    FormatInfo{ImageFormat::radiance, "hdr", kRadiance, false, false, false},
-    FormatInfo{ImageFormat::sun_raster, "sr", kSunRaster, false, false, false},
+    FormatInfo{ImageFormat::png, "png", kPng, true, true, true, true},
+    FormatInfo{ImageFormat::jpeg, "jpg", kJpeg, true, false, false, true},
+    FormatInfo{ImageFormat::webp, "webp", kWebp, true, false, true, true},
+    FormatInfo{ImageFormat::tiff, "tif", kTiff, true, false, true, true},
+    FormatInfo{ImageFormat::bmp, "bmp", kBmp, true, false, false, false},
+    FormatInfo{ImageFormat::pnm, "pnm", kPnm, false, false, false, false},
+    FormatInfo{ImageFormat::jpeg2000, "jp2", kJpeg2000, false, false, false, false},
+    FormatInfo{ImageFormat::openexr, "exr", kExr, false, false, false, false},
+    FormatInfo{ImageFormat::radiance, "hdr", kRadiance, false, false, false, false},
+    FormatInfo{ImageFormat::sun_raster, "sr", kSunRaster, false, false, false, false},
 };
 
 std::string lower(std::string text) {

@@ -17,10 +17,12 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "detail/container_metadata.hpp"
 #include "detail/memory.hpp"
 #include "detail/opencv_codecs.hpp"
 #include "detail/parallel.hpp"
 #include "detail/png_decode.hpp"
+#include "detail/png_metadata.hpp"
 #include "detail/webp_decode.hpp"
 #include "quantize/error.hpp"
 #include "quantize/formats.hpp"
@@ -87,6 +89,22 @@ bool tail_contains(std::span<const std::uint8_t> bytes, std::string_view marker,
 
 const std::string_view kPngMagic{"\x89PNG\r\n\x1a\n", 8};
 const std::string_view kJpegMagic{"\xff\xd8\xff", 3};
+
+// TIFF's byte-order mark and magic number 42, little- or big-endian.
+bool is_tiff(std::span<const std::uint8_t> bytes) {
+    return starts_with(bytes, std::string_view("II*\0", 4)) ||
+           starts_with(bytes, std::string_view("MM\0*", 4));
+}
+
+// The metadata of an encoded file: PNG's chunks through libspng, JPEG's, WebP's and TIFF's
+// through exiv2; none for the other formats.
+Metadata read_metadata(std::span<const std::uint8_t> bytes) {
+    if (starts_with(bytes, kPngMagic))
+        return detail::read_png_metadata(bytes);
+    if (starts_with(bytes, kJpegMagic) || detail::is_webp(bytes) || is_tiff(bytes))
+        return detail::read_container_metadata(bytes);
+    return {};
+}
 
 // Decoders fill a cut-off file with gray and succeed; catch the two common cases first.
 void reject_truncated(const fs::path& path, std::span<const std::uint8_t> bytes) {
@@ -441,7 +459,7 @@ int append_to_vector(spng_ctx*, void* user, void* data, std::size_t length) {
 // libspng writes the signature and the chunks before the image data (IHDR, PLTE, tRNS); the
 // image data is compressed by libdeflate into one IDAT chunk, then IEND closes the file.
 std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const IndexedImage& image,
-                                             int level) {
+                                             int level, const Metadata& metadata) {
     SpngContext ctx = new_encoder();
     auto check = [&](int rc) { check_encoder(output, rc); };
     const int depth = png_bit_depth(image.palette.size());
@@ -466,6 +484,7 @@ std::vector<std::uint8_t> encode_indexed_png(const fs::path& output, const Index
     check(spng_set_plte(ctx.get(), &plte));
     if (trns.n_type3_entries > 0)
         check(spng_set_trns(ctx.get(), &trns));
+    detail::set_png_metadata(ctx.get(), metadata);
     check(spng_encode_chunks(ctx.get()));
     const std::vector<std::uint8_t> rows = scanlines(image, depth);
     const bool automatic = level == EncodeOptions::kAutoPngLevel;
@@ -587,6 +606,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name)
         image = to_image(path, decode(path, bytes));
     }
     image.source.file_bytes = bytes.size();
+    image.metadata = read_metadata(bytes);
     return image;
 }
 
@@ -627,17 +647,25 @@ bool keeps_palette(const fs::path& output) {
 }
 
 std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat format,
-                                       const fs::path& name, const EncodeOptions& options) {
+                                       const fs::path& name, const EncodeOptions& options,
+                                       const Metadata& metadata) {
     if (!format_info(format).writes)
         fail_output(name, std::string("quantize does not write ") + format_info(format).name);
     if (format_info(format).keeps_palette)
-        return encode_indexed_png(name, image, options.png_level);
-    return encode_with_opencv(name, format, image, options);
+        return encode_indexed_png(name, image, options.png_level, metadata);
+    std::vector<std::uint8_t> bytes = encode_with_opencv(name, format, image, options);
+    if (!format_info(format).keeps_metadata)
+        return bytes;
+    try {
+        return detail::write_container_metadata(std::move(bytes), metadata);
+    } catch (const std::runtime_error& e) {
+        fail_output(name, e.what());
+    }
 }
 
 std::vector<std::uint8_t> encode_image(const IndexedImage& image, const fs::path& output,
-                                       const EncodeOptions& options) {
-    return encode_image(image, output_format_of(output), output, options);
+                                       const EncodeOptions& options, const Metadata& metadata) {
+    return encode_image(image, output_format_of(output), output, options, metadata);
 }
 
 }  // namespace quantize

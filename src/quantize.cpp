@@ -240,6 +240,22 @@ std::vector<std::string> notes_for(const Image& image, ImageFormat format, const
     return notes;
 }
 
+// What an output carries of its input's metadata, as the options ask.
+Metadata output_metadata(const Image& image, const Options& options) {
+    Metadata metadata = image.metadata;
+    if (options.strip)
+        metadata.strip();
+    switch (options.profile) {
+        case ProfileAction::keep:
+        case ProfileAction::srgb:  // converted: the profile left is sRGB's
+            break;
+        case ProfileAction::drop:
+            metadata.profile = {};
+            break;
+    }
+    return metadata;
+}
+
 // Quantizes, encodes (in `format`) and measures a decoded image, in the calling arena. The
 // report has everything but the decode, write and total times; `written` is true.
 EncodedImage encode_here(const Image& image, ImageFormat format, const fs::path& input,
@@ -255,7 +271,8 @@ EncodedImage encode_here(const Image& image, ImageFormat format, const fs::path&
     tbb::parallel_invoke(
         [&] {
             Stopwatch encode_clock;
-            result.bytes = encode_image(q.image, format, output, options.encode);
+            result.bytes = encode_image(q.image, format, output, options.encode,
+                                        output_metadata(image, options));
             r.times.encode = encode_clock.lap_ms();
         },
         [&] {
@@ -391,7 +408,8 @@ std::string output_tag(const fs::path& input, const Options& o) {
            color_space_name(o.space) + " dither " + dither_name(o.dither) + " " +
            shortest(o.dither_level) + " png-level " + std::to_string(o.encode.png_level) +
            " jpeg-quality " + std::to_string(o.encode.jpeg_quality) + " webp-quality " +
-           std::to_string(o.encode.webp_quality);
+           std::to_string(o.encode.webp_quality) + " profile " + profile_action_name(o.profile) +
+           (o.strip ? " strip" : "");
     tag += " fixed";
     for (const Color& c : o.fixed)
         tag += " " + to_hex(c);

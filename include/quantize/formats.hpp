@@ -29,8 +29,9 @@ struct FormatInfo {
     const char* name;                         // as --format takes it: "png", "jpg", ...
     std::span<const char* const> extensions;  // lower case with the dot; the first is written
     bool writes;                              // quantize can write it (all are read)
-    bool keeps_palette;  // an output stores the palette and indices, not full colors
-    bool keeps_alpha;    // an output keeps transparency
+    bool keeps_palette;   // an output stores the palette and indices, not full colors
+    bool keeps_alpha;     // an output keeps transparency
+    bool keeps_metadata;  // an output keeps the profile, EXIF and XMP (PNG: text, pHYs, tIME)
 };
 
 // Every format, in the order --help lists them.

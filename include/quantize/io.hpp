@@ -56,14 +56,18 @@ struct EncodeOptions {
 // Encodes in the format named by the extension of `output`. PNG is written as a palette image
 // (color type 3, with tRNS when any color is not opaque) at the smallest bit depth that holds
 // the palette; every other format stores the colors as full pixels.
+// `metadata` goes into the file as the format keeps it (PNG chunks; JPEG, WebP and TIFF
+// through exiv2; none in BMP).
 std::vector<std::uint8_t> encode_image(const IndexedImage& image,
                                        const std::filesystem::path& output,
-                                       const EncodeOptions& options = {});
+                                       const EncodeOptions& options = {},
+                                       const Metadata& metadata = {});
 // The same in a format given apart from any name (standard output); `name` names the output in
 // errors.
 std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat format,
                                        const std::filesystem::path& name,
-                                       const EncodeOptions& options = {});
+                                       const EncodeOptions& options = {},
+                                       const Metadata& metadata = {});
 
 // A full-color image (RGB or RGBA, 8-bit) as PNG bytes; `output` only names the file in errors.
 std::vector<std::uint8_t> encode_png(const Image& image, const std::filesystem::path& output);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace quantize {
@@ -45,6 +46,16 @@ struct Timestamp {
     std::uint16_t year = 0;
     std::uint8_t month = 0, day = 0, hour = 0, minute = 0, second = 0;
 };
+
+// What an output does with its input's color profile.
+enum class ProfileAction {
+    keep,  // quantize the image's own numbers and embed the same profile (the default)
+    srgb,  // convert the pixels to sRGB with Little CMS first, for viewers that ignore profiles
+    drop,  // quantize the numbers as they are and embed nothing (they will be read as sRGB)
+};
+const char* profile_action_name(ProfileAction action);
+// "keep", "srgb" or "drop"; std::nullopt for anything else.
+std::optional<ProfileAction> parse_profile_action(std::string_view name);
 
 struct Metadata {
     ColorProfile profile;

@@ -50,6 +50,10 @@ struct Options {
     // around them.
     std::vector<Color> fixed;
     EncodeOptions encode;  // file output only (quantize_file)
+    // File output only: what the output keeps of the input's profile, and whether it drops
+    // the rest of the metadata (EXIF, XMP, text, resolution, time), as pngquant's --strip.
+    ProfileAction profile = ProfileAction::keep;
+    bool strip = false;
     // File output only: when the output would be larger than the input, write nothing
     // (Report::written = false).
     bool skip_if_larger = false;

@@ -79,7 +79,9 @@ void add_encode_options(cxxopts::Options& parser) {
         ("dither-level", "share of the error diffused, 0..1; implies --dither fs unless --dither is given", cxxopts::value<double>()->default_value(shortest(remap_defaults.dither_level)), "L")
         ("png-level", "deflate level of PNG output, 0..12: higher is smaller and slower; auto = 7, or zlib's deeper search in parallel bands for images that are mostly flat runs", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("jpeg-quality", "quality of .jpg output, 0..100", cxxopts::value<int>()->default_value(std::to_string(defaults.jpeg_quality)), "Q")
-        ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q");
+        ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q")
+        ("profile", "the input's color profile: keep (quantize its numbers, embed the same profile), srgb (convert to sRGB first, for viewers that ignore profiles) or drop", cxxopts::value<std::string>()->default_value("keep"), "ACTION")
+        ("strip", "drop the metadata (EXIF, XMP, text, resolution, time); the color profile stays unless --profile says otherwise");
     // clang-format on
 }
 
@@ -115,6 +117,16 @@ Options read_quantize_options(const cxxopts::ParseResult& args) {
     }
     if (args.count("dither"))
         options.dither = read_dither(args["dither"].as<std::string>());
+    if (args.count("profile")) {
+        const std::string name = args["profile"].as<std::string>();
+        const auto action = parse_profile_action(name);
+        if (!action) {
+            throw Error(ErrorKind::invalid_argument, "profile",
+                        "must be keep, srgb or drop (got '" + name + "')");
+        }
+        options.profile = *action;
+    }
+    options.strip = args.count("strip") > 0;
     if (args.count("fixed"))
         options.fixed = read_fixed_colors(args["fixed"].as<std::vector<std::string>>());
     validate(options);

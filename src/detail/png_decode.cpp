@@ -9,63 +9,18 @@
 #include <libdeflate.h>
 
 #include "detail/memory.hpp"
+#include "detail/png_chunks.hpp"
 
 namespace quantize::detail {
 
 namespace {
 
-constexpr std::uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-
-constexpr std::uint32_t chunk_type(const char (&name)[5]) {
-    return std::uint32_t(std::uint8_t(name[0])) << 24 | std::uint32_t(std::uint8_t(name[1])) << 16 |
-           std::uint32_t(std::uint8_t(name[2])) << 8 | std::uint32_t(std::uint8_t(name[3]));
-}
 constexpr std::uint32_t kIhdr = chunk_type("IHDR");
-constexpr std::uint32_t kIdat = chunk_type("IDAT");
-constexpr std::uint32_t kIend = chunk_type("IEND");
 constexpr std::uint32_t kTrns = chunk_type("tRNS");
-
-// A chunk's first letter is upper case when a decoder must understand it (PNG spec 5.4).
-bool is_critical(std::uint32_t type) {
-    return (type & 0x20000000u) == 0;
-}
-
-std::uint32_t be32(const std::uint8_t* p) {
-    return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
-}
 
 // Deflate expands data at most ~1032 times (258-byte matches in 2-bit codes): a larger image
 // than that over its compressed bytes is a lie of the header, not worth allocating for.
 constexpr std::size_t kMaxInflateRatio = 1032;
-
-struct Chunk {
-    std::uint32_t type = 0;
-    std::span<const std::uint8_t> data;
-};
-
-// The chunks after the signature, each checked against its CRC.
-class ChunkReader {
-  public:
-    explicit ChunkReader(std::span<const std::uint8_t> bytes) : rest_(bytes) {}
-
-    // The next chunk; false at a cut-off or damaged one.
-    bool next(Chunk& chunk) {
-        if (rest_.size() < 12)
-            return false;
-        const std::uint32_t length = be32(rest_.data());
-        if (length > rest_.size() - 12)
-            return false;
-        const std::uint8_t* typed = rest_.data() + 4;  // type and data: what the CRC covers
-        if (libdeflate_crc32(0, typed, 4 + std::size_t(length)) != be32(typed + 4 + length))
-            return false;
-        chunk = {be32(typed), rest_.subspan(8, length)};
-        rest_ = rest_.subspan(12 + std::size_t(length));
-        return true;
-    }
-
-  private:
-    std::span<const std::uint8_t> rest_;
-};
 
 struct Header {
     std::uint32_t width = 0;
@@ -231,9 +186,10 @@ void unfilter_row(int filter, int bpp, std::uint8_t* row, const std::uint8_t* pr
 }
 
 bool decode_common_png(std::span<const std::uint8_t> png, Image& image) {
-    if (png.size() < sizeof kSignature || std::memcmp(png.data(), kSignature, sizeof kSignature))
+    if (png.size() < sizeof kPngSignature ||
+        std::memcmp(png.data(), kPngSignature, sizeof kPngSignature))
         return false;
-    ChunkReader chunks(png.subspan(sizeof kSignature));
+    ChunkReader chunks(png.subspan(sizeof kPngSignature));
     Chunk first;
     Header header;
     std::vector<std::uint8_t> stream;
