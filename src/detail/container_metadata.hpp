@@ -1,6 +1,7 @@
 // Metadata of JPEG, WebP and TIFF files (EXIF, XMP, ICC profile, comment), read from and
-// written into encoded bytes with exiv2, the kept library for it: the OpenCV encoders write
-// none of it, and no EXIF is ever parsed by hand. PNG's chunks go through libspng instead.
+// written into encoded bytes: WebP's chunks with libwebp's own mux API, JPEG's and TIFF's with
+// exiv2, the kept library for them. The OpenCV encoders write none of it, and no EXIF is ever
+// parsed by hand. PNG's chunks go through libspng instead.
 #pragma once
 
 #include <cstdint>

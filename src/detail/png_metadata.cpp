@@ -140,10 +140,9 @@ void set_png_metadata(spng_ctx* encoder, const Metadata& metadata) {
             },
             '_');
         std::copy(name.begin(), name.end(), iccp.profile_name);
-        std::vector<char> data(profile.icc.begin(), profile.icc.end());
-        iccp.profile = data.data();
-        iccp.profile_len = data.size();
-        spng_set_iccp(encoder, &iccp);  // libspng copies it
+        iccp.profile = const_cast<char*>(reinterpret_cast<const char*>(profile.icc.data()));
+        iccp.profile_len = profile.icc.size();
+        spng_set_iccp(encoder, &iccp);
     } else {
         if (profile.srgb_intent)
             spng_set_srgb(encoder, std::uint8_t(*profile.srgb_intent));
@@ -157,23 +156,18 @@ void set_png_metadata(spng_ctx* encoder, const Metadata& metadata) {
     }
     if (!metadata.text.empty()) {
         std::vector<spng_text> entries;
-        std::vector<std::string> strings;  // keeps text, language and keyword alive
-        strings.reserve(metadata.text.size() * 3);
         for (const TextEntry& t : metadata.text) {
             if (t.keyword.empty() || t.keyword.size() > 79)
                 continue;
             spng_text entry{};
             std::copy(t.keyword.begin(), t.keyword.end(), entry.keyword);
             entry.type = t.international ? SPNG_ITXT : t.compressed ? SPNG_ZTXT : SPNG_TEXT;
-            strings.push_back(t.text);
-            entry.text = strings.back().data();
-            entry.length = strings.back().size();
+            entry.text = const_cast<char*>(t.text.c_str());
+            entry.length = t.text.size();
             if (t.international) {
                 entry.compression_flag = t.compressed ? 1 : 0;
-                strings.push_back(t.language);
-                entry.language_tag = strings.back().data();
-                strings.push_back(t.translated_keyword);
-                entry.translated_keyword = strings.back().data();
+                entry.language_tag = const_cast<char*>(t.language.c_str());
+                entry.translated_keyword = const_cast<char*>(t.translated_keyword.c_str());
             }
             entries.push_back(entry);
         }
@@ -185,8 +179,8 @@ void set_png_metadata(spng_ctx* encoder, const Metadata& metadata) {
         spng_set_phys(encoder, &phys);
     }
     if (!metadata.exif.empty()) {
-        std::vector<char> data(metadata.exif.begin(), metadata.exif.end());
-        spng_exif exif{data.size(), data.data()};
+        spng_exif exif{metadata.exif.size(),
+                       const_cast<char*>(reinterpret_cast<const char*>(metadata.exif.data()))};
         spng_set_exif(encoder, &exif);
     }
     if (const auto& t = metadata.time) {

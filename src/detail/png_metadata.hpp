@@ -19,8 +19,10 @@ namespace quantize::detail {
 // no metadata.
 Metadata read_png_metadata(std::span<const std::uint8_t> png);
 
-// Sets the metadata's chunks on an encoder context, before spng_encode_chunks. An entry libspng
-// refuses (a keyword out of the specification's bounds) is left out, never failing the encode.
+// Sets the metadata's chunks on an encoder context, before spng_encode_chunks. libspng keeps
+// pointers into `metadata` (it copies no profile, text or EXIF data), so `metadata` must
+// outlive the encode. An entry libspng refuses (a keyword out of the specification's bounds)
+// is left out, never failing the encode.
 void set_png_metadata(spng_ctx* encoder, const Metadata& metadata);
 
 }  // namespace quantize::detail
