@@ -2,6 +2,7 @@
 
 #include <cxxopts.hpp>
 #include <iostream>
+#include <new>
 #include <optional>
 #include <string>
 
@@ -100,6 +101,8 @@ int run_single(int argc, char** argv) {
         return report.written ? kOk : kSkipped;
     } catch (const Error& e) {
         return fail(exit_code_for(e.kind()), e.what());
+    } catch (const std::bad_alloc&) {  // past decoding (which words its own): a file too big
+        return fail(kInputError, in.input + ": out of memory");
     } catch (const std::exception& e) {
         return fail(kFailure, in.input + ": " + e.what());
     }
