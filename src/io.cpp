@@ -22,6 +22,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "detail/decode_limits.hpp"
+#include "detail/jpeg_decode.hpp"
 #include "detail/memory.hpp"
 #include "detail/opencv_codecs.hpp"
 #include "detail/parallel.hpp"
@@ -122,13 +123,9 @@ void reject_truncated(const fs::path& path, std::span<const std::uint8_t> bytes)
 
 cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes,
                const DecodeLimits& limits) {
-    // JPEG has no alpha; decoding it in "any color" mode applies its EXIF orientation, which
-    // the unchanged mode would ignore.
-    const int flags = starts_with(bytes, kJpegMagic) ? cv::IMREAD_ANYCOLOR | cv::IMREAD_ANYDEPTH
-                                                     : cv::IMREAD_UNCHANGED;
     cv::Mat mat;
     try {
-        mat = detail::opencv_decode(bytes, flags);
+        mat = detail::opencv_decode(bytes, cv::IMREAD_UNCHANGED);
     } catch (const std::runtime_error& e) {
         fail_input(path, std::string("cannot decode: ") + e.what());
     }
@@ -303,6 +300,24 @@ Image decode_webp_file(const fs::path& path, std::span<const std::uint8_t> bytes
     if (!detail::decode_webp(bytes, image, tbb::this_task_arena::max_concurrency() > 1, &error))
         fail_input(path, "truncated or corrupt WebP: " + error);
     return image;
+}
+
+// A JPEG through libjpeg-turbo, its size checked once the header is read. Any warning (a cut
+// scan, corrupt data: libjpeg would fill the rest with gray and succeed) fails the file.
+Image decode_jpeg_file(const fs::path& path, std::span<const std::uint8_t> bytes,
+                       const DecodeLimits& limits) {
+    try {
+        return detail::decode_jpeg(
+            bytes,
+            [&](std::uint64_t width, std::uint64_t height, std::uint64_t bytes_per_pixel) {
+                detail::check_decode_limits(path.string(), width, height, bytes_per_pixel, limits);
+            },
+            limits.max_bytes);
+    } catch (const detail::JpegError& e) {
+        fail_input(path, std::string(e.warning() ? "truncated or corrupt JPEG: "
+                                                 : "corrupt or unsupported JPEG: ") +
+                             e.what());
+    }
 }
 
 int png_bit_depth(std::size_t palette_size) {
@@ -649,6 +664,8 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
     try {
         if (starts_with(bytes, kPngMagic))
             image = decode_png(path, bytes, limits);
+        else if (starts_with(bytes, kJpegMagic))
+            image = decode_jpeg_file(path, bytes, limits);
         else if (detail::is_webp(bytes))
             image = decode_webp_file(path, bytes, limits);
         else
