@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "detail/decode_limits.hpp"
+#include "detail/image_headers.hpp"
 #include "detail/jpeg_decode.hpp"
 #include "detail/memory.hpp"
 #include "detail/opencv_codecs.hpp"
@@ -121,8 +123,40 @@ void reject_truncated(const fs::path& path, std::span<const std::uint8_t> bytes)
     }
 }
 
+bool is_tiff(std::span<const std::uint8_t> bytes) {
+    for (const std::string_view magic :
+         {std::string_view("II*\0", 4), std::string_view("MM\0*", 4), std::string_view("II+\0", 4),
+          std::string_view("MM\0+", 4)})
+        if (starts_with(bytes, magic))
+            return true;
+    return false;
+}
+
+// The formats OpenCV decodes whose size can be read first, checked before OpenCV allocates:
+// BMP and PNM from their first bytes, TIFF's first directory by libtiff in the codecs module
+// (at 4 bytes a pixel: its sample depth is not read). The others are checked once decoded.
+void check_opencv_header(const fs::path& path, std::span<const std::uint8_t> bytes,
+                         const DecodeLimits& limits) {
+    std::optional<detail::HeaderSize> size = detail::bmp_size(bytes);
+    if (!size)
+        size = detail::pnm_size(bytes);
+    if (!size && is_tiff(bytes)) {
+        try {
+            if (const auto tiff = detail::opencv_tiff_size(bytes))
+                size = detail::HeaderSize{tiff->width, tiff->height, 4};
+        } catch (const std::runtime_error&) {
+            // No codecs module: opencv_decode says so next.
+        }
+    }
+    if (size) {
+        detail::check_decode_limits(path.string(), size->width, size->height, size->bytes_per_pixel,
+                                    limits);
+    }
+}
+
 cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes,
                const DecodeLimits& limits) {
+    check_opencv_header(path, bytes, limits);
     cv::Mat mat;
     try {
         mat = detail::opencv_decode(bytes, cv::IMREAD_UNCHANGED);
