@@ -138,6 +138,17 @@ bool is_tiff(std::span<const std::uint8_t> bytes) {
 void check_opencv_header(const fs::path& path, std::span<const std::uint8_t> bytes,
                          const DecodeLimits& limits) {
     std::optional<detail::HeaderSize> size = detail::bmp_size(bytes);
+    // OpenCV's BMP reader throws past 1 GiB decoded, and its imdecode then prints the exception
+    // on std::cerr itself, whatever the log level: refuse those here, in one line of our own.
+    constexpr double kOpenCvBmpBytes = 1 << 30;  // in double: the product may pass 2^64
+    if (size && double(size->width) * double(size->height) * double(size->bytes_per_pixel) >=
+                    kOpenCvBmpBytes) {
+        detail::check_decode_limits(path.string(), size->width, size->height, size->bytes_per_pixel,
+                                    limits);
+        fail_input(path, "corrupt or unsupported BMP: " + std::to_string(size->width) + "x" +
+                             std::to_string(size->height) +
+                             " pixels is more than OpenCV's BMP reader takes (1 GiB decoded)");
+    }
     if (!size)
         size = detail::pnm_size(bytes);
     if (!size && is_tiff(bytes)) {
