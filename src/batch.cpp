@@ -214,7 +214,7 @@ BatchResult process(const BatchItem& item, const Options& options, const BatchSe
         r.message =
             (e.path1().empty() ? item.output : e.path1()).string() + ": " + e.code().message();
     } catch (const std::bad_alloc&) {
-        r.message = item.input.string() + ": out of memory";
+        r.message = item.input.string() + ": out of memory";  // a failure like any other
     } catch (const std::exception& e) {
         r.message = item.input.string() + ": " + e.what();
     }
@@ -397,7 +397,8 @@ Palette train_shared_palette(std::span<const BatchItem> items, const Options& op
         tbb::task_arena arena(c.threads_per_image);
         try {
             arena.execute([&] {
-                samples[i] = weighted_sample(read_image(items[i].input), per_image, options.seed);
+                samples[i] = weighted_sample(read_image(items[i].input, options.limits), per_image,
+                                             options.seed);
             });
         } catch (const std::exception&) {
             // Left out here; run_batch reports the file when it fails again.

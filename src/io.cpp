@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "detail/container_metadata.hpp"
+#include "detail/decode_limits.hpp"
+#include "detail/image_headers.hpp"
+#include "detail/jpeg_decode.hpp"
 #include "detail/memory.hpp"
 #include "detail/opencv_codecs.hpp"
 #include "detail/parallel.hpp"
@@ -90,22 +94,6 @@ bool tail_contains(std::span<const std::uint8_t> bytes, std::string_view marker,
 const std::string_view kPngMagic{"\x89PNG\r\n\x1a\n", 8};
 const std::string_view kJpegMagic{"\xff\xd8\xff", 3};
 
-// TIFF's byte-order mark and magic number 42, little- or big-endian.
-bool is_tiff(std::span<const std::uint8_t> bytes) {
-    return starts_with(bytes, std::string_view("II*\0", 4)) ||
-           starts_with(bytes, std::string_view("MM\0*", 4));
-}
-
-// The metadata of an encoded file: PNG's chunks through libspng, JPEG's, WebP's and TIFF's
-// through exiv2; none for the other formats.
-Metadata read_metadata(std::span<const std::uint8_t> bytes) {
-    if (starts_with(bytes, kPngMagic))
-        return detail::read_png_metadata(bytes);
-    if (starts_with(bytes, kJpegMagic) || detail::is_webp(bytes) || is_tiff(bytes))
-        return detail::read_container_metadata(bytes);
-    return {};
-}
-
 // Decoders fill a cut-off file with gray and succeed; catch the two common cases first.
 void reject_truncated(const fs::path& path, std::span<const std::uint8_t> bytes) {
     if (starts_with(bytes, kPngMagic) && !tail_contains(bytes, "IEND", 64)) {
@@ -127,19 +115,73 @@ void reject_truncated(const fs::path& path, std::span<const std::uint8_t> bytes)
     }
 }
 
-cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes) {
-    // JPEG has no alpha; decoding it in "any color" mode applies its EXIF orientation, which
-    // the unchanged mode would ignore.
-    const int flags = starts_with(bytes, kJpegMagic) ? cv::IMREAD_ANYCOLOR | cv::IMREAD_ANYDEPTH
-                                                     : cv::IMREAD_UNCHANGED;
+bool is_tiff(std::span<const std::uint8_t> bytes) {
+    for (const std::string_view magic :
+         {std::string_view("II*\0", 4), std::string_view("MM\0*", 4), std::string_view("II+\0", 4),
+          std::string_view("MM\0+", 4)})
+        if (starts_with(bytes, magic))
+            return true;
+    return false;
+}
+
+// The metadata of an encoded file: PNG's chunks through libspng, JPEG's, WebP's and TIFF's
+// through exiv2; none for the other formats.
+Metadata read_metadata(std::span<const std::uint8_t> bytes) {
+    if (starts_with(bytes, kPngMagic))
+        return detail::read_png_metadata(bytes);
+    if (starts_with(bytes, kJpegMagic) || detail::is_webp(bytes) || is_tiff(bytes))
+        return detail::read_container_metadata(bytes);
+    return {};
+}
+
+// The formats OpenCV decodes whose size can be read first, checked before OpenCV allocates:
+// BMP and PNM from their first bytes, TIFF's first directory by libtiff in the codecs module
+// (at 4 bytes a pixel: its sample depth is not read). The others are checked once decoded.
+void check_opencv_header(const fs::path& path, std::span<const std::uint8_t> bytes,
+                         const DecodeLimits& limits) {
+    std::optional<detail::HeaderSize> size = detail::bmp_size(bytes);
+    // OpenCV's BMP reader throws past 1 GiB decoded, and its imdecode then prints the exception
+    // on std::cerr itself, whatever the log level: refuse those here, in one line of our own.
+    constexpr double kOpenCvBmpBytes = 1 << 30;  // in double: the product may pass 2^64
+    if (size && double(size->width) * double(size->height) * double(size->bytes_per_pixel) >=
+                    kOpenCvBmpBytes) {
+        detail::check_decode_limits(path.string(), size->width, size->height, size->bytes_per_pixel,
+                                    limits);
+        fail_input(path, "corrupt or unsupported BMP: " + std::to_string(size->width) + "x" +
+                             std::to_string(size->height) +
+                             " pixels is more than OpenCV's BMP reader takes (1 GiB decoded)");
+    }
+    if (!size)
+        size = detail::pnm_size(bytes);
+    if (!size && is_tiff(bytes)) {
+        try {
+            if (const auto tiff = detail::opencv_tiff_size(bytes))
+                size = detail::HeaderSize{tiff->width, tiff->height, 4};
+        } catch (const std::runtime_error&) {
+            // No codecs module: opencv_decode says so next.
+        }
+    }
+    if (size) {
+        detail::check_decode_limits(path.string(), size->width, size->height, size->bytes_per_pixel,
+                                    limits);
+    }
+}
+
+cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes,
+               const DecodeLimits& limits) {
+    check_opencv_header(path, bytes, limits);
     cv::Mat mat;
     try {
-        mat = detail::opencv_decode(bytes, flags);
+        mat = detail::opencv_decode(bytes, cv::IMREAD_UNCHANGED);
     } catch (const std::runtime_error& e) {
         fail_input(path, std::string("cannot decode: ") + e.what());
     }
     if (mat.empty())
         fail_input(path, "not an image OpenCV can decode (corrupt or unknown format)");
+    // Formats whose size cannot be read cheaply beforehand are checked once decoded; meanwhile
+    // OpenCV's own bound (OPENCV_IO_MAX_IMAGE_PIXELS, 2^30 pixels by default) holds them.
+    detail::check_decode_limits(path.string(), std::uint64_t(mat.cols), std::uint64_t(mat.rows),
+                                mat.elemSize(), limits);
     return mat;
 }
 
@@ -148,11 +190,52 @@ struct SpngFree {
 };
 using SpngContext = std::unique_ptr<spng_ctx, SpngFree>;
 
+// Bytes a pixel of this PNG takes as decode_png has it decoded: 8 for 16-bit samples (decoded
+// as RGBA16 before narrowing), else 4 with alpha (or a tRNS chunk), 3 without.
+std::uint64_t png_bytes_per_pixel(int bit_depth, int color_type, bool has_trns) {
+    if (bit_depth == 16)
+        return 8;
+    return (color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ||
+            color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA || has_trns)
+               ? 4
+               : 3;
+}
+
+// Refuses, from the header alone, a PNG over the limits or whose image data is too short for
+// the size it claims; anything malformed is left to the decoders to word.
+void check_png_header(const fs::path& path, std::span<const std::uint8_t> bytes,
+                      const DecodeLimits& limits) {
+    detail::PngHeader header;
+    if (!detail::read_png_header(bytes, header))
+        return;
+    detail::check_decode_limits(path.string(), header.width, header.height,
+                                png_bytes_per_pixel(header.bit_depth, header.color_type, false),
+                                limits);
+    if (!detail::image_data_can_hold(header)) {
+        fail_input(path, "truncated or corrupt PNG: " + std::to_string(header.image_data_bytes) +
+                             " bytes of image data cannot hold " + std::to_string(header.width) +
+                             "x" + std::to_string(header.height) + " pixels");
+    }
+}
+
+// libspng's own bounds, a second guard behind check_png_header: the image's sides, a chunk no
+// longer than the file (IDAT included), and 64 MiB for the ancillary chunks it keeps (text,
+// ICC profile, EXIF: kilobytes in real files, where a zTXt could inflate to gigabytes).
+void set_spng_limits(spng_ctx* ctx, std::size_t file_size, const DecodeLimits& limits) {
+    constexpr std::uint32_t kSpngMaxSide = 0x7fffffffu;  // PNG's own limit, 2^31 - 1
+    spng_set_image_limits(ctx, std::min(limits.max_width, kSpngMaxSide),
+                          std::min(limits.max_height, kSpngMaxSide));
+    spng_set_chunk_limits(ctx, file_size, std::size_t{64} << 20);
+}
+
 // PNG straight into our layout: faster than through OpenCV (no BGR pass), and it spares
 // loading OpenCV's codecs. The common kind of photo takes the fast path of
 // detail/png_decode.hpp; the rest goes through libspng. Same pixels as OpenCV gives: tRNS
-// becomes alpha, grey is replicated, 16-bit samples are rounded onto 0..255.
-Image decode_png(const fs::path& path, std::span<const std::uint8_t> bytes) {
+// becomes alpha, grey is replicated, 16-bit samples are rounded onto 0..255. The header is
+// checked against the limits before either allocates.
+Image decode_png(const fs::path& path, std::span<const std::uint8_t> bytes,
+                 const DecodeLimits& limits) {
+    check_png_header(path, bytes, limits);
     if (Image image; detail::decode_common_png(bytes, image))
         return image;
     SpngContext ctx(spng_ctx_new(0));
@@ -162,6 +245,7 @@ Image decode_png(const fs::path& path, std::span<const std::uint8_t> bytes) {
         if (rc != 0)
             fail_input(path, std::string("corrupt PNG: ") + spng_strerror(rc));
     };
+    set_spng_limits(ctx.get(), bytes.size(), limits);
     check(spng_set_png_buffer(ctx.get(), bytes.data(), bytes.size()));
     spng_ihdr ihdr{};
     check(spng_get_ihdr(ctx.get(), &ihdr));
@@ -170,6 +254,9 @@ Image decode_png(const fs::path& path, std::span<const std::uint8_t> bytes) {
     if (trns_rc != SPNG_ECHUNKAVAIL)                      // "no tRNS" is no error
         check(trns_rc);
     const bool has_trns = trns_rc == 0;
+    detail::check_decode_limits(path.string(), ihdr.width, ihdr.height,
+                                png_bytes_per_pixel(ihdr.bit_depth, ihdr.color_type, has_trns),
+                                limits);
     const bool grey = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE ||
                       ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA;
     const bool alpha = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ||
@@ -241,6 +328,43 @@ Image to_image(const fs::path& path, cv::Mat mat) {
             fail_input(path, "unsupported channel count " + std::to_string(channels));
     }
     return image;
+}
+
+// A WebP through libwebp, its size checked from the header first. An animation goes to OpenCV,
+// which refuses it in its own words, as before; any other failure is the file's error (it used
+// to fall through to OpenCV, whose "not an image OpenCV can decode" was wrong about the cause).
+Image decode_webp_file(const fs::path& path, std::span<const std::uint8_t> bytes,
+                       const DecodeLimits& limits) {
+    detail::WebpFeatures features;
+    std::string error;
+    if (!detail::read_webp_features(bytes, features, error))
+        fail_input(path, "corrupt WebP: " + error);
+    detail::check_decode_limits(path.string(), std::uint64_t(features.width),
+                                std::uint64_t(features.height), features.alpha ? 4 : 3, limits);
+    if (features.animated)
+        return to_image(path, decode(path, bytes, limits));
+    Image image;
+    if (!detail::decode_webp(bytes, image, tbb::this_task_arena::max_concurrency() > 1, &error))
+        fail_input(path, "truncated or corrupt WebP: " + error);
+    return image;
+}
+
+// A JPEG through libjpeg-turbo, its size checked once the header is read. Any warning (a cut
+// scan, corrupt data: libjpeg would fill the rest with gray and succeed) fails the file.
+Image decode_jpeg_file(const fs::path& path, std::span<const std::uint8_t> bytes,
+                       const DecodeLimits& limits) {
+    try {
+        return detail::decode_jpeg(
+            bytes,
+            [&](std::uint64_t width, std::uint64_t height, std::uint64_t bytes_per_pixel) {
+                detail::check_decode_limits(path.string(), width, height, bytes_per_pixel, limits);
+            },
+            limits.max_bytes);
+    } catch (const detail::JpegError& e) {
+        fail_input(path, std::string(e.warning() ? "truncated or corrupt JPEG: "
+                                                 : "corrupt or unsupported JPEG: ") +
+                             e.what());
+    }
 }
 
 int png_bit_depth(std::size_t palette_size) {
@@ -593,26 +717,37 @@ std::vector<std::uint8_t> encode_png(const Image& image, const fs::path& output)
     return encode_truecolor_png(output, image);
 }
 
-Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name) {
+Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
+                   const DecodeLimits& limits) {
     const fs::path path(name);
     if (bytes.empty())
         fail_input(path, "empty file");
     reject_truncated(path, bytes);
     Image image;
-    if (starts_with(bytes, kPngMagic)) {
-        image = decode_png(path, bytes);
-    } else if (!(detail::is_webp(bytes) &&
-                 detail::decode_webp(bytes, image, tbb::this_task_arena::max_concurrency() > 1))) {
-        image = to_image(path, decode(path, bytes));
+    try {
+        if (starts_with(bytes, kPngMagic))
+            image = decode_png(path, bytes, limits);
+        else if (starts_with(bytes, kJpegMagic))
+            image = decode_jpeg_file(path, bytes, limits);
+        else if (detail::is_webp(bytes))
+            image = decode_webp_file(path, bytes, limits);
+        else
+            image = to_image(path, decode(path, bytes, limits));
+    } catch (const std::bad_alloc&) {
+        // Within the limits, but more than this machine can give now.
+        fail_input(path,
+                   "out of memory decoding the image (" + std::to_string(bytes.size()) + " bytes)");
+    } catch (const cv::Exception& e) {
+        fail_input(path, "cannot decode: " + e.err);
     }
     image.source.file_bytes = bytes.size();
     image.metadata = read_metadata(bytes);
     return image;
 }
 
-Image read_image(const fs::path& path) {
+Image read_image(const fs::path& path, const DecodeLimits& limits) {
     const std::vector<std::uint8_t> bytes = read_bytes(path);
-    return decode_image(bytes, path.string());
+    return decode_image(bytes, path.string(), limits);
 }
 
 void check_output_path(const OutputGuard& inputs, const fs::path& output, bool overwrite) {

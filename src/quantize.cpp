@@ -334,6 +334,9 @@ void validate(const Options& o) {
                     std::to_string(o.encode.webp_quality) + ")");
     check_range(o.threads >= 0 && o.threads <= 1024, "threads",
                 "must be between 0 (all cores) and 1024 (got " + std::to_string(o.threads) + ")");
+    check_range(o.limits.max_pixels >= 1 && o.limits.max_width >= 1 && o.limits.max_height >= 1 &&
+                    o.limits.max_bytes >= 1,
+                "limit-pixels", "must be at least 1 (a limit of 0 would refuse every image)");
     check_range(o.palette.size() <= 256, "palette",
                 "has " + std::to_string(o.palette.size()) + " colors, more than 256");
     check_range(o.dither_level >= 0 && o.dither_level <= 1, "dither-level",
@@ -435,7 +438,7 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
     return arena.execute([&] {
         Stopwatch clock, total_clock;
         enter(progress, Stage::decode);
-        const Image image = read_image(input);
+        const Image image = read_image(input, options.limits);
         check_output_path(inputs, output, overwrite);
         const double decode_ms = clock.lap_ms();
         EncodedImage result =

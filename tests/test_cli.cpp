@@ -423,3 +423,26 @@ TEST_CASE("in place: each input replaced only once its output is whole, keeping 
     CHECK(fs::status(a).permissions() == (fs::perms::owner_read | fs::perms::owner_write));
     CHECK(quantize_cli({a.string(), "-k", "16", "--in-place", "-o", "x.png"}).exit_code == 2);
 }
+
+TEST_CASE("limit-pixels and QUANTIZE_LIMIT_PIXELS refuse larger inputs with exit 3", "[cli]") {
+    test::TempDir dir;
+    const fs::path input = copy_sample(dir, "kodim23.png");  // 768x512, 0.4 MP
+    const std::string out = (dir / "out.png").string();
+    const auto refused = quantize_cli({input.string(), "-o", out, "--limit-pixels", "100k"});
+    CHECK(refused.exit_code == 3);
+    check_one_error_line(refused,
+                         input.string() +
+                             ": 768x512 pixels (0.4 MP) is over the limit of 0.1 MP "
+                             "(raise it with --limit-pixels N or QUANTIZE_LIMIT_PIXELS=N)");
+    CHECK_FALSE(fs::exists(out));
+    CHECK(quantize_cli({input.string(), "-o", out, "-q", "--limit-pixels", "393216"}).exit_code ==
+          0);
+    for (const char* bad : {"0", "-5", "12X", "M", ""}) {
+        const auto r = quantize_cli({input.string(), "--limit-pixels", bad});
+        CHECK(r.exit_code == 2);
+        CHECK_THAT(r.err, Catch::Contains("--limit-pixels must be a pixel count of at least 1"));
+    }
+    const auto help = quantize_cli({"--help"});
+    CHECK_THAT(help.out, Catch::Contains("--limit-pixels"));
+    CHECK_THAT(help.out, Catch::Contains("QUANTIZE_LIMIT_PIXELS"));
+}

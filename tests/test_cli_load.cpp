@@ -19,8 +19,11 @@ namespace {
 constexpr int kFiles = 1000;
 constexpr int kBad = 50;  // 5%
 
-// in/NNNN.png: good files, and every 20th one bad, cycling through the hostile corpus.
-void make_load_tree(const fs::path& in) {
+// in/a/NNNN.png and in/b/NNNN.png: good files, and every 20th one bad, cycling through the
+// hostile corpus. Returns the list of them all, one a line, for --files-from (which takes every
+// file as given, a directory or a .gif as well).
+std::string make_load_tree(const fs::path& in) {
+    std::string list;
     const std::vector<test::HostileFile> corpus = test::hostile_corpus();
     REQUIRE(!corpus.empty());
     int bad = 0;
@@ -36,14 +39,17 @@ void make_load_tree(const fs::path& in) {
                 fs::create_directory(path);
             else
                 test::write_bytes(path, hostile.bytes);
+            list += path.string() + "\n";
         } else {
             const fs::path path = dir / (std::string(name) + ".png");
             quantize::write_file_atomically(
                 path, quantize::encode_png(test::noise_image(12, 8, false, unsigned(i)), path),
                 true);
+            list += path.string() + "\n";
         }
     }
     REQUIRE(bad == kBad);
+    return list;
 }
 
 // Every file under `root`, with the hidden ones (leftover temporaries) apart.
@@ -73,11 +79,15 @@ std::string first_line(const std::string& text) {
 TEST_CASE("1,000 files with 5% bad: 950 done, 50 reported, then killed and rerun",
           "[cli][batch][load]") {
     test::TempDir dir;
-    make_load_tree(dir / "in");
-    const std::string in = (dir / "in").string();
+    const fs::path list = dir / "list.txt";
+    {
+        const std::string text = make_load_tree(dir / "in");
+        test::write_bytes(list, std::vector<std::uint8_t>(text.begin(), text.end()));
+    }
+    const std::string in = list.string();
     const fs::path out = dir / "out", manifest = dir / "run.jsonl";
-    const auto r = test::run(QUANTIZE_CLI, {"batch", in, "-r", "-o", out.string(), "-k", "4",
-                                            "--keep-larger", "--manifest", manifest.string()});
+    const auto r = test::run(QUANTIZE_CLI, {"batch", "--files-from", in, "-o", out.string(), "-k",
+                                            "4", "--keep-larger", "--manifest", manifest.string()});
     CHECK(r.exit_code == 6);
     CHECK(first_line(r.out) == "Files     950 done, 0 skipped, 50 failed, of 1000");
     // Each bad file: one error line on stderr, and a line in the summary.
@@ -105,7 +115,7 @@ TEST_CASE("1,000 files with 5% bad: 950 done, 50 reported, then killed and rerun
     int pipe_fds[2];
     REQUIRE(::pipe(pipe_fds) == 0);
     const pid_t pid = test::spawn(QUANTIZE_CLI,
-                                  {"batch", in, "-r", "-o", killed.string(), "-k", "4",
+                                  {"batch", "--files-from", in, "-o", killed.string(), "-k", "4",
                                    "--keep-larger", "--manifest", (dir / "k.jsonl").string()},
                                   (dir / "k.out").string(), "", pipe_fds[1], pipe_fds[0]);
     ::close(pipe_fds[1]);
@@ -131,8 +141,8 @@ TEST_CASE("1,000 files with 5% bad: 950 done, 50 reported, then killed and rerun
         CHECK_NOTHROW(quantize::read_image(file));
     CHECK_FALSE(fs::exists(dir / "k.jsonl"));  // the manifest appears whole or not at all
 
-    const auto rerun = test::run(QUANTIZE_CLI, {"batch", in, "-r", "-o", killed.string(), "-k",
-                                                "4", "--keep-larger", "-q"});
+    const auto rerun = test::run(QUANTIZE_CLI, {"batch", "--files-from", in, "-o", killed.string(),
+                                                "-k", "4", "--keep-larger", "-q"});
     CHECK(rerun.exit_code == 6);
     const Tree finished = walk(killed);
     CHECK(finished.hidden.empty());

@@ -10,6 +10,7 @@ namespace quantize {
 enum class ErrorKind {
     invalid_argument,  // an option value out of range (K, sample size, threads, ...)
     input,             // an input file is missing, unreadable, corrupt or not an image
+    too_large,         // an input's header claims more pixels or bytes than DecodeLimits allow
     output,            // an output cannot be written (exists, directory missing, read-only, ...)
     cancelled,         // the progress callback asked to stop
 };

@@ -15,14 +15,39 @@
 
 namespace quantize {
 
+// Bounds on the memory one image may take to decode, like ImageMagick's resource policy. Every
+// decoder checks them against the file's header before it allocates anything for the pixels, so
+// a 70-byte file claiming 100000x100000 pixels costs nothing; over any of them the file is
+// refused with Error(too_large). The library reads no environment variable: the command line's
+// --limit-pixels and QUANTIZE_LIMIT_PIXELS fill max_pixels.
+struct DecodeLimits {
+    // Pixels per image (width x height), >= 1. 256 MP (256,000,000): 1 GB as 8-bit RGBA, well
+    // above any camera's frame (a 150 MP medium-format back, the 27.7 MP bench photo) and far
+    // below the 10,000 MP a crafted header can claim.
+    std::uint64_t max_pixels = 256'000'000;
+    // Width and height each, in pixels, >= 1. 2^20: wider than any panorama within max_pixels
+    // worth decoding, and it bounds the per-row buffers decoders allocate before any pixel
+    // (a row of 2^20 16-bit RGBA pixels is 8 MiB).
+    std::uint32_t max_width = 1u << 20;
+    std::uint32_t max_height = 1u << 20;
+    // Bytes of the decoded image as the decoder writes it (width x height x channels x bytes
+    // per sample, before 16-bit samples are narrowed to 8), >= 1. 2 GiB, so the pixel limit is
+    // the one met first (256 MP of 16-bit RGBA is 2.048 GB); lower it to bound a batch's memory.
+    // libjpeg's own work buffers (a progressive JPEG's coefficients) are held to it too.
+    std::uint64_t max_bytes = std::uint64_t{1} << 31;
+};
+
 // Reads any image OpenCV decodes (PNG, JPEG, WebP, TIFF, BMP, ...). Gray becomes RGB, 16-bit
-// samples are scaled to 8 bits, alpha is kept; `source` records what the file held.
-// Throws Error(input) naming the file: missing, not a regular file, empty, not decodable.
-Image read_image(const std::filesystem::path& path);
+// samples are scaled to 8 bits, alpha is kept, a JPEG's EXIF orientation is applied; `source`
+// records what the file held. Throws Error(input) naming the file: missing, not a regular file,
+// empty, truncated, corrupt, not decodable, or out of memory while decoding; Error(too_large)
+// when its header claims more than `limits` allow.
+Image read_image(const std::filesystem::path& path, const DecodeLimits& limits = {});
 
 // Decodes an encoded image held in memory (a whole file's bytes), as read_image does; `name`
 // is the subject of errors (a file name, or "standard input").
-Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name);
+Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
+                   const DecodeLimits& limits = {});
 
 // Throws Error(output) when writing `output` would lose data or cannot work: it is the input
 // itself, it exists and overwrite is false, its directory is missing or not writable, or its

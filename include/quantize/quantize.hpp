@@ -54,6 +54,9 @@ struct Options {
     // the rest of the metadata (EXIF, XMP, text, resolution, time), as pngquant's --strip.
     ProfileAction profile = ProfileAction::keep;
     bool strip = false;
+    // What an input may take to decode (quantize_file, train_shared_palette); over it, the file
+    // is refused with Error(too_large) before its pixels are allocated.
+    DecodeLimits limits;
     // File output only: when the output would be larger than the input, write nothing
     // (Report::written = false).
     bool skip_if_larger = false;

@@ -13,7 +13,7 @@ enum ExitCode : int {
     kOk = 0,
     kFailure = 1,      // an unexpected internal error
     kUsage = 2,        // bad command line: unknown option, bad value, missing input
-    kInputError = 3,   // an input is missing, unreadable, corrupt or not an image
+    kInputError = 3,   // an input is missing, unreadable, corrupt, not an image or too large
     kOutputError = 4,  // an output cannot be written, exists (without --force) or is the input
     kSkipped = 5,      // --skip-if-larger: the output would have been larger, nothing written
     kSomeFailed = 6,   // batch: some files failed (reported), the others were done
@@ -25,6 +25,7 @@ inline int exit_code_for(ErrorKind kind) {
         case ErrorKind::invalid_argument:
             return kUsage;
         case ErrorKind::input:
+        case ErrorKind::too_large:
             return kInputError;
         case ErrorKind::output:
             return kOutputError;
@@ -71,7 +72,7 @@ inline constexpr const char* kExitStatusHelp =
     "  0  success\n"
     "  1  unexpected internal error\n"
     "  2  bad command line (unknown option, value out of range, no input)\n"
-    "  3  input missing, unreadable, corrupt or not an image\n"
+    "  3  input missing, unreadable, corrupt, not an image, or larger than --limit-pixels\n"
     "  4  output not writable, already exists (without --force) or is the input\n"
     "  5  nothing written: the output would be larger than the input (--skip-if-larger)\n"
     "  6  batch: some files failed (each reported, the others done)\n"

@@ -186,7 +186,7 @@ int run(const Invocation& in) {
     if (!in.each) {
         std::vector<Image> images;
         for (const fs::path& input : in.inputs)
-            images.push_back(read_image(input));
+            images.push_back(read_image(input, in.options.limits));
         const PaletteFormat format = format_for(in, in.output);
         if (!in.output && !is_text_format(format)) {
             throw Error(ErrorKind::invalid_argument, "format",
@@ -207,7 +207,7 @@ int run(const Invocation& in) {
     int status = kOk;
     for (const fs::path& input : in.inputs) {
         try {
-            const std::vector<Image> image{read_image(input)};
+            const std::vector<Image> image{read_image(input, in.options.limits)};
             const Palette palette = palette_for(in, image);
             if (!in.output && !in.quiet)
                 std::cout << "# " << input.string() << "\n";
@@ -215,9 +215,10 @@ int run(const Invocation& in) {
                  inside(in.output, input, std::string(".") + palette_format_name(format)),
                  inside(in.swatch, input, ".png"));
         } catch (const Error& e) {
-            if (e.kind() != ErrorKind::input)
+            if (e.kind() != ErrorKind::input && e.kind() != ErrorKind::too_large)
                 throw;
-            status = fail(kInputError, e.what());  // one bad input never stops the others
+            // One bad or too large input never stops the others.
+            status = fail(exit_code_for(e.kind()), e.what());
         }
     }
     return status;

@@ -1,6 +1,10 @@
 #include "quantize_options.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
+#include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -45,6 +49,58 @@ int read_png_level(const std::string& text) {
     return level;
 }
 
+// A pixel count, >= 1: digits, optionally followed by k, M or G (decimal, as megapixels are:
+// 512M = 512,000,000); nullopt for anything else, 0 or a count past 2^64.
+std::optional<std::uint64_t> parse_pixel_count(const std::string& text) {
+    std::uint64_t count = 0;
+    const char* end = text.data() + text.size();
+    const auto [rest, ec] = std::from_chars(text.data(), end, count);
+    if (ec != std::errc{} || rest == text.data() || count == 0 || end - rest > 1)
+        return std::nullopt;
+    std::uint64_t scale = 1;
+    if (rest != end) {
+        switch (*rest) {
+            case 'k':
+            case 'K':
+                scale = 1'000;
+                break;
+            case 'm':
+            case 'M':
+                scale = 1'000'000;
+                break;
+            case 'g':
+            case 'G':
+                scale = 1'000'000'000;
+                break;
+            default:
+                return std::nullopt;
+        }
+    }
+    if (count > std::numeric_limits<std::uint64_t>::max() / scale)
+        return std::nullopt;
+    return count * scale;
+}
+
+// --limit-pixels when given, else $QUANTIZE_LIMIT_PIXELS when set (the library reads no
+// environment: this is the command's policy), else the library's default.
+std::uint64_t read_limit_pixels(const cxxopts::ParseResult& args) {
+    std::string text;
+    std::string from;
+    if (args.count("limit-pixels")) {
+        text = args["limit-pixels"].as<std::string>();
+    } else if (const char* env = std::getenv("QUANTIZE_LIMIT_PIXELS")) {
+        text = env;
+        from = " from QUANTIZE_LIMIT_PIXELS";
+    } else {
+        return DecodeLimits{}.max_pixels;
+    }
+    if (const auto count = parse_pixel_count(text))
+        return *count;
+    throw Error(ErrorKind::invalid_argument, "limit-pixels",
+                "must be a pixel count of at least 1, like 50000000 or 512M (got '" + text + "'" +
+                    from + ")");
+}
+
 // Shortest form: 0.1, not to_string's 0.020000.
 std::string shortest(double value) {
     std::ostringstream text;
@@ -66,7 +122,8 @@ void add_quantize_options(cxxopts::Options& parser) {
         ("restarts", "k-means runs from seeds S, S+1, ..., the best kept; 0 = 3 when K <= 32, else 1", cxxopts::value<int>()->default_value(std::to_string(defaults.restarts)), "N")
         ("threads", "worker threads at most; 0 = one per core", cxxopts::value<int>()->default_value(std::to_string(defaults.threads)), "N")
         ("space", "color space k-means measures distances in: rgb, lab (CIELAB) or oklab", cxxopts::value<std::string>()->default_value(color_space_name(defaults.space)), "NAME")
-        ("fixed", "colors always in the palette, exactly, e.g. '#ffffff,#000000'; they count in K", cxxopts::value<std::vector<std::string>>(), "COLORS");
+        ("fixed", "colors always in the palette, exactly, e.g. '#ffffff,#000000'; they count in K", cxxopts::value<std::vector<std::string>>(), "COLORS")
+        ("limit-pixels", "refuse inputs of more pixels than N (suffix k, M or G: 512M), read from the header before decoding (exit 3); default 256M, or $QUANTIZE_LIMIT_PIXELS", cxxopts::value<std::string>(), "N");
     // clang-format on
 }
 
@@ -104,6 +161,14 @@ Options read_quantize_options(const cxxopts::ParseResult& args) {
     options.tolerance = args["tolerance"].as<double>();
     options.threads = args["threads"].as<int>();
     options.restarts = args["restarts"].as<int>();
+    options.limits.max_pixels = read_limit_pixels(args);
+    // The one knob of the command: the decoded-bytes bound follows the pixels asked for, at
+    // the widest decoded pixel (16-bit RGBA, 8 bytes), so raising --limit-pixels is enough.
+    options.limits.max_bytes =
+        std::max(DecodeLimits{}.max_bytes,
+                 options.limits.max_pixels > std::numeric_limits<std::uint64_t>::max() / 8
+                     ? std::numeric_limits<std::uint64_t>::max()
+                     : options.limits.max_pixels * 8);
     if (args.count("png-level") || args.count("jpeg-quality") || args.count("webp-quality")) {
         options.encode.png_level = read_png_level(args["png-level"].as<std::string>());
         options.encode.jpeg_quality = args["jpeg-quality"].as<int>();

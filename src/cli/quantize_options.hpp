@@ -9,8 +9,8 @@
 
 namespace quantize::cli {
 
-// Adds -k/--colors, --sample, --seed, --max-iter, --tolerance, --threads, --space and --fixed,
-// with the library's defaults.
+// Adds -k/--colors, --sample, --seed, --max-iter, --tolerance, --threads, --space, --fixed and
+// --limit-pixels, with the library's defaults.
 void add_quantize_options(cxxopts::Options& parser);
 
 // Adds the options of commands that write images: --dither and --dither-level (how pixels are
@@ -21,7 +21,8 @@ void add_encode_options(cxxopts::Options& parser);
 // command takes, in that order, after the options declared so far.
 void add_common_options(cxxopts::Options& parser, const std::string& quiet);
 
-// The options as given (dithering and encode options too, when add_encode_options declared
+// The options as given (--limit-pixels, else $QUANTIZE_LIMIT_PIXELS, in limits.max_pixels;
+// dithering and encode options too, when add_encode_options declared
 // them), checked with quantize::validate. Throws Error(invalid_argument) whose subject is the
 // option's name (without dashes) when a value is malformed or out of range.
 Options read_quantize_options(const cxxopts::ParseResult& args);

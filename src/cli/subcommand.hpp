@@ -5,6 +5,7 @@
 #include <cxxopts.hpp>
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -16,7 +17,7 @@ namespace quantize::cli {
 // `name` is the subcommand ("palette"), for the hint on usage errors. `help(parser)` gives the
 // --help text, `read(args)` the invocation (throwing Error(invalid_argument) whose subject is
 // the option's name), `run(invocation)` the exit status. Usage errors exit 2; errors thrown by
-// run exit as exit_code_for says.
+// run exit as exit_code_for says; std::bad_alloc exits 3.
 template <class Help, class Read, class Run>
 int run_subcommand(int argc, char** argv, const char* name, cxxopts::Options parser, Help help,
                    Read read, Run run) {
@@ -39,6 +40,8 @@ int run_subcommand(int argc, char** argv, const char* name, cxxopts::Options par
         if (e.kind() == ErrorKind::invalid_argument)
             return fail(kUsage, "--" + e.subject() + " " + e.cause());
         return fail(exit_code_for(e.kind()), e.what());
+    } catch (const std::bad_alloc&) {  // inputs too big for this machine: an input error
+        return fail(kInputError, std::string("out of memory (") + name + ")");
     } catch (const std::exception& e) {
         return fail(kFailure, e.what());
     }

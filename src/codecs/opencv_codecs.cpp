@@ -5,15 +5,69 @@
 //
 // A C interface, so the library finds the functions by name; errors come back as messages, no
 // exception crosses the boundary.
+#include <algorithm>
+#include <cstdarg>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include <tiffio.h>
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 namespace {
 
 thread_local std::string last_error;
+
+// OpenCV's codecs print warnings of their own on stderr ("[ WARN:0@0.1] global grfmt_tiff.cpp
+// ...", libtiff's relayed): the command's rule is one error line per bad file, and the
+// library never prints. Silenced once, when this module loads: only it runs OpenCV's codecs.
+[[maybe_unused]] const bool silenced = [] {
+    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+    return true;
+}();
+
+// A TIFF held in memory, read through libtiff's client callbacks.
+struct MemoryFile {
+    const unsigned char* data;
+    std::uint64_t size;
+    std::uint64_t at;
+};
+
+tmsize_t read_memory(thandle_t handle, void* out, tmsize_t n) {
+    auto* f = static_cast<MemoryFile*>(handle);
+    const std::uint64_t count =
+        n <= 0 || f->at >= f->size ? 0 : std::min<std::uint64_t>(std::uint64_t(n), f->size - f->at);
+    std::memcpy(out, f->data + f->at, count);
+    f->at += count;
+    return tmsize_t(count);
+}
+tmsize_t write_nothing(thandle_t, void*, tmsize_t) {
+    return 0;
+}
+toff_t seek_memory(thandle_t handle, toff_t offset, int whence) {
+    auto* f = static_cast<MemoryFile*>(handle);
+    const std::uint64_t base = whence == SEEK_CUR ? f->at : whence == SEEK_END ? f->size : 0;
+    f->at = base + offset;
+    return f->at;
+}
+int close_nothing(thandle_t) {
+    return 0;
+}
+toff_t memory_size(thandle_t handle) {
+    return static_cast<MemoryFile*>(handle)->size;
+}
+int no_map(thandle_t, void**, toff_t*) {
+    return 0;
+}
+void no_unmap(thandle_t, void*, toff_t) {}
+
+// libtiff's messages for this handle: dropped (1 = handled, the global handler not called).
+int drop_message(TIFF*, void*, const char*, const char*, va_list) {
+    return 1;
+}
 
 const char* failure(const std::string& message) {
     last_error = message;
@@ -55,6 +109,31 @@ __attribute__((visibility("default"))) const char* quantize_codecs_encode(
     } catch (const std::exception& e) {
         return failure(e.what());
     }
+}
+
+// The first image's width and height from a TIFF's header and first directory, read by libtiff
+// from memory (no strip read, OpenCV has no header-only read); its messages dropped, its
+// allocations held to 16 MiB (a directory's arrays, kilobytes in real files). 1 when read, 0
+// when libtiff cannot read it (OpenCV then words the error).
+__attribute__((visibility("default"))) int quantize_codecs_tiff_size(
+    const unsigned char* data, std::size_t size, std::uint32_t* width,
+    std::uint32_t* height) noexcept {
+    MemoryFile file{data, size, 0};
+    TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
+    if (!options)
+        return 0;
+    TIFFOpenOptionsSetErrorHandlerExtR(options, drop_message, nullptr);
+    TIFFOpenOptionsSetWarningHandlerExtR(options, drop_message, nullptr);
+    TIFFOpenOptionsSetMaxSingleMemAlloc(options, tmsize_t{16} << 20);
+    TIFF* tiff = TIFFClientOpenExt("memory", "rm", &file, read_memory, write_nothing, seek_memory,
+                                   close_nothing, memory_size, no_map, no_unmap, options);
+    TIFFOpenOptionsFree(options);
+    if (!tiff)
+        return 0;
+    const int ok = TIFFGetField(tiff, TIFFTAG_IMAGEWIDTH, width) == 1 &&
+                   TIFFGetField(tiff, TIFFTAG_IMAGELENGTH, height) == 1;
+    TIFFClose(tiff);
+    return ok ? 1 : 0;
 }
 
 // 1 when OpenCV has a writer for the file name's extension.

@@ -16,12 +16,14 @@ using DecodeFn = const char* (*)(const unsigned char*, std::size_t, int, cv::Mat
 using EncodeFn = const char* (*)(const char*, const cv::Mat*, const int*, std::size_t,
                                  std::vector<unsigned char>*);
 using CanWriteFn = int (*)(const char*);
+using TiffSizeFn = int (*)(const unsigned char*, std::size_t, std::uint32_t*, std::uint32_t*);
 
 struct Module {
     DecodeFn decode = nullptr;
     EncodeFn encode = nullptr;
     CanWriteFn can_write = nullptr;
-    std::string error;  // why loading failed, when it did
+    TiffSizeFn tiff_size = nullptr;  // optional: a module of an older build lacks it
+    std::string error;               // why loading failed, when it did
 };
 
 std::vector<std::string> candidate_paths() {
@@ -49,6 +51,7 @@ Module load() {
         m.decode = reinterpret_cast<DecodeFn>(::dlsym(handle, "quantize_codecs_decode"));
         m.encode = reinterpret_cast<EncodeFn>(::dlsym(handle, "quantize_codecs_encode"));
         m.can_write = reinterpret_cast<CanWriteFn>(::dlsym(handle, "quantize_codecs_can_write"));
+        m.tiff_size = reinterpret_cast<TiffSizeFn>(::dlsym(handle, "quantize_codecs_tiff_size"));
         if (m.decode && m.encode && m.can_write)
             return m;
         tried += "; " + path + ": not a quantize codecs module";
@@ -89,6 +92,14 @@ std::vector<std::uint8_t> opencv_encode(const std::string& ext, const cv::Mat& i
             loaded_module().encode(ext.c_str(), &image, params.data(), params.size(), &out))
         throw std::runtime_error(error);
     return out;
+}
+
+std::optional<ImageSize> opencv_tiff_size(std::span<const std::uint8_t> data) {
+    const Module& m = loaded_module();
+    ImageSize size;
+    if (!m.tiff_size || !m.tiff_size(data.data(), data.size(), &size.width, &size.height))
+        return std::nullopt;
+    return size;
 }
 
 bool opencv_can_write(const std::string& filename) {

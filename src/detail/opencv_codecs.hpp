@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,6 +16,14 @@ namespace quantize::detail {
 // cv::imdecode(data, flags): an empty Mat when OpenCV does not recognize the data. Throws
 // std::runtime_error with OpenCV's message when it fails, or when the module cannot be loaded.
 cv::Mat opencv_decode(std::span<const std::uint8_t> data, int flags);
+
+struct ImageSize {
+    std::uint32_t width = 0, height = 0;
+};
+
+// A TIFF's first image's size, read by libtiff in the module without decoding; nullopt when
+// libtiff cannot read it. Throws std::runtime_error when the module cannot be loaded.
+std::optional<ImageSize> opencv_tiff_size(std::span<const std::uint8_t> data);
 
 // cv::imencode(ext, image, params). Throws std::runtime_error with the cause.
 std::vector<std::uint8_t> opencv_encode(const std::string& ext, const cv::Mat& image,

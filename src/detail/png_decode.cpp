@@ -175,7 +175,58 @@ bool unfilter_rows(std::uint8_t* data, std::size_t rows, std::size_t stride, int
     return true;
 }
 
+// Samples per pixel of a PNG color type; 0 for an invalid one.
+int samples_per_pixel(int color_type) {
+    switch (color_type) {
+        case 0:
+        case 3:
+            return 1;
+        case 2:
+            return 3;
+        case 4:
+            return 2;
+        case 6:
+            return 4;
+        default:
+            return 0;
+    }
+}
+
 }  // namespace
+
+bool read_png_header(std::span<const std::uint8_t> png, PngHeader& header) {
+    constexpr std::size_t kIhdrEnd = sizeof kPngSignature + 8 + 13;  // signature, length+type, data
+    if (png.size() < kIhdrEnd + 4 || std::memcmp(png.data(), kPngSignature, sizeof kPngSignature) ||
+        be32(png.data() + 8) != 13 || be32(png.data() + 12) != kIhdr)
+        return false;
+    const std::uint8_t* d = png.data() + 16;
+    header = {};
+    header.width = be32(d);
+    header.height = be32(d + 4);
+    header.bit_depth = d[8];
+    header.color_type = d[9];
+    // Chunk lengths only, each chunk 12 bytes plus its data; a cut chunk ends the walk.
+    for (std::size_t at = kIhdrEnd + 4; png.size() - at >= 8;) {
+        const std::uint64_t length = be32(png.data() + at);
+        const std::uint32_t type = be32(png.data() + at + 4);
+        if (type == kIend)
+            break;
+        if (type == kIdat)
+            header.image_data_bytes += length;
+        if (length + 12 > png.size() - at)
+            break;
+        at += std::size_t(length) + 12;
+    }
+    return true;
+}
+
+bool image_data_can_hold(const PngHeader& header) {
+    const std::uint64_t bits =
+        std::uint64_t(header.bit_depth) * std::uint64_t(samples_per_pixel(header.color_type));
+    const std::uint64_t row_bytes = (std::uint64_t(header.width) * bits + 7) / 8;  // < 2^39
+    const std::uint64_t most = header.image_data_bytes * kMaxInflateRatio + 1024;  // < 2^43
+    return header.height == 0 || row_bytes <= most / header.height;
+}
 
 void unfilter_row(int filter, int bpp, std::uint8_t* row, const std::uint8_t* previous,
                   std::size_t bytes) {

@@ -1,11 +1,11 @@
 // WebP straight through libwebp into our layout: no BGR pass and no OpenCV codecs to load,
 // and for lossy files libwebp's second thread (27.7 MP photo: 315 ms through OpenCV, ~150 ms
-// here on 2 cores). Still images only; animations and anything libwebp refuses are left to
-// OpenCV, which then words the error.
+// here on 2 cores). Still images only; animations are left to OpenCV.
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "quantize/pixels.hpp"
 
@@ -14,8 +14,21 @@ namespace quantize::detail {
 // Whether the bytes start like a WebP file (a RIFF container of type WEBP).
 bool is_webp(std::span<const std::uint8_t> bytes);
 
+// What a WebP's header says (WebPGetFeatures, O(1): no pixel decoded, nothing allocated).
+struct WebpFeatures {
+    int width = 0, height = 0;  // 1..16383 each (the canvas, for an animation)
+    bool alpha = false;
+    bool animated = false;
+};
+
+// The header's features; false, with `error` saying why, when libwebp cannot read it.
+bool read_webp_features(std::span<const std::uint8_t> bytes, WebpFeatures& features,
+                        std::string& error);
+
 // Decodes a still WebP into `image` (RGB, or RGBA when the file has alpha); `threaded` lets
-// libwebp use one extra thread. False, with `image` unspecified, when it cannot.
-bool decode_webp(std::span<const std::uint8_t> bytes, Image& image, bool threaded);
+// libwebp use one extra thread. False, with `image` unspecified and libwebp's status in `error`
+// when given, when it cannot. The caller checks DecodeLimits against read_webp_features first.
+bool decode_webp(std::span<const std::uint8_t> bytes, Image& image, bool threaded,
+                 std::string* error = nullptr);
 
 }  // namespace quantize::detail

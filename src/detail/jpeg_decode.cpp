@@ -1,0 +1,202 @@
+#include "detail/jpeg_decode.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+// jpeglib.h needs size_t and FILE declared first.
+#include <jpeglib.h>
+#include <libexif/exif-data.h>
+#include <libexif/exif-utils.h>
+#include <opencv2/core.hpp>
+
+#include "detail/memory.hpp"
+
+namespace quantize::detail {
+
+namespace {
+
+// libjpeg's error manager with where to jump back to. Standard layout, `pub` first: libjpeg
+// holds a jpeg_error_mgr* to it.
+struct ErrorManager {
+    jpeg_error_mgr pub;
+    std::jmp_buf jump;
+    char message[JMSG_LENGTH_MAX];
+    bool warning;
+};
+
+ErrorManager& manager_of(j_common_ptr cinfo) {
+    return *reinterpret_cast<ErrorManager*>(cinfo->err);
+}
+
+// A fatal error: libjpeg's default would print and exit(); we keep the message and jump back
+// to the step that called libjpeg.
+void on_error_exit(j_common_ptr cinfo) {
+    ErrorManager& errors = manager_of(cinfo);
+    (*cinfo->err->format_message)(cinfo, errors.message);
+    errors.warning = false;
+    std::longjmp(errors.jump, 1);
+}
+
+// Trace messages (level >= 0) are dropped: the library never prints. A warning (level -1) is
+// corrupt or missing data that libjpeg would paper over with gray, so the file is an error:
+// stop at the first one.
+void on_emit_message(j_common_ptr cinfo, int level) {
+    if (level >= 0)
+        return;
+    ErrorManager& errors = manager_of(cinfo);
+    ++cinfo->err->num_warnings;
+    (*cinfo->err->format_message)(cinfo, errors.message);
+    errors.warning = true;
+    std::longjmp(errors.jump, 1);
+}
+
+// Runs `step` (calls into libjpeg, and code whose locals all have trivial destructors: a
+// longjmp skips them); false when libjpeg jumped out of it.
+template <class Step>
+bool guarded(ErrorManager& errors, Step&& step) {
+    if (setjmp(errors.jump) != 0)
+        return false;
+    step();
+    return true;
+}
+
+// One decompressor, destroyed whatever happens; run() throws JpegError when a step fails.
+class Decompressor {
+  public:
+    Decompressor() {
+        std::memset(&cinfo, 0, sizeof cinfo);  // jpeg_destroy of a never-created one is a no-op
+        cinfo.err = jpeg_std_error(&errors_.pub);
+        errors_.pub.error_exit = on_error_exit;
+        errors_.pub.emit_message = on_emit_message;
+    }
+    ~Decompressor() { jpeg_destroy_decompress(&cinfo); }
+    Decompressor(const Decompressor&) = delete;
+    Decompressor& operator=(const Decompressor&) = delete;
+
+    template <class Step>
+    void run(Step&& step) {
+        if (!guarded(errors_, step))
+            throw JpegError(errors_.message, errors_.warning);
+    }
+
+    jpeg_decompress_struct cinfo;
+
+  private:
+    ErrorManager errors_{};
+};
+
+// The orientation in the first APP1 segment that holds EXIF (as OpenCV reads it); 1 for none.
+int orientation_of(const jpeg_decompress_struct& cinfo) {
+    for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next) {
+        if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 &&
+            std::memcmp(m->data, "Exif\0\0", 6) == 0)
+            return exif_orientation({m->data, m->data_length});
+    }
+    return 1;
+}
+
+// OpenCV's CMYK to BGR (icvCvt_CMYK2BGR_8u_C4C3R), written as RGB: the inks as Adobe stores
+// them (inverted), each scaled by K.
+void cmyk_to_rgb(const std::uint8_t* cmyk, std::uint8_t* rgb, std::size_t width) {
+    for (std::size_t x = 0; x < width; ++x, cmyk += 4, rgb += 3) {
+        const int k = cmyk[3];
+        for (int c = 0; c < 3; ++c)
+            rgb[c] = std::uint8_t(k - ((255 - cmyk[c]) * k >> 8));
+    }
+}
+
+}  // namespace
+
+int exif_orientation(std::span<const std::uint8_t> app1) {
+    struct Unref {
+        void operator()(ExifData* d) const { exif_data_unref(d); }
+    };
+    const std::unique_ptr<ExifData, Unref> data(exif_data_new());
+    if (!data)
+        return 1;
+    // Read as stored: no maker-note parsing, nothing "fixed" up.
+    exif_data_unset_option(data.get(), EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
+    exif_data_set_option(data.get(), EXIF_DATA_OPTION_DONT_CHANGE_MAKER_NOTE);
+    exif_data_load_data(data.get(), app1.data(), unsigned(app1.size()));
+    const ExifEntry* entry = exif_content_get_entry(data->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
+    if (!entry || entry->format != EXIF_FORMAT_SHORT || entry->components < 1 || !entry->data ||
+        entry->size < 2)
+        return 1;
+    const int value = exif_get_short(entry->data, exif_data_get_byte_order(data.get()));
+    return value >= 1 && value <= 8 ? value : 1;
+}
+
+void apply_orientation(Image& image, int orientation) {
+    if (orientation < 2 || orientation > 8)
+        return;
+    const int type = CV_8UC(image.channels);
+    cv::Mat stored(image.height, image.width, type, image.samples.data());
+    // cv::flip codes: 1 mirrors left-right, 0 top-bottom, -1 both.
+    constexpr int kFlip[9] = {0, 0, 1, -1, 0, 0, 1, -1, 0};
+    if (orientation <= 4) {
+        cv::flip(stored, stored, kFlip[orientation]);  // in place, as OpenCV does
+        return;
+    }
+    std::vector<std::uint8_t> turned;
+    resize_populated(turned, image.samples.size());
+    cv::Mat upright(image.width, image.height, type, turned.data());
+    cv::transpose(stored, upright);
+    if (orientation != 5)
+        cv::flip(upright, upright, kFlip[orientation]);
+    image.samples.swap(turned);
+    std::swap(image.width, image.height);
+}
+
+Image decode_jpeg(std::span<const std::uint8_t> jpeg, const JpegSizeCheck& check,
+                  std::uint64_t work_bytes) {
+    Decompressor d;
+    jpeg_decompress_struct& cinfo = d.cinfo;
+    d.run([&] {
+        jpeg_create_decompress(&cinfo);
+        jpeg_mem_src(&cinfo, jpeg.data(), static_cast<unsigned long>(jpeg.size()));
+        jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);  // EXIF: one segment, < 64 KiB
+        jpeg_read_header(&cinfo, TRUE);
+    });
+    check(cinfo.image_width, cinfo.image_height, 3);
+    // Now: jpeg_finish_decompress frees the saved markers.
+    const int orientation = orientation_of(cinfo);
+    // Without a backing store libjpeg refuses ("Backing store not supported") to go past this.
+    cinfo.mem->max_memory_to_use = long(std::min<std::uint64_t>(work_bytes, LONG_MAX));
+    // As OpenCV's decoder: four components are CMYK (YCCK is converted to it), anything else
+    // RGB, grey replicated by libjpeg-turbo itself.
+    const bool cmyk = cinfo.num_components == 4;
+    const bool grey = cinfo.jpeg_color_space == JCS_GRAYSCALE;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+    d.run([&] { jpeg_start_decompress(&cinfo); });
+
+    Image image;
+    image.width = int(cinfo.output_width);
+    image.height = int(cinfo.output_height);
+    image.channels = 3;
+    image.source.channels = grey ? 1 : 3;
+    image.source.bit_depth = 8;
+    const std::size_t stride = std::size_t(image.width) * 3;
+    resize_populated(image.samples, stride * std::size_t(image.height));
+    std::vector<std::uint8_t> cmyk_row(cmyk ? std::size_t(image.width) * 4 : 0);
+    std::uint8_t* const out = image.samples.data();
+    std::uint8_t* const ink = cmyk_row.data();
+    d.run([&] {
+        while (cinfo.output_scanline < cinfo.output_height) {
+            const std::size_t y = cinfo.output_scanline;
+            JSAMPROW row = cmyk ? ink : out + y * stride;
+            jpeg_read_scanlines(&cinfo, &row, 1);
+            if (cmyk)
+                cmyk_to_rgb(ink, out + y * stride, std::size_t(image.width));
+        }
+        jpeg_finish_decompress(&cinfo);  // reads on to EOI: damage there warns too
+    });
+    apply_orientation(image, orientation);
+    return image;
+}
+
+}  // namespace quantize::detail

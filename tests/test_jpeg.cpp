@@ -1,0 +1,199 @@
+// The JPEG decoder (libjpeg-turbo's API, src/detail/jpeg_decode.cpp) against OpenCV's: the same
+// pixels for color, grey, CMYK and YCCK files, every EXIF orientation applied alike, and damaged
+// files refused.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <jpeglib.h>
+#include <libexif/exif-data.h>
+#include <libexif/exif-utils.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "detail/jpeg_decode.hpp"
+#include "quantize/error.hpp"
+#include "quantize/io.hpp"
+#include "support.hpp"
+
+using namespace quantize;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+// An image with structure in both directions and unequal sides, so every flip and turn shows.
+cv::Mat test_picture(int width = 67, int height = 41) {
+    cv::Mat bgr(height, width, CV_8UC3);
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x)
+            bgr.at<cv::Vec3b>(y, x) = {std::uint8_t(x * 3), std::uint8_t(y * 5),
+                                       std::uint8_t((x * y) % 256)};
+    }
+    return bgr;
+}
+
+Bytes encode_jpeg(const cv::Mat& mat, int quality = 90) {
+    Bytes jpeg;
+    REQUIRE(cv::imencode(".jpg", mat, jpeg, {cv::IMWRITE_JPEG_QUALITY, quality}));
+    return jpeg;
+}
+
+// What OpenCV's imdecode gives, as our RGB(A) layout.
+Image opencv_decoded(const Bytes& bytes, int flags = cv::IMREAD_COLOR) {
+    const cv::Mat bgr = cv::imdecode(bytes, flags);
+    REQUIRE(bgr.type() == CV_8UC3);
+    Image image = make_image(bgr.cols, bgr.rows, {0, 0, 0, 255}, 3);
+    cv::Mat rgb(bgr.rows, bgr.cols, CV_8UC3, image.samples.data());
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    return image;
+}
+
+void check_same_pixels(const Image& ours, const Image& theirs) {
+    REQUIRE(ours.width == theirs.width);
+    REQUIRE(ours.height == theirs.height);
+    REQUIRE(ours.channels == theirs.channels);
+    CHECK(ours.samples == theirs.samples);
+}
+
+// An APP1 EXIF segment holding only IFD0's orientation, made by libexif (the library the
+// decoder reads it with), inserted right after SOI.
+Bytes with_orientation(const Bytes& jpeg, int orientation) {
+    ExifData* data = exif_data_new();
+    exif_data_set_byte_order(data, EXIF_BYTE_ORDER_MOTOROLA);
+    ExifEntry* entry = exif_entry_new();
+    exif_content_add_entry(data->ifd[EXIF_IFD_0], entry);
+    exif_entry_initialize(entry, EXIF_TAG_ORIENTATION);
+    exif_set_short(entry->data, EXIF_BYTE_ORDER_MOTOROLA, ExifShort(orientation));
+    exif_entry_unref(entry);
+    unsigned char* exif = nullptr;
+    unsigned int size = 0;
+    exif_data_save_data(data, &exif, &size);
+    exif_data_unref(data);
+    REQUIRE(exif != nullptr);
+    REQUIRE(std::memcmp(exif, "Exif\0\0", 6) == 0);
+    const std::size_t length = size + 2;
+    const std::uint8_t app1[] = {jpeg[0], jpeg[1],  // SOI
+                                 0xff,    0xe1,    std::uint8_t(length >> 8), std::uint8_t(length)};
+    // Copied with memcpy: GCC 12 warns falsely on vector::insert here (-Warray-bounds).
+    Bytes out(sizeof app1 + size + jpeg.size() - 2);
+    std::memcpy(out.data(), app1, sizeof app1);
+    std::memcpy(out.data() + sizeof app1, exif, size);
+    std::memcpy(out.data() + sizeof app1 + size, jpeg.data() + 2, jpeg.size() - 2);
+    std::free(exif);
+    return out;
+}
+
+// A 4-component JPEG written by libjpeg itself (OpenCV writes none): CMYK with Adobe's marker,
+// or YCCK, from the given ink values.
+Bytes encode_four_component(int width, int height, J_COLOR_SPACE space) {
+    jpeg_compress_struct cinfo;
+    jpeg_error_mgr errors;
+    cinfo.err = jpeg_std_error(&errors);
+    jpeg_create_compress(&cinfo);
+    unsigned char* buffer = nullptr;
+    unsigned long size = 0;
+    jpeg_mem_dest(&cinfo, &buffer, &size);
+    cinfo.image_width = JDIMENSION(width);
+    cinfo.image_height = JDIMENSION(height);
+    cinfo.input_components = 4;
+    cinfo.in_color_space = JCS_CMYK;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_colorspace(&cinfo, space);
+    jpeg_set_quality(&cinfo, 90, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    std::vector<JSAMPLE> row(std::size_t(width) * 4);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        const int y = int(cinfo.next_scanline);
+        for (int x = 0; x < width; ++x) {
+            JSAMPLE* p = &row[std::size_t(x) * 4];
+            p[0] = JSAMPLE(x * 3);
+            p[1] = JSAMPLE(y * 5);
+            p[2] = JSAMPLE((x + y) * 2);
+            p[3] = JSAMPLE(255 - x);
+        }
+        JSAMPROW pointer = row.data();
+        jpeg_write_scanlines(&cinfo, &pointer, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    Bytes jpeg(buffer, buffer + size);
+    std::free(buffer);
+    return jpeg;
+}
+
+}  // namespace
+
+TEST_CASE("JPEG inputs decode to exactly the pixels OpenCV gives", "[io][jpeg]") {
+    const cv::Mat photo = cv::imread(test::sample_path("kodim23.png").string(), cv::IMREAD_COLOR);
+    for (int quality : {95, 50}) {
+        const Bytes jpeg = encode_jpeg(photo, quality);  // 4:2:0, as OpenCV writes
+        INFO("quality " << quality);
+        const Image ours = decode_image(jpeg, "photo.jpg");
+        check_same_pixels(ours, opencv_decoded(jpeg));
+        CHECK(ours.source.channels == 3);
+        CHECK(ours.source.file_bytes == jpeg.size());
+    }
+    // Progressive, and odd sizes that cut through the MCUs.
+    Bytes progressive;
+    REQUIRE(cv::imencode(".jpg", test_picture(131, 77), progressive,
+                         {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
+    check_same_pixels(decode_image(progressive, "p.jpg"), opencv_decoded(progressive));
+
+    cv::Mat grey;
+    cv::cvtColor(photo, grey, cv::COLOR_BGR2GRAY);
+    const Bytes grey_jpeg = encode_jpeg(grey);
+    const Image ours = decode_image(grey_jpeg, "grey.jpg");
+    CHECK(ours.source.channels == 1);
+    check_same_pixels(ours, opencv_decoded(grey_jpeg));
+}
+
+TEST_CASE("CMYK and YCCK JPEGs convert to the colors OpenCV gives", "[io][jpeg]") {
+    for (const J_COLOR_SPACE space : {JCS_CMYK, JCS_YCCK}) {
+        INFO("color space " << int(space));
+        const Bytes jpeg = encode_four_component(45, 29, space);
+        check_same_pixels(decode_image(jpeg, "ink.jpg"), opencv_decoded(jpeg));
+    }
+}
+
+TEST_CASE("every EXIF orientation is applied as OpenCV applies it", "[io][jpeg]") {
+    const Bytes plain = encode_jpeg(test_picture());
+    const Image stored = decode_image(plain, "plain.jpg");
+    for (int orientation = 1; orientation <= 8; ++orientation) {
+        INFO("orientation " << orientation);
+        const Bytes jpeg = with_orientation(plain, orientation);
+        const Bytes app1(jpeg.begin() + 6, jpeg.begin() + 6 + (jpeg[4] << 8 | jpeg[5]) - 2);
+        CHECK(detail::exif_orientation(app1) == orientation);
+        const Image ours = decode_image(jpeg, "turned.jpg");
+        check_same_pixels(ours, opencv_decoded(jpeg));
+        // Turned or not, the same pixels: sides swap from 5 on.
+        CHECK(ours.width == (orientation >= 5 ? stored.height : stored.width));
+        CHECK(ours.samples.size() == stored.samples.size());
+    }
+}
+
+TEST_CASE("damaged JPEGs are errors, never gray-filled successes", "[io][jpeg]") {
+    const Bytes jpeg = encode_jpeg(test_picture(400, 300));
+    auto expect = [](const Bytes& bytes, const std::string& cause) {
+        try {
+            decode_image(bytes, "bad.jpg");
+            FAIL("no error");
+        } catch (const Error& e) {
+            CHECK(e.kind() == ErrorKind::input);
+            CHECK(e.subject() == "bad.jpg");
+            CHECK_THAT(e.cause(), Catch::Contains(cause));
+        }
+    };
+    // The scan cut in half, the end-of-image marker kept: libjpeg would warn and fill with gray.
+    Bytes cut(jpeg.begin(), jpeg.begin() + std::ptrdiff_t(jpeg.size() / 2));
+    cut.insert(cut.end(), {0xff, 0xd9});
+    expect(cut, "truncated or corrupt JPEG: Corrupt JPEG data: premature end of data segment");
+    // Garbage in the middle of the scan.
+    Bytes damaged = jpeg;
+    for (std::size_t i = jpeg.size() / 2; i < jpeg.size() / 2 + 64; ++i)
+        damaged[i] = 0xff;
+    expect(damaged, "JPEG");
+    // No image at all after the start marker.
+    expect({0xff, 0xd8, 0xff, 0xd9}, "corrupt or unsupported JPEG");
+}
