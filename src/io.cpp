@@ -30,6 +30,7 @@
 #include "detail/webp_decode.hpp"
 #include "quantize/error.hpp"
 #include "quantize/formats.hpp"
+#include "quantize/orientation.hpp"
 
 namespace quantize {
 
@@ -93,6 +94,19 @@ bool tail_contains(std::span<const std::uint8_t> bytes, std::string_view marker,
 
 const std::string_view kPngMagic{"\x89PNG\r\n\x1a\n", 8};
 const std::string_view kJpegMagic{"\xff\xd8\xff", 3};
+
+// Turns the pixels upright by the EXIF orientation (JPEG APP1, PNG eXIf, WebP EXIF, TIFF's own
+// tag): in one place for every format, the decoders leave the pixels as stored. Records it, and
+// the EXIF kept for the output says 1, or a viewer would turn the output again.
+void turn_upright(Image& image) {
+    Metadata& metadata = image.metadata;
+    const int orientation = exif_orientation(metadata.exif);
+    if (orientation == 1)
+        return;
+    apply_orientation(image, orientation);
+    metadata.orientation = orientation;
+    metadata.exif = exif_with_orientation(metadata.exif, 1);
+}
 
 // Decoders fill a cut-off file with gray and succeed; catch the two common cases first.
 void reject_truncated(const fs::path& path, std::span<const std::uint8_t> bytes) {
@@ -742,6 +756,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
     }
     image.source.file_bytes = bytes.size();
     image.metadata = read_metadata(bytes);
+    turn_upright(image);
     return image;
 }
 

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "detail/exiv2_setup.hpp"
 #include "quantize/error.hpp"
 
 namespace quantize {
@@ -36,6 +37,7 @@ void check_orientation(int orientation) {
 
 // Decodes `tiff` into `data`; the byte order it was in. Throws what exiv2 throws.
 Exiv2::ByteOrder decode(Exiv2::ExifData& data, std::span<const std::uint8_t> tiff) {
+    use_exiv2();
     if (tiff.size() > std::numeric_limits<std::uint32_t>::max())
         throw std::length_error("EXIF block over 4 GiB");
     return Exiv2::ExifParser::decode(data, tiff.data(), static_cast<std::uint32_t>(tiff.size()));

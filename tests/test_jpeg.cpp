@@ -8,14 +8,14 @@
 #include <cstring>
 
 #include <jpeglib.h>
-#include <libexif/exif-data.h>
-#include <libexif/exif-utils.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "detail/jpeg_decode.hpp"
+#include "exif.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
+#include "quantize/orientation.hpp"
 #include "support.hpp"
 
 using namespace quantize;
@@ -57,31 +57,20 @@ void check_same_pixels(const Image& ours, const Image& theirs) {
     CHECK(ours.samples == theirs.samples);
 }
 
-// An APP1 EXIF segment holding only IFD0's orientation, made by libexif (the library the
-// decoder reads it with), inserted right after SOI.
+// An APP1 EXIF segment holding only IFD0's orientation, made by exiv2, inserted right after SOI.
 Bytes with_orientation(const Bytes& jpeg, int orientation) {
-    ExifData* data = exif_data_new();
-    exif_data_set_byte_order(data, EXIF_BYTE_ORDER_MOTOROLA);
-    ExifEntry* entry = exif_entry_new();
-    exif_content_add_entry(data->ifd[EXIF_IFD_0], entry);
-    exif_entry_initialize(entry, EXIF_TAG_ORIENTATION);
-    exif_set_short(entry->data, EXIF_BYTE_ORDER_MOTOROLA, ExifShort(orientation));
-    exif_entry_unref(entry);
-    unsigned char* exif = nullptr;
-    unsigned int size = 0;
-    exif_data_save_data(data, &exif, &size);
-    exif_data_unref(data);
-    REQUIRE(exif != nullptr);
-    REQUIRE(std::memcmp(exif, "Exif\0\0", 6) == 0);
+    const std::vector<std::uint8_t> block = test::exif_block(orientation);
+    const std::size_t size = 6 + block.size();
     const std::size_t length = size + 2;
-    const std::uint8_t app1[] = {jpeg[0], jpeg[1],  // SOI
-                                 0xff,    0xe1,    std::uint8_t(length >> 8), std::uint8_t(length)};
+    const std::uint8_t app1[] = {
+        jpeg[0], jpeg[1],  // SOI
+        0xff,    0xe1,    std::uint8_t(length >> 8), std::uint8_t(length), 'E', 'x', 'i', 'f',
+        0,       0};
     // Copied with memcpy: GCC 12 warns falsely on vector::insert here (-Warray-bounds).
-    Bytes out(sizeof app1 + size + jpeg.size() - 2);
+    Bytes out(sizeof app1 + block.size() + jpeg.size() - 2);
     std::memcpy(out.data(), app1, sizeof app1);
-    std::memcpy(out.data() + sizeof app1, exif, size);
-    std::memcpy(out.data() + sizeof app1 + size, jpeg.data() + 2, jpeg.size() - 2);
-    std::free(exif);
+    std::memcpy(out.data() + sizeof app1, block.data(), block.size());
+    std::memcpy(out.data() + sizeof app1 + block.size(), jpeg.data() + 2, jpeg.size() - 2);
     return out;
 }
 
@@ -163,9 +152,9 @@ TEST_CASE("every EXIF orientation is applied as OpenCV applies it", "[io][jpeg]"
     for (int orientation = 1; orientation <= 8; ++orientation) {
         INFO("orientation " << orientation);
         const Bytes jpeg = with_orientation(plain, orientation);
-        const Bytes app1(jpeg.begin() + 6, jpeg.begin() + 6 + (jpeg[4] << 8 | jpeg[5]) - 2);
-        CHECK(detail::exif_orientation(app1) == orientation);
         const Image ours = decode_image(jpeg, "turned.jpg");
+        CHECK(ours.metadata.orientation == orientation);
+        CHECK(exif_orientation(ours.metadata.exif) == 1);  // upright now, and says so
         check_same_pixels(ours, opencv_decoded(jpeg));
         // Turned or not, the same pixels: sides swap from 5 on.
         CHECK(ours.width == (orientation >= 5 ? stored.height : stored.width));

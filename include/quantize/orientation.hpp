@@ -5,9 +5,8 @@
 // upright and must say so, or a viewer would turn them a second time.
 //
 // exiv2 reports what it finds wrong in a malformed block ("Error: Directory Image: IFD entry 0
-// lies outside of the data buffer") through its own process-wide log handler, which prints to
-// standard error unless the program changed it. This library leaves that global alone; a
-// program that wants silence calls Exiv2::LogMsg::setLevel(Exiv2::LogMsg::mute) once at start.
+// lies outside of the data buffer") through its own process-wide log; the library mutes it on
+// first use (src/detail/exiv2_setup.hpp), since it never prints.
 #pragma once
 
 #include <cstdint>

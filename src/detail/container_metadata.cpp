@@ -1,5 +1,7 @@
 #include "detail/container_metadata.hpp"
 
+#include "detail/exiv2_setup.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -72,12 +74,6 @@ bool is_webp_file(std::span<const std::uint8_t> file) {
            std::memcmp(file.data() + 8, "WEBP", 4) == 0;
 }
 
-// exiv2 starts its XMP toolkit lazily, and not thread-safely; batches read files side by side.
-void initialize_exiv2() {
-    static std::once_flag once;
-    std::call_once(once, [] { Exiv2::XmpParser::initialize(); });
-}
-
 // The TIFF-structured EXIF block of parsed EXIF data; empty when there is none.
 std::vector<std::uint8_t> exif_block(const Exiv2::ExifData& exif) {
     if (exif.empty())
@@ -92,7 +88,7 @@ std::vector<std::uint8_t> exif_block(const Exiv2::ExifData& exif) {
 Metadata read_container_metadata(std::span<const std::uint8_t> file) {
     if (is_webp_file(file))
         return read_webp_metadata(file);
-    initialize_exiv2();
+    use_exiv2();
     Metadata metadata;
     try {
         Exiv2::Image::AutoPtr image = Exiv2::ImageFactory::open(file.data(), long(file.size()));
@@ -123,7 +119,7 @@ std::vector<std::uint8_t> write_container_metadata(std::vector<std::uint8_t> fil
         return file;
     if (is_webp_file(file))
         return write_webp_metadata(std::move(file), metadata);
-    initialize_exiv2();
+    use_exiv2();
     try {
         Exiv2::Image::AutoPtr image = Exiv2::ImageFactory::open(file.data(), long(file.size()));
         if (!image.get())

@@ -10,9 +10,6 @@
 
 // jpeglib.h needs size_t and FILE declared first.
 #include <jpeglib.h>
-#include <libexif/exif-data.h>
-#include <libexif/exif-utils.h>
-#include <opencv2/core.hpp>
 
 #include "detail/memory.hpp"
 
@@ -90,16 +87,6 @@ class Decompressor {
     ErrorManager errors_{};
 };
 
-// The orientation in the first APP1 segment that holds EXIF (as OpenCV reads it); 1 for none.
-int orientation_of(const jpeg_decompress_struct& cinfo) {
-    for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next) {
-        if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 &&
-            std::memcmp(m->data, "Exif\0\0", 6) == 0)
-            return exif_orientation({m->data, m->data_length});
-    }
-    return 1;
-}
-
 // OpenCV's CMYK to BGR (icvCvt_CMYK2BGR_8u_C4C3R), written as RGB: the inks as Adobe stores
 // them (inverted), each scaled by K.
 void cmyk_to_rgb(const std::uint8_t* cmyk, std::uint8_t* rgb, std::size_t width) {
@@ -112,46 +99,6 @@ void cmyk_to_rgb(const std::uint8_t* cmyk, std::uint8_t* rgb, std::size_t width)
 
 }  // namespace
 
-int exif_orientation(std::span<const std::uint8_t> app1) {
-    struct Unref {
-        void operator()(ExifData* d) const { exif_data_unref(d); }
-    };
-    const std::unique_ptr<ExifData, Unref> data(exif_data_new());
-    if (!data)
-        return 1;
-    // Read as stored: no maker-note parsing, nothing "fixed" up.
-    exif_data_unset_option(data.get(), EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
-    exif_data_set_option(data.get(), EXIF_DATA_OPTION_DONT_CHANGE_MAKER_NOTE);
-    exif_data_load_data(data.get(), app1.data(), unsigned(app1.size()));
-    const ExifEntry* entry = exif_content_get_entry(data->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
-    if (!entry || entry->format != EXIF_FORMAT_SHORT || entry->components < 1 || !entry->data ||
-        entry->size < 2)
-        return 1;
-    const int value = exif_get_short(entry->data, exif_data_get_byte_order(data.get()));
-    return value >= 1 && value <= 8 ? value : 1;
-}
-
-void apply_orientation(Image& image, int orientation) {
-    if (orientation < 2 || orientation > 8)
-        return;
-    const int type = CV_8UC(image.channels);
-    cv::Mat stored(image.height, image.width, type, image.samples.data());
-    // cv::flip codes: 1 mirrors left-right, 0 top-bottom, -1 both.
-    constexpr int kFlip[9] = {0, 0, 1, -1, 0, 0, 1, -1, 0};
-    if (orientation <= 4) {
-        cv::flip(stored, stored, kFlip[orientation]);  // in place, as OpenCV does
-        return;
-    }
-    std::vector<std::uint8_t> turned;
-    resize_populated(turned, image.samples.size());
-    cv::Mat upright(image.width, image.height, type, turned.data());
-    cv::transpose(stored, upright);
-    if (orientation != 5)
-        cv::flip(upright, upright, kFlip[orientation]);
-    image.samples.swap(turned);
-    std::swap(image.width, image.height);
-}
-
 Image decode_jpeg(std::span<const std::uint8_t> jpeg, const JpegSizeCheck& check,
                   std::uint64_t work_bytes) {
     Decompressor d;
@@ -159,12 +106,9 @@ Image decode_jpeg(std::span<const std::uint8_t> jpeg, const JpegSizeCheck& check
     d.run([&] {
         jpeg_create_decompress(&cinfo);
         jpeg_mem_src(&cinfo, jpeg.data(), static_cast<unsigned long>(jpeg.size()));
-        jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);  // EXIF: one segment, < 64 KiB
         jpeg_read_header(&cinfo, TRUE);
     });
     check(cinfo.image_width, cinfo.image_height, 3);
-    // Now: jpeg_finish_decompress frees the saved markers.
-    const int orientation = orientation_of(cinfo);
     // Without a backing store libjpeg refuses ("Backing store not supported") to go past this.
     cinfo.mem->max_memory_to_use = long(std::min<std::uint64_t>(work_bytes, LONG_MAX));
     // As OpenCV's decoder: four components are CMYK (YCCK is converted to it), anything else
@@ -195,7 +139,6 @@ Image decode_jpeg(std::span<const std::uint8_t> jpeg, const JpegSizeCheck& check
         }
         jpeg_finish_decompress(&cinfo);  // reads on to EOI: damage there warns too
     });
-    apply_orientation(image, orientation);
     return image;
 }
 

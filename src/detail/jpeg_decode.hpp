@@ -1,9 +1,9 @@
 // JPEG through libjpeg-turbo's own API, straight into our RGB layout (no BGR pass, no OpenCV
 // codecs to load), with the size checked between jpeg_read_header and the first allocation.
 //
-// The libjpeg API rather than TurboJPEG: TurboJPEG 2.1 (Debian 12) can neither keep the APP1
-// segment the EXIF orientation is in nor report warnings as they happen, and a cut scan is
-// only a warning to libjpeg (it fills the rest with gray and succeeds).
+// The libjpeg API rather than TurboJPEG: TurboJPEG 2.1 (Debian 12) cannot report warnings as
+// they happen, and a cut scan is only a warning to libjpeg (it fills the rest with gray and
+// succeeds).
 #pragma once
 
 #include <cstdint>
@@ -33,20 +33,12 @@ using JpegSizeCheck =
     std::function<void(std::uint64_t width, std::uint64_t height, std::uint64_t bytes_per_pixel)>;
 
 // Decodes a whole JPEG file into RGB with libjpeg's defaults (JDCT_ISLOW, fancy upsampling:
-// OpenCV's pixels exactly), then applies its EXIF orientation as OpenCV does. Grey is
+// OpenCV's pixels exactly), as stored: decode_image turns it upright by its EXIF orientation,
+// as for every format. Grey is
 // replicated (source.channels 1); CMYK and YCCK are converted as OpenCV converts them.
 // `work_bytes` bounds libjpeg's own buffers (a progressive file's coefficients), >= 1.
 // Throws JpegError at the first error or warning, and whatever `check` throws.
 Image decode_jpeg(std::span<const std::uint8_t> jpeg, const JpegSizeCheck& check,
                   std::uint64_t work_bytes);
-
-// The orientation (1..8, TIFF tag 274 of IFD0) in the bytes of an APP1 segment, which start
-// "Exif\0\0", read with libexif; 1 (as stored) when there is none or it is unreadable.
-int exif_orientation(std::span<const std::uint8_t> app1);
-
-// Turns an image stored in EXIF orientation 1..8 upright, as OpenCV's imdecode does: 2 mirror,
-// 3 half turn, 4 flip, 5 transpose, 6 quarter turn clockwise, 7 transverse, 8 counter-clockwise.
-// Other values leave it as it is.
-void apply_orientation(Image& image, int orientation);
 
 }  // namespace quantize::detail
