@@ -15,6 +15,7 @@
 #include <tbb/task_arena.h>
 
 #include "detail/parallel.hpp"
+#include "quantize/profile.hpp"
 
 namespace quantize {
 
@@ -240,6 +241,62 @@ std::vector<std::string> notes_for(const Image& image, ImageFormat format, const
     return notes;
 }
 
+// The quality numbers from the colors the pixels mean: in sRGB, with the original and the
+// palette converted from the image's profile when it has another (k-means worked on its own
+// numbers, but a ΔE00 is between colors, not numbers).
+Quality measure_in_srgb(const Image& image, const IndexedImage& indexed) {
+    if (is_srgb(image.metadata.profile))
+        return measure_quality(image, indexed);
+    Image original = image;
+    convert_to_srgb(original);
+    IndexedImage mapped = indexed;
+    mapped.palette = palette_in_srgb(std::move(mapped.palette), image.metadata.profile);
+    return measure_quality(original, mapped);
+}
+
+// What the report and the notes say about the profile, the orientation and the metadata.
+std::vector<std::string> metadata_notes(const Image& decoded, const Options& options,
+                                        ImageFormat format) {
+    std::vector<std::string> notes;
+    const Metadata& m = decoded.metadata;
+    if (m.orientation != 1) {
+        notes.push_back("turned upright by its EXIF orientation " + std::to_string(m.orientation) +
+                        "; the output says 1");
+    }
+    if (!m.profile.empty()) {
+        const std::string name = "color profile '" + describe_profile(m.profile) + "'";
+        const bool keeps = format_info(format).keeps_metadata;
+        switch (options.profile) {
+            case ProfileAction::keep:
+                if (!keeps) {
+                    notes.push_back(name + " lost: " + format_info(format).name +
+                                    " keeps no profile (its numbers will be read as sRGB)");
+                } else if (is_srgb(m.profile)) {
+                    notes.push_back(name + " kept");
+                } else {
+                    notes.push_back(name +
+                                    " kept: quantized in its RGB and embedded in the output; "
+                                    "the palette and quality are given in sRGB");
+                }
+                break;
+            case ProfileAction::srgb:
+                notes.push_back(is_srgb(m.profile)
+                                    ? name + " is sRGB already: nothing to convert"
+                                    : name + " converted to sRGB (Little CMS) before quantizing");
+                break;
+            case ProfileAction::drop:
+                notes.push_back(name + " dropped: its numbers will be read as sRGB");
+                break;
+        }
+    }
+    if (options.strip)
+        notes.push_back("metadata stripped (EXIF, XMP, text, resolution, time)");
+    else if (!format_info(format).keeps_metadata &&
+             (!m.exif.empty() || !m.xmp.empty() || !m.text.empty()))
+        notes.push_back(std::string(format_info(format).name) + " keeps no metadata: dropped");
+    return notes;
+}
+
 // What an output carries of its input's metadata, as the options ask.
 Metadata output_metadata(const Image& image, const Options& options) {
     Metadata metadata = image.metadata;
@@ -258,9 +315,17 @@ Metadata output_metadata(const Image& image, const Options& options) {
 
 // Quantizes, encodes (in `format`) and measures a decoded image, in the calling arena. The
 // report has everything but the decode, write and total times; `written` is true.
-EncodedImage encode_here(const Image& image, ImageFormat format, const fs::path& input,
+EncodedImage encode_here(const Image& decoded, ImageFormat format, const fs::path& input,
                          const fs::path& output, const Options& options, const Progress& progress) {
     Stopwatch clock;
+    const ColorProfile& profile = decoded.metadata.profile;
+    // --profile srgb: the numbers quantized are sRGB's (a copy, converted in parallel bands).
+    std::optional<Image> converted;
+    if (options.profile == ProfileAction::srgb && !is_srgb(profile)) {
+        converted = decoded;
+        convert_to_srgb(*converted);
+    }
+    const Image& image = converted ? *converted : decoded;
     Quantized q = quantize_here(image, options, progress);
     clock.lap_ms();
     enter(progress, Stage::encode);
@@ -277,7 +342,7 @@ EncodedImage encode_here(const Image& image, ImageFormat format, const fs::path&
         },
         [&] {
             Stopwatch measure_clock;
-            r.quality = measure_quality(image, q.image);
+            r.quality = measure_in_srgb(image, q.image);
             r.times.measure = measure_clock.lap_ms();
         });
     r.input = input;
@@ -300,12 +365,26 @@ EncodedImage encode_here(const Image& image, ImageFormat format, const fs::path&
     r.times.remap = q.times.remap;
     r.dither = dithers(options) ? Dither::fs : Dither::none;
     r.dither_level = dithers(options) ? options.dither_level : 0.0;
-    r.palette = std::move(q.image.palette);
+    r.palette = palette_in_srgb(std::move(q.image.palette), image.metadata.profile);
     r.notes = notes_for(image, format, r);
+    const std::vector<std::string> more = metadata_notes(decoded, options, format);
+    r.notes.insert(r.notes.end(), more.begin(), more.end());
     return result;
 }
 
 }  // namespace
+
+Palette palette_in_srgb(Palette palette, const ColorProfile& profile) {
+    if (is_srgb(profile))
+        return palette;
+    std::vector<Color> colors;
+    for (const PaletteEntry& e : palette)
+        colors.push_back(e.color);
+    const std::vector<Color> srgb = palette_to_srgb(colors, profile);
+    for (std::size_t i = 0; i < palette.size(); ++i)
+        palette[i].color = srgb[i];
+    return palette;
+}
 
 int restarts_for(const Options& options) {
     if (options.restarts > 0)
@@ -384,9 +463,18 @@ Palette extract_palette(std::span<const Image> images, const Options& options,
     std::vector<WeightedColors> samples;
     tbb::task_arena arena = arena_for(options);
     arena.execute([&] {
-        for (const Image& image : images)
+        for (const Image& image : images) {
+            // Palette files are sRGB: an image with another profile is sampled in sRGB.
+            if (is_srgb(image.metadata.profile)) {
+                samples.push_back(
+                    weighted_sample(image, options.sample, options.seed, keep_transparent));
+                continue;
+            }
+            Image srgb = image;
+            convert_to_srgb(srgb);
             samples.push_back(
-                weighted_sample(image, options.sample, options.seed, keep_transparent));
+                weighted_sample(srgb, options.sample, options.seed, keep_transparent));
+        }
     });
     return palette_of_samples(samples, options);
 }

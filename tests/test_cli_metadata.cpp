@@ -10,6 +10,10 @@
 #include <exiv2/exiv2.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "exif.hpp"
+#include "profiles.hpp"
+#include "quantize/orientation.hpp"
+#include "quantize/profile.hpp"
 #include "quantize/quantize.hpp"
 #include "support.hpp"
 
@@ -164,7 +168,128 @@ std::vector<std::uint8_t> metadata_after_pixels(const std::vector<std::uint8_t>&
     return out;
 }
 
+// A PNG of the sample photo's pixels (RGB) with an iCCP profile and, when given, an eXIf block,
+// written by libspng: the same numbers, meant in another color space.
+std::vector<std::uint8_t> png_with_profile(const quantize::Image& image,
+                                           const std::vector<std::uint8_t>& icc,
+                                           const std::vector<std::uint8_t>& exif = {}) {
+    std::unique_ptr<spng_ctx, void (*)(spng_ctx*)> ctx(spng_ctx_new(SPNG_CTX_ENCODER),
+                                                       spng_ctx_free);
+    spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1);
+    spng_ihdr ihdr{std::uint32_t(image.width),
+                   std::uint32_t(image.height),
+                   8,
+                   SPNG_COLOR_TYPE_TRUECOLOR,
+                   0,
+                   0,
+                   0};
+    spng_set_ihdr(ctx.get(), &ihdr);
+    std::vector<char> profile(icc.begin(), icc.end());
+    spng_iccp iccp{};
+    std::strcpy(iccp.profile_name, "test profile");
+    iccp.profile = profile.data();
+    iccp.profile_len = profile.size();
+    if (!icc.empty())
+        spng_set_iccp(ctx.get(), &iccp);
+    std::vector<char> exif_bytes(exif.begin(), exif.end());
+    spng_exif exif_chunk{exif_bytes.size(), exif_bytes.data()};
+    if (!exif.empty())
+        spng_set_exif(ctx.get(), &exif_chunk);
+    spng_encode_image(ctx.get(), image.samples.data(), image.samples.size(), SPNG_FMT_PNG,
+                      SPNG_ENCODE_FINALIZE);
+    std::size_t size = 0;
+    int rc = 0;
+    auto* buffer = static_cast<std::uint8_t*>(spng_get_png_buffer(ctx.get(), &size, &rc));
+    std::vector<std::uint8_t> png(buffer, buffer + size);
+    std::free(buffer);
+    return png;
+}
+
+// What a color-managed viewer shows of a file: its pixels converted to sRGB by its profile.
+quantize::Image rendered(const fs::path& path) {
+    quantize::Image image = quantize::read_image(path);
+    quantize::convert_to_srgb(image);
+    return image;
+}
+
+// Mean CIE76 difference between two renderings of the same size.
+double mean_delta_e(const quantize::Image& a, const quantize::Image& b) {
+    REQUIRE(a.pixel_count() == b.pixel_count());
+    double sum = 0;
+    for (std::size_t i = 0; i < a.pixel_count(); ++i) {
+        const auto p = quantize::srgb_to_lab(a.pixel(i)), q = quantize::srgb_to_lab(b.pixel(i));
+        sum += std::sqrt((p.c0 - q.c0) * (p.c0 - q.c0) + (p.c1 - q.c1) * (p.c1 - q.c1) +
+                         (p.c2 - q.c2) * (p.c2 - q.c2));
+    }
+    return sum / double(a.pixel_count());
+}
+
 }  // namespace
+
+TEST_CASE("an Adobe RGB photo keeps its colors: profile kept, converted or dropped",
+          "[cli][profile]") {
+    test::TempDir dir;
+    const quantize::Image photo = quantize::read_image(test::sample_path("kodim23.png"));
+    const fs::path input = dir / "adobe.png";
+    const std::vector<std::uint8_t> icc = test::adobe_rgb_icc();  // made once: it holds the time
+    test::write_bytes(input, png_with_profile(photo, icc));
+    const quantize::Image original = rendered(input);
+    auto run = [&](const std::string& name, const std::string& action) {
+        const fs::path out = dir / name;
+        const auto r =
+            quantize_cli({input.string(), "-k", "256", "-o", out.string(), "--profile", action});
+        REQUIRE(r.exit_code == 0);
+        return std::pair{out, r.out};
+    };
+    // Kept: the same profile in the output, the rendering within ΔE76 4 of the input's.
+    const auto [kept, kept_report] = run("kept.png", "keep");
+    CHECK(quantize::read_image(kept).metadata.profile.icc == icc);
+    const double kept_error = mean_delta_e(original, rendered(kept));
+    CHECK(kept_error < 4.0);  // the quantization itself: about 3.4 at K = 256 on this photo
+    CHECK_THAT(kept_report, Catch::Contains("kept: quantized in its RGB and embedded"));
+    // Converted: sRGB numbers and no profile, as close.
+    const auto [converted, converted_report] = run("srgb.png", "srgb");
+    CHECK(quantize::read_image(converted).metadata.profile.empty());
+    const double converted_error = mean_delta_e(original, rendered(converted));
+    CHECK(converted_error < 4.0);
+    CHECK_THAT(converted_report, Catch::Contains("converted to sRGB"));
+    // Dropped: the numbers read as sRGB, visibly off (what losing the profile did before).
+    const auto [dropped, dropped_report] = run("dropped.png", "drop");
+    CHECK(quantize::read_image(dropped).metadata.profile.empty());
+    const double dropped_error = mean_delta_e(original, rendered(dropped));
+    CHECK(dropped_error > kept_error + 2.0);
+    CHECK_THAT(dropped_report, Catch::Contains("dropped"));
+    INFO("mean ΔE76 kept " << kept_error << ", converted " << converted_error << ", dropped "
+                           << dropped_error);
+    CHECK(converted_error < dropped_error);
+}
+
+TEST_CASE("PNG and WebP EXIF orientation is applied once and the output says 1",
+          "[cli][orientation]") {
+    test::TempDir dir;
+    const quantize::Image photo = quantize::read_image(test::sample_path("kodim23.png"));
+    for (int orientation = 1; orientation <= 8; ++orientation) {
+        INFO("orientation " << orientation);
+        const fs::path input = dir / ("turned" + std::to_string(orientation) + ".png");
+        test::write_bytes(input,
+                          png_with_profile(photo, {}, test::exif_block(orientation, "Someone")));
+        for (const char* ext : {".png", ".webp"}) {
+            const fs::path out = dir / ("out" + std::to_string(orientation) + ext);
+            const auto r = quantize_cli({input.string(), "-k", "16", "-o", out.string()});
+            REQUIRE(r.exit_code == 0);
+            const quantize::Image upright = quantize::read_image(out);
+            CHECK(upright.width == (orientation >= 5 ? photo.height : photo.width));
+            CHECK(upright.metadata.orientation == 1);  // says 1: not turned a second time
+            CHECK(test::exif_artist(upright.metadata.exif) == "Someone");
+            if (orientation != 1)
+                CHECK_THAT(r.out, Catch::Contains("turned upright by its EXIF orientation"));
+        }
+        // The same pixels as turning the photo with apply_orientation.
+        quantize::Image expected = photo;
+        quantize::apply_orientation(expected, orientation);
+        CHECK(quantize::read_image(input).samples == expected.samples);
+    }
+}
 
 TEST_CASE("JPEG metadata comes out in JPEG, WebP and PNG outputs, and --strip drops it",
           "[cli][metadata]") {

@@ -90,7 +90,9 @@ Quantized quantize(const Image& image, const Options& options, const Progress& p
 // The dominant colors of images taken together, at most options.colors (fixed ones included),
 // from a k-means of their samples alone: no full-image remap, so it is fast. Each image
 // weighs as many pixels as it has; counts estimate pixels (sample counts scaled to the image
-// size). Fully transparent pixels are left out unless keep_transparent. Largest first.
+// size). Fully transparent pixels are left out unless keep_transparent. Largest first. The
+// colors are sRGB, as palette files are: an image with another color profile is converted
+// first.
 Palette extract_palette(std::span<const Image> images, const Options& options,
                         bool keep_transparent = false);
 
@@ -124,6 +126,10 @@ EncodedImage quantize_encoded(std::span<const std::uint8_t> input,
                               const std::filesystem::path& input_name, ImageFormat format,
                               const std::filesystem::path& output_name, const Options& options,
                               const Progress& progress = {});
+
+// The palette's colors as sRGB (what palette files and reports hold) from the image's profile;
+// unchanged when that is sRGB or none.
+Palette palette_in_srgb(Palette palette, const ColorProfile& profile);
 
 // "<dir>/<stem>-<K>.png" beside the input.
 std::filesystem::path default_output_path(const std::filesystem::path& input, int colors);
