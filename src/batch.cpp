@@ -98,12 +98,12 @@ class Walker {
     }
 
     bool is_output(const fs::path& path) const {
-        return is_within(canonical_form(path), output_dir_);
+        return !output_dir_.empty() && is_within(canonical_form(path), output_dir_);
     }
 
   private:
     const BatchSources& sources_;
-    fs::path output_dir_;  // canonical form
+    fs::path output_dir_;  // canonical form; empty in place
 };
 
 // The path a listed file keeps under the output folder.
@@ -115,7 +115,7 @@ fs::path listed_relative(const fs::path& listed) {
 }
 
 std::vector<Found> find_files(const BatchSources& sources, const fs::path& output_dir) {
-    const fs::path out = canonical_form(output_dir);
+    const fs::path out = output_dir.empty() ? fs::path() : canonical_form(output_dir);
     Walker walker(sources, out);
     std::vector<Found> found;
     for (const fs::path& input : sources.inputs) {
@@ -262,6 +262,17 @@ std::vector<BatchItem> plan_batch(const BatchSources& sources, const fs::path& o
     std::vector<BatchItem> items;
     std::map<fs::path, fs::path> owner;  // output -> the first input that maps to it
     for (Found& f : found) {
+        if (output_dir.empty()) {  // in place: each file is its own output, in its own format
+            const auto format = format_of(f.input);
+            if (f.problem.empty() && !(format && format_info(*format).writes)) {
+                f.problem =
+                    "in place keeps the file's format, which quantize does not write (it "
+                    "writes " +
+                    output_format_names() + ")";
+            }
+            items.push_back({f.input, f.input, f.problem});
+            continue;
+        }
         BatchItem item{f.input, output_dir / fs::path(f.relative).replace_extension(extension),
                        f.problem};
         const auto [it, first] = owner.emplace(item.output, item.input);
@@ -305,7 +316,7 @@ bool up_to_date(const fs::path& input, const fs::path& output, const Options& op
         return false;
     const FileTag tag = read_tag(output);
     if (tag.supported)
-        return tag.value == output_tag(input, options);
+        return tag.value == output_tag(input, output, options);
     const auto in_time = fs::last_write_time(input, in_ec);
     const auto out_time = fs::last_write_time(output, out_ec);
     return !in_ec && !out_ec && out_time > in_time;

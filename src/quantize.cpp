@@ -483,10 +483,14 @@ fs::path default_output_path(const fs::path& input, int colors) {
     return input.parent_path() / (input.stem().string() + "-" + std::to_string(colors) + ".png");
 }
 
-std::string output_tag(const fs::path& input, const Options& o) {
+std::string output_tag(const fs::path& input, const fs::path& output, const Options& o) {
     std::string tag = std::string("quantize ") + version;
     struct stat st = {};
-    if (::stat(input.c_str(), &st) == 0) {
+    // In place, the file that carries the tag is the input as rewritten: what it was before is
+    // gone, so the tag says "in place" and the options alone decide.
+    if (input.lexically_normal() == output.lexically_normal()) {
+        tag += "; in place";
+    } else if (::stat(input.c_str(), &st) == 0) {
         char stamp[64];
         std::snprintf(stamp, sizeof stamp, "; input %llu B modified %lld.%09ld",
                       static_cast<unsigned long long>(st.st_size),
@@ -519,7 +523,7 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
 Report quantize_file(const fs::path& input, const fs::path& output, const Options& options,
                      bool overwrite, const Progress& progress, const OutputGuard& inputs) {
     validate(options);
-    const std::string tag = output_tag(input, options);
+    const std::string tag = output_tag(input, output, options);
     tbb::task_arena arena = arena_for(options);
     if (arena.max_concurrency() > 1)
         arena.enqueue([] {});  // starts the arena's worker threads while the input decodes

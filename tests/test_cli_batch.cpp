@@ -423,3 +423,27 @@ TEST_CASE("SIGINT and SIGTERM stop a batch cleanly, the summary prints, a rerun 
                                      std::to_string(done) + " skipped, 0 failed, of 40\n"));
     }
 }
+
+TEST_CASE("batch in place replaces each input once, and a rerun with the same options skips",
+          "[cli][batch][in-place]") {
+    test::TempDir dir;
+    write_image(dir / "in" / "a.png", 1);
+    write_image(dir / "in" / "sub" / "b.png", 2);
+    write_text(dir / "in" / "c.ppm", "P3\n1 1\n255\n1 2 3\n");  // read, never written
+    const std::string in = (dir / "in").string();
+    const auto a = test::read_bytes(dir / "in" / "a.png");
+    const auto r = batch({in, "-r", "--in-place", "-k", "4", "--keep-larger"});
+    CHECK(r.exit_code == 6);
+    CHECK_THAT(r.err, Catch::Contains("c.ppm: in place keeps the file's format"));
+    CHECK_THAT(r.out, Catch::StartsWith("Files     2 done, 0 skipped, 1 failed, of 3\n"));
+    const auto replaced = test::read_bytes(dir / "in" / "a.png");
+    CHECK(replaced != a);
+    CHECK(quantize::read_image(dir / "in" / "a.png").pixel_count() == 40 * 30);
+    CHECK(test::hidden_files(dir / "in").empty());
+    const auto again = batch({in, "-r", "--in-place", "-k", "4", "--keep-larger"});
+    CHECK_THAT(again.out, Catch::StartsWith("Files     0 done, 2 skipped, 1 failed, of 3\n"));
+    CHECK(test::read_bytes(dir / "in" / "a.png") == replaced);
+    const auto other = batch({in, "-r", "--in-place", "-k", "2", "--keep-larger"});
+    CHECK_THAT(other.out, Catch::StartsWith("Files     2 done, 0 skipped, 1 failed, of 3\n"));
+    CHECK(batch({in, "--in-place", "-o", (dir / "out").string()}).exit_code == 2);
+}

@@ -53,7 +53,8 @@ struct BatchItem {
 // The sorted list of a batch's files (by input path, name by name, duplicates removed) with their
 // outputs: output_dir / (path under its folder, extension replaced by `extension`, e.g.
 // ".png"). Anything inside output_dir is never an input, so earlier outputs are not fed back.
-// A folder that cannot be read is an item whose problem says so. Throws
+// A folder that cannot be read is an item whose problem says so. An empty output_dir plans the
+// batch in place: each file is its own output, in its own format. Throws
 // Error(invalid_argument) when output_dir is an input folder or holds one.
 std::vector<BatchItem> plan_batch(const BatchSources& sources,
                                   const std::filesystem::path& output_dir,

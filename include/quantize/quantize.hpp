@@ -135,11 +135,13 @@ Palette palette_in_srgb(Palette palette, const ColorProfile& profile);
 std::filesystem::path default_output_path(const std::filesystem::path& input, int colors);
 
 // What decides an output's bytes, as one line: the version, the input's size and modification
-// time (to the nanosecond), and every option that changes the bytes (K, space, seed, sample,
-// dithering, fixed colors, palette, encoder settings, ...), never threads. quantize_file records
-// it on every output it writes (extended attribute user.quantize), and a batch redoes an output
-// whose tag is not the one its input and options give now.
-std::string output_tag(const std::filesystem::path& input, const Options& options);
+// time (to the nanosecond; "in place" instead when `output` is `input`), and every option that
+// changes the bytes (K, space, seed, sample, dithering, fixed colors, palette, encoder settings,
+// profile, strip, ...), never threads. quantize_file records it on every output it writes
+// (extended attribute user.quantize), and a batch redoes an output whose tag is not the one its
+// input and options give now.
+std::string output_tag(const std::filesystem::path& input, const std::filesystem::path& output,
+                       const Options& options);
 
 // File to file: checks the output path against `inputs` (every input of the run; see
 // OutputGuard), decodes, quantizes, encodes and writes atomically, tagged with output_tag.

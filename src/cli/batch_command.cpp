@@ -61,6 +61,7 @@ struct Invocation {
     std::optional<fs::path> palette_in;
     std::optional<fs::path> palette_out;
     bool quiet = false;
+    bool in_place = false;  // each input replaced by its output; output_dir empty
 };
 
 cxxopts::Options make_parser() {
@@ -76,6 +77,7 @@ cxxopts::Options make_parser() {
     // clang-format off
     parser.add_options()
         ("o,output", "folder to write into, mirroring the inputs' tree (created if missing)", cxxopts::value<std::string>(), "DIR")
+        ("in-place", "replace each input with its output, in its own format, once the output is whole (no -o)")
         ("r,recursive", "take the images of subfolders too")
         ("include", "take only folder files matching GLOB (fnmatch; a GLOB with '/' matches the path under the folder); repeatable (default: image extensions)", cxxopts::value<std::vector<std::string>>(), "GLOB")
         ("exclude", "leave out files and subfolders matching GLOB; repeatable", cxxopts::value<std::vector<std::string>>(), "GLOB")
@@ -131,9 +133,17 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
     in.sources.exclude = strings(args, "exclude");
     if (args.count("files-from"))
         in.files_from = args["files-from"].as<std::string>();
-    if (!args.count("output"))
-        throw Error(ErrorKind::invalid_argument, "output", "is required: the folder to write into");
-    in.output_dir = args["output"].as<std::string>();
+    in.in_place = args.count("in-place") > 0;
+    if (in.in_place && (args.count("output") || args.count("format"))) {
+        throw Error(ErrorKind::invalid_argument, "in-place",
+                    "replaces each input in its own format: it takes no --output or --format");
+    }
+    if (!args.count("output") && !in.in_place) {
+        throw Error(ErrorKind::invalid_argument, "output",
+                    "is required: the folder to write into (or --in-place)");
+    }
+    if (args.count("output"))
+        in.output_dir = args["output"].as<std::string>();
     in.extension = read_extension(args["format"].as<std::string>());
     in.options = read_quantize_options(args);
     in.options.skip_if_larger = args.count("keep-larger") == 0;
@@ -368,10 +378,8 @@ std::optional<Palette> palette_for(const Invocation& in, const std::vector<Batch
     return palette;
 }
 
-// Every input of the run: the folders and files given, each file of the plan, the file list
-// and the palette file.
-OutputGuard inputs_of(const Invocation& in, const std::vector<BatchItem>& all) {
-    OutputGuard inputs = batch_inputs(in.sources, all);
+// Adds the run's inputs that are not images: the file list and the palette file.
+OutputGuard with_other_inputs(const Invocation& in, OutputGuard inputs) {
     if (in.files_from && *in.files_from != "-")
         inputs.protect(*in.files_from);
     if (in.palette_in)
@@ -385,8 +393,9 @@ int run(Invocation& in) {
     if (in.sources.inputs.empty() && in.sources.listed.empty())
         return fail(kUsage, "no input (folders, files or --files-from; see quantize batch --help)");
     std::error_code ec;
-    fs::create_directories(in.output_dir, ec);
-    if (ec || !fs::is_directory(in.output_dir)) {
+    if (!in.in_place)
+        fs::create_directories(in.output_dir, ec);
+    if (!in.in_place && (ec || !fs::is_directory(in.output_dir))) {
         return fail(kOutputError, in.output_dir.string() + ": cannot create the output folder" +
                                       (ec ? ": " + ec.message() : std::string()));
     }
@@ -394,7 +403,10 @@ int run(Invocation& in) {
     in.settings.keep_going = [] { return g_stop == 0; };
 
     const std::vector<BatchItem> all = plan_batch(in.sources, in.output_dir, in.extension);
-    const OutputGuard inputs = inputs_of(in, all);
+    // In place, each output is its own input, which the guard would refuse: only the run's
+    // other files (list, palette) are protected then.
+    const OutputGuard inputs =
+        with_other_inputs(in, in.in_place ? OutputGuard() : batch_inputs(in.sources, all));
     // Written whole at the end (also when interrupted): a killed run leaves no partial manifest.
     std::optional<AtomicFile> manifest;
     if (in.manifest)
