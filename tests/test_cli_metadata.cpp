@@ -98,6 +98,19 @@ std::string exif_tag(const std::vector<std::uint8_t>& block, const char* key) {
     return it == exif.end() ? std::string() : it->toString();
 }
 
+// The PNG an encoder context with its chunks set makes of an RGB image.
+std::vector<std::uint8_t> encoded(spng_ctx* ctx, const quantize::Image& image) {
+    spng_encode_image(ctx, image.samples.data(), image.samples.size(), SPNG_FMT_PNG,
+                      SPNG_ENCODE_FINALIZE);
+    std::size_t size = 0;
+    int rc = 0;
+    auto* buffer = static_cast<std::uint8_t*>(spng_get_png_buffer(ctx, &size, &rc));
+    REQUIRE(rc == 0);
+    std::vector<std::uint8_t> png(buffer, buffer + size);
+    std::free(buffer);
+    return png;
+}
+
 // A PNG of noise with pHYs (300 dpi), a tEXt, an iTXt and a tIME, written by libspng.
 std::vector<std::uint8_t> png_with_chunks() {
     const quantize::Image noise = test::noise_image(40, 30);
@@ -125,14 +138,7 @@ std::vector<std::uint8_t> png_with_chunks() {
     spng_set_text(ctx.get(), text, 2);
     spng_time time{2026, 11, 29, 12, 30, 5};
     spng_set_time(ctx.get(), &time);
-    spng_encode_image(ctx.get(), noise.samples.data(), noise.samples.size(), SPNG_FMT_PNG,
-                      SPNG_ENCODE_FINALIZE);
-    std::size_t size = 0;
-    int rc = 0;
-    auto* buffer = static_cast<std::uint8_t*>(spng_get_png_buffer(ctx.get(), &size, &rc));
-    std::vector<std::uint8_t> png(buffer, buffer + size);
-    std::free(buffer);
-    return png;
+    return encoded(ctx.get(), noise);
 }
 
 // The same PNG with its text and time chunks moved after the image data, where ImageMagick
@@ -195,14 +201,7 @@ std::vector<std::uint8_t> png_with_profile(const quantize::Image& image,
     spng_exif exif_chunk{exif_bytes.size(), exif_bytes.data()};
     if (!exif.empty())
         spng_set_exif(ctx.get(), &exif_chunk);
-    spng_encode_image(ctx.get(), image.samples.data(), image.samples.size(), SPNG_FMT_PNG,
-                      SPNG_ENCODE_FINALIZE);
-    std::size_t size = 0;
-    int rc = 0;
-    auto* buffer = static_cast<std::uint8_t*>(spng_get_png_buffer(ctx.get(), &size, &rc));
-    std::vector<std::uint8_t> png(buffer, buffer + size);
-    std::free(buffer);
-    return png;
+    return encoded(ctx.get(), image);
 }
 
 // What a color-managed viewer shows of a file: its pixels converted to sRGB by its profile.
