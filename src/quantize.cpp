@@ -254,11 +254,11 @@ Quality measure_in_srgb(const Image& image, const IndexedImage& indexed) {
     return measure_quality(original, mapped);
 }
 
-// What the report and the notes say about the profile, the orientation and the metadata.
-std::vector<std::string> metadata_notes(const Image& decoded, const Options& options,
+// What the report and the notes say about the profile, the orientation and the metadata, as
+// the file had them.
+std::vector<std::string> metadata_notes(const Metadata& m, const Options& options,
                                         ImageFormat format) {
     std::vector<std::string> notes;
-    const Metadata& m = decoded.metadata;
     if (m.orientation != 1) {
         notes.push_back("turned upright by its EXIF orientation " + std::to_string(m.orientation) +
                         "; the output says 1");
@@ -315,17 +315,13 @@ Metadata output_metadata(const Image& image, const Options& options) {
 
 // Quantizes, encodes (in `format`) and measures a decoded image, in the calling arena. The
 // report has everything but the decode, write and total times; `written` is true.
-EncodedImage encode_here(const Image& decoded, ImageFormat format, const fs::path& input,
+EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
                          const fs::path& output, const Options& options, const Progress& progress) {
     Stopwatch clock;
-    const ColorProfile& profile = decoded.metadata.profile;
-    // --profile srgb: the numbers quantized are sRGB's (a copy, converted in parallel bands).
-    std::optional<Image> converted;
-    if (options.profile == ProfileAction::srgb && !is_srgb(profile)) {
-        converted = decoded;
-        convert_to_srgb(*converted);
-    }
-    const Image& image = converted ? *converted : decoded;
+    const Metadata decoded = image.metadata;  // as the file had it, for the notes
+    // --profile srgb: the numbers quantized are sRGB's (converted in place, in parallel bands).
+    if (options.profile == ProfileAction::srgb && !is_srgb(image.metadata.profile))
+        convert_to_srgb(image);
     Quantized q = quantize_here(image, options, progress);
     clock.lap_ms();
     enter(progress, Stage::encode);
@@ -530,11 +526,11 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
     return arena.execute([&] {
         Stopwatch clock, total_clock;
         enter(progress, Stage::decode);
-        const Image image = read_image(input, options.limits);
+        Image image = read_image(input, options.limits);
         check_output_path(inputs, output, overwrite);
         const double decode_ms = clock.lap_ms();
         EncodedImage result =
-            encode_here(image, *format_of(output), input, output, options, progress);
+            encode_here(std::move(image), *format_of(output), input, output, options, progress);
         result.report.times.decode = decode_ms;
         clock.lap_ms();
         enter(progress, Stage::write);
@@ -556,10 +552,10 @@ EncodedImage quantize_encoded(std::span<const std::uint8_t> input, const fs::pat
     return arena.execute([&] {
         Stopwatch clock, total_clock;
         enter(progress, Stage::decode);
-        const Image image = decode_image(input, input_name.string());
+        Image image = decode_image(input, input_name.string(), options.limits);
         const double decode_ms = clock.lap_ms();
         EncodedImage result =
-            encode_here(image, format, input_name, output_name, options, progress);
+            encode_here(std::move(image), format, input_name, output_name, options, progress);
         result.report.times.decode = decode_ms;
         result.report.written = false;
         result.report.times.total = total_clock.lap_ms();
