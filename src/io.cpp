@@ -96,14 +96,17 @@ const std::string_view kPngMagic{"\x89PNG\r\n\x1a\n", 8};
 const std::string_view kJpegMagic{"\xff\xd8\xff", 3};
 
 // Turns the pixels upright by the EXIF orientation (JPEG APP1, PNG eXIf, WebP EXIF, TIFF's own
-// tag): in one place for every format, the decoders leave the pixels as stored. Records it, and
+// tag): in one place for every format, the decoders leave the pixels as stored, except
+// OpenCV's TIFF decoder, which turns them itself (`turned_already`; its flags cannot ask it not
+// to with IMREAD_UNCHANGED). Records it, and
 // the EXIF kept for the output says 1, or a viewer would turn the output again.
-void turn_upright(Image& image) {
+void turn_upright(Image& image, bool turned_already) {
     Metadata& metadata = image.metadata;
     const int orientation = exif_orientation(metadata.exif);
     if (orientation == 1)
         return;
-    apply_orientation(image, orientation);
+    if (!turned_already)
+        apply_orientation(image, orientation);
     metadata.orientation = orientation;
     metadata.exif = exif_with_orientation(metadata.exif, 1);
 }
@@ -756,7 +759,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
     }
     image.source.file_bytes = bytes.size();
     image.metadata = read_metadata(bytes);
-    turn_upright(image);
+    turn_upright(image, is_tiff(bytes));
     return image;
 }
 

@@ -7,8 +7,10 @@
 
 #include <lcms2.h>
 #include <spng.h>
+#include <webp/mux.h>
 #include <exiv2/exiv2.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "exif.hpp"
 #include "profiles.hpp"
@@ -287,6 +289,58 @@ TEST_CASE("PNG and WebP EXIF orientation is applied once and the output says 1",
         quantize::Image expected = photo;
         quantize::apply_orientation(expected, orientation);
         CHECK(quantize::read_image(input).samples == expected.samples);
+    }
+}
+
+TEST_CASE("TIFF and WebP EXIF orientation is applied once", "[cli][orientation]") {
+    test::TempDir dir;
+    const quantize::Image photo = quantize::read_image(test::sample_path("kodim23.png"));
+    cv::Mat rgb(photo.height, photo.width, CV_8UC3,
+                const_cast<std::uint8_t*>(photo.samples.data()));
+    cv::Mat bgr;
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    for (const int orientation : {2, 3, 6, 8}) {
+        INFO("orientation " << orientation);
+        quantize::Image expected = photo;
+        quantize::apply_orientation(expected, orientation);
+        // TIFF: OpenCV's file with the orientation tag set by exiv2.
+        std::vector<std::uint8_t> tiff;
+        cv::imencode(".tif", bgr, tiff);
+        auto image = Exiv2::ImageFactory::open(tiff.data(), long(tiff.size()));
+        image->readMetadata();
+        image->exifData()["Exif.Image.Orientation"] = std::uint16_t(orientation);
+        image->writeMetadata();
+        Exiv2::BasicIo& io = image->io();
+        io.seek(0, Exiv2::BasicIo::beg);
+        const Exiv2::DataBuf tagged = io.read(long(io.size()));
+        const fs::path tif = dir / "turned.tif";
+        test::write_bytes(tif, {tagged.pData_, tagged.pData_ + tagged.size_});
+        // WebP: OpenCV's lossless file with an EXIF chunk added by libwebp's mux.
+        std::vector<std::uint8_t> webp;
+        cv::imencode(".webp", bgr, webp, {cv::IMWRITE_WEBP_QUALITY, 101});
+        const std::vector<std::uint8_t> exif = test::exif_block(orientation);
+        WebPData data{webp.data(), webp.size()}, chunk{exif.data(), exif.size()}, out{};
+        WebPMux* mux = WebPMuxCreate(&data, 1);
+        REQUIRE(WebPMuxSetChunk(mux, "EXIF", &chunk, 1) == WEBP_MUX_OK);
+        REQUIRE(WebPMuxAssemble(mux, &out) == WEBP_MUX_OK);
+        WebPMuxDelete(mux);
+        const fs::path wp = dir / "turned.webp";
+        test::write_bytes(wp, {out.bytes, out.bytes + out.size});
+        WebPDataClear(&out);
+        for (const fs::path& input : {tif, wp}) {
+            INFO(input.extension());
+            const quantize::Image decoded = quantize::read_image(input);
+            CHECK(decoded.metadata.orientation == orientation);
+            CHECK(decoded.width == expected.width);
+            CHECK(decoded.samples == expected.samples);
+            const fs::path output = dir / "out.png";
+            REQUIRE(
+                quantize_cli({input.string(), "-k", "8", "-o", output.string(), "--force", "-q"})
+                    .exit_code == 0);
+            const quantize::Image upright = quantize::read_image(output);
+            CHECK(upright.width == expected.width);
+            CHECK(upright.metadata.orientation == 1);
+        }
     }
 }
 
