@@ -12,7 +12,7 @@
 #include <string>
 #include <utility>
 
-#include "quantize/error.hpp"
+#include "detail/io_errors.hpp"
 
 namespace quantize {
 
@@ -20,9 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-[[noreturn]] void fail_output(const fs::path& path, const std::string& cause) {
-    throw Error(ErrorKind::output, path.string(), cause);
-}
+using detail::fail_output;
 
 std::string errno_text(int error) {
     return std::strerror(error);

@@ -6,14 +6,11 @@
 #include <vector>
 
 #include "detail/png_chunks.hpp"
+#include "detail/spng.hpp"
 
 namespace quantize::detail {
 
 namespace {
-
-struct SpngFree {
-    void operator()(spng_ctx* ctx) const { spng_ctx_free(ctx); }
-};
 
 constexpr std::uint32_t kMetadataChunks[] = {
     chunk_type("iCCP"), chunk_type("sRGB"), chunk_type("gAMA"), chunk_type("cHRM"),
@@ -105,7 +102,7 @@ Metadata read_png_metadata(std::span<const std::uint8_t> png) {
     const std::vector<std::uint8_t> chunks = chunks_without_pixels(png);
     if (chunks.empty())
         return metadata;
-    const std::unique_ptr<spng_ctx, SpngFree> ctx(spng_ctx_new(0));
+    const SpngContext ctx(spng_ctx_new(0));
     if (!ctx || spng_set_chunk_limits(ctx.get(), kChunkLimit, kCacheLimit) != 0 ||
         spng_set_png_buffer(ctx.get(), chunks.data(), chunks.size()) != 0 ||
         spng_decode_chunks(ctx.get()) != 0)

@@ -1,0 +1,411 @@
+// Stage "decode": files to 8-bit RGB(A) images, every format through the decoder that reads it
+// best, each checked against the limits before its pixels are allocated; then the metadata and
+// the orientation, in one place for every format.
+#include "quantize/io.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+#include <spng.h>
+#include <tbb/task_arena.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "detail/container_metadata.hpp"
+#include "detail/decode_limits.hpp"
+#include "detail/image_headers.hpp"
+#include "detail/io_errors.hpp"
+#include "detail/jpeg_decode.hpp"
+#include "detail/memory.hpp"
+#include "detail/opencv_codecs.hpp"
+#include "detail/png_decode.hpp"
+#include "detail/png_metadata.hpp"
+#include "detail/spng.hpp"
+#include "detail/webp_decode.hpp"
+#include "quantize/orientation.hpp"
+
+namespace quantize {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using detail::fail_input;
+using detail::SpngContext;
+
+std::vector<std::uint8_t> read_bytes(const fs::path& path) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (!fs::exists(status))
+        fail_input(path, "no such file");
+    if (fs::is_directory(status))
+        fail_input(path, "is a directory, not an image");
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        fail_input(path, std::string("cannot open: ") + std::strerror(errno));
+    // In blocks, the first one the file's size: a byte at a time through the stream buffer
+    // took 9 ms for a 4 MB file, this takes under 1. Reads on past the size in case the file
+    // grew or has no size (a pipe).
+    std::error_code size_error;
+    const std::uintmax_t size = fs::is_regular_file(status) ? fs::file_size(path, size_error) : 0;
+    std::vector<std::uint8_t> bytes;
+    std::size_t have = 0;
+    for (std::size_t block = size_error || size == 0 ? std::size_t{1} << 16 : std::size_t(size);;
+         block = std::size_t{1} << 20) {
+        bytes.resize(have + block);
+        in.read(reinterpret_cast<char*>(bytes.data() + have), std::streamsize(block));
+        have += std::size_t(in.gcount());
+        if (!in || in.peek() == std::ifstream::traits_type::eof())
+            break;
+    }
+    bytes.resize(have);
+    if (in.bad())
+        fail_input(path, "read error");
+    if (bytes.empty())
+        fail_input(path, "empty file");
+    return bytes;
+}
+
+bool starts_with(std::span<const std::uint8_t> bytes, std::string_view magic) {
+    return bytes.size() >= magic.size() &&
+           std::equal(magic.begin(), magic.end(), bytes.begin(),
+                      [](char m, std::uint8_t b) { return std::uint8_t(m) == b; });
+}
+
+// True when `marker` occurs within the last `window` bytes.
+bool tail_contains(std::span<const std::uint8_t> bytes, std::string_view marker,
+                   std::size_t window) {
+    const auto from = bytes.end() - std::ptrdiff_t(std::min(window, bytes.size()));
+    return std::search(from, bytes.end(), marker.begin(), marker.end(),
+                       [](std::uint8_t b, char m) { return b == std::uint8_t(m); }) != bytes.end();
+}
+
+const std::string_view kPngMagic{"\x89PNG\r\n\x1a\n", 8};
+const std::string_view kJpegMagic{"\xff\xd8\xff", 3};
+
+// Turns the pixels upright by the EXIF orientation (JPEG APP1, PNG eXIf, WebP EXIF, TIFF's own
+// tag): in one place for every format, the decoders leave the pixels as stored, except
+// OpenCV's TIFF decoder, which turns them itself (`turned_already`; its flags cannot ask it not
+// to with IMREAD_UNCHANGED). Records it, and
+// the EXIF kept for the output says 1, or a viewer would turn the output again.
+void turn_upright(Image& image, bool turned_already) {
+    Metadata& metadata = image.metadata;
+    const int orientation = exif_orientation(metadata.exif);
+    if (orientation == 1)
+        return;
+    if (!turned_already)
+        apply_orientation(image, orientation);
+    metadata.orientation = orientation;
+    metadata.exif = exif_with_orientation(metadata.exif, 1);
+}
+
+// Decoders fill a cut-off file with gray and succeed; catch the two common cases first.
+void reject_truncated(const fs::path& path, std::span<const std::uint8_t> bytes) {
+    if (starts_with(bytes, kPngMagic) && !tail_contains(bytes, "IEND", 64)) {
+        fail_input(path, "truncated PNG (no IEND chunk at the end)");
+    }
+    if (starts_with(bytes, kJpegMagic) &&
+        !tail_contains(bytes, std::string_view("\xff\xd9", 2), 4096)) {
+        fail_input(path, "truncated JPEG (no end-of-image marker)");
+    }
+    // A WebP file is one RIFF chunk, whose header gives its size.
+    if (detail::is_webp(bytes)) {
+        const std::uint64_t size =
+            8 + (std::uint64_t{bytes[4]} | std::uint64_t{bytes[5]} << 8 |
+                 std::uint64_t{bytes[6]} << 16 | std::uint64_t{bytes[7]} << 24);
+        if (bytes.size() < size) {
+            fail_input(path, "truncated WebP (" + std::to_string(bytes.size()) + " of " +
+                                 std::to_string(size) + " bytes)");
+        }
+    }
+}
+
+bool is_tiff(std::span<const std::uint8_t> bytes) {
+    for (const std::string_view magic :
+         {std::string_view("II*\0", 4), std::string_view("MM\0*", 4), std::string_view("II+\0", 4),
+          std::string_view("MM\0+", 4)})
+        if (starts_with(bytes, magic))
+            return true;
+    return false;
+}
+
+// The metadata of an encoded file: PNG's chunks through libspng, JPEG's, WebP's and TIFF's
+// through exiv2; none for the other formats.
+Metadata read_metadata(std::span<const std::uint8_t> bytes) {
+    if (starts_with(bytes, kPngMagic))
+        return detail::read_png_metadata(bytes);
+    if (starts_with(bytes, kJpegMagic) || detail::is_webp(bytes) || is_tiff(bytes))
+        return detail::read_container_metadata(bytes);
+    return {};
+}
+
+// The formats OpenCV decodes whose size can be read first, checked before OpenCV allocates:
+// BMP and PNM from their first bytes, TIFF's first directory by libtiff in the codecs module
+// (at 4 bytes a pixel: its sample depth is not read). The others are checked once decoded.
+void check_opencv_header(const fs::path& path, std::span<const std::uint8_t> bytes,
+                         const DecodeLimits& limits) {
+    std::optional<detail::HeaderSize> size = detail::bmp_size(bytes);
+    // OpenCV's BMP reader throws past 1 GiB decoded, and its imdecode then prints the exception
+    // on std::cerr itself, whatever the log level: refuse those here, in one line of our own.
+    constexpr double kOpenCvBmpBytes = 1 << 30;  // in double: the product may pass 2^64
+    if (size && double(size->width) * double(size->height) * double(size->bytes_per_pixel) >=
+                    kOpenCvBmpBytes) {
+        detail::check_decode_limits(path.string(), size->width, size->height, size->bytes_per_pixel,
+                                    limits);
+        fail_input(path, "corrupt or unsupported BMP: " + std::to_string(size->width) + "x" +
+                             std::to_string(size->height) +
+                             " pixels is more than OpenCV's BMP reader takes (1 GiB decoded)");
+    }
+    if (!size)
+        size = detail::pnm_size(bytes);
+    if (!size && is_tiff(bytes)) {
+        try {
+            if (const auto tiff = detail::opencv_tiff_size(bytes))
+                size = detail::HeaderSize{tiff->width, tiff->height, 4};
+        } catch (const std::runtime_error&) {
+            // No codecs module: opencv_decode says so next.
+        }
+    }
+    if (size) {
+        detail::check_decode_limits(path.string(), size->width, size->height, size->bytes_per_pixel,
+                                    limits);
+    }
+}
+
+cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes,
+               const DecodeLimits& limits) {
+    check_opencv_header(path, bytes, limits);
+    cv::Mat mat;
+    try {
+        mat = detail::opencv_decode(bytes, cv::IMREAD_UNCHANGED);
+    } catch (const std::runtime_error& e) {
+        fail_input(path, std::string("cannot decode: ") + e.what());
+    }
+    if (mat.empty())
+        fail_input(path, "not an image OpenCV can decode (corrupt or unknown format)");
+    // Formats whose size cannot be read cheaply beforehand are checked once decoded; meanwhile
+    // OpenCV's own bound (OPENCV_IO_MAX_IMAGE_PIXELS, 2^30 pixels by default) holds them.
+    detail::check_decode_limits(path.string(), std::uint64_t(mat.cols), std::uint64_t(mat.rows),
+                                mat.elemSize(), limits);
+    return mat;
+}
+
+// Bytes a pixel of this PNG takes as decode_png has it decoded: 8 for 16-bit samples (decoded
+// as RGBA16 before narrowing), else 4 with alpha (or a tRNS chunk), 3 without.
+std::uint64_t png_bytes_per_pixel(int bit_depth, int color_type, bool has_trns) {
+    if (bit_depth == 16)
+        return 8;
+    return (color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ||
+            color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA || has_trns)
+               ? 4
+               : 3;
+}
+
+// Refuses, from the header alone, a PNG over the limits or whose image data is too short for
+// the size it claims; anything malformed is left to the decoders to word.
+void check_png_header(const fs::path& path, std::span<const std::uint8_t> bytes,
+                      const DecodeLimits& limits) {
+    detail::PngHeader header;
+    if (!detail::read_png_header(bytes, header))
+        return;
+    detail::check_decode_limits(path.string(), header.width, header.height,
+                                png_bytes_per_pixel(header.bit_depth, header.color_type, false),
+                                limits);
+    if (!detail::image_data_can_hold(header)) {
+        fail_input(path, "truncated or corrupt PNG: " + std::to_string(header.image_data_bytes) +
+                             " bytes of image data cannot hold " + std::to_string(header.width) +
+                             "x" + std::to_string(header.height) + " pixels");
+    }
+}
+
+// libspng's own bounds, a second guard behind check_png_header: the image's sides, a chunk no
+// longer than the file (IDAT included), and 64 MiB for the ancillary chunks it keeps (text,
+// ICC profile, EXIF: kilobytes in real files, where a zTXt could inflate to gigabytes).
+void set_spng_limits(spng_ctx* ctx, std::size_t file_size, const DecodeLimits& limits) {
+    constexpr std::uint32_t kSpngMaxSide = 0x7fffffffu;  // PNG's own limit, 2^31 - 1
+    spng_set_image_limits(ctx, std::min(limits.max_width, kSpngMaxSide),
+                          std::min(limits.max_height, kSpngMaxSide));
+    spng_set_chunk_limits(ctx, file_size, std::size_t{64} << 20);
+}
+
+// PNG straight into our layout: faster than through OpenCV (no BGR pass), and it spares
+// loading OpenCV's codecs. The common kind of photo takes the fast path of
+// detail/png_decode.hpp; the rest goes through libspng. Same pixels as OpenCV gives: tRNS
+// becomes alpha, grey is replicated, 16-bit samples are rounded onto 0..255. The header is
+// checked against the limits before either allocates.
+Image decode_png(const fs::path& path, std::span<const std::uint8_t> bytes,
+                 const DecodeLimits& limits) {
+    check_png_header(path, bytes, limits);
+    if (Image image; detail::decode_common_png(bytes, image))
+        return image;
+    SpngContext ctx(spng_ctx_new(0));
+    if (!ctx)
+        throw std::bad_alloc();
+    auto check = [&](int rc) {
+        if (rc != 0)
+            fail_input(path, std::string("corrupt PNG: ") + spng_strerror(rc));
+    };
+    set_spng_limits(ctx.get(), bytes.size(), limits);
+    check(spng_set_png_buffer(ctx.get(), bytes.data(), bytes.size()));
+    spng_ihdr ihdr{};
+    check(spng_get_ihdr(ctx.get(), &ihdr));
+    spng_trns trns{};
+    const int trns_rc = spng_get_trns(ctx.get(), &trns);  // reads the chunks up to the data
+    if (trns_rc != SPNG_ECHUNKAVAIL)                      // "no tRNS" is no error
+        check(trns_rc);
+    const bool has_trns = trns_rc == 0;
+    detail::check_decode_limits(path.string(), ihdr.width, ihdr.height,
+                                png_bytes_per_pixel(ihdr.bit_depth, ihdr.color_type, has_trns),
+                                limits);
+    const bool grey = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE ||
+                      ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA;
+    const bool alpha = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ||
+                       ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA || has_trns;
+    const bool wide = ihdr.bit_depth == 16;
+
+    Image image;
+    image.width = int(ihdr.width);
+    image.height = int(ihdr.height);
+    image.channels = alpha ? 4 : 3;
+    image.source.bit_depth = wide ? 16 : 8;
+    image.source.channels = (grey ? 1 : 3) + (alpha ? 1 : 0);
+    if (!wide) {
+        const int format = alpha ? SPNG_FMT_RGBA8 : SPNG_FMT_RGB8;
+        std::size_t size = 0;
+        check(spng_decoded_image_size(ctx.get(), format, &size));
+        detail::resize_populated(image.samples, size);
+        check(spng_decode_image(ctx.get(), image.samples.data(), size, format, SPNG_DECODE_TRNS));
+        return image;
+    }
+    std::size_t size = 0;
+    check(spng_decoded_image_size(ctx.get(), SPNG_FMT_RGBA16, &size));
+    std::vector<std::uint16_t> wide_samples(size / 2);
+    check(
+        spng_decode_image(ctx.get(), wide_samples.data(), size, SPNG_FMT_RGBA16, SPNG_DECODE_TRNS));
+    detail::resize_populated(image.samples, image.pixel_count() * std::size_t(image.channels));
+    std::uint8_t* out = image.samples.data();
+    for (std::size_t i = 0; i < image.pixel_count(); ++i) {
+        for (int c = 0; c < image.channels; ++c)
+            *out++ = std::uint8_t((wide_samples[4 * i + std::size_t(c)] + 128u) / 257u);
+    }
+    return image;
+}
+
+// 8- or 16-bit, 1 to 4 channels -> 8-bit RGB or RGBA in our channel order.
+Image to_image(const fs::path& path, cv::Mat mat) {
+    Image image;
+    image.source.channels = mat.channels();
+    if (mat.depth() == CV_16U) {
+        image.source.bit_depth = 16;
+        cv::Mat narrow;
+        mat.convertTo(narrow, CV_8U, 1.0 / 257.0);  // rounds 0..65535 onto 0..255
+        mat = narrow;
+    } else if (mat.depth() != CV_8U) {
+        fail_input(path, "unsupported sample type (only 8- and 16-bit integer images)");
+    }
+    image.width = mat.cols;
+    image.height = mat.rows;
+    const int channels = mat.channels();
+    image.channels = (channels == 2 || channels == 4) ? 4 : 3;
+    detail::resize_populated(image.samples, image.pixel_count() * std::size_t(image.channels));
+    cv::Mat out(mat.rows, mat.cols, CV_8UC(image.channels), image.samples.data());
+    switch (channels) {
+        case 1:
+            cv::cvtColor(mat, out, cv::COLOR_GRAY2RGB);
+            break;
+        case 3:
+            cv::cvtColor(mat, out, cv::COLOR_BGR2RGB);
+            break;
+        case 4:
+            cv::cvtColor(mat, out, cv::COLOR_BGRA2RGBA);
+            break;
+        case 2: {
+            const int from_to[] = {0, 0, 0, 1, 0, 2, 1, 3};  // gray to R, G, B; alpha to A
+            cv::mixChannels(&mat, 1, &out, 1, from_to, 4);
+            break;
+        }
+        default:
+            fail_input(path, "unsupported channel count " + std::to_string(channels));
+    }
+    return image;
+}
+
+// A WebP through libwebp, its size checked from the header first. An animation goes to OpenCV,
+// which refuses it in its own words, as before; any other failure is the file's error (it used
+// to fall through to OpenCV, whose "not an image OpenCV can decode" was wrong about the cause).
+Image decode_webp_file(const fs::path& path, std::span<const std::uint8_t> bytes,
+                       const DecodeLimits& limits) {
+    detail::WebpFeatures features;
+    std::string error;
+    if (!detail::read_webp_features(bytes, features, error))
+        fail_input(path, "corrupt WebP: " + error);
+    detail::check_decode_limits(path.string(), std::uint64_t(features.width),
+                                std::uint64_t(features.height), features.alpha ? 4 : 3, limits);
+    if (features.animated)
+        return to_image(path, decode(path, bytes, limits));
+    Image image;
+    if (!detail::decode_webp(bytes, image, tbb::this_task_arena::max_concurrency() > 1, &error))
+        fail_input(path, "truncated or corrupt WebP: " + error);
+    return image;
+}
+
+// A JPEG through libjpeg-turbo, its size checked once the header is read. Any warning (a cut
+// scan, corrupt data: libjpeg would fill the rest with gray and succeed) fails the file.
+Image decode_jpeg_file(const fs::path& path, std::span<const std::uint8_t> bytes,
+                       const DecodeLimits& limits) {
+    try {
+        return detail::decode_jpeg(
+            bytes,
+            [&](std::uint64_t width, std::uint64_t height, std::uint64_t bytes_per_pixel) {
+                detail::check_decode_limits(path.string(), width, height, bytes_per_pixel, limits);
+            },
+            limits.max_bytes);
+    } catch (const detail::JpegError& e) {
+        fail_input(path, std::string(e.warning() ? "truncated or corrupt JPEG: "
+                                                 : "corrupt or unsupported JPEG: ") +
+                             e.what());
+    }
+}
+
+}  // namespace
+
+Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
+                   const DecodeLimits& limits) {
+    const fs::path path(name);
+    if (bytes.empty())
+        fail_input(path, "empty file");
+    reject_truncated(path, bytes);
+    Image image;
+    try {
+        if (starts_with(bytes, kPngMagic))
+            image = decode_png(path, bytes, limits);
+        else if (starts_with(bytes, kJpegMagic))
+            image = decode_jpeg_file(path, bytes, limits);
+        else if (detail::is_webp(bytes))
+            image = decode_webp_file(path, bytes, limits);
+        else
+            image = to_image(path, decode(path, bytes, limits));
+    } catch (const std::bad_alloc&) {
+        // Within the limits, but more than this machine can give now.
+        fail_input(path,
+                   "out of memory decoding the image (" + std::to_string(bytes.size()) + " bytes)");
+    } catch (const cv::Exception& e) {
+        fail_input(path, "cannot decode: " + e.err);
+    }
+    image.source.file_bytes = bytes.size();
+    image.metadata = read_metadata(bytes);
+    turn_upright(image, is_tiff(bytes));
+    return image;
+}
+
+Image read_image(const fs::path& path, const DecodeLimits& limits) {
+    const std::vector<std::uint8_t> bytes = read_bytes(path);
+    return decode_image(bytes, path.string(), limits);
+}
+
+}  // namespace quantize

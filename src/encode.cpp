@@ -1,0 +1,153 @@
+// Stage "encode": the format an output's name asks for, checked before any work, and the
+// encoders: palette PNG (src/png_encode.cpp), every other format through OpenCV, with the
+// metadata written in by the format's own library.
+#include "quantize/io.hpp"
+
+#include <cstring>
+#include <string>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "detail/container_metadata.hpp"
+#include "detail/io_errors.hpp"
+#include "detail/opencv_codecs.hpp"
+#include "detail/parallel.hpp"
+#include "detail/png_encode.hpp"
+
+namespace quantize {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using detail::fail_output;
+
+bool any_transparent(const Palette& palette) {
+    return std::any_of(palette.begin(), palette.end(),
+                       [](const PaletteEntry& e) { return e.color.a != 255; });
+}
+
+// Full-color pixels for OpenCV's encoders (BGR, or BGRA when alpha is needed and kept).
+// OpenCV's encoder parameters for the format: JPEG and WebP quality.
+std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options) {
+    switch (format) {
+        case ImageFormat::jpeg:
+            return {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
+        case ImageFormat::webp:
+            return {cv::IMWRITE_WEBP_QUALITY,
+                    options.webp_quality > 0 ? options.webp_quality : 101};
+        case ImageFormat::png:
+        case ImageFormat::tiff:
+        case ImageFormat::bmp:
+        case ImageFormat::pnm:
+        case ImageFormat::jpeg2000:
+        case ImageFormat::openexr:
+        case ImageFormat::radiance:
+        case ImageFormat::sun_raster:
+            return {};
+    }
+    return {};
+}
+
+// Full-color pixels for OpenCV's encoders (BGR, or BGRA when alpha is needed and kept).
+std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, ImageFormat format,
+                                             const IndexedImage& image,
+                                             const EncodeOptions& options) {
+    const FormatInfo& info = format_info(format);
+    const int channels = (any_transparent(image.palette) && info.keeps_alpha) ? 4 : 3;
+    cv::Mat mat(image.height, image.width, CV_8UC(channels));
+    std::uint8_t lut[256][4] = {};
+    for (std::size_t i = 0; i < image.palette.size(); ++i) {
+        const Color c = image.palette[i].color;
+        lut[i][0] = c.b;
+        lut[i][1] = c.g;
+        lut[i][2] = c.r;
+        lut[i][3] = c.a;
+    }
+    detail::for_each_chunk(image.indices.size(), std::size_t{1} << 16,
+                           [&](std::size_t, std::size_t begin, std::size_t end) {
+                               std::uint8_t* out = mat.data + begin * std::size_t(channels);
+                               for (std::size_t i = begin; i < end; ++i) {
+                                   std::memcpy(out, lut[image.indices[i]], std::size_t(channels));
+                                   out += channels;
+                               }
+                           });
+    try {
+        return detail::opencv_encode(info.extensions.front(), mat, encoder_params(format, options));
+    } catch (const std::runtime_error& e) {
+        fail_output(output, std::string("cannot encode: ") + e.what());
+    }
+}
+
+// The format an output's name asks for, if quantize writes it.
+ImageFormat output_format_of(const fs::path& output) {
+    const auto format = format_of(output);
+    if (!format || !format_info(*format).writes) {
+        const std::string ext = output.extension().string();
+        if (ext.empty()) {
+            fail_output(output,
+                        "no extension to choose the format by (use " + output_format_names() + ")");
+        }
+        fail_output(output,
+                    "unknown output format '" + ext + "' (use " + output_format_names() + ")");
+    }
+    return *format;
+}
+
+}  // namespace
+
+void check_output_path(const OutputGuard& inputs, const fs::path& output, bool overwrite) {
+    if (output.empty() || !output.has_filename())
+        fail_output(output, "not a file name");
+    output_format_of(output);
+    inputs.check(output);
+    std::error_code ec;
+    if (fs::exists(output, ec)) {
+        if (fs::is_directory(output, ec))
+            fail_output(output, "is a directory");
+        if (!overwrite)
+            fail_output(output, "already exists (use --force to overwrite)");
+    }
+    const fs::path dir = output.has_parent_path() ? output.parent_path() : fs::path(".");
+    if (!fs::exists(dir, ec))
+        fail_output(output, "directory " + dir.string() + " does not exist");
+    if (!fs::is_directory(dir, ec))
+        fail_output(output, dir.string() + " is not a directory");
+    // The one reliable writability test (root ignores permission bits): create a file there.
+    // Uncommitted, it leaves nothing behind.
+    AtomicFile probe(output, overwrite);
+}
+
+void check_output_path(const fs::path& input, const fs::path& output, bool overwrite) {
+    check_output_path(OutputGuard(std::span(&input, 1)), output, overwrite);
+}
+
+bool keeps_palette(const fs::path& output) {
+    const auto format = format_of(output);
+    return format && format_info(*format).keeps_palette;
+}
+
+std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat format,
+                                       const fs::path& name, const EncodeOptions& options,
+                                       const Metadata& metadata) {
+    if (!format_info(format).writes)
+        fail_output(name, std::string("quantize does not write ") + format_info(format).name);
+    if (format_info(format).keeps_palette)
+        return detail::encode_palette_png(name, image, options.png_level, metadata);
+    std::vector<std::uint8_t> bytes = encode_with_opencv(name, format, image, options);
+    if (!format_info(format).keeps_metadata)
+        return bytes;
+    try {
+        return detail::write_container_metadata(std::move(bytes), metadata);
+    } catch (const std::runtime_error& e) {
+        fail_output(name, e.what());
+    }
+}
+
+std::vector<std::uint8_t> encode_image(const IndexedImage& image, const fs::path& output,
+                                       const EncodeOptions& options, const Metadata& metadata) {
+    return encode_image(image, output_format_of(output), output, options, metadata);
+}
+
+}  // namespace quantize

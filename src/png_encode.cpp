@@ -1,0 +1,315 @@
+// Stage "encode", PNG: a palette image (PLTE, tRNS, 1/2/4/8-bit) whose chunks libspng writes
+// and whose image data libdeflate (or, for images of flat runs, zlib in parallel bands)
+// compresses; and full-color PNGs for swatches.
+#include "detail/png_encode.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <libdeflate.h>
+#include <spng.h>
+#include <zlib.h>
+
+#include "detail/io_errors.hpp"
+#include "detail/memory.hpp"
+#include "detail/parallel.hpp"
+#include "detail/png_metadata.hpp"
+#include "detail/spng.hpp"
+#include "quantize/io.hpp"
+
+namespace quantize {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using detail::fail_output;
+using detail::SpngContext;
+
+int png_bit_depth(std::size_t palette_size) {
+    if (palette_size <= 2)
+        return 1;
+    if (palette_size <= 4)
+        return 2;
+    if (palette_size <= 16)
+        return 4;
+    return 8;
+}
+
+// libdeflate's level for kAutoPngLevel (see EncodeOptions).
+constexpr int kAutoLibdeflateLevel = 7;
+
+SpngContext new_encoder() {
+    SpngContext ctx(spng_ctx_new(SPNG_CTX_ENCODER));
+    if (!ctx)
+        throw std::bad_alloc();
+    return ctx;
+}
+
+void check_encoder(const fs::path& output, int rc) {
+    if (rc != 0)
+        fail_output(output, std::string("PNG encoder: ") + spng_strerror(rc));
+}
+
+// The PNG an encoder context has built in memory.
+template <class Check>
+std::vector<std::uint8_t> encoded_bytes(SpngContext& ctx, Check&& check) {
+    int rc = 0;
+    std::size_t size = 0;
+    std::unique_ptr<std::uint8_t, decltype(&std::free)> buffer(
+        static_cast<std::uint8_t*>(spng_get_png_buffer(ctx.get(), &size, &rc)), &std::free);
+    check(rc);
+    return {buffer.get(), buffer.get() + size};
+}
+
+// Packs one row of `width` indices into kDepth-bit samples, leftmost pixel in the high bits.
+template <int kDepth>
+void pack_row(const std::uint8_t* in, std::size_t width, std::uint8_t* out) {
+    if constexpr (kDepth == 8) {
+        std::memcpy(out, in, width);
+    } else {
+        constexpr std::size_t kPerByte = 8 / kDepth;
+        std::size_t x = 0;
+        for (; x + kPerByte <= width; x += kPerByte) {
+            std::uint8_t byte = 0;
+            for (std::size_t k = 0; k < kPerByte; ++k)
+                byte = std::uint8_t(byte << kDepth | in[x + k]);
+            *out++ = byte;
+        }
+        if (x < width) {  // a last, partial byte, padded with zero bits
+            std::uint8_t byte = 0;
+            for (std::size_t k = 0; k < kPerByte; ++k)
+                byte = std::uint8_t(byte << kDepth | (x + k < width ? in[x + k] : 0));
+            *out = byte;
+        }
+    }
+}
+
+// Rows of palette indices as PNG scanlines: each row led by its filter type byte, 0 (none:
+// palette images compress best unfiltered, as the PNG specification advises), samples packed
+// at `depth` bits (1, 2, 4 or 8).
+std::vector<std::uint8_t> scanlines(const IndexedImage& image, int depth) {
+    const std::size_t width = std::size_t(image.width);
+    const std::size_t row_bytes = 1 + (width * std::size_t(depth) + 7) / 8;
+    std::vector<std::uint8_t> rows;
+    detail::resize_populated(rows, row_bytes * std::size_t(image.height));
+    auto pack = depth == 1   ? pack_row<1>
+                : depth == 2 ? pack_row<2>
+                : depth == 4 ? pack_row<4>
+                             : pack_row<8>;
+    detail::for_each_chunk(
+        std::size_t(image.height), 64, [&](std::size_t, std::size_t begin, std::size_t end) {
+            for (std::size_t y = begin; y < end; ++y) {
+                pack(image.indices.data() + y * width, width, rows.data() + y * row_bytes + 1);
+            }
+        });
+    return rows;
+}
+
+// The zlib stream of an IDAT chunk, by libdeflate: at the same level it compresses palette
+// images about as well as zlib, 5 to 8 times faster. Into a buffer the size of libdeflate's
+// bound, about the input's, left uninitialized: only the pages the stream fills get touched
+// (a tenth of them at K = 16), where zeroing a 12 MB bound cost 3,000 page faults.
+std::vector<std::uint8_t> deflate_scanlines(const fs::path& output,
+                                            std::span<const std::uint8_t> rows, int level) {
+    struct FreeCompressor {
+        void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+    };
+    const std::unique_ptr<libdeflate_compressor, FreeCompressor> compressor(
+        libdeflate_alloc_compressor(level));
+    if (!compressor)
+        throw std::bad_alloc();
+    const std::size_t bound = libdeflate_zlib_compress_bound(compressor.get(), rows.size());
+    const std::unique_ptr<std::uint8_t[]> stream(new std::uint8_t[bound]);
+    const std::size_t size =
+        libdeflate_zlib_compress(compressor.get(), rows.data(), rows.size(), stream.get(), bound);
+    if (size == 0)
+        fail_output(output, "PNG encoder: compressed image data does not fit its bound");
+    return std::vector<std::uint8_t>(stream.get(), stream.get() + size);
+}
+
+void append_u32_be(std::vector<std::uint8_t>& out, std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8)
+        out.push_back(std::uint8_t(v >> shift));
+}
+
+// Share of the scanline bytes, 0..1, equal to the byte before them: how much of the image is
+// flat runs of one index.
+double repeat_share(std::span<const std::uint8_t> rows) {
+    if (rows.size() < 2)
+        return 0.0;
+    std::size_t repeats = 0;
+    for (const std::size_t part : detail::map_chunks<std::size_t>(
+             rows.size() - 1, std::size_t{1} << 20, [&](std::size_t begin, std::size_t end) {
+                 std::size_t n = 0;
+                 for (std::size_t i = begin; i < end; ++i)
+                     n += rows[i + 1] == rows[i];
+                 return n;
+             }))
+        repeats += part;
+    return double(repeats) / double(rows.size() - 1);
+}
+
+// Above this repeat share libdeflate's hash chains (100 positions deep at level 7, 300 at 8)
+// fill with the positions of one run and stop short of the row above, the match that pays
+// there. On the 12 MP photo at K = 16 (93% repeats) its levels 7 and 8 make files 11% and 4%
+// larger than this path (329,564 and 310,865 bytes against 297,478, seed 1); Kodak, SIPI and
+// the 27.7 MP photo (28-76% repeats) lose nothing to them.
+constexpr double kDeepSearchRepeatShare = 0.9;
+
+// zlib's hash chains for run-heavy images: level 9 with chains cut from 4,096 to 1,536 deep
+// and a 16 KiB window (7 rows of the 12 MP photo), which ends chains sooner. On that photo at
+// K = 16 (one thread, image data only): 297,215 bytes in 283 ms, against 292,249 in 585 ms
+// for zlib's level 9 and 310,748 in 148 ms / 329,447 in 60 ms for libdeflate's levels 8 / 7.
+constexpr int kDeepChain = 1536;
+constexpr int kDeepWindowBits = 14;
+
+// Bands deflated side by side, about 1 MiB each; their bounds depend only on the data's size.
+constexpr std::size_t kDeflateBand = std::size_t{1} << 20;
+
+void check_zlib(const fs::path& output, int rc) {
+    if (rc != Z_OK)
+        fail_output(output, "PNG encoder: zlib error " + std::to_string(rc));
+}
+
+// One band of a raw deflate stream, primed with the window's worth of bytes before it so
+// matches reach back across the cut. A band that is not the last ends with a sync flush on a
+// byte boundary, so the bands' streams join by plain concatenation (as pigz joins its blocks).
+std::vector<std::uint8_t> deflate_band(const fs::path& output, std::span<const std::uint8_t> all,
+                                       std::size_t begin, std::size_t end) {
+    z_stream z{};
+    check_zlib(output, deflateInit2(&z, 9, Z_DEFLATED, -kDeepWindowBits, 8, Z_DEFAULT_STRATEGY));
+    const std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&z, deflateEnd);
+    // zlib's level-9 parameters (good 32, lazy 258, nice 258) with the shorter chain.
+    check_zlib(output, deflateTune(&z, 32, 258, 258, kDeepChain));
+    const std::size_t primer = std::min(begin, std::size_t{1} << kDeepWindowBits);
+    if (primer > 0) {
+        check_zlib(output, deflateSetDictionary(&z, all.data() + begin - primer, uInt(primer)));
+    }
+    // deflateBound covers a finished stream; a sync flush adds an empty stored block (5 bytes).
+    // Uninitialized, like libdeflate's output: only the pages the stream fills get touched.
+    const std::size_t bound = deflateBound(&z, uLong(end - begin)) + 16;
+    const std::unique_ptr<std::uint8_t[]> buffer(new std::uint8_t[bound]);
+    z.next_in = const_cast<Bytef*>(all.data() + begin);
+    z.avail_in = uInt(end - begin);
+    z.next_out = buffer.get();
+    z.avail_out = uInt(bound);
+    const bool last = end == all.size();
+    const int rc = deflate(&z, last ? Z_FINISH : Z_SYNC_FLUSH);
+    if (rc != (last ? Z_STREAM_END : Z_OK) || z.avail_in != 0 || z.avail_out == 0)
+        fail_output(output, "PNG encoder: compressed image data does not fit its bound");
+    return std::vector<std::uint8_t>(buffer.get(), buffer.get() + z.total_out);
+}
+
+// The zlib stream of the scanlines, its bands deflated by zlib side by side: header, the bands'
+// raw streams in order, Adler-32 of the whole.
+std::vector<std::uint8_t> deflate_bands_deep(const fs::path& output,
+                                             std::span<const std::uint8_t> rows) {
+    const std::vector<std::vector<std::uint8_t>> bands =
+        detail::map_chunks<std::vector<std::uint8_t>>(
+            rows.size(), kDeflateBand, [&](std::size_t begin, std::size_t end) {
+                return deflate_band(output, rows, begin, end);
+            });
+    // CMF: deflate with a 2^kDeepWindowBits window; FLG: level 9, check bits making the pair
+    // a multiple of 31.
+    const std::uint8_t cmf = std::uint8_t((kDeepWindowBits - 8) << 4 | 8);
+    const std::uint8_t flg = std::uint8_t(3 << 6 | (31 - (cmf * 256 + (3 << 6)) % 31) % 31);
+    std::vector<std::uint8_t> stream = {cmf, flg};
+    for (const std::vector<std::uint8_t>& band : bands)
+        stream.insert(stream.end(), band.begin(), band.end());
+    append_u32_be(stream, libdeflate_adler32(1, rows.data(), rows.size()));
+    return stream;
+}
+
+// Appends a PNG chunk: length, type, data, CRC-32 of type and data.
+void append_chunk(std::vector<std::uint8_t>& png, std::string_view type,
+                  std::span<const std::uint8_t> data) {
+    append_u32_be(png, std::uint32_t(data.size()));
+    const std::size_t type_at = png.size();
+    png.insert(png.end(), type.begin(), type.end());
+    png.insert(png.end(), data.begin(), data.end());
+    append_u32_be(png, libdeflate_crc32(0, png.data() + type_at, png.size() - type_at));
+}
+
+// Collects what an spng encoder writes to its stream.
+int append_to_vector(spng_ctx*, void* user, void* data, std::size_t length) {
+    auto* out = static_cast<std::vector<std::uint8_t>*>(user);
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    out->insert(out->end(), bytes, bytes + length);
+    return 0;
+}
+
+// An 8-bit RGB or RGBA PNG, rows filtered adaptively (full-color images gain from it).
+std::vector<std::uint8_t> encode_truecolor_png(const fs::path& output, const Image& image) {
+    SpngContext ctx = new_encoder();
+    auto check = [&](int rc) { check_encoder(output, rc); };
+    spng_ihdr ihdr{};
+    ihdr.width = std::uint32_t(image.width);
+    ihdr.height = std::uint32_t(image.height);
+    ihdr.bit_depth = 8;
+    ihdr.color_type =
+        image.has_alpha() ? SPNG_COLOR_TYPE_TRUECOLOR_ALPHA : SPNG_COLOR_TYPE_TRUECOLOR;
+    check(spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1));
+    check(spng_set_ihdr(ctx.get(), &ihdr));
+    check(spng_encode_image(ctx.get(), image.samples.data(), image.samples.size(), SPNG_FMT_PNG,
+                            SPNG_ENCODE_FINALIZE));
+    return encoded_bytes(ctx, check);
+}
+
+}  // namespace
+
+namespace detail {
+
+// libspng writes the signature and the chunks before the image data (IHDR, PLTE, tRNS); the
+// image data is compressed by libdeflate into one IDAT chunk, then IEND closes the file.
+std::vector<std::uint8_t> encode_palette_png(const fs::path& output, const IndexedImage& image,
+                                             int level, const Metadata& metadata) {
+    SpngContext ctx = new_encoder();
+    auto check = [&](int rc) { check_encoder(output, rc); };
+    const int depth = png_bit_depth(image.palette.size());
+    spng_ihdr ihdr{};
+    ihdr.width = std::uint32_t(image.width);
+    ihdr.height = std::uint32_t(image.height);
+    ihdr.bit_depth = std::uint8_t(depth);
+    ihdr.color_type = SPNG_COLOR_TYPE_INDEXED;
+    spng_plte plte{};
+    spng_trns trns{};
+    plte.n_entries = std::uint32_t(image.palette.size());
+    for (std::size_t i = 0; i < image.palette.size(); ++i) {
+        const Color c = image.palette[i].color;
+        plte.entries[i] = {c.r, c.g, c.b, 255};
+        trns.type3_alpha[i] = c.a;
+        if (c.a != 255)
+            trns.n_type3_entries = std::uint32_t(i + 1);  // tRNS may stop early
+    }
+    std::vector<std::uint8_t> png;
+    check(spng_set_png_stream(ctx.get(), append_to_vector, &png));
+    check(spng_set_ihdr(ctx.get(), &ihdr));
+    check(spng_set_plte(ctx.get(), &plte));
+    if (trns.n_type3_entries > 0)
+        check(spng_set_trns(ctx.get(), &trns));
+    detail::set_png_metadata(ctx.get(), metadata);
+    check(spng_encode_chunks(ctx.get()));
+    const std::vector<std::uint8_t> rows = scanlines(image, depth);
+    const bool automatic = level == EncodeOptions::kAutoPngLevel;
+    const std::vector<std::uint8_t> idat =
+        automatic && repeat_share(rows) > kDeepSearchRepeatShare
+            ? deflate_bands_deep(output, rows)
+            : deflate_scanlines(output, rows, automatic ? kAutoLibdeflateLevel : level);
+    png.reserve(png.size() + idat.size() + 24);
+    append_chunk(png, "IDAT", idat);
+    append_chunk(png, "IEND", {});
+    return png;
+}
+
+}  // namespace detail
+
+std::vector<std::uint8_t> encode_png(const Image& image, const fs::path& output) {
+    return encode_truecolor_png(output, image);
+}
+
+}  // namespace quantize
