@@ -115,3 +115,16 @@ TEST_CASE("palette errors: one line each, documented exit codes", "[cli][palette
     check(palette_cli({"/nonexistent/x.png"}), 3, "/nonexistent/x.png: no such file");
     check(palette_cli({}), 2, "no input image (see quantize palette --help)");
 }
+
+TEST_CASE("palette -o - writes standard output, any format", "[cli][palette]") {
+    const std::string input = test::sample_path("kodim23.png").string();
+    const auto hex =
+        test::run(QUANTIZE_CLI, {"palette", input, "-k", "4", "-o", "-", "--format", "hex"});
+    CHECK(hex.exit_code == 0);
+    CHECK(std::count(hex.out.begin(), hex.out.end(), '\n') == 4);
+    const auto ase =
+        test::run(QUANTIZE_CLI, {"palette", input, "-k", "4", "-o", "-", "--format", "ase"});
+    CHECK(ase.exit_code == 0);
+    CHECK(ase.out.rfind("ASEF", 0) == 0);
+    CHECK_FALSE(fs::exists("-"));
+}

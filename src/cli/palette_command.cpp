@@ -114,7 +114,7 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
 PaletteFormat format_for(const Invocation& in, const std::optional<fs::path>& file) {
     if (in.format)
         return *in.format;
-    if (file) {
+    if (file && *file != "-") {
         if (const auto by_extension = palette_format_of(*file))
             return *by_extension;
         throw Error(ErrorKind::invalid_argument, "format",
@@ -151,14 +151,16 @@ Palette palette_for(const Invocation& in, const std::vector<Image>& images) {
 void emit(const Invocation& in, const OutputGuard& inputs, const Palette& palette,
           const std::string& name, const std::optional<fs::path>& file,
           const std::optional<fs::path>& swatch) {
-    const PaletteFormat format = format_for(in, file);
+    // "-o -" is standard output, for any format (a binary one too: the user asked for it).
+    const std::optional<fs::path> to_file = file && *file != "-" ? file : std::nullopt;
+    const PaletteFormat format = format_for(in, to_file);
     const std::vector<std::uint8_t> bytes = format_palette(palette, format, name);
-    if (file)
-        inputs.check(*file);
+    if (to_file)
+        inputs.check(*to_file);
     if (swatch)
         inputs.check(*swatch);
-    if (file) {
-        inputs.write(*file, bytes, in.force);
+    if (to_file) {
+        inputs.write(*to_file, bytes, in.force);
     } else {
         std::cout.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
     }
@@ -191,7 +193,7 @@ int run(const Invocation& in) {
         if (!in.output && !is_text_format(format)) {
             throw Error(ErrorKind::invalid_argument, "format",
                         std::string(palette_format_name(format)) +
-                            " is binary: give the file to write with -o");
+                            " is binary: give the file to write with -o (- for standard output)");
         }
         const std::string name =
             in.inputs.size() == 1 ? in.inputs.front().stem().string() : std::string("quantize");
