@@ -6,6 +6,7 @@
 // A C interface, so the library finds the functions by name; errors come back as messages, no
 // exception crosses the boundary.
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,21 @@ const char* failure(const std::string& message) {
     return last_error.c_str();
 }
 
+// OpenCV hands any data with "DICM" at offset 128 to GDCM, and Debian's GDCM is built with its
+// assertions on: a damaged DICOM file (138 bytes are enough) aborts the whole process instead
+// of failing, and even a refused one prints GDCM's warnings on stderr. Medical images are no
+// input for color quantization, so such data is refused before OpenCV sees it. OpenCV tries
+// the BMP, Radiance HDR, JPEG and PNG readers first, by their magic alone, so data that starts
+// like one of those still goes to it (WebP's reader wants a valid header, not just "RIFF").
+bool is_dicom(const unsigned char* data, std::size_t size) {
+    auto starts = [&](const char* magic, std::size_t length) {
+        return size >= length && std::memcmp(data, magic, length) == 0;
+    };
+    const bool earlier_reader =
+        starts("BM", 2) || starts("#?", 2) || starts("\xff\xd8\xff", 3) || starts("\x89PNG", 4);
+    return size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0 && !earlier_reader;
+}
+
 }  // namespace
 
 extern "C" {
@@ -31,6 +47,8 @@ __attribute__((visibility("default"))) const char* quantize_codecs_decode(const 
                                                                           int flags,
                                                                           cv::Mat* out) noexcept {
     try {
+        if (is_dicom(data, size))
+            return failure("DICOM files are not supported");
         *out =
             cv::imdecode(cv::Mat(1, int(size), CV_8UC1, const_cast<unsigned char*>(data)), flags);
         return nullptr;
