@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
@@ -25,14 +26,17 @@ const char* failure(const std::string& message) {
 // assertions on: a damaged DICOM file (138 bytes are enough) aborts the whole process instead
 // of failing, and even a refused one prints GDCM's warnings on stderr. Medical images are no
 // input for color quantization, so such data is refused before OpenCV sees it. OpenCV tries
-// the BMP, Radiance HDR, JPEG and PNG readers first, by their magic alone, so data that starts
-// like one of those still goes to it (WebP's reader wants a valid header, not just "RIFF").
+// the BMP, Radiance HDR, JPEG and PNG readers first, each by its exact magic alone, so data
+// that starts with one of those still goes to it (WebP's reader wants a valid header, not
+// just "RIFF"). The magics must be OpenCV's whole ones: "#?" or "\x89PNG" alone let damaged
+// DICOM data through to GDCM (found by fuzz_opencv and fuzz_decode).
 bool is_dicom(const unsigned char* data, std::size_t size) {
-    auto starts = [&](const char* magic, std::size_t length) {
-        return size >= length && std::memcmp(data, magic, length) == 0;
+    auto starts = [&](std::string_view magic) {
+        return size >= magic.size() && std::memcmp(data, magic.data(), magic.size()) == 0;
     };
-    const bool earlier_reader =
-        starts("BM", 2) || starts("#?", 2) || starts("\xff\xd8\xff", 3) || starts("\x89PNG", 4);
+    const bool earlier_reader = starts("BM") || starts("#?RGBE") || starts("#?RADIANCE") ||
+                                starts("\xff\xd8\xff") ||
+                                starts(std::string_view("\x89PNG\r\n\x1a\n", 8));
     return size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0 && !earlier_reader;
 }
 
