@@ -413,6 +413,50 @@ TEST_CASE("bad inputs are refused with the file and the cause", "[io]") {
                        "truncated WebP (1000 of " + std::to_string(webp.size()) + " bytes)");
 }
 
+// Found by fuzz_webp, fuzz_decode and fuzz_opencv (tests/fuzz/regressions/*/gdcm-assert-*): data
+// no earlier reader takes goes to OpenCV, which hands anything with "DICM" at offset 128 to
+// GDCM, whose assertions aborted the process on these damaged ones: a RIFF file libwebp refuses,
+// a PNG signature one byte off, a Radiance HDR magic cut short.
+TEST_CASE("DICOM data is refused and never handed to GDCM", "[io]") {
+    const std::string_view crash(
+        "\x52\x49\x46\x46\x7e\x00\x00\x00\x57\x45\x42\x50\x52\x49\x46\x46\x5a\x00\x00\x00"
+        "\x5d\x45\x42\x50\x56\x50\x38\x20\x4e\x00\x00\x00\x10\x02\x00\x9d\x01\x2a\x45\x42"
+        "\x50\x56\x50\x3b\x05\x00\x06\x00\x02\xc0\x4c\x25\x88\x02\x74\x7f\x00\x15\xc4\x9f"
+        "\x75\x7c\x00\xd6\x42\x07\x45\x58\x49\x46\xa0\x22\x21\xb8\x7e\xb2\xd5\xcd\x26\xd4"
+        "\x07\xeb\xef\x89\xa5\x8f\x57\x9e\x89\x32\x8b\xa2\x06\x5f\xe2\xe9\x89\x00\x00\x2f"
+        "\x8f\x57\x9e\x89\x32\x8b\xa2\x06\x5f\xe2\xe9\x89\x00\x00\x2f\x00\x00\x00\x00\x00"
+        "\x00\x00\x00\x00\x00\x00\x3b\x63\x44\x49\x43\x4d\x00\x00",
+        134);
+    const std::string_view png_like(
+        "\x89\x50\x4e\x47\x0d\x0a\x1b\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x07"
+        "\x00\x00\x00\x04\x04\x03\x6d\x00\x00\xb0\xe8\x38\x4e\x00\x00\x00\x0c\x50\x4c\x54"
+        "\x45\xff\x00\x00\x00\xff\x05\x66\x93\x00\x00\x00\xff\x4e\x00\x00\x00\x0c\xfb\x00"
+        "\x60\xf6\x00\x00\x32\x02\x74\x52\x4e\x53\xff\x80\x08\x0f\xb3\x6a\x00\x00\x00\x3c"
+        "\x00\x00\x00\x0d\x49\x48\x44\x52\x49\x44\x41\x54\x78\xda\x63\x60\x54\x66\x54\x60"
+        "\x14\x92\x7b\x24\xc7\x24\x78\x51\xf0\x02\x49\x45\x4e\x44\xb3\xfc\x2f\x00\x24\x4a"
+        "\x05\x66\xa1\x19\x93\x7e\x00\x00\x44\x49\x43\x4d\x02\x00\x49\x45\x49\x44\xae\x42"
+        "\x60\x82",
+        142);
+    Bytes hdr_like = {'#', '?', 'M', '/', '1'};
+    hdr_like.resize(128, 0);
+    for (char ch : {'D', 'I', 'C', 'M', '\r', '\n'})
+        hdr_like.push_back(std::uint8_t(ch));
+    Bytes plain(128, 0);
+    for (char ch : {'D', 'I', 'C', 'M', '\x02', '\0', '\0', '\0', 'U', 'L', '\x04', '\0'})
+        plain.push_back(std::uint8_t(ch));
+    for (const Bytes& bytes : {Bytes(crash.begin(), crash.end()),
+                               Bytes(png_like.begin(), png_like.end()), hdr_like, plain}) {
+        try {
+            decode_image(bytes, "scan.dcm");
+            FAIL("no error");
+        } catch (const Error& e) {
+            CHECK(e.kind() == ErrorKind::input);
+            CHECK(e.subject() == "scan.dcm");
+            CHECK_THAT(e.cause(), Catch::Contains("DICOM files are not supported"));
+        }
+    }
+}
+
 TEST_CASE("PNG output is a palette image at the smallest bit depth", "[io]") {
     test::TempDir dir;
     for (auto [colors, depth] : {std::pair{2, 1}, {3, 2}, {4, 2}, {16, 4}, {17, 8}, {256, 8}}) {

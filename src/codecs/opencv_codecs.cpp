@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <tiffio.h>
@@ -74,6 +75,24 @@ const char* failure(const std::string& message) {
     return last_error.c_str();
 }
 
+// OpenCV hands any data with "DICM" at offset 128 to GDCM, and Debian's GDCM is built with its
+// assertions on: a damaged DICOM file (138 bytes are enough) aborts the whole process instead
+// of failing, and even a refused one prints GDCM's warnings on stderr. Medical images are no
+// input for color quantization, so such data is refused before OpenCV sees it. OpenCV tries
+// the BMP, Radiance HDR, JPEG and PNG readers first, each by its exact magic alone, so data
+// that starts with one of those still goes to it (WebP's reader wants a valid header, not
+// just "RIFF"). The magics must be OpenCV's whole ones: "#?" or "\x89PNG" alone let damaged
+// DICOM data through to GDCM (found by fuzz_opencv and fuzz_decode).
+bool is_dicom(const unsigned char* data, std::size_t size) {
+    auto starts = [&](std::string_view magic) {
+        return size >= magic.size() && std::memcmp(data, magic.data(), magic.size()) == 0;
+    };
+    const bool earlier_reader = starts("BM") || starts("#?RGBE") || starts("#?RADIANCE") ||
+                                starts("\xff\xd8\xff") ||
+                                starts(std::string_view("\x89PNG\r\n\x1a\n", 8));
+    return size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0 && !earlier_reader;
+}
+
 }  // namespace
 
 extern "C" {
@@ -85,6 +104,8 @@ __attribute__((visibility("default"))) const char* quantize_codecs_decode(const 
                                                                           int flags,
                                                                           cv::Mat* out) noexcept {
     try {
+        if (is_dicom(data, size))
+            return failure("DICOM files are not supported");
         *out =
             cv::imdecode(cv::Mat(1, int(size), CV_8UC1, const_cast<unsigned char*>(data)), flags);
         return nullptr;
