@@ -452,7 +452,9 @@ TEST_CASE("DICOM data is refused and never handed to GDCM", "[io]") {
         } catch (const Error& e) {
             CHECK(e.kind() == ErrorKind::input);
             CHECK(e.subject() == "scan.dcm");
-            CHECK_THAT(e.cause(), Catch::Contains("DICOM files are not supported"));
+            // Refused before GDCM: as DICOM, or (the RIFF/WEBP one) as the WebP it claims to be.
+            CHECK_THAT(e.cause(), Catch::Contains("DICOM files are not supported") ||
+                                      Catch::Contains("corrupt WebP"));
         }
     }
 }
