@@ -15,6 +15,8 @@
 #include <libdeflate.h>
 #include <webp/decode.h>
 
+#include "quantize/io.hpp"
+
 #include "detail/opencv_codecs.hpp"
 
 namespace fuzz {
@@ -23,12 +25,17 @@ using Bytes = std::vector<std::uint8_t>;
 
 inline constexpr std::uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
-// Decoding a larger image than this is left untried. decode_image has no pixel limit yet (the
-// DecodeLimits work adds one); until then a header claiming gigapixels makes every decoder
-// allocate gigabytes, libFuzzer stops at its malloc limit, and the run finds nothing else.
-// 4 Mpx keeps each input's work under a second even with ASan. Drop the checks below that
-// use it once decode_image enforces its own limit.
+// Decoding a larger image than this is left untried: 4 Mpx keeps each input's work under a
+// second even with ASan, where the default 256 MP limit would let one input take seconds and
+// gigabytes. decode_image enforces it (kLimits); the targets that call a decoder directly check
+// the header themselves (png_too_large, webp_too_large), and OpenCV reads its own variable.
 inline constexpr std::uint64_t kMaxPixels = std::uint64_t{1} << 22;
+
+inline quantize::DecodeLimits limits() {
+    quantize::DecodeLimits limits;
+    limits.max_pixels = kMaxPixels;
+    return limits;
+}
 
 inline std::uint32_t be32(const std::uint8_t* p) {
     return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
@@ -101,13 +108,6 @@ inline Bytes png_around(std::uint32_t width, std::uint32_t height, std::uint8_t 
     append_chunk(png, "IDAT", idat);
     append_chunk(png, "IEND", {});
     return png;
-}
-
-// Whether a PNG's header claims more than kMaxPixels.
-inline bool png_too_large(std::span<const std::uint8_t> bytes) {
-    if (!starts_with_png_signature(bytes) || bytes.size() < 8 + 8 + 8)
-        return false;
-    return std::uint64_t(be32(&bytes[16])) * be32(&bytes[20]) > kMaxPixels;
 }
 
 // Whether a WebP's header claims more than kMaxPixels.

@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         image.samples.size() != image.pixel_count() * std::size_t(image.channels))
         __builtin_trap();
     try {
-        quantize::decode_image(webp, "fuzz.webp");
+        quantize::decode_image(webp, "fuzz.webp", fuzz::limits());
     } catch (const quantize::Error&) {
         // A refused input: expected.
     }
