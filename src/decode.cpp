@@ -18,6 +18,7 @@
 
 #include "detail/container_metadata.hpp"
 #include "detail/decode_limits.hpp"
+#include "detail/gif_decode.hpp"
 #include "detail/image_headers.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/jpeg_decode.hpp"
@@ -388,6 +389,8 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
             image = decode_jpeg_file(path, bytes, limits);
         else if (detail::is_webp(bytes))
             image = decode_webp_file(path, bytes, limits);
+        else if (detail::is_gif(bytes))  // the first frame of an animation
+            image = std::move(detail::decode_gif(bytes, name, limits, 1).frames.front().image);
         else
             image = to_image(path, decode(path, bytes, limits));
     } catch (const std::bad_alloc&) {

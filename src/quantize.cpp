@@ -225,13 +225,17 @@ std::vector<std::string> notes_for(const Image& image, ImageFormat format, const
         notes.push_back("16-bit samples were scaled to 8 bits");
     if (image.source.channels <= 2)
         notes.push_back("grayscale input was converted to RGB");
-    if (image.has_alpha()) {
+    if (image.has_alpha() && format_info(format).binary_alpha) {
+        notes.push_back(std::string(format_info(format).name) +
+                        " keeps one transparent index: alpha below 128 became clear, the rest "
+                        "opaque, before quantizing");
+    } else if (image.has_alpha()) {
         notes.push_back(
             "alpha was quantized with the colors (premultiplied); fully transparent pixels share "
             "one palette entry");
     }
     if (!format_info(format).keeps_palette) {
-        notes.push_back(std::string("only PNG output keeps the palette; ") +
+        notes.push_back(std::string("only PNG and GIF outputs keep the palette; ") +
                         format_info(format).name + " stores every pixel's full color");
     }
     if (r.output_bytes > r.input_bytes && r.written) {
@@ -313,6 +317,20 @@ Metadata output_metadata(const Image& image, const Options& options) {
     return metadata;
 }
 
+// For a format that keeps alpha only as clear or opaque (GIF): alpha below 128 becomes 0, the
+// rest 255, so the palette holds one clear entry and no levels the file would drop.
+void cut_alpha_for(ImageFormat format, Image& image) {
+    if (!image.has_alpha() || !format_info(format).binary_alpha)
+        return;
+    detail::for_each_chunk(image.pixel_count(), std::size_t{1} << 16,
+                           [&](std::size_t, std::size_t begin, std::size_t end) {
+                               for (std::size_t i = begin; i < end; ++i) {
+                                   std::uint8_t& a = image.samples[4 * i + 3];
+                                   a = a < 128 ? 0 : 255;
+                               }
+                           });
+}
+
 // Quantizes, encodes (in `format`) and measures a decoded image, in the calling arena. The
 // report has everything but the decode, write and total times; `written` is true.
 EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
@@ -322,6 +340,7 @@ EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
     // --profile srgb: the numbers quantized are sRGB's (converted in place, in parallel bands).
     if (options.profile == ProfileAction::srgb && !is_srgb(image.metadata.profile))
         convert_to_srgb(image);
+    cut_alpha_for(format, image);
     Quantized q = quantize_here(image, options, progress);
     clock.lap_ms();
     enter(progress, Stage::encode);

@@ -47,8 +47,8 @@ cxxopts::Options make_parser() {
     add_encode_options(parser);
     // clang-format off
     parser.add_options()
-        ("o,output", "output file; its extension picks the format: .png (palette PNG), .jpg, .webp, .tif, .bmp; - = standard output, with --format (default: STEM-K.png beside each input)", cxxopts::value<std::string>(), "PATH")
-        ("format", "output format: png, jpg, webp, tif or bmp; required with -o -, else names the default outputs STEM-K.FORMAT", cxxopts::value<std::string>(), "F")
+        ("o,output", "output file; its extension picks the format: .png (palette PNG), .gif, .jpg, .webp, .tif, .bmp; - = standard output, with --format (default: STEM-K.png beside each input)", cxxopts::value<std::string>(), "PATH")
+        ("format", "output format: png, gif, jpg, webp, tif or bmp; required with -o -, else names the default outputs STEM-K.FORMAT", cxxopts::value<std::string>(), "F")
         ("ext", "name each output STEM + SUFFIX beside its input (e.g. -small.png); the suffix's extension picks the format", cxxopts::value<std::string>(), "SUFFIX")
         ("in-place", "replace each input with its output, atomically, once the output is fully written (the input's format)")
         ("f,force", "overwrite an existing output file (never an input, except with --in-place)")
