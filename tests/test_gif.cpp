@@ -117,3 +117,21 @@ TEST_CASE("a GIF whose frames lie partly off the canvas decodes the part on it",
     CHECK(image.pixel(5 + 3) == Color{9, 9, 9, 255});      // (3, 1)
     CHECK(image.pixel(2 * 5 + 4) == Color{9, 9, 9, 255});  // (4, 2)
 }
+
+TEST_CASE("an animation whose frames together are over the byte limit is refused as it grows",
+          "[gif][animation][hostile]") {
+    std::vector<test::GifTestFrame> frames(5, test::gif_frame(0, 0, 1, 1, {1}));
+    const auto bytes = test::write_gif(1000, 1000, {0, 0, 0, 9, 9, 9}, frames);
+    DecodeLimits limits;
+    limits.max_bytes = 8'000'000;  // two frames of 4 MB
+    try {
+        decode_animation(bytes, "many.gif", limits);
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::too_large);
+        CHECK(std::string(e.what()) ==
+              "many.gif: 3 frames of 1000x1000 pixels (12.0 MB decoded) are over the limit of "
+              "8.0 MB decoded");
+    }
+    CHECK(decode_image(bytes, "many.gif", limits).width == 1000);  // the first frame alone fits
+}

@@ -2,9 +2,16 @@
 // canvas, with its delay.
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
 #include <vector>
 
+#include "quantize/formats.hpp"
+#include "quantize/io.hpp"
 #include "quantize/pixels.hpp"
+#include "quantize/remap.hpp"
 
 namespace quantize {
 
@@ -23,5 +30,33 @@ struct Animation {
     int loops = 0;
     SourceFormat source;  // of the file: channels of the frames, file bytes
 };
+
+// An animation reduced to palettes: every frame a whole canvas of indices.
+struct IndexedFrame {
+    IndexedImage image;
+    int delay_ms = 0;
+};
+struct IndexedAnimation {
+    int width = 0, height = 0;
+    std::vector<IndexedFrame> frames;
+    int loops = 0;  // as Animation::loops
+};
+
+// Every frame of an animated GIF or WebP (the canvas checked against `limits` from the header,
+// and all the frames held decoded against limits.max_bytes, before any pixel is decoded); any
+// other image, as decode_image reads it, as the one frame of an animation played once. Errors
+// as decode_image's, naming `name`.
+Animation decode_animation(std::span<const std::uint8_t> bytes, const std::string& name,
+                           const DecodeLimits& limits = {});
+Animation read_animation(const std::filesystem::path& path, const DecodeLimits& limits = {});
+
+// An animated GIF (every frame a full canvas; the first frame's palette the global table, a
+// frame of another palette with a local one) or an animated WebP (WebPAnimEncoder, lossless when
+// options.webp_quality is 0, else lossy at that quality; libwebp merges a frame equal to the one
+// before into it, its delays summed). Delays and loops kept (GIF rounds delays to 10 ms).
+// Throws Error(output) naming `name` for another format or when the encoder fails.
+std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, ImageFormat format,
+                                           const std::filesystem::path& name,
+                                           const EncodeOptions& options = {});
 
 }  // namespace quantize

@@ -35,7 +35,8 @@ struct FormatInfo {
     // ... only as clear or opaque: GIF's one transparent index. Alpha is cut at 128 (below:
     // clear) before quantizing, so the palette spends no entries on levels the file drops.
     bool binary_alpha;
-    bool keeps_metadata;  // an output keeps the profile, EXIF and XMP (PNG: text, pHYs, tIME)
+    bool keeps_animation;  // an output holds every frame of an animation (GIF, WebP)
+    bool keeps_metadata;   // an output keeps the profile, EXIF and XMP (PNG: text, pHYs, tIME)
 };
 
 // Every format, in the order --help lists them.
