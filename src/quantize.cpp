@@ -332,6 +332,29 @@ void cut_alpha_for(ImageFormat format, Image& image) {
                            });
 }
 
+// What every report says of a run: names, sizes, the image (frames: the first, whose size,
+// source and alpha are every frame's), training and stage times, dithering.
+void describe_run(Report& r, const fs::path& input, const fs::path& output, const Options& options,
+                  const Image& image, std::size_t output_bytes, std::size_t training_colors,
+                  const StageTimes& times) {
+    r.input = input;
+    r.output = output;
+    r.colors_requested = options.colors;
+    r.seed = options.seed;
+    r.input_bytes = image.source.file_bytes;
+    r.width = image.width;
+    r.height = image.height;
+    r.source = image.source;
+    r.alpha = image.has_alpha();
+    r.output_bytes = output_bytes;
+    r.training_colors = training_colors;
+    r.times.sample = times.sample;
+    r.times.cluster = times.cluster;
+    r.times.remap = times.remap;
+    r.dither = dithers(options) ? Dither::fs : Dither::none;
+    r.dither_level = dithers(options) ? options.dither_level : 0.0;
+}
+
 // Quantizes, encodes (in `format`) and measures a decoded image, in the calling arena. The
 // report has everything but the decode, write and total times; `written` is true.
 EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
@@ -361,26 +384,11 @@ EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
             r.quality = measure_in_srgb(image, q.image);
             r.times.measure = measure_clock.lap_ms();
         });
-    r.input = input;
-    r.output = output;
-    r.colors_requested = options.colors;
-    r.seed = options.seed;
-    r.input_bytes = image.source.file_bytes;
-    r.width = image.width;
-    r.height = image.height;
-    r.source = image.source;
-    r.alpha = image.has_alpha();
-    r.output_bytes = result.bytes.size();
-    r.training_colors = q.training_colors;
+    describe_run(r, input, output, options, image, result.bytes.size(), q.training_colors, q.times);
     r.exact = q.exact;
     r.iterations = q.clustering.iterations;
     r.inertia = q.clustering.inertia;
     r.converged = q.clustering.converged;
-    r.times.sample = q.times.sample;
-    r.times.cluster = q.times.cluster;
-    r.times.remap = q.times.remap;
-    r.dither = dithers(options) ? Dither::fs : Dither::none;
-    r.dither_level = dithers(options) ? options.dither_level : 0.0;
     r.palette = palette_in_srgb(std::move(q.image.palette), image.metadata.profile);
     r.notes = notes_for(image, format, r);
     const std::vector<std::string> more = metadata_notes(decoded, options, format);
@@ -490,23 +498,8 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
             r.times.measure = measure_clock.lap_ms();
         });
     const Image& first = animation.frames.front().image;
-    r.input = input;
-    r.output = output;
-    r.colors_requested = options.colors;
-    r.seed = options.seed;
-    r.input_bytes = animation.source.file_bytes;
-    r.width = animation.width;
-    r.height = animation.height;
-    r.source = animation.source;
-    r.alpha = first.has_alpha();
-    r.output_bytes = result.bytes.size();
-    r.training_colors = q.training_colors;
+    describe_run(r, input, output, options, first, result.bytes.size(), q.training_colors, q.times);
     r.quality = average_quality(quality);
-    r.times.sample = q.times.sample;
-    r.times.cluster = q.times.cluster;
-    r.times.remap = q.times.remap;
-    r.dither = dithers(options) ? Dither::fs : Dither::none;
-    r.dither_level = dithers(options) ? options.dither_level : 0.0;
     r.loops = animation.loops;
     // The palette of the report: the shared one, its counts summed over the frames (with a
     // palette per frame, the first frame's).
