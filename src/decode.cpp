@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,7 @@
 
 #include "detail/container_metadata.hpp"
 #include "detail/decode_limits.hpp"
+#include "detail/gif_decode.hpp"
 #include "detail/image_headers.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/jpeg_decode.hpp"
@@ -27,6 +29,7 @@
 #include "detail/png_metadata.hpp"
 #include "detail/spng.hpp"
 #include "detail/webp_decode.hpp"
+#include "quantize/animation.hpp"
 #include "quantize/orientation.hpp"
 
 namespace quantize {
@@ -335,9 +338,8 @@ Image to_image(const fs::path& path, cv::Mat mat) {
     return image;
 }
 
-// A WebP through libwebp, its size checked from the header first. An animation goes to OpenCV,
-// which refuses it in its own words, as before; any other failure is the file's error (it used
-// to fall through to OpenCV, whose "not an image OpenCV can decode" was wrong about the cause).
+// A WebP through libwebp, its size checked from the header first; of an animation, the first
+// frame. Any failure is the file's error.
 Image decode_webp_file(const fs::path& path, std::span<const std::uint8_t> bytes,
                        const DecodeLimits& limits) {
     detail::WebpFeatures features;
@@ -347,7 +349,8 @@ Image decode_webp_file(const fs::path& path, std::span<const std::uint8_t> bytes
     detail::check_decode_limits(path.string(), std::uint64_t(features.width),
                                 std::uint64_t(features.height), features.alpha ? 4 : 3, limits);
     if (features.animated)
-        return to_image(path, decode(path, bytes, limits));
+        return std::move(
+            detail::decode_webp_animation(bytes, path.string(), limits, 1).frames.front().image);
     Image image;
     if (!detail::decode_webp(bytes, image, tbb::this_task_arena::max_concurrency() > 1, &error))
         fail_input(path, "truncated or corrupt WebP: " + error);
@@ -388,6 +391,8 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
             image = decode_jpeg_file(path, bytes, limits);
         else if (detail::is_webp(bytes))
             image = decode_webp_file(path, bytes, limits);
+        else if (detail::is_gif(bytes))  // the first frame of an animation
+            image = std::move(detail::decode_gif(bytes, name, limits, 1).frames.front().image);
         else
             image = to_image(path, decode(path, bytes, limits));
     } catch (const std::bad_alloc&) {
@@ -401,6 +406,42 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
     image.metadata = read_metadata(bytes);
     turn_upright(image, is_tiff(bytes));
     return image;
+}
+
+Animation decode_animation(std::span<const std::uint8_t> bytes, const std::string& name,
+                           const DecodeLimits& limits) {
+    constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max();
+    detail::WebpFeatures features;
+    std::string error;
+    Animation animation;
+    try {
+        if (detail::is_gif(bytes)) {
+            animation = detail::decode_gif(bytes, name, limits, kAll);
+        } else if (detail::is_webp(bytes) && detail::read_webp_features(bytes, features, error) &&
+                   features.animated) {
+            reject_truncated(name, bytes);
+            animation = detail::decode_webp_animation(bytes, name, limits, kAll);
+        }
+    } catch (const std::bad_alloc&) {
+        fail_input(name, "out of memory decoding the animation (" + std::to_string(bytes.size()) +
+                             " bytes)");
+    }
+    if (animation.frames.empty()) {  // a still image, of any format
+        AnimationFrame frame{decode_image(bytes, name, limits), 0};
+        animation.width = frame.image.width;
+        animation.height = frame.image.height;
+        animation.source = frame.image.source;
+        animation.loops = 1;
+        animation.frames.push_back(std::move(frame));
+    }
+    for (AnimationFrame& frame : animation.frames)
+        frame.image.source.file_bytes = bytes.size();
+    return animation;
+}
+
+Animation read_animation(const fs::path& path, const DecodeLimits& limits) {
+    const std::vector<std::uint8_t> bytes = read_bytes(path);
+    return decode_animation(bytes, path.string(), limits);
 }
 
 Image read_image(const fs::path& path, const DecodeLimits& limits) {

@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "detail/container_metadata.hpp"
+#include "detail/gif_encode.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/opencv_codecs.hpp"
 #include "detail/parallel.hpp"
@@ -38,6 +39,7 @@ std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options
             return {cv::IMWRITE_WEBP_QUALITY,
                     options.webp_quality > 0 ? options.webp_quality : 101};
         case ImageFormat::png:
+        case ImageFormat::gif:
         case ImageFormat::tiff:
         case ImageFormat::bmp:
         case ImageFormat::pnm:
@@ -133,8 +135,24 @@ std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat fo
                                        const Metadata& metadata) {
     if (!format_info(format).writes)
         fail_output(name, std::string("quantize does not write ") + format_info(format).name);
-    if (format_info(format).keeps_palette)
-        return detail::encode_palette_png(name, image, options.png_level, metadata);
+    switch (format) {
+        case ImageFormat::png:
+            return detail::encode_palette_png(name, image, options.png_level, metadata);
+        case ImageFormat::gif: {
+            const detail::GifFrame frame{&image, 0};
+            return detail::encode_gif(name, std::span(&frame, 1), 1);
+        }
+        case ImageFormat::jpeg:
+        case ImageFormat::webp:
+        case ImageFormat::tiff:
+        case ImageFormat::bmp:
+        case ImageFormat::pnm:
+        case ImageFormat::jpeg2000:
+        case ImageFormat::openexr:
+        case ImageFormat::radiance:
+        case ImageFormat::sun_raster:
+            break;
+    }
     std::vector<std::uint8_t> bytes = encode_with_opencv(name, format, image, options);
     if (!format_info(format).keeps_metadata)
         return bytes;

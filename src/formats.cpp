@@ -9,6 +9,7 @@ namespace quantize {
 namespace {
 
 constexpr const char* kPng[] = {".png"};
+constexpr const char* kGif[] = {".gif"};
 constexpr const char* kJpeg[] = {".jpg", ".jpeg", ".jpe"};
 constexpr const char* kWebp[] = {".webp"};
 constexpr const char* kTiff[] = {".tif", ".tiff"};
@@ -19,18 +20,20 @@ constexpr const char* kExr[] = {".exr"};
 constexpr const char* kRadiance[] = {".hdr", ".pic"};
 constexpr const char* kSunRaster[] = {".sr", ".ras"};
 
-// format, name, extensions, writes, keeps palette, keeps alpha, keeps metadata
+// format, name, extensions, writes, keeps palette, keeps alpha, binary alpha,
+// keeps animation, keeps metadata
 const std::array kFormats = {
-    FormatInfo{ImageFormat::png, "png", kPng, true, true, true, true},
-    FormatInfo{ImageFormat::jpeg, "jpg", kJpeg, true, false, false, true},
-    FormatInfo{ImageFormat::webp, "webp", kWebp, true, false, true, true},
-    FormatInfo{ImageFormat::tiff, "tif", kTiff, true, false, true, true},
-    FormatInfo{ImageFormat::bmp, "bmp", kBmp, true, false, false, false},
-    FormatInfo{ImageFormat::pnm, "pnm", kPnm, false, false, false, false},
-    FormatInfo{ImageFormat::jpeg2000, "jp2", kJpeg2000, false, false, false, false},
-    FormatInfo{ImageFormat::openexr, "exr", kExr, false, false, false, false},
-    FormatInfo{ImageFormat::radiance, "hdr", kRadiance, false, false, false, false},
-    FormatInfo{ImageFormat::sun_raster, "sr", kSunRaster, false, false, false, false},
+    FormatInfo{ImageFormat::png, "png", kPng, true, true, true, false, false, true},
+    FormatInfo{ImageFormat::gif, "gif", kGif, true, true, true, true, true, false},
+    FormatInfo{ImageFormat::jpeg, "jpg", kJpeg, true, false, false, false, false, true},
+    FormatInfo{ImageFormat::webp, "webp", kWebp, true, false, true, false, true, true},
+    FormatInfo{ImageFormat::tiff, "tif", kTiff, true, false, true, false, false, true},
+    FormatInfo{ImageFormat::bmp, "bmp", kBmp, true, false, false, false, false, false},
+    FormatInfo{ImageFormat::pnm, "pnm", kPnm, false, false, false, false, false, false},
+    FormatInfo{ImageFormat::jpeg2000, "jp2", kJpeg2000, false, false, false, false, false, false},
+    FormatInfo{ImageFormat::openexr, "exr", kExr, false, false, false, false, false, false},
+    FormatInfo{ImageFormat::radiance, "hdr", kRadiance, false, false, false, false, false, false},
+    FormatInfo{ImageFormat::sun_raster, "sr", kSunRaster, false, false, false, false, false, false},
 };
 
 std::string lower(std::string text) {

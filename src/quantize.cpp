@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -225,13 +226,17 @@ std::vector<std::string> notes_for(const Image& image, ImageFormat format, const
         notes.push_back("16-bit samples were scaled to 8 bits");
     if (image.source.channels <= 2)
         notes.push_back("grayscale input was converted to RGB");
-    if (image.has_alpha()) {
+    if (image.has_alpha() && format_info(format).binary_alpha) {
+        notes.push_back(std::string(format_info(format).name) +
+                        " keeps one transparent index: alpha below 128 became clear, the rest "
+                        "opaque, before quantizing");
+    } else if (image.has_alpha()) {
         notes.push_back(
             "alpha was quantized with the colors (premultiplied); fully transparent pixels share "
             "one palette entry");
     }
     if (!format_info(format).keeps_palette) {
-        notes.push_back(std::string("only PNG output keeps the palette; ") +
+        notes.push_back(std::string("only PNG and GIF outputs keep the palette; ") +
                         format_info(format).name + " stores every pixel's full color");
     }
     if (r.output_bytes > r.input_bytes && r.written) {
@@ -313,6 +318,43 @@ Metadata output_metadata(const Image& image, const Options& options) {
     return metadata;
 }
 
+// For a format that keeps alpha only as clear or opaque (GIF): alpha below 128 becomes 0, the
+// rest 255, so the palette holds one clear entry and no levels the file would drop.
+void cut_alpha_for(ImageFormat format, Image& image) {
+    if (!image.has_alpha() || !format_info(format).binary_alpha)
+        return;
+    detail::for_each_chunk(image.pixel_count(), std::size_t{1} << 16,
+                           [&](std::size_t, std::size_t begin, std::size_t end) {
+                               for (std::size_t i = begin; i < end; ++i) {
+                                   std::uint8_t& a = image.samples[4 * i + 3];
+                                   a = a < 128 ? 0 : 255;
+                               }
+                           });
+}
+
+// What every report says of a run: names, sizes, the image (frames: the first, whose size,
+// source and alpha are every frame's), training and stage times, dithering.
+void describe_run(Report& r, const fs::path& input, const fs::path& output, const Options& options,
+                  const Image& image, std::size_t output_bytes, std::size_t training_colors,
+                  const StageTimes& times) {
+    r.input = input;
+    r.output = output;
+    r.colors_requested = options.colors;
+    r.seed = options.seed;
+    r.input_bytes = image.source.file_bytes;
+    r.width = image.width;
+    r.height = image.height;
+    r.source = image.source;
+    r.alpha = image.has_alpha();
+    r.output_bytes = output_bytes;
+    r.training_colors = training_colors;
+    r.times.sample = times.sample;
+    r.times.cluster = times.cluster;
+    r.times.remap = times.remap;
+    r.dither = dithers(options) ? Dither::fs : Dither::none;
+    r.dither_level = dithers(options) ? options.dither_level : 0.0;
+}
+
 // Quantizes, encodes (in `format`) and measures a decoded image, in the calling arena. The
 // report has everything but the decode, write and total times; `written` is true.
 EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
@@ -322,6 +364,7 @@ EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
     // --profile srgb: the numbers quantized are sRGB's (converted in place, in parallel bands).
     if (options.profile == ProfileAction::srgb && !is_srgb(image.metadata.profile))
         convert_to_srgb(image);
+    cut_alpha_for(format, image);
     Quantized q = quantize_here(image, options, progress);
     clock.lap_ms();
     enter(progress, Stage::encode);
@@ -341,30 +384,167 @@ EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
             r.quality = measure_in_srgb(image, q.image);
             r.times.measure = measure_clock.lap_ms();
         });
-    r.input = input;
-    r.output = output;
-    r.colors_requested = options.colors;
-    r.seed = options.seed;
-    r.input_bytes = image.source.file_bytes;
-    r.width = image.width;
-    r.height = image.height;
-    r.source = image.source;
-    r.alpha = image.has_alpha();
-    r.output_bytes = result.bytes.size();
-    r.training_colors = q.training_colors;
+    describe_run(r, input, output, options, image, result.bytes.size(), q.training_colors, q.times);
     r.exact = q.exact;
     r.iterations = q.clustering.iterations;
     r.inertia = q.clustering.inertia;
     r.converged = q.clustering.converged;
-    r.times.sample = q.times.sample;
-    r.times.cluster = q.times.cluster;
-    r.times.remap = q.times.remap;
-    r.dither = dithers(options) ? Dither::fs : Dither::none;
-    r.dither_level = dithers(options) ? options.dither_level : 0.0;
     r.palette = palette_in_srgb(std::move(q.image.palette), image.metadata.profile);
     r.notes = notes_for(image, format, r);
     const std::vector<std::string> more = metadata_notes(decoded, options, format);
     r.notes.insert(r.notes.end(), more.begin(), more.end());
+    return result;
+}
+
+// Frames are compared whole: equal pixels, equal indices, so no remap is needed.
+bool same_pixels(const Image& a, const Image& b) {
+    return a.channels == b.channels && a.samples == b.samples;
+}
+
+QuantizedAnimation quantize_animation_here(const Animation& animation, const Options& options,
+                                           const Progress& progress) {
+    const std::size_t n = animation.frames.size();
+    if (n == 0)
+        throw Error(ErrorKind::input, "animation", "has no frames");
+    QuantizedAnimation q;
+    IndexedAnimation& out = q.animation;
+    out.width = animation.width;
+    out.height = animation.height;
+    out.loops = animation.loops;
+    Stopwatch clock;
+    std::optional<Palette> shared;
+    if (!options.palette_per_frame && !options.palette.empty()) {
+        shared = options.palette;
+    } else if (!options.palette_per_frame) {
+        enter(progress, Stage::sample);
+        Options fitted = options;
+        for (const AnimationFrame& frame : animation.frames)
+            fitted = with_clear_entry(frame.image, std::move(fitted));  // once, if any is clear
+        // Each frame's equal share of the sample, at least one pixel; 0 = every pixel.
+        const std::size_t share =
+            options.sample == 0 ? 0 : std::max<std::size_t>(1, options.sample / n);
+        std::vector<WeightedColors> samples;
+        for (std::size_t i = 0; i < n; ++i) {
+            samples.push_back(weighted_sample(animation.frames[i].image, share, options.seed + i));
+            q.training_colors += samples.back().colors.size();
+        }
+        q.times.sample = clock.lap_ms();
+        enter(progress, Stage::cluster);
+        shared = palette_of_samples(samples, fitted);
+        q.times.cluster = clock.lap_ms();
+    }
+    enter(progress, Stage::remap);
+    for (std::size_t i = 0; i < n; ++i) {
+        const AnimationFrame& frame = animation.frames[i];
+        const bool reuse = i > 0 && same_pixels(frame.image, animation.frames[i - 1].image);
+        q.reused.push_back(reuse);
+        if (reuse) {
+            out.frames.push_back({out.frames.back().image, frame.delay_ms});
+        } else if (shared) {
+            out.frames.push_back({map_pixels(frame.image, *shared, options), frame.delay_ms});
+        } else {
+            Quantized one = quantize_here(frame.image, options, {});
+            q.training_colors += one.training_colors;
+            out.frames.push_back({std::move(one.image), frame.delay_ms});
+        }
+    }
+    q.times.remap = clock.lap_ms();
+    return q;
+}
+
+// The quality of every frame, averaged (each frame weighs alike: all are the canvas size); the
+// 95th percentile of ΔE is the worst frame's.
+Quality average_quality(const std::vector<Quality>& frames) {
+    Quality mean;
+    mean.ssim = 0;
+    for (const Quality& f : frames) {
+        mean.mse += f.mse / double(frames.size());
+        mean.alpha_mse += f.alpha_mse / double(frames.size());
+        mean.delta_e_mean += f.delta_e_mean / double(frames.size());
+        mean.ssim += f.ssim / double(frames.size());
+        mean.delta_e_p95 = std::max(mean.delta_e_p95, f.delta_e_p95);
+    }
+    mean.psnr = mean.mse > 0 ? 10.0 * std::log10(3.0 * 255.0 * 255.0 / mean.mse)
+                             : std::numeric_limits<double>::infinity();
+    return mean;
+}
+
+// An animation quantized, encoded as one (in `format`) and measured over every frame, in the
+// calling arena; the report as encode_here's, with `frames` filled in.
+EncodedImage encode_animation_here(Animation animation, ImageFormat format, const fs::path& input,
+                                   const fs::path& output, const Options& options,
+                                   const Progress& progress) {
+    for (AnimationFrame& frame : animation.frames)
+        cut_alpha_for(format, frame.image);
+    QuantizedAnimation q = quantize_animation_here(animation, options, progress);
+    enter(progress, Stage::encode);
+    enter(progress, Stage::measure);
+    EncodedImage result;
+    Report& r = result.report;
+    std::vector<Quality> quality(animation.frames.size());
+    tbb::parallel_invoke(
+        [&] {
+            Stopwatch encode_clock;
+            result.bytes = encode_animation(q.animation, format, output, options.encode);
+            r.times.encode = encode_clock.lap_ms();
+        },
+        [&] {
+            Stopwatch measure_clock;
+            for (std::size_t i = 0; i < quality.size(); ++i) {
+                quality[i] = q.reused[i] ? quality[i - 1]
+                                         : measure_quality(animation.frames[i].image,
+                                                           q.animation.frames[i].image);
+            }
+            r.times.measure = measure_clock.lap_ms();
+        });
+    const Image& first = animation.frames.front().image;
+    describe_run(r, input, output, options, first, result.bytes.size(), q.training_colors, q.times);
+    r.quality = average_quality(quality);
+    r.loops = animation.loops;
+    // The palette of the report: the shared one, its counts summed over the frames (with a
+    // palette per frame, the first frame's).
+    r.palette = q.animation.frames.front().image.palette;
+    for (std::size_t i = 1; !options.palette_per_frame && i < q.animation.frames.size(); ++i) {
+        const Palette& frame = q.animation.frames[i].image.palette;
+        for (std::size_t c = 0; c < r.palette.size(); ++c)
+            r.palette[c].count += frame[c].count;
+    }
+    for (std::size_t i = 0; i < animation.frames.size(); ++i)
+        r.frames.push_back({quality[i].mse, animation.frames[i].delay_ms, q.reused[i]});
+    r.notes = notes_for(first, format, r);
+    if (options.palette_per_frame)
+        r.notes.push_back("a palette per frame: the palette shown is the first frame's");
+    return result;
+}
+
+// A decoded input to its output: an animation of several frames as one, when the output
+// format keeps animations and no frame was picked; else the frame asked for (the first by
+// default, said in a note) as a still image.
+EncodedImage encode_decoded(Animation animation, ImageFormat format, const fs::path& input,
+                            const fs::path& output, const Options& options,
+                            const Progress& progress) {
+    const std::size_t n = animation.frames.size();
+    if (n > 1 && options.frame < 0 && format_info(format).keeps_animation)
+        return encode_animation_here(std::move(animation), format, input, output, options,
+                                     progress);
+    const std::size_t pick = options.frame < 0 ? 0 : std::size_t(options.frame);
+    if (pick >= n) {
+        throw Error(ErrorKind::input, input.string(),
+                    "has " + std::to_string(n) + (n == 1 ? " frame" : " frames") +
+                        ": --frame takes 0 to " + std::to_string(n - 1) + " (got " +
+                        std::to_string(pick) + ")");
+    }
+    EncodedImage result = encode_here(std::move(animation.frames[pick].image), format, input,
+                                      output, options, progress);
+    if (n > 1 && options.frame < 0) {
+        result.report.notes.push_back(
+            "animation of " + std::to_string(n) + " frames: " + format_info(format).name +
+            " keeps one, so only the first frame was written (--frame N picks another; gif or "
+            "webp keep them all)");
+    } else if (n > 1) {
+        result.report.notes.push_back("frame " + std::to_string(pick) + " of " + std::to_string(n) +
+                                      " written");
+    }
     return result;
 }
 
@@ -412,6 +592,8 @@ void validate(const Options& o) {
     check_range(o.limits.max_pixels >= 1 && o.limits.max_width >= 1 && o.limits.max_height >= 1 &&
                     o.limits.max_bytes >= 1,
                 "limit-pixels", "must be at least 1 (a limit of 0 would refuse every image)");
+    check_range(o.frame >= -1, "frame",
+                "must be 0 or more, 0 the first frame (got " + std::to_string(o.frame) + ")");
     check_range(o.palette.size() <= 256, "palette",
                 "has " + std::to_string(o.palette.size()) + " colors, more than 256");
     check_range(o.dither_level >= 0 && o.dither_level <= 1, "dither-level",
@@ -451,6 +633,13 @@ Palette palette_of_samples(std::span<const WeightedColors> samples, const Option
     }
     tbb::task_arena arena = arena_for(options);
     return arena.execute([&] { return train_palette(merge_colors(std::move(pool)), options); });
+}
+
+QuantizedAnimation quantize_animation(const Animation& animation, const Options& options,
+                                      const Progress& progress) {
+    validate(options);
+    tbb::task_arena arena = arena_for(options);
+    return arena.execute([&] { return quantize_animation_here(animation, options, progress); });
 }
 
 Palette extract_palette(std::span<const Image> images, const Options& options,
@@ -500,7 +689,8 @@ std::string output_tag(const fs::path& input, const fs::path& output, const Opti
            shortest(o.dither_level) + " png-level " + std::to_string(o.encode.png_level) +
            " jpeg-quality " + std::to_string(o.encode.jpeg_quality) + " webp-quality " +
            std::to_string(o.encode.webp_quality) + " profile " + profile_action_name(o.profile) +
-           (o.strip ? " strip" : "");
+           (o.strip ? " strip" : "") + " frame " + std::to_string(o.frame) +
+           (o.palette_per_frame ? " palette-per-frame" : "");
     tag += " fixed";
     for (const Color& c : o.fixed)
         tag += " " + to_hex(c);
@@ -526,11 +716,11 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
     return arena.execute([&] {
         Stopwatch clock, total_clock;
         enter(progress, Stage::decode);
-        Image image = read_image(input, options.limits);
+        Animation animation = read_animation(input, options.limits);
         check_output_path(inputs, output, overwrite);
         const double decode_ms = clock.lap_ms();
-        EncodedImage result =
-            encode_here(std::move(image), *format_of(output), input, output, options, progress);
+        EncodedImage result = encode_decoded(std::move(animation), *format_of(output), input,
+                                             output, options, progress);
         result.report.times.decode = decode_ms;
         clock.lap_ms();
         enter(progress, Stage::write);
@@ -552,10 +742,10 @@ EncodedImage quantize_encoded(std::span<const std::uint8_t> input, const fs::pat
     return arena.execute([&] {
         Stopwatch clock, total_clock;
         enter(progress, Stage::decode);
-        Image image = decode_image(input, input_name.string(), options.limits);
+        Animation animation = decode_animation(input, input_name.string(), options.limits);
         const double decode_ms = clock.lap_ms();
-        EncodedImage result =
-            encode_here(std::move(image), format, input_name, output_name, options, progress);
+        EncodedImage result = encode_decoded(std::move(animation), format, input_name, output_name,
+                                             options, progress);
         result.report.times.decode = decode_ms;
         result.report.written = false;
         result.report.times.total = total_clock.lap_ms();

@@ -294,6 +294,17 @@ std::string format_text(const Report& r) {
         out << "Skipped   not written: the output would be larger than the input "
                "(--skip-if-larger)\n";
     }
+    if (!r.frames.empty()) {
+        std::size_t reused = 0;
+        for (const FrameReport& f : r.frames)
+            reused += f.reused ? 1 : 0;
+        out << format(
+            "Frames    %zu (%zu equal to the one before, not remapped), %s; MSE over "
+            "all frames\n",
+            r.frames.size(), reused,
+            r.loops == 0 ? "looped forever"
+                         : ("played " + std::to_string(r.loops) + " times").c_str());
+    }
     out << format("Bits/px   %.2f -> %.2f  (palette index: %d bits)\n", r.input_bits_per_pixel(),
                   r.output_bits_per_pixel(), r.index_bits());
     out << format("Quality   MSE %.2f  PSNR %.2f dB  ΔE00 mean %.2f, 95%% %.2f  SSIM %.4f",
@@ -380,6 +391,13 @@ nlohmann::json detail::report_json(const Report& r) {
           {"total", t.total}}},
         {"notes", r.notes},
     };
+    if (!r.frames.empty()) {
+        json frames = json::array();
+        for (const FrameReport& f : r.frames)
+            frames.push_back({{"mse", f.mse}, {"delay_ms", f.delay_ms}, {"reused", f.reused}});
+        doc["frames"] = frames;
+        doc["loops"] = r.loops;
+    }
     return doc;
 }
 

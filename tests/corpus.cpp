@@ -218,8 +218,9 @@ std::vector<HostileFile> hostile_corpus() {
         {"text.jpg", text("This is a text file, not a JPEG.\n"), 3,
          "not an image OpenCV can decode"},
         {"bad-crc.png", bad_crc, 3, "corrupt PNG"},
-        {"header.gif", text(std::string_view("GIF89a\1\0\1\0\200\0\0", 13)), 3,
-         "not an image OpenCV can decode"},
+        {"header.gif", text(std::string_view("GIF89a\1\0\1\0\200\0\0", 13)), 3, "corrupt GIF"},
+        {"bomb-65535x65535.gif", text(std::string_view("GIF89a\xff\xff\xff\xff\0\0\0;", 14)), 3,
+         "65535x65535 pixels (4295 MP) " + limit, false, true},
         {"x.png", {}, 3, "is a directory, not an image", true},
     };
 }

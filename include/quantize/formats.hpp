@@ -13,6 +13,7 @@ namespace quantize {
 
 enum class ImageFormat {
     png,   // written as a palette PNG (PLTE, tRNS)
+    gif,   // palette (giflib); alpha as one transparent index
     jpeg,  // full color; no alpha
     webp,  // full color, lossless by default; alpha kept
     tiff,  // full color; alpha kept
@@ -29,9 +30,13 @@ struct FormatInfo {
     const char* name;                         // as --format takes it: "png", "jpg", ...
     std::span<const char* const> extensions;  // lower case with the dot; the first is written
     bool writes;                              // quantize can write it (all are read)
-    bool keeps_palette;   // an output stores the palette and indices, not full colors
-    bool keeps_alpha;     // an output keeps transparency
-    bool keeps_metadata;  // an output keeps the profile, EXIF and XMP (PNG: text, pHYs, tIME)
+    bool keeps_palette;  // an output stores the palette and indices, not full colors
+    bool keeps_alpha;    // an output keeps transparency
+    // ... only as clear or opaque: GIF's one transparent index. Alpha is cut at 128 (below:
+    // clear) before quantizing, so the palette spends no entries on levels the file drops.
+    bool binary_alpha;
+    bool keeps_animation;  // an output holds every frame of an animation (GIF, WebP)
+    bool keeps_metadata;   // an output keeps the profile, EXIF and XMP (PNG: text, pHYs, tIME)
 };
 
 // Every format, in the order --help lists them.
@@ -40,10 +45,10 @@ const FormatInfo& format_info(ImageFormat format);
 
 // The format a file name's extension names (any case); std::nullopt for none or another.
 std::optional<ImageFormat> format_of(const std::filesystem::path& path);
-// A name as --format takes it ("png", "jpg", "jpeg", "webp", "tif", "tiff", "bmp"): only
+// A name as --format takes it ("png", "gif", "jpg", "jpeg", "webp", "tif", "tiff", "bmp"): only
 // formats quantize writes; std::nullopt for anything else.
 std::optional<ImageFormat> parse_output_format(std::string_view name);
-// "png, jpg, webp, tif or bmp": the names of the written formats, for messages.
+// "png, gif, jpg, webp, tif or bmp": the names of the written formats, for messages.
 std::string output_format_names();
 
 }  // namespace quantize

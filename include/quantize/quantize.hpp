@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "quantize/animation.hpp"
 #include "quantize/cluster.hpp"
 #include "quantize/color.hpp"
 #include "quantize/error.hpp"
@@ -64,6 +65,11 @@ struct Options {
     // entry, no k-means runs, and the palette keeps its order and every entry, used or not, so
     // all images mapped to it share one PNG palette. `colors` and `fixed` are then ignored.
     Palette palette;
+    // Animations (file output): -1 = every frame when the output format keeps animations (GIF,
+    // WebP), else frame 0; N >= 0 = frame N alone (0-based), as a still image.
+    int frame = -1;
+    // Animations: a palette fitted to each frame, instead of one shared by all.
+    bool palette_per_frame = false;
 };
 
 // The number of k-means runs options.restarts asks for, with 0 resolved.
@@ -86,6 +92,22 @@ using Progress = std::function<bool(Stage)>;
 
 // Reduces an image in memory to at most options.colors colors.
 Quantized quantize(const Image& image, const Options& options, const Progress& progress = {});
+
+struct QuantizedAnimation {
+    IndexedAnimation animation;
+    std::size_t training_colors = 0;  // distinct colors k-means trained on (summed per frame)
+    std::vector<bool> reused;         // per frame: equal to the frame before, its indices reused
+    StageTimes times;                 // sample, cluster and remap filled in
+};
+
+// Reduces every frame of an animation to at most options.colors colors. By default one palette
+// for all frames, trained on a sample drawn from every frame (options.sample shared equally
+// among them; 0 = every pixel), each frame then mapped to it; with options.palette_per_frame,
+// each frame quantized on its own. A frame whose pixels equal the one before's takes that
+// frame's indices without a new remap. Same input, options and seed: same result, whatever the
+// thread count.
+QuantizedAnimation quantize_animation(const Animation& animation, const Options& options,
+                                      const Progress& progress = {});
 
 // The dominant colors of images taken together, at most options.colors (fixed ones included),
 // from a k-means of their samples alone: no full-image remap, so it is fast. Each image

@@ -50,6 +50,13 @@ inline constexpr std::size_t kDeltaESample = 65536;
 
 Quality measure_quality(const Image& original, const IndexedImage& quantized);
 
+// One frame of an animation as it came out.
+struct FrameReport {
+    double mse = 0;       // as Quality::mse, of this frame
+    int delay_ms = 0;     // how long it stays, in ms
+    bool reused = false;  // its pixels equal the frame before's: that frame's indices, no remap
+};
+
 struct Report {
     std::filesystem::path input, output;
     int width = 0, height = 0;
@@ -72,6 +79,11 @@ struct Report {
     double dither_level = 0;       // share of the error diffused, 0..1; 0 without dithering
     StageTimes times;
     std::vector<std::string> notes;  // conversions and warnings a user should know about
+    // An animation written as one: every frame (quality then averages them, each frame
+    // weighing alike, all being the canvas size; bytes are the whole file's). Empty for a
+    // still image.
+    std::vector<FrameReport> frames;
+    int loops = 0;  // as Animation::loops, when frames is not empty
 
     std::uint64_t pixel_count() const { return std::uint64_t(width) * std::uint64_t(height); }
     double input_bits_per_pixel() const;

@@ -47,11 +47,13 @@ cxxopts::Options make_parser() {
     add_encode_options(parser);
     // clang-format off
     parser.add_options()
-        ("o,output", "output file; its extension picks the format: .png (palette PNG), .jpg, .webp, .tif, .bmp; - = standard output, with --format (default: STEM-K.png beside each input)", cxxopts::value<std::string>(), "PATH")
-        ("format", "output format: png, jpg, webp, tif or bmp; required with -o -, else names the default outputs STEM-K.FORMAT", cxxopts::value<std::string>(), "F")
+        ("o,output", "output file; its extension picks the format: .png (palette PNG), .gif, .jpg, .webp, .tif, .bmp; - = standard output, with --format (default: STEM-K.png beside each input)", cxxopts::value<std::string>(), "PATH")
+        ("format", "output format: png, gif, jpg, webp, tif or bmp; required with -o -, else names the default outputs STEM-K.FORMAT", cxxopts::value<std::string>(), "F")
         ("ext", "name each output STEM + SUFFIX beside its input (e.g. -small.png); the suffix's extension picks the format", cxxopts::value<std::string>(), "SUFFIX")
         ("in-place", "replace each input with its output, atomically, once the output is fully written (the input's format)")
         ("f,force", "overwrite an existing output file (never an input, except with --in-place)")
+        ("frame", "of an animation, write frame N alone (0-based), as a still image (default: every frame when the output is gif or webp, else the first)", cxxopts::value<int>(), "N")
+        ("palette-per-frame", "of an animation, fit a palette to each frame instead of one shared by all")
         ("skip-if-larger", "write nothing when the output would be larger than the input (exit 5)")
         ("json", "print the report as one JSON document (several inputs: one line each)")
         ("V,version", "print the version and exit");
@@ -130,6 +132,13 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
     in.options = read_quantize_options(args);
     in.force = args.count("force") > 0;
     in.options.skip_if_larger = args.count("skip-if-larger") > 0;
+    if (args.count("frame")) {
+        in.options.frame = args["frame"].as<int>();
+        if (in.options.frame < 0)
+            usage("frame", "must be 0 or more, 0 the first frame (got " +
+                               std::to_string(in.options.frame) + ")");
+    }
+    in.options.palette_per_frame = args.count("palette-per-frame") > 0;
     in.json = args.count("json") > 0;
     in.quiet = args.count("quiet") > 0;
     check_output_naming(in);

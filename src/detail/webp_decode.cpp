@@ -1,10 +1,15 @@
 #include "detail/webp_decode.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <string_view>
 
 #include <webp/decode.h>
+#include <webp/demux.h>
 
+#include "detail/animation_frames.hpp"
+#include "detail/decode_limits.hpp"
+#include "detail/io_errors.hpp"
 #include "detail/memory.hpp"
 
 namespace quantize::detail {
@@ -87,6 +92,59 @@ bool decode_webp(std::span<const std::uint8_t> bytes, Image& image, bool threade
     const VP8StatusCode status = WebPDecode(bytes.data(), bytes.size(), &config);
     WebPFreeDecBuffer(&config.output);  // frees nothing of ours: the memory is external
     return status == VP8_STATUS_OK || failed(status);
+}
+
+Animation decode_webp_animation(std::span<const std::uint8_t> bytes, const std::string& name,
+                                const DecodeLimits& limits, std::size_t max_frames) {
+    WebpFeatures features;
+    std::string error;
+    if (!read_webp_features(bytes, features, error))
+        fail_input(name, "corrupt WebP: " + error);
+    check_decode_limits(name, std::uint64_t(features.width), std::uint64_t(features.height), 4,
+                        limits);
+    WebPAnimDecoderOptions options;
+    if (!WebPAnimDecoderOptionsInit(&options))
+        fail_input(name, "libwebp's animation decoder is of another version");
+    options.color_mode = MODE_RGBA;
+    options.use_threads = 0;
+    const WebPData data{bytes.data(), bytes.size()};
+    const std::unique_ptr<WebPAnimDecoder, decltype(&WebPAnimDecoderDelete)> decoder(
+        WebPAnimDecoderNew(&data, &options), &WebPAnimDecoderDelete);
+    if (!decoder)
+        fail_input(name, "corrupt WebP animation (libwebp cannot read its frames)");
+    WebPAnimInfo info;
+    if (!WebPAnimDecoderGetInfo(decoder.get(), &info))
+        fail_input(name, "corrupt WebP animation");
+    check_frame_limits(name, info.canvas_width, info.canvas_height,
+                       std::min<std::uint64_t>(info.frame_count, max_frames), limits);
+    Animation animation;
+    animation.width = int(info.canvas_width);
+    animation.height = int(info.canvas_height);
+    animation.loops = int(info.loop_count);  // 0 = forever, as ours
+    const std::size_t canvas_bytes = std::size_t(info.canvas_width) * info.canvas_height * 4;
+    int shown_at = 0;  // ms: when the frame decoded last went up
+    while (animation.frames.size() < max_frames && WebPAnimDecoderHasMoreFrames(decoder.get())) {
+        std::uint8_t* pixels = nullptr;
+        int ends_at = 0;  // ms: libwebp's timestamp is when the frame is taken down
+        if (!WebPAnimDecoderGetNext(decoder.get(), &pixels, &ends_at))
+            fail_input(name, "truncated or corrupt WebP animation (frame " +
+                                 std::to_string(animation.frames.size()) + ")");
+        AnimationFrame frame;
+        frame.image.width = animation.width;
+        frame.image.height = animation.height;
+        frame.image.channels = 4;
+        frame.image.source.channels = features.alpha ? 4 : 3;
+        frame.image.samples.assign(pixels, pixels + canvas_bytes);
+        frame.delay_ms = std::max(ends_at - shown_at, 0);
+        shown_at = ends_at;
+        animation.frames.push_back(std::move(frame));
+    }
+    if (animation.frames.empty())
+        fail_input(name, "corrupt WebP animation: no frame");
+    animation.source.channels = features.alpha ? 4 : 3;
+    animation.source.file_bytes = bytes.size();
+    drop_alpha_if_opaque(animation);
+    return animation;
 }
 
 }  // namespace quantize::detail

@@ -1,0 +1,147 @@
+// Animations: the encoders of animated GIF and WebP, and what the frame decoders share.
+#include "quantize/animation.hpp"
+
+#include <cstdio>
+#include <memory>
+
+#include <webp/encode.h>
+#include <webp/mux.h>
+
+#include "detail/animation_frames.hpp"
+#include "detail/gif_encode.hpp"
+#include "detail/io_errors.hpp"
+#include "quantize/error.hpp"
+
+namespace quantize {
+
+namespace {
+
+using detail::fail_output;
+
+// An animated WebP by libwebp's WebPAnimEncoder, from the frames' RGBA colors.
+std::vector<std::uint8_t> encode_webp_animation(const IndexedAnimation& animation,
+                                                const std::filesystem::path& name,
+                                                const EncodeOptions& options) {
+    WebPAnimEncoderOptions encoder_options;
+    WebPConfig config;
+    if (!WebPAnimEncoderOptionsInit(&encoder_options) || !WebPConfigInit(&config))
+        fail_output(name, "libwebp's animation encoder is of another version");
+    encoder_options.anim_params.loop_count = animation.loops;
+    config.lossless = options.webp_quality == 0 ? 1 : 0;
+    config.quality = options.webp_quality == 0 ? 75.0f : float(options.webp_quality);
+    config.thread_level = 0;  // one thread: the bytes never depend on scheduling
+    const std::unique_ptr<WebPAnimEncoder, decltype(&WebPAnimEncoderDelete)> encoder(
+        WebPAnimEncoderNew(animation.width, animation.height, &encoder_options),
+        &WebPAnimEncoderDelete);
+    if (!encoder)
+        fail_output(name, "libwebp cannot start an animation of this size");
+    WebPPicture picture;
+    if (!WebPPictureInit(&picture))
+        fail_output(name, "libwebp's picture is of another version");
+    picture.use_argb = 1;
+    picture.width = animation.width;
+    picture.height = animation.height;
+    const std::unique_ptr<WebPPicture, decltype(&WebPPictureFree)> owned(&picture,
+                                                                         &WebPPictureFree);
+    std::vector<std::uint8_t> rgba(std::size_t(animation.width) * std::size_t(animation.height) *
+                                   4);
+    int timestamp = 0;  // ms: when the frame goes up
+    for (const IndexedFrame& frame : animation.frames) {
+        for (std::size_t i = 0; i < frame.image.indices.size(); ++i) {
+            const Color c = frame.image.palette[frame.image.indices[i]].color;
+            rgba[4 * i] = c.r;
+            rgba[4 * i + 1] = c.g;
+            rgba[4 * i + 2] = c.b;
+            rgba[4 * i + 3] = c.a;
+        }
+        if (!WebPPictureImportRGBA(&picture, rgba.data(), animation.width * 4) ||
+            !WebPAnimEncoderAdd(encoder.get(), &picture, timestamp, &config)) {
+            fail_output(name, std::string("WebP animation encoder: ") +
+                                  WebPAnimEncoderGetError(encoder.get()));
+        }
+        timestamp += frame.delay_ms;
+    }
+    WebPData data;
+    WebPDataInit(&data);
+    if (!WebPAnimEncoderAdd(encoder.get(), nullptr, timestamp, nullptr) ||
+        !WebPAnimEncoderAssemble(encoder.get(), &data)) {
+        fail_output(
+            name, std::string("WebP animation encoder: ") + WebPAnimEncoderGetError(encoder.get()));
+    }
+    std::vector<std::uint8_t> bytes(data.bytes, data.bytes + data.size);
+    WebPDataClear(&data);
+    return bytes;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, ImageFormat format,
+                                           const std::filesystem::path& name,
+                                           const EncodeOptions& options) {
+    if (animation.frames.empty())
+        fail_output(name, "no frame to write");
+    switch (format) {
+        case ImageFormat::gif: {
+            std::vector<detail::GifFrame> frames;
+            for (const IndexedFrame& frame : animation.frames)
+                frames.push_back({&frame.image, frame.delay_ms});
+            return detail::encode_gif(name, frames, animation.loops);
+        }
+        case ImageFormat::webp:
+            return encode_webp_animation(animation, name, options);
+        case ImageFormat::png:
+        case ImageFormat::jpeg:
+        case ImageFormat::tiff:
+        case ImageFormat::bmp:
+        case ImageFormat::pnm:
+        case ImageFormat::jpeg2000:
+        case ImageFormat::openexr:
+        case ImageFormat::radiance:
+        case ImageFormat::sun_raster:
+            break;
+    }
+    fail_output(name, std::string("quantize writes no animation as ") + format_info(format).name);
+}
+
+void detail::check_frame_limits(const std::string& name, std::uint64_t width, std::uint64_t height,
+                                std::uint64_t frames, const DecodeLimits& limits) {
+    // Each side is under 2^16 (GIF) or 2^14 (WebP) and frames under 2^31: no overflow.
+    const std::uint64_t bytes = width * height * 4 * frames;
+    if (bytes <= limits.max_bytes)
+        return;
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "%llu frames of %llux%llu pixels (%.1f MB decoded) are over the limit of %.1f "
+                  "MB decoded",
+                  static_cast<unsigned long long>(frames), static_cast<unsigned long long>(width),
+                  static_cast<unsigned long long>(height), double(bytes) / 1e6,
+                  double(limits.max_bytes) / 1e6);
+    throw Error(ErrorKind::too_large, name, text);
+}
+
+void detail::drop_alpha_if_opaque(Animation& animation) {
+    for (const AnimationFrame& frame : animation.frames) {
+        const Image& image = frame.image;
+        if (image.channels != 4)
+            return;
+        for (std::size_t i = 3; i < image.samples.size(); i += 4)
+            if (image.samples[i] != 255)
+                return;
+    }
+    for (AnimationFrame& frame : animation.frames) {
+        std::vector<std::uint8_t>& samples = frame.image.samples;
+        std::size_t out = 0;
+        for (std::size_t i = 0; i < samples.size(); i += 4) {
+            samples[out++] = samples[i];
+            samples[out++] = samples[i + 1];
+            samples[out++] = samples[i + 2];
+        }
+        samples.resize(out);
+        samples.shrink_to_fit();
+        frame.image.channels = 3;
+        frame.image.source.channels = 3;
+    }
+    animation.source.channels = 3;
+}
+
+}  // namespace quantize

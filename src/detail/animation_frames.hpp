@@ -1,0 +1,22 @@
+// What the animation decoders share (src/animation.cpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "quantize/animation.hpp"
+#include "quantize/io.hpp"
+
+namespace quantize::detail {
+
+// Throws Error(too_large) naming `name` when `frames` full canvases of width x height RGBA
+// pixels (4 bytes each) are over limits.max_bytes: an animation holds every frame decoded.
+void check_frame_limits(const std::string& name, std::uint64_t width, std::uint64_t height,
+                        std::uint64_t frames, const DecodeLimits& limits);
+
+// Turns RGBA frames into RGB when no pixel of any frame is less than opaque, so an opaque
+// animation is quantized and reported as the opaque image it is.
+void drop_alpha_if_opaque(Animation& animation);
+
+}  // namespace quantize::detail

@@ -1,0 +1,213 @@
+#include "detail/gif_decode.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include <gif_lib.h>
+
+#include "detail/animation_frames.hpp"
+#include "detail/decode_limits.hpp"
+#include "detail/io_errors.hpp"
+#include "detail/memory.hpp"
+
+namespace quantize::detail {
+
+namespace {
+
+struct MemoryReader {
+    std::span<const std::uint8_t> bytes;
+    std::size_t at = 0;
+};
+
+// giflib's read callback: the next `size` bytes, or as many as are left (giflib reports the
+// short read as a truncated file).
+int read_memory(GifFileType* gif, GifByteType* out, int size) {
+    auto* reader = static_cast<MemoryReader*>(gif->UserData);
+    const std::size_t n =
+        std::min(std::size_t(std::max(size, 0)), reader->bytes.size() - reader->at);
+    std::memcpy(out, reader->bytes.data() + reader->at, n);
+    reader->at += n;
+    return int(n);
+}
+
+struct GifClose {
+    void operator()(GifFileType* gif) const {
+        int error = 0;
+        DGifCloseFile(gif, &error);
+    }
+};
+
+// The rows of a frame in the order they are stored: interlaced frames hold every 8th row from
+// 0, then every 8th from 4, every 4th from 2 and every 2nd from 1.
+std::vector<int> stored_row_order(int height, bool interlaced) {
+    std::vector<int> rows;
+    rows.reserve(std::size_t(height));
+    if (!interlaced) {
+        for (int y = 0; y < height; ++y)
+            rows.push_back(y);
+        return rows;
+    }
+    constexpr int kStart[] = {0, 4, 2, 1}, kStep[] = {8, 8, 4, 2};
+    for (int pass = 0; pass < 4; ++pass)
+        for (int y = kStart[pass]; y < height; y += kStep[pass])
+            rows.push_back(y);
+    return rows;
+}
+
+// Sets the part of the frame rectangle that lies on the canvas to transparent.
+void clear_rect(std::vector<std::uint8_t>& canvas, int canvas_width, int canvas_height,
+                const GifImageDesc& rect) {
+    const int x0 = std::clamp(rect.Left, 0, canvas_width);
+    const int x1 = std::clamp(rect.Left + rect.Width, 0, canvas_width);
+    for (int y = std::max(rect.Top, 0); y < std::min(rect.Top + rect.Height, canvas_height); ++y)
+        std::fill(canvas.begin() + (std::ptrdiff_t(y) * canvas_width + x0) * 4,
+                  canvas.begin() + (std::ptrdiff_t(y) * canvas_width + x1) * 4, 0);
+}
+
+}  // namespace
+
+const char* gif_error(int code) {
+    const char* text = GifErrorString(code);
+    return text ? text : "unknown giflib error";
+}
+
+bool is_gif(std::span<const std::uint8_t> bytes) {
+    return bytes.size() >= 6 && (std::memcmp(bytes.data(), "GIF87a", 6) == 0 ||
+                                 std::memcmp(bytes.data(), "GIF89a", 6) == 0);
+}
+
+Animation decode_gif(std::span<const std::uint8_t> bytes, const std::string& name,
+                     const DecodeLimits& limits, std::size_t max_frames) {
+    // The logical screen's size, little-endian at bytes 6..9, checked before giflib reads on.
+    if (bytes.size() < 13)
+        fail_input(name, "truncated GIF (" + std::to_string(bytes.size()) + " bytes of header)");
+    const int width = bytes[6] | bytes[7] << 8;
+    const int height = bytes[8] | bytes[9] << 8;
+    if (width == 0 || height == 0)
+        fail_input(name, "corrupt GIF: its logical screen is " + std::to_string(width) + "x" +
+                             std::to_string(height) + " pixels");
+    check_decode_limits(name, std::uint64_t(width), std::uint64_t(height), 4, limits);
+
+    MemoryReader reader{bytes};
+    int error = 0;
+    const std::unique_ptr<GifFileType, GifClose> gif(DGifOpen(&reader, read_memory, &error));
+    if (!gif)
+        fail_input(name, std::string("corrupt GIF: ") + gif_error(error));
+    auto fail = [&](const char* what) {
+        fail_input(name, std::string(what) + ": " + gif_error(gif->Error));
+    };
+
+    Animation animation;
+    animation.width = width;
+    animation.height = height;
+    animation.loops = 1;  // no NETSCAPE2.0 extension: played once
+    std::vector<std::uint8_t> canvas;
+    resize_populated(canvas, std::size_t(width) * std::size_t(height) * 4);  // transparent
+    std::vector<std::uint8_t> before;  // the canvas a DISPOSE_PREVIOUS frame restores
+    std::vector<GifPixelType> row;
+    GraphicsControlBlock control{DISPOSAL_UNSPECIFIED, false, 0, NO_TRANSPARENT_COLOR};
+    for (bool done = false; !done && animation.frames.size() < max_frames;) {
+        GifRecordType type = UNDEFINED_RECORD_TYPE;
+        if (DGifGetRecordType(gif.get(), &type) == GIF_ERROR)
+            fail("truncated or corrupt GIF");
+        switch (type) {
+            case IMAGE_DESC_RECORD_TYPE: {
+                if (DGifGetImageDesc(gif.get()) == GIF_ERROR)
+                    fail("corrupt GIF frame");
+                const GifImageDesc rect = gif->Image;
+                const ColorMapObject* map = rect.ColorMap ? rect.ColorMap : gif->SColorMap;
+                if (!map) {
+                    fail_input(name, "corrupt GIF: frame " +
+                                         std::to_string(animation.frames.size()) +
+                                         " has no color table");
+                }
+                check_frame_limits(name, std::uint64_t(width), std::uint64_t(height),
+                                   animation.frames.size() + 1, limits);
+                if (control.DisposalMode == DISPOSE_PREVIOUS)
+                    before = canvas;
+                row.resize(std::size_t(std::max(rect.Width, 0)));
+                for (const int y : stored_row_order(rect.Height, rect.Interlace)) {
+                    if (DGifGetLine(gif.get(), row.data(), rect.Width) == GIF_ERROR)
+                        fail("truncated or corrupt GIF");
+                    const int cy = rect.Top + y;
+                    if (cy < 0 || cy >= height)
+                        continue;
+                    for (int x = std::max(0, -rect.Left); x < rect.Width && rect.Left + x < width;
+                         ++x) {
+                        const int index = row[std::size_t(x)];
+                        if (index == control.TransparentColor)
+                            continue;
+                        // An index past the table shows black, as browsers draw it.
+                        const GifColorType c =
+                            index < map->ColorCount ? map->Colors[index] : GifColorType{0, 0, 0};
+                        std::uint8_t* p =
+                            canvas.data() +
+                            (std::size_t(cy) * std::size_t(width) + std::size_t(rect.Left + x)) * 4;
+                        p[0] = c.Red;
+                        p[1] = c.Green;
+                        p[2] = c.Blue;
+                        p[3] = 255;
+                    }
+                }
+                AnimationFrame frame;
+                frame.image.width = width;
+                frame.image.height = height;
+                frame.image.channels = 4;
+                frame.image.source.channels = 4;
+                frame.image.samples = canvas;
+                frame.delay_ms = control.DelayTime * 10;  // GIF counts hundredths of a second
+                animation.frames.push_back(std::move(frame));
+                switch (control.DisposalMode) {
+                    case DISPOSE_BACKGROUND:  // browsers clear to transparent, not to the color
+                        clear_rect(canvas, width, height, rect);
+                        break;
+                    case DISPOSE_PREVIOUS:
+                        canvas.swap(before);
+                        break;
+                    default:  // an int: unspecified, do-not-dispose and undefined values
+                        break;
+                }
+                control = {DISPOSAL_UNSPECIFIED, false, 0, NO_TRANSPARENT_COLOR};
+                break;
+            }
+            case EXTENSION_RECORD_TYPE: {
+                int code = 0;
+                GifByteType* block = nullptr;
+                if (DGifGetExtension(gif.get(), &code, &block) == GIF_ERROR)
+                    fail("truncated or corrupt GIF");
+                if (code == GRAPHICS_EXT_FUNC_CODE && block && block[0] >= 4)
+                    DGifExtensionToGCB(block[0], block + 1, &control);
+                const bool netscape = code == APPLICATION_EXT_FUNC_CODE && block &&
+                                      block[0] == 11 &&
+                                      std::memcmp(block + 1, "NETSCAPE2.0", 11) == 0;
+                while (block) {
+                    if (DGifGetExtensionNext(gif.get(), &block) == GIF_ERROR)
+                        fail("truncated or corrupt GIF");
+                    // Sub-block 1 of NETSCAPE2.0: the loop count N, 0 = forever, else N + 1
+                    // plays.
+                    if (netscape && block && block[0] >= 3 && block[1] == 1) {
+                        const int count = block[2] | block[3] << 8;
+                        animation.loops = count == 0 ? 0 : count + 1;
+                    }
+                }
+                break;
+            }
+            case TERMINATE_RECORD_TYPE:
+                done = true;
+                break;
+            case UNDEFINED_RECORD_TYPE:
+            case SCREEN_DESC_RECORD_TYPE:
+                break;
+        }
+    }
+    if (animation.frames.empty())
+        fail_input(name, "corrupt GIF: no frame");
+    animation.source.channels = 4;
+    animation.source.bit_depth = 8;
+    animation.source.file_bytes = bytes.size();
+    drop_alpha_if_opaque(animation);
+    return animation;
+}
+
+}  // namespace quantize::detail

@@ -1,0 +1,186 @@
+// End-to-end tests of GIF and animation input and output.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "gif.hpp"
+#include "quantize/quantize.hpp"
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+test::RunResult quantize_cli(const std::vector<std::string>& args) {
+    return test::run(QUANTIZE_CLI, args);
+}
+
+}  // namespace
+
+TEST_CASE("a JPEG to a 256-color GIF, and that GIF to 64 colors", "[cli][gif]") {
+    test::TempDir dir;
+    const fs::path jpeg = dir / "photo.jpg";
+    REQUIRE(quantize_cli(
+                {test::sample_path("kodim23.png").string(), "-k", "256", "-o", jpeg.string(), "-q"})
+                .exit_code == 0);
+    const auto r = quantize_cli({jpeg.string(), "-k", "256", "-o", (dir / "photo.gif").string()});
+    REQUIRE(r.exit_code == 0);
+    const test::GifStructure big = test::read_gif_structure(test::read_bytes(dir / "photo.gif"));
+    CHECK(big.width == 768);
+    CHECK(big.global_colors == 256);
+    CHECK(big.frames == 1);
+    const auto small = quantize_cli(
+        {(dir / "photo.gif").string(), "-k", "64", "-o", (dir / "small.gif").string(), "--json"});
+    REQUIRE(small.exit_code == 0);
+    const auto report = nlohmann::json::parse(small.out);
+    CHECK(report["palette"].size() <= 64);
+    const test::GifStructure s = test::read_gif_structure(test::read_bytes(dir / "small.gif"));
+    CHECK(s.global_colors == 64);
+    CHECK(std::set<std::uint8_t>(s.indices[0].begin(), s.indices[0].end()).size() <= 64);
+}
+
+namespace {
+
+// A 3-frame animated GIF, 40x30, looped forever: frames of random indices into a 64-color
+// global table, delays 50, 100 and 200 ms; the middle frame has its top rows transparent.
+std::vector<std::uint8_t> three_frame_gif() {
+    std::vector<std::uint8_t> rgb;
+    for (int i = 0; i < 64; ++i)
+        rgb.insert(rgb.end(),
+                   {std::uint8_t(i * 4), std::uint8_t(255 - i * 4), std::uint8_t(i * 13)});
+    std::vector<test::GifTestFrame> frames;
+    for (int f = 0; f < 3; ++f) {
+        std::vector<std::uint8_t> indices;
+        for (int i = 0; i < 40 * 30; ++i)
+            indices.push_back(std::uint8_t((i * (7 + f * 6) + i / 40 * (f + 1)) % 63));
+        test::GifTestFrame frame = test::gif_frame(0, 0, 40, 30, indices);
+        frame.delay_cs = 5 << f;
+        if (f == 1) {
+            std::fill(frame.indices.begin(), frame.indices.begin() + 40 * 5, 63);
+            frame.transparent = 63;
+            frame.disposal = DISPOSE_BACKGROUND;
+        }
+        frames.push_back(frame);
+    }
+    frames[0].disposal = DISPOSE_BACKGROUND;  // the transparent rows of frame 1 show clear
+    return test::write_gif(40, 30, rgb, frames, 0);
+}
+
+std::set<std::uint32_t> colors_of(const quantize::Animation& animation) {
+    std::set<std::uint32_t> colors;
+    for (const auto& frame : animation.frames)
+        for (std::size_t i = 0; i < frame.image.pixel_count(); ++i)
+            colors.insert(quantize::pack(frame.image.pixel(i)));
+    return colors;
+}
+
+}  // namespace
+
+TEST_CASE("an animated GIF comes out as one, with one palette", "[cli][gif][animation]") {
+    test::TempDir dir;
+    test::write_bytes(dir / "in.gif", three_frame_gif());
+    const auto r = quantize_cli(
+        {(dir / "in.gif").string(), "-k", "16", "-o", (dir / "out.gif").string(), "--json"});
+    REQUIRE(r.exit_code == 0);
+    const auto report = nlohmann::json::parse(r.out);
+    REQUIRE(report["frames"].size() == 3);
+    CHECK(report["frames"][2]["delay_ms"] == 200);
+    CHECK(report["loops"] == 0);
+    const auto bytes = test::read_bytes(dir / "out.gif");
+    const test::GifStructure s = test::read_gif_structure(bytes);
+    CHECK(s.frames == 3);
+    CHECK(s.delays_cs == std::vector<int>{5, 10, 20});
+    CHECK(s.loop_count == 0);
+    CHECK(s.global_colors == 16);
+    CHECK(s.frames_with_local_table == 0);
+    const quantize::Animation in = quantize::read_animation(dir / "in.gif");
+    const quantize::Animation out = quantize::decode_animation(bytes, "out.gif");
+    REQUIRE(out.frames.size() == 3);
+    CHECK(colors_of(out).size() <= 16);
+    for (std::size_t f = 0; f < 3; ++f) {
+        for (std::size_t i = 0; i < in.frames[f].image.pixel_count(); ++i) {
+            INFO("frame " << f << " pixel " << i);
+            REQUIRE((in.frames[f].image.pixel(i).a == 0) == (out.frames[f].image.pixel(i).a == 0));
+        }
+    }
+    CHECK(in.frames.front().image.samples != in.frames.back().image.samples);
+    CHECK(out.frames.front().image.samples != out.frames.back().image.samples);
+}
+
+TEST_CASE("an animated GIF to an animated lossless WebP and back", "[cli][gif][animation]") {
+    test::TempDir dir;
+    test::write_bytes(dir / "in.gif", three_frame_gif());
+    REQUIRE(quantize_cli(
+                {(dir / "in.gif").string(), "-k", "16", "-o", (dir / "out.webp").string(), "-q"})
+                .exit_code == 0);
+    const quantize::Animation webp = quantize::read_animation(dir / "out.webp");
+    REQUIRE(webp.frames.size() == 3);
+    CHECK(webp.loops == 0);
+    CHECK(webp.frames[0].delay_ms == 50);
+    CHECK(webp.frames[1].delay_ms == 100);
+    CHECK(webp.frames[2].delay_ms == 200);
+    CHECK(colors_of(webp).size() <= 16);  // one palette shared by every frame
+    CHECK(webp.frames[1].image.pixel(0).a == 0);
+    CHECK(webp.frames[0].image.pixel(0).a == 255);
+    CHECK(webp.frames.front().image.samples != webp.frames.back().image.samples);
+    REQUIRE(quantize_cli(
+                {(dir / "out.webp").string(), "-k", "16", "-o", (dir / "back.gif").string(), "-q"})
+                .exit_code == 0);
+    CHECK(test::read_gif_structure(test::read_bytes(dir / "back.gif")).frames == 3);
+}
+
+TEST_CASE("a palette per frame (--palette-per-frame) fits each frame its own",
+          "[cli][gif][animation]") {
+    test::TempDir dir;
+    test::write_bytes(dir / "in.gif", three_frame_gif());
+    REQUIRE(quantize_cli({(dir / "in.gif").string(), "-k", "8", "--palette-per-frame", "-o",
+                          (dir / "out.gif").string(), "-q"})
+                .exit_code == 0);
+    const test::GifStructure s = test::read_gif_structure(test::read_bytes(dir / "out.gif"));
+    CHECK(s.frames == 3);
+    CHECK(s.frames_with_local_table >= 1);
+    const quantize::Animation out = quantize::read_animation(dir / "out.gif");
+    for (const auto& frame : out.frames) {
+        quantize::Animation one;
+        one.frames.push_back(frame);
+        CHECK(colors_of(one).size() <= 8);
+    }
+}
+
+TEST_CASE("an animation to a still format writes the first frame and says so; --frame picks",
+          "[cli][gif][animation]") {
+    test::TempDir dir;
+    test::write_bytes(dir / "in.gif", three_frame_gif());
+    const auto r =
+        quantize_cli({(dir / "in.gif").string(), "-k", "16", "-o", (dir / "first.png").string()});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("only the first frame was written (--frame N"));
+    const auto picked = quantize_cli({(dir / "in.gif").string(), "-k", "256", "--frame", "1", "-o",
+                                      (dir / "one.gif").string(), "-q"});
+    REQUIRE(picked.exit_code == 0);
+    const quantize::Animation in = quantize::read_animation(dir / "in.gif");
+    const quantize::Animation one = quantize::read_animation(dir / "one.gif");
+    REQUIRE(one.frames.size() == 1);
+    CHECK(one.frames[0].image.samples == in.frames[1].image.samples);  // <= 256 colors: exact
+    const auto past = quantize_cli(
+        {(dir / "in.gif").string(), "--frame", "3", "-o", (dir / "none.png").string()});
+    CHECK(past.exit_code == 3);
+    CHECK_THAT(past.err, Catch::Contains("has 3 frames: --frame takes 0 to 2 (got 3)"));
+}
+
+TEST_CASE("animated output is the same bytes whatever the thread count", "[cli][animation]") {
+    test::TempDir dir;
+    test::write_bytes(dir / "in.gif", three_frame_gif());
+    for (const std::string ext : {".gif", ".webp"}) {
+        for (const std::string threads : {"1", "2", "3"}) {
+            REQUIRE(quantize_cli({(dir / "in.gif").string(), "-k", "12", "--threads", threads, "-o",
+                                  (dir / ("t" + threads + ext)).string(), "-q"})
+                        .exit_code == 0);
+        }
+        INFO(ext);
+        CHECK(test::read_bytes(dir / ("t1" + ext)) == test::read_bytes(dir / ("t2" + ext)));
+        CHECK(test::read_bytes(dir / ("t1" + ext)) == test::read_bytes(dir / ("t3" + ext)));
+    }
+}
