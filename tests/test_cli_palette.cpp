@@ -108,7 +108,7 @@ TEST_CASE("palette errors: one line each, documented exit codes", "[cli][palette
     check(palette_cli({photo, "-k", "1", "--fixed", "#fff,#000"}), 2,
           "--fixed has 2 colors, more than --colors 1");
     check(palette_cli({photo, "--format", "ase"}), 2,
-          "--format ase is binary: give the file to write with -o");
+          "--format ase is binary: give the file to write with -o (- for standard output)");
     check(palette_cli({photo, "-o", "palette.png"}), 2,
           "--format cannot tell from 'palette.png': use a .hex, .txt, .json, .css, .gpl, .ase, "
           ".aco or .pal name, or --format");
