@@ -45,6 +45,9 @@ std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options
         case ImageFormat::openexr:
         case ImageFormat::radiance:
         case ImageFormat::sun_raster:
+        case ImageFormat::heif:
+        case ImageFormat::avif:
+        case ImageFormat::jpeg_xl:
             return {};
     }
     return {};
