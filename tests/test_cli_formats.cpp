@@ -190,3 +190,40 @@ TEST_CASE("an animated PNG and a multi-page TIFF are read in part, and the repor
     const auto still_run = quantize_cli({still.string(), "-o", (dir / "still-16.png").string()});
     CHECK_THAT(still_run.out, !Catch::Contains("only the first"));
 }
+
+TEST_CASE("batch takes every readable extension and says what it left out",
+          "[cli][formats][batch]") {
+    test::TempDir dir;
+    const fs::path in = dir / "in";
+    fs::create_directory(in);
+    cv::Mat bgr(16, 24, CV_8UC3, cv::Scalar(10, 200, 30));
+    REQUIRE(cv::imwrite((in / "a.png").string(), bgr));
+    const fs::path png = in / "a.png";
+    tool("heif-enc", {"-q", "80", png.string(), "-o", (in / "b.heic").string()});
+    tool("heif-enc", {"-q", "80", png.string(), "-o", (in / "c.avif").string()});
+    tool("cjxl", {png.string(), (in / "d.jxl").string()});
+    for (const char* name : {"e.gif", "f.GIF", "g.psd", "notes.txt"})
+        test::write_bytes(in / name, {'x'});
+
+    const auto r = quantize_cli({"batch", in.string(), "-o", (dir / "out").string()});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    // All four taken (the JPEG XL, smaller than any PNG of it, is skipped as larger).
+    CHECK_THAT(r.out, Catch::Contains(", of 4"));
+    for (const char* name : {"a.png", "b.png", "c.png"})
+        CHECK(fs::exists(dir / "out" / name));
+    CHECK_THAT(r.err, Catch::Contains((in / "d.jxl").string()));
+    const std::string line = "left out 3 files of formats quantize does not read (.gif 2, .psd 1)";
+    CHECK_THAT(r.err, Catch::StartsWith("quantize: " + line + "\n"));
+    CHECK_THAT(r.out, Catch::Contains(line));
+
+    // Nothing readable: "no image to do" says why.
+    const fs::path only = dir / "only";
+    fs::create_directory(only);
+    test::write_bytes(only / "h.gif", {'x'});
+    const auto none = quantize_cli({"batch", only.string(), "-o", (dir / "out2").string()});
+    CHECK(none.exit_code == 0);
+    CHECK_THAT(none.err,
+               Catch::StartsWith("quantize: no image to do (left out 1 file of formats quantize "
+                                 "does not read (.gif 1); "));
+}
