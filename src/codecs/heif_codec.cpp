@@ -14,15 +14,11 @@
 #include <libheif/heif.h>
 
 #include "codecs/decoder_module.hpp"
+#include "codecs/module_errors.hpp"
 
 namespace {
 
-thread_local std::string last_error;
-
-const char* failure(const std::string& message) {
-    last_error = message;
-    return last_error.c_str();
-}
+using quantize_module::failure;
 
 struct ContextFree {
     void operator()(heif_context* c) const { heif_context_free(c); }
@@ -152,11 +148,5 @@ const char* decode(const unsigned char* data, std::size_t size, const QuantizeDe
 
 extern "C" __attribute__((visibility("default"))) const char* quantize_heif_decode(
     const unsigned char* data, std::size_t size, const QuantizeDecodeSink* sink) noexcept {
-    try {
-        return decode(data, size, *sink);
-    } catch (const std::bad_alloc&) {
-        return failure("out of memory");
-    } catch (const std::exception& e) {
-        return failure(e.what());
-    }
+    return quantize_module::guarded([&] { return decode(data, size, *sink); });
 }

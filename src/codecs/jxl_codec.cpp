@@ -18,15 +18,11 @@
 #include <jxl/thread_parallel_runner_cxx.h>
 
 #include "codecs/decoder_module.hpp"
+#include "codecs/module_errors.hpp"
 
 namespace {
 
-thread_local std::string last_error;
-
-const char* failure(const std::string& message) {
-    last_error = message;
-    return last_error.c_str();
-}
+using quantize_module::failure;
 
 // Metadata boxes above this are skipped: EXIF and XMP are kilobytes in real files.
 constexpr std::size_t kMaxBoxBytes = std::size_t{16} << 20;
@@ -218,11 +214,5 @@ const char* decode(const unsigned char* data, std::size_t size, const QuantizeDe
 
 extern "C" __attribute__((visibility("default"))) const char* quantize_jxl_decode(
     const unsigned char* data, std::size_t size, const QuantizeDecodeSink* sink) noexcept {
-    try {
-        return decode(data, size, *sink);
-    } catch (const std::bad_alloc&) {
-        return failure("out of memory");
-    } catch (const std::exception& e) {
-        return failure(e.what());
-    }
+    return quantize_module::guarded([&] { return decode(data, size, *sink); });
 }
