@@ -98,6 +98,9 @@ std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, Im
         case ImageFormat::openexr:
         case ImageFormat::radiance:
         case ImageFormat::sun_raster:
+        case ImageFormat::heif:
+        case ImageFormat::avif:
+        case ImageFormat::jpeg_xl:
             break;
     }
     fail_output(name, std::string("quantize writes no animation as ") + format_info(format).name);

@@ -42,6 +42,13 @@ bool any_matches(std::span<const std::string> globs, const fs::path& relative) {
                        [&](const std::string& glob) { return glob_matches(glob, relative); });
 }
 
+std::string lower_extension(const fs::path& path) {
+    std::string ext = path.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return ext;
+}
+
 bool is_hidden(const fs::path& path) {
     const std::string name = path.filename().string();
     return !name.empty() && name[0] == '.';
@@ -70,8 +77,8 @@ struct Found {
 
 class Walker {
   public:
-    Walker(const BatchSources& sources, fs::path output_dir)
-        : sources_(sources), output_dir_(std::move(output_dir)) {}
+    Walker(const BatchSources& sources, fs::path output_dir, LeftOut* left_out)
+        : sources_(sources), output_dir_(std::move(output_dir)), left_out_(left_out) {}
 
     // Files of `dir` (and its subfolders when recursive) that the globs select.
     void walk(const fs::path& dir, const fs::path& relative_dir, std::vector<Found>& found) {
@@ -91,6 +98,9 @@ class Walker {
                 }
             } else if (glob_selects(relative, sources_.include, sources_.exclude)) {
                 found.push_back({entry.path(), relative, {}});
+            } else if (left_out_ && sources_.include.empty() && unread_format_of(relative) &&
+                       !any_matches(sources_.exclude, relative)) {
+                ++left_out_->by_extension[lower_extension(relative)];
             }
         }
         if (ec)  // the folder, or the rest of it, cannot be read: one failure, the rest goes on
@@ -104,6 +114,7 @@ class Walker {
   private:
     const BatchSources& sources_;
     fs::path output_dir_;  // canonical form; empty in place
+    LeftOut* left_out_;    // counts what the walk leaves out, when given
 };
 
 // The path a listed file keeps under the output folder.
@@ -114,9 +125,10 @@ fs::path listed_relative(const fs::path& listed) {
     return normal;
 }
 
-std::vector<Found> find_files(const BatchSources& sources, const fs::path& output_dir) {
+std::vector<Found> find_files(const BatchSources& sources, const fs::path& output_dir,
+                              LeftOut* left_out) {
     const fs::path out = output_dir.empty() ? fs::path() : canonical_form(output_dir);
-    Walker walker(sources, out);
+    Walker walker(sources, out, left_out);
     std::vector<Found> found;
     for (const fs::path& input : sources.inputs) {
         std::error_code ec;
@@ -251,9 +263,30 @@ bool glob_selects(const fs::path& relative, std::span<const std::string> include
     return included && !any_matches(exclude, relative);
 }
 
+std::size_t LeftOut::total() const {
+    std::size_t n = 0;
+    for (const auto& [ext, count] : by_extension)
+        n += count;
+    return n;
+}
+
+std::string describe_left_out(const LeftOut& left_out) {
+    const std::size_t total = left_out.total();
+    if (total == 0)
+        return {};
+    std::string text = "left out " + std::to_string(total) + (total == 1 ? " file" : " files") +
+                       " of formats quantize does not read (";
+    bool first = true;
+    for (const auto& [ext, count] : left_out.by_extension) {
+        text += (first ? "" : ", ") + ext + " " + std::to_string(count);
+        first = false;
+    }
+    return text + ")";
+}
+
 std::vector<BatchItem> plan_batch(const BatchSources& sources, const fs::path& output_dir,
-                                  const std::string& extension) {
-    std::vector<Found> found = find_files(sources, output_dir);
+                                  const std::string& extension, LeftOut* left_out) {
+    std::vector<Found> found = find_files(sources, output_dir, left_out);
     std::stable_sort(found.begin(), found.end(),
                      [](const Found& a, const Found& b) { return a.input < b.input; });
     found.erase(std::unique(found.begin(), found.end(),

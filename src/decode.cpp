@@ -19,6 +19,7 @@
 
 #include "detail/container_metadata.hpp"
 #include "detail/decode_limits.hpp"
+#include "detail/decoder_modules.hpp"
 #include "detail/gif_decode.hpp"
 #include "detail/image_headers.hpp"
 #include "detail/io_errors.hpp"
@@ -90,6 +91,14 @@ bool tail_contains(std::span<const std::uint8_t> bytes, std::string_view marker,
 
 const std::string_view kPngMagic{"\x89PNG\r\n\x1a\n", 8};
 const std::string_view kJpegMagic{"\xff\xd8\xff", 3};
+
+// "a GIF image: quantize does not read it", the cause for a format known but not read.
+std::string not_read(std::string_view format) {
+    const bool vowel =
+        std::string_view("AEFHILMNORSX").find(format.front()) != std::string_view::npos;
+    return std::string(vowel ? "an " : "a ") + std::string(format) +
+           " image: quantize does not read it";
+}
 
 // Turns the pixels upright by the EXIF orientation (JPEG APP1, PNG eXIf, WebP EXIF, TIFF's own
 // tag): in one place for every format, the decoders leave the pixels as stored, except
@@ -189,8 +198,12 @@ cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes,
     } catch (const std::runtime_error& e) {
         fail_input(path, std::string("cannot decode: ") + e.what());
     }
-    if (mat.empty())
-        fail_input(path, "not an image OpenCV can decode (corrupt or unknown format)");
+    if (mat.empty()) {
+        // Formats no kept library tells by their bytes (TGA) are named by the file's extension.
+        if (const auto unread = unread_format_of(path))
+            fail_input(path, not_read(*unread));
+        fail_input(path, "not an image quantize reads (corrupt, or an unknown format)");
+    }
     // Formats whose size cannot be read cheaply beforehand are checked once decoded; meanwhile
     // OpenCV's own bound (OPENCV_IO_MAX_IMAGE_PIXELS, 2^30 pixels by default) holds them.
     detail::check_decode_limits(path.string(), std::uint64_t(mat.cols), std::uint64_t(mat.rows),
@@ -375,6 +388,41 @@ Image decode_jpeg_file(const fs::path& path, std::span<const std::uint8_t> bytes
     }
 }
 
+const char* module_format_name(ImageFormat format) {
+    return format == ImageFormat::avif      ? "AVIF"
+           : format == ImageFormat::jpeg_xl ? "JPEG XL"
+                                            : "HEIF";
+}
+
+// HEIC, AVIF and JPEG XL through their modules (detail/decoder_modules.hpp), the size checked
+// against the limits before the pixels are allocated. The decoders apply the file's own
+// orientation (HEIF irot/imir, JPEG XL's codestream orientation), which both specifications put
+// above an EXIF tag: the EXIF kept is marked upright, and nothing is turned again.
+Image decode_module_file(const fs::path& path, std::span<const std::uint8_t> bytes,
+                         ImageFormat format, const DecodeLimits& limits) {
+    const auto module =
+        format == ImageFormat::jpeg_xl ? detail::DecoderModule::jxl : detail::DecoderModule::heif;
+    Image image;
+    try {
+        image = detail::decode_with_module(
+            module, bytes, std::max(1, tbb::this_task_arena::max_concurrency()),
+            [&](std::uint64_t width, std::uint64_t height, std::uint64_t bytes_per_pixel) {
+                detail::check_decode_limits(path.string(), width, height, bytes_per_pixel, limits);
+            });
+    } catch (const Error&) {
+        throw;  // over the limits
+    } catch (const detail::ModuleDecodeError& e) {
+        fail_input(path, std::string("truncated or corrupt ") + module_format_name(format) + ": " +
+                             e.what());
+    } catch (const std::runtime_error& e) {  // the module cannot be loaded
+        fail_input(path,
+                   std::string("cannot decode ") + module_format_name(format) + ": " + e.what());
+    }
+    if (exif_orientation(image.metadata.exif) != 1)
+        image.metadata.exif = exif_with_orientation(image.metadata.exif, 1);
+    return image;
+}
+
 }  // namespace
 
 Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
@@ -383,18 +431,35 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
     if (bytes.empty())
         fail_input(path, "empty file");
     reject_truncated(path, bytes);
+    const std::optional<ImageFormat> module_format =
+        detail::is_jxl(bytes) ? std::optional(ImageFormat::jpeg_xl) : detail::heif_brand(bytes);
     Image image;
     try {
-        if (starts_with(bytes, kPngMagic))
+        if (starts_with(bytes, kPngMagic)) {
             image = decode_png(path, bytes, limits);
-        else if (starts_with(bytes, kJpegMagic))
+            image.source.format = ImageFormat::png;
+            image.source.frames = detail::png_frames(bytes);
+        } else if (starts_with(bytes, kJpegMagic)) {
             image = decode_jpeg_file(path, bytes, limits);
-        else if (detail::is_webp(bytes))
+            image.source.format = ImageFormat::jpeg;
+        } else if (detail::is_webp(bytes)) {
             image = decode_webp_file(path, bytes, limits);
-        else if (detail::is_gif(bytes))  // the first frame of an animation
+            image.source.format = ImageFormat::webp;
+        } else if (detail::is_gif(bytes)) {  // the first frame of an animation
             image = std::move(detail::decode_gif(bytes, name, limits, 1).frames.front().image);
-        else
+            image.source.format = ImageFormat::gif;
+        } else if (module_format) {
+            image = decode_module_file(path, bytes, *module_format, limits);
+            image.source.format = module_format;
+        } else if (const auto unread = detail::unread_format_by_bytes(bytes)) {
+            fail_input(path, not_read(*unread));
+        } else {
             image = to_image(path, decode(path, bytes, limits));
+            if (is_tiff(bytes)) {
+                image.source.format = ImageFormat::tiff;
+                image.source.frames = detail::opencv_tiff_pages(bytes);
+            }
+        }
     } catch (const std::bad_alloc&) {
         // Within the limits, but more than this machine can give now.
         fail_input(path,
@@ -403,6 +468,8 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
         fail_input(path, "cannot decode: " + e.err);
     }
     image.source.file_bytes = bytes.size();
+    if (module_format)
+        return image;  // its metadata read and its orientation applied by the decoder
     image.metadata = read_metadata(bytes);
     turn_upright(image, is_tiff(bytes));
     return image;

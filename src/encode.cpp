@@ -47,6 +47,9 @@ std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options
         case ImageFormat::openexr:
         case ImageFormat::radiance:
         case ImageFormat::sun_raster:
+        case ImageFormat::heif:
+        case ImageFormat::avif:
+        case ImageFormat::jpeg_xl:
             return {};
     }
     return {};
@@ -151,6 +154,9 @@ std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat fo
         case ImageFormat::openexr:
         case ImageFormat::radiance:
         case ImageFormat::sun_raster:
+        case ImageFormat::heif:
+        case ImageFormat::avif:
+        case ImageFormat::jpeg_xl:
             break;
     }
     std::vector<std::uint8_t> bytes = encode_with_opencv(name, format, image, options);

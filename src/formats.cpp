@@ -19,6 +19,9 @@ constexpr const char* kJpeg2000[] = {".jp2"};
 constexpr const char* kExr[] = {".exr"};
 constexpr const char* kRadiance[] = {".hdr", ".pic"};
 constexpr const char* kSunRaster[] = {".sr", ".ras"};
+constexpr const char* kHeif[] = {".heic", ".heif", ".hif"};
+constexpr const char* kAvif[] = {".avif"};
+constexpr const char* kJpegXl[] = {".jxl"};
 
 // format, name, extensions, writes, keeps palette, keeps alpha, binary alpha,
 // keeps animation, keeps metadata
@@ -34,6 +37,27 @@ const std::array kFormats = {
     FormatInfo{ImageFormat::openexr, "exr", kExr, false, false, false, false, false, false},
     FormatInfo{ImageFormat::radiance, "hdr", kRadiance, false, false, false, false, false, false},
     FormatInfo{ImageFormat::sun_raster, "sr", kSunRaster, false, false, false, false, false, false},
+    FormatInfo{ImageFormat::heif, "heic", kHeif, false, false, false, false, false, false},
+    FormatInfo{ImageFormat::avif, "avif", kAvif, false, false, false, false, false, false},
+    FormatInfo{ImageFormat::jpeg_xl, "jxl", kJpegXl, false, false, false, false, false, false},
+};
+
+// Image formats quantize does not read, by extension (lower case, with the dot): what a photo
+// or design folder holds besides the formats above. A format read later moves to kFormats;
+// format_of is asked first, so a row left here by mistake never hides it.
+struct UnreadFormat {
+    const char* extension;
+    const char* name;
+};
+constexpr UnreadFormat kUnread[] = {
+    {".tga", "TGA"},         {".icb", "TGA"},           {".ico", "ICO"},
+    {".cur", "ICO"},         {".psd", "PSD"},           {".psb", "PSD"},
+    {".xcf", "XCF"},         {".svg", "SVG"},           {".svgz", "SVG"},
+    {".pdf", "PDF"},         {".eps", "EPS"},           {".jxr", "JPEG XR"},
+    {".wdp", "JPEG XR"},     {".dng", "DNG raw"},       {".cr2", "Canon raw"},
+    {".cr3", "Canon raw"},   {".nef", "Nikon raw"},     {".arw", "Sony raw"},
+    {".orf", "Olympus raw"}, {".rw2", "Panasonic raw"}, {".raf", "Fujifilm raw"},
+    {".pcx", "PCX"},         {".dds", "DDS"},
 };
 
 std::string lower(std::string text) {
@@ -58,6 +82,17 @@ std::optional<ImageFormat> format_of(const std::filesystem::path& path) {
     for (const FormatInfo& info : kFormats) {
         if (std::find(info.extensions.begin(), info.extensions.end(), ext) != info.extensions.end())
             return info.format;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string_view> unread_format_of(const std::filesystem::path& path) {
+    if (format_of(path))
+        return std::nullopt;
+    const std::string ext = lower(path.extension().string());
+    for (const UnreadFormat& unread : kUnread) {
+        if (ext == unread.extension)
+            return unread.name;
     }
     return std::nullopt;
 }

@@ -216,14 +216,28 @@ Palette train_palette(const WeightedColors& pool, const Options& options) {
     return palette;
 }
 
+// What was left out of a file of several frames or pages: only the first is read.
+std::string frames_note(const SourceFormat& source) {
+    const std::string count = std::to_string(source.frames);
+    if (source.format == ImageFormat::png)
+        return "an animated PNG: only the first frame was read (of " + count + ")";
+    if (source.format == ImageFormat::tiff)
+        return "a multi-page TIFF: only the first page was read (of " + count + ")";
+    return "only the first image was read (of " + count + ")";
+}
+
 std::vector<std::string> notes_for(const Image& image, ImageFormat format, const Report& r) {
     std::vector<std::string> notes;
     if (r.dither == Dither::fs) {
         notes.push_back("dithered (Floyd-Steinberg, level " + shortest(r.dither_level) +
                         "): smoother gradients, more bytes than without");
     }
-    if (image.source.bit_depth == 16)
-        notes.push_back("16-bit samples were scaled to 8 bits");
+    if (image.source.bit_depth > 8) {
+        notes.push_back(std::to_string(image.source.bit_depth) +
+                        "-bit samples were scaled to 8 bits");
+    }
+    if (image.source.frames > 1)
+        notes.push_back(frames_note(image.source));
     if (image.source.channels <= 2)
         notes.push_back("grayscale input was converted to RGB");
     if (image.has_alpha() && format_info(format).binary_alpha) {

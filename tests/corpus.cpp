@@ -150,6 +150,76 @@ Bytes tiff_claiming(std::uint32_t width, std::uint32_t height) {
     return tiff;
 }
 
+// Big-endian integers and ISO BMFF boxes as byte strings (std::string: GCC 12 warns falsely on
+// the vector inserts this would take).
+std::string be(std::uint32_t v, int bytes) {
+    std::string out;
+    for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8)
+        out.push_back(char(v >> shift));
+    return out;
+}
+
+// A box: size, type, content; a FullBox puts its version and zero flags first.
+std::string box(std::string_view type, const std::string& content, int full_version = -1) {
+    const std::string version = full_version < 0 ? "" : be(std::uint32_t(full_version) << 24, 4);
+    return be(std::uint32_t(8 + version.size() + content.size()), 4) + std::string(type) + version +
+           content;
+}
+
+// A HEIF file whose one image item (of `item_type`, "hvc1" or "av01", with its decoder
+// configuration property `config`) has an ispe property claiming width x height, and 16 bytes
+// of coded data: what libheif reads before it decodes anything.
+Bytes heif_claiming(std::string_view brand, std::string_view item_type, const std::string& config,
+                    std::uint32_t width, std::uint32_t height) {
+    const std::string ftyp =
+        box("ftyp", std::string(brand) + be(0, 4) + std::string(brand) + "mif1");
+    const std::string hdlr = box("hdlr", be(0, 4) + "pict" + std::string(13, '\0'), 0);
+    const std::string pitm = box("pitm", be(1, 2), 0);
+    // Item 1, protection 0, its type, an empty name.
+    const std::string infe = box("infe", be(1, 2) + be(0, 2) + std::string(item_type) + '\0', 2);
+    const std::string iinf = box("iinf", be(1, 2) + infe, 0);
+    const std::string ipco = box("ipco", box("ispe", be(width, 4) + be(height, 4), 0) +
+                                             box(item_type == "av01" ? "av1C" : "hvcC", config));
+    // Item 1 has 2 properties, ispe and the configuration, both essential.
+    const std::string ipma = box("ipma", be(1, 4) + be(1, 2) + "\x02\x81\x82", 0);
+    const std::string iprp = box("iprp", ipco + ipma);
+    // iloc version 0: 4-byte offsets and lengths, no base offset; one extent in mdat.
+    auto meta_with = [&](std::uint32_t data_offset) {
+        const std::string iloc = box("iloc",
+                                     std::string("\x44\x00", 2) + be(1, 2) + be(1, 2) + be(0, 2) +
+                                         be(1, 2) + be(data_offset, 4) + be(16, 4),
+                                     0);
+        return box("meta", hdlr + pitm + iloc + iinf + iprp, 0);
+    };
+    const std::size_t head = ftyp.size() + meta_with(0).size();
+    const std::string file =
+        ftyp + meta_with(std::uint32_t(head + 8)) + box("mdat", std::string(16, '\0'));
+    return Bytes(file.begin(), file.end());
+}
+
+// A JPEG XL codestream whose size header claims width x height (each 1..2^18), default image
+// metadata, and zero bytes after: libjxl reports the basic info from these first bytes.
+Bytes jxl_claiming(std::uint32_t width, std::uint32_t height) {
+    Bytes out{0xff, 0x0a};
+    std::uint64_t bits = 0;
+    int count = 0;
+    auto write = [&](std::uint64_t value, int n) {
+        bits |= value << count;
+        count += n;
+    };
+    write(0, 1);  // not small
+    write(2, 2);  // height - 1 in 18 bits
+    write(height - 1, 18);
+    write(0, 3);  // no ratio: the width follows
+    write(2, 2);
+    write(width - 1, 18);
+    write(1, 1);  // image metadata all default
+    for (int i = 0; i < 8; ++i)
+        out.push_back(std::uint8_t(bits >> (8 * i)));
+    out.resize(out.size() + 64, 0);
+    return out;
+}
+
 Bytes text(std::string_view s) {
     return Bytes(s.begin(), s.end());
 }
@@ -207,6 +277,18 @@ std::vector<HostileFile> hostile_corpus() {
          "100000x100000 pixels (10000 MP) " + limit, false, true},
         {"bomb-100000x100000-tif.tif", tiff_claiming(100000, 100000), 3,
          "100000x100000 pixels (10000 MP) " + limit, false, true},
+        {"bomb-30000x30000-heic.heic",
+         // hvcC: version 1, Main profile, level 90, 4:2:0, 8-bit, no parameter sets.
+         heif_claiming(
+             "heic", "hvc1",
+             std::string("\x01\x01\x60\0\0\0\0\0\0\0\0\0\x5a\xf0\0\xfc\xfd\xf8\xf8\0\0\x0f\0", 23),
+             30000, 30000),
+         3, "30000x30000 pixels (900 MP) " + limit, false, true},
+        {"bomb-30000x30000-avif.avif",
+         heif_claiming("avif", "av01", std::string("\x81\x00\x0c\x00", 4), 30000, 30000), 3,
+         "30000x30000 pixels (900 MP) " + limit, false, true},
+        {"bomb-100000x100000-jxl.jxl", jxl_claiming(100000, 100000), 3,
+         "100000x100000 pixels (10000 MP) " + limit, false, true},
         {"truncated-png.png", cut(png, png.size() / 2), 3, "truncated PNG"},
         {"truncated-jpg.jpg", cut(jpeg, jpeg.size() / 2), 3,
          "truncated JPEG (no end-of-image marker)"},
@@ -214,13 +296,19 @@ std::vector<HostileFile> hostile_corpus() {
          "truncated or corrupt JPEG: Corrupt JPEG data: premature end of data segment"},
         {"truncated-webp.webp", cut(webp, webp.size() / 2), 3, "truncated WebP"},
         {"empty.png", {}, 3, "empty file"},
-        {"random.png", noise, 3, "not an image OpenCV can decode"},
-        {"text.jpg", text("This is a text file, not a JPEG.\n"), 3,
-         "not an image OpenCV can decode"},
+        {"random.png", noise, 3, "not an image quantize reads (corrupt, or an unknown format)"},
+        {"text.jpg", text("This is a text file, not a JPEG.\n"), 3, "not an image quantize reads"},
         {"bad-crc.png", bad_crc, 3, "corrupt PNG"},
         {"header.gif", text(std::string_view("GIF89a\1\0\1\0\200\0\0", 13)), 3, "corrupt GIF"},
         {"bomb-65535x65535.gif", text(std::string_view("GIF89a\xff\xff\xff\xff\0\0\0;", 14)), 3,
          "65535x65535 pixels (4295 MP) " + limit, false, true},
+        {"layers.psd", text(std::string_view("8BPS\0\1\0\0\0\0\0\0\0\3", 14)), 3,
+         "a PSD image: quantize does not read it"},
+        {"drawing.svg",
+         text("<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n"), 3,
+         "an SVG image: quantize does not read it"},
+        {"targa.tga", text(std::string_view("\0\0\2\0\0\0\0\0\0\0\0\0\1\0\1\0\x18\0\1\2\3", 21)), 3,
+         "a TGA image: quantize does not read it"},
         {"x.png", {}, 3, "is a directory, not an image", true},
     };
 }

@@ -244,8 +244,9 @@ TEST_CASE("run_batch does every good file and reports each bad one", "[batch]") 
     REQUIRE(results.size() == 4);
     CHECK(results[0].status == BatchStatus::done);  // a.png
     CHECK(results[1].status == BatchStatus::failed);
-    CHECK(results[1].message == (dir / "in" / "bad.png").string() +
-                                    ": not an image OpenCV can decode (corrupt or unknown format)");
+    CHECK(results[1].message ==
+          (dir / "in" / "bad.png").string() +
+              ": not an image quantize reads (corrupt, or an unknown format)");
     CHECK(results[2].status == BatchStatus::failed);
     CHECK_THAT(results[2].message, Catch::StartsWith((dir / "in" / "cut.png").string() + ": "));
     CHECK(results[3].status == BatchStatus::done);  // sub/b.png

@@ -194,7 +194,7 @@ TEST_CASE("unreadable inputs exit 3 with one line naming the file", "[cli]") {
     const auto text = quantize_cli({(dir / "text.png").string()});
     CHECK(text.exit_code == 3);
     check_one_error_line(text, (dir / "text.png").string() +
-                                   ": not an image OpenCV can decode (corrupt or unknown format)");
+                                   ": not an image quantize reads (corrupt, or an unknown format)");
 
     test::write_bytes(dir / "empty.png", {});
     const auto empty = quantize_cli({(dir / "empty.png").string()});

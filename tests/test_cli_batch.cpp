@@ -181,7 +181,7 @@ TEST_CASE("batch mirrors nested folders and reports bad files without stopping",
           std::set<std::string>{"a.png", "b.png", "sub/c.png", "sub/deep/d.png"});
     const std::string in = (dir / "in").string();
     CHECK_THAT(r.err, Catch::Contains("quantize: error: " + in +
-                                      "/bad.png: not an image OpenCV can decode (corrupt or "
+                                      "/bad.png: not an image quantize reads (corrupt, or an "
                                       "unknown format)\n"));
     CHECK_THAT(r.err, Catch::Contains("quantize: error: " + in + "/gone.png: no such file\n"));
     CHECK_THAT(r.err, Catch::Contains("quantize: error: " + in + "/sub/cut.png: "));

@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "corpus.hpp"
+#include "quantize/formats.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -105,8 +106,9 @@ TEST_CASE("a batch of hostile files reports each one and still does the good one
     CHECK(r.exit_code == 6);
     CHECK(fs::exists(dir / "out" / "good.png"));
     for (const test::HostileFile& file : corpus) {
-        // A folder inside the input folder is not walked (no --recursive).
-        if (file.directory)
+        // A folder inside the input folder is not walked (no --recursive); a walk leaves out
+        // the formats quantize does not read (.psd, .tga, ...), and says so.
+        if (file.directory || quantize::unread_format_of(file.name))
             continue;
         INFO(file.name);
         CHECK_THAT(r.err, Catch::Contains((in / file.name).string() + ": "));

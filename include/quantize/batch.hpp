@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -56,9 +57,19 @@ struct BatchItem {
 // A folder that cannot be read is an item whose problem says so. An empty output_dir plans the
 // batch in place: each file is its own output, in its own format. Throws
 // Error(invalid_argument) when output_dir is an input folder or holds one.
+// Files a folder walk left out because their extension names an image format quantize does not
+// read (unread_format_of: .gif, .psd, .heic before it was read, ...), counted by extension in
+// lower case. Only walks without include globs count (with them, the globs chose).
+struct LeftOut {
+    std::map<std::string, std::size_t> by_extension;
+    std::size_t total() const;
+};
+// "left out 3 files of formats quantize does not read (.gif 2, .psd 1)"; "" when none.
+std::string describe_left_out(const LeftOut& left_out);
+
 std::vector<BatchItem> plan_batch(const BatchSources& sources,
                                   const std::filesystem::path& output_dir,
-                                  const std::string& extension);
+                                  const std::string& extension, LeftOut* left_out = nullptr);
 
 // True when `relative` (a path under a walked folder) passes the include and exclude globs.
 bool glob_selects(const std::filesystem::path& relative, std::span<const std::string> include,

@@ -23,6 +23,9 @@ enum class ImageFormat {
     openexr,
     radiance,    // .hdr, .pic
     sun_raster,  // .sr, .ras
+    heif,        // read only (libheif module): HEIC, the phones' HEVC photos, and other HEIF
+    avif,        // read only (libheif module): AV1 in HEIF
+    jpeg_xl,     // read only (libjxl module)
 };
 
 struct FormatInfo {
@@ -45,6 +48,12 @@ const FormatInfo& format_info(ImageFormat format);
 
 // The format a file name's extension names (any case); std::nullopt for none or another.
 std::optional<ImageFormat> format_of(const std::filesystem::path& path);
+// Image formats people have that quantize does not read, by extension: "GIF" for ".gif" (any
+// case), "TGA", "PSD", a camera's raw format ("Nikon raw"), ...; std::nullopt for an extension
+// of a format read (format_of) or of no image format known. Batch leaves such files out and
+// counts them; a file of one that cannot be told by its bytes (TGA) is refused by this name.
+std::optional<std::string_view> unread_format_of(const std::filesystem::path& path);
+
 // A name as --format takes it ("png", "gif", "jpg", "jpeg", "webp", "tif", "tiff", "bmp"): only
 // formats quantize writes; std::nullopt for anything else.
 std::optional<ImageFormat> parse_output_format(std::string_view name);

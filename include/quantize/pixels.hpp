@@ -4,8 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "quantize/formats.hpp"
 #include "quantize/metadata.hpp"
 
 namespace quantize {
@@ -28,9 +30,13 @@ constexpr Color unpack(std::uint32_t v) {
 
 // What the decoder found in the file before conversion to 8-bit RGB(A).
 struct SourceFormat {
-    int channels = 3;              // 1 (gray), 2 (gray + alpha), 3 (color) or 4 (color + alpha)
-    int bit_depth = 8;             // 8 or 16 (16-bit samples are scaled to 8 bits with rounding)
-    std::uint64_t file_bytes = 0;  // size of the encoded file read (0 when not read from one)
+    int channels = 3;   // 1 (gray), 2 (gray + alpha), 3 (color) or 4 (color + alpha)
+    int bit_depth = 8;  // bits per sample, 1..16 (deeper than 8 are scaled to 8 with rounding)
+    std::uint64_t file_bytes = 0;       // size of the encoded file read (0 when not read from one)
+    std::optional<ImageFormat> format;  // the file's format, as its bytes tell (nullopt: other)
+    // Frames (an animated PNG) or pages (a TIFF) the file holds, >= 1; only the first is read,
+    // and the report says so when there are more.
+    std::uint32_t frames = 1;
 };
 
 // A decoded image: width * height pixels, row-major, channels = 3 (RGB) or 4 (RGBA),

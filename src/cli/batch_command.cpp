@@ -328,9 +328,13 @@ class ProgressDisplay {
     bool terminal_;
 };
 
-void print_summary(const Tally& t, const BatchConcurrency& c, bool interrupted) {
+void print_summary(const Tally& t, const BatchConcurrency& c, bool interrupted,
+                   const std::string& left_out) {
     std::cout << "Files     " << t.done << " done, " << t.skipped << " skipped, " << t.failed
-              << " failed, of " << t.total << "\n";
+              << " failed, of " << t.total;
+    if (!left_out.empty())
+        std::cout << "; " << left_out;
+    std::cout << "\n";
     std::cout << "Bytes     " << grouped(t.bytes_in) << " B -> " << grouped(t.bytes_out) << " B";
     if (t.bytes_out > 0) {
         char ratio[32];
@@ -402,7 +406,10 @@ int run(Invocation& in) {
     install_stop_handlers();
     in.settings.keep_going = [] { return g_stop == 0; };
 
-    const std::vector<BatchItem> all = plan_batch(in.sources, in.output_dir, in.extension);
+    LeftOut left_out;
+    const std::vector<BatchItem> all =
+        plan_batch(in.sources, in.output_dir, in.extension, &left_out);
+    const std::string left_out_text = describe_left_out(left_out);
     // In place, each output is its own input, which the guard would refuse: only the run's
     // other files (list, palette) are protected then.
     const OutputGuard inputs =
@@ -416,8 +423,12 @@ int run(Invocation& in) {
     const std::vector<BatchItem> items =
         in.shard ? shard_of(all, in.shard->first, in.shard->second) : all;
     if (items.empty() && !in.quiet) {
-        std::cerr << "quantize: no image to do (folders take image extensions, or --include; "
-                     "subfolders need --recursive)\n";
+        std::cerr << "quantize: no image to do ("
+                  << (left_out_text.empty() ? "" : left_out_text + "; ")
+                  << "folders take image extensions, or --include; subfolders need "
+                     "--recursive)\n";
+    } else if (!left_out_text.empty() && !in.quiet) {
+        std::cerr << "quantize: " << left_out_text << "\n";
     }
     Tally tally;
     tally.total = items.size();
@@ -452,7 +463,7 @@ int run(Invocation& in) {
         manifest->commit();
     display.clear();
     if (!in.quiet)
-        print_summary(tally, concurrency, interrupted);
+        print_summary(tally, concurrency, interrupted, left_out_text);
     if (interrupted)
         return kCancelled;
     return tally.failed > 0 ? kSomeFailed : kOk;

@@ -93,6 +93,21 @@ bool is_dicom(const unsigned char* data, std::size_t size) {
     return size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0 && !earlier_reader;
 }
 
+// A TIFF opened by libtiff from memory, its messages dropped, its allocations held to 16 MiB (a
+// directory's arrays, kilobytes in real files); nullptr when libtiff cannot read it.
+TIFF* open_tiff(MemoryFile& file) {
+    TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
+    if (!options)
+        return nullptr;
+    TIFFOpenOptionsSetErrorHandlerExtR(options, drop_message, nullptr);
+    TIFFOpenOptionsSetWarningHandlerExtR(options, drop_message, nullptr);
+    TIFFOpenOptionsSetMaxSingleMemAlloc(options, tmsize_t{16} << 20);
+    TIFF* tiff = TIFFClientOpenExt("memory", "rm", &file, read_memory, write_nothing, seek_memory,
+                                   close_nothing, memory_size, no_map, no_unmap, options);
+    TIFFOpenOptionsFree(options);
+    return tiff;
+}
+
 }  // namespace
 
 extern "C" {
@@ -132,29 +147,33 @@ __attribute__((visibility("default"))) const char* quantize_codecs_encode(
     }
 }
 
-// The first image's width and height from a TIFF's header and first directory, read by libtiff
-// from memory (no strip read, OpenCV has no header-only read); its messages dropped, its
-// allocations held to 16 MiB (a directory's arrays, kilobytes in real files). 1 when read, 0
-// when libtiff cannot read it (OpenCV then words the error).
+// The first image's width and height from a TIFF's header and first directory (no strip read,
+// OpenCV has no header-only read). 1 when read, 0 when libtiff cannot read it (OpenCV then
+// words the error).
 __attribute__((visibility("default"))) int quantize_codecs_tiff_size(
     const unsigned char* data, std::size_t size, std::uint32_t* width,
     std::uint32_t* height) noexcept {
     MemoryFile file{data, size, 0};
-    TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
-    if (!options)
-        return 0;
-    TIFFOpenOptionsSetErrorHandlerExtR(options, drop_message, nullptr);
-    TIFFOpenOptionsSetWarningHandlerExtR(options, drop_message, nullptr);
-    TIFFOpenOptionsSetMaxSingleMemAlloc(options, tmsize_t{16} << 20);
-    TIFF* tiff = TIFFClientOpenExt("memory", "rm", &file, read_memory, write_nothing, seek_memory,
-                                   close_nothing, memory_size, no_map, no_unmap, options);
-    TIFFOpenOptionsFree(options);
+    TIFF* tiff = open_tiff(file);
     if (!tiff)
         return 0;
     const int ok = TIFFGetField(tiff, TIFFTAG_IMAGEWIDTH, width) == 1 &&
                    TIFFGetField(tiff, TIFFTAG_IMAGELENGTH, height) == 1;
     TIFFClose(tiff);
     return ok ? 1 : 0;
+}
+
+// The pages (directories) of a TIFF, 1..65535 (libtiff stops at a loop in the chain); 1 when
+// libtiff cannot read it. OpenCV's imdecode reads the first page only.
+__attribute__((visibility("default"))) std::uint32_t quantize_codecs_tiff_pages(
+    const unsigned char* data, std::size_t size) noexcept {
+    MemoryFile file{data, size, 0};
+    TIFF* tiff = open_tiff(file);
+    if (!tiff)
+        return 1;
+    const tdir_t pages = TIFFNumberOfDirectories(tiff);
+    TIFFClose(tiff);
+    return std::uint32_t(std::clamp<tdir_t>(pages, 1, 65535));
 }
 
 // 1 when OpenCV has a writer for the file name's extension.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 namespace quantize::detail {
 
@@ -12,6 +13,15 @@ std::uint32_t le16(const std::uint8_t* p) {
 }
 std::uint32_t le32(const std::uint8_t* p) {
     return le16(p) | le16(p + 2) << 16;
+}
+std::uint32_t be32(const std::uint8_t* p) {
+    return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 |
+           std::uint32_t(p[3]);
+}
+
+bool starts_with(std::span<const std::uint8_t> bytes, std::string_view magic) {
+    return bytes.size() >= magic.size() &&
+           std::memcmp(bytes.data(), magic.data(), magic.size()) == 0;
 }
 
 // Reads PNM's next decimal field, skipping whitespace and comments; false at anything else.
@@ -84,6 +94,59 @@ std::optional<HeaderSize> pnm_size(std::span<const std::uint8_t> bytes) {
     const std::uint64_t sample_bytes = maxval > 255 ? 2 : 1;
     size.bytes_per_pixel = (kind == 3 || kind == 6 ? 3 : 1) * sample_bytes;
     return size;
+}
+
+std::optional<ImageFormat> heif_brand(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() < 16 || std::memcmp(bytes.data() + 4, "ftyp", 4) != 0)
+        return std::nullopt;
+    const std::size_t box = std::min<std::size_t>({be32(bytes.data()), bytes.size(), 256});
+    bool heif = false;
+    // The major brand at 8, the minor version at 12, compatible brands from 16.
+    for (std::size_t at = 8; at + 4 <= box; at += at == 8 ? 8 : 4) {
+        const std::string_view brand(reinterpret_cast<const char*>(bytes.data() + at), 4);
+        if (brand == "avif" || brand == "avis")
+            return ImageFormat::avif;
+        for (const std::string_view h :
+             {"heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"})
+            heif = heif || brand == h;
+    }
+    return heif ? std::optional(ImageFormat::heif) : std::nullopt;
+}
+
+bool is_jxl(std::span<const std::uint8_t> bytes) {
+    return starts_with(bytes, std::string_view("\xff\x0a", 2)) ||
+           starts_with(bytes, std::string_view("\0\0\0\x0cJXL \r\n\x87\n", 12));
+}
+
+std::optional<std::string_view> unread_format_by_bytes(std::span<const std::uint8_t> bytes) {
+    if (starts_with(bytes, "8BPS"))
+        return "PSD";
+    if (starts_with(bytes, "%PDF-"))
+        return "PDF";
+    // ICONDIR: reserved 0, type 1 (icon), 1..255 images, then 16-byte entries.
+    if (bytes.size() >= 22 && starts_with(bytes, std::string_view("\0\0\1\0", 4)) &&
+        le16(bytes.data() + 4) >= 1 && le16(bytes.data() + 4) <= 255)
+        return "ICO";
+    const std::string_view head(reinterpret_cast<const char*>(bytes.data()),
+                                std::min<std::size_t>(bytes.size(), 1024));
+    const std::size_t first = head.find_first_not_of(" \t\r\n\xef\xbb\xbf");
+    if (first != std::string_view::npos && head[first] == '<' &&
+        head.find("<svg") != std::string_view::npos)
+        return "SVG";
+    return std::nullopt;
+}
+
+std::uint32_t png_frames(std::span<const std::uint8_t> bytes) {
+    for (std::size_t at = 8; at + 8 <= bytes.size();) {
+        const std::uint32_t length = be32(bytes.data() + at);
+        const std::string_view type(reinterpret_cast<const char*>(bytes.data() + at + 4), 4);
+        if (type == "IDAT")
+            return 1;
+        if (type == "acTL" && length >= 8 && at + 16 <= bytes.size())
+            return std::max<std::uint32_t>(be32(bytes.data() + at + 8), 1);
+        at += 12 + std::size_t(length);
+    }
+    return 1;
 }
 
 }  // namespace quantize::detail

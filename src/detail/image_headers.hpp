@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
+
+#include "quantize/formats.hpp"
 
 namespace quantize::detail {
 
@@ -21,5 +24,23 @@ std::optional<HeaderSize> bmp_size(std::span<const std::uint8_t> bytes);
 // Netpbm P1..P6: magic, width, height (and maxval, > 255 meaning 16-bit samples), separated by
 // whitespace and '#' comments. nullopt for anything else, PAM (P7) included.
 std::optional<HeaderSize> pnm_size(std::span<const std::uint8_t> bytes);
+
+// HEIF by its ftyp box (ISO/IEC 14496-12 4.3): ImageFormat::avif when a brand is avif or avis,
+// ImageFormat::heif for heic, heix, heim, heis, hevc, hevx, mif1 or msf1; nullopt otherwise.
+// Looks at the box's first 256 bytes at most.
+std::optional<ImageFormat> heif_brand(std::span<const std::uint8_t> bytes);
+
+// A JPEG XL codestream (FF 0A) or container (its 12-byte signature box).
+bool is_jxl(std::span<const std::uint8_t> bytes);
+
+// The name of a format quantize does not read but knows by its first bytes: "GIF" (GIF87a,
+// GIF89a), "PSD" (8BPS), "PDF" (%PDF-), "ICO" (a 6-byte icon directory of 1..255 images of
+// type 1), "SVG" (XML text whose first 1 KiB opens an <svg element); nullopt for anything else.
+std::optional<std::string_view> unread_format_by_bytes(std::span<const std::uint8_t> bytes);
+
+// The frames of an animated PNG (the acTL chunk's count, when it comes before the first IDAT,
+// as the APNG specification requires), 1 for a still PNG or anything else. Walks the chunk
+// headers only, up to the first IDAT.
+std::uint32_t png_frames(std::span<const std::uint8_t> bytes);
 
 }  // namespace quantize::detail

@@ -2,11 +2,10 @@
 
 #include <dlfcn.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <mutex>
 #include <stdexcept>
-#include <system_error>
+
+#include "detail/modules.hpp"
 
 namespace quantize::detail {
 
@@ -17,47 +16,34 @@ using EncodeFn = const char* (*)(const char*, const cv::Mat*, const int*, std::s
                                  std::vector<unsigned char>*);
 using CanWriteFn = int (*)(const char*);
 using TiffSizeFn = int (*)(const unsigned char*, std::size_t, std::uint32_t*, std::uint32_t*);
+using TiffPagesFn = std::uint32_t (*)(const unsigned char*, std::size_t);
 
 struct Module {
     DecodeFn decode = nullptr;
     EncodeFn encode = nullptr;
     CanWriteFn can_write = nullptr;
-    TiffSizeFn tiff_size = nullptr;  // optional: a module of an older build lacks it
-    std::string error;               // why loading failed, when it did
+    TiffSizeFn tiff_size = nullptr;    // optional: a module of an older build lacks it
+    TiffPagesFn tiff_pages = nullptr;  // optional, as tiff_size
+    std::string error;                 // why loading failed, when it did
 };
-
-std::vector<std::string> candidate_paths() {
-    std::vector<std::string> paths;
-    if (const char* env = std::getenv("QUANTIZE_CODECS_MODULE"); env && *env)
-        paths.push_back(env);
-    std::error_code ec;
-    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec)
-        paths.push_back((exe.parent_path() / QUANTIZE_CODECS_MODULE_NAME).string());
-    paths.push_back(QUANTIZE_CODECS_BUILD_PATH);
-    paths.push_back(QUANTIZE_CODECS_INSTALL_PATH);
-    return paths;
-}
 
 Module load() {
     Module m;
-    std::string tried;
-    for (const std::string& path : candidate_paths()) {
-        void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (!handle) {
-            tried += (tried.empty() ? "" : "; ") + std::string(::dlerror());
-            continue;
-        }
-        m.decode = reinterpret_cast<DecodeFn>(::dlsym(handle, "quantize_codecs_decode"));
-        m.encode = reinterpret_cast<EncodeFn>(::dlsym(handle, "quantize_codecs_encode"));
-        m.can_write = reinterpret_cast<CanWriteFn>(::dlsym(handle, "quantize_codecs_can_write"));
-        m.tiff_size = reinterpret_cast<TiffSizeFn>(::dlsym(handle, "quantize_codecs_tiff_size"));
-        if (m.decode && m.encode && m.can_write)
-            return m;
-        tried += "; " + path + ": not a quantize codecs module";
+    const ModuleLocation where{"OpenCV image codecs module", "QUANTIZE_CODECS_MODULE",
+                               QUANTIZE_CODECS_MODULE_NAME,  QUANTIZE_CODECS_BUILD_PATH,
+                               QUANTIZE_CODECS_INSTALL_PATH, "quantize_codecs_decode"};
+    void* handle = open_module(where, m.error);
+    if (!handle)
+        return m;
+    m.decode = reinterpret_cast<DecodeFn>(::dlsym(handle, "quantize_codecs_decode"));
+    m.encode = reinterpret_cast<EncodeFn>(::dlsym(handle, "quantize_codecs_encode"));
+    m.can_write = reinterpret_cast<CanWriteFn>(::dlsym(handle, "quantize_codecs_can_write"));
+    m.tiff_size = reinterpret_cast<TiffSizeFn>(::dlsym(handle, "quantize_codecs_tiff_size"));
+    m.tiff_pages = reinterpret_cast<TiffPagesFn>(::dlsym(handle, "quantize_codecs_tiff_pages"));
+    if (!m.encode || !m.can_write) {
+        m = {};
+        m.error = "OpenCV image codecs module incomplete (no encoder)";
     }
-    m = {};
-    m.error = "OpenCV image codecs module not found (" + tried + ")";
     return m;
 }
 
@@ -100,6 +86,11 @@ std::optional<ImageSize> opencv_tiff_size(std::span<const std::uint8_t> data) {
     if (!m.tiff_size || !m.tiff_size(data.data(), data.size(), &size.width, &size.height))
         return std::nullopt;
     return size;
+}
+
+std::uint32_t opencv_tiff_pages(std::span<const std::uint8_t> data) {
+    const Module& m = loaded_module();
+    return m.tiff_pages ? m.tiff_pages(data.data(), data.size()) : 1;
 }
 
 bool opencv_can_write(const std::string& filename) {

@@ -1,6 +1,5 @@
 // OpenCV's image codecs, from a module loaded on first use (src/codecs/opencv_codecs.cpp says
-// why). The module is looked for, in order: at $QUANTIZE_CODECS_MODULE, beside the running
-// executable, in the build tree, and in the install tree.
+// why). The module is found as detail/modules.hpp says, its variable $QUANTIZE_CODECS_MODULE.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +23,10 @@ struct ImageSize {
 // A TIFF's first image's size, read by libtiff in the module without decoding; nullopt when
 // libtiff cannot read it. Throws std::runtime_error when the module cannot be loaded.
 std::optional<ImageSize> opencv_tiff_size(std::span<const std::uint8_t> data);
+
+// The pages (directories) of a TIFF, counted by libtiff, 1..65535 (more are counted as 65535);
+// 1 when libtiff cannot read it. Throws std::runtime_error when the module cannot be loaded.
+std::uint32_t opencv_tiff_pages(std::span<const std::uint8_t> data);
 
 // cv::imencode(ext, image, params). Throws std::runtime_error with the cause.
 std::vector<std::uint8_t> opencv_encode(const std::string& ext, const cv::Mat& image,

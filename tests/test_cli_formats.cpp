@@ -1,0 +1,229 @@
+// HEIC, AVIF and JPEG XL inputs (decoded by the libheif and libjxl modules), made in the test
+// with Debian's encoders (heif-enc with x265 and libaom, cjxl) and compared with what their
+// reference decoders (heif-convert, djxl) give; and the words for what quantize reads only in
+// part (an animated PNG, a multi-page TIFF) or not at all.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "exif.hpp"
+#include "quantize/io.hpp"
+#include "quantize/orientation.hpp"
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+test::RunResult quantize_cli(const std::vector<std::string>& args) {
+    return test::run(QUANTIZE_CLI, args);
+}
+
+// Runs a Debian tool from /usr/bin (heif-enc, heif-convert: libheif-examples; cjxl, djxl:
+// libjxl-tools); the test fails when it does.
+void tool(const std::string& program, const std::vector<std::string>& args) {
+    const test::RunResult r = test::run("/usr/bin/" + program, args);
+    INFO(program << ": " << r.err);
+    REQUIRE(r.exit_code == 0);
+}
+
+// A 96x64 picture: smooth gradients (what lossy coders keep well) with an alpha ramp when asked.
+quantize::Image picture(bool alpha) {
+    quantize::Image image = quantize::make_image(96, 64, {0, 0, 0, 255}, alpha ? 4 : 3);
+    for (int y = 0; y < image.height; ++y) {
+        for (int x = 0; x < image.width; ++x) {
+            std::uint8_t* p = image.samples.data() +
+                              (std::size_t(y) * 96 + std::size_t(x)) * std::size_t(image.channels);
+            p[0] = std::uint8_t(x * 2);
+            p[1] = std::uint8_t(y * 3);
+            p[2] = std::uint8_t(128 + (x + y) % 64);
+            if (alpha)
+                p[3] = std::uint8_t(255 - x);
+        }
+    }
+    return image;
+}
+
+int max_difference(const quantize::Image& a, const quantize::Image& b) {
+    int most = 0;
+    for (std::size_t i = 0; i < a.samples.size(); ++i)
+        most = std::max(most, std::abs(int(a.samples[i]) - int(b.samples[i])));
+    return most;
+}
+
+struct Case {
+    std::string name;     // output file name; its extension picks the encoder's format
+    std::string encoder;  // heif-enc or cjxl
+    std::vector<std::string> options;
+    bool alpha;
+    int tolerance;  // largest sample difference allowed against the reference decoder's pixels
+};
+
+}  // namespace
+
+TEST_CASE("HEIC, AVIF and JPEG XL decode to the reference decoders' pixels", "[cli][formats]") {
+    test::TempDir dir;
+    // heif-enc's lossless mode needs 4:4:4 and the identity matrix (RGB coded as is).
+    const std::vector<std::string> heif_lossless = {"-L", "-p", "chroma=444",
+                                                    "--matrix_coefficients=0"};
+    const std::vector<Case> cases = {
+        {"lossless.heic", "heif-enc", heif_lossless, false, 0},
+        {"lossless.avif", "heif-enc", heif_lossless, false, 0},
+        {"alpha.avif", "heif-enc", heif_lossless, true, 0},
+        {"lossy.heic", "heif-enc", {"-q", "60"}, false, 0},
+        {"lossy.avif", "heif-enc", {"-q", "60"}, false, 0},
+        {"lossless.jxl", "cjxl", {"-d", "0"}, false, 0},
+        {"alpha.jxl", "cjxl", {"-d", "0"}, true, 0},
+        // libjxl's 8-bit output and djxl's PNG writer round the same float pixels apart by 1.
+        {"lossy.jxl", "cjxl", {"-d", "1"}, false, 1},
+    };
+    for (const Case& c : cases) {
+        INFO(c.name);
+        const quantize::Image source = picture(c.alpha);
+        const fs::path png = dir / (c.name + ".source.png");
+        test::write_bytes(png, quantize::encode_png(source, png));
+        const fs::path encoded = dir / c.name;
+        const fs::path reference = dir / (c.name + ".reference.png");
+        std::vector<std::string> args = c.options;
+        if (c.encoder == "heif-enc") {
+            args.insert(args.end(), {png.string(), "-o", encoded.string()});
+            tool("heif-enc", args);
+            tool("heif-convert", {encoded.string(), reference.string()});
+        } else {
+            args.insert(args.begin(), {png.string(), encoded.string()});
+            tool("cjxl", args);
+            tool("djxl", {encoded.string(), reference.string()});
+        }
+        const quantize::Image ours = quantize::read_image(encoded);
+        const quantize::Image theirs = quantize::read_image(reference);
+        REQUIRE(ours.width == 96);
+        REQUIRE(ours.height == 64);
+        REQUIRE(ours.channels == theirs.channels);
+        CHECK(ours.channels == (c.alpha ? 4 : 3));
+        CHECK(max_difference(ours, theirs) <= c.tolerance);
+        // cjxl's lossless mode keeps the source exactly; heif-enc's -L still goes through
+        // libheif's RGB to YCbCr conversion (matrix 0, 4:4:4), which moves some samples.
+        if (c.encoder == "cjxl" && c.options.back() == "0")
+            CHECK(ours.samples == source.samples);
+
+        // Through the command: quantized, and one line, exit 3, when cut short.
+        const auto done = quantize_cli(
+            {encoded.string(), "-k", "8", "-o", (dir / (c.name + ".out.png")).string(), "-q"});
+        CHECK(done.exit_code == 0);
+        CHECK(done.err.empty());
+        std::vector<std::uint8_t> bytes = test::read_bytes(encoded);
+        bytes.resize(bytes.size() / 2);
+        const fs::path cut = dir / ("cut-" + c.name);
+        test::write_bytes(cut, bytes);
+        const auto refused = quantize_cli({cut.string(), "-o", (dir / "cut.png").string()});
+        CHECK(refused.exit_code == 3);
+        CHECK(std::count(refused.err.begin(), refused.err.end(), '\n') == 1);
+        CHECK_THAT(refused.err, Catch::StartsWith("quantize: error: " + cut.string() +
+                                                  ": truncated or corrupt "));
+        CHECK_FALSE(fs::exists(dir / "cut.png"));
+    }
+}
+
+TEST_CASE("a HEIC's EXIF orientation is not applied on top of its own", "[cli][formats]") {
+    test::TempDir dir;
+    // A JPEG stored sideways (EXIF orientation 6): heif-enc 1.15 codes the pixels as stored,
+    // writes no irot, and copies the EXIF. The HEIF specification makes irot/imir, not EXIF,
+    // say how the image stands (phones write both, the EXIF repeating what irot did), so the
+    // pixels come as libheif delivers them and the EXIF kept says upright.
+    cv::Mat bgr(40, 60, CV_8UC3, cv::Scalar(20, 120, 220));
+    const fs::path jpeg = dir / "sideways.jpg";
+    test::write_bytes(jpeg, test::jpeg_with_orientation(bgr, 6));
+    const fs::path heic = dir / "sideways.heic";
+    tool("heif-enc", {"-q", "80", jpeg.string(), "-o", heic.string()});
+    const fs::path reference = dir / "reference.png";
+    tool("heif-convert", {heic.string(), reference.string()});
+    const quantize::Image ours = quantize::read_image(heic);
+    const cv::Mat theirs =
+        cv::imread(reference.string(), cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
+    CHECK(ours.width == theirs.cols);
+    CHECK(ours.height == theirs.rows);
+    CHECK(ours.metadata.orientation == 1);
+    CHECK_FALSE(ours.metadata.exif.empty());
+    CHECK(quantize::exif_orientation(ours.metadata.exif) == 1);
+}
+
+TEST_CASE("an animated PNG and a multi-page TIFF are read in part, and the report says so",
+          "[cli][formats]") {
+    test::TempDir dir;
+    cv::Mat page(16, 24, CV_8UC3, cv::Scalar(10, 200, 30));
+    const fs::path tiff = dir / "pages.tif";
+    REQUIRE(cv::imwritemulti(tiff.string(), std::vector<cv::Mat>{page, page, page}));
+    const auto tiff_run =
+        quantize_cli({tiff.string(), "-o", (dir / "tiff.png").string(), "--json"});
+    CHECK(tiff_run.exit_code == 0);
+    CHECK_THAT(tiff_run.out,
+               Catch::Contains("a multi-page TIFF: only the first page was read (of 3)"));
+
+    // An acTL chunk (3 frames, endless) right after IHDR makes any PNG an animated one whose
+    // default image is its first frame.
+    const fs::path still = dir / "still.png";
+    REQUIRE(cv::imwrite(still.string(), page));
+    std::vector<std::uint8_t> png = test::read_bytes(still);
+    const std::array<std::uint8_t, 12> actl_data = {'a', 'c', 'T', 'L', 0, 0, 0, 3, 0, 0, 0, 0};
+    std::uint32_t crc = 0xffffffffu;  // CRC-32 of type and data (PNG's, ISO 3309)
+    for (const std::uint8_t byte : actl_data) {
+        crc ^= byte;
+        for (int k = 0; k < 8; ++k)
+            crc = crc & 1 ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
+    }
+    crc ^= 0xffffffffu;
+    std::vector<std::uint8_t> chunk = {0, 0, 0, 8};
+    chunk.insert(chunk.end(), actl_data.begin(), actl_data.end());
+    for (int shift = 24; shift >= 0; shift -= 8)
+        chunk.push_back(std::uint8_t(crc >> shift));
+    png.insert(png.begin() + 33, chunk.begin(), chunk.end());  // signature 8 + IHDR 25
+    const fs::path apng = dir / "moving.png";
+    test::write_bytes(apng, png);
+    const auto apng_run = quantize_cli({apng.string(), "-o", (dir / "apng.png").string()});
+    CHECK(apng_run.exit_code == 0);
+    CHECK_THAT(apng_run.out,
+               Catch::Contains("an animated PNG: only the first frame was read (of 3)"));
+    const auto still_run = quantize_cli({still.string(), "-o", (dir / "still-16.png").string()});
+    CHECK_THAT(still_run.out, !Catch::Contains("only the first"));
+}
+
+TEST_CASE("batch takes every readable extension and says what it left out",
+          "[cli][formats][batch]") {
+    test::TempDir dir;
+    const fs::path in = dir / "in";
+    fs::create_directory(in);
+    cv::Mat bgr(16, 24, CV_8UC3, cv::Scalar(10, 200, 30));
+    REQUIRE(cv::imwrite((in / "a.png").string(), bgr));
+    const fs::path png = in / "a.png";
+    tool("heif-enc", {"-q", "80", png.string(), "-o", (in / "b.heic").string()});
+    tool("heif-enc", {"-q", "80", png.string(), "-o", (in / "c.avif").string()});
+    tool("cjxl", {png.string(), (in / "d.jxl").string()});
+    for (const char* name : {"e.tga", "f.TGA", "g.psd", "notes.txt"})
+        test::write_bytes(in / name, {'x'});
+
+    const auto r = quantize_cli({"batch", in.string(), "-o", (dir / "out").string()});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    // All four taken (the JPEG XL, smaller than any PNG of it, is skipped as larger).
+    CHECK_THAT(r.out, Catch::Contains(", of 4"));
+    for (const char* name : {"a.png", "b.png", "c.png"})
+        CHECK(fs::exists(dir / "out" / name));
+    CHECK_THAT(r.err, Catch::Contains((in / "d.jxl").string()));
+    const std::string line = "left out 3 files of formats quantize does not read (.psd 1, .tga 2)";
+    CHECK_THAT(r.err, Catch::StartsWith("quantize: " + line + "\n"));
+    CHECK_THAT(r.out, Catch::Contains(line));
+
+    // Nothing readable: "no image to do" says why.
+    const fs::path only = dir / "only";
+    fs::create_directory(only);
+    test::write_bytes(only / "h.tga", {'x'});
+    const auto none = quantize_cli({"batch", only.string(), "-o", (dir / "out2").string()});
+    CHECK(none.exit_code == 0);
+    CHECK_THAT(none.err,
+               Catch::StartsWith("quantize: no image to do (left out 1 file of formats quantize "
+                                 "does not read (.tga 1); "));
+}
