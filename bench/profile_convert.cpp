@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
                                                   test::adobe_rgb_lut_icc()};
     const char* names[] = {"Adobe RGB", "Display P3", "Adobe RGB LUT (Little CMS path)"};
     quantize::Options options;
-    options.colors = 256;
+    options.clustering.colors = 256;
 
     std::printf("| profile | channels | threads | convert ms | quantize K=256 ms | ratio |\n");
     std::printf("|---|---|---|---|---|---|\n");

@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
     }
     try {
         quantize::Options options;
-        options.colors = 8;
+        options.clustering.colors = 8;
         const quantize::Image image = quantize::read_image(argv[1]);
         const quantize::Quantized result = quantize::quantize(image, options);
         const std::vector<std::uint8_t> png = quantize::encode_image(result.image, argv[2]);

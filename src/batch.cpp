@@ -386,7 +386,8 @@ BatchConcurrency batch_concurrency(const BatchSettings& settings, const Options&
     const int cores = std::max(1, tbb::info::default_concurrency());
     BatchConcurrency c;
     c.jobs = settings.jobs > 0 ? settings.jobs : cores;
-    c.threads_per_image = options.threads > 0 ? options.threads : std::max(1, cores / c.jobs);
+    c.threads_per_image =
+        options.running.threads > 0 ? options.running.threads : std::max(1, cores / c.jobs);
     return c;
 }
 
@@ -410,7 +411,7 @@ void run_batch(std::span<const BatchItem> items, const Options& options,
     validate(options);
     const BatchConcurrency c = batch_concurrency(settings, options);
     Options per_image = options;
-    per_image.threads = c.threads_per_image;
+    per_image.running.threads = c.threads_per_image;
     std::mutex report_mutex;
     for_each_bounded(items.size(), c.jobs, settings.keep_going, [&](std::size_t i) {
         const BatchResult result = process(items[i], per_image, settings, inputs);
@@ -430,9 +431,10 @@ Palette train_shared_palette(std::span<const BatchItem> items, const Options& op
     validate(options);
     const BatchConcurrency c = batch_concurrency(settings, options);
     const std::size_t per_image =
-        options.sample == 0
+        options.clustering.sample == 0
             ? 0
-            : std::max(options.sample / std::max<std::size_t>(items.size(), 1), kSharedSampleFloor);
+            : std::max(options.clustering.sample / std::max<std::size_t>(items.size(), 1),
+                       kSharedSampleFloor);
     // One slot per item, filled in any order: the palette does not depend on scheduling.
     std::vector<WeightedColors> samples(items.size());
     for_each_bounded(items.size(), c.jobs, settings.keep_going, [&](std::size_t i) {
@@ -441,8 +443,8 @@ Palette train_shared_palette(std::span<const BatchItem> items, const Options& op
         tbb::task_arena arena(c.threads_per_image);
         try {
             arena.execute([&] {
-                samples[i] = weighted_sample(read_image(items[i].input, options.limits), per_image,
-                                             options.seed);
+                samples[i] = weighted_sample(read_image(items[i].input, options.running.limits),
+                                             per_image, options.clustering.seed);
             });
         } catch (const std::exception&) {
             // Left out here; run_batch reports the file when it fails again.

@@ -56,7 +56,8 @@ void check_range(bool ok, const char* field, const std::string& cause) {
 }
 
 tbb::task_arena arena_for(const Options& options) {
-    return tbb::task_arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic);
+    return tbb::task_arena(options.running.threads > 0 ? options.running.threads
+                                                       : tbb::task_arena::automatic);
 }
 
 Palette palette_of(const std::vector<Color>& colors, const std::vector<Color>& fixed) {
@@ -95,19 +96,19 @@ void reindex(std::vector<std::uint8_t>& indices, const std::vector<std::uint8_t>
 // Cluster options as Options asks for them, with the fixed colors as points of `space`.
 ClusterOptions cluster_options(const Options& options) {
     ClusterOptions cluster;
-    cluster.k = options.colors;
-    cluster.max_iterations = options.max_iter;
-    cluster.tolerance = options.tolerance;
-    cluster.seed = options.seed;
+    cluster.k = options.clustering.colors;
+    cluster.max_iterations = options.clustering.max_iter;
+    cluster.tolerance = options.clustering.tolerance;
+    cluster.seed = options.clustering.seed;
     cluster.restarts = restarts_for(options);
-    for (const Color& c : options.fixed)
-        cluster.fixed.push_back(to_point(c, options.space));
+    for (const Color& c : options.clustering.fixed)
+        cluster.fixed.push_back(to_point(c, options.clustering.space));
     return cluster;
 }
 
 // Whether the remap diffuses error: level 0 is plain remap, so it takes the parallel path.
 bool dithers(const Options& options) {
-    return options.dither == Dither::fs && options.dither_level > 0;
+    return options.mapping.dither == Dither::fs && options.mapping.dither_level > 0;
 }
 
 // Fully transparent pixels all look alike, and sharing their palette entry with faint ones
@@ -115,18 +116,20 @@ bool dithers(const Options& options) {
 // like a fixed color and counted in K (when K leaves room for it).
 Options with_clear_entry(const Image& image, Options options) {
     constexpr Color kClear{0, 0, 0, 0};
-    if (options.fixed.size() < std::size_t(options.colors) && has_clear_pixels(image) &&
-        std::find(options.fixed.begin(), options.fixed.end(), kClear) == options.fixed.end()) {
-        options.fixed.push_back(kClear);
+    if (options.clustering.fixed.size() < std::size_t(options.clustering.colors) &&
+        has_clear_pixels(image) &&
+        std::find(options.clustering.fixed.begin(), options.clustering.fixed.end(), kClear) ==
+            options.clustering.fixed.end()) {
+        options.clustering.fixed.push_back(kClear);
     }
     return options;
 }
 
 // Every pixel to its palette index, with error diffusion when options ask for it.
 IndexedImage map_pixels(const Image& image, Palette palette, const Options& options) {
-    return dithers(options) ? remap_dithered(image, std::move(palette), options.space,
-                                             float(options.dither_level))
-                            : remap(image, std::move(palette), options.space);
+    return dithers(options) ? remap_dithered(image, std::move(palette), options.clustering.space,
+                                             float(options.mapping.dither_level))
+                            : remap(image, std::move(palette), options.clustering.space);
 }
 
 Quantized quantize_here(const Image& image, const Options& asked, const Progress& progress) {
@@ -134,31 +137,32 @@ Quantized quantize_here(const Image& image, const Options& asked, const Progress
         throw Error(ErrorKind::input, "image", "has no pixels");
     Quantized q;
     Stopwatch clock;
-    if (!asked.palette.empty()) {  // given: order and entries kept, no k-means
+    if (!asked.clustering.palette.empty()) {  // given: order and entries kept, no k-means
         enter(progress, Stage::remap);
-        q.image = map_pixels(image, asked.palette, asked);
+        q.image = map_pixels(image, asked.clustering.palette, asked);
         q.times.remap = clock.lap_ms();
         return q;
     }
     const Options options = with_clear_entry(image, asked);
     enter(progress, Stage::sample);
     Palette palette;
-    auto few = distinct_colors(image, std::size_t(options.colors));
+    auto few = distinct_colors(image, std::size_t(options.clustering.colors));
     if (few)
-        few = with_fixed(*few, options.fixed, std::size_t(options.colors));
+        few = with_fixed(*few, options.clustering.fixed, std::size_t(options.clustering.colors));
     if (few) {
         q.exact = true;
         q.training_colors = few->size();
-        palette = palette_of(*few, options.fixed);
+        palette = palette_of(*few, options.clustering.fixed);
         q.times.sample = clock.lap_ms();
     } else {
-        const std::vector<ColorCount> sample = sample_colors(image, options.sample, options.seed);
+        const std::vector<ColorCount> sample =
+            sample_colors(image, options.clustering.sample, options.clustering.seed);
         std::vector<Point> points;
         std::vector<float> weights;
         points.reserve(sample.size());
         weights.reserve(sample.size());
         for (const ColorCount& s : sample) {
-            points.push_back(to_point(s.color, options.space));
+            points.push_back(to_point(s.color, options.clustering.space));
             weights.push_back(float(s.count));
         }
         q.training_colors = sample.size();
@@ -166,7 +170,8 @@ Quantized quantize_here(const Image& image, const Options& asked, const Progress
 
         enter(progress, Stage::cluster);
         q.clustering = kmeans(points, weights, cluster_options(options));
-        palette = palette_from_centroids(q.clustering.centroids, options.space, options.fixed);
+        palette = palette_from_centroids(q.clustering.centroids, options.clustering.space,
+                                         options.clustering.fixed);
         q.times.cluster = clock.lap_ms();
     }
     enter(progress, Stage::remap);
@@ -196,21 +201,22 @@ WeightedColors merge_colors(std::vector<std::pair<std::uint32_t, double>> pool) 
 // k-means on weighted colors (or the colors themselves when they fit), largest count first.
 Palette train_palette(const WeightedColors& pool, const Options& options) {
     Palette palette;
-    const auto few = with_fixed(pool.colors, options.fixed, std::size_t(options.colors));
+    const auto few =
+        with_fixed(pool.colors, options.clustering.fixed, std::size_t(options.clustering.colors));
     if (few) {
-        palette = palette_of(*few, options.fixed);
+        palette = palette_of(*few, options.clustering.fixed);
         for (std::size_t i = 0; i < pool.colors.size(); ++i)
             palette[i].count = std::uint64_t(std::llround(pool.counts[i]));
     } else {
         std::vector<Point> points;
         std::vector<float> weights;
         for (std::size_t i = 0; i < pool.colors.size(); ++i) {
-            points.push_back(to_point(pool.colors[i], options.space));
+            points.push_back(to_point(pool.colors[i], options.clustering.space));
             weights.push_back(float(pool.counts[i]));
         }
         const Clustering clustering = kmeans(points, weights, cluster_options(options));
-        palette = palette_from_centroids(clustering.centroids, options.space, options.fixed,
-                                         clustering.sizes);
+        palette = palette_from_centroids(clustering.centroids, options.clustering.space,
+                                         options.clustering.fixed, clustering.sizes);
     }
     compact_and_sort_by_count(palette);
     return palette;
@@ -285,7 +291,7 @@ std::vector<std::string> metadata_notes(const Metadata& m, const Options& option
     if (!m.profile.empty()) {
         const std::string name = "color profile '" + describe_profile(m.profile) + "'";
         const bool keeps = format_info(format).keeps_metadata;
-        switch (options.profile) {
+        switch (options.encoding.profile) {
             case ProfileAction::keep:
                 if (!keeps) {
                     notes.push_back(name + " lost: " + format_info(format).name +
@@ -308,7 +314,7 @@ std::vector<std::string> metadata_notes(const Metadata& m, const Options& option
                 break;
         }
     }
-    if (options.strip)
+    if (options.encoding.strip)
         notes.push_back("metadata stripped (EXIF, XMP, text, resolution, time)");
     else if (!format_info(format).keeps_metadata &&
              (!m.exif.empty() || !m.xmp.empty() || !m.text.empty()))
@@ -319,9 +325,9 @@ std::vector<std::string> metadata_notes(const Metadata& m, const Options& option
 // What an output carries of its input's metadata, as the options ask.
 Metadata output_metadata(const Image& image, const Options& options) {
     Metadata metadata = image.metadata;
-    if (options.strip)
+    if (options.encoding.strip)
         metadata.strip();
-    switch (options.profile) {
+    switch (options.encoding.profile) {
         case ProfileAction::keep:
         case ProfileAction::srgb:  // converted: the profile left is sRGB's
             break;
@@ -353,8 +359,8 @@ void describe_run(Report& r, const fs::path& input, const fs::path& output, cons
                   const StageTimes& times) {
     r.input = input;
     r.output = output;
-    r.colors_requested = options.colors;
-    r.seed = options.seed;
+    r.colors_requested = options.clustering.colors;
+    r.seed = options.clustering.seed;
     r.input_bytes = image.source.file_bytes;
     r.width = image.width;
     r.height = image.height;
@@ -366,7 +372,7 @@ void describe_run(Report& r, const fs::path& input, const fs::path& output, cons
     r.times.cluster = times.cluster;
     r.times.remap = times.remap;
     r.dither = dithers(options) ? Dither::fs : Dither::none;
-    r.dither_level = dithers(options) ? options.dither_level : 0.0;
+    r.dither_level = dithers(options) ? options.mapping.dither_level : 0.0;
 }
 
 // Quantizes, encodes (in `format`) and measures a decoded image, in the calling arena. The
@@ -376,7 +382,7 @@ EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
     Stopwatch clock;
     const Metadata decoded = image.metadata;  // as the file had it, for the notes
     // --profile srgb: the numbers quantized are sRGB's (converted in place, in parallel bands).
-    if (options.profile == ProfileAction::srgb && !is_srgb(image.metadata.profile))
+    if (options.encoding.profile == ProfileAction::srgb && !is_srgb(image.metadata.profile))
         convert_to_srgb(image);
     cut_alpha_for(format, image);
     Quantized q = quantize_here(image, options, progress);
@@ -389,7 +395,7 @@ EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
     tbb::parallel_invoke(
         [&] {
             Stopwatch encode_clock;
-            result.bytes = encode_image(q.image, format, output, options.encode,
+            result.bytes = encode_image(q.image, format, output, options.encoding.encode,
                                         output_metadata(image, options));
             r.times.encode = encode_clock.lap_ms();
         },
@@ -427,19 +433,21 @@ QuantizedAnimation quantize_animation_here(const Animation& animation, const Opt
     out.loops = animation.loops;
     Stopwatch clock;
     std::optional<Palette> shared;
-    if (!options.palette_per_frame && !options.palette.empty()) {
-        shared = options.palette;
-    } else if (!options.palette_per_frame) {
+    if (!options.clustering.palette_per_frame && !options.clustering.palette.empty()) {
+        shared = options.clustering.palette;
+    } else if (!options.clustering.palette_per_frame) {
         enter(progress, Stage::sample);
         Options fitted = options;
         for (const AnimationFrame& frame : animation.frames)
             fitted = with_clear_entry(frame.image, std::move(fitted));  // once, if any is clear
         // Each frame's equal share of the sample, at least one pixel; 0 = every pixel.
-        const std::size_t share =
-            options.sample == 0 ? 0 : std::max<std::size_t>(1, options.sample / n);
+        const std::size_t share = options.clustering.sample == 0
+                                      ? 0
+                                      : std::max<std::size_t>(1, options.clustering.sample / n);
         std::vector<WeightedColors> samples;
         for (std::size_t i = 0; i < n; ++i) {
-            samples.push_back(weighted_sample(animation.frames[i].image, share, options.seed + i));
+            samples.push_back(
+                weighted_sample(animation.frames[i].image, share, options.clustering.seed + i));
             q.training_colors += samples.back().colors.size();
         }
         q.times.sample = clock.lap_ms();
@@ -499,7 +507,7 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
     tbb::parallel_invoke(
         [&] {
             Stopwatch encode_clock;
-            result.bytes = encode_animation(q.animation, format, output, options.encode);
+            result.bytes = encode_animation(q.animation, format, output, options.encoding.encode);
             r.times.encode = encode_clock.lap_ms();
         },
         [&] {
@@ -518,7 +526,8 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
     // The palette of the report: the shared one, its counts summed over the frames (with a
     // palette per frame, the first frame's).
     r.palette = q.animation.frames.front().image.palette;
-    for (std::size_t i = 1; !options.palette_per_frame && i < q.animation.frames.size(); ++i) {
+    for (std::size_t i = 1; !options.clustering.palette_per_frame && i < q.animation.frames.size();
+         ++i) {
         const Palette& frame = q.animation.frames[i].image.palette;
         for (std::size_t c = 0; c < r.palette.size(); ++c)
             r.palette[c].count += frame[c].count;
@@ -526,7 +535,7 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
     for (std::size_t i = 0; i < animation.frames.size(); ++i)
         r.frames.push_back({quality[i].mse, animation.frames[i].delay_ms, q.reused[i]});
     r.notes = notes_for(first, format, r);
-    if (options.palette_per_frame)
+    if (options.clustering.palette_per_frame)
         r.notes.push_back("a palette per frame: the palette shown is the first frame's");
     return result;
 }
@@ -538,10 +547,10 @@ EncodedImage encode_decoded(Animation animation, ImageFormat format, const fs::p
                             const fs::path& output, const Options& options,
                             const Progress& progress) {
     const std::size_t n = animation.frames.size();
-    if (n > 1 && options.frame < 0 && format_info(format).keeps_animation)
+    if (n > 1 && options.encoding.frame < 0 && format_info(format).keeps_animation)
         return encode_animation_here(std::move(animation), format, input, output, options,
                                      progress);
-    const std::size_t pick = options.frame < 0 ? 0 : std::size_t(options.frame);
+    const std::size_t pick = options.encoding.frame < 0 ? 0 : std::size_t(options.encoding.frame);
     if (pick >= n) {
         throw Error(ErrorKind::input, input.string(),
                     "has " + std::to_string(n) + (n == 1 ? " frame" : " frames") +
@@ -550,7 +559,7 @@ EncodedImage encode_decoded(Animation animation, ImageFormat format, const fs::p
     }
     EncodedImage result = encode_here(std::move(animation.frames[pick].image), format, input,
                                       output, options, progress);
-    if (n > 1 && options.frame < 0) {
+    if (n > 1 && options.encoding.frame < 0) {
         result.report.notes.push_back(
             "animation of " + std::to_string(n) + " frames: " + format_info(format).name +
             " keeps one, so only the first frame was written (--frame N picks another; gif or "
@@ -577,44 +586,50 @@ Palette palette_in_srgb(Palette palette, const ColorProfile& profile) {
 }
 
 int restarts_for(const Options& options) {
-    if (options.restarts > 0)
-        return options.restarts;
-    return options.colors <= 32 ? 3 : 1;
+    if (options.clustering.restarts > 0)
+        return options.clustering.restarts;
+    return options.clustering.colors <= 32 ? 3 : 1;
 }
 
 void validate(const Options& o) {
-    check_range(o.colors >= 1 && o.colors <= 256, "colors",
-                "must be between 1 and 256 (got " + std::to_string(o.colors) + ")");
-    check_range(o.max_iter >= 1 && o.max_iter <= 10000, "max-iter",
-                "must be between 1 and 10000 (got " + std::to_string(o.max_iter) + ")");
-    check_range(o.tolerance >= 0 && o.tolerance <= 255, "tolerance",
-                "must be between 0 and 255 (got " + shortest(o.tolerance) + ")");
-    check_range(o.restarts >= 0 && o.restarts <= 100, "restarts",
-                "must be between 0 (auto) and 100 (got " + std::to_string(o.restarts) + ")");
+    check_range(o.clustering.colors >= 1 && o.clustering.colors <= 256, "colors",
+                "must be between 1 and 256 (got " + std::to_string(o.clustering.colors) + ")");
+    check_range(o.clustering.max_iter >= 1 && o.clustering.max_iter <= 10000, "max-iter",
+                "must be between 1 and 10000 (got " + std::to_string(o.clustering.max_iter) + ")");
+    check_range(o.clustering.tolerance >= 0 && o.clustering.tolerance <= 255, "tolerance",
+                "must be between 0 and 255 (got " + shortest(o.clustering.tolerance) + ")");
     check_range(
-        o.encode.png_level == EncodeOptions::kAutoPngLevel ||
-            (o.encode.png_level >= 0 && o.encode.png_level <= 12),
-        "png-level",
-        "must be auto or between 0 and 12 (got " + std::to_string(o.encode.png_level) + ")");
-    check_range(o.encode.jpeg_quality >= 0 && o.encode.jpeg_quality <= 100, "jpeg-quality",
-                "must be between 0 and 100 (got " + std::to_string(o.encode.jpeg_quality) + ")");
-    check_range(o.encode.webp_quality >= 0 && o.encode.webp_quality <= 100, "webp-quality",
+        o.clustering.restarts >= 0 && o.clustering.restarts <= 100, "restarts",
+        "must be between 0 (auto) and 100 (got " + std::to_string(o.clustering.restarts) + ")");
+    check_range(o.encoding.encode.png_level == EncodeOptions::kAutoPngLevel ||
+                    (o.encoding.encode.png_level >= 0 && o.encoding.encode.png_level <= 12),
+                "png-level",
+                "must be auto or between 0 and 12 (got " +
+                    std::to_string(o.encoding.encode.png_level) + ")");
+    check_range(
+        o.encoding.encode.jpeg_quality >= 0 && o.encoding.encode.jpeg_quality <= 100,
+        "jpeg-quality",
+        "must be between 0 and 100 (got " + std::to_string(o.encoding.encode.jpeg_quality) + ")");
+    check_range(o.encoding.encode.webp_quality >= 0 && o.encoding.encode.webp_quality <= 100,
+                "webp-quality",
                 "must be between 1 and 100, or 0 for lossless (got " +
-                    std::to_string(o.encode.webp_quality) + ")");
-    check_range(o.threads >= 0 && o.threads <= 1024, "threads",
-                "must be between 0 (all cores) and 1024 (got " + std::to_string(o.threads) + ")");
-    check_range(o.limits.max_pixels >= 1 && o.limits.max_width >= 1 && o.limits.max_height >= 1 &&
-                    o.limits.max_bytes >= 1,
+                    std::to_string(o.encoding.encode.webp_quality) + ")");
+    check_range(
+        o.running.threads >= 0 && o.running.threads <= 1024, "threads",
+        "must be between 0 (all cores) and 1024 (got " + std::to_string(o.running.threads) + ")");
+    check_range(o.running.limits.max_pixels >= 1 && o.running.limits.max_width >= 1 &&
+                    o.running.limits.max_height >= 1 && o.running.limits.max_bytes >= 1,
                 "limit-pixels", "must be at least 1 (a limit of 0 would refuse every image)");
-    check_range(o.frame >= -1, "frame",
-                "must be 0 or more, 0 the first frame (got " + std::to_string(o.frame) + ")");
-    check_range(o.palette.size() <= 256, "palette",
-                "has " + std::to_string(o.palette.size()) + " colors, more than 256");
-    check_range(o.dither_level >= 0 && o.dither_level <= 1, "dither-level",
-                "must be between 0 and 1 (got " + shortest(o.dither_level) + ")");
-    check_range(o.fixed.size() <= std::size_t(std::max(o.colors, 0)), "fixed",
-                "has " + std::to_string(o.fixed.size()) + " colors, more than --colors " +
-                    std::to_string(o.colors));
+    check_range(
+        o.encoding.frame >= -1, "frame",
+        "must be 0 or more, 0 the first frame (got " + std::to_string(o.encoding.frame) + ")");
+    check_range(o.clustering.palette.size() <= 256, "palette",
+                "has " + std::to_string(o.clustering.palette.size()) + " colors, more than 256");
+    check_range(o.mapping.dither_level >= 0 && o.mapping.dither_level <= 1, "dither-level",
+                "must be between 0 and 1 (got " + shortest(o.mapping.dither_level) + ")");
+    check_range(o.clustering.fixed.size() <= std::size_t(std::max(o.clustering.colors, 0)), "fixed",
+                "has " + std::to_string(o.clustering.fixed.size()) +
+                    " colors, more than --colors " + std::to_string(o.clustering.colors));
 }
 
 Quantized quantize(const Image& image, const Options& options, const Progress& progress) {
@@ -665,14 +680,14 @@ Palette extract_palette(std::span<const Image> images, const Options& options,
         for (const Image& image : images) {
             // Palette files are sRGB: an image with another profile is sampled in sRGB.
             if (is_srgb(image.metadata.profile)) {
-                samples.push_back(
-                    weighted_sample(image, options.sample, options.seed, keep_transparent));
+                samples.push_back(weighted_sample(image, options.clustering.sample,
+                                                  options.clustering.seed, keep_transparent));
                 continue;
             }
             Image srgb = image;
             convert_to_srgb(srgb);
-            samples.push_back(
-                weighted_sample(srgb, options.sample, options.seed, keep_transparent));
+            samples.push_back(weighted_sample(srgb, options.clustering.sample,
+                                              options.clustering.seed, keep_transparent));
         }
     });
     return palette_of_samples(samples, options);
@@ -696,20 +711,23 @@ std::string output_tag(const fs::path& input, const fs::path& output, const Opti
                       static_cast<long long>(st.st_mtim.tv_sec), long(st.st_mtim.tv_nsec));
         tag += stamp;
     }
-    tag += "; k " + std::to_string(o.colors) + " sample " + std::to_string(o.sample) + " seed " +
-           std::to_string(o.seed) + " max-iter " + std::to_string(o.max_iter) + " tolerance " +
-           shortest(o.tolerance) + " restarts " + std::to_string(restarts_for(o)) + " space " +
-           color_space_name(o.space) + " dither " + dither_name(o.dither) + " " +
-           shortest(o.dither_level) + " png-level " + std::to_string(o.encode.png_level) +
-           " jpeg-quality " + std::to_string(o.encode.jpeg_quality) + " webp-quality " +
-           std::to_string(o.encode.webp_quality) + " profile " + profile_action_name(o.profile) +
-           (o.strip ? " strip" : "") + " frame " + std::to_string(o.frame) +
-           (o.palette_per_frame ? " palette-per-frame" : "");
+    tag += "; k " + std::to_string(o.clustering.colors) + " sample " +
+           std::to_string(o.clustering.sample) + " seed " + std::to_string(o.clustering.seed) +
+           " max-iter " + std::to_string(o.clustering.max_iter) + " tolerance " +
+           shortest(o.clustering.tolerance) + " restarts " + std::to_string(restarts_for(o)) +
+           " space " + color_space_name(o.clustering.space) + " dither " +
+           dither_name(o.mapping.dither) + " " + shortest(o.mapping.dither_level) + " png-level " +
+           std::to_string(o.encoding.encode.png_level) + " jpeg-quality " +
+           std::to_string(o.encoding.encode.jpeg_quality) + " webp-quality " +
+           std::to_string(o.encoding.encode.webp_quality) + " profile " +
+           profile_action_name(o.encoding.profile) + (o.encoding.strip ? " strip" : "") +
+           " frame " + std::to_string(o.encoding.frame) +
+           (o.clustering.palette_per_frame ? " palette-per-frame" : "");
     tag += " fixed";
-    for (const Color& c : o.fixed)
+    for (const Color& c : o.clustering.fixed)
         tag += " " + to_hex(c);
     tag += " palette";
-    for (const PaletteEntry& e : o.palette)
+    for (const PaletteEntry& e : o.clustering.palette)
         tag += " " + to_hex(e.color);
     return tag;
 }
@@ -730,7 +748,7 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
     return arena.execute([&] {
         Stopwatch clock, total_clock;
         enter(progress, Stage::decode);
-        Animation animation = read_animation(input, options.limits);
+        Animation animation = read_animation(input, options.running.limits);
         check_output_path(inputs, output, overwrite);
         const double decode_ms = clock.lap_ms();
         EncodedImage result = encode_decoded(std::move(animation), *format_of(output), input,
@@ -739,7 +757,7 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
         clock.lap_ms();
         enter(progress, Stage::write);
         Report& r = result.report;
-        r.written = !(options.skip_if_larger && r.output_bytes > r.input_bytes);
+        r.written = !(options.encoding.skip_if_larger && r.output_bytes > r.input_bytes);
         if (r.written)
             inputs.write(output, result.bytes, overwrite, tag);
         r.times.write = clock.lap_ms();
@@ -756,7 +774,7 @@ EncodedImage quantize_encoded(std::span<const std::uint8_t> input, const fs::pat
     return arena.execute([&] {
         Stopwatch clock, total_clock;
         enter(progress, Stage::decode);
-        Animation animation = decode_animation(input, input_name.string(), options.limits);
+        Animation animation = decode_animation(input, input_name.string(), options.running.limits);
         const double decode_ms = clock.lap_ms();
         EncodedImage result = encode_decoded(std::move(animation), format, input_name, output_name,
                                              options, progress);

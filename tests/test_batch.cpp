@@ -65,8 +65,8 @@ void make_tree(const fs::path& in) {
 
 Options small_options() {
     Options options;
-    options.colors = 4;
-    options.skip_if_larger = false;
+    options.clustering.colors = 4;
+    options.encoding.skip_if_larger = false;
     return options;
 }
 
@@ -201,19 +201,20 @@ TEST_CASE("an output is up to date only when made from this input with these opt
 
     // Any option that changes the bytes makes it stale; threads do not.
     Options other = options;
-    other.threads = 1;
+    other.running.threads = 1;
     CHECK(up_to_date(dir / "in.png", dir / "out.png", other));
     for (auto change : std::vector<std::function<void(Options&)>>{
-             [](Options& o) { o.colors = 8; }, [](Options& o) { o.seed = 9; },
-             [](Options& o) { o.space = ColorSpace::lab; },
-             [](Options& o) { o.dither = Dither::fs; }, [](Options& o) { o.sample = 100; },
+             [](Options& o) { o.clustering.colors = 8; }, [](Options& o) { o.clustering.seed = 9; },
+             [](Options& o) { o.clustering.space = ColorSpace::lab; },
+             [](Options& o) { o.mapping.dither = Dither::fs; },
+             [](Options& o) { o.clustering.sample = 100; },
              [](Options& o) {
-                 o.fixed = {Color{1, 2, 3, 255}};
+                 o.clustering.fixed = {Color{1, 2, 3, 255}};
              },
              [](Options& o) {
-                 o.palette = {{Color{1, 2, 3, 255}, 0, false}};
+                 o.clustering.palette = {{Color{1, 2, 3, 255}, 0, false}};
              },
-             [](Options& o) { o.encode.png_level = 3; }}) {
+             [](Options& o) { o.encoding.encode.png_level = 3; }}) {
         other = options;
         change(other);
         CHECK_FALSE(up_to_date(dir / "in.png", dir / "out.png", other));
@@ -273,12 +274,12 @@ TEST_CASE("outputs do not depend on jobs or threads", "[batch]") {
     test::TempDir dir;
     const BatchSources sources = numbered_images(dir.path(), 5);
     Options one = small_options();
-    one.threads = 1;
+    one.running.threads = 1;
     BatchSettings serial;
     serial.jobs = 1;
     run_all(plan_batch(sources, dir / "a", ".png"), one, serial);
     Options two = small_options();
-    two.threads = 2;
+    two.running.threads = 2;
     BatchSettings wide;
     wide.jobs = 3;
     run_all(plan_batch(sources, dir / "b", ".png"), two, wide);
@@ -340,7 +341,7 @@ TEST_CASE("a shared palette is the same whatever jobs, and every output keeps it
     write_text(dir / "in" / "z.png", "not an image");  // left out of the training
     const auto items = plan_batch(sources, dir / "out", ".png");
     Options options = small_options();
-    options.colors = 6;
+    options.clustering.colors = 6;
     BatchSettings one, three;
     one.jobs = 1;
     three.jobs = 3;
@@ -351,7 +352,7 @@ TEST_CASE("a shared palette is the same whatever jobs, and every output keeps it
     for (std::size_t i = 0; i < palette.size(); ++i)
         CHECK(again[i].color == palette[i].color);
 
-    options.palette = palette;
+    options.clustering.palette = palette;
     const Image image = read_image(dir / "in" / "f0.png");
     const Quantized q = quantize::quantize(image, options);
     REQUIRE(q.image.palette.size() == palette.size());  // order and entries kept

@@ -71,7 +71,7 @@ TEST_CASE("GIF round trip keeps the size, at most K colors and the transparency"
     colors.push_back({0, 0, 0, 0});
     const Image original = test::image_of_colors(61, 37, colors);
     Options options;
-    options.colors = 16;
+    options.clustering.colors = 16;
     const Quantized q = quantize::quantize(original, options);
     const auto bytes = encode_image(q.image, ImageFormat::gif, "out.gif");
     const Image decoded = decode_image(bytes, "out.gif");

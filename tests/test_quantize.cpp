@@ -15,8 +15,8 @@ namespace fs = std::filesystem;
 namespace {
 Options with_colors(int k, int threads = 0) {
     Options o;
-    o.colors = k;
-    o.threads = threads;
+    o.clustering.colors = k;
+    o.running.threads = threads;
     return o;
 }
 }  // namespace
@@ -93,17 +93,17 @@ TEST_CASE("option values out of range are refused by name", "[quantize]") {
     CHECK(subject_of(with_colors(0)) == "colors");
     CHECK(subject_of(with_colors(257)) == "colors");
     Options o;
-    o.max_iter = 0;
+    o.clustering.max_iter = 0;
     CHECK(subject_of(o) == "max-iter");
     o = {};
-    o.tolerance = -1;
+    o.clustering.tolerance = -1;
     CHECK(subject_of(o) == "tolerance");
     o = {};
-    o.threads = -2;
+    o.running.threads = -2;
     CHECK(subject_of(o) == "threads");
     for (double level : {-0.1, 1.5, std::nan("")}) {
         o = {};
-        o.dither_level = level;
+        o.mapping.dither_level = level;
         CHECK(subject_of(o) == "dither-level");
     }
     CHECK(subject_of(Options{}).empty());
@@ -148,7 +148,7 @@ TEST_CASE("the palette of two single-color images is both colors, weighted by si
     const Color red{255, 0, 0, 255}, blue{0, 0, 255, 255};
     const std::vector<Image> images{make_image(30, 10, red), make_image(10, 10, blue)};
     Options options;
-    options.colors = 8;
+    options.clustering.colors = 8;
     const Palette palette = extract_palette(images, options);
     REQUIRE(palette.size() == 2);
     CHECK(palette[0].color == red);
@@ -161,15 +161,15 @@ TEST_CASE("extracted palettes leave out transparent pixels and keep fixed colors
           "[quantize][extract]") {
     const Image photo = read_image(test::sample_path("kodim23.png"));
     Options options;
-    options.colors = 6;
-    options.fixed = {{255, 255, 255, 255}, {0, 0, 0, 255}};
+    options.clustering.colors = 6;
+    options.clustering.fixed = {{255, 255, 255, 255}, {0, 0, 0, 255}};
     const Palette palette = extract_palette(std::vector<Image>{photo}, options);
     REQUIRE(palette.size() <= 6);
     std::uint64_t total = 0;
     for (const PaletteEntry& e : palette)
         total += e.count;
     CHECK(total == Approx(photo.pixel_count()).epsilon(0.001));
-    for (const Color& c : options.fixed) {
+    for (const Color& c : options.clustering.fixed) {
         CHECK(std::any_of(palette.begin(), palette.end(),
                           [&](const PaletteEntry& e) { return e.color == c && e.fixed; }));
     }
@@ -184,15 +184,15 @@ TEST_CASE("extracted palettes leave out transparent pixels and keep fixed colors
 TEST_CASE("fixed colors are in the output palette exactly, whatever the image", "[quantize]") {
     const Image photo = read_image(test::sample_path("kodim23.png"));
     Options options;
-    options.colors = 8;
-    options.fixed = {{255, 0, 255, 255}, {0, 0, 0, 255}, {12, 34, 56, 255}};
+    options.clustering.colors = 8;
+    options.clustering.fixed = {{255, 0, 255, 255}, {0, 0, 0, 255}, {12, 34, 56, 255}};
     const Quantized q = quantize::quantize(photo, options);
     REQUIRE(q.image.palette.size() <= 8);
-    for (const Color& c : options.fixed) {
+    for (const Color& c : options.clustering.fixed) {
         CHECK(std::any_of(q.image.palette.begin(), q.image.palette.end(),
                           [&](const PaletteEntry& e) { return e.color == c; }));
     }
-    options.fixed.resize(9, Color{1, 2, 3, 255});
+    options.clustering.fixed.resize(9, Color{1, 2, 3, 255});
     CHECK_THROWS_AS(quantize::quantize(photo, options), Error);
 }
 

@@ -95,7 +95,7 @@ OutputGuard batch_inputs(const BatchSources& sources, std::span<const BatchItem>
 
 enum class BatchStatus {
     done,       // output written
-    skipped,    // up to date, or larger than the input (Options::skip_if_larger)
+    skipped,    // up to date, or larger than the input (Options::encoding.skip_if_larger)
     failed,     // the error says why
     cancelled,  // stopped part way by BatchSettings::keep_going
 };
@@ -119,7 +119,7 @@ struct BatchSettings {
     // Images decoded and quantized at once, 1..1024; 0 = one per core (by measurement: on 2
     // cores, 24 Kodak images at K = 16 take 1.60 s with 2 jobs of 1 thread, 1.94 s with 1 job
     // of 2 threads, no less with 3 or 4 jobs). Bounds memory: at most
-    // `jobs` images are held decoded. When Options::threads is 0, each image gets
+    // `jobs` images are held decoded. When Options::running.threads is 0, each image gets
     // max(1, cores / jobs) threads, so the cores are busy and not oversubscribed.
     int jobs = 0;
     bool force = false;  // redo files whose output is up to date
@@ -152,8 +152,8 @@ void run_batch(std::span<const BatchItem> items, const Options& options,
                const BatchSettings& settings, const BatchCallback& on_result);
 
 // One palette for all the items (--shared-palette): k-means on a sample drawn from every image
-// that decodes (options.sample pixels in all, at least kSharedSampleFloor per image), the
-// images decoded `jobs` at a time; files that do not decode are left out (run_batch reports
+// that decodes (options.clustering.sample pixels in all, at least kSharedSampleFloor per image),
+// the images decoded `jobs` at a time; files that do not decode are left out (run_batch reports
 // them). The same files and options give the same palette whatever jobs and threads.
 // Throws Error(input) when no image decodes, Error(cancelled) when keep_going says stop.
 // The floor keeps every image represented in large collections while the pooled sample stays

@@ -27,7 +27,9 @@
 
 namespace quantize {
 
-struct Options {
+// What k-means fits and how: the palette's size and colors. (ClusterOptions in cluster.hpp is
+// the k-means call these resolve to.)
+struct ClusteringOptions {
     int colors = 16;  // K, 1..256
     // Pixels drawn to train k-means on (stratified, seeded); 0 = every pixel.
     std::size_t sample = 262144;
@@ -36,40 +38,63 @@ struct Options {
     // See ClusterOptions::tolerance, 0..255. 0.1 by measurement: on Kodak, MSE within 0.3% of
     // 0.02 at K = 16 and unchanged at K = 64 and 256, with up to a third fewer iterations.
     double tolerance = 0.1;
-    int threads = 0;  // worker threads at most; 0 = one per core
     // k-means runs from seeds seed, seed + 1, ..., the lowest inertia kept; 0..100, 0 = auto:
     // 3 when colors <= 32 (cheap there, and where seeding luck weighs most: on Kodak at K = 16
     // one run is 1.9% above the best of three full-data runs), else 1.
     int restarts = 0;
     ColorSpace space = ColorSpace::rgb;  // where k-means measures distances
-    // How pixels are mapped to the palette: nearest color, or Floyd-Steinberg error diffusion
-    // (smoother gradients, more PNG bytes, one sequential pass; see remap_dithered).
-    Dither dither = Dither::none;
-    // Share of the error diffused, 0..1 (0 = none, 1 = full Floyd-Steinberg); with Dither::fs.
-    double dither_level = 1.0;
     // Colors always in the palette, exactly, counted in `colors`; k-means fits the others
     // around them.
     std::vector<Color> fixed;
-    EncodeOptions encode;  // file output only (quantize_file)
-    // File output only: what the output keeps of the input's profile, and whether it drops
-    // the rest of the metadata (EXIF, XMP, text, resolution, time), as pngquant's --strip.
-    ProfileAction profile = ProfileAction::keep;
-    bool strip = false;
-    // What an input may take to decode (quantize_file, train_shared_palette); over it, the file
-    // is refused with Error(too_large) before its pixels are allocated.
-    DecodeLimits limits;
-    // File output only: when the output would be larger than the input, write nothing
-    // (Report::written = false).
-    bool skip_if_larger = false;
     // A palette given in advance (at most 256 colors): every pixel is mapped to its nearest
     // entry, no k-means runs, and the palette keeps its order and every entry, used or not, so
     // all images mapped to it share one PNG palette. `colors` and `fixed` are then ignored.
     Palette palette;
-    // Animations (file output): -1 = every frame when the output format keeps animations (GIF,
-    // WebP), else frame 0; N >= 0 = frame N alone (0-based), as a still image.
-    int frame = -1;
-    // Animations: a palette fitted to each frame, instead of one shared by all.
+    // Animations: a palette fitted to each frame, instead of one shared by all. Here because it
+    // decides what each k-means trains on (one frame's pixels, or a share of every frame's).
     bool palette_per_frame = false;
+};
+
+// How pixels are mapped to the palette.
+struct MappingOptions {
+    // Nearest color, or Floyd-Steinberg error diffusion (smoother gradients, more PNG bytes,
+    // one sequential pass; see remap_dithered).
+    Dither dither = Dither::none;
+    // Share of the error diffused, 0..1 (0 = none, 1 = full Floyd-Steinberg); with Dither::fs.
+    double dither_level = 1.0;
+};
+
+// What an output file holds besides the pixels' indices (file output only: quantize_file,
+// quantize_encoded).
+struct EncodingOptions {
+    EncodeOptions encode;  // per-format encoder settings
+    // What the output keeps of the input's profile, and whether it drops the rest of the
+    // metadata (EXIF, XMP, text, resolution, time), as pngquant's --strip.
+    ProfileAction profile = ProfileAction::keep;
+    bool strip = false;
+    // When the output would be larger than the input, write nothing (Report::written = false).
+    bool skip_if_larger = false;
+    // Animations: -1 = every frame when the output format keeps animations (GIF, WebP), else
+    // frame 0; N >= 0 = frame N alone (0-based), as a still image. Here because it decides what
+    // the output file holds (an animation or one still), as the format does; the palette is
+    // fitted to what is kept.
+    int frame = -1;
+};
+
+// How a run uses the machine: never changes the output's bytes.
+struct RunningOptions {
+    int threads = 0;  // worker threads at most; 0 = one per core
+    // What an input may take to decode (quantize_file, train_shared_palette); over it, the file
+    // is refused with Error(too_large) before its pixels are allocated.
+    DecodeLimits limits;
+};
+
+// Every option of the pipeline, in the stages' groups.
+struct Options {
+    ClusteringOptions clustering;
+    MappingOptions mapping;
+    EncodingOptions encoding;
+    RunningOptions running;
 };
 
 // The number of k-means runs options.restarts asks for, with 0 resolved.
@@ -90,7 +115,7 @@ struct Quantized {
 // Called before each stage starts; return false to stop (Error(cancelled) is thrown).
 using Progress = std::function<bool(Stage)>;
 
-// Reduces an image in memory to at most options.colors colors.
+// Reduces an image in memory to at most options.clustering.colors colors.
 Quantized quantize(const Image& image, const Options& options, const Progress& progress = {});
 
 struct QuantizedAnimation {
@@ -100,17 +125,17 @@ struct QuantizedAnimation {
     StageTimes times;                 // sample, cluster and remap filled in
 };
 
-// Reduces every frame of an animation to at most options.colors colors. By default one palette
-// for all frames, trained on a sample drawn from every frame (options.sample shared equally
-// among them; 0 = every pixel), each frame then mapped to it; with options.palette_per_frame,
-// each frame quantized on its own. A frame whose pixels equal the one before's takes that
-// frame's indices without a new remap. Same input, options and seed: same result, whatever the
-// thread count.
+// Reduces every frame of an animation to at most options.clustering.colors colors. By default one
+// palette for all frames, trained on a sample drawn from every frame (options.clustering.sample
+// shared equally among them; 0 = every pixel), each frame then mapped to it; with
+// options.clustering.palette_per_frame, each frame quantized on its own. A frame whose pixels equal
+// the one before's takes that frame's indices without a new remap. Same input, options and seed:
+// same result, whatever the thread count.
 QuantizedAnimation quantize_animation(const Animation& animation, const Options& options,
                                       const Progress& progress = {});
 
-// The dominant colors of images taken together, at most options.colors (fixed ones included),
-// from a k-means of their samples alone: no full-image remap, so it is fast. Each image
+// The dominant colors of images taken together, at most options.clustering.colors (fixed ones
+// included), from a k-means of their samples alone: no full-image remap, so it is fast. Each image
 // weighs as many pixels as it has; counts estimate pixels (sample counts scaled to the image
 // size). Fully transparent pixels are left out unless keep_transparent. Largest first. The
 // colors are sRGB, as palette files are: an image with another color profile is converted

@@ -146,7 +146,7 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
         in.output_dir = args["output"].as<std::string>();
     in.extension = read_extension(args["format"].as<std::string>());
     in.options = read_quantize_options(args);
-    in.options.skip_if_larger = args.count("keep-larger") == 0;
+    in.options.encoding.skip_if_larger = args.count("keep-larger") == 0;
     in.settings.jobs = args["jobs"].as<int>();
     if (in.settings.jobs < 0 || in.settings.jobs > 1024) {
         throw Error(ErrorKind::invalid_argument, "jobs",
@@ -441,8 +441,8 @@ int run(Invocation& in) {
     bool interrupted = false;
     try {
         if (const auto palette = palette_for(in, all, inputs)) {
-            in.options.palette = *palette;
-            in.options.colors = int(palette->size());
+            in.options.clustering.palette = *palette;
+            in.options.clustering.colors = int(palette->size());
         }
         display.started();
         quantize::run_batch(

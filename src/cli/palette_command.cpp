@@ -188,7 +188,7 @@ int run(const Invocation& in) {
     if (!in.each) {
         std::vector<Image> images;
         for (const fs::path& input : in.inputs)
-            images.push_back(read_image(input, in.options.limits));
+            images.push_back(read_image(input, in.options.running.limits));
         const PaletteFormat format = format_for(in, in.output);
         if (!in.output && !is_text_format(format)) {
             throw Error(ErrorKind::invalid_argument, "format",
@@ -209,7 +209,7 @@ int run(const Invocation& in) {
     int status = kOk;
     for (const fs::path& input : in.inputs) {
         try {
-            const std::vector<Image> image{read_image(input, in.options.limits)};
+            const std::vector<Image> image{read_image(input, in.options.running.limits)};
             const Palette palette = palette_for(in, image);
             if (!in.output && !in.quiet)
                 std::cout << "# " << input.string() << "\n";

@@ -114,14 +114,14 @@ void add_quantize_options(cxxopts::Options& parser) {
     const Options defaults;
     // clang-format off
     parser.add_options()
-        ("k,colors", "number of colors, 1..256", cxxopts::value<int>()->default_value(std::to_string(defaults.colors)), "K")
-        ("sample", "pixels drawn to train k-means on; 0 = every pixel", cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.sample)), "N")
-        ("seed", "random seed; the same input, options and seed give the same output file", cxxopts::value<std::uint64_t>()->default_value(std::to_string(defaults.seed)), "S")
-        ("max-iter", "k-means iterations at most, 1..10000", cxxopts::value<int>()->default_value(std::to_string(defaults.max_iter)), "N")
-        ("tolerance", "stop once no centroid moves more than T (0..255 scale)", cxxopts::value<double>()->default_value(shortest(defaults.tolerance)), "T")
-        ("restarts", "k-means runs from seeds S, S+1, ..., the best kept; 0 = 3 when K <= 32, else 1", cxxopts::value<int>()->default_value(std::to_string(defaults.restarts)), "N")
-        ("threads", "worker threads at most; 0 = one per core", cxxopts::value<int>()->default_value(std::to_string(defaults.threads)), "N")
-        ("space", "color space k-means measures distances in: rgb, lab (CIELAB) or oklab", cxxopts::value<std::string>()->default_value(color_space_name(defaults.space)), "NAME")
+        ("k,colors", "number of colors, 1..256", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.colors)), "K")
+        ("sample", "pixels drawn to train k-means on; 0 = every pixel", cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.clustering.sample)), "N")
+        ("seed", "random seed; the same input, options and seed give the same output file", cxxopts::value<std::uint64_t>()->default_value(std::to_string(defaults.clustering.seed)), "S")
+        ("max-iter", "k-means iterations at most, 1..10000", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.max_iter)), "N")
+        ("tolerance", "stop once no centroid moves more than T (0..255 scale)", cxxopts::value<double>()->default_value(shortest(defaults.clustering.tolerance)), "T")
+        ("restarts", "k-means runs from seeds S, S+1, ..., the best kept; 0 = 3 when K <= 32, else 1", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.restarts)), "N")
+        ("threads", "worker threads at most; 0 = one per core", cxxopts::value<int>()->default_value(std::to_string(defaults.running.threads)), "N")
+        ("space", "color space k-means measures distances in: rgb, lab (CIELAB) or oklab", cxxopts::value<std::string>()->default_value(color_space_name(defaults.clustering.space)), "NAME")
         ("fixed", "colors always in the palette, exactly, e.g. '#ffffff,#000000'; they count in K", cxxopts::value<std::vector<std::string>>(), "COLORS")
         ("limit-pixels", "refuse inputs of more pixels than N (suffix k, M or G: 512M), read from the header before decoding (exit 3); default 256M, or $QUANTIZE_LIMIT_PIXELS", cxxopts::value<std::string>(), "N");
     // clang-format on
@@ -132,8 +132,8 @@ void add_encode_options(cxxopts::Options& parser) {
     const Options remap_defaults;
     // clang-format off
     parser.add_options()
-        ("dither", "none, or fs: Floyd-Steinberg error diffusion, smoother gradients for more bytes", cxxopts::value<std::string>()->default_value(dither_name(remap_defaults.dither)), "NAME")
-        ("dither-level", "share of the error diffused, 0..1; implies --dither fs unless --dither is given", cxxopts::value<double>()->default_value(shortest(remap_defaults.dither_level)), "L")
+        ("dither", "none, or fs: Floyd-Steinberg error diffusion, smoother gradients for more bytes", cxxopts::value<std::string>()->default_value(dither_name(remap_defaults.mapping.dither)), "NAME")
+        ("dither-level", "share of the error diffused, 0..1; implies --dither fs unless --dither is given", cxxopts::value<double>()->default_value(shortest(remap_defaults.mapping.dither_level)), "L")
         ("png-level", "deflate level of PNG output, 0..12: higher is smaller and slower; auto = 7, or zlib's deeper search in parallel bands for images that are mostly flat runs", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("jpeg-quality", "quality of .jpg output, 0..100", cxxopts::value<int>()->default_value(std::to_string(defaults.jpeg_quality)), "Q")
         ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q")
@@ -154,34 +154,34 @@ void add_common_options(cxxopts::Options& parser, const std::string& quiet) {
 
 Options read_quantize_options(const cxxopts::ParseResult& args) {
     Options options;
-    options.colors = args["colors"].as<int>();
-    options.sample = args["sample"].as<std::size_t>();
-    options.seed = args["seed"].as<std::uint64_t>();
-    options.max_iter = args["max-iter"].as<int>();
-    options.tolerance = args["tolerance"].as<double>();
-    options.threads = args["threads"].as<int>();
-    options.restarts = args["restarts"].as<int>();
-    options.limits.max_pixels = read_limit_pixels(args);
+    options.clustering.colors = args["colors"].as<int>();
+    options.clustering.sample = args["sample"].as<std::size_t>();
+    options.clustering.seed = args["seed"].as<std::uint64_t>();
+    options.clustering.max_iter = args["max-iter"].as<int>();
+    options.clustering.tolerance = args["tolerance"].as<double>();
+    options.running.threads = args["threads"].as<int>();
+    options.clustering.restarts = args["restarts"].as<int>();
+    options.running.limits.max_pixels = read_limit_pixels(args);
     // The one knob of the command: the decoded-bytes bound follows the pixels asked for, at
     // the widest decoded pixel (16-bit RGBA, 8 bytes), so raising --limit-pixels is enough.
-    options.limits.max_bytes =
+    options.running.limits.max_bytes =
         std::max(DecodeLimits{}.max_bytes,
-                 options.limits.max_pixels > std::numeric_limits<std::uint64_t>::max() / 8
+                 options.running.limits.max_pixels > std::numeric_limits<std::uint64_t>::max() / 8
                      ? std::numeric_limits<std::uint64_t>::max()
-                     : options.limits.max_pixels * 8);
+                     : options.running.limits.max_pixels * 8);
     if (args.count("png-level") || args.count("jpeg-quality") || args.count("webp-quality")) {
-        options.encode.png_level = read_png_level(args["png-level"].as<std::string>());
-        options.encode.jpeg_quality = args["jpeg-quality"].as<int>();
-        options.encode.webp_quality = args["webp-quality"].as<int>();
+        options.encoding.encode.png_level = read_png_level(args["png-level"].as<std::string>());
+        options.encoding.encode.jpeg_quality = args["jpeg-quality"].as<int>();
+        options.encoding.encode.webp_quality = args["webp-quality"].as<int>();
     }
-    options.space = read_space(args["space"].as<std::string>());
+    options.clustering.space = read_space(args["space"].as<std::string>());
     // Read only when given, so commands without these options keep the defaults.
     if (args.count("dither-level")) {
-        options.dither = Dither::fs;
-        options.dither_level = args["dither-level"].as<double>();
+        options.mapping.dither = Dither::fs;
+        options.mapping.dither_level = args["dither-level"].as<double>();
     }
     if (args.count("dither"))
-        options.dither = read_dither(args["dither"].as<std::string>());
+        options.mapping.dither = read_dither(args["dither"].as<std::string>());
     if (args.count("profile")) {
         const std::string name = args["profile"].as<std::string>();
         const auto action = parse_profile_action(name);
@@ -189,11 +189,11 @@ Options read_quantize_options(const cxxopts::ParseResult& args) {
             throw Error(ErrorKind::invalid_argument, "profile",
                         "must be keep, srgb or drop (got '" + name + "')");
         }
-        options.profile = *action;
+        options.encoding.profile = *action;
     }
-    options.strip = args.count("strip") > 0;
+    options.encoding.strip = args.count("strip") > 0;
     if (args.count("fixed"))
-        options.fixed = read_fixed_colors(args["fixed"].as<std::vector<std::string>>());
+        options.clustering.fixed = read_fixed_colors(args["fixed"].as<std::vector<std::string>>());
     validate(options);
     return options;
 }

@@ -131,14 +131,14 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
     in.in_place = args.count("in-place") > 0;
     in.options = read_quantize_options(args);
     in.force = args.count("force") > 0;
-    in.options.skip_if_larger = args.count("skip-if-larger") > 0;
+    in.options.encoding.skip_if_larger = args.count("skip-if-larger") > 0;
     if (args.count("frame")) {
-        in.options.frame = args["frame"].as<int>();
-        if (in.options.frame < 0)
+        in.options.encoding.frame = args["frame"].as<int>();
+        if (in.options.encoding.frame < 0)
             usage("frame", "must be 0 or more, 0 the first frame (got " +
-                               std::to_string(in.options.frame) + ")");
+                               std::to_string(in.options.encoding.frame) + ")");
     }
-    in.options.palette_per_frame = args.count("palette-per-frame") > 0;
+    in.options.clustering.palette_per_frame = args.count("palette-per-frame") > 0;
     in.json = args.count("json") > 0;
     in.quiet = args.count("quiet") > 0;
     check_output_naming(in);
@@ -153,7 +153,7 @@ fs::path output_for(const Invocation& in, const fs::path& input) {
         return *in.output;
     if (in.ext)
         return input.parent_path() / (input.stem().string() + *in.ext);
-    fs::path output = default_output_path(input, in.options.colors);
+    fs::path output = default_output_path(input, in.options.clustering.colors);
     if (in.format)
         output.replace_extension(format_info(*in.format).extensions.front());
     return output;
@@ -208,7 +208,7 @@ Report quantize_one(const Invocation& in, const std::string& input) {
     EncodedImage result = quantize_encoded(
         bytes, input_name, format, to_stdout ? fs::path("standard output") : output, in.options);
     Report& r = result.report;
-    r.written = !(in.options.skip_if_larger && r.output_bytes > r.input_bytes);
+    r.written = !(in.options.encoding.skip_if_larger && r.output_bytes > r.input_bytes);
     if (r.written && to_stdout)
         std::fwrite(result.bytes.data(), 1, result.bytes.size(), stdout);
     else if (r.written)
