@@ -739,8 +739,7 @@ Clustering best_of_restarts(std::span<const Point> points, std::span<const float
             best = std::move(runs[r]);
     }
     const int scouting_iterations = best.iterations;
-    Clustering result =
-        lloyd(points, weights, options, best.centroids, nearest_centroids(points, best.centroids));
+    Clustering result = kmeans_from(points, weights, options, std::move(best.centroids));
     result.iterations += scouting_iterations;
     return result;
 }
@@ -776,6 +775,24 @@ Clustering kmeans(std::span<const Point> points, std::span<const float> weights,
             best = std::move(run);
     }
     return best;
+}
+
+Clustering kmeans_from(std::span<const Point> points, std::span<const float> weights,
+                       const ClusterOptions& options, std::vector<Point> initial) {
+    check_k(int(initial.size()));
+    if (options.max_iterations < 1) {
+        throw Error(ErrorKind::invalid_argument, "max_iterations", "must be at least 1");
+    }
+    if (points.size() != weights.size()) {
+        throw Error(ErrorKind::invalid_argument, "weights", "need one weight per point");
+    }
+    if (options.fixed.size() > initial.size() ||
+        !std::equal(options.fixed.begin(), options.fixed.end(), initial.begin(),
+                    [](const Point& a, const Point& b) { return squared_distance(a, b) == 0; })) {
+        throw Error(ErrorKind::invalid_argument, "initial", "must start with the fixed centroids");
+    }
+    const Seeding start = nearest_centroids(points, initial);
+    return lloyd(points, weights, options, std::move(initial), start);
 }
 
 }  // namespace quantize

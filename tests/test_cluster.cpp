@@ -269,3 +269,25 @@ TEST_CASE("restarts over many points compete on every second one, the winner the
             CHECK(single.centroids[j].v[a] == Approx(expected[j].v[a]).margin(1e-3));
     }
 }
+
+TEST_CASE("a warm start from converged centroids stays there; from a nudge it comes back",
+          "[cluster]") {
+    const Blobs b = make_blobs(400);
+    const Clustering fresh = kmeans(b.points, b.weights, options(5, 100, 0.0, 3));
+    const Clustering again =
+        kmeans_from(b.points, b.weights, options(5, 100, 0.0, 3), fresh.centroids);
+    CHECK(again.inertia == Approx(fresh.inertia).epsilon(1e-6));
+    CHECK(again.iterations <= 2);
+    std::vector<Point> nudged = fresh.centroids;
+    for (Point& c : nudged)
+        c.v[0] += 9.0f;
+    const Clustering back = kmeans_from(b.points, b.weights, options(5, 100, 0.0, 3), nudged);
+    CHECK(back.inertia == Approx(fresh.inertia).epsilon(1e-4));
+    // Fixed centroids must lead the warm start, and stay put.
+    ClusterOptions with_fixed = options(5, 100, 0.0, 3);
+    with_fixed.fixed = {{{0, 0, 0, 255}}};
+    CHECK_THROWS_AS(kmeans_from(b.points, b.weights, with_fixed, fresh.centroids), Error);
+    std::vector<Point> led = fresh.centroids;
+    led.front() = with_fixed.fixed.front();
+    CHECK(kmeans_from(b.points, b.weights, with_fixed, led).centroids.front().v[0] == 0.0f);
+}

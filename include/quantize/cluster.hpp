@@ -52,4 +52,11 @@ std::vector<std::size_t> seed_kmeans_plus_plus(std::span<const Point> points,
 Clustering kmeans(std::span<const Point> points, std::span<const float> weights,
                   const ClusterOptions& options);
 
+// Lloyd as kmeans runs it, warm-started: from `initial` instead of k-means++ seeds (a sweep
+// over K starts each K from the one before; a caller may start from a palette it has). The
+// first options.fixed.size() entries of `initial` must be the fixed centroids (they never
+// move); options.k and options.restarts are not used, and K is initial.size() (1..256).
+Clustering kmeans_from(std::span<const Point> points, std::span<const float> weights,
+                       const ClusterOptions& options, std::vector<Point> initial);
+
 }  // namespace quantize
