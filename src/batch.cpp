@@ -185,6 +185,22 @@ void for_each_bounded(std::size_t n, int jobs, const std::function<bool()>& keep
     });
 }
 
+// How a file that threw ends: cancelled, below the --quality minimum, or failed.
+BatchStatus status_of(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::cancelled:
+            return BatchStatus::cancelled;
+        case ErrorKind::quality_too_low:
+            return BatchStatus::too_low;
+        case ErrorKind::invalid_argument:
+        case ErrorKind::input:
+        case ErrorKind::too_large:
+        case ErrorKind::output:
+            return BatchStatus::failed;
+    }
+    return BatchStatus::failed;
+}
+
 BatchResult process(const BatchItem& item, const Options& options, const BatchSettings& settings,
                     const OutputGuard& inputs) {
     BatchResult r;
@@ -220,7 +236,7 @@ BatchResult process(const BatchItem& item, const Options& options, const BatchSe
         }
         r.report = std::move(report);
     } catch (const Error& e) {
-        r.status = e.kind() == ErrorKind::cancelled ? BatchStatus::cancelled : BatchStatus::failed;
+        r.status = status_of(e.kind());
         r.message = e.kind() == ErrorKind::cancelled ? "cancelled" : e.what();
     } catch (const fs::filesystem_error& e) {
         r.message =
@@ -365,6 +381,8 @@ const char* batch_status_name(BatchStatus status) {
             return "failed";
         case BatchStatus::cancelled:
             return "cancelled";
+        case BatchStatus::too_low:
+            return "quality too low";
     }
     return "?";
 }
@@ -374,7 +392,7 @@ std::string format_manifest_line(const BatchResult& result) {
                                         : nlohmann::json{{"input", result.input.string()},
                                                          {"output", result.output.string()}};
     line["status"] = batch_status_name(result.status);
-    if (result.status == BatchStatus::failed)
+    if (result.status == BatchStatus::failed || result.status == BatchStatus::too_low)
         line["error"] = result.message;
     else if (result.status == BatchStatus::skipped)
         line["reason"] = result.message;

@@ -93,17 +93,16 @@ void reindex(std::vector<std::uint8_t>& indices, const std::vector<std::uint8_t>
                            });
 }
 
-// Cluster options as Options asks for them, with the fixed colors as points of `space`.
-ClusterOptions cluster_options(const Options& options) {
-    ClusterOptions cluster;
-    cluster.k = options.clustering.colors;
-    cluster.max_iterations = options.clustering.max_iter;
-    cluster.tolerance = options.clustering.tolerance;
-    cluster.seed = options.clustering.seed;
-    cluster.restarts = restarts_for(options);
-    for (const Color& c : options.clustering.fixed)
-        cluster.fixed.push_back(to_point(c, options.clustering.space));
-    return cluster;
+// k-means on weighted colors, with K as options.clustering.choose_k picks it.
+Clustering cluster_colors(std::span<const Color> colors, std::span<const float> weights,
+                          const Options& options) {
+    std::vector<Point> points;
+    points.reserve(colors.size());
+    for (const Color& c : colors)
+        points.push_back(to_point(c, options.clustering.space));
+    const TrainingSet training{points, weights, colors, options.clustering.space};
+    return cluster_choosing_k(training, cluster_options(options), options.clustering.choose_k,
+                              options.clustering.quality);
 }
 
 // Whether the remap diffuses error: level 0 is plain remap, so it takes the parallel path.
@@ -157,19 +156,19 @@ Quantized quantize_here(const Image& image, const Options& asked, const Progress
     } else {
         const std::vector<ColorCount> sample =
             sample_colors(image, options.clustering.sample, options.clustering.seed);
-        std::vector<Point> points;
+        std::vector<Color> colors;
         std::vector<float> weights;
-        points.reserve(sample.size());
+        colors.reserve(sample.size());
         weights.reserve(sample.size());
         for (const ColorCount& s : sample) {
-            points.push_back(to_point(s.color, options.clustering.space));
+            colors.push_back(s.color);
             weights.push_back(float(s.count));
         }
         q.training_colors = sample.size();
         q.times.sample = clock.lap_ms();
 
         enter(progress, Stage::cluster);
-        q.clustering = kmeans(points, weights, cluster_options(options));
+        q.clustering = cluster_colors(colors, weights, options);
         palette = palette_from_centroids(q.clustering.centroids, options.clustering.space,
                                          options.clustering.fixed);
         q.times.cluster = clock.lap_ms();
@@ -208,13 +207,8 @@ Palette train_palette(const WeightedColors& pool, const Options& options) {
         for (std::size_t i = 0; i < pool.colors.size(); ++i)
             palette[i].count = std::uint64_t(std::llround(pool.counts[i]));
     } else {
-        std::vector<Point> points;
-        std::vector<float> weights;
-        for (std::size_t i = 0; i < pool.colors.size(); ++i) {
-            points.push_back(to_point(pool.colors[i], options.clustering.space));
-            weights.push_back(float(pool.counts[i]));
-        }
-        const Clustering clustering = kmeans(points, weights, cluster_options(options));
+        const std::vector<float> weights(pool.counts.begin(), pool.counts.end());
+        const Clustering clustering = cluster_colors(pool.colors, weights, options);
         palette = palette_from_centroids(clustering.centroids, options.clustering.space,
                                          options.clustering.fixed, clustering.sizes);
     }
@@ -360,6 +354,7 @@ void describe_run(Report& r, const fs::path& input, const fs::path& output, cons
     r.input = input;
     r.output = output;
     r.colors_requested = options.clustering.colors;
+    r.k_choice = options.clustering.choose_k;
     r.seed = options.clustering.seed;
     r.input_bytes = image.source.file_bytes;
     r.width = image.width;
@@ -390,26 +385,29 @@ EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
     enter(progress, Stage::encode);
     enter(progress, Stage::measure);
     EncodedImage result;
-    Report& r = result.report;
+    Quality quality;
+    double encode_ms = 0, measure_ms = 0;
     // Deflate runs on one core; the quality measures fill the others meanwhile.
     tbb::parallel_invoke(
         [&] {
             Stopwatch encode_clock;
             result.bytes = encode_image(q.image, format, output, options.encoding.encode,
                                         output_metadata(image, options));
-            r.times.encode = encode_clock.lap_ms();
+            encode_ms = encode_clock.lap_ms();
         },
         [&] {
             Stopwatch measure_clock;
-            r.quality = measure_in_srgb(image, q.image);
-            r.times.measure = measure_clock.lap_ms();
+            quality = measure_in_srgb(image, q.image);
+            measure_ms = measure_clock.lap_ms();
         });
-    describe_run(r, input, output, options, image, result.bytes.size(), q.training_colors, q.times);
-    r.exact = q.exact;
-    r.iterations = q.clustering.iterations;
-    r.inertia = q.clustering.inertia;
-    r.converged = q.clustering.converged;
-    r.palette = palette_in_srgb(std::move(q.image.palette), image.metadata.profile);
+    Report& r = result.report;
+    r = report_for(image, q, options, quality);
+    r.input = input;
+    r.output = output;
+    r.output_bytes = result.bytes.size();
+    r.written = true;
+    r.times.encode = encode_ms;
+    r.times.measure = measure_ms;
     r.notes = notes_for(image, format, r);
     const std::vector<std::string> more = metadata_notes(decoded, options, format);
     r.notes.insert(r.notes.end(), more.begin(), more.end());
@@ -526,6 +524,7 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
     // The palette of the report: the shared one, its counts summed over the frames (with a
     // palette per frame, the first frame's).
     r.palette = q.animation.frames.front().image.palette;
+    r.colors_chosen = int(r.palette.size());
     for (std::size_t i = 1; !options.clustering.palette_per_frame && i < q.animation.frames.size();
          ++i) {
         const Palette& frame = q.animation.frames[i].image.palette;
@@ -571,6 +570,18 @@ EncodedImage encode_decoded(Animation animation, ImageFormat format, const fs::p
     return result;
 }
 
+// Runs `work`; a quality the image cannot reach is then said of the file, as other errors are.
+template <class Work>
+auto named_after(const fs::path& input, Work work) {
+    try {
+        return work();
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::quality_too_low)
+            throw;
+        throw Error(e.kind(), input.string(), e.cause());
+    }
+}
+
 }  // namespace
 
 Palette palette_in_srgb(Palette palette, const ColorProfile& profile) {
@@ -583,6 +594,42 @@ Palette palette_in_srgb(Palette palette, const ColorProfile& profile) {
     for (std::size_t i = 0; i < palette.size(); ++i)
         palette[i].color = srgb[i];
     return palette;
+}
+
+Report report_for(const Image& image, const Quantized& quantized, const Options& options,
+                  const Quality& quality) {
+    Report r;
+    describe_run(r, {}, {}, options, image, 0, quantized.training_colors, quantized.times);
+    r.written = false;
+    r.quality = quality;
+    r.exact = quantized.exact;
+    r.iterations = quantized.clustering.iterations;
+    r.inertia = quantized.clustering.inertia;
+    r.converged = quantized.clustering.converged;
+    r.palette = palette_in_srgb(quantized.image.palette, image.metadata.profile);
+    r.colors_chosen = quantized.clustering.centroids.empty()
+                          ? int(r.palette.size())
+                          : int(quantized.clustering.centroids.size());
+    return r;
+}
+
+Report report_for(const Image& image, const Quantized& quantized, const Options& options) {
+    tbb::task_arena arena = arena_for(options);
+    return arena.execute([&] {
+        return report_for(image, quantized, options, measure_in_srgb(image, quantized.image));
+    });
+}
+
+ClusterOptions cluster_options(const Options& options) {
+    ClusterOptions cluster;
+    cluster.k = options.clustering.colors;
+    cluster.max_iterations = options.clustering.max_iter;
+    cluster.tolerance = options.clustering.tolerance;
+    cluster.seed = options.clustering.seed;
+    cluster.restarts = restarts_for(options);
+    for (const Color& c : options.clustering.fixed)
+        cluster.fixed.push_back(to_point(c, options.clustering.space));
+    return cluster;
 }
 
 int restarts_for(const Options& options) {
@@ -627,6 +674,17 @@ void validate(const Options& o) {
                 "has " + std::to_string(o.clustering.palette.size()) + " colors, more than 256");
     check_range(o.mapping.dither_level >= 0 && o.mapping.dither_level <= 1, "dither-level",
                 "must be between 0 and 1 (got " + shortest(o.mapping.dither_level) + ")");
+    check_range(o.clustering.quality.min >= 0 &&
+                    o.clustering.quality.min <= o.clustering.quality.max &&
+                    o.clustering.quality.max <= 100,
+                "quality",
+                "must be MIN-MAX or MAX, whole numbers with 0 <= MIN <= MAX <= 100 (got " +
+                    std::to_string(o.clustering.quality.min) + "-" +
+                    std::to_string(o.clustering.quality.max) + ")");
+    check_range(o.clustering.choose_k != KChoice::elbow || o.clustering.palette.empty(), "colors",
+                "auto cannot pick K for a given --palette: the palette is the colors");
+    check_range(o.clustering.choose_k != KChoice::quality || o.clustering.palette.empty(),
+                "quality", "cannot be met by a given --palette: no colors are chosen");
     check_range(o.clustering.fixed.size() <= std::size_t(std::max(o.clustering.colors, 0)), "fixed",
                 "has " + std::to_string(o.clustering.fixed.size()) +
                     " colors, more than --colors " + std::to_string(o.clustering.colors));
@@ -751,8 +809,10 @@ Report quantize_file(const fs::path& input, const fs::path& output, const Option
         Animation animation = read_animation(input, options.running.limits);
         check_output_path(inputs, output, overwrite);
         const double decode_ms = clock.lap_ms();
-        EncodedImage result = encode_decoded(std::move(animation), *format_of(output), input,
-                                             output, options, progress);
+        EncodedImage result = named_after(input, [&] {
+            return encode_decoded(std::move(animation), *format_of(output), input, output, options,
+                                  progress);
+        });
         result.report.times.decode = decode_ms;
         clock.lap_ms();
         enter(progress, Stage::write);
@@ -776,8 +836,10 @@ EncodedImage quantize_encoded(std::span<const std::uint8_t> input, const fs::pat
         enter(progress, Stage::decode);
         Animation animation = decode_animation(input, input_name.string(), options.running.limits);
         const double decode_ms = clock.lap_ms();
-        EncodedImage result = encode_decoded(std::move(animation), format, input_name, output_name,
-                                             options, progress);
+        EncodedImage result = named_after(input_name, [&] {
+            return encode_decoded(std::move(animation), format, input_name, output_name, options,
+                                  progress);
+        });
         result.report.times.decode = decode_ms;
         result.report.written = false;
         result.report.times.total = total_clock.lap_ms();

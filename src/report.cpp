@@ -270,6 +270,21 @@ std::string source_description(const Report& r) {
     return text + format(" %d-bit", r.source.bit_depth);
 }
 
+// How K was picked, after the palette's heading: nothing when it was given.
+std::string chosen_k_text(const Report& r) {
+    switch (r.k_choice) {
+        case KChoice::fixed:
+            return "";
+        case KChoice::elbow:
+            return format("; K %d chosen by the elbow (Kneedle on inertia, K 2..%d)",
+                          r.colors_chosen, r.colors_requested);
+        case KChoice::quality:
+            return format("; K %d: the fewest colors reaching the quality asked (%.0f reached)",
+                          r.colors_chosen, r.quality.score());
+    }
+    return "";
+}
+
 }  // namespace
 
 std::string format_text(const Report& r) {
@@ -278,7 +293,7 @@ std::string format_text(const Report& r) {
     out << r.input.string() << " -> " << r.output.string() << "  (" << r.width << "x" << r.height
         << ", " << source_description(r) << ")\n\n";
     out << "Palette: " << r.palette.size() << " of " << r.colors_requested
-        << " colors, largest first\n";
+        << " colors, largest first" << chosen_k_text(r) << "\n";
     out << "    #  color        pixels   share\n";
     for (std::size_t i = 0; i < r.palette.size(); ++i) {
         const PaletteEntry& e = r.palette[i];
@@ -353,6 +368,8 @@ nlohmann::json detail::report_json(const Report& r) {
         {"alpha", r.alpha},
         {"colors_requested", r.colors_requested},
         {"colors", r.palette.size()},
+        {"k_choice", k_choice_name(r.k_choice)},
+        {"colors_chosen", r.colors_chosen},
         {"palette", palette},
         {"bytes",
          {{"input", r.input_bytes},
@@ -367,6 +384,7 @@ nlohmann::json detail::report_json(const Report& r) {
         // PSNR is null when the images are identical (infinite PSNR).
         {"quality",
          {{"mse", r.quality.mse},
+          {"score", r.quality.score()},
           {"psnr", std::isfinite(r.quality.psnr) ? json(r.quality.psnr) : json(nullptr)},
           {"alpha_mse", r.quality.alpha_mse},
           {"delta_e00_mean", r.quality.delta_e_mean},

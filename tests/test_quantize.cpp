@@ -228,3 +228,20 @@ TEST_CASE("RGBA images keep their transparency: clear stays clear, edges stay tr
             CHECK(translucent_out > 0);
     }
 }
+
+TEST_CASE("an in-memory run gets the report a file run gets, less the file's fields",
+          "[quantize][report]") {
+    const Image image = read_image(test::sample_path("kodim23.png"));
+    const Options options = with_colors(8);
+    const Quantized q = quantize::quantize(image, options);
+    const Report r = report_for(image, q, options);
+    CHECK(r.colors_requested == 8);
+    CHECK(r.width == image.width);
+    CHECK(r.palette.size() == q.image.palette.size());
+    CHECK(r.inertia == q.clustering.inertia);
+    CHECK(r.quality.mse > 0);
+    CHECK_FALSE(r.written);
+    CHECK(r.output_bytes == 0);
+    const Report same = report_for(image, q, options, r.quality);
+    CHECK(format_json(same) == format_json(r));
+}

@@ -97,6 +97,7 @@ enum class BatchStatus {
     done,       // output written
     skipped,    // up to date, or larger than the input (Options::encoding.skip_if_larger)
     failed,     // the error says why
+    too_low,    // --quality MIN not reached even at the most colors: nothing written
     cancelled,  // stopped part way by BatchSettings::keep_going
 };
 const char* batch_status_name(BatchStatus status);
@@ -105,7 +106,7 @@ struct BatchResult {
     std::filesystem::path input, output;
     BatchStatus status = BatchStatus::failed;
     std::optional<Report> report;    // when quantized (done, or skipped as larger)
-    std::string message;             // failed: "<file>: <cause>"; skipped: why
+    std::string message;             // failed, too_low: "<file>: <cause>"; skipped: why
     std::uint64_t input_bytes = 0;   // size of the input (0 when it cannot be read)
     std::uint64_t output_bytes = 0;  // size written (0 unless done)
 };

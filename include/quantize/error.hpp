@@ -13,6 +13,7 @@ enum class ErrorKind {
     too_large,         // an input's header claims more pixels or bytes than DecodeLimits allow
     output,            // an output cannot be written (exists, directory missing, read-only, ...)
     cancelled,         // the progress callback asked to stop
+    quality_too_low,   // --quality MIN: even the most colors allowed stay below MIN
 };
 
 // what() reads "<subject>: <cause>", e.g. "photo.jpg: not an image OpenCV can decode".

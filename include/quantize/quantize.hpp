@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "quantize/animation.hpp"
+#include "quantize/choose_k.hpp"
 #include "quantize/cluster.hpp"
 #include "quantize/color.hpp"
 #include "quantize/error.hpp"
@@ -30,7 +31,11 @@ namespace quantize {
 // What k-means fits and how: the palette's size and colors. (ClusterOptions in cluster.hpp is
 // the k-means call these resolve to.)
 struct ClusteringOptions {
-    int colors = 16;  // K, 1..256
+    int colors = 16;  // K, 1..256; the most colors when choose_k picks K
+    // How K is picked (choose_k.hpp): `colors` itself, the elbow (-k auto) or the fewest colors
+    // that reach `quality` (--quality). Not with a given palette.
+    KChoice choose_k = KChoice::fixed;
+    QualityRange quality;  // with KChoice::quality, on the 0..100 scale of quality_of_mse
     // Pixels drawn to train k-means on (stratified, seeded); 0 = every pixel.
     std::size_t sample = 262144;
     std::uint64_t seed = 1;
@@ -100,6 +105,10 @@ struct Options {
 // The number of k-means runs options.restarts asks for, with 0 resolved.
 int restarts_for(const Options& options);
 
+// The k-means options `options` ask for (K = colors, restarts resolved), the fixed colors as
+// points of options.clustering.space.
+ClusterOptions cluster_options(const Options& options);
+
 // Throws Error(invalid_argument) whose subject is the name of the first field out of range
 // (the field names are also the command-line option names).
 void validate(const Options& options);
@@ -117,6 +126,16 @@ using Progress = std::function<bool(Stage)>;
 
 // Reduces an image in memory to at most options.clustering.colors colors.
 Quantized quantize(const Image& image, const Options& options, const Progress& progress = {});
+
+// The report of a run in memory, from what quantize() returned (pure: no file is touched, the
+// same arguments give the same report): size, K asked, seed, training, k-means, dithering,
+// stage times, the palette in sRGB and `quality`. No file: input and output empty, bytes 0,
+// written false, no notes. quantize_file's report is this plus the file's names, bytes,
+// encode times and notes.
+Report report_for(const Image& image, const Quantized& quantized, const Options& options,
+                  const Quality& quality);
+// The same, with the quality measured against `image` (in sRGB when it has another profile).
+Report report_for(const Image& image, const Quantized& quantized, const Options& options);
 
 struct QuantizedAnimation {
     IndexedAnimation animation;
@@ -178,7 +197,7 @@ EncodedImage quantize_encoded(std::span<const std::uint8_t> input,
 // unchanged when that is sRGB or none.
 Palette palette_in_srgb(Palette palette, const ColorProfile& profile);
 
-// "<dir>/<stem>-<K>.png" beside the input.
+// "<dir>/<stem>-<K>.png" beside the input (K the one chosen, when the options choose it).
 std::filesystem::path default_output_path(const std::filesystem::path& input, int colors);
 
 // What decides an output's bytes, as one line: the version, the input's size and modification

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "quantize/choose_k.hpp"
 #include "quantize/palette.hpp"
 #include "quantize/pixels.hpp"
 #include "quantize/remap.hpp"
@@ -44,6 +45,8 @@ struct Quality {
     // Mean SSIM of luma (BT.601 Y' on 0..255, colors over white), 8x8 windows stepped by 4,
     // constants (0.01 * 255)^2 and (0.03 * 255)^2 (Wang et al. 2004); 1 = identical.
     double ssim = 1;
+    // quality_of_mse(mse): the 0..100 scale of --quality.
+    double score() const { return quality_of_mse(mse); }
 };
 
 inline constexpr std::size_t kDeltaESample = 65536;
@@ -61,9 +64,11 @@ struct Report {
     std::filesystem::path input, output;
     int width = 0, height = 0;
     SourceFormat source;
-    bool alpha = false;  // the image has an alpha channel, quantized along with color
-    int colors_requested = 0;
-    Palette palette;  // largest count first
+    bool alpha = false;        // the image has an alpha channel, quantized along with color
+    int colors_requested = 0;  // -k: K, or the most colors when K was chosen
+    KChoice k_choice = KChoice::fixed;  // how K was picked
+    int colors_chosen = 0;              // the K k-means fitted (the image's colors when exact)
+    Palette palette;                    // largest count first
     std::uint64_t input_bytes = 0, output_bytes = 0;
     // false when --skip-if-larger kept the output from being written (it would have been
     // output_bytes, more than the input's input_bytes).

@@ -174,6 +174,14 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
                     "and --shared-palette exclude each other (one gives the palette, the other "
                     "trains it)");
     }
+    if (in.palette_in && in.options.clustering.choose_k == KChoice::elbow) {
+        throw Error(ErrorKind::invalid_argument, "colors",
+                    "auto cannot pick K for a given --palette: the palette is the colors");
+    }
+    if (in.palette_in && in.options.clustering.choose_k == KChoice::quality) {
+        throw Error(ErrorKind::invalid_argument, "quality",
+                    "cannot be met by a given --palette: no colors are chosen");
+    }
     if (in.palette_out && !in.shared_palette) {
         throw Error(ErrorKind::invalid_argument, "palette-out",
                     "saves the palette --shared-palette trains: give --shared-palette too");
@@ -220,13 +228,14 @@ std::string megabytes(std::uint64_t bytes) {
 struct Tally {
     std::size_t total = 0;
     std::uint64_t total_bytes = 0;  // of all the inputs
-    std::size_t done = 0, skipped = 0, failed = 0, cancelled = 0;
+    std::size_t done = 0, skipped = 0, failed = 0, cancelled = 0, too_low = 0;
     std::uint64_t bytes_seen = 0;               // inputs finished, whatever their status
     std::uint64_t bytes_in = 0, bytes_out = 0;  // of the files done
     std::vector<std::string> failures;          // "<file>: <cause>"
+    std::vector<std::string> too_low_files;     // --quality: "<file>: <quality reached>"
     Clock::time_point start = Clock::now();
 
-    std::size_t finished() const { return done + skipped + failed + cancelled; }
+    std::size_t finished() const { return done + skipped + failed + cancelled + too_low; }
     double elapsed() const { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
     void add(const BatchResult& r) {
@@ -246,6 +255,10 @@ struct Tally {
                 break;
             case BatchStatus::cancelled:
                 ++cancelled;
+                break;
+            case BatchStatus::too_low:
+                ++too_low;
+                too_low_files.push_back(r.message);
                 break;
         }
     }
@@ -268,10 +281,12 @@ class ProgressDisplay {
             std::cerr << "\r\x1b[K";
         if (r.status == BatchStatus::failed)
             fail(kSomeFailed, r.message);
+        if (r.status == BatchStatus::too_low)
+            fail(kQualityTooLow, r.message);
         if (!quiet_) {
             if (terminal_)
                 draw_bar();
-            else if (r.status != BatchStatus::failed)
+            else if (r.status != BatchStatus::failed && r.status != BatchStatus::too_low)
                 std::cerr << printable(plain_line(r)) << "\n";
         }
         std::cerr.flush();
@@ -332,6 +347,8 @@ void print_summary(const Tally& t, const BatchConcurrency& c, bool interrupted,
                    const std::string& left_out) {
     std::cout << "Files     " << t.done << " done, " << t.skipped << " skipped, " << t.failed
               << " failed, of " << t.total;
+    if (t.too_low > 0)
+        std::cout << "; " << t.too_low << " below the --quality minimum, not written";
     if (!left_out.empty())
         std::cout << "; " << left_out;
     std::cout << "\n";
@@ -351,7 +368,8 @@ void print_summary(const Tally& t, const BatchConcurrency& c, bool interrupted,
     if (::getrusage(RUSAGE_SELF, &usage) == 0)  // ru_maxrss is in KiB on Linux
         std::cout << "Memory    peak " << usage.ru_maxrss / 1024 << " MiB resident\n";
     if (interrupted) {
-        std::cout << "Stopped   interrupted; " << t.total - t.done - t.skipped - t.failed
+        std::cout << "Stopped   interrupted; "
+                  << t.total - t.done - t.skipped - t.failed - t.too_low
                   << " files not done (run the same command again to resume)\n";
     }
     if (!t.failures.empty()) {
@@ -359,6 +377,13 @@ void print_summary(const Tally& t, const BatchConcurrency& c, bool interrupted,
         std::sort(failures.begin(), failures.end());
         std::cout << "Failed\n";
         for (const std::string& f : failures)
+            std::cout << "  " << printable(f) << "\n";
+    }
+    if (!t.too_low_files.empty()) {
+        std::vector<std::string> files = t.too_low_files;
+        std::sort(files.begin(), files.end());
+        std::cout << "Quality   below the --quality minimum (nothing written)\n";
+        for (const std::string& f : files)
             std::cout << "  " << printable(f) << "\n";
     }
 }
@@ -466,7 +491,9 @@ int run(Invocation& in) {
         print_summary(tally, concurrency, interrupted, left_out_text);
     if (interrupted)
         return kCancelled;
-    return tally.failed > 0 ? kSomeFailed : kOk;
+    if (tally.failed > 0)
+        return kSomeFailed;
+    return tally.too_low > 0 ? kQualityTooLow : kOk;
 }
 
 }  // namespace

@@ -11,13 +11,14 @@ namespace quantize::cli {
 
 enum ExitCode : int {
     kOk = 0,
-    kFailure = 1,      // an unexpected internal error
-    kUsage = 2,        // bad command line: unknown option, bad value, missing input
-    kInputError = 3,   // an input is missing, unreadable, corrupt, not an image or too large
-    kOutputError = 4,  // an output cannot be written, exists (without --force) or is the input
-    kSkipped = 5,      // --skip-if-larger: the output would have been larger, nothing written
-    kSomeFailed = 6,   // batch: some files failed (reported), the others were done
-    kCancelled = 130,  // interrupted (128 + SIGINT)
+    kFailure = 1,         // an unexpected internal error
+    kUsage = 2,           // bad command line: unknown option, bad value, missing input
+    kInputError = 3,      // an input is missing, unreadable, corrupt, not an image or too large
+    kOutputError = 4,     // an output cannot be written, exists (without --force) or is the input
+    kSkipped = 5,         // --skip-if-larger: the output would have been larger, nothing written
+    kSomeFailed = 6,      // batch: some files failed (reported), the others were done
+    kQualityTooLow = 99,  // --quality MIN not reached even at the most colors (pngquant's 99)
+    kCancelled = 130,     // interrupted (128 + SIGINT)
 };
 
 inline int exit_code_for(ErrorKind kind) {
@@ -31,6 +32,8 @@ inline int exit_code_for(ErrorKind kind) {
             return kOutputError;
         case ErrorKind::cancelled:
             return kCancelled;
+        case ErrorKind::quality_too_low:
+            return kQualityTooLow;
     }
     return kFailure;
 }
@@ -76,6 +79,8 @@ inline constexpr const char* kExitStatusHelp =
     "  4  output not writable, already exists (without --force) or is the input\n"
     "  5  nothing written: the output would be larger than the input (--skip-if-larger)\n"
     "  6  batch: some files failed (each reported, the others done)\n"
+    "  99  --quality: even the most colors allowed stay below MIN; nothing written (batch: those\n"
+    "      files are listed apart, the others done, exit 99 when no file failed otherwise)\n"
     "  130  interrupted (Ctrl-C, SIGTERM); a batch prints its summary first\n";
 
 }  // namespace quantize::cli

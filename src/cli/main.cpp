@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "analyze_command.hpp"
 #include "batch_command.hpp"
 #include "exit_codes.hpp"
 #include "palette_command.hpp"
@@ -19,6 +20,8 @@ int run_command(int argc, char** argv) {
     const std::string_view command = argc > 1 ? argv[1] : "";
     if (command == "palette")
         return quantize::cli::run_palette(argc - 1, argv + 1);
+    if (command == "analyze")
+        return quantize::cli::run_analyze(argc - 1, argv + 1);
     if (command == "batch")
         return quantize::cli::run_batch(argc - 1, argv + 1);
     return quantize::cli::run_single(argc, argv);

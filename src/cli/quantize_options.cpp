@@ -36,6 +36,38 @@ std::vector<Color> read_fixed_colors(const std::vector<std::string>& items) {
     return colors;
 }
 
+// -k K or -k auto, and --quality RANGE (which makes -k a maximum, 256 unless given).
+void read_k_choice(const cxxopts::ParseResult& args, ClusteringOptions& clustering) {
+    const std::string k = args["colors"].as<std::string>();
+    if (k == "auto") {
+        clustering.choose_k = KChoice::elbow;
+        clustering.colors = 256;
+    } else {
+        int colors = 0;
+        const auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), colors);
+        if (ec != std::errc{} || end != k.data() + k.size()) {
+            throw Error(ErrorKind::invalid_argument, "colors",
+                        "must be a whole number 1..256 or auto (got '" + k + "')");
+        }
+        clustering.colors = colors;
+    }
+    if (!args.count("quality"))
+        return;
+    const std::string text = args["quality"].as<std::string>();
+    const auto range = parse_quality_range(text);
+    if (!range) {
+        throw Error(ErrorKind::invalid_argument, "quality",
+                    "must be MIN-MAX or MAX, whole numbers with 0 <= MIN <= MAX <= 100 (got '" +
+                        text + "')");
+    }
+    if (clustering.choose_k == KChoice::elbow)
+        throw Error(ErrorKind::invalid_argument, "quality", "and -k auto exclude each other");
+    clustering.choose_k = KChoice::quality;
+    clustering.quality = *range;
+    if (!args.count("colors"))
+        clustering.colors = 256;
+}
+
 // "auto" or a whole number (range checked by validate()).
 int read_png_level(const std::string& text) {
     if (text == "auto")
@@ -114,7 +146,8 @@ void add_quantize_options(cxxopts::Options& parser) {
     const Options defaults;
     // clang-format off
     parser.add_options()
-        ("k,colors", "number of colors, 1..256", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.colors)), "K")
+        ("k,colors", "number of colors, 1..256; auto = the elbow of the inertia curve (Kneedle, K 2..256); with --quality, the most colors", cxxopts::value<std::string>()->default_value(std::to_string(defaults.clustering.colors)), "K")
+        ("quality", "MIN-MAX or MAX on 0..100 (pngquant's meaning): the fewest colors whose quality reaches MAX; below MIN even at -k colors (default 256), nothing is written (exit 99). See README for the scale", cxxopts::value<std::string>(), "RANGE")
         ("sample", "pixels drawn to train k-means on; 0 = every pixel", cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.clustering.sample)), "N")
         ("seed", "random seed; the same input, options and seed give the same output file", cxxopts::value<std::uint64_t>()->default_value(std::to_string(defaults.clustering.seed)), "S")
         ("max-iter", "k-means iterations at most, 1..10000", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.max_iter)), "N")
@@ -154,7 +187,7 @@ void add_common_options(cxxopts::Options& parser, const std::string& quiet) {
 
 Options read_quantize_options(const cxxopts::ParseResult& args) {
     Options options;
-    options.clustering.colors = args["colors"].as<int>();
+    read_k_choice(args, options.clustering);
     options.clustering.sample = args["sample"].as<std::size_t>();
     options.clustering.seed = args["seed"].as<std::uint64_t>();
     options.clustering.max_iter = args["max-iter"].as<int>();

@@ -145,6 +145,13 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
     return in;
 }
 
+// Whether the output is named after a K not known before the run: the default name when the
+// options choose K (-k auto, --quality).
+bool named_after_chosen_k(const Invocation& in) {
+    return !in.in_place && !in.output && !in.ext &&
+           in.options.clustering.choose_k != KChoice::fixed;
+}
+
 // Where the output of `input` goes, as the invocation names it.
 fs::path output_for(const Invocation& in, const fs::path& input) {
     if (in.in_place)
@@ -171,9 +178,40 @@ std::vector<std::uint8_t> read_standard_input() {
     return bytes;
 }
 
+std::vector<std::uint8_t> read_input_bytes(const std::string& input) {
+    if (input == kStandardStream)
+        return read_standard_input();
+    std::ifstream file(input, std::ios::binary);
+    if (!file || fs::is_directory(input))
+        throw Error(ErrorKind::input, input, "cannot open: " + std::string(std::strerror(errno)));
+    return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+// A file whose default output name holds the K the run chose: quantized in memory, then named,
+// checked against the input and written with its tag.
+Report quantize_naming_chosen_k(const Invocation& in, const std::string& input) {
+    const fs::path provisional = output_for(in, input);
+    const ImageFormat format = *format_of(provisional);
+    EncodedImage result =
+        quantize_encoded(read_input_bytes(input), input, format, provisional, in.options);
+    Report& r = result.report;
+    fs::path output = default_output_path(input, r.colors_chosen);
+    output.replace_extension(provisional.extension());
+    const fs::path input_path(input);
+    const OutputGuard guard(std::span(&input_path, 1));
+    check_output_path(guard, output, in.force);
+    r.output = output;
+    r.written = !(in.options.encoding.skip_if_larger && r.output_bytes > r.input_bytes);
+    if (r.written)
+        guard.write(output, result.bytes, in.force, output_tag(input, output, in.options));
+    return std::move(r);
+}
+
 // One input to its output. Standard input and output go through memory; files through
 // quantize_file, checked against the input (or, with --in-place, written over it).
 Report quantize_one(const Invocation& in, const std::string& input) {
+    if (input != kStandardStream && named_after_chosen_k(in))
+        return quantize_naming_chosen_k(in, input);
     const fs::path output = output_for(in, input);
     const bool to_stdout = output == kStandardStream;
     if (input != kStandardStream && !to_stdout) {
@@ -192,16 +230,7 @@ Report quantize_one(const Invocation& in, const std::string& input) {
     const OutputGuard no_inputs;  // standard input is no file an output could be
     if (!to_stdout)
         check_output_path(no_inputs, output, in.force);
-    std::vector<std::uint8_t> bytes;
-    if (input == kStandardStream) {
-        bytes = read_standard_input();
-    } else {
-        std::ifstream file(input, std::ios::binary);
-        if (!file || fs::is_directory(input))
-            throw Error(ErrorKind::input, input,
-                        "cannot open: " + std::string(std::strerror(errno)));
-        bytes.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-    }
+    const std::vector<std::uint8_t> bytes = read_input_bytes(input);
     const fs::path input_name =
         input == kStandardStream ? fs::path("standard input") : fs::path(input);
     const ImageFormat format = to_stdout ? *in.format : *format_of(output);
@@ -222,7 +251,7 @@ int run(const Invocation& in) {
     const bool several = in.inputs.size() > 1;
     // The report goes where the image does not.
     std::FILE* report_stream = in.output == kStandardStream ? stderr : stdout;
-    int failed = 0, skipped = 0;
+    int failed = 0, skipped = 0, too_low = 0;
     for (const std::string& input : in.inputs) {
         try {
             const Report report = quantize_one(in, input);
@@ -241,7 +270,8 @@ int run(const Invocation& in) {
         } catch (const Error& e) {
             if (!several)
                 throw;
-            ++failed;  // one bad file never stops the others
+            // One bad file never stops the others; those below --quality are counted apart.
+            (e.kind() == ErrorKind::quality_too_low ? too_low : failed) += 1;
             fail(exit_code_for(e.kind()), e.what());
         } catch (const std::bad_alloc&) {
             if (!several)
@@ -252,6 +282,8 @@ int run(const Invocation& in) {
     }
     if (failed > 0)
         return kSomeFailed;
+    if (too_low > 0)
+        return kQualityTooLow;
     return skipped > 0 ? kSkipped : kOk;
 }
 

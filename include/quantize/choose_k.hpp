@@ -1,0 +1,88 @@
+// Stage "cluster", when the user does not give K: how many colors to fit (a fixed K, the
+// elbow of the inertia curve, or the fewest that reach a quality), and the measures that
+// decide it (the quality scale, Kneedle, silhouette, Davies-Bouldin).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "quantize/cluster.hpp"
+#include "quantize/color.hpp"
+#include "quantize/sweep.hpp"
+
+namespace quantize {
+
+// How the pipeline picks K. One row each in choose_k.cpp's switch.
+enum class KChoice {
+    fixed,    // K = ClusteringOptions::colors
+    elbow,    // -k auto: the Kneedle elbow of inertia against K, 2..colors
+    quality,  // --quality: the fewest colors, at most `colors`, whose quality reaches max
+};
+const char* k_choice_name(KChoice choice);  // "fixed", "elbow", "quality"
+
+// --quality MIN-MAX on the 0..100 scale of quality_of_mse: the smallest K whose quality reaches
+// max is used; if even `colors` colors stay below min, the image is refused (Error(quality),
+// exit 99 as pngquant's).
+struct QualityRange {
+    int min = 0;    // 0..max
+    int max = 100;  // min..100
+};
+
+// The 0..100 quality scale: Q = 4 (PSNR - 20), clamped to 0..100, PSNR = 10 log10(3 * 255^2 /
+// MSE) in dB with MSE as Quality::mse (squared RGB error summed over the channels). So Q 100 =
+// 45 dB (differences a viewer does not find side by side), Q 80 = 40 dB (a photo at 256
+// colors), Q 60 = 35 dB, Q 40 = 30 dB (banding plain to see), Q 0 = 20 dB. README has the table
+// against the mean CIEDE2000. One number a user can compare across images, monotone in MSE.
+double quality_of_mse(double mse);
+// The largest MSE whose quality is at least q (0..100); +infinity for q = 0.
+double mse_for_quality(double q);
+
+// Parses "MIN-MAX" or "MAX" (whole numbers 0..100, MIN <= MAX); nullopt otherwise.
+std::optional<QualityRange> parse_quality_range(std::string_view text);
+
+// Kneedle (Satopaa et al. 2011) on a decreasing convex curve: x and y scaled to 0..1, the
+// elbow is the point farthest above the chord's image, i.e. argmax of (1 - y) - x. `ks`
+// ascending, one value per K; ties to the smaller K. Returns an index into ks.
+std::size_t kneedle_elbow(std::span<const int> ks, std::span<const double> values);
+
+// Mean silhouette (Rousseeuw 1987) of the weighted points under nearest-centroid assignment:
+// per point (b - a) / max(a, b), a the weighted mean distance to its own cluster's points, b
+// the least such mean to another cluster's; weighted mean over points; -1..1, higher is
+// better separated. O(n^2): pass a sample (analyze uses kSilhouetteSample points).
+double silhouette(std::span<const Point> points, std::span<const float> weights,
+                  std::span<const Point> centroids);
+inline constexpr std::size_t kSilhouetteSample = 2000;
+
+// Davies-Bouldin index (1979): mean over clusters of the largest (s_i + s_j) / d(c_i, c_j),
+// s the weighted mean distance of a cluster's points to its centroid; 0.. , lower is better.
+double davies_bouldin(std::span<const Point> points, std::span<const float> weights,
+                      std::span<const Point> centroids);
+
+// MSE (as Quality::mse) of the weighted colors against their nearest centroid in `space`:
+// the image's MSE estimated from its sample, without a remap.
+double sample_mse(std::span<const Color> colors, std::span<const float> weights,
+                  std::span<const Point> centroids, ColorSpace space);
+
+// The training sample as k-means sees it, with its colors for the quality estimate.
+struct TrainingSet {
+    std::span<const Point> points;  // in the clustering's space
+    std::span<const float> weights;
+    std::span<const Color> colors;  // the same entries as colors, for sample_mse
+    ColorSpace space = ColorSpace::rgb;
+};
+
+// The clustering with K picked as `choice` says, at most cluster.k (fixed: exactly; elbow:
+// Kneedle over sweep_ks(cluster.k); quality: the fewest K whose sample_mse reaches
+// quality.max, found by a bisecting sweep and a search of the last gap, then Lloyd to
+// convergence from there). Throws Error(quality_too_low) when even cluster.k stays below
+// quality.min.
+Clustering cluster_choosing_k(const TrainingSet& training, const ClusterOptions& cluster,
+                              KChoice choice, QualityRange quality);
+
+// The sweep method choosing K uses (see the measurements in sweep.cpp).
+inline constexpr SweepMethod kChoiceSweep = SweepMethod::merging;
+
+}  // namespace quantize

@@ -1,0 +1,285 @@
+#include "quantize/choose_k.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "detail/nearest.hpp"
+#include "detail/parallel.hpp"
+#include "quantize/error.hpp"
+
+namespace quantize {
+
+namespace {
+
+constexpr double kPeak = 3.0 * 255.0 * 255.0;  // PSNR's peak: 3 channels on 0..255
+constexpr double kZeroPsnr = 20.0;             // dB at Q 0
+constexpr double kPerDb = 4.0;                 // Q points per dB
+
+std::optional<int> whole_0_100(std::string_view text) {
+    int value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || value < 0 || value > 100)
+        return std::nullopt;
+    return value;
+}
+
+// Each point's nearest centroid, in chunk order.
+std::vector<std::uint32_t> nearest_of(std::span<const Point> points,
+                                      std::span<const Point> centroids) {
+    const detail::NearestSearch search(centroids);
+    std::vector<std::uint32_t> nearest(points.size());
+    detail::for_each_chunk(points.size(), std::size_t{4096},
+                           [&](std::size_t, std::size_t begin, std::size_t end) {
+                               for (std::size_t i = begin; i < end; ++i)
+                                   nearest[i] = search.nearest(points[i]);
+                           });
+    return nearest;
+}
+
+}  // namespace
+
+const char* k_choice_name(KChoice choice) {
+    switch (choice) {
+        case KChoice::fixed:
+            return "fixed";
+        case KChoice::elbow:
+            return "elbow";
+        case KChoice::quality:
+            return "quality";
+    }
+    return "?";
+}
+
+double quality_of_mse(double mse) {
+    if (mse <= 0)
+        return 100.0;
+    const double psnr = 10.0 * std::log10(kPeak / mse);
+    return std::clamp(kPerDb * (psnr - kZeroPsnr), 0.0, 100.0);
+}
+
+double mse_for_quality(double q) {
+    if (q <= 0)
+        return std::numeric_limits<double>::infinity();
+    const double psnr = kZeroPsnr + q / kPerDb;
+    return kPeak / std::pow(10.0, psnr / 10.0);
+}
+
+std::optional<QualityRange> parse_quality_range(std::string_view text) {
+    const std::size_t dash = text.find('-');
+    if (dash == std::string_view::npos) {
+        const auto max = whole_0_100(text);
+        if (!max)
+            return std::nullopt;
+        return QualityRange{0, *max};
+    }
+    const auto min = whole_0_100(text.substr(0, dash));
+    const auto max = whole_0_100(text.substr(dash + 1));
+    if (!min || !max || *min > *max)
+        return std::nullopt;
+    return QualityRange{*min, *max};
+}
+
+std::size_t kneedle_elbow(std::span<const int> ks, std::span<const double> values) {
+    if (ks.size() < 3)
+        return 0;
+    const double x0 = ks.front(), x1 = ks.back();
+    const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+    const double span = *hi - *lo;
+    std::size_t best = 0;
+    double best_gap = -std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < ks.size(); ++i) {
+        const double x = (ks[i] - x0) / (x1 - x0);
+        const double y = span > 0 ? (values[i] - *lo) / span : 0.0;
+        const double gap = (1.0 - y) - x;
+        if (gap > best_gap) {
+            best_gap = gap;
+            best = i;
+        }
+    }
+    return best;
+}
+
+double silhouette(std::span<const Point> points, std::span<const float> weights,
+                  std::span<const Point> centroids) {
+    const std::size_t k = centroids.size();
+    if (k < 2 || points.empty())
+        return 0.0;
+    const std::vector<std::uint32_t> nearest = nearest_of(points, centroids);
+    std::vector<double> cluster_weight(k, 0.0);
+    for (std::size_t i = 0; i < points.size(); ++i)
+        cluster_weight[nearest[i]] += weights[i];
+    std::vector<double> score(points.size(), 0.0);
+    detail::for_each_chunk(
+        points.size(), std::size_t{64}, [&](std::size_t, std::size_t begin, std::size_t end) {
+            std::vector<double> sum(k);
+            for (std::size_t i = begin; i < end; ++i) {
+                std::fill(sum.begin(), sum.end(), 0.0);
+                for (std::size_t j = 0; j < points.size(); ++j) {
+                    sum[nearest[j]] +=
+                        double(weights[j]) * std::sqrt(squared_distance(points[i], points[j]));
+                }
+                const std::uint32_t own = nearest[i];
+                // The point itself is left out of its own cluster's mean.
+                const double own_weight = cluster_weight[own] - weights[i];
+                if (own_weight <= 0)
+                    continue;  // a cluster of one point scores 0, as Rousseeuw sets it
+                const double a = sum[own] / own_weight;
+                double b = std::numeric_limits<double>::infinity();
+                for (std::size_t c = 0; c < k; ++c) {
+                    if (c != own && cluster_weight[c] > 0)
+                        b = std::min(b, sum[c] / cluster_weight[c]);
+                }
+                if (std::isfinite(b) && std::max(a, b) > 0)
+                    score[i] = (b - a) / std::max(a, b);
+            }
+        });
+    double total = 0, weight = 0;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        total += weights[i] * score[i];
+        weight += weights[i];
+    }
+    return weight > 0 ? total / weight : 0.0;
+}
+
+double davies_bouldin(std::span<const Point> points, std::span<const float> weights,
+                      std::span<const Point> centroids) {
+    const std::size_t k = centroids.size();
+    if (k < 2)
+        return 0.0;
+    const std::vector<std::uint32_t> nearest = nearest_of(points, centroids);
+    std::vector<double> spread(k, 0.0), weight(k, 0.0);
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        spread[nearest[i]] +=
+            weights[i] * std::sqrt(squared_distance(points[i], centroids[nearest[i]]));
+        weight[nearest[i]] += weights[i];
+    }
+    std::size_t used = 0;
+    double total = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+        if (weight[i] <= 0)
+            continue;
+        ++used;
+        double worst = 0;
+        for (std::size_t j = 0; j < k; ++j) {
+            if (j == i || weight[j] <= 0)
+                continue;
+            const double d = std::sqrt(squared_distance(centroids[i], centroids[j]));
+            if (d > 0)
+                worst = std::max(worst, (spread[i] / weight[i] + spread[j] / weight[j]) / d);
+        }
+        total += worst;
+    }
+    return used > 0 ? total / double(used) : 0.0;
+}
+
+double sample_mse(std::span<const Color> colors, std::span<const float> weights,
+                  std::span<const Point> centroids, ColorSpace space) {
+    std::vector<Point> points(colors.size());
+    for (std::size_t i = 0; i < colors.size(); ++i)
+        points[i] = to_point(colors[i], space);
+    // The centroids as the colors the palette will hold, premultiplied as Quality::mse compares.
+    std::vector<Point> shown(centroids.size());
+    for (std::size_t j = 0; j < centroids.size(); ++j)
+        shown[j] = to_point(to_color(centroids[j], space));
+    const std::vector<std::uint32_t> nearest = nearest_of(points, centroids);
+    double error = 0, weight = 0;
+    for (std::size_t i = 0; i < colors.size(); ++i) {
+        const Point seen = to_point(colors[i]);
+        const Point& c = shown[nearest[i]];
+        double e = 0;
+        for (int a = 0; a < 3; ++a)
+            e += double(seen.v[a] - c.v[a]) * double(seen.v[a] - c.v[a]);
+        error += weights[i] * e;
+        weight += weights[i];
+    }
+    return weight > 0 ? error / weight : 0.0;
+}
+
+}  // namespace quantize
+
+namespace quantize {
+
+namespace {
+
+// The K of the sweep no lower than the fixed colors need, at least 2.
+std::vector<int> ks_up_to(const ClusterOptions& cluster) {
+    std::vector<int> ks = sweep_ks(cluster.k);
+    const int least = std::max<int>(2, int(cluster.fixed.size()));
+    std::erase_if(ks, [&](int k) { return k < least; });
+    if (ks.empty())
+        ks.push_back(cluster.k);
+    return ks;
+}
+
+// Lloyd to convergence from a sweep's centroids, so the result is what a plain run at that
+// K reaches.
+Clustering converged_from(const TrainingSet& t, const ClusterOptions& cluster,
+                          std::vector<Point> centroids) {
+    return kmeans_from(t.points, t.weights, cluster, std::move(centroids));
+}
+
+Clustering by_elbow(const TrainingSet& t, const ClusterOptions& cluster) {
+    const std::vector<int> ks = ks_up_to(cluster);
+    if (ks.size() < 3)
+        return kmeans(t.points, t.weights, cluster);
+    const std::vector<SweepStep> steps =
+        sweep_kmeans(t.points, t.weights, sweep_options_for(cluster, kChoiceSweep, ks));
+    std::vector<double> inertia;
+    for (const SweepStep& s : steps)
+        inertia.push_back(s.clustering.inertia);
+    const std::size_t elbow = kneedle_elbow(ks, inertia);
+    return converged_from(t, cluster, steps[elbow].clustering.centroids);
+}
+
+Clustering by_quality(const TrainingSet& t, const ClusterOptions& cluster, QualityRange range) {
+    const double target = mse_for_quality(range.max);
+    const auto reaches = [&](const SweepStep& s) {
+        return sample_mse(t.colors, t.weights, s.clustering.centroids, t.space) <= target;
+    };
+    SweepOptions sweep = sweep_options_for(cluster, SweepMethod::bisecting, ks_up_to(cluster));
+    std::vector<SweepStep> steps = sweep_until(t.points, t.weights, sweep, reaches);
+    SweepStep pick = steps.back();
+    if (!reaches(pick)) {
+        const Clustering most = converged_from(t, cluster, pick.clustering.centroids);
+        const double mse = sample_mse(t.colors, t.weights, most.centroids, t.space);
+        if (mse > mse_for_quality(range.min)) {
+            throw Error(ErrorKind::quality_too_low, "quality",
+                        "reaches quality " + std::to_string(int(std::floor(quality_of_mse(mse)))) +
+                            " with the most colors allowed (" + std::to_string(cluster.k) +
+                            "), below the --quality minimum " + std::to_string(range.min) +
+                            "; nothing written");
+        }
+        return most;
+    }
+    // The answer lies between the K before (short) and this one: bisection on K, each try
+    // grown from the largest K known short.
+    if (steps.size() >= 2) {
+        SweepStep below = steps[steps.size() - 2];
+        while (pick.k - below.k > 1) {
+            sweep.ks = {(below.k + pick.k) / 2};
+            sweep.start = below.clustering.centroids;
+            SweepStep mid = sweep_until(t.points, t.weights, sweep, {}).back();
+            (reaches(mid) ? pick : below) = std::move(mid);
+        }
+    }
+    return converged_from(t, cluster, pick.clustering.centroids);
+}
+
+}  // namespace
+
+Clustering cluster_choosing_k(const TrainingSet& training, const ClusterOptions& cluster,
+                              KChoice choice, QualityRange quality) {
+    switch (choice) {
+        case KChoice::fixed:
+            return kmeans(training.points, training.weights, cluster);
+        case KChoice::elbow:
+            return by_elbow(training, cluster);
+        case KChoice::quality:
+            return by_quality(training, cluster, quality);
+    }
+    return {};
+}
+
+}  // namespace quantize

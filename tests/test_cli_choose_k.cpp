@@ -1,0 +1,150 @@
+// End-to-end tests of choosing K: `quantize analyze`, --quality (one image, batch, palette),
+// -k auto, exit 99 and the bad values.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "quantize/quantize.hpp"
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+test::RunResult cli(const std::vector<std::string>& args) {
+    return test::run(QUANTIZE_CLI, args);
+}
+
+int line_count(const std::string& text) {
+    return int(std::count(text.begin(), text.end(), '\n'));
+}
+
+const std::string kPhoto = test::sample_path("kodim23.png").string();
+
+}  // namespace
+
+TEST_CASE("analyze --json has every column per K and the picks with reasons", "[cli][analyze]") {
+    const auto r = cli({"analyze", kPhoto, "-k", "24", "--json"});
+    REQUIRE(r.exit_code == 0);
+    const auto doc = nlohmann::json::parse(r.out);
+    CHECK(doc["k_max"] == 24);
+    REQUIRE(doc["rows"].size() == 19);  // 2..16, 18, 20, 22, 24
+    for (const auto& row : doc["rows"]) {
+        for (const char* key : {"k", "inertia", "mse", "psnr", "quality", "delta_e00_mean", "ssim",
+                                "png_bytes", "silhouette", "davies_bouldin"}) {
+            INFO(key);
+            CHECK(row.contains(key));
+        }
+    }
+    std::vector<std::string> names;
+    for (const auto& p : doc["picks"]) {
+        names.push_back(p["name"]);
+        CHECK_FALSE(p["reason"].get<std::string>().empty());
+    }
+    CHECK(names == std::vector<std::string>{"elbow", "silhouette", "quality 50", "quality 70",
+                                            "quality 80", "quality 90"});
+}
+
+TEST_CASE("analyze --csv is a header and one line per K; -o writes it to a file",
+          "[cli][analyze]") {
+    test::TempDir dir;
+    const fs::path out = dir / "k.csv";
+    const auto r = cli({"analyze", kPhoto, "-k", "8", "--csv", "-o", out.string()});
+    REQUIRE(r.exit_code == 0);
+    const std::string csv = test::read_text(out);
+    CHECK(csv.rfind("k,inertia,mse,psnr,quality,delta_e00_mean,ssim,png_bytes,silhouette,"
+                    "davies_bouldin\n",
+                    0) == 0);
+    CHECK(line_count(csv) == 1 + 7);
+    // The table never goes over an input, nor over a file without --force.
+    CHECK(cli({"analyze", kPhoto, "-k", "8", "--csv", "-o", out.string()}).exit_code == 4);
+}
+
+TEST_CASE("the text report names how K was chosen, the JSON has it, the default name holds it",
+          "[cli][choose_k]") {
+    test::TempDir dir;
+    const fs::path input = dir / "photo.png";
+    fs::copy_file(kPhoto, input);
+    const auto r = cli({input.string(), "--quality", "50"});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("the fewest colors reaching the quality asked"));
+    int chosen = 0;
+    for (const auto& entry : fs::directory_iterator(dir.path())) {
+        const std::string name = entry.path().filename().string();
+        if (name != "photo.png")
+            chosen = std::stoi(name.substr(6));
+    }
+    REQUIRE(chosen > 1);
+    CHECK(chosen < 256);
+    const auto json =
+        cli({input.string(), "--quality", "50", "--json", "-o", (dir / "again.png").string()});
+    REQUIRE(json.exit_code == 0);
+    const auto doc = nlohmann::json::parse(json.out);
+    CHECK(doc["k_choice"] == "quality");
+    CHECK(doc["colors_chosen"] == chosen);
+    // Judged on the training sample: the whole image lands within a point of it.
+    CHECK(doc["quality"]["score"].get<double>() >= 49);
+    const auto elbow =
+        cli({input.string(), "-k", "auto", "--json", "-o", (dir / "auto.png").string()});
+    REQUIRE(elbow.exit_code == 0);
+    CHECK(nlohmann::json::parse(elbow.out)["k_choice"] == "elbow");
+}
+
+TEST_CASE("a quality the most colors cannot reach writes nothing and exits 99", "[cli][choose_k]") {
+    test::TempDir dir;
+    const fs::path out = dir / "out.png";
+    const auto r = cli({kPhoto, "-k", "4", "--quality", "90-100", "-o", out.string()});
+    CHECK(r.exit_code == 99);
+    CHECK(line_count(r.err) == 1);
+    CHECK_THAT(r.err, Catch::Contains("quality"));
+    CHECK_FALSE(fs::exists(out));
+    CHECK(test::hidden_files(dir.path()).empty());
+    // The palette form too.
+    CHECK(cli({"palette", kPhoto, "-k", "4", "--quality", "90-100"}).exit_code == 99);
+}
+
+TEST_CASE("batch lists the files below the quality minimum apart and exits 99", "[cli][choose_k]") {
+    test::TempDir dir;
+    fs::create_directories(dir / "in");
+    fs::copy_file(kPhoto, dir / "in" / "photo.png");
+    // A flat image: one color meets any quality.
+    test::write_bytes(
+        dir / "in" / "flat.png",
+        quantize::encode_png(quantize::make_image(16, 16, {200, 40, 40, 255}), "flat.png"));
+    const auto r = cli({"batch", (dir / "in").string(), "-o", (dir / "out").string(), "-k", "4",
+                        "--quality", "85-100", "--keep-larger"});
+    CHECK(r.exit_code == 99);
+    CHECK_THAT(r.out, Catch::Contains("below the --quality minimum"));
+    CHECK_THAT(r.out, Catch::Contains("photo.png"));
+    CHECK_THAT(r.out, Catch::Contains("1 done"));
+    CHECK_FALSE(fs::exists(dir / "out" / "photo.png"));
+    CHECK(fs::exists(dir / "out" / "flat.png"));
+}
+
+TEST_CASE("bad --quality and -k values exit 2 with one line naming the option", "[cli][choose_k]") {
+    test::TempDir dir;
+    const fs::path palette = dir / "p.hex";
+    test::write_bytes(palette, {'#', 'f', 'f', '0', '0', '0', '0', '\n'});
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{kPhoto, "--quality", "80-60"}, "--quality"},
+        {{kPhoto, "--quality", "101"}, "--quality"},
+        {{kPhoto, "--quality", "abc"}, "--quality"},
+        {{kPhoto, "-k", "lots"}, "--colors"},
+        {{kPhoto, "-k", "auto", "--quality", "50"}, "--quality"},
+        {{"batch", kPhoto, "-o", (dir / "o").string(), "-k", "auto", "--palette", palette.string()},
+         "--colors"},
+        {{"batch", kPhoto, "-o", (dir / "o").string(), "--quality", "50", "--palette",
+          palette.string()},
+         "--quality"},
+        {{"analyze", kPhoto, "-k", "1"}, "--colors"},
+        {{"analyze", kPhoto, "--json", "--csv"}, "--csv"},
+    };
+    for (const auto& [args, option] : cases) {
+        const auto r = cli(args);
+        INFO(args.back() << ": " << r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(line_count(r.err) == 1);
+        CHECK_THAT(r.err, Catch::Contains(option));
+    }
+}
