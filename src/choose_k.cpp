@@ -203,6 +203,8 @@ namespace quantize {
 
 namespace {
 
+constexpr int kSearchRefineIterations = 4;
+
 // The K of the sweep no lower than the fixed colors need, at least 2.
 std::vector<int> ks_up_to(const ClusterOptions& cluster) {
     std::vector<int> ks = sweep_ks(cluster.k);
@@ -239,6 +241,9 @@ Clustering by_quality(const TrainingSet& t, const ClusterOptions& cluster, Quali
         return sample_mse(t.colors, t.weights, s.clustering.centroids, t.space) <= target;
     };
     SweepOptions sweep = sweep_options_for(cluster, SweepMethod::bisecting, ks_up_to(cluster));
+    // The search only needs each K close enough to judge it; the K kept converges in the end.
+    // 4 updates, not 8: --quality 85 on the 12 MP photo took 2.0x a plain run at its K with 8.
+    sweep.refine_iterations = kSearchRefineIterations;
     std::vector<SweepStep> steps = sweep_until(t.points, t.weights, sweep, reaches);
     SweepStep pick = steps.back();
     if (!reaches(pick)) {

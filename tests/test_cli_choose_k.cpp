@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "quantize/quantize.hpp"
@@ -147,4 +148,21 @@ TEST_CASE("bad --quality and -k values exit 2 with one line naming the option", 
         CHECK(line_count(r.err) == 1);
         CHECK_THAT(r.err, Catch::Contains(option));
     }
+}
+
+TEST_CASE("analyze --plot writes one PNG chart of the figure's size", "[cli][analyze]") {
+    test::TempDir dir;
+    const fs::path chart = dir / "k.png";
+    const auto r = cli({"analyze", kPhoto, "-k", "16", "--plot", chart.string(), "--quiet"});
+    REQUIRE(r.exit_code == 0);
+    const quantize::Image image = quantize::read_image(chart);
+    CHECK(image.width == 1000);
+    CHECK(image.height == 900);
+    // Not a blank page: many colors of ink (lines, text, antialiasing).
+    std::set<std::uint32_t> colors;
+    for (std::size_t i = 0; i < image.pixel_count(); ++i)
+        colors.insert(quantize::pack(image.pixel(i)));
+    CHECK(colors.size() > 50);
+    CHECK(test::hidden_files(dir.path()).empty());
+    CHECK(cli({"analyze", kPhoto, "--plot", (dir / "k.svg").string()}).exit_code == 2);
 }

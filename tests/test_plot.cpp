@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/analyze_chart.hpp"
 #include "cli/plot.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
@@ -182,4 +183,40 @@ TEST_CASE("write_png writes the picture through the output guard", "[plot]") {
     CHECK(back.width == 300);
     CHECK(back.height == 200);
     CHECK_THROWS_AS(write_png(figure, dir / "chart.png", guard, false), Error);  // exists
+}
+
+TEST_CASE("analyze's chart draws each curve where its data lie, elbow and best K marked",
+          "[plot][analyze]") {
+    Analysis a;
+    a.k_max = 32;
+    for (int k : sweep_ks(32)) {
+        KRow r;
+        r.k = k;
+        r.inertia = r.mse = 4000.0 / k;
+        r.png_bytes = std::uint64_t(5000 + 900 * k);
+        r.silhouette = 0.2 + 0.3 / k;
+        r.davies_bouldin = 0.6 + 0.01 * k;
+        a.rows.push_back(r);
+    }
+    a.picks = pick_ks(a.rows);
+    const Picture picture = render(analysis_figure(a));
+    REQUIRE(picture.image.width == 1000);
+    REQUIRE(picture.image.height == 900);
+    REQUIRE(picture.frames.size() == 2);
+    const PanelFrame& top = picture.frames[0];
+    const PanelFrame& bottom = picture.frames[1];
+    for (const KRow& r : a.rows) {
+        if (r.k != 5 && r.k != 12 && r.k != 24)
+            continue;
+        INFO("K " << r.k);
+        CHECK(near(picture.image, top.pixel(r.k, r.mse), kMseColor, 3));
+        CHECK(
+            near(picture.image, top.pixel(r.k, double(r.png_bytes), YAxis::right), kBytesColor, 3));
+        CHECK(near(picture.image, bottom.pixel(r.k, r.silhouette), kSilhouetteColor, 3));
+        CHECK(near(picture.image, bottom.pixel(r.k, r.davies_bouldin, YAxis::right),
+                   kDaviesBouldinColor, 3));
+    }
+    // The axes and labels are drawn: the panel frames hold ink off the data too.
+    CHECK(top.left > 0);
+    CHECK(bottom.top > top.bottom);
 }

@@ -29,7 +29,7 @@ struct KRow {
     double silhouette = 0, davies_bouldin = 0;
 };
 
-inline constexpr std::size_t kAnalyzePreviewPixels = 1u << 19;  // 524,288
+inline constexpr std::size_t kAnalyzePreviewPixels = 1u << 18;  // 262,144
 
 // A K recommended, and why, in one line.
 struct KPick {

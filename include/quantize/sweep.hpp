@@ -15,8 +15,8 @@
 
 namespace quantize {
 
-// How the sweep gets from one K to the next (measured on the 12 MP photo and Kodak; see
-// bench/README.md and sweep.cpp for the numbers).
+// How the sweep gets from one K to the next (both kept, measured against each other by
+// bench/run choosek; kChoiceSweep in choose_k.hpp says which won and by how much).
 enum class SweepMethod {
     // Top-down: from one cluster, split the cluster of largest error in two (2-means) until
     // the next K, then Lloyd from there. Every K from one pass; cost grows with the largest K.
@@ -31,7 +31,7 @@ std::optional<SweepMethod> parse_sweep_method(std::string_view name);
 
 struct SweepOptions {
     std::vector<int> ks;  // the K to fit, ascending, each 1..256
-    SweepMethod method = SweepMethod::merging;
+    SweepMethod method = SweepMethod::bisecting;
     // Lloyd updates at most per K after the warm start (a fresh run takes 20-100): the warm
     // start is close already, so few are needed; 1..10000.
     int refine_iterations = 8;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "analyze_chart.hpp"
 #include "exit_codes.hpp"
 #include "quantize/analyze.hpp"
 #include "quantize_options.hpp"
@@ -44,7 +45,7 @@ cxxopts::Options make_parser() {
     // clang-format off
     parser.add_options()
         ("plot", "also draw the curves as a PNG chart", cxxopts::value<std::string>(), "FILE.png")
-        ("sweep", "how the sweep goes from K to K: merging (down from KMAX, the default) or bisecting (up from 2)", cxxopts::value<std::string>()->default_value(sweep_method_name(kChoiceSweep)), "METHOD")
+        ("sweep", "how the sweep goes from K to K: bisecting (up from 2, splitting; the default) or merging (down from KMAX)", cxxopts::value<std::string>()->default_value(sweep_method_name(kChoiceSweep)), "METHOD")
         ("json", "print one JSON document (rows and picks)")
         ("csv", "print CSV, one line per K (the picks are in text and JSON)")
         ("o,output", "write the table to FILE instead of standard output", cxxopts::value<std::string>(), "FILE")
@@ -101,7 +102,7 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
     const auto method = parse_sweep_method(sweep);
     if (!method) {
         throw Error(ErrorKind::invalid_argument, "sweep",
-                    "must be merging or bisecting (got '" + sweep + "')");
+                    "must be bisecting or merging (got '" + sweep + "')");
     }
     in.method = *method;
     in.force = args.count("force") > 0;
@@ -132,6 +133,8 @@ int run(const Invocation& in) {
     const Image image = read_image(in.input, in.options.running.limits);
     const Analysis analysis = analyze(image, in.options, in.k_max, in.method);
     const std::string table = table_of(analysis, in.format);
+    if (in.plot)
+        plot::write_png(plot::analysis_figure(analysis), *in.plot, inputs, in.force);
     if (in.output) {
         inputs.write(*in.output,
                      std::span(reinterpret_cast<const std::uint8_t*>(table.data()), table.size()),
