@@ -155,6 +155,7 @@ TEST_CASE("analyze --plot writes one PNG chart of the figure's size", "[cli][ana
     const fs::path chart = dir / "k.png";
     const auto r = cli({"analyze", kPhoto, "-k", "16", "--plot", chart.string(), "--quiet"});
     REQUIRE(r.exit_code == 0);
+    CHECK(r.out.empty());
     const quantize::Image image = quantize::read_image(chart);
     CHECK(image.width == 1000);
     CHECK(image.height == 900);

@@ -17,8 +17,9 @@ namespace quantize {
 // - mse, psnr, score: the training sample against the palette (sample_mse), what --quality
 //   judges by;
 // - delta_e00_mean, ssim, png_bytes: the image mapped to the palette, on a preview of at most
-//   kAnalyzePreviewPixels (the image reduced by area averaging when larger); png_bytes is the
-//   preview's PNG scaled by the pixel ratio (an estimate, exact when the image is no larger);
+//   kAnalyzePreviewPixels (a mosaic of 16 full-resolution tiles on an even grid when the image
+//   is larger); png_bytes is the preview's PNG scaled by the pixel ratio (an estimate, exact
+//   when the image is no larger; bench/run choosek prints its error);
 // - silhouette: on kSilhouetteSample points taken evenly from the training sample;
 // - davies_bouldin: on the whole training sample.
 struct KRow {

@@ -24,10 +24,10 @@ const KRow* row_at(const Analysis& a, int k) {
 
 LineChart error_and_bytes(const Analysis& a) {
     LineChart chart;
-    chart.title = "Error and size against K";
+    chart.title = "MSE (training sample) and PNG bytes (estimated) against K";
     chart.x_label = "K (colors)";
-    chart.y_label = "MSE (squared RGB error, training sample)";
-    chart.y2_label = "PNG bytes (estimated)";
+    chart.y_label = "MSE";
+    chart.y2_label = "PNG bytes";
     chart.log_x = true;
     Series mse{"MSE", {}, {}, kMseColor, YAxis::left, 2, true};
     Series bytes{"PNG bytes", {}, {}, kBytesColor, YAxis::right, 2, true};
@@ -46,10 +46,10 @@ LineChart error_and_bytes(const Analysis& a) {
 
 LineChart separation(const Analysis& a) {
     LineChart chart;
-    chart.title = "Cluster separation against K";
+    chart.title = "Separation: silhouette (higher better), Davies-Bouldin (lower better)";
     chart.x_label = "K (colors)";
-    chart.y_label = "mean silhouette (higher: better separated)";
-    chart.y2_label = "Davies-Bouldin (lower: better separated)";
+    chart.y_label = "silhouette";
+    chart.y2_label = "Davies-Bouldin";
     chart.log_x = true;
     Series silhouette{"silhouette", {}, {}, kSilhouetteColor, YAxis::left, 2, true};
     Series db{"Davies-Bouldin", {}, {}, kDaviesBouldinColor, YAxis::right, 2, true};

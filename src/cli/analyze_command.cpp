@@ -31,6 +31,7 @@ struct Invocation {
     std::optional<fs::path> plot;
     SweepMethod method = kChoiceSweep;
     bool force = false;
+    bool quiet = false;  // no table on standard output (files are still written)
 };
 
 cxxopts::Options make_parser() {
@@ -51,7 +52,7 @@ cxxopts::Options make_parser() {
         ("o,output", "write the table to FILE instead of standard output", cxxopts::value<std::string>(), "FILE")
         ("f,force", "overwrite existing output files");
     // clang-format on
-    add_common_options(parser, "print nothing but errors");
+    add_common_options(parser, "print no table (files given with -o and --plot are written)");
     return parser;
 }
 
@@ -106,6 +107,7 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
     }
     in.method = *method;
     in.force = args.count("force") > 0;
+    in.quiet = args.count("quiet") > 0;
     return in;
 }
 
@@ -139,7 +141,7 @@ int run(const Invocation& in) {
         inputs.write(*in.output,
                      std::span(reinterpret_cast<const std::uint8_t*>(table.data()), table.size()),
                      in.force);
-    } else {
+    } else if (!in.quiet) {
         std::cout << table;
     }
     return kOk;
