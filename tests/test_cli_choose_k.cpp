@@ -167,3 +167,21 @@ TEST_CASE("analyze --plot writes one PNG chart of the figure's size", "[cli][ana
     CHECK(test::hidden_files(dir.path()).empty());
     CHECK(cli({"analyze", kPhoto, "--plot", (dir / "k.svg").string()}).exit_code == 2);
 }
+
+TEST_CASE("K by the elbow or by quality: the same bytes whatever the thread count",
+          "[cli][choose_k]") {
+    test::TempDir dir;
+    for (const std::vector<std::string>& choice :
+         {std::vector<std::string>{"-k", "auto"}, std::vector<std::string>{"--quality", "55"}}) {
+        std::vector<std::vector<std::uint8_t>> outputs;
+        for (const char* threads : {"1", "2"}) {
+            const fs::path out = dir / (std::string("t") + threads + ".png");
+            std::vector<std::string> args{kPhoto, "-o",        out.string(), "--force",
+                                          "-q",   "--threads", threads};
+            args.insert(args.end(), choice.begin(), choice.end());
+            REQUIRE(cli(args).exit_code == 0);
+            outputs.push_back(test::read_bytes(out));
+        }
+        CHECK(outputs[0] == outputs[1]);
+    }
+}
