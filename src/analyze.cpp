@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 
+#include <tbb/parallel_invoke.h>
 #include <tbb/task_arena.h>
 #include <nlohmann/json.hpp>
 
@@ -156,14 +157,20 @@ Analysis analyze(const Image& image, const Options& options, int k_max, SweepMet
             row.score = quality_of_mse(row.mse);
             const IndexedImage mapped =
                 remap(preview, palette_from_centroids(centroids, c.space, c.fixed), c.space);
-            const Quality quality = measure_quality(preview, mapped);
+            // Deflate runs on one core: the measures fill the other meanwhile (each part
+            // writes its own fields, so the row is the same whatever runs first).
+            std::size_t png_bytes = 0;
+            Quality quality;
+            tbb::parallel_invoke(
+                [&] { png_bytes = encode_image(mapped, ImageFormat::png, "analysis.png").size(); },
+                [&] { quality = measure_quality(preview, mapped); },
+                [&] {
+                    row.silhouette = silhouette(some_points, some_weights, centroids);
+                    row.davies_bouldin = davies_bouldin(points, weights, centroids);
+                });
             row.delta_e00_mean = quality.delta_e_mean;
             row.ssim = quality.ssim;
-            row.png_bytes = std::uint64_t(
-                std::llround(double(encode_image(mapped, ImageFormat::png, "analysis.png").size()) *
-                             byte_scale));
-            row.silhouette = silhouette(some_points, some_weights, centroids);
-            row.davies_bouldin = davies_bouldin(points, weights, centroids);
+            row.png_bytes = std::uint64_t(std::llround(double(png_bytes) * byte_scale));
             a.rows.push_back(row);
         }
         a.picks = pick_ks(a.rows);
