@@ -91,7 +91,8 @@ Metadata read_container_metadata(std::span<const std::uint8_t> file) {
     use_exiv2();
     Metadata metadata;
     try {
-        Exiv2::Image::AutoPtr image = Exiv2::ImageFactory::open(file.data(), long(file.size()));
+        // auto: exiv2 0.27 returns std::auto_ptr, whose name clang flags as deprecated.
+        const auto image = Exiv2::ImageFactory::open(file.data(), long(file.size()));
         if (!image.get())
             return metadata;
         image->readMetadata();
@@ -121,7 +122,8 @@ std::vector<std::uint8_t> write_container_metadata(std::vector<std::uint8_t> fil
         return write_webp_metadata(std::move(file), metadata);
     use_exiv2();
     try {
-        Exiv2::Image::AutoPtr image = Exiv2::ImageFactory::open(file.data(), long(file.size()));
+        // auto: exiv2 0.27 returns std::auto_ptr, whose name clang flags as deprecated.
+        const auto image = Exiv2::ImageFactory::open(file.data(), long(file.size()));
         if (!image.get())
             throw std::runtime_error("exiv2 does not know this format");
         // Each kind where the format keeps it (WebP has no comment, TIFF no XMP packet in
