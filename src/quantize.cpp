@@ -100,6 +100,7 @@ ClusterOptions cluster_options(const Options& options) {
     cluster.tolerance = options.tolerance;
     cluster.seed = options.seed;
     cluster.restarts = restarts_for(options);
+    cluster.observer = options.observer;
     for (const Color& c : options.fixed)
         cluster.fixed.push_back(to_point(c, options.space));
     return cluster;

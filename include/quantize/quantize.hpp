@@ -70,6 +70,9 @@ struct Options {
     int frame = -1;
     // Animations: a palette fitted to each frame, instead of one shared by all.
     bool palette_per_frame = false;
+    // Watches k-means (seed picks, Lloyd iterations) and may stop it; not owned, null = none.
+    // Changes nothing in the output. See KMeansObserver.
+    KMeansObserver* observer = nullptr;
 };
 
 // The number of k-means runs options.restarts asks for, with 0 resolved.
