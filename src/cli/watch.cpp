@@ -168,15 +168,14 @@ plot::Figure convergence_figure(const std::vector<RunRecord>& runs) {
     return figure;
 }
 
-// The colors k-means trained on, each in its cluster's color and sized by its pixel count,
-// in two views of CIELAB (a*-b* and L*-b*), the final centroids crossed.
+}  // namespace
+
 plot::Figure clusters_figure(std::span<const Image> images, const std::vector<Point>& centroids,
                              const Options& options) {
-    constexpr std::size_t kDots = 4096;  // enough to show the clouds, few enough to draw fast
     std::vector<std::pair<Color, double>> colors;
     for (std::size_t i = 0; i < images.size(); ++i) {
         const WeightedColors sample =
-            weighted_sample(images[i], kDots / images.size(), options.seed + i);
+            weighted_sample(images[i], kClusterDots / images.size(), options.seed + i);
         for (std::size_t j = 0; j < sample.colors.size(); ++j)
             colors.emplace_back(sample.colors[j], sample.counts[j]);
     }
@@ -209,6 +208,8 @@ plot::Figure clusters_figure(std::span<const Image> images, const std::vector<Po
     return figure;
 }
 
+namespace {
+
 // A state of the kept path: centroids and what the caption says of them.
 struct Moment {
     const std::vector<Point>* centroids;
@@ -229,15 +230,13 @@ std::vector<Moment> kept_path(const std::vector<RunRecord>& runs) {
     return path;
 }
 
-// The first, every n-th and the last of `count` moments, at most `most` in all.
+// `most` of `count` moments evenly spread (every n-th, n not always whole), the first and the
+// last among them; all when there are no more than `most` (>= 2).
 std::vector<std::size_t> frames_to_show(std::size_t count, std::size_t most) {
     std::vector<std::size_t> chosen;
-    if (count == 0)
-        return chosen;
-    const std::size_t step = count <= most ? 1 : (count - 1 + most - 2) / (most - 1);
-    for (std::size_t i = 0; i + 1 < count; i += step)
-        chosen.push_back(i);
-    chosen.push_back(count - 1);
+    const std::size_t shown = std::min(count, most);
+    for (std::size_t j = 0; j < shown; ++j)
+        chosen.push_back(shown == 1 ? 0 : (j * (count - 1) + (shown - 1) / 2) / (shown - 1));
     return chosen;
 }
 

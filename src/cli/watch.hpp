@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "plot.hpp"
 #include "quantize/quantize.hpp"
 
 namespace quantize::cli {
@@ -71,6 +72,14 @@ class KMeansRecorder : public KMeansObserver {
 // or CSV (one row per seed pick and per Lloyd step), by the file's extension.
 std::string format_trace(const std::vector<RunRecord>& runs, const std::filesystem::path& file,
                          const Options& options);
+
+// The --plot-clusters figure: a weighted_sample of each image (kClusterDots colors shared
+// among them, seeds options.seed, + 1, ...), each color a dot in its nearest centroid's color,
+// its radius growing with the square root of its count, in two panels of CIELAB (a*-b* with
+// equal units, L*-b*); the centroids crossed in their colors.
+inline constexpr std::size_t kClusterDots = 4096;  // shows the clouds, draws in ~0.1 s
+plot::Figure clusters_figure(std::span<const Image> images, const std::vector<Point>& centroids,
+                             const Options& options);
 
 // Everything asked for in `request` that one image's run gives: the trace, the plots and the
 // animation (`image` mapped to the centroids after seeding and after each Lloyd step of the
