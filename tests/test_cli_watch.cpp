@@ -89,7 +89,7 @@ TEST_CASE(
         const std::string run = row.at("run") + row.at("restart");
         const double value = std::stod(row.at("inertia"));
         if (last.count(run)) {
-            CHECK(value <= last[run]);  // Lloyd's property
+            CHECK(value <= last[run] * (1 + 1e-9));  // Lloyd's; sums' rounding ~1e-12
             CHECK(std::stoi(row.at("step")) == step[run] + 1);
         } else if (row.at("run") == "restart") {
             CHECK(row.at("step") == "1");
@@ -128,7 +128,7 @@ TEST_CASE("a JSON trace of the palette form: every run's steps, one restart kept
         }
         double before = 1e300;
         for (const auto& s : run["steps"]) {
-            CHECK(s["inertia"].get<double>() <= before);
+            CHECK(s["inertia"].get<double>() <= before * (1 + 1e-9));
             before = s["inertia"];
         }
     }

@@ -344,7 +344,8 @@ TEST_CASE("an observer sees every seed pick and Lloyd step, and changes nothing"
     for (std::size_t i = 0; i < recorder.steps.size(); ++i) {
         const LloydStep& step = recorder.steps[i];
         CHECK(step.iteration == int(i) + 1);
-        CHECK(step.inertia <= before);
+        // Lloyd never raises it; all but the last step's come from cluster sums, within ~1e-12.
+        CHECK(step.inertia <= before * (1 + 1e-9));
         CHECK(step.skipped >= 0);
         CHECK(step.skipped <= 1);
         CHECK(step.largest_shift >= step.mean_shift);
