@@ -272,10 +272,18 @@ class Seeder {
 // Tells the observer (when there is one) of the seed just picked, before it is added.
 void tell_pick(KMeansObserver* observer, KMeansRun run, const Seeder& seeder,
                std::span<const Point> points, std::size_t seeds, std::size_t picked, double total,
-               int candidates) {
-    if (observer)
-        observer->seed_picked(
-            SeedPick{run, int(seeds), points[picked], seeder.mass(picked) / total, candidates});
+               std::span<const std::size_t> drawn) {
+    if (!observer)
+        return;
+    std::array<Point, kGreedyTrials> candidates{};
+    for (std::size_t c = 0; c < drawn.size(); ++c)
+        candidates[c] = points[drawn[c]];
+    observer->seed_picked(SeedPick{run,
+                                   int(seeds),
+                                   points[picked],
+                                   seeder.mass(picked) / total,
+                                   int(drawn.size()),
+                                   {candidates.data(), drawn.size()}});
 }
 
 Seeding seed(std::span<const Point> points, std::span<const float> weights, int k,
@@ -299,7 +307,7 @@ Seeding seed(std::span<const Point> points, std::span<const float> weights, int 
         if (total <= 0)
             return seeder.finish(std::move(seeds));
         seeds.push_back(seeder.draw(rng, total));  // by weight alone
-        tell_pick(observer, run, seeder, points, 0, seeds.back(), total, 1);
+        tell_pick(observer, run, seeder, points, 0, seeds.back(), total, {&seeds.back(), 1});
         seeder.add(points[seeds.back()], 0);
     }
     std::vector<std::size_t> drawn(kGreedyTrials);
@@ -310,8 +318,7 @@ Seeding seed(std::span<const Point> points, std::span<const float> weights, int 
         for (std::size_t& d : drawn)
             d = seeder.draw(rng, total);
         seeds.push_back(drawn[seeder.best_of(drawn)]);
-        tell_pick(observer, run, seeder, points, seeds.size() - 1, seeds.back(), total,
-                  int(drawn.size()));
+        tell_pick(observer, run, seeder, points, seeds.size() - 1, seeds.back(), total, drawn);
         seeder.add(points[seeds.back()], std::uint16_t(fixed.size() + seeds.size() - 1));
     }
     return seeder.finish(std::move(seeds));

@@ -124,6 +124,13 @@ TEST_CASE("a JSON trace of the palette form: every run's steps, one restart kept
                                                       : 0)));
         if (!run["refinement"].get<bool>()) {
             CHECK(run["seeds"].size() == 8);
+            for (const auto& pick : run["seeds"]) {  // the pick is one of its draws
+                CHECK(pick["drawn"].size() == pick["candidates"].get<std::size_t>());
+                bool among = false;
+                for (const auto& d : pick["drawn"])
+                    among = among || d == pick["color"];
+                CHECK(among);
+            }
             kept_restarts += run["kept"].get<bool>();
         }
         double before = 1e300;

@@ -332,6 +332,7 @@ TEST_CASE("an observer sees every seed pick and Lloyd step, and changes nothing"
 
     REQUIRE(recorder.picks.size() == 5);
     CHECK(recorder.picks[0].candidates == 1);
+    CHECK(recorder.picks[1].candidates == 8);  // greedy k-means++: the best of 8 draws
     for (const SeedPick& pick : recorder.picks) {
         CHECK(pick.share > 0);
         CHECK(pick.share <= 1);

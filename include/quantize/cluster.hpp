@@ -56,6 +56,8 @@ struct SeedPick {
     // (the first seed, drawn by weight alone: weight over total weight), 0..1.
     double share = 0;
     int candidates = 1;  // draws it was the best of (greedy k-means++; 1 for the first seed)
+    // Those draws, in order (a point may come twice); valid during the call.
+    std::span<const Point> drawn;
 };
 
 // One Lloyd iteration: centroids moved to their points' means, then points reassigned.

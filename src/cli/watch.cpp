@@ -79,12 +79,18 @@ json trace_json(const std::vector<RunRecord>& runs, const Options& options) {
                  {"inertia", r.inertia},
                  {"iterations", r.iterations}};
         json picks = json::array();
-        for (const SeedPick& p : r.picks)
+        for (std::size_t i = 0; i < r.picks.size(); ++i) {
+            const SeedPick& p = r.picks[i];
+            json drawn = json::array();
+            for (const Point& d : r.drawn[i])
+                drawn.push_back(hex_of(d, options.space));
             picks.push_back({{"seed", p.seed},
                              {"color", hex_of(p.point, options.space)},
                              {"point", {p.point.v[0], p.point.v[1], p.point.v[2], p.point.v[3]}},
                              {"share", p.share},
-                             {"candidates", p.candidates}});
+                             {"candidates", p.candidates},
+                             {"drawn", std::move(drawn)}});
+        }
         run["seeds"] = std::move(picks);
         if (!r.run.refinement)
             run["seeded_inertia"] = r.start_inertia;
@@ -360,7 +366,10 @@ RunRecord& KMeansRecorder::record(KMeansRun run) {
 
 void KMeansRecorder::seed_picked(const SeedPick& pick) {
     const std::lock_guard lock(mutex_);
-    record(pick.run).picks.push_back(pick);
+    RunRecord& r = record(pick.run);
+    r.picks.push_back(pick);
+    r.picks.back().drawn = {};
+    r.drawn.emplace_back(pick.drawn.begin(), pick.drawn.end());
 }
 
 void KMeansRecorder::seeded(KMeansRun run, std::span<const Point> centroids, double inertia) {

@@ -40,8 +40,9 @@ WatchRequest read_watch_options(const cxxopts::ParseResult& args, bool animate);
 // how it ended.
 struct RunRecord {
     KMeansRun run;
-    std::vector<SeedPick> picks;
-    std::vector<Point> start;  // centroids after seeding (fixed first)
+    std::vector<SeedPick> picks;            // pick.drawn not valid: see drawn
+    std::vector<std::vector<Point>> drawn;  // each pick's draws
+    std::vector<Point> start;               // centroids after seeding (fixed first)
     double start_inertia = 0;
     std::vector<LloydStep> steps;               // step.centroids not valid: see centroids
     std::vector<std::vector<Point>> centroids;  // after each step
