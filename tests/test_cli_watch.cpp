@@ -107,6 +107,17 @@ TEST_CASE(
     CHECK(kept == iterations);  // the winner's and the refinement's rows
     CHECK(std::stoi(last_kept->at("step")) == iterations);
     CHECK(std::stod(last_kept->at("inertia")) == inertia);
+
+    // The same rows on one thread, but for the times.
+    REQUIRE(quantize_cli({input, "-k", "16", "-o", (dir / "one.png").string(), "--trace",
+                          (dir / "one.csv").string(), "--threads", "1", "-q"})
+                .exit_code == 0);
+    auto one = csv_rows(test::read_text(dir / "one.csv"));
+    auto two = rows;
+    for (auto* table : {&one, &two})
+        for (auto& row : *table)
+            row.erase("seconds");
+    CHECK(one == two);
 }
 
 TEST_CASE("a JSON trace of the palette form: every run's steps, one restart kept", "[cli][watch]") {
