@@ -33,7 +33,7 @@ constexpr Rgb kInkColor{34, 34, 34};
 constexpr Rgb kGridColor{222, 222, 222};
 
 // Margins around a panel's plot area, pixels: room for tick labels, axis labels and the title.
-constexpr double kMarginLeft = 92, kMarginRight = 28, kMarginRightAxis = 104;
+constexpr double kMarginLeft = 116, kMarginRight = 28, kMarginRightAxis = 124;
 constexpr double kMarginTop = 40, kMarginBottom = 66;
 
 std::mutex& plplot_mutex() {
@@ -217,7 +217,7 @@ void draw_labels(const std::string& title, const std::string& x_label, const std
     plcol0(kInk);
     plmtex("t", 1.2, 0.5, 0.5, title.c_str());
     plmtex("b", 3.0, 0.5, 0.5, x_label.c_str());
-    plmtex("l", 4.3, 0.5, 0.5, y_label.c_str());
+    plmtex("l", 6.4, 0.5, 0.5, y_label.c_str());  // clear of "111.15M"
 }
 
 // Series lines of one axis, broken at non-finite values.
@@ -377,7 +377,7 @@ PanelFrame draw_chart(const Figure& figure, const Cell& cell, const LineChart& c
     plwidth(1);
     draw_labels(chart.title, chart.x_label, chart.y_label);
     if (right)
-        plmtex("r", 5.0, 0.5, 0.5, chart.y2_label.c_str());
+        plmtex("r", 6.6, 0.5, 0.5, chart.y2_label.c_str());
     draw_legend(chart);
     return frame;
 }
