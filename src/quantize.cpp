@@ -627,6 +627,7 @@ ClusterOptions cluster_options(const Options& options) {
     cluster.tolerance = options.clustering.tolerance;
     cluster.seed = options.clustering.seed;
     cluster.restarts = restarts_for(options);
+    cluster.observer = options.running.observer;
     for (const Color& c : options.clustering.fixed)
         cluster.fixed.push_back(to_point(c, options.clustering.space));
     return cluster;

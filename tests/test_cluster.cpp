@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
+#include <mutex>
 #include <random>
 #include <set>
 
@@ -290,4 +291,146 @@ TEST_CASE("a warm start from converged centroids stays there; from a nudge it co
     std::vector<Point> led = fresh.centroids;
     led.front() = with_fixed.fixed.front();
     CHECK(kmeans_from(b.points, b.weights, with_fixed, led).centroids.front().v[0] == 0.0f);
+}
+
+namespace {
+
+// Records everything k-means tells an observer; cancels before iteration `cancel_at` (1-based)
+// when set.
+struct Recorder : KMeansObserver {
+    std::mutex mutex;
+    std::vector<SeedPick> picks;
+    std::vector<LloydStep> steps;
+    std::vector<std::vector<Point>> step_centroids;
+    std::vector<std::pair<KMeansRun, double>> seedings;
+    struct End {
+        KMeansRun run;
+        double inertia;
+        int iterations;
+        bool kept;
+    };
+    std::vector<End> ends;
+    int polls = 0;
+    int cancel_at = 0;
+
+    void seed_picked(const SeedPick& pick) override {
+        const std::lock_guard lock(mutex);
+        picks.push_back(pick);
+    }
+    void seeded(KMeansRun run, std::span<const Point>, double inertia) override {
+        const std::lock_guard lock(mutex);
+        seedings.emplace_back(run, inertia);
+    }
+    void iterated(const LloydStep& step) override {
+        const std::lock_guard lock(mutex);
+        steps.push_back(step);
+        step_centroids.emplace_back(step.centroids.begin(), step.centroids.end());
+    }
+    void finished(KMeansRun run, double inertia, int iterations, bool kept) override {
+        const std::lock_guard lock(mutex);
+        ends.push_back({run, inertia, iterations, kept});
+    }
+    bool cancelled() override {
+        const std::lock_guard lock(mutex);
+        return ++polls == cancel_at;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("an observer sees every seed pick and Lloyd step, and changes nothing", "[cluster]") {
+    const Blobs b = make_blobs(400);
+    const ClusterOptions plain = options(5, 100, 0.0, 3);
+    const Clustering alone = kmeans(b.points, b.weights, plain);
+    Recorder recorder;
+    ClusterOptions watched = plain;
+    watched.observer = &recorder;
+    const Clustering seen = kmeans(b.points, b.weights, watched);
+    CHECK(seen.centroids.size() == alone.centroids.size());
+    for (std::size_t j = 0; j < seen.centroids.size(); ++j)
+        for (int a = 0; a < 4; ++a)
+            CHECK(seen.centroids[j].v[a] == alone.centroids[j].v[a]);
+    CHECK(seen.inertia == alone.inertia);
+
+    REQUIRE(recorder.picks.size() == 5);
+    CHECK(recorder.picks[0].candidates == 1);
+    CHECK(recorder.picks[1].candidates == 8);  // greedy k-means++: the best of 8 draws
+    for (const SeedPick& pick : recorder.picks) {
+        CHECK(pick.share > 0);
+        CHECK(pick.share <= 1);
+    }
+    // One step per iteration, numbered from 1; inertia never rises (Lloyd's property); the
+    // last step's inertia is the result's.
+    REQUIRE(recorder.steps.size() == std::size_t(seen.iterations));
+    REQUIRE(recorder.seedings.size() == 1);
+    double before = recorder.seedings[0].second;
+    for (std::size_t i = 0; i < recorder.steps.size(); ++i) {
+        const LloydStep& step = recorder.steps[i];
+        CHECK(step.iteration == int(i) + 1);
+        // Lloyd never raises it; all but the last step's come from cluster sums, within ~1e-12.
+        CHECK(step.inertia <= before * (1 + 1e-9));
+        CHECK(step.skipped >= 0);
+        CHECK(step.skipped <= 1);
+        CHECK(step.largest_shift >= step.mean_shift);
+        CHECK(step.centroids.size() == 5);
+        before = step.inertia;
+    }
+    CHECK(recorder.steps.back().inertia == seen.inertia);
+    CHECK(recorder.steps.back().largest_shift == 0);  // tolerance 0: ran until nothing moved
+    REQUIRE(recorder.ends.size() == 1);
+    CHECK(recorder.ends[0].kept);
+    CHECK(recorder.ends[0].iterations == seen.iterations);
+}
+
+TEST_CASE("an observer sees restarts, the winner and the refinement marked", "[cluster]") {
+    std::mt19937 rng(8);
+    std::vector<Point> points;
+    for (int i = 0; i < 20000; ++i)
+        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
+    const std::vector<float> weights(points.size(), 1.0f);
+    ClusterOptions three = options(6, 1000, 0.5, 5);
+    three.restarts = 3;
+    Recorder recorder;
+    three.observer = &recorder;
+    const Clustering result = kmeans(points, weights, three);
+    REQUIRE(recorder.ends.size() == 4);  // three restarts, then the refinement
+    int kept_restarts = 0;
+    for (int r = 0; r < 3; ++r) {
+        CHECK(recorder.ends[std::size_t(r)].run.restart == r);
+        CHECK_FALSE(recorder.ends[std::size_t(r)].run.refinement);
+        kept_restarts += recorder.ends[std::size_t(r)].kept;
+    }
+    CHECK(kept_restarts == 1);
+    const auto& last = recorder.ends.back();
+    CHECK(last.run.refinement);
+    CHECK(last.kept);
+    CHECK(last.iterations == result.iterations);
+    // The refinement's steps go on from the winner's count and end at the result.
+    std::vector<LloydStep> refinement;
+    for (const LloydStep& s : recorder.steps)
+        if (s.run.refinement)
+            refinement.push_back(s);
+    REQUIRE_FALSE(refinement.empty());
+    CHECK(refinement.back().iteration == result.iterations);
+    CHECK(refinement.back().inertia == result.inertia);
+    CHECK(recorder.picks.size() == 3 * 6);
+}
+
+TEST_CASE("a cancel stops Lloyd within the iteration it is asked in", "[cluster]") {
+    const Blobs b = make_blobs(400);
+    Recorder counter;
+    ClusterOptions watched = options(5, 100, 0.0, 3);
+    watched.observer = &counter;
+    REQUIRE(kmeans(b.points, b.weights, watched).iterations >= 2);
+    Recorder recorder;
+    recorder.cancel_at = 2;
+    watched.observer = &recorder;
+    try {
+        kmeans(b.points, b.weights, watched);
+        FAIL("not cancelled");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::cancelled);
+    }
+    CHECK(recorder.polls == 2);
+    CHECK(recorder.steps.size() == 1);  // no step after the cancel
 }

@@ -8,6 +8,8 @@
 
 #include "cli/analyze_chart.hpp"
 #include "cli/plot.hpp"
+#include "cli/watch.hpp"
+#include "quantize/color.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
 #include "support.hpp"
@@ -219,4 +221,26 @@ TEST_CASE("analyze's chart draws each curve where its data lie, elbow and best K
     // The axes and labels are drawn: the panel frames hold ink off the data too.
     CHECK(top.left > 0);
     CHECK(bottom.top > top.bottom);
+}
+
+TEST_CASE("the clusters plot puts each sampled color's dot at its a*, b* in its cluster's color",
+          "[plot]") {
+    const std::vector<Color> colors{
+        {220, 30, 30, 255}, {30, 160, 40, 255}, {40, 60, 210, 255}, {240, 220, 40, 255}};
+    const Image image = test::image_of_colors(64, 64, colors);
+    Options options;
+    std::vector<Point> centroids;
+    for (const Color& c : colors)
+        centroids.push_back(to_point(c, options.clustering.space));
+    const std::vector<Image> images{image};
+    const Picture picture = render(cli::clusters_figure(images, centroids, options));
+    REQUIRE(picture.frames.size() == 2);
+    for (const Color& c : colors) {
+        const Coordinates lab = srgb_to_lab(c);
+        // The dot's edge, away from the cross drawn over its center.
+        const auto [x, y] = picture.frames[0].pixel(lab.c1, lab.c2);
+        CHECK(near(picture.image, {x + 6, y}, Rgb{c.r, c.g, c.b}, 1, 12));
+        const auto [lx, ly] = picture.frames[1].pixel(lab.c0, lab.c2);
+        CHECK(near(picture.image, {lx + 6, ly}, Rgb{c.r, c.g, c.b}, 1, 12));
+    }
 }

@@ -10,6 +10,8 @@
 
 namespace quantize {
 
+class KMeansObserver;
+
 struct ClusterOptions {
     int k = 16;                // clusters wanted, >= 1
     int max_iterations = 100;  // Lloyd updates at most, >= 1
@@ -24,6 +26,9 @@ struct ClusterOptions {
     // Centroids that never move (at most k): they come first in the result, k-means++ seeds
     // the other k - fixed.size() around them and Lloyd fits those around them.
     std::vector<Point> fixed;
+    // Told of every seed pick and Lloyd iteration, and asked once per iteration whether to
+    // stop; not owned, null = none (then nothing is measured for it: same result, same time).
+    KMeansObserver* observer = nullptr;
 };
 
 struct Clustering {
@@ -32,6 +37,66 @@ struct Clustering {
     double inertia = 0;            // sum of weight * squared distance to the nearest centroid
     int iterations = 0;            // Lloyd updates performed
     bool converged = false;        // stopped by the tolerance, not by max_iterations
+};
+
+// Which run of k-means a call is about: a restart (0-based; restart r seeds from seed + r), or
+// the refinement, the winning restart's centroids run again on every point (restarts on
+// 16,384 points or more compete on every second point; see ClusterOptions::restarts).
+struct KMeansRun {
+    int restart = 0;
+    bool refinement = false;
+};
+
+// One k-means++ seed.
+struct SeedPick {
+    KMeansRun run;
+    int seed = 0;  // 0-based among the drawn seeds (fixed centroids not counted)
+    Point point;   // where it lies (the space k-means works in)
+    // Its share of the draw's mass: weight * D^2 over the sum of weight * D^2 of all points
+    // (the first seed, drawn by weight alone: weight over total weight), 0..1.
+    double share = 0;
+    int candidates = 1;  // draws it was the best of (greedy k-means++; 1 for the first seed)
+    // Those draws, in order (a point may come twice); valid during the call.
+    std::span<const Point> drawn;
+};
+
+// One Lloyd iteration: centroids moved to their points' means, then points reassigned.
+struct LloydStep {
+    KMeansRun run;
+    // 1-based; the refinement goes on from the winning restart's count, so its last step's
+    // iteration is Clustering::iterations.
+    int iteration = 0;
+    // After the reassignment. The last iteration of a run sums it as Clustering::inertia does
+    // (equal to it); the others take it from the cluster sums in O(k) instead of O(points),
+    // within ~1e-12 of that sum, relatively.
+    double inertia = 0;
+    int clusters_moved = 0;                    // centroids that moved at all
+    double largest_shift = 0, mean_shift = 0;  // centroid moves, point units (0..255 scale)
+    std::size_t reassigned = 0;                // points whose nearest centroid changed
+    // Share of the point-to-centroid distances plain Lloyd computes (points x k) that
+    // Hamerly's bounds and the nearest-first search spared, 0..1.
+    double skipped = 0;
+    double seconds = 0;                // wall time of the iteration
+    std::span<const Point> centroids;  // after the update (fixed first); valid during the call
+};
+
+// Watches k-means work (traces, animations, progress) and may stop it. Calls about one run come
+// in order; restarts may run side by side, so calls about different runs can come at once from
+// different threads. Nothing here changes the result.
+class KMeansObserver {
+  public:
+    virtual ~KMeansObserver() = default;
+    virtual void seed_picked(const SeedPick&) {}
+    // A run's starting centroids (fixed first) and the inertia they give, before any Lloyd step.
+    virtual void seeded(KMeansRun, std::span<const Point> /*centroids*/, double /*inertia*/) {}
+    virtual void iterated(const LloydStep&) {}
+    // Once every run is done, in order (restarts, then the refinement): each run's final
+    // inertia and iterations; `kept` marks the run whose centroids are the result (the
+    // refinement when there is one) and the restart that won.
+    virtual void finished(KMeansRun, double /*inertia*/, int /*iterations*/, bool /*kept*/) {}
+    // Asked before each Lloyd iteration, from any thread: true stops k-means within that
+    // iteration with Error(cancelled).
+    virtual bool cancelled() { return false; }
 };
 
 // k-means++ (Arthur & Vassilvitskii 2007): the first seed is drawn with probability

@@ -92,6 +92,9 @@ struct RunningOptions {
     // What an input may take to decode (quantize_file, train_shared_palette); over it, the file
     // is refused with Error(too_large) before its pixels are allocated.
     DecodeLimits limits;
+    // Watches k-means (seed picks, Lloyd iterations) and may stop it; not owned, null = none.
+    // Changes nothing in the output. See KMeansObserver.
+    KMeansObserver* observer = nullptr;
 };
 
 // Every option of the pipeline, in the stages' groups.

@@ -11,6 +11,7 @@
 #include "quantize/quantize.hpp"
 #include "quantize_options.hpp"
 #include "subcommand.hpp"
+#include "watch.hpp"
 
 namespace quantize::cli {
 
@@ -21,6 +22,7 @@ namespace fs = std::filesystem;
 struct Invocation {
     std::vector<fs::path> inputs;
     Options options;
+    WatchRequest watch;  // --trace, --plot-clusters, --plot-convergence
     std::optional<PaletteFormat> format;
     std::optional<fs::path> output;
     std::optional<fs::path> swatch;
@@ -41,6 +43,7 @@ cxxopts::Options make_parser() {
         "their pixel counts (or one each with --each).\n");
     parser.custom_help("[options]").positional_help("INPUT...");
     add_quantize_options(parser);
+    add_watch_options(parser, false);
     // clang-format off
     parser.add_options()
         ("format", "hex, txt, json, css, gpl (GIMP), ase (Adobe Swatch Exchange), aco (Photoshop), pal (JASC-PAL) (default: from -o's extension, else txt)", cxxopts::value<std::string>(), "F")
@@ -107,6 +110,10 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
     in.keep_transparent = args.count("keep-transparent") > 0;
     in.force = args.count("force") > 0;
     in.quiet = args.count("quiet") > 0;
+    in.watch = read_watch_options(args, false);
+    if (in.watch.any() && in.each)
+        throw Error(ErrorKind::invalid_argument, "trace",
+                    "and the plots follow one k-means: they take no --each");
     return in;
 }
 
@@ -135,8 +142,11 @@ std::size_t drop_small(Palette& palette, double min_share) {
     return before - palette.size();
 }
 
-Palette palette_for(const Invocation& in, const std::vector<Image>& images) {
-    Palette palette = extract_palette(images, in.options, in.keep_transparent);
+Palette palette_for(const Invocation& in, const std::vector<Image>& images,
+                    KMeansObserver* observer = nullptr) {
+    Options options = in.options;
+    options.running.observer = observer;
+    Palette palette = extract_palette(images, options, in.keep_transparent);
     const std::size_t dropped = drop_small(palette, in.min_share);
     if (dropped > 0 && !in.quiet) {
         std::cerr << "quantize: dropped " << dropped << " color" << (dropped == 1 ? "" : "s")
@@ -197,7 +207,13 @@ int run(const Invocation& in) {
         }
         const std::string name =
             in.inputs.size() == 1 ? in.inputs.front().stem().string() : std::string("quantize");
-        emit(in, inputs, palette_for(in, images), name, in.output, in.swatch);
+        for (const fs::path& file : in.watch.outputs())
+            inputs.check(file);
+        KMeansRecorder recorder;
+        emit(in, inputs, palette_for(in, images, in.watch.any() ? &recorder : nullptr), name,
+             in.output, in.swatch);
+        if (in.watch.any())
+            write_watch_outputs(in.watch, recorder, in.options, images, inputs, in.force);
         return kOk;
     }
     const PaletteFormat format = format_for(in, std::nullopt);

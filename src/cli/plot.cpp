@@ -33,8 +33,8 @@ constexpr Rgb kInkColor{34, 34, 34};
 constexpr Rgb kGridColor{222, 222, 222};
 
 // Margins around a panel's plot area, pixels: room for tick labels, axis labels and the title.
-constexpr double kMarginLeft = 84, kMarginRight = 28, kMarginRightAxis = 84;
-constexpr double kMarginTop = 40, kMarginBottom = 60;
+constexpr double kMarginLeft = 116, kMarginRight = 28, kMarginRightAxis = 124;
+constexpr double kMarginTop = 40, kMarginBottom = 66;
 
 std::mutex& plplot_mutex() {
     static std::mutex mutex;
@@ -187,14 +187,15 @@ void fill_disc(double x, double y, double radius, std::pair<double, double> unit
     plfill(kSides, xs.data(), ys.data());
 }
 
-// Tick labels of y axes: at most 4 significant digits with an SI suffix (k, M, G), so inertia
-// in the millions fits the margin and needs no "x10^6" note off the axis.
+// Tick labels of y axes: at most 6 significant digits (ticks of 111.15M and 111.2M differ) with an
+// SI suffix (k, M, G), so inertia in the millions fits the margin and needs no "x10^6" note off the
+// axis.
 void short_number(PLINT, PLFLT value, PLCHAR_NC_VECTOR label, PLINT length, PLPointer) {
     static constexpr std::array<std::pair<double, const char*>, 4> kSteps{
         {{1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1, ""}}};
     for (const auto& [step, suffix] : kSteps)
         if (std::abs(value) >= step || step == 1) {
-            std::snprintf(label, std::size_t(length), "%.4g%s", value / step, suffix);
+            std::snprintf(label, std::size_t(length), "%.6g%s", value / step, suffix);
             return;
         }
 }
@@ -215,8 +216,8 @@ void draw_axes_box(const char* x_options, const char* y_options, bool grid) {
 void draw_labels(const std::string& title, const std::string& x_label, const std::string& y_label) {
     plcol0(kInk);
     plmtex("t", 1.2, 0.5, 0.5, title.c_str());
-    plmtex("b", 2.6, 0.5, 0.5, x_label.c_str());
-    plmtex("l", 3.6, 0.5, 0.5, y_label.c_str());
+    plmtex("b", 3.0, 0.5, 0.5, x_label.c_str());
+    plmtex("l", 6.4, 0.5, 0.5, y_label.c_str());  // clear of "111.15M"
 }
 
 // Series lines of one axis, broken at non-finite values.
@@ -376,7 +377,7 @@ PanelFrame draw_chart(const Figure& figure, const Cell& cell, const LineChart& c
     plwidth(1);
     draw_labels(chart.title, chart.x_label, chart.y_label);
     if (right)
-        plmtex("r", 4.0, 0.5, 0.5, chart.y2_label.c_str());
+        plmtex("r", 6.6, 0.5, 0.5, chart.y2_label.c_str());
     draw_legend(chart);
     return frame;
 }

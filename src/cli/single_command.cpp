@@ -15,6 +15,7 @@
 #include "exit_codes.hpp"
 #include "quantize/quantize.hpp"
 #include "quantize_options.hpp"
+#include "watch.hpp"
 
 namespace quantize::cli {
 
@@ -32,6 +33,7 @@ struct Invocation {
     std::optional<std::string> ext;     // --ext: suffix of outputs beside their inputs
     bool in_place = false;
     Options options;
+    WatchRequest watch;  // --trace, --animate, --plot-clusters, --plot-convergence
     bool force = false;
     bool json = false;
     bool quiet = false;
@@ -45,6 +47,7 @@ cxxopts::Options make_parser() {
     parser.custom_help("[options]").positional_help("INPUT...");
     add_quantize_options(parser);
     add_encode_options(parser);
+    add_watch_options(parser, true);
     // clang-format off
     parser.add_options()
         ("o,output", "output file; its extension picks the format: .png (palette PNG), .gif, .jpg, .webp, .tif, .bmp; - = standard output, with --format (default: STEM-K.png beside each input)", cxxopts::value<std::string>(), "PATH")
@@ -100,6 +103,11 @@ void check_output_naming(const Invocation& in) {
         usage("in-place", "needs files, not standard input");
     if (in.output && in.ext)
         usage("ext", "names outputs beside their inputs: it takes no --output");
+    if (in.watch.any() && in.inputs.size() > 1)
+        usage("trace", "and the other k-means views (--animate, --plot-*) take one input");
+    if (from_stdin && (in.watch.animate || in.watch.plot_clusters))
+        usage(in.watch.animate ? "animate" : "plot-clusters",
+              "needs an input file, not standard input");
     if (from_stdin && !in.output)
         usage("output", "is required with standard input: a file, or - with --format");
     if (in.output == kStandardStream && !in.format)
@@ -141,6 +149,7 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
     in.options.clustering.palette_per_frame = args.count("palette-per-frame") > 0;
     in.json = args.count("json") > 0;
     in.quiet = args.count("quiet") > 0;
+    in.watch = read_watch_options(args, true);
     check_output_naming(in);
     return in;
 }
@@ -189,11 +198,12 @@ std::vector<std::uint8_t> read_input_bytes(const std::string& input) {
 
 // A file whose default output name holds the K the run chose: quantized in memory, then named,
 // checked against the input and written with its tag.
-Report quantize_naming_chosen_k(const Invocation& in, const std::string& input) {
+Report quantize_naming_chosen_k(const Invocation& in, const std::string& input,
+                                const Options& options) {
     const fs::path provisional = output_for(in, input);
     const ImageFormat format = *format_of(provisional);
     EncodedImage result =
-        quantize_encoded(read_input_bytes(input), input, format, provisional, in.options);
+        quantize_encoded(read_input_bytes(input), input, format, provisional, options);
     Report& r = result.report;
     fs::path output = default_output_path(input, r.colors_chosen);
     output.replace_extension(provisional.extension());
@@ -201,17 +211,17 @@ Report quantize_naming_chosen_k(const Invocation& in, const std::string& input) 
     const OutputGuard guard(std::span(&input_path, 1));
     check_output_path(guard, output, in.force);
     r.output = output;
-    r.written = !(in.options.encoding.skip_if_larger && r.output_bytes > r.input_bytes);
+    r.written = !(options.encoding.skip_if_larger && r.output_bytes > r.input_bytes);
     if (r.written)
-        guard.write(output, result.bytes, in.force, output_tag(input, output, in.options));
+        guard.write(output, result.bytes, in.force, output_tag(input, output, options));
     return std::move(r);
 }
 
 // One input to its output. Standard input and output go through memory; files through
 // quantize_file, checked against the input (or, with --in-place, written over it).
-Report quantize_one(const Invocation& in, const std::string& input) {
+Report quantize_image(const Invocation& in, const std::string& input, const Options& options) {
     if (input != kStandardStream && named_after_chosen_k(in))
-        return quantize_naming_chosen_k(in, input);
+        return quantize_naming_chosen_k(in, input, options);
     const fs::path output = output_for(in, input);
     const bool to_stdout = output == kStandardStream;
     if (input != kStandardStream && !to_stdout) {
@@ -223,9 +233,9 @@ Report quantize_one(const Invocation& in, const std::string& input) {
                             "(it writes " +
                                 output_format_names() + ")");
             }
-            return quantize_file(input, output, in.options, true, {}, OutputGuard());
+            return quantize_file(input, output, options, true, {}, OutputGuard());
         }
-        return quantize_file(input, output, in.options, in.force);
+        return quantize_file(input, output, options, in.force);
     }
     const OutputGuard no_inputs;  // standard input is no file an output could be
     if (!to_stdout)
@@ -235,14 +245,35 @@ Report quantize_one(const Invocation& in, const std::string& input) {
         input == kStandardStream ? fs::path("standard input") : fs::path(input);
     const ImageFormat format = to_stdout ? *in.format : *format_of(output);
     EncodedImage result = quantize_encoded(
-        bytes, input_name, format, to_stdout ? fs::path("standard output") : output, in.options);
+        bytes, input_name, format, to_stdout ? fs::path("standard output") : output, options);
     Report& r = result.report;
-    r.written = !(in.options.encoding.skip_if_larger && r.output_bytes > r.input_bytes);
+    r.written = !(options.encoding.skip_if_larger && r.output_bytes > r.input_bytes);
     if (r.written && to_stdout)
         std::fwrite(result.bytes.data(), 1, result.bytes.size(), stdout);
     else if (r.written)
         no_inputs.write(output, result.bytes, in.force);
     return std::move(r);
+}
+
+// quantize_image, watched when the invocation asks for a trace, plots or an animation: their
+// files are checked against the input before any work and written after the image.
+Report quantize_one(const Invocation& in, const std::string& input) {
+    if (!in.watch.any())
+        return quantize_image(in, input, in.options);
+    const OutputGuard guard = input == kStandardStream
+                                  ? OutputGuard()
+                                  : OutputGuard(std::vector<fs::path>{fs::path(input)});
+    for (const fs::path& file : in.watch.outputs())
+        guard.check(file);
+    KMeansRecorder recorder;
+    Options watched = in.options;
+    watched.running.observer = &recorder;
+    Report report = quantize_image(in, input, watched);
+    std::vector<Image> images;
+    if (in.watch.animate || in.watch.plot_clusters)
+        images.push_back(read_image(input, in.options.running.limits));
+    write_watch_outputs(in.watch, recorder, in.options, images, guard, in.force);
+    return report;
 }
 
 int run(const Invocation& in) {
