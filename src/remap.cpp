@@ -151,22 +151,26 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette) {
 
 IndexedImage remap(const Image& image, Palette palette, ColorSpace space) {
     detail::PaletteSearch search(image, palette, space);
+    return detail::remap_using(image, std::move(palette), search);
+}
+
+IndexedImage detail::remap_using(const Image& image, Palette palette, PaletteSearch& search) {
     std::vector<std::uint8_t> indices;
     detail::resize_populated(indices, image.pixel_count());
     std::vector<IndexCounts> counts(detail::chunk_count(image.pixel_count(), kPixelChunk),
                                     IndexCounts{});
     switch (search.kind()) {
-        case detail::SearchKind::cells:
+        case SearchKind::cells:
             remap_opaque_rgb(image, search.cells(), indices, counts);
             break;
-        case detail::SearchKind::table:
+        case SearchKind::table:
             remap_opaque(image, search.table(), indices, counts);
             break;
-        case detail::SearchKind::alpha:
+        case SearchKind::alpha:
             remap_with_alpha(image, search, indices, counts);
             break;
     }
-    return detail::indexed_image(image, std::move(palette), std::move(indices), counts);
+    return indexed_image(image, std::move(palette), std::move(indices), counts);
 }
 
 std::span<const DitherMethod> dither_methods() {
