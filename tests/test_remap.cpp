@@ -7,6 +7,7 @@
 #include <tbb/task_arena.h>
 
 #include "detail/nearest.hpp"
+#include "detail/palette_search.hpp"
 #include "detail/threshold_masks.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
@@ -485,4 +486,28 @@ TEST_CASE("the blue-noise and Bayer masks hold every rank once", "[remap][dither
     CHECK(detail::bayer_mask().rank[1] == 32);  // row 0 of the usual 8x8 Bayer matrix: 0 32 8 40
     CHECK(detail::bayer_mask().rank[9] == 16);  // row 1: 48 16 56 24
     CHECK(detail::blue_noise_mask().rank == detail::blue_noise_mask().rank);
+}
+
+TEST_CASE("the search dithering uses equals brute force in every color space", "[remap][dither]") {
+    // Dithering looks up many new colors: in sRGB through CellSearch, in lab and oklab through
+    // the table of every opaque color. Both must give brute force's answer, ties to the lowest
+    // index.
+    const Image opaque = make_image(4, 4, {1, 2, 3, 255});
+    std::mt19937 rng(21);
+    for (ColorSpace space : {ColorSpace::rgb, ColorSpace::lab, ColorSpace::oklab}) {
+        for (std::size_t k : {std::size_t{1}, std::size_t{16}, std::size_t{256}}) {
+            Palette palette = random_palette(k, false, unsigned(k));
+            if (k == 16)
+                palette.push_back(palette.front());  // a tie, to go to the lower index
+            const std::vector<Point> points = points_of(palette, space);
+            detail::PaletteSearch search(opaque, palette, space);
+            search.with_nearest([&](auto&& nearest) {
+                for (int n = 0; n < 20000; ++n) {
+                    const Color c{std::uint8_t(rng()), std::uint8_t(rng()), std::uint8_t(rng()),
+                                  255};
+                    REQUIRE(nearest(c) == nearest_index(to_point(c, space), points));
+                }
+            });
+        }
+    }
 }
