@@ -42,10 +42,11 @@ struct Options {
     // one run is 1.9% above the best of three full-data runs), else 1.
     int restarts = 0;
     ColorSpace space = ColorSpace::rgb;  // where k-means measures distances
-    // How pixels are mapped to the palette: nearest color, or Floyd-Steinberg error diffusion
-    // (smoother gradients, more PNG bytes, one sequential pass; see remap_dithered).
+    // How pixels are mapped to the palette (see Dither and map_to_palette): nearest color by
+    // default, chosen by measurement (README, "Dithering").
     Dither dither = Dither::none;
-    // Share of the error diffused, 0..1 (0 = none, 1 = full Floyd-Steinberg); with Dither::fs.
+    // How strongly `dither` dithers, 0..1 (0 = not at all, 1 = full): the share of the error
+    // diffused (fs, adaptive) or of the ordered threshold's spread (ordered, bayer).
     double dither_level = 1.0;
     // Colors always in the palette, exactly, counted in `colors`; k-means fits the others
     // around them.

@@ -145,7 +145,7 @@ void add_encode_options(cxxopts::Options& parser) {
     // clang-format off
     parser.add_options()
         ("dither", "how pixels map to the palette: none (nearest color), fs (Floyd-Steinberg error diffusion everywhere), adaptive (error diffusion in flat areas and gradients, little at edges and in texture), ordered (blue-noise mask) or bayer (8x8 Bayer matrix)", cxxopts::value<std::string>()->default_value(dither_name(remap_defaults.dither)), "NAME")
-        ("dither-level", "share of the error diffused, 0..1; implies --dither fs unless --dither is given", cxxopts::value<double>()->default_value(shortest(remap_defaults.dither_level)), "L")
+        ("dither-level", "how strongly --dither dithers, 0..1: the share of the error diffused (fs, adaptive) or of the ordered threshold's spread; implies --dither fs unless --dither is given", cxxopts::value<double>()->default_value(shortest(remap_defaults.dither_level)), "L")
         ("png-level", "deflate level of PNG output, 0..12: higher is smaller and slower; auto = 7, or zlib's deeper search in parallel bands for images that are mostly flat runs", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("jpeg-quality", "quality of .jpg output, 0..100", cxxopts::value<int>()->default_value(std::to_string(defaults.jpeg_quality)), "Q")
         ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q")
