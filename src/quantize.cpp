@@ -105,9 +105,9 @@ Clustering cluster_colors(std::span<const Color> colors, std::span<const float> 
                               options.clustering.quality);
 }
 
-// Whether the remap diffuses error: level 0 is plain remap, so it takes the parallel path.
-bool dithers(const Options& options) {
-    return options.mapping.dither == Dither::fs && options.mapping.dither_level > 0;
+// The method pixels are mapped with: at level 0 every method is plain remap, so it takes that.
+Dither mapping_of(const Options& options) {
+    return options.mapping.dither_level > 0 ? options.mapping.dither : Dither::none;
 }
 
 // Fully transparent pixels all look alike, and sharing their palette entry with faint ones
@@ -126,9 +126,8 @@ Options with_clear_entry(const Image& image, Options options) {
 
 // Every pixel to its palette index, with error diffusion when options ask for it.
 IndexedImage map_pixels(const Image& image, Palette palette, const Options& options) {
-    return dithers(options) ? remap_dithered(image, std::move(palette), options.clustering.space,
-                                             float(options.mapping.dither_level))
-                            : remap(image, std::move(palette), options.clustering.space);
+    return map_to_palette(image, std::move(palette), options.clustering.space, mapping_of(options),
+                          float(options.mapping.dither_level));
 }
 
 Quantized quantize_here(const Image& image, const Options& asked, const Progress& progress) {
@@ -228,8 +227,9 @@ std::string frames_note(const SourceFormat& source) {
 
 std::vector<std::string> notes_for(const Image& image, ImageFormat format, const Report& r) {
     std::vector<std::string> notes;
-    if (r.dither == Dither::fs) {
-        notes.push_back("dithered (Floyd-Steinberg, level " + shortest(r.dither_level) +
+    if (r.dither != Dither::none) {
+        notes.push_back(std::string("dithered (") + dither_method(r.dither).description +
+                        ", level " + shortest(r.dither_level) +
                         "): smoother gradients, more bytes than without");
     }
     if (image.source.bit_depth > 8) {
@@ -366,8 +366,8 @@ void describe_run(Report& r, const fs::path& input, const fs::path& output, cons
     r.times.sample = times.sample;
     r.times.cluster = times.cluster;
     r.times.remap = times.remap;
-    r.dither = dithers(options) ? Dither::fs : Dither::none;
-    r.dither_level = dithers(options) ? options.mapping.dither_level : 0.0;
+    r.dither = mapping_of(options);
+    r.dither_level = r.dither == Dither::none ? 0.0 : options.mapping.dither_level;
 }
 
 // Quantizes, encodes (in `format`) and measures a decoded image, in the calling arena. The

@@ -1,17 +1,15 @@
 #include "quantize/remap.hpp"
 
 #include <algorithm>
-#include <array>
-#include <atomic>
-#include <cstdlib>
+#include <cmath>
+#include <cstdint>
+#include <iterator>
 #include <limits>
-#include <memory>
-#include <new>
 #include <string>
 
-#include "detail/cell_search.hpp"
+#include "detail/mapping.hpp"
 #include "detail/memory.hpp"
-#include "detail/nearest.hpp"
+#include "detail/palette_search.hpp"
 #include "detail/parallel.hpp"
 #include "quantize/error.hpp"
 #include "quantize/sample.hpp"
@@ -23,126 +21,33 @@ namespace {
 // Pixels per parallel chunk: 64 Ki pixels amortize the per-chunk count table.
 constexpr std::size_t kPixelChunk = std::size_t{1} << 16;
 
-using Counts = std::array<std::uint64_t, detail::NearestSearch::kMaxSize>;
-
-// Adds how often each index occurs in [first, last) to counts. Four tables side by side, so
-// runs of one index do not wait on each other's increments.
-void count_into(Counts& counts, const std::uint8_t* first, const std::uint8_t* last) {
-    std::array<std::array<std::uint32_t, 256>, 4> part{};
-    const std::size_t n = std::size_t(last - first);
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        ++part[0][first[i]];
-        ++part[1][first[i + 1]];
-        ++part[2][first[i + 2]];
-        ++part[3][first[i + 3]];
-    }
-    for (; i < n; ++i)
-        ++part[0][first[i]];
-    for (std::size_t j = 0; j < 256; ++j)
-        counts[j] += std::uint64_t{part[0][j]} + part[1][j] + part[2][j] + part[3][j];
-}
-
-// 0xRRGGBB of a color, and of an opaque pixel's three samples.
-std::uint32_t rgb_key(Color c) {
-    return std::uint32_t{c.r} << 16 | std::uint32_t{c.g} << 8 | c.b;
-}
-std::uint32_t rgb_key(const std::uint8_t* rgb) {
-    return std::uint32_t{rgb[0]} << 16 | std::uint32_t{rgb[1]} << 8 | rgb[2];
-}
+using detail::IndexCounts;
 
 // For opaque images compared in sRGB: the cell search (see detail/cell_search.hpp).
-void remap_opaque_rgb(const Image& image, std::span<const Color> palette,
-                      std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
-    detail::CellSearch search(palette);
+void remap_opaque_rgb(const Image& image, detail::CellSearch& search,
+                      std::vector<std::uint8_t>& indices, std::vector<IndexCounts>& counts) {
     detail::for_each_chunk(image.pixel_count(), kPixelChunk,
                            [&](std::size_t c, std::size_t begin, std::size_t end) {
                                const std::uint8_t* s = image.samples.data() + 3 * begin;
                                std::uint8_t* out = indices.data();
                                for (std::size_t i = begin; i < end; ++i, s += 3)
                                    out[i] = search.nearest(s[0], s[1], s[2]);
-                               count_into(counts[c], out + begin, out + end);
+                               detail::count_into(counts[c], out + begin, out + end);
                            });
 }
 
-// For opaque colors in other spaces: one slot per 24-bit color holding its palette index + 1
-// (0 = not yet known), 32 MiB of virtual memory of which only the pages of colors present are
-// ever touched. Slots are filled on first sight; two threads meeting the same new color both
-// compute the same answer, so relaxed atomics suffice and the result is deterministic.
-class OpaqueTable {
-  public:
-    OpaqueTable(ColorSpace space, const detail::NearestSearch& search)
-        : space_(space),
-          search_(search),
-          lut_(static_cast<std::uint16_t*>(
-              std::calloc(std::size_t{1} << 24, sizeof(std::uint16_t)))) {
-        if (!lut_)
-            throw std::bad_alloc();
-        detail::advise_huge_pages(lut_.get(), (std::size_t{1} << 24) * sizeof(std::uint16_t));
-    }
-
-    // Index of the palette color nearest to the opaque color `key` = 0xRRGGBB.
-    std::uint8_t nearest(std::uint32_t key) const {
-        std::atomic_ref<std::uint16_t> slot(lut_[key]);
-        std::uint16_t v = slot.load(std::memory_order_relaxed);
-        if (v == 0) {
-            const Color color{std::uint8_t(key >> 16), std::uint8_t(key >> 8), std::uint8_t(key),
-                              255};
-            v = static_cast<std::uint16_t>(search_.nearest(to_point(color, space_)) + 1);
-            slot.store(v, std::memory_order_relaxed);
-        }
-        return static_cast<std::uint8_t>(v - 1);
-    }
-
-  private:
-    struct Free {
-        void operator()(std::uint16_t* p) const { std::free(p); }
-    };
-    ColorSpace space_;
-    const detail::NearestSearch& search_;
-    std::unique_ptr<std::uint16_t[], Free> lut_;
-};
-
-// For colors with alpha (32-bit colors, too many for a table): a small direct-mapped cache in
-// front of the search, one per thread of work.
-class AlphaCache {
-  public:
-    AlphaCache(ColorSpace space, const detail::NearestSearch& search)
-        : space_(space), search_(search), slots_(std::size_t{1} << kBits, Slot{0, 0, false}) {}
-
-    // Index of the palette color nearest to `color`, which must be canonical.
-    std::uint8_t nearest(Color color) {
-        const std::uint32_t key = pack(color);
-        Slot& slot = slots_[(key * 0x9E3779B1u) >> (32 - kBits)];
-        if (!slot.valid || slot.key != key)
-            slot = {key, static_cast<std::uint8_t>(search_.nearest(to_point(color, space_))), true};
-        return slot.index;
-    }
-
-  private:
-    static constexpr int kBits = 12;
-    struct Slot {
-        std::uint32_t key;
-        std::uint8_t index;
-        bool valid;
-    };
-    ColorSpace space_;
-    const detail::NearestSearch& search_;
-    std::vector<Slot> slots_;
-};
-
-// For opaque images in other spaces: the table above, runs of one color looked up once.
-void remap_opaque(const Image& image, ColorSpace space, const detail::NearestSearch& search,
-                  std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
-    const OpaqueTable table(space, search);
+// For opaque images in other spaces: the table of every opaque color, runs of one color looked
+// up once.
+void remap_opaque(const Image& image, const detail::OpaqueTable& table,
+                  std::vector<std::uint8_t>& indices, std::vector<IndexCounts>& counts) {
     detail::for_each_chunk(
         image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
-            Counts& local = counts[c];
+            IndexCounts& local = counts[c];
             const std::uint8_t* s = image.samples.data() + begin * 3;
             std::uint32_t previous_key = std::numeric_limits<std::uint32_t>::max();
             std::uint8_t previous_index = 0;
             for (std::size_t i = begin; i < end; ++i, s += 3) {
-                const std::uint32_t key = rgb_key(s);
+                const std::uint32_t key = detail::rgb_key(s);
                 if (key != previous_key) {
                     previous_key = key;
                     previous_index = table.nearest(key);
@@ -153,144 +58,83 @@ void remap_opaque(const Image& image, ColorSpace space, const detail::NearestSea
         });
 }
 
-// For images with alpha: the cache above, one per chunk.
-void remap_with_alpha(const Image& image, ColorSpace space, const detail::NearestSearch& search,
-                      std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
+// For images with alpha: the alpha cache, one per chunk.
+void remap_with_alpha(const Image& image, detail::PaletteSearch& search,
+                      std::vector<std::uint8_t>& indices, std::vector<IndexCounts>& counts) {
     detail::for_each_chunk(
         image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
-            Counts& local = counts[c];
-            AlphaCache cache(space, search);
-            for (std::size_t i = begin; i < end; ++i) {
-                const std::uint8_t index = cache.nearest(canonical(image.pixel(i)));
-                indices[i] = index;
-                ++local[index];
-            }
+            IndexCounts& local = counts[c];
+            search.with_nearest([&](auto&& nearest) {
+                for (std::size_t i = begin; i < end; ++i) {
+                    const std::uint8_t index = nearest(canonical(image.pixel(i)));
+                    indices[i] = index;
+                    ++local[index];
+                }
+            });
         });
 }
 
-bool all_opaque(const Palette& palette) {
-    return std::all_of(palette.begin(), palette.end(),
-                       [](const PaletteEntry& e) { return e.color.a == 255; });
-}
+// The mapping methods, one row each: name (the --dither value), what it is, whether it runs in
+// parallel, its run function. Rows in Dither's order.
+constexpr DitherMethod kMethods[] = {
+    {Dither::none, "none", "nearest color", true, detail::run_none},
+    {Dither::fs, "fs", "Floyd-Steinberg", false, detail::run_fs},
+    {Dither::adaptive, "adaptive", "adaptive error diffusion", false, detail::run_adaptive},
+    {Dither::ordered, "ordered", "ordered, blue noise", true, detail::run_ordered},
+    {Dither::bayer, "bayer", "ordered, Bayer 8x8", true, detail::run_bayer},
+};
 
-std::vector<Color> colors_of(const Palette& palette) {
-    std::vector<Color> colors;
-    for (const PaletteEntry& e : palette)
-        colors.push_back(e.color);
-    return colors;
-}
-
-// The exact search over the palette's points in `space`; throws unless 1..256 colors.
-detail::NearestSearch search_for(const Palette& palette, ColorSpace space) {
-    if (palette.empty() || palette.size() > detail::NearestSearch::kMaxSize) {
-        throw Error(ErrorKind::invalid_argument, "palette",
-                    "must hold 1..256 colors, got " + std::to_string(palette.size()));
+constexpr bool rows_in_enum_order() {
+    for (std::size_t i = 0; i < std::size(kMethods); ++i) {
+        if (static_cast<std::size_t>(kMethods[i].dither) != i)
+            return false;
     }
-    std::vector<Point> points;
-    for (const PaletteEntry& e : palette)
-        points.push_back(to_point(e.color, space));
-    return detail::NearestSearch(points);
+    return true;
 }
+static_assert(rows_in_enum_order(), "dither_method(d) reads row d");
 
-// The indexed image of `indices` over `palette`, whose counts become the sums of `counts`.
+}  // namespace
+
+namespace detail {
+
 IndexedImage indexed_image(const Image& image, Palette palette, std::vector<std::uint8_t> indices,
-                           std::span<const Counts> counts) {
+                           std::span<const IndexCounts> counts) {
     for (PaletteEntry& e : palette)
         e.count = 0;
-    for (const Counts& local : counts) {
+    for (const IndexCounts& local : counts) {
         for (std::size_t j = 0; j < palette.size(); ++j)
             palette[j].count += local[j];
     }
     return {image.width, image.height, std::move(palette), std::move(indices)};
 }
 
-// A color with premultiplied alpha, R, G, B and A on 0..255, in float: what error diffusion
-// adds and subtracts. Premultiplied, so a color's weight in the error is its visible share.
-using Premultiplied = std::array<float, 4>;
-
-Premultiplied premultiplied(Color c) {
-    const float a = float(c.a) / 255.0f;
-    return {float(c.r) * a, float(c.g) * a, float(c.b) * a, float(c.a)};
+IndexedImage counted_image(const Image& image, Palette palette, std::vector<std::uint8_t> indices) {
+    IndexCounts counts{};
+    count_into(counts, indices.data(), indices.data() + indices.size());
+    return indexed_image(image, std::move(palette), std::move(indices), std::span(&counts, 1));
 }
 
-// Clamps an error-adjusted color into the colors that exist (alpha 0..255, each color
-// 0..alpha) and returns the nearest 8-bit straight-alpha color to it; p is clamped in place.
-// With kAlpha false p is opaque (alpha 255, left as it is).
-template <bool kAlpha>
-Color clamped_color(Premultiplied& p) {
-    auto byte = [](float v) { return static_cast<std::uint8_t>(v + 0.5f); };  // v in 0..255
-    if constexpr (!kAlpha) {
-        for (int c = 0; c < 3; ++c)
-            p[c] = std::clamp(p[c], 0.0f, 255.0f);
-        return {byte(p[0]), byte(p[1]), byte(p[2]), 255};
-    }
-    p[3] = std::clamp(p[3], 0.0f, 255.0f);
-    for (int c = 0; c < 3; ++c)
-        p[c] = std::clamp(p[c], 0.0f, p[3]);
-    const std::uint8_t a = byte(p[3]);
-    if (a == 0)
-        return {0, 0, 0, 0};
-    const float unmultiply = 255.0f / p[3];
-    return {byte(std::min(255.0f, p[0] * unmultiply)), byte(std::min(255.0f, p[1] * unmultiply)),
-            byte(std::min(255.0f, p[2] * unmultiply)), a};
-}
-
-// Serpentine Floyd-Steinberg over the whole image in one sequential pass. nearest(color) gives
-// the palette index of a canonical color. kAlpha: the image has alpha, which carries error too;
-// opaque images keep alpha 255 and only R, G and B carry error.
-template <bool kAlpha, class Nearest>
-void diffuse(const Image& image, const Palette& palette, float level, Nearest&& nearest,
-             std::vector<std::uint8_t>& indices) {
-    constexpr int kChannels = kAlpha ? 4 : 3;
-    std::vector<Premultiplied> targets;
+std::vector<float> palette_spacings(const Palette& palette) {
+    std::vector<Point> points;
     for (const PaletteEntry& e : palette)
-        targets.push_back(premultiplied(e.color));
-    const float ahead = level * 7 / 16, behind_below = level * 3 / 16, below = level * 5 / 16,
-                ahead_below = level * 1 / 16;
-    const std::size_t width = std::size_t(image.width);
-    // Error owed to each pixel of this row and of the next, with one spare slot at each end so
-    // the edges need no tests (what lands there is dropped). A slot is zeroed as it is read, so
-    // the row is clean when it comes back as the next one.
-    std::vector<Premultiplied> row(width + 2), next(width + 2);
-    for (std::size_t y = 0; y < std::size_t(image.height); ++y) {
-        const bool forward = y % 2 == 0;
-        for (std::size_t n = 0; n < width; ++n) {
-            const std::size_t x = forward ? n : width - 1 - n;
-            const std::size_t i = y * width + x;
-            const std::size_t s = x + 1;  // x's slot in row and next
-            Premultiplied owed = row[s];
-            row[s] = Premultiplied{};
-            const std::uint8_t* sample = image.samples.data() + i * kChannels;
-            const Color original{sample[0], sample[1], sample[2],
-                                 kAlpha ? sample[3] : std::uint8_t{255}};
-            // A fully transparent pixel stays exactly transparent and drops the error owed to it
-            // (its color is invisible, so that error would be lost on it or, carried on, would
-            // tint the visible edge beyond it); it gives none either.
-            if (kAlpha && original.a == 0) {
-                indices[i] = nearest(Color{0, 0, 0, 0});
-                continue;
-            }
-            Premultiplied target = premultiplied(original);
-            for (int c = 0; c < kChannels; ++c)
-                target[c] += owed[c];
-            const std::uint8_t index = nearest(clamped_color<kAlpha>(target));
-            indices[i] = index;
-            const std::size_t s_ahead = forward ? s + 1 : s - 1;
-            const std::size_t s_behind = forward ? s - 1 : s + 1;
-            for (int c = 0; c < kChannels; ++c) {
-                const float error = target[c] - targets[index][c];
-                row[s_ahead][c] += error * ahead;
-                next[s_behind][c] += error * behind_below;
-                next[s][c] += error * below;
-                next[s_ahead][c] += error * ahead_below;
-            }
+        points.push_back(to_point(e.color));
+    std::vector<float> out(points.size(), 0.0f);
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        float best = std::numeric_limits<float>::infinity();
+        for (std::size_t j = 0; j < points.size(); ++j) {
+            if (j != i)
+                best = std::min(best, squared_distance(points[i], points[j]));
         }
-        row.front() = row.back() = Premultiplied{};
-        std::swap(row, next);
+        out[i] = std::isfinite(best) ? std::sqrt(best) : 0.0f;
     }
+    return out;
 }
 
-}  // namespace
+IndexedImage run_none(const Image& image, Palette palette, ColorSpace space, float) {
+    return remap(image, std::move(palette), space);
+}
+
+}  // namespace detail
 
 std::size_t nearest_index(const Point& p, std::span<const Point> palette) {
     std::size_t best = 0;
@@ -306,57 +150,60 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette) {
 }
 
 IndexedImage remap(const Image& image, Palette palette, ColorSpace space) {
-    const detail::NearestSearch search = search_for(palette, space);
+    detail::PaletteSearch search(image, palette, space);
+    return detail::remap_using(image, std::move(palette), search);
+}
+
+IndexedImage detail::remap_using(const Image& image, Palette palette, PaletteSearch& search) {
     std::vector<std::uint8_t> indices;
     detail::resize_populated(indices, image.pixel_count());
-    std::vector<Counts> counts(detail::chunk_count(image.pixel_count(), kPixelChunk), Counts{});
-    if (image.has_alpha()) {
-        remap_with_alpha(image, space, search, indices, counts);
-    } else if (space == ColorSpace::rgb && all_opaque(palette)) {
-        remap_opaque_rgb(image, colors_of(palette), indices, counts);
-    } else {
-        remap_opaque(image, space, search, indices, counts);
+    std::vector<IndexCounts> counts(detail::chunk_count(image.pixel_count(), kPixelChunk),
+                                    IndexCounts{});
+    switch (search.kind()) {
+        case SearchKind::cells:
+            remap_opaque_rgb(image, search.cells(), indices, counts);
+            break;
+        case SearchKind::table:
+            remap_opaque(image, search.table(), indices, counts);
+            break;
+        case SearchKind::alpha:
+            remap_with_alpha(image, search, indices, counts);
+            break;
     }
     return indexed_image(image, std::move(palette), std::move(indices), counts);
 }
 
+std::span<const DitherMethod> dither_methods() {
+    return kMethods;
+}
+
+const DitherMethod& dither_method(Dither dither) {
+    return kMethods[static_cast<std::size_t>(dither)];
+}
+
 const char* dither_name(Dither dither) {
-    return dither == Dither::fs ? "fs" : "none";
+    return dither_method(dither).name;
 }
 
 std::optional<Dither> parse_dither(std::string_view name) {
-    for (Dither d : {Dither::none, Dither::fs}) {
-        if (name == dither_name(d))
-            return d;
+    for (const DitherMethod& m : kMethods) {
+        if (name == m.name)
+            return m.dither;
     }
     return std::nullopt;
 }
 
-IndexedImage remap_dithered(const Image& image, Palette palette, ColorSpace space, float level) {
+IndexedImage map_to_palette(const Image& image, Palette palette, ColorSpace space, Dither dither,
+                            float level) {
     if (!(level >= 0 && level <= 1)) {
         throw Error(ErrorKind::invalid_argument, "dither-level",
                     "must be between 0 and 1 (got " + std::to_string(level) + ")");
     }
-    const detail::NearestSearch search = search_for(palette, space);
-    std::vector<std::uint8_t> indices;
-    detail::resize_populated(indices, image.pixel_count());
-    // The same exact searches as remap, so level 0 gives its indices.
-    if (image.has_alpha()) {
-        AlphaCache cache(space, search);
-        diffuse<true>(
-            image, palette, level, [&](Color c) { return cache.nearest(c); }, indices);
-    } else if (space == ColorSpace::rgb && all_opaque(palette)) {
-        detail::CellSearch cells(colors_of(palette));
-        diffuse<false>(
-            image, palette, level, [&](Color c) { return cells.nearest(c.r, c.g, c.b); }, indices);
-    } else {
-        const OpaqueTable table(space, search);
-        diffuse<false>(
-            image, palette, level, [&](Color c) { return table.nearest(rgb_key(c)); }, indices);
-    }
-    Counts counts{};
-    count_into(counts, indices.data(), indices.data() + indices.size());
-    return indexed_image(image, std::move(palette), std::move(indices), std::span(&counts, 1));
+    return dither_method(dither).run(image, std::move(palette), space, level);
+}
+
+IndexedImage remap_dithered(const Image& image, Palette palette, ColorSpace space, float level) {
+    return map_to_palette(image, std::move(palette), space, Dither::fs, level);
 }
 
 Color color_at(const IndexedImage& image, std::size_t pixel) {

@@ -332,9 +332,11 @@ TEST_CASE("dither fs diffuses the error, says so, and bad values are usage error
     REQUIRE(level.exit_code == 0);
     CHECK(test::read_bytes(dir / "plain.png") == test::read_bytes(dir / "zero.png"));
 
-    const auto name = quantize_cli({input.string(), "--dither", "ordered"});
+    const auto name = quantize_cli({input.string(), "--dither", "riemersma"});
     CHECK(name.exit_code == 2);
-    check_one_error_line(name, input.string() + ": --dither must be none or fs (got 'ordered')");
+    check_one_error_line(name, input.string() +
+                                   ": --dither must be none, fs, adaptive, ordered or bayer (got "
+                                   "'riemersma')");
     const auto range = quantize_cli({input.string(), "--dither", "fs", "--dither-level", "1.5"});
     CHECK(range.exit_code == 2);
     check_one_error_line(range,

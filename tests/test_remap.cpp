@@ -7,6 +7,8 @@
 #include <tbb/task_arena.h>
 
 #include "detail/nearest.hpp"
+#include "detail/palette_search.hpp"
+#include "detail/threshold_masks.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
 #include "quantize/remap.hpp"
@@ -307,6 +309,205 @@ TEST_CASE("dithering keeps transparent pixels transparent and out of the error",
                 REQUIRE(out_both.indices[i] ==
                         out_half.indices[std::size_t(y) * (width / 2) + x - width / 2]);
             }
+        }
+    }
+}
+
+TEST_CASE("every dithering method keeps a gradient's block averages close to the original",
+          "[remap][dither]") {
+    const Image image = gradient_image(256, 128);
+    const Palette few = few_colors();
+    for (ColorSpace space : {ColorSpace::rgb, ColorSpace::lab, ColorSpace::oklab}) {
+        const double plain = block_average_error(image, remap(image, few, space));
+        for (const DitherMethod& method : dither_methods()) {
+            if (method.dither == Dither::none)
+                continue;
+            const double dithered =
+                block_average_error(image, map_to_palette(image, few, space, method.dither, 1.0f));
+            INFO(color_space_name(space)
+                 << " " << method.name << ": none " << plain << ", " << dithered);
+            CHECK(dithered < plain / 2);
+        }
+    }
+}
+
+TEST_CASE("every method at level 0 gives remap's indices, and none is remap", "[remap][dither]") {
+    const Image photo = read_image(test::sample_path("kodim23.png"));
+    const Palette palette = random_palette(32, false, 12);
+    const IndexedImage plain = remap(photo, palette, ColorSpace::rgb);
+    for (const DitherMethod& method : dither_methods()) {
+        INFO(method.name);
+        CHECK(map_to_palette(photo, palette, ColorSpace::rgb, method.dither, 0.0f).indices ==
+              plain.indices);
+    }
+    CHECK(map_to_palette(photo, palette, ColorSpace::rgb, Dither::none, 1.0f).indices ==
+          plain.indices);
+    CHECK_THROWS_AS(map_to_palette(photo, palette, ColorSpace::rgb, Dither::ordered, -0.5f), Error);
+}
+
+TEST_CASE("adaptive dithering leaves a flat region and a hard edge undithered", "[remap][dither]") {
+    // Left: a gradient between palette colors, which dithers. Right: flat grey, a palette color,
+    // after a hard edge. Full Floyd-Steinberg carries the gradient's error across the edge and
+    // speckles the flat side; adaptive diffusion leaves the flat side one color and the edge
+    // pixels (columns 63, 64) as plain remap maps them.
+    const int width = 128, height = 64;
+    const Image gradient = gradient_image(width / 2, height);
+    Image image = make_image(width, height, {128, 128, 128, 255});
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width / 2; ++x) {
+            const Color c = gradient.pixel(std::size_t(y) * (width / 2) + x);
+            std::uint8_t* p = image.samples.data() + 3 * (std::size_t(y) * width + x);
+            p[0] = c.r, p[1] = c.g, p[2] = c.b;
+        }
+    }
+    // Greys close to the flat side's, which error carried across the edge would pick.
+    const Palette few =
+        few_colors({}, {{128, 128, 128, 255}, {112, 112, 112, 255}, {144, 144, 144, 255}});
+    const IndexedImage plain = remap(image, few, ColorSpace::rgb);
+    const IndexedImage adaptive = map_to_palette(image, few, ColorSpace::rgb, Dither::adaptive, 1);
+    const IndexedImage fs = map_to_palette(image, few, ColorSpace::rgb, Dither::fs, 1);
+    const std::uint8_t grey = 6;  // the flat side's color, last in the palette
+    int fs_specks = 0, gradient_changes = 0;
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+            const std::size_t i = std::size_t(y) * width + x;
+            if (x >= width / 2) {
+                REQUIRE(adaptive.indices[i] == grey);
+                fs_specks += fs.indices[i] != grey;
+            } else {
+                gradient_changes += adaptive.indices[i] != plain.indices[i];
+            }
+            if (x == width / 2 - 1)
+                REQUIRE(adaptive.indices[i] == plain.indices[i]);
+        }
+    }
+    CHECK(fs_specks > 0);                 // the test has teeth: without the map, error crosses
+    CHECK(gradient_changes > width * 4);  // and the gradient is dithered
+}
+
+TEST_CASE("adaptive dithering leaves noise mostly undithered and costs few changes",
+          "[remap][dither]") {
+    // Noise hides banding: the dither map gives it little error, so far fewer pixels leave
+    // their nearest color than under Floyd-Steinberg.
+    const Image noise = test::noise_image(96, 64);
+    const Palette palette = random_palette(16, false, 4);
+    const IndexedImage plain = remap(noise, palette, ColorSpace::rgb);
+    auto changed = [&](Dither d) {
+        const IndexedImage out = map_to_palette(noise, palette, ColorSpace::rgb, d, 1);
+        int n = 0;
+        for (std::size_t i = 0; i < out.indices.size(); ++i)
+            n += out.indices[i] != plain.indices[i];
+        return n;
+    };
+    CHECK(changed(Dither::adaptive) * 4 < changed(Dither::fs));
+}
+
+TEST_CASE("every method gives the same indices on 1 and 2 threads", "[remap][dither]") {
+    const Image image = read_image(test::sample_path("kodim23.png"));
+    const Image alpha = test::noise_image(300, 200, true, 5);
+    const Palette palette = random_palette(32, false, 6);
+    const Palette translucent = random_palette(32, true, 7);
+    for (const DitherMethod& method : dither_methods()) {
+        for (ColorSpace space : {ColorSpace::rgb, ColorSpace::oklab}) {
+            IndexedImage a, b, c, d;
+            tbb::task_arena(1).execute([&] {
+                a = map_to_palette(image, palette, space, method.dither, 1);
+                c = map_to_palette(alpha, translucent, space, method.dither, 1);
+            });
+            tbb::task_arena(2).execute([&] {
+                b = map_to_palette(image, palette, space, method.dither, 1);
+                d = map_to_palette(alpha, translucent, space, method.dither, 1);
+            });
+            INFO(method.name << " " << color_space_name(space));
+            CHECK(a.indices == b.indices);
+            CHECK(c.indices == d.indices);
+        }
+    }
+}
+
+TEST_CASE("ordered dithering maps a region two frames share alike in both", "[remap][dither]") {
+    // Two frames of a gradient; the second has a different top-left corner. Ordered methods
+    // are pixel-local, so everything outside the corner maps alike; error diffusion would
+    // carry the corner's change on.
+    const Image first = gradient_image(160, 96);
+    Image second = first;
+    for (int y = 0; y < 24; ++y) {
+        for (int x = 0; x < 40; ++x) {
+            std::uint8_t* p = second.samples.data() + 3 * (std::size_t(y) * 160 + x);
+            p[0] = 20, p[1] = 200, p[2] = 140;
+        }
+    }
+    const Palette few = few_colors();
+    for (Dither d : {Dither::ordered, Dither::bayer}) {
+        const IndexedImage a = map_to_palette(first, few, ColorSpace::rgb, d, 1);
+        const IndexedImage b = map_to_palette(second, few, ColorSpace::rgb, d, 1);
+        int differ_outside = 0;
+        for (int y = 0; y < 96; ++y) {
+            for (int x = 0; x < 160; ++x) {
+                const std::size_t i = std::size_t(y) * 160 + x;
+                if (y >= 24 || x >= 40)
+                    differ_outside += a.indices[i] != b.indices[i];
+            }
+        }
+        INFO(dither_name(d));
+        CHECK(differ_outside == 0);
+        CHECK(dither_method(d).parallel);
+    }
+}
+
+TEST_CASE("every method keeps clear pixels clear", "[remap][dither]") {
+    // Clear pixels of many colors among translucent and opaque ones.
+    Image image = test::noise_image(64, 48, true, 9);
+    for (std::size_t i = 0; i < image.pixel_count(); i += 3)
+        image.samples[4 * i + 3] = 0;
+    const Palette palette = few_colors({{0, 0, 0, 0}}, {{128, 128, 96, 128}});
+    for (const DitherMethod& method : dither_methods()) {
+        const IndexedImage out = map_to_palette(image, palette, ColorSpace::rgb, method.dither, 1);
+        INFO(method.name);
+        for (std::size_t i = 0; i < image.pixel_count(); ++i) {
+            if (image.pixel(i).a == 0)
+                REQUIRE(out.indices[i] == 0);
+        }
+    }
+}
+
+TEST_CASE("the blue-noise and Bayer masks hold every rank once", "[remap][dither]") {
+    for (const detail::ThresholdMask& mask : {detail::bayer_mask(), detail::blue_noise_mask()}) {
+        std::vector<int> seen(mask.rank.size(), 0);
+        for (std::uint16_t r : mask.rank) {
+            REQUIRE(r < seen.size());
+            ++seen[r];
+        }
+        CHECK(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
+        CHECK(std::size_t(mask.side * mask.side) == mask.rank.size());
+    }
+    CHECK(detail::bayer_mask().side == 8);
+    CHECK(detail::bayer_mask().rank[0] == 0);
+    CHECK(detail::bayer_mask().rank[1] == 32);  // row 0 of the usual 8x8 Bayer matrix: 0 32 8 40
+    CHECK(detail::bayer_mask().rank[9] == 16);  // row 1: 48 16 56 24
+    CHECK(detail::blue_noise_mask().rank == detail::blue_noise_mask().rank);
+}
+
+TEST_CASE("the search dithering uses equals brute force in every color space", "[remap][dither]") {
+    // Dithering looks up many new colors: in sRGB through CellSearch, in lab and oklab through
+    // the table of every opaque color. Both must give brute force's answer, ties to the lowest
+    // index.
+    const Image opaque = make_image(4, 4, {1, 2, 3, 255});
+    std::mt19937 rng(21);
+    for (ColorSpace space : {ColorSpace::rgb, ColorSpace::lab, ColorSpace::oklab}) {
+        for (std::size_t k : {std::size_t{1}, std::size_t{16}, std::size_t{256}}) {
+            Palette palette = random_palette(k, false, unsigned(k));
+            if (k == 16)
+                palette.push_back(palette.front());  // a tie, to go to the lower index
+            const std::vector<Point> points = points_of(palette, space);
+            detail::PaletteSearch search(opaque, palette, space);
+            search.with_nearest([&](auto&& nearest) {
+                for (int n = 0; n < 20000; ++n) {
+                    const Color c{std::uint8_t(rng()), std::uint8_t(rng()), std::uint8_t(rng()),
+                                  255};
+                    REQUIRE(nearest(c) == nearest_index(to_point(c, space), points));
+                }
+            });
         }
     }
 }

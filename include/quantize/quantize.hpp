@@ -62,10 +62,11 @@ struct ClusteringOptions {
 
 // How pixels are mapped to the palette.
 struct MappingOptions {
-    // Nearest color, or Floyd-Steinberg error diffusion (smoother gradients, more PNG bytes,
-    // one sequential pass; see remap_dithered).
+    // How pixels are mapped to the palette (see Dither and map_to_palette): nearest color by
+    // default, chosen by measurement (README, "Dithering").
     Dither dither = Dither::none;
-    // Share of the error diffused, 0..1 (0 = none, 1 = full Floyd-Steinberg); with Dither::fs.
+    // How strongly `dither` dithers, 0..1 (0 = not at all, 1 = full): the share of the error
+    // diffused (fs, adaptive) or of the ordered threshold's spread (ordered, bayer).
     double dither_level = 1.0;
 };
 

@@ -32,25 +32,51 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette);
 // Distances are measured in `space`, the space the palette was fitted in.
 IndexedImage remap(const Image& image, Palette palette, ColorSpace space = ColorSpace::rgb);
 
-// How pixels are mapped to the palette.
+// How pixels are mapped to the palette: one row each in dither_methods().
 enum class Dither {
-    none,  // every pixel to its nearest palette color (remap)
-    fs,    // Floyd-Steinberg error diffusion (remap_dithered)
+    none,      // every pixel to its nearest palette color (remap)
+    fs,        // Floyd-Steinberg error diffusion everywhere (remap_dithered)
+    adaptive,  // error diffusion weighted by a dither map: full in flat areas and gradients,
+               // little at edges and in noise or texture, where it costs bytes and shows
+    ordered,   // ordered dithering with a 64x64 blue-noise mask (void-and-cluster)
+    bayer,     // ordered dithering with the 8x8 Bayer matrix
 };
 
+// One way of mapping pixels to a palette.
+struct DitherMethod {
+    Dither dither;
+    const char* name;         // lower case, as --dither takes it
+    const char* description;  // a few words for notes, e.g. "Floyd-Steinberg"
+    // Pixel-local, so it runs on every thread; else one sequential pass. Either way the output
+    // never depends on the thread count.
+    bool parallel;
+    // The mapping: image, palette, the space the palette was fitted in, level 0..1.
+    IndexedImage (*run)(const Image& image, Palette palette, ColorSpace space, float level);
+};
+
+// Every method, in Dither's order.
+std::span<const DitherMethod> dither_methods();
+const DitherMethod& dither_method(Dither dither);
 const char* dither_name(Dither dither);
-// "none" or "fs" (lower case); std::nullopt for anything else.
+// A method's name (lower case); std::nullopt for anything else.
 std::optional<Dither> parse_dither(std::string_view name);
 
-// Like remap, with Floyd-Steinberg error diffusion: each pixel's quantization error is carried
+// Maps every pixel to the palette with `dither` and fills in the palette's counts. level: 0..1,
+// how strongly it dithers (the share of the error diffused, or of the ordered threshold's
+// spread); 0 gives remap's indices exactly. Throws Error (invalid_argument) for a level out of
+// range or a palette of 0 or more than 256 colors.
+IndexedImage map_to_palette(const Image& image, Palette palette, ColorSpace space, Dither dither,
+                            float level);
+
+// map_to_palette with Dither::fs: each pixel's quantization error is carried
 // to its unvisited neighbours (7/16 ahead, 3/16, 5/16 and 1/16 on the next row, times `level`),
 // rows scanned in alternate directions (serpentine), so areas between palette colors come out
 // as mixtures of them whose local average is close to the original. The error is diffused in
 // premultiplied sRGB on 0..255 (alpha too, for images with alpha); the pixel each error-adjusted
 // color maps to is found with the same exact search as remap, in `space`. Fully transparent
 // pixels map exactly as in remap and neither take nor give error.
-// level: 0..1 (0 gives remap's indices exactly, 1 is full Floyd-Steinberg). One sequential pass
-// (error diffusion is sequential), so the result never depends on the thread count.
+// One sequential pass (error diffusion is sequential), so the result never depends on the
+// thread count.
 IndexedImage remap_dithered(const Image& image, Palette palette, ColorSpace space, float level);
 
 // The RGBA color of every pixel of an indexed image, for encoders and metrics.

@@ -20,10 +20,22 @@ ColorSpace read_space(const std::string& name) {
                 "must be rgb, lab or oklab (got '" + name + "')");
 }
 
+// "none, fs, ..., or bayer": every --dither value, from the table of methods.
+std::string dither_names() {
+    std::string names;
+    const auto methods = dither_methods();
+    for (std::size_t i = 0; i < methods.size(); ++i) {
+        names += i == 0 ? "" : i + 1 == methods.size() ? " or " : ", ";
+        names += methods[i].name;
+    }
+    return names;
+}
+
 Dither read_dither(const std::string& name) {
     if (const auto dither = parse_dither(name))
         return *dither;
-    throw Error(ErrorKind::invalid_argument, "dither", "must be none or fs (got '" + name + "')");
+    throw Error(ErrorKind::invalid_argument, "dither",
+                "must be " + dither_names() + " (got '" + name + "')");
 }
 
 // Each --fixed value is a comma-separated list (cxxopts may have split it already).
@@ -165,8 +177,8 @@ void add_encode_options(cxxopts::Options& parser) {
     const Options remap_defaults;
     // clang-format off
     parser.add_options()
-        ("dither", "none, or fs: Floyd-Steinberg error diffusion, smoother gradients for more bytes", cxxopts::value<std::string>()->default_value(dither_name(remap_defaults.mapping.dither)), "NAME")
-        ("dither-level", "share of the error diffused, 0..1; implies --dither fs unless --dither is given", cxxopts::value<double>()->default_value(shortest(remap_defaults.mapping.dither_level)), "L")
+        ("dither", "how pixels map to the palette: none (nearest color), fs (Floyd-Steinberg error diffusion everywhere), adaptive (error diffusion in flat areas and gradients, little at edges and in texture), ordered (blue-noise mask) or bayer (8x8 Bayer matrix)", cxxopts::value<std::string>()->default_value(dither_name(remap_defaults.mapping.dither)), "NAME")
+        ("dither-level", "how strongly --dither dithers, 0..1: the share of the error diffused (fs, adaptive) or of the ordered threshold's spread; implies --dither fs unless --dither is given", cxxopts::value<double>()->default_value(shortest(remap_defaults.mapping.dither_level)), "L")
         ("png-level", "deflate level of PNG output, 0..12: higher is smaller and slower; auto = 7, or zlib's deeper search in parallel bands for images that are mostly flat runs", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("jpeg-quality", "quality of .jpg output, 0..100", cxxopts::value<int>()->default_value(std::to_string(defaults.jpeg_quality)), "Q")
         ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q")

@@ -1,0 +1,92 @@
+#include "detail/palette_search.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "detail/memory.hpp"
+#include "quantize/error.hpp"
+
+namespace quantize::detail {
+
+namespace {
+
+bool all_opaque(const Palette& palette) {
+    return std::all_of(palette.begin(), palette.end(),
+                       [](const PaletteEntry& e) { return e.color.a == 255; });
+}
+
+SearchKind search_kind(const Image& image, const Palette& palette, ColorSpace space) {
+    if (image.has_alpha())
+        return SearchKind::alpha;
+    if (space == ColorSpace::rgb && all_opaque(palette))
+        return SearchKind::cells;
+    return SearchKind::table;
+}
+
+// The exact search over the palette's points in `space`; throws unless 1..256 colors.
+NearestSearch exact_search(const Palette& palette, ColorSpace space) {
+    if (palette.empty() || palette.size() > NearestSearch::kMaxSize) {
+        throw Error(ErrorKind::invalid_argument, "palette",
+                    "must hold 1..256 colors, got " + std::to_string(palette.size()));
+    }
+    std::vector<Point> points;
+    for (const PaletteEntry& e : palette)
+        points.push_back(to_point(e.color, space));
+    return NearestSearch(points);
+}
+
+}  // namespace
+
+void count_into(IndexCounts& counts, const std::uint8_t* first, const std::uint8_t* last) {
+    // Four tables side by side, so runs of one index do not wait on each other's increments.
+    std::array<std::array<std::uint32_t, 256>, 4> part{};
+    const std::size_t n = std::size_t(last - first);
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        ++part[0][first[i]];
+        ++part[1][first[i + 1]];
+        ++part[2][first[i + 2]];
+        ++part[3][first[i + 3]];
+    }
+    for (; i < n; ++i)
+        ++part[0][first[i]];
+    for (std::size_t j = 0; j < 256; ++j)
+        counts[j] += std::uint64_t{part[0][j]} + part[1][j] + part[2][j] + part[3][j];
+}
+
+void OpaqueTable::Free::operator()(std::uint16_t* p) const {
+    std::free(p);
+}
+
+OpaqueTable::OpaqueTable(ColorSpace space, const NearestSearch& search)
+    : space_(space),
+      search_(search),
+      lut_(static_cast<std::uint16_t*>(std::calloc(std::size_t{1} << 24, sizeof(std::uint16_t)))) {
+    if (!lut_)
+        throw std::bad_alloc();
+    advise_huge_pages(lut_.get(), (std::size_t{1} << 24) * sizeof(std::uint16_t));
+}
+
+PaletteSearch::PaletteSearch(const Image& image, const Palette& palette, ColorSpace space)
+    : kind_(search_kind(image, palette, space)),
+      space_(space),
+      exact_(exact_search(palette, space)) {
+    switch (kind_) {
+        case SearchKind::cells: {
+            std::vector<Color> colors;
+            for (const PaletteEntry& e : palette)
+                colors.push_back(e.color);
+            cells_.emplace(colors);
+            return;
+        }
+        case SearchKind::table:
+            table_.emplace(space_, exact_);
+            return;
+        case SearchKind::alpha:
+            return;
+    }
+}
+
+}  // namespace quantize::detail

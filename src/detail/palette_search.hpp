@@ -1,0 +1,145 @@
+// The one place where remap and every dithering method choose how to find a color's nearest
+// palette entry: the cell search for opaque images compared in sRGB, a table of all 2^24 opaque
+// colors in other spaces, a small cache per thread of work for colors with alpha. All three are
+// exact (ties to the lowest index, like quantize::nearest_index) and give the same answers
+// whatever the thread count.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "detail/cell_search.hpp"
+#include "detail/nearest.hpp"
+#include "quantize/palette.hpp"
+#include "quantize/pixels.hpp"
+
+namespace quantize::detail {
+
+// Counts of each palette index, 256 of them.
+using IndexCounts = std::array<std::uint64_t, NearestSearch::kMaxSize>;
+
+// Adds how often each index occurs in [first, last) to counts.
+void count_into(IndexCounts& counts, const std::uint8_t* first, const std::uint8_t* last);
+
+// 0xRRGGBB of a color, and of an opaque pixel's three samples.
+inline std::uint32_t rgb_key(Color c) {
+    return std::uint32_t{c.r} << 16 | std::uint32_t{c.g} << 8 | c.b;
+}
+inline std::uint32_t rgb_key(const std::uint8_t* rgb) {
+    return std::uint32_t{rgb[0]} << 16 | std::uint32_t{rgb[1]} << 8 | rgb[2];
+}
+
+// For opaque colors in spaces other than sRGB: one slot per 24-bit color holding its palette
+// index + 1 (0 = not yet known), 32 MiB of virtual memory of which only the pages of colors
+// present are ever touched. Slots are filled on first sight; two threads meeting the same new
+// color both compute the same answer, so relaxed atomics suffice and the result is
+// deterministic.
+class OpaqueTable {
+  public:
+    OpaqueTable(ColorSpace space, const NearestSearch& search);
+
+    // Index of the palette color nearest to the opaque color `key` = 0xRRGGBB.
+    std::uint8_t nearest(std::uint32_t key) const {
+        std::atomic_ref<std::uint16_t> slot(lut_[key]);
+        std::uint16_t v = slot.load(std::memory_order_relaxed);
+        if (v == 0) {
+            const Color color{std::uint8_t(key >> 16), std::uint8_t(key >> 8), std::uint8_t(key),
+                              255};
+            v = static_cast<std::uint16_t>(search_.nearest(to_point(color, space_)) + 1);
+            slot.store(v, std::memory_order_relaxed);
+        }
+        return static_cast<std::uint8_t>(v - 1);
+    }
+
+  private:
+    struct Free {
+        void operator()(std::uint16_t* p) const;
+    };
+    ColorSpace space_;
+    const NearestSearch& search_;
+    std::unique_ptr<std::uint16_t[], Free> lut_;
+};
+
+// For colors with alpha (32-bit colors, too many for a table): a small direct-mapped cache in
+// front of the search, one per thread of work.
+class AlphaCache {
+  public:
+    AlphaCache(ColorSpace space, const NearestSearch& search)
+        : space_(space), search_(search), slots_(std::size_t{1} << kBits, Slot{0, 0, false}) {}
+
+    // Index of the palette color nearest to `color`, which must be canonical.
+    std::uint8_t nearest(Color color) {
+        const std::uint32_t key = pack(color);
+        Slot& slot = slots_[(key * 0x9E3779B1u) >> (32 - kBits)];
+        if (!slot.valid || slot.key != key)
+            slot = {key, static_cast<std::uint8_t>(search_.nearest(to_point(color, space_))), true};
+        return slot.index;
+    }
+
+  private:
+    static constexpr int kBits = 12;
+    struct Slot {
+        std::uint32_t key;
+        std::uint8_t index;
+        bool valid;
+    };
+    ColorSpace space_;
+    const NearestSearch& search_;
+    std::vector<Slot> slots_;
+};
+
+// Which of the searches above an image and palette take.
+enum class SearchKind {
+    cells,  // opaque image, opaque palette, sRGB: CellSearch
+    table,  // opaque image, any other case: OpaqueTable
+    alpha,  // image with alpha: AlphaCache, one per thread of work
+};
+
+class PaletteSearch {
+  public:
+    // Throws Error (invalid_argument) unless the palette holds 1..256 colors.
+    PaletteSearch(const Image& image, const Palette& palette, ColorSpace space);
+    PaletteSearch(const PaletteSearch&) = delete;  // table_ refers to exact_
+    PaletteSearch& operator=(const PaletteSearch&) = delete;
+
+    SearchKind kind() const { return kind_; }
+    ColorSpace space() const { return space_; }
+    const NearestSearch& exact() const { return exact_; }
+    CellSearch& cells() { return *cells_; }
+    const OpaqueTable& table() const { return *table_; }
+
+    // Calls body(nearest), where nearest(Color) gives the palette index of a canonical color
+    // (opaque unless kind() is alpha). Call it once per thread of work: the alpha cache it
+    // makes is that thread's own.
+    template <class Body>
+    void with_nearest(Body&& body) {
+        switch (kind_) {
+            case SearchKind::cells:
+                body([this](Color c) { return cells_->nearest(c.r, c.g, c.b); });
+                return;
+            case SearchKind::table:
+                body([this](Color c) { return table_->nearest(rgb_key(c)); });
+                return;
+            case SearchKind::alpha: {
+                AlphaCache cache(space_, exact_);
+                body([&cache](Color c) { return cache.nearest(c); });
+                return;
+            }
+        }
+    }
+
+  private:
+    SearchKind kind_;
+    ColorSpace space_;
+    NearestSearch exact_;
+    std::optional<CellSearch> cells_;
+    std::optional<OpaqueTable> table_;
+};
+
+}  // namespace quantize::detail
