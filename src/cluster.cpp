@@ -660,6 +660,8 @@ Clustering lloyd(std::span<const Point> points, std::span<const float> weights,
     }
     Hamerly state(points, weights, std::move(centroids), options.fixed.size(), start);
     while (result.iterations < options.max_iterations) {
+        if (options.keep_going && !options.keep_going())
+            throw Error(ErrorKind::cancelled, "cluster", "cancelled");
         const float largest_move = state.update_centroids();
         ++result.iterations;
         state.reassign();

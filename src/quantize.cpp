@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -113,7 +114,7 @@ bool dithers(const Options& options) {
 // Fully transparent pixels all look alike, and sharing their palette entry with faint ones
 // would make them show: an image that has any gets a clear entry of its own, held in place
 // like a fixed color and counted in K (when K leaves room for it).
-Options with_clear_entry(const Image& image, Options options) {
+Options with_clear_entry(ImageView image, Options options) {
     constexpr Color kClear{0, 0, 0, 0};
     if (options.fixed.size() < std::size_t(options.colors) && has_clear_pixels(image) &&
         std::find(options.fixed.begin(), options.fixed.end(), kClear) == options.fixed.end()) {
@@ -123,13 +124,13 @@ Options with_clear_entry(const Image& image, Options options) {
 }
 
 // Every pixel to its palette index, with error diffusion when options ask for it.
-IndexedImage map_pixels(const Image& image, Palette palette, const Options& options) {
+IndexedImage map_pixels(ImageView image, Palette palette, const Options& options) {
     return dithers(options) ? remap_dithered(image, std::move(palette), options.space,
                                              float(options.dither_level))
                             : remap(image, std::move(palette), options.space);
 }
 
-Quantized quantize_here(const Image& image, const Options& asked, const Progress& progress) {
+Quantized quantize_here(ImageView image, const Options& asked, const Progress& progress) {
     if (image.pixel_count() == 0)
         throw Error(ErrorKind::input, "image", "has no pixels");
     Quantized q;
@@ -165,7 +166,15 @@ Quantized quantize_here(const Image& image, const Options& asked, const Progress
         q.times.sample = clock.lap_ms();
 
         enter(progress, Stage::cluster);
-        q.clustering = kmeans(points, weights, cluster_options(options));
+        ClusterOptions cluster = cluster_options(options);
+        std::mutex one_call_at_a_time;  // restarts run side by side; the callback need not know
+        if (progress) {
+            cluster.keep_going = [&] {
+                const std::lock_guard lock(one_call_at_a_time);
+                return progress(Stage::cluster);
+            };
+        }
+        q.clustering = kmeans(points, weights, cluster);
         palette = palette_from_centroids(q.clustering.centroids, options.space, options.fixed);
         q.times.cluster = clock.lap_ms();
     }
@@ -617,13 +626,40 @@ void validate(const Options& o) {
                     std::to_string(o.colors));
 }
 
-Quantized quantize(const Image& image, const Options& options, const Progress& progress) {
+Quantized quantize(ImageView image, const Options& options, const Progress& progress) {
     validate(options);
     tbb::task_arena arena = arena_for(options);
     return arena.execute([&] { return quantize_here(image, options, progress); });
 }
 
-WeightedColors weighted_sample(const Image& image, std::size_t sample, std::uint64_t seed,
+Report report_of(ImageView original, const Quantized& quantized, const Options& options) {
+    Report r;
+    tbb::task_arena arena = arena_for(options);
+    Stopwatch clock;
+    r.quality = arena.execute([&] { return measure_quality(original, quantized.image); });
+    r.times.measure = clock.lap_ms();
+    r.width = original.width();
+    r.height = original.height();
+    r.source.channels = original.channels();
+    r.alpha = original.has_alpha();
+    r.colors_requested = options.colors;
+    r.seed = options.seed;
+    r.written = false;
+    r.training_colors = quantized.training_colors;
+    r.exact = quantized.exact;
+    r.iterations = quantized.clustering.iterations;
+    r.inertia = quantized.clustering.inertia;
+    r.converged = quantized.clustering.converged;
+    r.times.sample = quantized.times.sample;
+    r.times.cluster = quantized.times.cluster;
+    r.times.remap = quantized.times.remap;
+    r.dither = dithers(options) ? Dither::fs : Dither::none;
+    r.dither_level = dithers(options) ? options.dither_level : 0.0;
+    r.palette = quantized.image.palette;
+    return r;
+}
+
+WeightedColors weighted_sample(ImageView image, std::size_t sample, std::uint64_t seed,
                                bool keep_transparent) {
     const std::vector<ColorCount> colors = sample_colors(image, sample, seed);
     double sampled = 0;
@@ -656,26 +692,42 @@ QuantizedAnimation quantize_animation(const Animation& animation, const Options&
     return arena.execute([&] { return quantize_animation_here(animation, options, progress); });
 }
 
-Palette extract_palette(std::span<const Image> images, const Options& options,
-                        bool keep_transparent) {
+namespace {
+
+// The palette of `count` images' samples, sample_of(i) giving image i's, taken one image at a
+// time in the options' arena (so at most one converted copy is held).
+template <class SampleOf>
+Palette palette_of_each(std::size_t count, const Options& options, SampleOf&& sample_of) {
     validate(options);
     std::vector<WeightedColors> samples;
     tbb::task_arena arena = arena_for(options);
     arena.execute([&] {
-        for (const Image& image : images) {
-            // Palette files are sRGB: an image with another profile is sampled in sRGB.
-            if (is_srgb(image.metadata.profile)) {
-                samples.push_back(
-                    weighted_sample(image, options.sample, options.seed, keep_transparent));
-                continue;
-            }
-            Image srgb = image;
-            convert_to_srgb(srgb);
-            samples.push_back(
-                weighted_sample(srgb, options.sample, options.seed, keep_transparent));
-        }
+        for (std::size_t i = 0; i < count; ++i)
+            samples.push_back(sample_of(i));
     });
     return palette_of_samples(samples, options);
+}
+
+}  // namespace
+
+Palette extract_palette(std::span<const Image> images, const Options& options,
+                        bool keep_transparent) {
+    return palette_of_each(images.size(), options, [&](std::size_t i) {
+        const Image& image = images[i];
+        // Palette files are sRGB: an image with another profile is sampled in sRGB.
+        if (is_srgb(image.metadata.profile))
+            return weighted_sample(image, options.sample, options.seed, keep_transparent);
+        Image srgb = image;
+        convert_to_srgb(srgb);
+        return weighted_sample(srgb, options.sample, options.seed, keep_transparent);
+    });
+}
+
+Palette extract_palette(std::span<const ImageView> images, const Options& options,
+                        bool keep_transparent) {
+    return palette_of_each(images.size(), options, [&](std::size_t i) {
+        return weighted_sample(images[i], options.sample, options.seed, keep_transparent);
+    });
 }
 
 fs::path default_output_path(const fs::path& input, int colors) {

@@ -52,17 +52,19 @@ std::uint32_t rgb_key(const std::uint8_t* rgb) {
 }
 
 // For opaque images compared in sRGB: the cell search (see detail/cell_search.hpp).
-void remap_opaque_rgb(const Image& image, std::span<const Color> palette,
+void remap_opaque_rgb(ImageView image, std::span<const Color> palette,
                       std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
     detail::CellSearch search(palette);
-    detail::for_each_chunk(image.pixel_count(), kPixelChunk,
-                           [&](std::size_t c, std::size_t begin, std::size_t end) {
-                               const std::uint8_t* s = image.samples.data() + 3 * begin;
-                               std::uint8_t* out = indices.data();
-                               for (std::size_t i = begin; i < end; ++i, s += 3)
-                                   out[i] = search.nearest(s[0], s[1], s[2]);
-                               count_into(counts[c], out + begin, out + end);
-                           });
+    detail::for_each_chunk(
+        image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
+            std::uint8_t* out = indices.data();
+            image.for_each_run(begin, end,
+                               [&](const std::uint8_t* s, std::size_t first, std::size_t count) {
+                                   for (std::size_t i = first; i < first + count; ++i, s += 3)
+                                       out[i] = search.nearest(s[0], s[1], s[2]);
+                               });
+            count_into(counts[c], out + begin, out + end);
+        });
 }
 
 // For opaque colors in other spaces: one slot per 24-bit color holding its palette index + 1
@@ -132,29 +134,31 @@ class AlphaCache {
 };
 
 // For opaque images in other spaces: the table above, runs of one color looked up once.
-void remap_opaque(const Image& image, ColorSpace space, const detail::NearestSearch& search,
+void remap_opaque(ImageView image, ColorSpace space, const detail::NearestSearch& search,
                   std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
     const OpaqueTable table(space, search);
     detail::for_each_chunk(
         image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
             Counts& local = counts[c];
-            const std::uint8_t* s = image.samples.data() + begin * 3;
             std::uint32_t previous_key = std::numeric_limits<std::uint32_t>::max();
             std::uint8_t previous_index = 0;
-            for (std::size_t i = begin; i < end; ++i, s += 3) {
-                const std::uint32_t key = rgb_key(s);
-                if (key != previous_key) {
-                    previous_key = key;
-                    previous_index = table.nearest(key);
-                }
-                indices[i] = previous_index;
-                ++local[previous_index];
-            }
+            image.for_each_run(begin, end,
+                               [&](const std::uint8_t* s, std::size_t first, std::size_t count) {
+                                   for (std::size_t i = first; i < first + count; ++i, s += 3) {
+                                       const std::uint32_t key = rgb_key(s);
+                                       if (key != previous_key) {
+                                           previous_key = key;
+                                           previous_index = table.nearest(key);
+                                       }
+                                       indices[i] = previous_index;
+                                       ++local[previous_index];
+                                   }
+                               });
         });
 }
 
 // For images with alpha: the cache above, one per chunk.
-void remap_with_alpha(const Image& image, ColorSpace space, const detail::NearestSearch& search,
+void remap_with_alpha(ImageView image, ColorSpace space, const detail::NearestSearch& search,
                       std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
     detail::for_each_chunk(
         image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
@@ -193,7 +197,7 @@ detail::NearestSearch search_for(const Palette& palette, ColorSpace space) {
 }
 
 // The indexed image of `indices` over `palette`, whose counts become the sums of `counts`.
-IndexedImage indexed_image(const Image& image, Palette palette, std::vector<std::uint8_t> indices,
+IndexedImage indexed_image(ImageView image, Palette palette, std::vector<std::uint8_t> indices,
                            std::span<const Counts> counts) {
     for (PaletteEntry& e : palette)
         e.count = 0;
@@ -201,7 +205,7 @@ IndexedImage indexed_image(const Image& image, Palette palette, std::vector<std:
         for (std::size_t j = 0; j < palette.size(); ++j)
             palette[j].count += local[j];
     }
-    return {image.width, image.height, std::move(palette), std::move(indices)};
+    return {image.width(), image.height(), std::move(palette), std::move(indices)};
 }
 
 // A color with premultiplied alpha, R, G, B and A on 0..255, in float: what error diffusion
@@ -239,7 +243,7 @@ Color clamped_color(Premultiplied& p) {
 // the palette index of a canonical color. kAlpha: the image has alpha, which carries error too;
 // opaque images keep alpha 255 and only R, G and B carry error.
 template <bool kAlpha, class Nearest>
-void diffuse(const Image& image, const Palette& palette, float level, Nearest&& nearest,
+void diffuse(ImageView image, const Palette& palette, float level, Nearest&& nearest,
              std::vector<std::uint8_t>& indices) {
     constexpr int kChannels = kAlpha ? 4 : 3;
     std::vector<Premultiplied> targets;
@@ -247,12 +251,12 @@ void diffuse(const Image& image, const Palette& palette, float level, Nearest&& 
         targets.push_back(premultiplied(e.color));
     const float ahead = level * 7 / 16, behind_below = level * 3 / 16, below = level * 5 / 16,
                 ahead_below = level * 1 / 16;
-    const std::size_t width = std::size_t(image.width);
+    const std::size_t width = std::size_t(image.width());
     // Error owed to each pixel of this row and of the next, with one spare slot at each end so
     // the edges need no tests (what lands there is dropped). A slot is zeroed as it is read, so
     // the row is clean when it comes back as the next one.
     std::vector<Premultiplied> row(width + 2), next(width + 2);
-    for (std::size_t y = 0; y < std::size_t(image.height); ++y) {
+    for (std::size_t y = 0; y < std::size_t(image.height()); ++y) {
         const bool forward = y % 2 == 0;
         for (std::size_t n = 0; n < width; ++n) {
             const std::size_t x = forward ? n : width - 1 - n;
@@ -260,7 +264,7 @@ void diffuse(const Image& image, const Palette& palette, float level, Nearest&& 
             const std::size_t s = x + 1;  // x's slot in row and next
             Premultiplied owed = row[s];
             row[s] = Premultiplied{};
-            const std::uint8_t* sample = image.samples.data() + i * kChannels;
+            const std::uint8_t* sample = image.row(y) + x * kChannels;
             const Color original{sample[0], sample[1], sample[2],
                                  kAlpha ? sample[3] : std::uint8_t{255}};
             // A fully transparent pixel stays exactly transparent and drops the error owed to it
@@ -305,7 +309,7 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette) {
     return best;
 }
 
-IndexedImage remap(const Image& image, Palette palette, ColorSpace space) {
+IndexedImage remap(ImageView image, Palette palette, ColorSpace space) {
     const detail::NearestSearch search = search_for(palette, space);
     std::vector<std::uint8_t> indices;
     detail::resize_populated(indices, image.pixel_count());
@@ -332,7 +336,14 @@ std::optional<Dither> parse_dither(std::string_view name) {
     return std::nullopt;
 }
 
-IndexedImage remap_dithered(const Image& image, Palette palette, ColorSpace space, float level) {
+Dither dither_named(std::string_view name) {
+    if (const auto dither = parse_dither(name))
+        return *dither;
+    throw Error(ErrorKind::invalid_argument, "dither",
+                "must be none or fs (got '" + std::string(name) + "')");
+}
+
+IndexedImage remap_dithered(ImageView image, Palette palette, ColorSpace space, float level) {
     if (!(level >= 0 && level <= 1)) {
         throw Error(ErrorKind::invalid_argument, "dither-level",
                     "must be between 0 and 1 (got " + std::to_string(level) + ")");

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct ClusterOptions {
     // Centroids that never move (at most k): they come first in the result, k-means++ seeds
     // the other k - fixed.size() around them and Lloyd fits those around them.
     std::vector<Point> fixed;
+    // Polled before every Lloyd update (of every restart, possibly from several threads at
+    // once); false stops the run with Error(cancelled). Empty: never stops.
+    std::function<bool()> keep_going;
 };
 
 struct Clustering {

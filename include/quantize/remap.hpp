@@ -30,7 +30,7 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette);
 // color and reused for every pixel of that color; in sRGB, only against the few palette colors
 // that can win in the color's neighbourhood, so the cost grows with pixels, barely with K.
 // Distances are measured in `space`, the space the palette was fitted in.
-IndexedImage remap(const Image& image, Palette palette, ColorSpace space = ColorSpace::rgb);
+IndexedImage remap(ImageView image, Palette palette, ColorSpace space = ColorSpace::rgb);
 
 // How pixels are mapped to the palette.
 enum class Dither {
@@ -41,6 +41,8 @@ enum class Dither {
 const char* dither_name(Dither dither);
 // "none" or "fs" (lower case); std::nullopt for anything else.
 std::optional<Dither> parse_dither(std::string_view name);
+// The same, throwing Error(invalid_argument) with subject "dither" for anything else.
+Dither dither_named(std::string_view name);
 
 // Like remap, with Floyd-Steinberg error diffusion: each pixel's quantization error is carried
 // to its unvisited neighbours (7/16 ahead, 3/16, 5/16 and 1/16 on the next row, times `level`),
@@ -51,7 +53,7 @@ std::optional<Dither> parse_dither(std::string_view name);
 // pixels map exactly as in remap and neither take nor give error.
 // level: 0..1 (0 gives remap's indices exactly, 1 is full Floyd-Steinberg). One sequential pass
 // (error diffusion is sequential), so the result never depends on the thread count.
-IndexedImage remap_dithered(const Image& image, Palette palette, ColorSpace space, float level);
+IndexedImage remap_dithered(ImageView image, Palette palette, ColorSpace space, float level);
 
 // The RGBA color of every pixel of an indexed image, for encoders and metrics.
 Color color_at(const IndexedImage& image, std::size_t pixel);

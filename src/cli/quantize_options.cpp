@@ -13,19 +13,6 @@ namespace quantize::cli {
 
 namespace {
 
-ColorSpace read_space(const std::string& name) {
-    if (const auto space = parse_color_space(name))
-        return *space;
-    throw Error(ErrorKind::invalid_argument, "space",
-                "must be rgb, lab or oklab (got '" + name + "')");
-}
-
-Dither read_dither(const std::string& name) {
-    if (const auto dither = parse_dither(name))
-        return *dither;
-    throw Error(ErrorKind::invalid_argument, "dither", "must be none or fs (got '" + name + "')");
-}
-
 // Each --fixed value is a comma-separated list (cxxopts may have split it already).
 std::vector<Color> read_fixed_colors(const std::vector<std::string>& items) {
     std::vector<Color> colors;
@@ -174,14 +161,14 @@ Options read_quantize_options(const cxxopts::ParseResult& args) {
         options.encode.jpeg_quality = args["jpeg-quality"].as<int>();
         options.encode.webp_quality = args["webp-quality"].as<int>();
     }
-    options.space = read_space(args["space"].as<std::string>());
+    options.space = color_space_named(args["space"].as<std::string>());
     // Read only when given, so commands without these options keep the defaults.
     if (args.count("dither-level")) {
         options.dither = Dither::fs;
         options.dither_level = args["dither-level"].as<double>();
     }
     if (args.count("dither"))
-        options.dither = read_dither(args["dither"].as<std::string>());
+        options.dither = dither_named(args["dither"].as<std::string>());
     if (args.count("profile")) {
         const std::string name = args["profile"].as<std::string>();
         const auto action = parse_profile_action(name);
