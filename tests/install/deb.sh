@@ -16,6 +16,11 @@ for path in ./usr/bin/quantize ./usr/lib/libquantize.so ./usr/lib/libquantize.a 
             ./usr/share/doc/quantize/LICENSE; do
   grep -qxF "$path" <<<"$listing" || fail "$path not in $deb"
 done
+if [ "${QUANTIZE_PYTHON:-OFF}" = ON ]; then
+  grep -qE '^\./usr/lib/python3/dist-packages/quantize\.cpython-.*\.so$' <<<"$listing" \
+    || fail "no Python module in /usr/lib/python3/dist-packages"
+  grep -qxF ./usr/lib/python3/dist-packages/quantize.pyi <<<"$listing" || fail "no quantize.pyi"
+fi
 depends=$(dpkg-deb -f "$deb" Depends)
 for library in libtbb libopencv-core libopencv-imgcodecs libheif libjxl libspng libexiv2 libc6; do
   grep -q "$library" <<<"$depends" || fail "Depends lacks $library: $depends"

@@ -17,4 +17,15 @@ for input in "$corpus/rgb.jpg" "$scratch/in.heic" "$corpus/rgba.tif"; do
   [ -s "$scratch/$name.png" ] || fail "$name: no output"
 done
 "$bin" "$source_dir/samples/kodim23.png" -k 4 -o "$scratch/out.tif" -q || fail "TIFF write: exit $?"
+if [ "${QUANTIZE_PYTHON:-OFF}" = ON ]; then
+  # The Python module, from where a python3 of the moved prefix looks, reads a JPEG too.
+  python_dir=$(echo "$scratch"/moved/lib/python3*/dist-packages)
+  [ -f "$python_dir"/quantize.pyi ] || fail "no quantize.pyi in $python_dir"
+  PYTHONPATH="$python_dir" /usr/bin/python3 -c "
+import quantize, sys
+assert quantize.__file__.startswith('$scratch/moved'), quantize.__file__
+image = quantize.read(sys.argv[1])
+assert quantize.quantize(image, k=4).palette.shape[0] <= 4
+" "$corpus/rgb.jpg" || fail "the moved Python module failed"
+fi
 echo "moved install read JPEG, HEIC and TIFF"
