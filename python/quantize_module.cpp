@@ -143,12 +143,15 @@ quantize::Options options_from(int k, const py::kwargs& kwargs) {
 
 // ---- results -----------------------------------------------------------------------------------
 
-// What quantize() returns: the indexed image (indices viewed in place by `indices`), the
-// channels of the input, and the report as the command's --json gives it.
+// What quantize() returns: the run (its indexed image viewed in place by `indices`), the
+// channels of the input, and what the report needs. The report is measured on first use, from
+// the input array the result holds, so callers that want only the pixels do not pay for it.
 struct Result {
-    quantize::IndexedImage image;
+    quantize::Quantized run;
     int channels = 3;
-    std::string report_json;
+    quantize::Options options;
+    py::object source;        // the input array (None once the report is made)
+    std::string report_json;  // empty until .report is first read
 };
 
 py::object json_loads(const std::string& text) {
@@ -157,13 +160,13 @@ py::object json_loads(const std::string& text) {
 
 py::array_t<std::uint8_t> colors_of(const Result& r) {
     py::array_t<std::uint8_t> out(
-        {std::size_t(r.image.height), std::size_t(r.image.width), std::size_t(r.channels)});
+        {std::size_t(r.run.image.height), std::size_t(r.run.image.width), std::size_t(r.channels)});
     std::uint8_t* p = out.mutable_data();
-    const std::size_t n = r.image.indices.size();
+    const std::size_t n = r.run.image.indices.size();
     {
         py::gil_scoped_release unlocked;
         for (std::size_t i = 0; i < n; ++i) {
-            const quantize::Color c = quantize::color_at(r.image, i);
+            const quantize::Color c = quantize::color_at(r.run.image, i);
             const std::uint8_t v[4] = {c.r, c.g, c.b, c.a};
             for (int k = 0; k < r.channels; ++k)
                 *p++ = v[k];
@@ -258,18 +261,19 @@ PYBIND11_MODULE(quantize, m) {
                 Result& r = self.cast<Result&>();
                 // A view of the result's own indices; the array keeps the result alive.
                 return py::array_t<std::uint8_t>(
-                    {std::size_t(r.image.height), std::size_t(r.image.width)},
-                    r.image.indices.data(), self);
+                    {std::size_t(r.run.image.height), std::size_t(r.run.image.width)},
+                    r.run.image.indices.data(), self);
             },
             "H x W uint8: each pixel's palette index (a view; no copy).")
         .def_property_readonly(
-            "palette", [](const Result& r) { return palette_array(r.image.palette, r.channels); },
+            "palette",
+            [](const Result& r) { return palette_array(r.run.image.palette, r.channels); },
             "K x 3 (or K x 4 with alpha) uint8: the colors, most used first.")
         .def_property_readonly(
             "counts",
             [](const Result& r) {
                 std::vector<std::uint64_t> counts;
-                for (const auto& e : r.image.palette)
+                for (const auto& e : r.run.image.palette)
                     counts.push_back(e.count);
                 return counts;
             },
@@ -277,12 +281,25 @@ PYBIND11_MODULE(quantize, m) {
         .def_property_readonly("image", &colors_of,
                                "H x W x C uint8: every pixel replaced by its palette color.")
         .def_property_readonly(
-            "report", [](const Result& r) { return json_loads(r.report_json); },
-            "The report as a dict, with the fields of the command's --json.")
+            "report",
+            [](Result& r) {
+                if (r.report_json.empty()) {
+                    const ArrayView in = view_of(r.source);
+                    {
+                        py::gil_scoped_release unlocked;
+                        r.report_json =
+                            quantize::format_json(quantize::report_of(in.view, r.run, r.options));
+                    }
+                    r.source = py::none();
+                }
+                return json_loads(r.report_json);
+            },
+            "The report as a dict, with the fields of the command's --json; measured against "
+            "the input array when first read (so do not change the array before).")
         .def("__repr__", [](const Result& r) {
-            return "<quantize.Result " + std::to_string(r.image.width) + "x" +
-                   std::to_string(r.image.height) + ", " + std::to_string(r.image.palette.size()) +
-                   " colors>";
+            return "<quantize.Result " + std::to_string(r.run.image.width) + "x" +
+                   std::to_string(r.run.image.height) + ", " +
+                   std::to_string(r.run.image.palette.size()) + " colors>";
         });
 
     m.def(
@@ -292,11 +309,11 @@ PYBIND11_MODULE(quantize, m) {
             const ArrayView in = view_of(array);
             Result r;
             r.channels = in.view.channels();
+            r.options = options;
+            r.source = array;
             {
                 py::gil_scoped_release unlocked;
-                quantize::Quantized q = quantize::quantize(in.view, options);
-                r.report_json = quantize::format_json(quantize::report_of(in.view, q, options));
-                r.image = std::move(q.image);
+                r.run = quantize::quantize(in.view, options);
             }
             return r;
         },
@@ -386,7 +403,7 @@ H x W x 3 or H x W x 4 uint8 array, upright by its EXIF orientation.)");
             std::vector<std::uint8_t> bytes;
             {
                 py::gil_scoped_release unlocked;
-                bytes = quantize::encode_image(result.image, *f, "bytes");
+                bytes = quantize::encode_image(result.run.image, *f, "bytes");
             }
             return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
         },
@@ -398,7 +415,7 @@ H x W x 3 or H x W x 4 uint8 array, upright by its EXIF orientation.)");
         [](const std::filesystem::path& path, const Result& result, bool overwrite) {
             py::gil_scoped_release unlocked;
             quantize::check_output_path(quantize::OutputGuard(), path, overwrite);
-            const std::vector<std::uint8_t> bytes = quantize::encode_image(result.image, path);
+            const std::vector<std::uint8_t> bytes = quantize::encode_image(result.run.image, path);
             quantize::OutputGuard().write(path, bytes, overwrite);
         },
         py::arg("path"), py::arg("result"), py::arg("overwrite") = false,
