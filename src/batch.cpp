@@ -10,7 +10,6 @@
 #include <optional>
 #include <system_error>
 
-#include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
@@ -168,11 +167,9 @@ void for_each_bounded(std::size_t n, int jobs, const std::function<bool()>& keep
             body(i);
         }
     };
-    // More jobs than cores (e.g. files on a slow network share) need more threads than oneTBB
-    // starts by default.
-    std::optional<tbb::global_control> threads;
-    if (jobs > tbb::info::default_concurrency())
-        threads.emplace(tbb::global_control::max_allowed_parallelism, std::size_t(jobs));
+    // More jobs than cores (files on a slow network share) run only when the program has
+    // raised oneTBB's thread limit (tbb::global_control, as the command does): process-wide
+    // state is the program's to set, never the library's.
     const int workers = int(std::min<std::size_t>(std::size_t(jobs), n));
     tbb::task_arena arena(std::max(workers, 1));
     arena.execute([&] {

@@ -796,6 +796,8 @@ Clustering lloyd(std::span<const Point> points, std::span<const float> weights,
     const double squares = observer ? weighted_squares(points, weights) : 0;
     Hamerly state(points, weights, std::move(centroids), options.fixed.size(), start);
     while (result.iterations < options.max_iterations) {
+        if (options.keep_going && !options.keep_going())
+            throw Error(ErrorKind::cancelled, "cluster", "cancelled");
         float largest_move = 0;
         if (observer) {
             stop_if_cancelled(*observer);

@@ -4,6 +4,9 @@
 #include <array>
 #include <cmath>
 #include <numbers>
+#include <string>
+
+#include "quantize/error.hpp"
 
 namespace quantize {
 
@@ -61,6 +64,13 @@ std::optional<ColorSpace> parse_color_space(std::string_view name) {
             return s;
     }
     return std::nullopt;
+}
+
+ColorSpace color_space_named(std::string_view name) {
+    if (const auto space = parse_color_space(name))
+        return *space;
+    throw Error(ErrorKind::invalid_argument, "space",
+                "must be rgb, lab or oklab (got '" + std::string(name) + "')");
 }
 
 double srgb_to_linear(double v) {

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -94,14 +95,24 @@ void reindex(std::vector<std::uint8_t>& indices, const std::vector<std::uint8_t>
 }
 
 // k-means on weighted colors, with K as options.clustering.choose_k picks it.
+// Progress is asked before every Lloyd update too (one call at a time: restarts run side by
+// side), so a cancel stops k-means within one iteration.
 Clustering cluster_colors(std::span<const Color> colors, std::span<const float> weights,
-                          const Options& options) {
+                          const Options& options, const Progress& progress = {}) {
+    ClusterOptions cluster = cluster_options(options);
+    std::mutex one_call_at_a_time;
+    if (progress) {
+        cluster.keep_going = [&] {
+            const std::lock_guard lock(one_call_at_a_time);
+            return progress(Stage::cluster);
+        };
+    }
     std::vector<Point> points;
     points.reserve(colors.size());
     for (const Color& c : colors)
         points.push_back(to_point(c, options.clustering.space));
     const TrainingSet training{points, weights, colors, options.clustering.space};
-    return cluster_choosing_k(training, cluster_options(options), options.clustering.choose_k,
+    return cluster_choosing_k(training, cluster, options.clustering.choose_k,
                               options.clustering.quality);
 }
 
@@ -113,7 +124,7 @@ Dither mapping_of(const Options& options) {
 // Fully transparent pixels all look alike, and sharing their palette entry with faint ones
 // would make them show: an image that has any gets a clear entry of its own, held in place
 // like a fixed color and counted in K (when K leaves room for it).
-Options with_clear_entry(const Image& image, Options options) {
+Options with_clear_entry(ImageView image, Options options) {
     constexpr Color kClear{0, 0, 0, 0};
     if (options.clustering.fixed.size() < std::size_t(options.clustering.colors) &&
         has_clear_pixels(image) &&
@@ -125,12 +136,12 @@ Options with_clear_entry(const Image& image, Options options) {
 }
 
 // Every pixel to its palette index, with error diffusion when options ask for it.
-IndexedImage map_pixels(const Image& image, Palette palette, const Options& options) {
+IndexedImage map_pixels(ImageView image, Palette palette, const Options& options) {
     return map_to_palette(image, std::move(palette), options.clustering.space, mapping_of(options),
                           float(options.mapping.dither_level));
 }
 
-Quantized quantize_here(const Image& image, const Options& asked, const Progress& progress) {
+Quantized quantize_here(ImageView image, const Options& asked, const Progress& progress) {
     if (image.pixel_count() == 0)
         throw Error(ErrorKind::input, "image", "has no pixels");
     Quantized q;
@@ -167,7 +178,7 @@ Quantized quantize_here(const Image& image, const Options& asked, const Progress
         q.times.sample = clock.lap_ms();
 
         enter(progress, Stage::cluster);
-        q.clustering = cluster_colors(colors, weights, options);
+        q.clustering = cluster_colors(colors, weights, options, progress);
         palette = palette_from_centroids(q.clustering.centroids, options.clustering.space,
                                          options.clustering.fixed);
         q.times.cluster = clock.lap_ms();
@@ -349,17 +360,17 @@ void cut_alpha_for(ImageFormat format, Image& image) {
 // What every report says of a run: names, sizes, the image (frames: the first, whose size,
 // source and alpha are every frame's), training and stage times, dithering.
 void describe_run(Report& r, const fs::path& input, const fs::path& output, const Options& options,
-                  const Image& image, std::size_t output_bytes, std::size_t training_colors,
-                  const StageTimes& times) {
+                  ImageView image, const SourceFormat& source, std::size_t output_bytes,
+                  std::size_t training_colors, const StageTimes& times) {
     r.input = input;
     r.output = output;
     r.colors_requested = options.clustering.colors;
     r.k_choice = options.clustering.choose_k;
     r.seed = options.clustering.seed;
-    r.input_bytes = image.source.file_bytes;
-    r.width = image.width;
-    r.height = image.height;
-    r.source = image.source;
+    r.input_bytes = source.file_bytes;
+    r.width = image.width();
+    r.height = image.height();
+    r.source = source;
     r.alpha = image.has_alpha();
     r.output_bytes = output_bytes;
     r.training_colors = training_colors;
@@ -518,7 +529,8 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
             r.times.measure = measure_clock.lap_ms();
         });
     const Image& first = animation.frames.front().image;
-    describe_run(r, input, output, options, first, result.bytes.size(), q.training_colors, q.times);
+    describe_run(r, input, output, options, first, first.source, result.bytes.size(),
+                 q.training_colors, q.times);
     r.quality = average_quality(quality);
     r.loops = animation.loops;
     // The palette of the report: the shared one, its counts summed over the frames (with a
@@ -596,21 +608,33 @@ Palette palette_in_srgb(Palette palette, const ColorProfile& profile) {
     return palette;
 }
 
-Report report_for(const Image& image, const Quantized& quantized, const Options& options,
-                  const Quality& quality) {
+namespace {
+
+// The report of an in-memory run of `image` (from a file as `source` says, in `profile`).
+Report in_memory_report(ImageView image, const SourceFormat& source, const ColorProfile& profile,
+                        const Quantized& quantized, const Options& options,
+                        const Quality& quality) {
     Report r;
-    describe_run(r, {}, {}, options, image, 0, quantized.training_colors, quantized.times);
+    describe_run(r, {}, {}, options, image, source, 0, quantized.training_colors, quantized.times);
     r.written = false;
     r.quality = quality;
     r.exact = quantized.exact;
     r.iterations = quantized.clustering.iterations;
     r.inertia = quantized.clustering.inertia;
     r.converged = quantized.clustering.converged;
-    r.palette = palette_in_srgb(quantized.image.palette, image.metadata.profile);
+    r.palette = palette_in_srgb(quantized.image.palette, profile);
     r.colors_chosen = quantized.clustering.centroids.empty()
                           ? int(r.palette.size())
                           : int(quantized.clustering.centroids.size());
     return r;
+}
+
+}  // namespace
+
+Report report_for(const Image& image, const Quantized& quantized, const Options& options,
+                  const Quality& quality) {
+    return in_memory_report(image, image.source, image.metadata.profile, quantized, options,
+                            quality);
 }
 
 Report report_for(const Image& image, const Quantized& quantized, const Options& options) {
@@ -691,13 +715,26 @@ void validate(const Options& o) {
                     " colors, more than --colors " + std::to_string(o.clustering.colors));
 }
 
-Quantized quantize(const Image& image, const Options& options, const Progress& progress) {
+Quantized quantize(ImageView image, const Options& options, const Progress& progress) {
     validate(options);
     tbb::task_arena arena = arena_for(options);
     return arena.execute([&] { return quantize_here(image, options, progress); });
 }
 
-WeightedColors weighted_sample(const Image& image, std::size_t sample, std::uint64_t seed,
+Report report_of(ImageView original, const Quantized& quantized, const Options& options) {
+    tbb::task_arena arena = arena_for(options);
+    Stopwatch clock;
+    const Quality quality =
+        arena.execute([&] { return measure_quality(original, quantized.image); });
+    const double measure_ms = clock.lap_ms();
+    SourceFormat source;  // a view comes from no file, and carries no profile: taken as sRGB
+    source.channels = original.channels();
+    Report r = in_memory_report(original, source, {}, quantized, options, quality);
+    r.times.measure = measure_ms;
+    return r;
+}
+
+WeightedColors weighted_sample(ImageView image, std::size_t sample, std::uint64_t seed,
                                bool keep_transparent) {
     const std::vector<ColorCount> colors = sample_colors(image, sample, seed);
     double sampled = 0;
@@ -730,26 +767,43 @@ QuantizedAnimation quantize_animation(const Animation& animation, const Options&
     return arena.execute([&] { return quantize_animation_here(animation, options, progress); });
 }
 
-Palette extract_palette(std::span<const Image> images, const Options& options,
-                        bool keep_transparent) {
+namespace {
+
+// The palette of `count` images' samples, sample_of(i) giving image i's, taken one image at a
+// time in the options' arena (so at most one converted copy is held).
+template <class SampleOf>
+Palette palette_of_each(std::size_t count, const Options& options, SampleOf&& sample_of) {
     validate(options);
     std::vector<WeightedColors> samples;
     tbb::task_arena arena = arena_for(options);
     arena.execute([&] {
-        for (const Image& image : images) {
-            // Palette files are sRGB: an image with another profile is sampled in sRGB.
-            if (is_srgb(image.metadata.profile)) {
-                samples.push_back(weighted_sample(image, options.clustering.sample,
-                                                  options.clustering.seed, keep_transparent));
-                continue;
-            }
-            Image srgb = image;
-            convert_to_srgb(srgb);
-            samples.push_back(weighted_sample(srgb, options.clustering.sample,
-                                              options.clustering.seed, keep_transparent));
-        }
+        for (std::size_t i = 0; i < count; ++i)
+            samples.push_back(sample_of(i));
     });
     return palette_of_samples(samples, options);
+}
+
+}  // namespace
+
+Palette extract_palette(std::span<const Image> images, const Options& options,
+                        bool keep_transparent) {
+    return palette_of_each(images.size(), options, [&](std::size_t i) {
+        const Image& image = images[i];
+        // Palette files are sRGB: an image with another profile is sampled in sRGB.
+        if (is_srgb(image.metadata.profile))
+            return weighted_sample(image, options.clustering.sample, options.clustering.seed, keep_transparent);
+        Image srgb = image;
+        convert_to_srgb(srgb);
+        return weighted_sample(srgb, options.clustering.sample, options.clustering.seed, keep_transparent);
+    });
+}
+
+Palette extract_palette(std::span<const ImageView> images, const Options& options,
+                        bool keep_transparent) {
+    return palette_of_each(images.size(), options, [&](std::size_t i) {
+        return weighted_sample(images[i], options.clustering.sample, options.clustering.seed,
+                               keep_transparent);
+    });
 }
 
 fs::path default_output_path(const fs::path& input, int colors) {

@@ -24,30 +24,30 @@ constexpr std::size_t kPixelChunk = std::size_t{1} << 16;
 using detail::IndexCounts;
 
 // For opaque images compared in sRGB: the cell search (see detail/cell_search.hpp).
-void remap_opaque_rgb(const Image& image, detail::CellSearch& search,
+void remap_opaque_rgb(ImageView image, detail::CellSearch& search,
                       std::vector<std::uint8_t>& indices, std::vector<IndexCounts>& counts) {
     detail::for_each_chunk(image.pixel_count(), kPixelChunk,
                            [&](std::size_t c, std::size_t begin, std::size_t end) {
-                               const std::uint8_t* s = image.samples.data() + 3 * begin;
                                std::uint8_t* out = indices.data();
-                               for (std::size_t i = begin; i < end; ++i, s += 3)
+                               for (std::size_t i = begin; i < end; ++i) {
+                                   const std::uint8_t* s = image.at(i);  // rows may be padded
                                    out[i] = search.nearest(s[0], s[1], s[2]);
+                               }
                                detail::count_into(counts[c], out + begin, out + end);
                            });
 }
 
 // For opaque images in other spaces: the table of every opaque color, runs of one color looked
 // up once.
-void remap_opaque(const Image& image, const detail::OpaqueTable& table,
+void remap_opaque(ImageView image, const detail::OpaqueTable& table,
                   std::vector<std::uint8_t>& indices, std::vector<IndexCounts>& counts) {
     detail::for_each_chunk(
         image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
             IndexCounts& local = counts[c];
-            const std::uint8_t* s = image.samples.data() + begin * 3;
             std::uint32_t previous_key = std::numeric_limits<std::uint32_t>::max();
             std::uint8_t previous_index = 0;
-            for (std::size_t i = begin; i < end; ++i, s += 3) {
-                const std::uint32_t key = detail::rgb_key(s);
+            for (std::size_t i = begin; i < end; ++i) {
+                const std::uint32_t key = detail::rgb_key(image.at(i));  // rows may be padded
                 if (key != previous_key) {
                     previous_key = key;
                     previous_index = table.nearest(key);
@@ -59,7 +59,7 @@ void remap_opaque(const Image& image, const detail::OpaqueTable& table,
 }
 
 // For images with alpha: the alpha cache, one per chunk.
-void remap_with_alpha(const Image& image, detail::PaletteSearch& search,
+void remap_with_alpha(ImageView image, detail::PaletteSearch& search,
                       std::vector<std::uint8_t>& indices, std::vector<IndexCounts>& counts) {
     detail::for_each_chunk(
         image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
@@ -97,7 +97,7 @@ static_assert(rows_in_enum_order(), "dither_method(d) reads row d");
 
 namespace detail {
 
-IndexedImage indexed_image(const Image& image, Palette palette, std::vector<std::uint8_t> indices,
+IndexedImage indexed_image(ImageView image, Palette palette, std::vector<std::uint8_t> indices,
                            std::span<const IndexCounts> counts) {
     for (PaletteEntry& e : palette)
         e.count = 0;
@@ -105,10 +105,10 @@ IndexedImage indexed_image(const Image& image, Palette palette, std::vector<std:
         for (std::size_t j = 0; j < palette.size(); ++j)
             palette[j].count += local[j];
     }
-    return {image.width, image.height, std::move(palette), std::move(indices)};
+    return {image.width(), image.height(), std::move(palette), std::move(indices)};
 }
 
-IndexedImage counted_image(const Image& image, Palette palette, std::vector<std::uint8_t> indices) {
+IndexedImage counted_image(ImageView image, Palette palette, std::vector<std::uint8_t> indices) {
     IndexCounts counts{};
     count_into(counts, indices.data(), indices.data() + indices.size());
     return indexed_image(image, std::move(palette), std::move(indices), std::span(&counts, 1));
@@ -130,7 +130,7 @@ std::vector<float> palette_spacings(const Palette& palette) {
     return out;
 }
 
-IndexedImage run_none(const Image& image, Palette palette, ColorSpace space, float) {
+IndexedImage run_none(ImageView image, Palette palette, ColorSpace space, float) {
     return remap(image, std::move(palette), space);
 }
 
@@ -149,12 +149,12 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette) {
     return best;
 }
 
-IndexedImage remap(const Image& image, Palette palette, ColorSpace space) {
+IndexedImage remap(ImageView image, Palette palette, ColorSpace space) {
     detail::PaletteSearch search(image, palette, space);
     return detail::remap_using(image, std::move(palette), search);
 }
 
-IndexedImage detail::remap_using(const Image& image, Palette palette, PaletteSearch& search) {
+IndexedImage detail::remap_using(ImageView image, Palette palette, PaletteSearch& search) {
     std::vector<std::uint8_t> indices;
     detail::resize_populated(indices, image.pixel_count());
     std::vector<IndexCounts> counts(detail::chunk_count(image.pixel_count(), kPixelChunk),
@@ -193,7 +193,19 @@ std::optional<Dither> parse_dither(std::string_view name) {
     return std::nullopt;
 }
 
-IndexedImage map_to_palette(const Image& image, Palette palette, ColorSpace space, Dither dither,
+Dither dither_named(std::string_view name) {
+    if (const auto dither = parse_dither(name))
+        return *dither;
+    std::string names;  // "none, fs, ... or bayer", from the table
+    for (std::size_t i = 0; i < std::size(kMethods); ++i) {
+        names += i == 0 ? "" : i + 1 == std::size(kMethods) ? " or " : ", ";
+        names += kMethods[i].name;
+    }
+    throw Error(ErrorKind::invalid_argument, "dither",
+                "must be " + names + " (got '" + std::string(name) + "')");
+}
+
+IndexedImage map_to_palette(ImageView image, Palette palette, ColorSpace space, Dither dither,
                             float level) {
     if (!(level >= 0 && level <= 1)) {
         throw Error(ErrorKind::invalid_argument, "dither-level",
@@ -202,7 +214,7 @@ IndexedImage map_to_palette(const Image& image, Palette palette, ColorSpace spac
     return dither_method(dither).run(image, std::move(palette), space, level);
 }
 
-IndexedImage remap_dithered(const Image& image, Palette palette, ColorSpace space, float level) {
+IndexedImage remap_dithered(ImageView image, Palette palette, ColorSpace space, float level) {
     return map_to_palette(image, std::move(palette), space, Dither::fs, level);
 }
 

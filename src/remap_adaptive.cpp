@@ -42,10 +42,10 @@ constexpr std::size_t kBandRows = 256;
 // absolute second difference across or down over the channels (a linear gradient has none; an
 // edge or noise has much), t kContrastSteps times the palette's spacing around the pixel's
 // nearest color: contrast that large hides the palette's steps by itself.
-std::vector<std::uint8_t> contrast_shares(const Image& image, const std::vector<float>& spacing,
+std::vector<std::uint8_t> contrast_shares(ImageView image, const std::vector<float>& spacing,
                                           const std::vector<std::uint8_t>& plain) {
-    const std::size_t w = std::size_t(image.width), h = std::size_t(image.height);
-    const std::size_t channels = std::size_t(image.channels);
+    const std::size_t w = std::size_t(image.width()), h = std::size_t(image.height());
+    const std::size_t channels = std::size_t(image.channels());
     std::vector<float> inverse(spacing.size());
     for (std::size_t j = 0; j < spacing.size(); ++j)
         inverse[j] = 1.0f / std::clamp(kContrastSteps * spacing[j], kLeastContrast, kMostContrast);
@@ -53,10 +53,10 @@ std::vector<std::uint8_t> contrast_shares(const Image& image, const std::vector<
     resize_populated(shares, w * h);
     for_each_chunk(h, kRowChunk, [&](std::size_t, std::size_t y0, std::size_t y1) {
         for (std::size_t y = y0; y < y1; ++y) {
-            const std::uint8_t* up = image.samples.data() + (y > 0 ? y - 1 : y) * w * channels;
-            const std::uint8_t* mid = image.samples.data() + y * w * channels;
+            const std::uint8_t* up = image.row(y > 0 ? y - 1 : y);
+            const std::uint8_t* mid = image.row(y);
             const std::uint8_t* down =
-                image.samples.data() + (y + 1 < h ? y + 1 : y) * w * channels;
+                image.row(y + 1 < h ? y + 1 : y);
             for (std::size_t x = 0; x < w; ++x) {
                 const std::size_t l = (x > 0 ? x - 1 : x) * channels, m = x * channels,
                                   r = (x + 1 < w ? x + 1 : x) * channels;
@@ -79,9 +79,9 @@ std::vector<std::uint8_t> contrast_shares(const Image& image, const std::vector<
 // gives one index: where it is all one index (a flat stretch of output, where bands show) the
 // share stays; at a band's contour (6 of 9) too; where the indices change from pixel to pixel
 // (texture already mixing colors) it falls to 0.
-std::vector<std::uint8_t> dither_map(const Image& image, const std::vector<std::uint8_t>& shares,
+std::vector<std::uint8_t> dither_map(ImageView image, const std::vector<std::uint8_t>& shares,
                                      const std::vector<std::uint8_t>& plain) {
-    const std::size_t w = std::size_t(image.width), h = std::size_t(image.height);
+    const std::size_t w = std::size_t(image.width()), h = std::size_t(image.height());
     std::vector<std::uint8_t> map;
     resize_populated(map, w * h);
     // Share kept by the number of same indices in the 3x3 neighbourhood, 1..9: none up to 2,
@@ -110,7 +110,7 @@ std::vector<std::uint8_t> dither_map(const Image& image, const std::vector<std::
 
 }  // namespace
 
-IndexedImage run_adaptive(const Image& image, Palette palette, ColorSpace space, float level) {
+IndexedImage run_adaptive(ImageView image, Palette palette, ColorSpace space, float level) {
     const std::vector<std::uint8_t> plain = remap(image, palette, space).indices;
     const std::vector<std::uint8_t> map =
         dither_map(image, contrast_shares(image, palette_spacings(palette), plain), plain);

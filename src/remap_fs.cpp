@@ -55,7 +55,7 @@ Color clamped_color(Premultiplied& p) {
 // which carries error too; opaque images keep alpha 255 and only R, G and B carry error.
 // map: see diffuse_errors.
 template <bool kAlpha, class Nearest>
-void diffuse(const Image& image, const Palette& palette, float level, Nearest&& nearest,
+void diffuse(ImageView image, const Palette& palette, float level, Nearest&& nearest,
              const DitherMap& map, std::size_t first, std::size_t keep, std::size_t last,
              std::vector<std::uint8_t>& indices) {
     constexpr int kChannels = kAlpha ? 4 : 3;
@@ -64,7 +64,7 @@ void diffuse(const Image& image, const Palette& palette, float level, Nearest&& 
         targets.push_back(premultiplied(e.color));
     const float ahead = level * 7 / 16, behind_below = level * 3 / 16, below = level * 5 / 16,
                 ahead_below = level * 1 / 16;
-    const std::size_t width = std::size_t(image.width);
+    const std::size_t width = std::size_t(image.width());
     // Error owed to each pixel of this row and of the next, with one spare slot at each end so
     // the edges need no tests (what lands there is dropped). A slot is zeroed as it is read, so
     // the row is clean when it comes back as the next one.
@@ -78,7 +78,7 @@ void diffuse(const Image& image, const Palette& palette, float level, Nearest&& 
             const std::size_t s = x + 1;  // x's slot in row and next
             Premultiplied owed = row[s];
             row[s] = Premultiplied{};
-            const std::uint8_t* sample = image.samples.data() + i * kChannels;
+            const std::uint8_t* sample = image.at(i);
             const Color original{sample[0], sample[1], sample[2],
                                  kAlpha ? sample[3] : std::uint8_t{255}};
             // A fully transparent pixel stays exactly transparent and drops the error owed to it
@@ -120,12 +120,12 @@ void diffuse(const Image& image, const Palette& palette, float level, Nearest&& 
 
 }  // namespace
 
-std::vector<std::uint8_t> diffuse_errors(const Image& image, const Palette& palette,
+std::vector<std::uint8_t> diffuse_errors(ImageView image, const Palette& palette,
                                          PaletteSearch& search, float level, const DitherMap& map,
                                          std::size_t band_rows) {
     std::vector<std::uint8_t> indices;
     resize_populated(indices, image.pixel_count());
-    const std::size_t height = std::size_t(image.height);
+    const std::size_t height = std::size_t(image.height());
     if (band_rows == 0)
         band_rows = std::max<std::size_t>(height, 1);
     for_each_chunk(height, band_rows, [&](std::size_t, std::size_t keep, std::size_t last) {
@@ -140,7 +140,7 @@ std::vector<std::uint8_t> diffuse_errors(const Image& image, const Palette& pale
     return indices;
 }
 
-IndexedImage run_fs(const Image& image, Palette palette, ColorSpace space, float level) {
+IndexedImage run_fs(ImageView image, Palette palette, ColorSpace space, float level) {
     PaletteSearch search(image, palette, space);
     std::vector<std::uint8_t> indices =
         diffuse_errors(image, palette, search, level, DitherMap{}, 0);

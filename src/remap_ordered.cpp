@@ -22,7 +22,7 @@ namespace {
 // Rows per parallel chunk.
 constexpr std::size_t kRowChunk = 16;
 
-IndexedImage run_mask(const Image& image, Palette palette, ColorSpace space, float level,
+IndexedImage run_mask(ImageView image, Palette palette, ColorSpace space, float level,
                       const ThresholdMask& mask) {
     PaletteSearch search(image, palette, space);
     const std::vector<float> spacing = palette_spacings(palette);
@@ -31,11 +31,11 @@ IndexedImage run_mask(const Image& image, Palette palette, ColorSpace space, flo
     std::vector<float> offset(cells);
     for (std::size_t c = 0; c < cells; ++c)
         offset[c] = ((float(mask.rank[c]) + 0.5f) / float(cells) - 0.5f) * level;
-    const std::size_t w = std::size_t(image.width), side = std::size_t(mask.side);
+    const std::size_t w = std::size_t(image.width()), side = std::size_t(mask.side);
     std::vector<std::uint8_t> indices;
     resize_populated(indices, image.pixel_count());
     for_each_chunk(
-        std::size_t(image.height), kRowChunk, [&](std::size_t, std::size_t y0, std::size_t y1) {
+        std::size_t(image.height()), kRowChunk, [&](std::size_t, std::size_t y0, std::size_t y1) {
             search.with_nearest([&](auto&& nearest) {
                 for (std::size_t y = y0; y < y1; ++y) {
                     const float* row_offset = offset.data() + (y % side) * side;
@@ -62,11 +62,11 @@ IndexedImage run_mask(const Image& image, Palette palette, ColorSpace space, flo
 
 }  // namespace
 
-IndexedImage run_ordered(const Image& image, Palette palette, ColorSpace space, float level) {
+IndexedImage run_ordered(ImageView image, Palette palette, ColorSpace space, float level) {
     return run_mask(image, std::move(palette), space, level, blue_noise_mask());
 }
 
-IndexedImage run_bayer(const Image& image, Palette palette, ColorSpace space, float level) {
+IndexedImage run_bayer(ImageView image, Palette palette, ColorSpace space, float level) {
     return run_mask(image, std::move(palette), space, level, bayer_mask());
 }
 

@@ -52,20 +52,22 @@ struct ErrorSums {
 };
 
 // Squared color error of an opaque image, exact in integers: one palette lookup per pixel.
-ErrorSums opaque_error(const Image& original, const IndexedImage& quantized, std::size_t begin,
+ErrorSums opaque_error(ImageView original, const IndexedImage& quantized, std::size_t begin,
                        std::size_t end) {
     std::uint64_t sum = 0;
-    const std::uint8_t* s = original.samples.data() + 3 * begin;
-    for (std::size_t i = begin; i < end; ++i, s += 3) {
-        const Color& b = quantized.palette[quantized.indices[i]].color;
-        const int dr = s[0] - b.r, dg = s[1] - b.g, db = s[2] - b.b;
-        sum += std::uint64_t(dr * dr + dg * dg + db * db);
-    }
+    original.for_each_run(begin, end,
+                          [&](const std::uint8_t* s, std::size_t first, std::size_t count) {
+                              for (std::size_t i = first; i < first + count; ++i, s += 3) {
+                                  const Color& b = quantized.palette[quantized.indices[i]].color;
+                                  const int dr = s[0] - b.r, dg = s[1] - b.g, db = s[2] - b.b;
+                                  sum += std::uint64_t(dr * dr + dg * dg + db * db);
+                              }
+                          });
     return {double(sum), 0.0};
 }
 
 // Colors as seen over black (premultiplied by alpha), and alpha apart.
-ErrorSums alpha_error(const Image& original, const IndexedImage& quantized, std::size_t begin,
+ErrorSums alpha_error(ImageView original, const IndexedImage& quantized, std::size_t begin,
                       std::size_t end) {
     ErrorSums s;
     for (std::size_t i = begin; i < end; ++i) {
@@ -89,7 +91,7 @@ Color over_white(Color c) {
 }
 
 // Mean and 95th percentile of CIEDE2000 over an evenly strided sample of pixels.
-void measure_delta_e(const Image& original, const IndexedImage& quantized, Quality& q) {
+void measure_delta_e(ImageView original, const IndexedImage& quantized, Quality& q) {
     const std::size_t n = original.pixel_count();
     const std::size_t count = std::min(n, kDeltaESample);
     if (count == 0)
@@ -155,13 +157,13 @@ struct LumaSums {
 // window rows, each with its own block rows, so memory stays a few rows wide. An image narrower
 // or lower than 8 pixels is one window. Pixels right of or below the last full block are left
 // out, as a window grid leaves them.
-double measure_ssim(const Image& original, const IndexedImage& quantized) {
+double measure_ssim(ImageView original, const IndexedImage& quantized) {
     constexpr int kBlock = 4;
     constexpr std::size_t kBandWindows = 16;
     std::vector<std::int64_t> palette_luma;
     for (const PaletteEntry& e : quantized.palette)
         palette_luma.push_back(luma_milli(e.color));
-    const std::size_t w = std::size_t(original.width), h = std::size_t(original.height);
+    const std::size_t w = std::size_t(original.width()), h = std::size_t(original.height());
     if (w < 2 * kBlock || h < 2 * kBlock) {
         LumaSums all;
         for (std::size_t i = 0; i < w * h; ++i)
@@ -204,7 +206,7 @@ double measure_ssim(const Image& original, const IndexedImage& quantized) {
 
 }  // namespace
 
-Quality measure_quality(const Image& original, const IndexedImage& quantized) {
+Quality measure_quality(ImageView original, const IndexedImage& quantized) {
     const std::size_t n = original.pixel_count();
     const bool alpha = original.has_alpha();
     ErrorSums total;

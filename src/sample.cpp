@@ -159,7 +159,7 @@ constexpr std::uint64_t below(std::uint64_t draw, std::uint64_t width) {
 
 }  // namespace
 
-std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std::uint64_t seed) {
+std::vector<ColorCount> sample_colors(ImageView image, std::size_t size, std::uint64_t seed) {
     const std::size_t n = image.pixel_count();
     constexpr std::size_t kChunk = 4096;
     const std::size_t count = size == 0 || size >= n ? n : size;
@@ -174,7 +174,6 @@ std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std:
         // stratum's width). Reading a pixel is a cache miss (they lie ~n / size apart), so
         // each is asked for kAhead samples ahead of its use.
         constexpr std::size_t kAhead = 16;
-        const std::size_t stride = std::size_t(image.channels);
         detail::for_each_chunk(size, kChunk, [&](std::size_t, std::size_t first, std::size_t last) {
             std::array<std::size_t, kChunk> positions;
             // Stratum s is [s * n / size, (s + 1) * n / size), stepped along without dividing.
@@ -192,8 +191,7 @@ std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std:
             }
             for (std::size_t s = first; s < last; ++s) {
                 if (s + kAhead < last)
-                    __builtin_prefetch(image.samples.data() +
-                                       positions[s + kAhead - first] * stride);
+                    __builtin_prefetch(image.at(positions[s + kAhead - first]));
                 keys[s] = morton_key(canonical(image.pixel(positions[s - first])));
             }
         });
@@ -201,7 +199,7 @@ std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std:
     return sorted_runs(std::span(keys.get(), count));
 }
 
-std::optional<std::vector<Color>> distinct_colors(const Image& image, std::size_t limit) {
+std::optional<std::vector<Color>> distinct_colors(ImageView image, std::size_t limit) {
     std::unordered_set<std::uint32_t> seen;
     seen.reserve(limit + 1);
     const std::size_t n = image.pixel_count();

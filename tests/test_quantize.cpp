@@ -117,6 +117,9 @@ TEST_CASE("a progress callback sees every stage in order and can cancel", "[quan
                       seen.push_back(s);
                       return true;
                   });
+    // Stage::cluster comes again before every Lloyd update, so a cancel is seen inside k-means.
+    CHECK(std::count(seen.begin(), seen.end(), Stage::cluster) > 1);
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
     CHECK(seen == std::vector<Stage>{Stage::decode, Stage::sample, Stage::cluster, Stage::remap,
                                      Stage::encode, Stage::measure, Stage::write});
     try {
@@ -259,4 +262,112 @@ TEST_CASE("the default maps without dithering, as --dither none does", "[quantiz
     const Quantized by_default = quantize::quantize(image, with_colors(16, 2));
     CHECK(by_default.image.indices == quantize::quantize(image, none).image.indices);
     CHECK(by_default.image.indices != quantize::quantize(image, adaptive).image.indices);
+}
+
+namespace {
+// The image's pixels copied into rows `pad` bytes longer than needed, gaps filled with 0x5a
+// (a color the image must not pick up), viewed in place.
+struct PaddedCopy {
+    std::vector<std::uint8_t> bytes;
+    ImageView view;
+    PaddedCopy(const Image& image, std::size_t pad) {
+        const std::size_t row = std::size_t(image.width) * std::size_t(image.channels);
+        bytes.assign((row + pad) * std::size_t(image.height), 0x5a);
+        for (std::size_t y = 0; y < std::size_t(image.height); ++y)
+            std::copy_n(image.samples.data() + y * row, row, bytes.data() + y * (row + pad));
+        view = ImageView(bytes.data(), image.width, image.height, image.channels,
+                         std::ptrdiff_t(row + pad));
+    }
+};
+}  // namespace
+
+TEST_CASE(
+    "an ImageView with padded rows quantizes, measures and gives palettes as the packed image",
+    "[quantize][view]") {
+    for (const char* name : {"kodim23.png", "basn6a08.png"}) {
+        const Image image = read_image(test::sample_path(name));
+        const PaddedCopy padded(image, 13);
+        REQUIRE_FALSE(padded.view.packed());
+        for (Dither dither : {Dither::none, Dither::fs}) {
+            Options options = with_colors(16, 2);
+            options.mapping.dither = dither;
+            const Quantized packed = quantize::quantize(image, options);
+            const Quantized strided = quantize::quantize(padded.view, options);
+            CHECK(strided.image.indices == packed.image.indices);
+            REQUIRE(strided.image.palette.size() == packed.image.palette.size());
+            for (std::size_t j = 0; j < packed.image.palette.size(); ++j)
+                CHECK(strided.image.palette[j].color == packed.image.palette[j].color);
+            CHECK(measure_quality(padded.view, packed.image).mse ==
+                  measure_quality(image, packed.image).mse);
+            CHECK(measure_quality(padded.view, packed.image).ssim ==
+                  measure_quality(image, packed.image).ssim);
+        }
+        const ImageView views[] = {padded.view};
+        Image plain = image;  // views carry no profile: compared with the image taken as sRGB
+        plain.metadata = {};
+        const Image images[] = {plain};
+        const Palette from_view =
+            extract_palette(std::span<const ImageView>(views), with_colors(8));
+        const Palette from_image = extract_palette(std::span<const Image>(images), with_colors(8));
+        REQUIRE(from_view.size() == from_image.size());
+        for (std::size_t j = 0; j < from_view.size(); ++j)
+            CHECK(from_view[j].color == from_image[j].color);
+    }
+}
+
+TEST_CASE("an ImageView refuses sizes, channels and strides that cannot be", "[quantize][view]") {
+    const std::vector<std::uint8_t> bytes(64 * 3);
+    auto kind_of = [&](int w, int h, int c, std::ptrdiff_t stride) {
+        try {
+            ImageView(bytes.data(), w, h, c, stride);
+        } catch (const Error& e) {
+            return e.kind();
+        }
+        return ErrorKind::cancelled;  // nothing thrown
+    };
+    CHECK(kind_of(8, 8, 3, 0) == ErrorKind::cancelled);
+    CHECK(kind_of(8, 8, 2, 0) == ErrorKind::invalid_argument);
+    CHECK(kind_of(-1, 8, 3, 0) == ErrorKind::invalid_argument);
+    CHECK(kind_of(8, 8, 3, 23) == ErrorKind::invalid_argument);
+    CHECK(kind_of(8, 8, 3, -23) == ErrorKind::invalid_argument);
+    CHECK(kind_of(8, 8, 3, -24) == ErrorKind::cancelled);  // rows upwards: a flipped array
+    CHECK_THROWS_WITH(ImageView(nullptr, 2, 2, 3), "image: has no pixel data");
+}
+
+TEST_CASE("report_of describes an in-memory run as the file report does", "[quantize][view]") {
+    const Image image = read_image(test::sample_path("kodim23.png"));
+    const Options options = with_colors(16, 2);
+    const Quantized q = quantize::quantize(image, options);
+    const Report r = report_of(image, q, options);
+    CHECK(r.width == image.width);
+    CHECK(r.height == image.height);
+    CHECK(r.colors_requested == 16);
+    CHECK(r.palette.size() == q.image.palette.size());
+    CHECK(r.iterations == q.clustering.iterations);
+    CHECK(r.quality.mse == measure_quality(image, q.image).mse);
+    CHECK_FALSE(r.written);
+    const test::TempDir dir;
+    const Report from_file =
+        quantize_file(test::sample_path("kodim23.png"), dir / "k.png", options, true);
+    CHECK(r.quality.mse == from_file.quality.mse);
+    CHECK(r.quality.delta_e_mean == from_file.quality.delta_e_mean);
+}
+
+TEST_CASE("a cancel is seen inside k-means, between Lloyd updates", "[quantize][cancel]") {
+    const Image image = read_image(test::sample_path("kodim23.png"));
+    Options options = with_colors(64, 1);
+    options.clustering.tolerance = 0;  // many updates
+    options.clustering.restarts = 1;
+    int cluster_calls = 0;
+    // Stage::cluster is entered once, then polled before each update: the fourth call says stop.
+    const Progress stop = [&](Stage stage) {
+        return stage != Stage::cluster || ++cluster_calls <= 3;
+    };
+    try {
+        quantize::quantize(image, options, stop);
+        FAIL("not cancelled");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::cancelled);
+    }
+    CHECK(cluster_calls == 4);
 }

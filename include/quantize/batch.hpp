@@ -140,7 +140,9 @@ struct BatchConcurrency {
 };
 BatchConcurrency batch_concurrency(const BatchSettings& settings, const Options& options);
 
-// Quantizes every item to its output (creating folders as needed), `jobs` at a time. An output
+// Quantizes every item to its output (creating folders as needed), `jobs` at a time (more
+// jobs than cores only once the program raises oneTBB's limit with tbb::global_control's
+// max_allowed_parallelism; the library sets no process-wide state). An output
 // that is up to date is skipped unless settings.force; an older one is replaced. Errors of one
 // file (Error, or a file system error) are its result, never thrown. Each output depends only
 // on its input and options, never on jobs or threads.

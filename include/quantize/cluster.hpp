@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct ClusterOptions {
     // Told of every seed pick and Lloyd iteration, and asked once per iteration whether to
     // stop; not owned, null = none (then nothing is measured for it: same result, same time).
     KMeansObserver* observer = nullptr;
+    // Polled before every Lloyd update (of every restart, possibly from several threads at
+    // once); false stops the run with Error(cancelled). Empty: never stops.
+    std::function<bool()> keep_going;
 };
 
 struct Clustering {

@@ -17,6 +17,8 @@ enum class ColorSpace {
 const char* color_space_name(ColorSpace space);
 // "rgb", "lab" or "oklab" (lower case); std::nullopt for anything else.
 std::optional<ColorSpace> parse_color_space(std::string_view name);
+// The same, throwing Error(invalid_argument) with subject "space" for anything else.
+ColorSpace color_space_named(std::string_view name);
 
 // Three coordinates of a color in one of the spaces above, in that space's own units.
 struct Coordinates {

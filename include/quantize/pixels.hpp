@@ -2,6 +2,7 @@
 // works on.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -57,8 +58,74 @@ struct Image {
     }
 };
 
+// A caller's pixels, read in place and never copied: width * height pixels of `channels` (3 RGB,
+// 4 RGBA) interleaved 8-bit samples in R, G, B(, A) order; row y starts at data + y * stride.
+// Every stage that reads pixels (sample, cluster, remap, quality) takes one, and an Image
+// converts to a view of itself, so NumPy arrays, OpenCV mats and other buffers need no copy.
+// The view must outlive the calls it is given to; nothing keeps it.
+class ImageView {
+  public:
+    ImageView() = default;
+    // stride: bytes from one row's start to the next's, at least width * channels either way
+    // (negative: rows upwards in memory, as a flipped NumPy array); 0 = packed rows.
+    // Throws Error(invalid_argument) on a negative size, channels other than 3 or 4, a stride
+    // shorter than a row, or no data for a non-empty image.
+    ImageView(const std::uint8_t* data, int width, int height, int channels,
+              std::ptrdiff_t stride = 0);
+    ImageView(const Image& image)  // NOLINT(google-explicit-constructor): an Image is a view
+        : ImageView(image.samples.data(), image.width, image.height, image.channels) {}
+
+    int width() const { return width_; }
+    int height() const { return height_; }
+    int channels() const { return channels_; }
+    std::ptrdiff_t stride() const { return stride_; }
+    const std::uint8_t* data() const { return data_; }
+    std::size_t pixel_count() const { return std::size_t(width_) * std::size_t(height_); }
+    bool has_alpha() const { return channels_ == 4; }
+    // Whether rows follow each other with no gap, so pixel i is at data + i * channels.
+    bool packed() const { return packed_; }
+
+    const std::uint8_t* row(std::size_t y) const { return data_ + std::ptrdiff_t(y) * stride_; }
+    // The samples of pixel i (row-major index, 0..pixel_count - 1).
+    const std::uint8_t* at(std::size_t i) const {
+        if (packed_)
+            return data_ + i * std::size_t(channels_);
+        const std::size_t w = std::size_t(width_);
+        return row(i / w) + (i % w) * std::size_t(channels_);
+    }
+    Color pixel(std::size_t i) const {
+        const std::uint8_t* p = at(i);
+        return {p[0], p[1], p[2], channels_ == 4 ? p[3] : std::uint8_t{255}};
+    }
+    // Calls run(samples, first, count) for the pixels [begin, end) in pieces of consecutive
+    // samples: first is the index of the piece's first pixel; one piece when packed, else one
+    // per row crossed.
+    template <class Run>
+    void for_each_run(std::size_t begin, std::size_t end, Run&& run) const {
+        if (packed_) {
+            if (begin < end)
+                run(at(begin), begin, end - begin);
+            return;
+        }
+        const std::size_t w = std::size_t(width_);
+        while (begin < end) {
+            const std::size_t row_end = std::min(end, (begin / w + 1) * w);
+            run(at(begin), begin, row_end - begin);
+            begin = row_end;
+        }
+    }
+
+  private:
+    const std::uint8_t* data_ = nullptr;
+    int width_ = 0;
+    int height_ = 0;
+    int channels_ = 3;
+    std::ptrdiff_t stride_ = 0;
+    bool packed_ = true;
+};
+
 // Whether any pixel is fully transparent (alpha 0).
-bool has_clear_pixels(const Image& image);
+bool has_clear_pixels(ImageView image);
 
 // Makes an image of the given size, all pixels `fill`; channels = 4 when fill is not opaque.
 Image make_image(int width, int height, Color fill, int channels = 3);

@@ -125,11 +125,19 @@ struct Quantized {
     StageTimes times;    // sample, cluster and remap filled in
 };
 
-// Called before each stage starts; return false to stop (Error(cancelled) is thrown).
+// Called before each stage starts, and with Stage::cluster again before every k-means (Lloyd)
+// update, so a long run stops within one update; return false to stop (Error(cancelled) is
+// thrown). Calls never overlap, though those inside k-means may come from several threads.
 using Progress = std::function<bool(Stage)>;
 
-// Reduces an image in memory to at most options.clustering.colors colors.
-Quantized quantize(const Image& image, const Options& options, const Progress& progress = {});
+// Reduces an image in memory to at most options.clustering.colors colors. The pixels are read where they
+// are (an Image converts to an ImageView of itself): nothing is copied.
+Quantized quantize(ImageView image, const Options& options, const Progress& progress = {});
+
+// The report of an in-memory run: size, palette (largest first), quality against `original`,
+// training, k-means and stage times, as quantize_file reports them, without files (no names,
+// no bytes). Measures in options.running.threads threads at most.
+Report report_of(ImageView original, const Quantized& quantized, const Options& options);
 
 // The report of a run in memory, from what quantize() returned (pure: no file is touched, the
 // same arguments give the same report): size, K asked, seed, training, k-means, dithering,
@@ -165,6 +173,9 @@ QuantizedAnimation quantize_animation(const Animation& animation, const Options&
 // first.
 Palette extract_palette(std::span<const Image> images, const Options& options,
                         bool keep_transparent = false);
+// The same from callers' pixels, read where they are; their numbers are taken as sRGB.
+Palette extract_palette(std::span<const ImageView> images, const Options& options,
+                        bool keep_transparent = false);
 
 // Colors with the number of pixels each stands for (estimated), equal colors merged: one or
 // more images' samples, to train one palette on many images without holding them all decoded.
@@ -175,7 +186,7 @@ struct WeightedColors {
 
 // A seeded sample of `sample` pixels of the image (0 = every pixel), counts scaled so the image
 // weighs as many pixels as it has; fully transparent pixels left out unless keep_transparent.
-WeightedColors weighted_sample(const Image& image, std::size_t sample, std::uint64_t seed,
+WeightedColors weighted_sample(ImageView image, std::size_t sample, std::uint64_t seed,
                                bool keep_transparent = false);
 
 // The palette that k-means (as options ask: colors, space, fixed, seed, ...) fits to several

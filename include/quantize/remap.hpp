@@ -30,7 +30,7 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette);
 // color and reused for every pixel of that color; in sRGB, only against the few palette colors
 // that can win in the color's neighbourhood, so the cost grows with pixels, barely with K.
 // Distances are measured in `space`, the space the palette was fitted in.
-IndexedImage remap(const Image& image, Palette palette, ColorSpace space = ColorSpace::rgb);
+IndexedImage remap(ImageView image, Palette palette, ColorSpace space = ColorSpace::rgb);
 
 // How pixels are mapped to the palette: one row each in dither_methods().
 enum class Dither {
@@ -51,7 +51,7 @@ struct DitherMethod {
     // never depends on the thread count.
     bool parallel;
     // The mapping: image, palette, the space the palette was fitted in, level 0..1.
-    IndexedImage (*run)(const Image& image, Palette palette, ColorSpace space, float level);
+    IndexedImage (*run)(ImageView image, Palette palette, ColorSpace space, float level);
 };
 
 // Every method, in Dither's order.
@@ -60,12 +60,15 @@ const DitherMethod& dither_method(Dither dither);
 const char* dither_name(Dither dither);
 // A method's name (lower case); std::nullopt for anything else.
 std::optional<Dither> parse_dither(std::string_view name);
+// The same, throwing Error(invalid_argument) with subject "dither", naming every method, for
+// anything else.
+Dither dither_named(std::string_view name);
 
 // Maps every pixel to the palette with `dither` and fills in the palette's counts. level: 0..1,
 // how strongly it dithers (the share of the error diffused, or of the ordered threshold's
 // spread); 0 gives remap's indices exactly. Throws Error (invalid_argument) for a level out of
 // range or a palette of 0 or more than 256 colors.
-IndexedImage map_to_palette(const Image& image, Palette palette, ColorSpace space, Dither dither,
+IndexedImage map_to_palette(ImageView image, Palette palette, ColorSpace space, Dither dither,
                             float level);
 
 // map_to_palette with Dither::fs: each pixel's quantization error is carried
@@ -77,7 +80,7 @@ IndexedImage map_to_palette(const Image& image, Palette palette, ColorSpace spac
 // pixels map exactly as in remap and neither take nor give error.
 // One sequential pass (error diffusion is sequential), so the result never depends on the
 // thread count.
-IndexedImage remap_dithered(const Image& image, Palette palette, ColorSpace space, float level);
+IndexedImage remap_dithered(ImageView image, Palette palette, ColorSpace space, float level);
 
 // The RGBA color of every pixel of an indexed image, for encoders and metrics.
 Color color_at(const IndexedImage& image, std::size_t pixel);

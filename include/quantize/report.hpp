@@ -51,7 +51,7 @@ struct Quality {
 
 inline constexpr std::size_t kDeltaESample = 65536;
 
-Quality measure_quality(const Image& original, const IndexedImage& quantized);
+Quality measure_quality(ImageView original, const IndexedImage& quantized);
 
 // One frame of an animation as it came out.
 struct FrameReport {

@@ -26,11 +26,11 @@ constexpr Color canonical(Color c) {
 // image is cut into `size` runs of consecutive pixels and one pixel is drawn from each, so it
 // covers the whole picture and never draws a pixel twice. size = 0 or size >= pixel count samples
 // every pixel. The same image, size and seed always give the same result.
-std::vector<ColorCount> sample_colors(const Image& image, std::size_t size, std::uint64_t seed);
+std::vector<ColorCount> sample_colors(ImageView image, std::size_t size, std::uint64_t seed);
 
 // The distinct (canonical) colors of the whole image, sorted by pack(color), if there are at
 // most `limit` of them; std::nullopt otherwise. Stops reading at the first color over the limit,
 // so it is cheap on photographs.
-std::optional<std::vector<Color>> distinct_colors(const Image& image, std::size_t limit);
+std::optional<std::vector<Color>> distinct_colors(ImageView image, std::size_t limit);
 
 }  // namespace quantize

@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+
 #include "exit_codes.hpp"
 #include "quantize/batch.hpp"
 #include "quantize/quantize.hpp"
@@ -469,6 +472,12 @@ int run(Invocation& in) {
             in.options.clustering.palette = *palette;
             in.options.clustering.colors = int(palette->size());
         }
+        // More jobs than cores (files on a slow network share) need more threads than oneTBB
+        // starts by default; the limit is process-wide, so the command sets it, not the library.
+        std::optional<tbb::global_control> thread_limit;
+        if (concurrency.jobs > tbb::info::default_concurrency())
+            thread_limit.emplace(tbb::global_control::max_allowed_parallelism,
+                                 std::size_t(concurrency.jobs));
         display.started();
         quantize::run_batch(
             items, in.options, in.settings,

@@ -13,31 +13,6 @@ namespace quantize::cli {
 
 namespace {
 
-ColorSpace read_space(const std::string& name) {
-    if (const auto space = parse_color_space(name))
-        return *space;
-    throw Error(ErrorKind::invalid_argument, "space",
-                "must be rgb, lab or oklab (got '" + name + "')");
-}
-
-// "none, fs, ..., or bayer": every --dither value, from the table of methods.
-std::string dither_names() {
-    std::string names;
-    const auto methods = dither_methods();
-    for (std::size_t i = 0; i < methods.size(); ++i) {
-        names += i == 0 ? "" : i + 1 == methods.size() ? " or " : ", ";
-        names += methods[i].name;
-    }
-    return names;
-}
-
-Dither read_dither(const std::string& name) {
-    if (const auto dither = parse_dither(name))
-        return *dither;
-    throw Error(ErrorKind::invalid_argument, "dither",
-                "must be " + dither_names() + " (got '" + name + "')");
-}
-
 // Each --fixed value is a comma-separated list (cxxopts may have split it already).
 std::vector<Color> read_fixed_colors(const std::vector<std::string>& items) {
     std::vector<Color> colors;
@@ -219,14 +194,14 @@ Options read_quantize_options(const cxxopts::ParseResult& args) {
         options.encoding.encode.jpeg_quality = args["jpeg-quality"].as<int>();
         options.encoding.encode.webp_quality = args["webp-quality"].as<int>();
     }
-    options.clustering.space = read_space(args["space"].as<std::string>());
+    options.clustering.space = color_space_named(args["space"].as<std::string>());
     // Read only when given, so commands without these options keep the defaults.
     if (args.count("dither-level")) {
         options.mapping.dither = Dither::fs;
         options.mapping.dither_level = args["dither-level"].as<double>();
     }
     if (args.count("dither"))
-        options.mapping.dither = read_dither(args["dither"].as<std::string>());
+        options.mapping.dither = dither_named(args["dither"].as<std::string>());
     if (args.count("profile")) {
         const std::string name = args["profile"].as<std::string>();
         const auto action = parse_profile_action(name);

@@ -35,14 +35,12 @@ const Loaded& loaded(DecoderModule module) {
         case DecoderModule::heif:
             std::call_once(heif_once, [] {
                 heif = load({"HEIF codec module", "QUANTIZE_HEIF_MODULE", QUANTIZE_HEIF_MODULE_NAME,
-                             QUANTIZE_HEIF_BUILD_PATH, QUANTIZE_HEIF_INSTALL_PATH,
                              "quantize_heif_decode"});
             });
             return heif;
         case DecoderModule::jxl:
             std::call_once(jxl_once, [] {
                 jxl = load({"JPEG XL codec module", "QUANTIZE_JXL_MODULE", QUANTIZE_JXL_MODULE_NAME,
-                            QUANTIZE_JXL_BUILD_PATH, QUANTIZE_JXL_INSTALL_PATH,
                             "quantize_jxl_decode"});
             });
             return jxl;

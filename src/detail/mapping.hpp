@@ -11,14 +11,14 @@
 namespace quantize::detail {
 
 // remap with a search made for this image and palette (which the caller goes on using).
-IndexedImage remap_using(const Image& image, Palette palette, PaletteSearch& search);
+IndexedImage remap_using(ImageView image, Palette palette, PaletteSearch& search);
 
 // The indexed image of `indices` over `palette`, whose counts become the sums of `counts`.
-IndexedImage indexed_image(const Image& image, Palette palette, std::vector<std::uint8_t> indices,
+IndexedImage indexed_image(ImageView image, Palette palette, std::vector<std::uint8_t> indices,
                            std::span<const IndexCounts> counts);
 
 // The indexed image of `indices`, counted in one pass.
-IndexedImage counted_image(const Image& image, Palette palette, std::vector<std::uint8_t> indices);
+IndexedImage counted_image(ImageView image, Palette palette, std::vector<std::uint8_t> indices);
 
 // Per palette entry: the sRGB distance (0..255 scale, premultiplied) to its nearest other
 // entry, the step between neighbouring colors around it. 0 for a palette of one.
@@ -38,15 +38,15 @@ struct DitherMap {
 // shorter), diffused in parallel, each starting 16 rows early to take up the error owed to its
 // first row. The bands depend on the image's height alone, so the output never depends on the
 // thread count.
-std::vector<std::uint8_t> diffuse_errors(const Image& image, const Palette& palette,
+std::vector<std::uint8_t> diffuse_errors(ImageView image, const Palette& palette,
                                          PaletteSearch& search, float level, const DitherMap& map,
                                          std::size_t band_rows);
 
 // The run functions of the table's rows; level 0..1, checked by the caller.
-IndexedImage run_none(const Image& image, Palette palette, ColorSpace space, float level);
-IndexedImage run_fs(const Image& image, Palette palette, ColorSpace space, float level);
-IndexedImage run_adaptive(const Image& image, Palette palette, ColorSpace space, float level);
-IndexedImage run_ordered(const Image& image, Palette palette, ColorSpace space, float level);
-IndexedImage run_bayer(const Image& image, Palette palette, ColorSpace space, float level);
+IndexedImage run_none(ImageView image, Palette palette, ColorSpace space, float level);
+IndexedImage run_fs(ImageView image, Palette palette, ColorSpace space, float level);
+IndexedImage run_adaptive(ImageView image, Palette palette, ColorSpace space, float level);
+IndexedImage run_ordered(ImageView image, Palette palette, ColorSpace space, float level);
+IndexedImage run_bayer(ImageView image, Palette palette, ColorSpace space, float level);
 
 }  // namespace quantize::detail

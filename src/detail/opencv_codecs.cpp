@@ -30,8 +30,7 @@ struct Module {
 Module load() {
     Module m;
     const ModuleLocation where{"OpenCV image codecs module", "QUANTIZE_CODECS_MODULE",
-                               QUANTIZE_CODECS_MODULE_NAME,  QUANTIZE_CODECS_BUILD_PATH,
-                               QUANTIZE_CODECS_INSTALL_PATH, "quantize_codecs_decode"};
+                               QUANTIZE_CODECS_MODULE_NAME, "quantize_codecs_decode"};
     void* handle = open_module(where, m.error);
     if (!handle)
         return m;

@@ -17,7 +17,7 @@ bool all_opaque(const Palette& palette) {
                        [](const PaletteEntry& e) { return e.color.a == 255; });
 }
 
-SearchKind search_kind(const Image& image, const Palette& palette, ColorSpace space) {
+SearchKind search_kind(ImageView image, const Palette& palette, ColorSpace space) {
     if (image.has_alpha())
         return SearchKind::alpha;
     if (space == ColorSpace::rgb && all_opaque(palette))
@@ -69,7 +69,7 @@ OpaqueTable::OpaqueTable(ColorSpace space, const NearestSearch& search)
     advise_huge_pages(lut_.get(), (std::size_t{1} << 24) * sizeof(std::uint16_t));
 }
 
-PaletteSearch::PaletteSearch(const Image& image, const Palette& palette, ColorSpace space)
+PaletteSearch::PaletteSearch(ImageView image, const Palette& palette, ColorSpace space)
     : kind_(search_kind(image, palette, space)),
       space_(space),
       exact_(exact_search(palette, space)) {

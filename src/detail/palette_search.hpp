@@ -104,7 +104,7 @@ enum class SearchKind {
 class PaletteSearch {
   public:
     // Throws Error (invalid_argument) unless the palette holds 1..256 colors.
-    PaletteSearch(const Image& image, const Palette& palette, ColorSpace space);
+    PaletteSearch(ImageView image, const Palette& palette, ColorSpace space);
     PaletteSearch(const PaletteSearch&) = delete;  // table_ refers to exact_
     PaletteSearch& operator=(const PaletteSearch&) = delete;
 

@@ -1,0 +1,152 @@
+"""The Python module against the command: same bytes, arrays read in place, errors by kind."""
+import json
+import os
+import subprocess
+import threading
+
+import numpy as np
+import pytest
+
+import quantize
+
+CLI = os.environ["QUANTIZE_CLI"]
+SAMPLES = os.environ["QUANTIZE_SAMPLES_DIR"]
+KODIM = os.path.join(SAMPLES, "kodim23.png")
+ALPHA = os.path.join(SAMPLES, "basn6a08.png")
+
+
+def command(*args):
+    return subprocess.run([CLI, *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("path", [KODIM, ALPHA])
+@pytest.mark.parametrize("options", [{}, {"space": "oklab", "seed": 7}, {"dither": "fs"}])
+def test_same_bytes_as_the_command(tmp_path, path, options):
+    # Arrays carry no metadata: the command is asked to keep none either (basn6a08 has gAMA).
+    k = 16
+    flags = ["-k", str(k), "--strip", "--profile", "drop"]
+    for name, value in options.items():
+        flags += ["--" + name.replace("_", "-"), str(value)]
+    command(path, *flags, "-o", str(tmp_path / "cli.png"), "-q")
+    result = quantize.quantize(quantize.read(path), k=k, **options)
+    quantize.write(tmp_path / "py.png", result)
+    assert (tmp_path / "py.png").read_bytes() == (tmp_path / "cli.png").read_bytes()
+    assert quantize.encode(result, "png") == (tmp_path / "cli.png").read_bytes()
+
+
+@pytest.mark.parametrize("path", [KODIM, ALPHA])
+def test_quantize_file_is_the_command(tmp_path, path):
+    command(path, "-k", "8", "--seed", "3", "-o", str(tmp_path / "cli.png"), "-q")
+    report = quantize.quantize_file(path, tmp_path / "py.png", k=8, seed=3)
+    assert (tmp_path / "py.png").read_bytes() == (tmp_path / "cli.png").read_bytes()
+    assert report["bytes"]["written"] and report["output"] == str(tmp_path / "py.png")
+
+
+def test_report_has_the_fields_of_json(tmp_path):
+    expected = json.loads(command(KODIM, "-k", "8", "--json", "-o", str(tmp_path / "x.png")))
+    result = quantize.quantize(quantize.read(KODIM), k=8)
+    r = result.report
+    assert set(r) == set(expected)
+    assert r["quality"] == pytest.approx(expected["quality"])
+    assert r["palette"] == expected["palette"]
+    assert (r["width"], r["height"]) == (768, 512)
+    assert len(result.palette) == 8
+
+
+def test_result_shapes_and_types():
+    image = quantize.read(KODIM)
+    assert image.dtype == np.uint8 and image.shape == (512, 768, 3)
+    result = quantize.quantize(image, k=12, threads=2)
+    assert result.indices.shape == (512, 768) and result.indices.dtype == np.uint8
+    assert result.palette.shape == (12, 3) and result.palette.dtype == np.uint8
+    assert np.array_equal(result.image, result.palette[result.indices])
+    assert sum(result.counts) == 512 * 768
+    rgba = quantize.read(ALPHA)
+    assert rgba.shape[2] == 4
+    assert quantize.quantize(rgba, k=8).palette.shape[1] == 4
+
+
+def test_the_array_is_read_in_place():
+    image = quantize.read(KODIM)
+    address, width, height, channels, stride = quantize._view(image)
+    assert address == image.ctypes.data and (width, height, channels, stride) == (768, 512, 3, 2304)
+    # A slice of a wider array: rows apart, read in place too, same result as a packed copy.
+    window = image[100:400, 50:650]
+    address, width, height, _, stride = quantize._view(window)
+    assert address == window.ctypes.data and stride == 2304 and (width, height) == (600, 300)
+    packed = np.ascontiguousarray(window)
+    a, b = quantize.quantize(window, k=16), quantize.quantize(packed, k=16)
+    assert np.array_equal(a.indices, b.indices) and np.array_equal(a.palette, b.palette)
+    # The indices are a view of the result: no copy either way.
+    assert not a.indices.flags.owndata
+
+
+def test_strides_that_cannot_be_viewed_are_refused():
+    image = quantize.read(KODIM)
+    with pytest.raises(quantize.InvalidArgumentError, match="numpy.ascontiguousarray"):
+        quantize.quantize(image[:, ::2], k=4)
+    with pytest.raises(quantize.InvalidArgumentError, match="3 \\(RGB\\) or 4"):
+        quantize.quantize(np.zeros((4, 4, 2), np.uint8))
+    with pytest.raises(quantize.InvalidArgumentError, match="uint8"):
+        quantize.quantize(np.zeros((4, 4, 3), np.float32))
+    with pytest.raises(ValueError, match="dimensions"):
+        quantize.quantize(np.zeros((4, 12), np.uint8))
+
+
+def test_errors_are_typed_and_say_what_the_command_says(tmp_path):
+    with pytest.raises(quantize.InvalidArgumentError) as e:
+        quantize.quantize(quantize.read(KODIM), k=300)
+    cli = subprocess.run([CLI, KODIM, "-k", "300", "-o", str(tmp_path / "x.png")],
+                         capture_output=True, text=True)
+    # The cause as the command words it; the subject is the option (the command says --colors).
+    assert e.value.cause in cli.stderr and "--colors" in cli.stderr
+    assert str(e.value) == "colors: " + e.value.cause
+    assert e.value.subject == "colors" and isinstance(e.value, ValueError)
+    with pytest.raises(quantize.InputError) as e:
+        quantize.read(tmp_path / "missing.png")
+    assert isinstance(e.value, quantize.Error) and isinstance(e.value, OSError)
+    assert "missing.png" in str(e.value)
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    with pytest.raises(quantize.InputError):
+        quantize.read(tmp_path / "bad.png")
+    result = quantize.quantize(quantize.read(KODIM), k=4)
+    quantize.write(tmp_path / "out.png", result)
+    with pytest.raises(quantize.OutputError, match="exists"):
+        quantize.write(tmp_path / "out.png", result)
+    quantize.write(tmp_path / "out.png", result, overwrite=True)
+    with pytest.raises(TypeError, match="colours"):
+        quantize.quantize(quantize.read(KODIM), colours=4)
+    assert issubclass(quantize.TooLargeError, quantize.InputError)
+    assert issubclass(quantize.CancelledError, quantize.Error)
+
+
+def test_palette_and_decode():
+    image = quantize.read(KODIM)
+    colors = quantize.palette([image, image[::-1]], k=8)
+    assert colors.shape == (8, 3) and colors.dtype == np.uint8
+    # A flipped array (negative row stride) is read in place, upside down.
+    flipped = quantize.quantize(image[::-1], k=8)
+    assert np.array_equal(flipped.indices,
+                          quantize.quantize(np.ascontiguousarray(image[::-1]), k=8).indices)
+    with open(KODIM, "rb") as f:
+        assert np.array_equal(quantize.decode(f.read(), "kodim23.png"), image)
+
+
+def test_the_gil_is_released_while_working():
+    image = quantize.read(KODIM)
+    ticks = [0]
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks[0] += 1
+
+    thread = threading.Thread(target=count)
+    thread.start()
+    before = ticks[0]
+    quantize.quantize(image, k=64, sample=0, threads=1)
+    during = ticks[0] - before
+    done.set()
+    thread.join()
+    # Held through the call, the GIL would keep the counter still until it returned.
+    assert during > 1000
