@@ -193,10 +193,28 @@ WeightedColors merge_colors(std::vector<std::pair<std::uint32_t, double>> pool) 
     return merged;
 }
 
+// Several samples as one: equal colors merged, whatever order the samples come in.
+WeightedColors pooled(std::span<const WeightedColors> samples) {
+    std::vector<std::pair<std::uint32_t, double>> pool;
+    for (const WeightedColors& sample : samples) {
+        for (std::size_t i = 0; i < sample.colors.size(); ++i)
+            pool.emplace_back(pack(sample.colors[i]), sample.counts[i]);
+    }
+    return merge_colors(std::move(pool));
+}
+
 // k-means on weighted colors (or the colors themselves when they fit), largest count first.
-Palette train_palette(const WeightedColors& pool, const Options& options) {
+// What ran goes to *ran when given: the clustering (centroids, iterations, inertia), or
+// exact = true when the colors fit and no k-means ran.
+struct Training {
+    Clustering clustering;
+    bool exact = false;
+};
+Palette train_palette(const WeightedColors& pool, const Options& options, Training* ran = nullptr) {
     Palette palette;
     const auto few = with_fixed(pool.colors, options.fixed, std::size_t(options.colors));
+    if (ran)
+        ran->exact = few.has_value();
     if (few) {
         palette = palette_of(*few, options.fixed);
         for (std::size_t i = 0; i < pool.colors.size(); ++i)
@@ -208,9 +226,11 @@ Palette train_palette(const WeightedColors& pool, const Options& options) {
             points.push_back(to_point(pool.colors[i], options.space));
             weights.push_back(float(pool.counts[i]));
         }
-        const Clustering clustering = kmeans(points, weights, cluster_options(options));
+        Clustering clustering = kmeans(points, weights, cluster_options(options));
         palette = palette_from_centroids(clustering.centroids, options.space, options.fixed,
                                          clustering.sizes);
+        if (ran)
+            ran->clustering = std::move(clustering);
     }
     compact_and_sort_by_count(palette);
     return palette;
@@ -415,6 +435,16 @@ bool same_pixels(const Image& a, const Image& b) {
     return a.channels == b.channels && a.samples == b.samples;
 }
 
+// With a palette per frame, what the frames' k-means runs did together: their iterations and
+// inertias summed, converged when every run converged, exact when every frame was.
+void add_run(QuantizedAnimation& q, const Quantized& frame, bool first) {
+    q.clustering.iterations += frame.clustering.iterations;
+    q.clustering.inertia += frame.clustering.inertia;
+    q.clustering.converged =
+        (first || q.clustering.converged) && (frame.exact || frame.clustering.converged);
+    q.exact = (first || q.exact) && frame.exact;
+}
+
 QuantizedAnimation quantize_animation_here(const Animation& animation, const Options& options,
                                            const Progress& progress) {
     const std::size_t n = animation.frames.size();
@@ -444,21 +474,40 @@ QuantizedAnimation quantize_animation_here(const Animation& animation, const Opt
         }
         q.times.sample = clock.lap_ms();
         enter(progress, Stage::cluster);
-        shared = palette_of_samples(samples, fitted);
+        Training ran;
+        shared = train_palette(pooled(samples), fitted, &ran);
+        q.clustering = std::move(ran.clustering);
+        q.exact = ran.exact;
         q.times.cluster = clock.lap_ms();
     }
     enter(progress, Stage::remap);
     for (std::size_t i = 0; i < n; ++i) {
+        q.reused.push_back(i > 0 &&
+                           same_pixels(animation.frames[i].image, animation.frames[i - 1].image));
+    }
+    // Without dithering, the frames to map go to the palette together: its searches are made
+    // once, and the frames run in parallel.
+    std::vector<IndexedImage> mapped;
+    if (shared && !dithers(options)) {
+        std::vector<const Image*> fresh;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!q.reused[i])
+                fresh.push_back(&animation.frames[i].image);
+        }
+        mapped = remap_frames(fresh, *shared, options.space);
+    }
+    for (std::size_t i = 0, next = 0; i < n; ++i) {
         const AnimationFrame& frame = animation.frames[i];
-        const bool reuse = i > 0 && same_pixels(frame.image, animation.frames[i - 1].image);
-        q.reused.push_back(reuse);
-        if (reuse) {
+        if (q.reused[i]) {
             out.frames.push_back({out.frames.back().image, frame.delay_ms});
+        } else if (shared && !mapped.empty()) {
+            out.frames.push_back({std::move(mapped[next++]), frame.delay_ms});
         } else if (shared) {
             out.frames.push_back({map_pixels(frame.image, *shared, options), frame.delay_ms});
         } else {
             Quantized one = quantize_here(frame.image, options, {});
             q.training_colors += one.training_colors;
+            add_run(q, one, i == 0);
             out.frames.push_back({std::move(one.image), frame.delay_ms});
         }
     }
@@ -504,16 +553,24 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
         },
         [&] {
             Stopwatch measure_clock;
+            // The ΔE sample shared among the frames: the measure costs what a still's does.
+            const std::size_t delta_e_share =
+                std::max<std::size_t>(1, kDeltaESample / quality.size());
             for (std::size_t i = 0; i < quality.size(); ++i) {
-                quality[i] = q.reused[i] ? quality[i - 1]
-                                         : measure_quality(animation.frames[i].image,
-                                                           q.animation.frames[i].image);
+                quality[i] = q.reused[i]
+                                 ? quality[i - 1]
+                                 : measure_quality(animation.frames[i].image,
+                                                   q.animation.frames[i].image, delta_e_share);
             }
             r.times.measure = measure_clock.lap_ms();
         });
     const Image& first = animation.frames.front().image;
     describe_run(r, input, output, options, first, result.bytes.size(), q.training_colors, q.times);
     r.quality = average_quality(quality);
+    r.exact = q.exact;
+    r.iterations = q.clustering.iterations;
+    r.inertia = q.clustering.inertia;
+    r.converged = q.clustering.converged;
     r.loops = animation.loops;
     // The palette of the report: the shared one, its counts summed over the frames (with a
     // palette per frame, the first frame's).
@@ -640,13 +697,8 @@ WeightedColors weighted_sample(const Image& image, std::size_t sample, std::uint
 
 Palette palette_of_samples(std::span<const WeightedColors> samples, const Options& options) {
     validate(options);
-    std::vector<std::pair<std::uint32_t, double>> pool;
-    for (const WeightedColors& sample : samples) {
-        for (std::size_t i = 0; i < sample.colors.size(); ++i)
-            pool.emplace_back(pack(sample.colors[i]), sample.counts[i]);
-    }
     tbb::task_arena arena = arena_for(options);
-    return arena.execute([&] { return train_palette(merge_colors(std::move(pool)), options); });
+    return arena.execute([&] { return train_palette(pooled(samples), options); });
 }
 
 QuantizedAnimation quantize_animation(const Animation& animation, const Options& options,

@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "detail/cell_search.hpp"
@@ -52,9 +53,8 @@ std::uint32_t rgb_key(const std::uint8_t* rgb) {
 }
 
 // For opaque images compared in sRGB: the cell search (see detail/cell_search.hpp).
-void remap_opaque_rgb(const Image& image, std::span<const Color> palette,
+void remap_opaque_rgb(const Image& image, detail::CellSearch& search,
                       std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
-    detail::CellSearch search(palette);
     detail::for_each_chunk(image.pixel_count(), kPixelChunk,
                            [&](std::size_t c, std::size_t begin, std::size_t end) {
                                const std::uint8_t* s = image.samples.data() + 3 * begin;
@@ -132,9 +132,8 @@ class AlphaCache {
 };
 
 // For opaque images in other spaces: the table above, runs of one color looked up once.
-void remap_opaque(const Image& image, ColorSpace space, const detail::NearestSearch& search,
-                  std::vector<std::uint8_t>& indices, std::vector<Counts>& counts) {
-    const OpaqueTable table(space, search);
+void remap_opaque(const Image& image, const OpaqueTable& table, std::vector<std::uint8_t>& indices,
+                  std::vector<Counts>& counts) {
     detail::for_each_chunk(
         image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
             Counts& local = counts[c];
@@ -305,19 +304,62 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette) {
     return best;
 }
 
-IndexedImage remap(const Image& image, Palette palette, ColorSpace space) {
-    const detail::NearestSearch search = search_for(palette, space);
-    std::vector<std::uint8_t> indices;
-    detail::resize_populated(indices, image.pixel_count());
-    std::vector<Counts> counts(detail::chunk_count(image.pixel_count(), kPixelChunk), Counts{});
-    if (image.has_alpha()) {
-        remap_with_alpha(image, space, search, indices, counts);
-    } else if (space == ColorSpace::rgb && all_opaque(palette)) {
-        remap_opaque_rgb(image, colors_of(palette), indices, counts);
-    } else {
-        remap_opaque(image, space, search, indices, counts);
+// The searches of one palette, each made on first use and then shared by every image mapped to
+// it (the tables fill as colors are met, so later images find most of their colors known).
+class Remapper {
+  public:
+    Remapper(const Palette& palette, ColorSpace space)
+        : palette_(palette), space_(space), search_(search_for(palette, space)) {}
+
+    // Builds what the images need, one thread; then map() may run on many.
+    void prepare(const Image& image) {
+        if (image.has_alpha())
+            return;
+        if (space_ == ColorSpace::rgb && all_opaque(palette_)) {
+            if (!cells_)
+                cells_.emplace(colors_of(palette_));
+        } else if (!table_) {
+            table_.emplace(space_, search_);
+        }
     }
-    return indexed_image(image, std::move(palette), std::move(indices), counts);
+
+    IndexedImage map(const Image& image) {
+        std::vector<std::uint8_t> indices;
+        detail::resize_populated(indices, image.pixel_count());
+        std::vector<Counts> counts(detail::chunk_count(image.pixel_count(), kPixelChunk), Counts{});
+        if (image.has_alpha())
+            remap_with_alpha(image, space_, search_, indices, counts);
+        else if (cells_)
+            remap_opaque_rgb(image, *cells_, indices, counts);
+        else
+            remap_opaque(image, *table_, indices, counts);
+        return indexed_image(image, palette_, std::move(indices), counts);
+    }
+
+  private:
+    const Palette& palette_;
+    ColorSpace space_;
+    detail::NearestSearch search_;
+    std::optional<detail::CellSearch> cells_;
+    std::optional<OpaqueTable> table_;
+};
+
+IndexedImage remap(const Image& image, Palette palette, ColorSpace space) {
+    Remapper remapper(palette, space);
+    remapper.prepare(image);
+    return remapper.map(image);
+}
+
+std::vector<IndexedImage> remap_frames(std::span<const Image* const> images, const Palette& palette,
+                                       ColorSpace space) {
+    Remapper remapper(palette, space);
+    for (const Image* image : images)
+        remapper.prepare(*image);
+    std::vector<IndexedImage> out(images.size());
+    detail::for_each_chunk(images.size(), 1, [&](std::size_t, std::size_t begin, std::size_t) {
+        out[begin] = remapper.map(*images[begin]);
+    });
+    return out;
 }
 
 const char* dither_name(Dither dither) {

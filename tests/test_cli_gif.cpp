@@ -1,6 +1,7 @@
 // End-to-end tests of GIF and animation input and output.
 #include <catch2/catch.hpp>
 
+#include <regex>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -88,6 +89,10 @@ TEST_CASE("an animated GIF comes out as one, with one palette", "[cli][gif][anim
     REQUIRE(report["frames"].size() == 3);
     CHECK(report["frames"][2]["delay_ms"] == 200);
     CHECK(report["loops"] == 0);
+    // What k-means did for the shared palette: 63 colors into 16 take Lloyd iterations.
+    CHECK(report["kmeans"]["iterations"].get<int>() > 0);
+    CHECK(report["kmeans"]["inertia"].get<double>() > 0);
+    CHECK(report["kmeans"]["exact"] == false);
     const auto bytes = test::read_bytes(dir / "out.gif");
     const test::GifStructure s = test::read_gif_structure(bytes);
     CHECK(s.frames == 3);
@@ -135,9 +140,13 @@ TEST_CASE("a palette per frame (--palette-per-frame) fits each frame its own",
           "[cli][gif][animation]") {
     test::TempDir dir;
     test::write_bytes(dir / "in.gif", three_frame_gif());
-    REQUIRE(quantize_cli({(dir / "in.gif").string(), "-k", "8", "--palette-per-frame", "-o",
-                          (dir / "out.gif").string(), "-q"})
-                .exit_code == 0);
+    const auto r = quantize_cli({(dir / "in.gif").string(), "-k", "8", "--palette-per-frame", "-o",
+                                 (dir / "out.gif").string()});
+    REQUIRE(r.exit_code == 0);
+    // The frames' k-means runs together, at least one iteration each.
+    std::smatch ran;
+    REQUIRE(std::regex_search(r.out, ran, std::regex("k-means +([0-9]+) iterations")));
+    CHECK(std::stoi(ran[1]) >= 3);
     const test::GifStructure s = test::read_gif_structure(test::read_bytes(dir / "out.gif"));
     CHECK(s.frames == 3);
     CHECK(s.frames_with_local_table >= 1);

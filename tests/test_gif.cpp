@@ -2,6 +2,7 @@
 // the encoder.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "gif.hpp"
@@ -134,4 +135,79 @@ TEST_CASE("an animation whose frames together are over the byte limit is refused
               "8.0 MB decoded");
     }
     CHECK(decode_image(bytes, "many.gif", limits).width == 1000);  // the first frame alone fits
+}
+
+namespace {
+
+// Frames of a 40x30 canvas over one palette of `colors` colors: a gradient, the same again,
+// then a 5x4 patch changed, then a patch of the colors of frame 0 put back.
+IndexedAnimation patched_animation(int colors) {
+    IndexedAnimation animation;
+    animation.width = 40;
+    animation.height = 30;
+    Palette palette;
+    for (int i = 0; i < colors; ++i)
+        palette.push_back({{std::uint8_t(i), std::uint8_t(255 - i), std::uint8_t(i * 7), 255}});
+    IndexedImage frame{40, 30, palette, {}};
+    for (int i = 0; i < 40 * 30; ++i)
+        frame.indices.push_back(std::uint8_t((i * 13 + i / 40) % colors));
+    animation.frames.push_back({frame, 50});
+    animation.frames.push_back({frame, 70});
+    IndexedImage patched = frame;
+    for (int y = 10; y < 14; ++y)
+        for (int x = 20; x < 25; ++x)
+            patched.indices[std::size_t(y * 40 + x)] = std::uint8_t((x + y) % colors);
+    animation.frames.push_back({patched, 30});
+    animation.frames.push_back({frame, 100});
+    return animation;
+}
+
+}  // namespace
+
+TEST_CASE("an opaque animated GIF is written as changed rectangles and reads back whole",
+          "[gif][animation]") {
+    const int colors = GENERATE(16, 255, 256);
+    INFO("K = " << colors);
+    const IndexedAnimation animation = patched_animation(colors);
+    const auto bytes = encode_animation(animation, ImageFormat::gif, "delta.gif");
+    const test::GifStructure s = test::read_gif_structure(bytes);
+    REQUIRE(s.frames == 4);
+    CHECK(s.delays_cs == std::vector<int>{5, 7, 3, 10});
+    CHECK(s.indices[0].size() == 40 * 30);  // the first frame whole
+    CHECK(s.indices[1].size() == 1);        // equal to the one before: one pixel
+    CHECK(s.indices[2].size() == 5 * 4);    // the patch alone
+    CHECK(s.indices[3].size() == 5 * 4);
+    // A spare entry past the palette marks the unchanged pixels, when the table has room.
+    CHECK(s.transparent[2] == (colors < 256 ? colors : NO_TRANSPARENT_COLOR));
+    const Animation decoded = decode_animation(bytes, "delta.gif");
+    REQUIRE(decoded.frames.size() == 4);
+    for (std::size_t f = 0; f < 4; ++f) {
+        const IndexedImage& expected = animation.frames[f].image;
+        REQUIRE(decoded.frames[f].image.channels == 3);
+        for (std::size_t i = 0; i < expected.indices.size(); ++i) {
+            INFO("frame " << f << " pixel " << i);
+            REQUIRE(decoded.frames[f].image.pixel(i) == color_at(expected, i));
+        }
+    }
+}
+
+TEST_CASE("frames with their own palettes are written as changes of colors, not indices",
+          "[gif][animation]") {
+    IndexedAnimation animation = patched_animation(8);
+    // Frame 1 shows frame 0's colors through a reversed palette: no pixel changes color.
+    IndexedImage& reversed = animation.frames[1].image;
+    std::reverse(reversed.palette.begin(), reversed.palette.end());
+    for (std::uint8_t& index : reversed.indices)
+        index = std::uint8_t(7 - index);
+    const auto bytes = encode_animation(animation, ImageFormat::gif, "local.gif");
+    const test::GifStructure s = test::read_gif_structure(bytes);
+    CHECK(s.frames_with_local_table == 1);
+    CHECK(s.indices[1].size() == 1);
+    const Animation decoded = decode_animation(bytes, "local.gif");
+    for (std::size_t f = 0; f < 4; ++f) {
+        for (std::size_t i = 0; i < animation.frames[f].image.indices.size(); ++i) {
+            INFO("frame " << f << " pixel " << i);
+            REQUIRE(decoded.frames[f].image.pixel(i) == color_at(animation.frames[f].image, i));
+        }
+    }
 }
