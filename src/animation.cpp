@@ -8,6 +8,7 @@
 #include <webp/mux.h>
 
 #include "detail/animation_frames.hpp"
+#include "detail/container_metadata.hpp"
 #include "detail/gif_encode.hpp"
 #include "detail/io_errors.hpp"
 #include "quantize/error.hpp"
@@ -77,7 +78,7 @@ std::vector<std::uint8_t> encode_webp_animation(const IndexedAnimation& animatio
 
 std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, ImageFormat format,
                                            const std::filesystem::path& name,
-                                           const EncodeOptions& options) {
+                                           const EncodeOptions& options, const Metadata& metadata) {
     if (animation.frames.empty())
         fail_output(name, "no frame to write");
     switch (format) {
@@ -88,7 +89,12 @@ std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, Im
             return detail::encode_gif(name, frames, animation.loops);
         }
         case ImageFormat::webp:
-            return encode_webp_animation(animation, name, options);
+            try {
+                return detail::write_container_metadata(
+                    encode_webp_animation(animation, name, options), metadata);
+            } catch (const std::runtime_error& e) {
+                fail_output(name, e.what());
+            }
         case ImageFormat::png:
         case ImageFormat::jpeg:
         case ImageFormat::tiff:

@@ -488,6 +488,9 @@ Animation decode_animation(std::span<const std::uint8_t> bytes, const std::strin
                    features.animated) {
             reject_truncated(name, bytes);
             animation = detail::decode_webp_animation(bytes, name, limits, kAll);
+            animation.metadata = read_metadata(bytes);
+            for (AnimationFrame& frame : animation.frames)
+                frame.image.metadata.profile = animation.metadata.profile;
         }
     } catch (const std::bad_alloc&) {
         fail_input(name, "out of memory decoding the animation (" + std::to_string(bytes.size()) +
@@ -499,6 +502,7 @@ Animation decode_animation(std::span<const std::uint8_t> bytes, const std::strin
         animation.height = frame.image.height;
         animation.source = frame.image.source;
         animation.loops = 1;
+        animation.metadata = frame.image.metadata;
         animation.frames.push_back(std::move(frame));
     }
     for (AnimationFrame& frame : animation.frames)

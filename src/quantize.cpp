@@ -283,14 +283,15 @@ std::vector<std::string> notes_for(const Image& image, ImageFormat format, const
 // The quality numbers from the colors the pixels mean: in sRGB, with the original and the
 // palette converted from the image's profile when it has another (k-means worked on its own
 // numbers, but a ΔE00 is between colors, not numbers).
-Quality measure_in_srgb(const Image& image, const IndexedImage& indexed) {
+Quality measure_in_srgb(const Image& image, const IndexedImage& indexed,
+                        std::size_t delta_e_sample = kDeltaESample) {
     if (is_srgb(image.metadata.profile))
-        return measure_quality(image, indexed);
+        return measure_quality(image, indexed, delta_e_sample);
     Image original = image;
     convert_to_srgb(original);
     IndexedImage mapped = indexed;
     mapped.palette = palette_in_srgb(std::move(mapped.palette), image.metadata.profile);
-    return measure_quality(original, mapped);
+    return measure_quality(original, mapped, delta_e_sample);
 }
 
 // What the report and the notes say about the profile, the orientation and the metadata, as
@@ -537,8 +538,19 @@ Quality average_quality(const std::vector<Quality>& frames) {
 EncodedImage encode_animation_here(Animation animation, ImageFormat format, const fs::path& input,
                                    const fs::path& output, const Options& options,
                                    const Progress& progress) {
-    for (AnimationFrame& frame : animation.frames)
+    const Metadata decoded = animation.metadata;  // as the file had it, for the notes
+    // --profile srgb: every frame's numbers converted to sRGB first.
+    const bool to_srgb =
+        options.profile == ProfileAction::srgb && !is_srgb(animation.metadata.profile);
+    for (AnimationFrame& frame : animation.frames) {
+        if (to_srgb)
+            convert_to_srgb(frame.image);
         cut_alpha_for(format, frame.image);
+    }
+    if (to_srgb)
+        animation.metadata.profile = animation.frames.front().image.metadata.profile;
+    Image described;  // what the output carries: the file's metadata, as converted
+    described.metadata = animation.metadata;
     QuantizedAnimation q = quantize_animation_here(animation, options, progress);
     enter(progress, Stage::encode);
     enter(progress, Stage::measure);
@@ -548,7 +560,8 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
     tbb::parallel_invoke(
         [&] {
             Stopwatch encode_clock;
-            result.bytes = encode_animation(q.animation, format, output, options.encode);
+            result.bytes = encode_animation(q.animation, format, output, options.encode,
+                                            output_metadata(described, options));
             r.times.encode = encode_clock.lap_ms();
         },
         [&] {
@@ -559,7 +572,7 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
             for (std::size_t i = 0; i < quality.size(); ++i) {
                 quality[i] = q.reused[i]
                                  ? quality[i - 1]
-                                 : measure_quality(animation.frames[i].image,
+                                 : measure_in_srgb(animation.frames[i].image,
                                                    q.animation.frames[i].image, delta_e_share);
             }
             r.times.measure = measure_clock.lap_ms();
@@ -582,9 +595,12 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
     }
     for (std::size_t i = 0; i < animation.frames.size(); ++i)
         r.frames.push_back({quality[i].mse, animation.frames[i].delay_ms, q.reused[i]});
+    r.palette = palette_in_srgb(std::move(r.palette), animation.metadata.profile);
     r.notes = notes_for(first, format, r);
     if (options.palette_per_frame)
         r.notes.push_back("a palette per frame: the palette shown is the first frame's");
+    const std::vector<std::string> more = metadata_notes(decoded, options, format);
+    r.notes.insert(r.notes.end(), more.begin(), more.end());
     return result;
 }
 
@@ -605,8 +621,9 @@ EncodedImage encode_decoded(Animation animation, ImageFormat format, const fs::p
                         ": --frame takes 0 to " + std::to_string(n - 1) + " (got " +
                         std::to_string(pick) + ")");
     }
-    EncodedImage result = encode_here(std::move(animation.frames[pick].image), format, input,
-                                      output, options, progress);
+    Image image = std::move(animation.frames[pick].image);
+    image.metadata = std::move(animation.metadata);  // the file's, whichever frame is written
+    EncodedImage result = encode_here(std::move(image), format, input, output, options, progress);
     if (n > 1 && options.frame < 0) {
         result.report.notes.push_back(
             "animation of " + std::to_string(n) + " frames: " + format_info(format).name +
