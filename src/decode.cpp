@@ -17,6 +17,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "detail/animation_frames.hpp"
 #include "detail/container_metadata.hpp"
 #include "detail/decode_limits.hpp"
 #include "detail/decoder_modules.hpp"
@@ -423,6 +424,58 @@ Image decode_module_file(const fs::path& path, std::span<const std::uint8_t> byt
     return image;
 }
 
+// Every page of a multi-page TIFF as the frames of an animation (delays 0, played once), read
+// by libtiff in the codecs module as 8-bit RGBA and turned upright; the pages' bytes checked
+// against the limits before any is decoded. An empty animation when the pages differ in size
+// (no one canvas holds them: the first page is read as a still, with a note).
+Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::string& name,
+                            const DecodeLimits& limits, std::uint32_t pages) {
+    const std::optional<detail::ImageSize> size = detail::opencv_tiff_size(bytes);
+    if (!size)
+        return {};
+    detail::check_decode_limits(name, size->width, size->height, 4, limits);
+    detail::check_frame_limits(name, size->width, size->height, pages, limits);
+    struct DifferentSize {};
+    Animation animation;
+    animation.width = int(size->width);
+    animation.height = int(size->height);
+    animation.loops = 1;
+    try {
+        for (std::uint32_t page = 0; page < pages; ++page) {
+            AnimationFrame frame;
+            Image& image = frame.image;
+            detail::opencv_tiff_page(bytes, page, [&](std::uint32_t w, std::uint32_t h) {
+                if (w != size->width || h != size->height)
+                    throw DifferentSize{};
+                image.width = int(w);
+                image.height = int(h);
+                image.channels = 4;
+                detail::resize_populated(image.samples, std::size_t(w) * h * 4);
+                return image.samples.data();
+            });
+            animation.frames.push_back(std::move(frame));
+        }
+    } catch (const DifferentSize&) {
+        return {};
+    } catch (const Error&) {
+        throw;
+    } catch (const std::runtime_error& e) {
+        fail_input(name, std::string("corrupt TIFF: ") + e.what());
+    }
+    animation.source.channels = 4;
+    animation.source.format = ImageFormat::tiff;
+    animation.source.frames = pages;
+    detail::drop_alpha_if_opaque(animation);
+    for (AnimationFrame& frame : animation.frames)
+        frame.image.source.format = ImageFormat::tiff;  // its frames: 1, as every page was read
+    animation.metadata = read_metadata(bytes);
+    if (exif_orientation(animation.metadata.exif) != 1)  // libtiff turned the pages
+        animation.metadata.exif = exif_with_orientation(animation.metadata.exif, 1);
+    for (AnimationFrame& frame : animation.frames)
+        frame.image.metadata.profile = animation.metadata.profile;
+    return animation;
+}
+
 }  // namespace
 
 Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
@@ -491,6 +544,15 @@ Animation decode_animation(std::span<const std::uint8_t> bytes, const std::strin
             animation.metadata = read_metadata(bytes);
             for (AnimationFrame& frame : animation.frames)
                 frame.image.metadata.profile = animation.metadata.profile;
+        } else if (is_tiff(bytes)) {
+            std::uint32_t pages = 1;
+            try {
+                pages = detail::opencv_tiff_pages(bytes);
+            } catch (const std::runtime_error&) {
+                // The module cannot be loaded: the still path below says so.
+            }
+            if (pages > 1)
+                animation = decode_tiff_pages(bytes, name, limits, pages);
         }
     } catch (const std::bad_alloc&) {
         fail_input(name, "out of memory decoding the animation (" + std::to_string(bytes.size()) +

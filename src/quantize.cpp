@@ -624,14 +624,17 @@ EncodedImage encode_decoded(Animation animation, ImageFormat format, const fs::p
     Image image = std::move(animation.frames[pick].image);
     image.metadata = std::move(animation.metadata);  // the file's, whichever frame is written
     EncodedImage result = encode_here(std::move(image), format, input, output, options, progress);
+    // A multi-page TIFF's frames are its pages.
+    const bool pages = animation.source.format == ImageFormat::tiff;
+    const std::string frame = pages ? "page" : "frame";
     if (n > 1 && options.frame < 0) {
         result.report.notes.push_back(
-            "animation of " + std::to_string(n) + " frames: " + format_info(format).name +
-            " keeps one, so only the first frame was written (--frame N picks another; gif or "
-            "webp keep them all)");
+            (pages ? "multi-page TIFF of " : "animation of ") + std::to_string(n) + " " + frame +
+            "s: " + format_info(format).name + " keeps one, so only the first " + frame +
+            " was written (--frame N picks another; gif or webp keep them all)");
     } else if (n > 1) {
-        result.report.notes.push_back("frame " + std::to_string(pick) + " of " + std::to_string(n) +
-                                      " written");
+        result.report.notes.push_back(frame + " " + std::to_string(pick) + " of " +
+                                      std::to_string(n) + " written");
     }
     return result;
 }

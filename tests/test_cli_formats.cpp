@@ -11,6 +11,8 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "exif.hpp"
+#include "gif.hpp"
+#include "quantize/animation.hpp"
 #include "quantize/io.hpp"
 #include "quantize/orientation.hpp"
 #include "support.hpp"
@@ -151,17 +153,54 @@ TEST_CASE("a HEIC's EXIF orientation is not applied on top of its own", "[cli][f
     CHECK(quantize::exif_orientation(ours.metadata.exif) == 1);
 }
 
-TEST_CASE("an animated PNG and a multi-page TIFF are read in part, and the report says so",
-          "[cli][formats]") {
+TEST_CASE("every page of a multi-page TIFF is read, with one palette; --frame picks one",
+          "[cli][formats][animation]") {
+    test::TempDir dir;
+    std::vector<cv::Mat> pages;  // BGR, each page its own two colors
+    for (int p = 0; p < 3; ++p) {
+        cv::Mat page(16, 24, CV_8UC3, cv::Scalar(10 + 80 * p, 200 - 60 * p, 30));
+        page(cv::Rect(0, 0, 12, 16)).setTo(cv::Scalar(250, 20 * p, 90));
+        pages.push_back(page);
+    }
+    const fs::path tiff = dir / "pages.tif";
+    REQUIRE(cv::imwritemulti(tiff.string(), pages));
+    const quantize::Animation pages_read = quantize::read_animation(tiff);
+    REQUIRE(pages_read.frames.size() == 3);
+    for (std::size_t p = 0; p < 3; ++p) {
+        const cv::Vec3b bgr = pages[p].at<cv::Vec3b>(0, 20);
+        CHECK(pages_read.frames[p].image.pixel(20) == quantize::Color{bgr[2], bgr[1], bgr[0], 255});
+    }
+    // To GIF: every page a frame, one palette for all (6 colors fit in 8: exact).
+    const auto gif = quantize_cli({tiff.string(), "-k", "8", "-o", (dir / "pages.gif").string()});
+    REQUIRE(gif.exit_code == 0);
+    const test::GifStructure s = test::read_gif_structure(test::read_bytes(dir / "pages.gif"));
+    CHECK(s.frames == 3);
+    CHECK(s.frames_with_local_table == 0);
+    const quantize::Animation out = quantize::read_animation(dir / "pages.gif");
+    for (std::size_t p = 0; p < 3; ++p)
+        CHECK(out.frames[p].image.samples == pages_read.frames[p].image.samples);
+    // To a still format: the first page, said; --frame N: page N.
+    const auto png = quantize_cli({tiff.string(), "-o", (dir / "first.png").string()});
+    REQUIRE(png.exit_code == 0);
+    CHECK_THAT(png.out, Catch::Contains("multi-page TIFF of 3 pages: png keeps one, so only the "
+                                        "first page was written"));
+    CHECK_THAT(png.out, !Catch::Contains("was read"));
+    REQUIRE(quantize_cli({tiff.string(), "--frame", "2", "-o", (dir / "third.png").string(), "-q"})
+                .exit_code == 0);
+    CHECK(quantize::read_image(dir / "third.png").samples == pages_read.frames[2].image.samples);
+    // Pages of different sizes share no canvas: the first is read, and the report says so.
+    const fs::path mixed = dir / "mixed.tif";
+    REQUIRE(cv::imwritemulti(mixed.string(),
+                             std::vector<cv::Mat>{pages[0], pages[1](cv::Rect(0, 0, 8, 8))}));
+    const auto mixed_run = quantize_cli({mixed.string(), "-o", (dir / "mixed.png").string()});
+    CHECK(mixed_run.exit_code == 0);
+    CHECK_THAT(mixed_run.out,
+               Catch::Contains("a multi-page TIFF: only the first page was read (of 2)"));
+}
+
+TEST_CASE("an animated PNG is read in part, and the report says so", "[cli][formats]") {
     test::TempDir dir;
     cv::Mat page(16, 24, CV_8UC3, cv::Scalar(10, 200, 30));
-    const fs::path tiff = dir / "pages.tif";
-    REQUIRE(cv::imwritemulti(tiff.string(), std::vector<cv::Mat>{page, page, page}));
-    const auto tiff_run =
-        quantize_cli({tiff.string(), "-o", (dir / "tiff.png").string(), "--json"});
-    CHECK(tiff_run.exit_code == 0);
-    CHECK_THAT(tiff_run.out,
-               Catch::Contains("a multi-page TIFF: only the first page was read (of 3)"));
 
     // An acTL chunk (3 frames, endless) right after IHDR makes any PNG an animated one whose
     // default image is its first frame.

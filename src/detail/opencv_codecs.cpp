@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <exception>
 #include <mutex>
 #include <stdexcept>
 
@@ -17,6 +18,8 @@ using EncodeFn = const char* (*)(const char*, const cv::Mat*, const int*, std::s
 using CanWriteFn = int (*)(const char*);
 using TiffSizeFn = int (*)(const unsigned char*, std::size_t, std::uint32_t*, std::uint32_t*);
 using TiffPagesFn = std::uint32_t (*)(const unsigned char*, std::size_t);
+using TiffPageFn = const char* (*)(const unsigned char*, std::size_t, std::uint32_t,
+                                   unsigned char* (*)(void*, std::uint32_t, std::uint32_t), void*);
 
 struct Module {
     DecodeFn decode = nullptr;
@@ -24,6 +27,7 @@ struct Module {
     CanWriteFn can_write = nullptr;
     TiffSizeFn tiff_size = nullptr;    // optional: a module of an older build lacks it
     TiffPagesFn tiff_pages = nullptr;  // optional, as tiff_size
+    TiffPageFn tiff_page = nullptr;    // optional, as tiff_size
     std::string error;                 // why loading failed, when it did
 };
 
@@ -40,6 +44,7 @@ Module load() {
     m.can_write = reinterpret_cast<CanWriteFn>(::dlsym(handle, "quantize_codecs_can_write"));
     m.tiff_size = reinterpret_cast<TiffSizeFn>(::dlsym(handle, "quantize_codecs_tiff_size"));
     m.tiff_pages = reinterpret_cast<TiffPagesFn>(::dlsym(handle, "quantize_codecs_tiff_pages"));
+    m.tiff_page = reinterpret_cast<TiffPageFn>(::dlsym(handle, "quantize_codecs_tiff_page"));
     if (!m.encode || !m.can_write) {
         m = {};
         m.error = "OpenCV image codecs module incomplete (no encoder)";
@@ -91,6 +96,33 @@ std::optional<ImageSize> opencv_tiff_size(std::span<const std::uint8_t> data) {
 std::uint32_t opencv_tiff_pages(std::span<const std::uint8_t> data) {
     const Module& m = loaded_module();
     return m.tiff_pages ? m.tiff_pages(data.data(), data.size()) : 1;
+}
+
+void opencv_tiff_page(std::span<const std::uint8_t> data, std::uint32_t page,
+                      const std::function<std::uint8_t*(std::uint32_t, std::uint32_t)>& buffer) {
+    const Module& m = loaded_module();
+    if (!m.tiff_page)
+        throw std::runtime_error("the OpenCV image codecs module reads no TIFF pages");
+    struct Context {  // no exception crosses the module: it waits here
+        const std::function<std::uint8_t*(std::uint32_t, std::uint32_t)>* buffer;
+        std::exception_ptr error;
+    } context{&buffer, nullptr};
+    const char* error = m.tiff_page(
+        data.data(), data.size(), page,
+        [](void* c, std::uint32_t width, std::uint32_t height) -> unsigned char* {
+            auto* context = static_cast<Context*>(c);
+            try {
+                return (*context->buffer)(width, height);
+            } catch (...) {
+                context->error = std::current_exception();
+                return nullptr;
+            }
+        },
+        &context);
+    if (context.error)
+        std::rethrow_exception(context.error);
+    if (error)
+        throw std::runtime_error(error);
 }
 
 bool opencv_can_write(const std::string& filename) {
