@@ -462,6 +462,17 @@ Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::stri
     } catch (const std::runtime_error& e) {
         fail_input(name, std::string("corrupt TIFF: ") + e.what());
     }
+    // libtiff's RGBA is premultiplied by alpha (of either kind of TIFF alpha); ours is not.
+    for (AnimationFrame& frame : animation.frames) {
+        std::vector<std::uint8_t>& v = frame.image.samples;
+        for (std::size_t i = 0; i < v.size(); i += 4) {
+            const unsigned a = v[i + 3];
+            if (a == 0 || a == 255)
+                continue;
+            for (std::size_t c = i; c < i + 3; ++c)
+                v[c] = std::uint8_t(std::min(255u, (v[c] * 255u + a / 2) / a));
+        }
+    }
     animation.source.channels = 4;
     animation.source.format = ImageFormat::tiff;
     animation.source.frames = pages;

@@ -601,6 +601,9 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
         r.notes.push_back("a palette per frame: the palette shown is the first frame's");
     const std::vector<std::string> more = metadata_notes(decoded, options, format);
     r.notes.insert(r.notes.end(), more.begin(), more.end());
+    if (format == ImageFormat::tiff && !options.strip &&
+        (!decoded.exif.empty() || !decoded.xmp.empty()))
+        r.notes.push_back("a multi-page TIFF gets the profile alone: EXIF and XMP were dropped");
     return result;
 }
 
@@ -631,7 +634,7 @@ EncodedImage encode_decoded(Animation animation, ImageFormat format, const fs::p
         result.report.notes.push_back(
             (pages ? "multi-page TIFF of " : "animation of ") + std::to_string(n) + " " + frame +
             "s: " + format_info(format).name + " keeps one, so only the first " + frame +
-            " was written (--frame N picks another; gif or webp keep them all)");
+            " was written (--frame N picks another; gif, webp or tif keep them all)");
     } else if (n > 1) {
         result.report.notes.push_back(frame + " " + std::to_string(pick) + " of " +
                                       std::to_string(n) + " written");

@@ -179,6 +179,17 @@ TEST_CASE("every page of a multi-page TIFF is read, with one palette; --frame pi
     const quantize::Animation out = quantize::read_animation(dir / "pages.gif");
     for (std::size_t p = 0; p < 3; ++p)
         CHECK(out.frames[p].image.samples == pages_read.frames[p].image.samples);
+    // To TIFF: a multi-page TIFF of the same pages (libtiff counts them; we read them back).
+    const auto tif =
+        quantize_cli({tiff.string(), "-k", "8", "-o", (dir / "pages-8.tif").string(), "-q"});
+    REQUIRE(tif.exit_code == 0);
+    std::vector<cv::Mat> written;
+    REQUIRE(cv::imreadmulti((dir / "pages-8.tif").string(), written));
+    CHECK(written.size() == 3);
+    const quantize::Animation back = quantize::read_animation(dir / "pages-8.tif");
+    REQUIRE(back.frames.size() == 3);
+    for (std::size_t p = 0; p < 3; ++p)
+        CHECK(back.frames[p].image.samples == pages_read.frames[p].image.samples);
     // To a still format: the first page, said; --frame N: page N.
     const auto png = quantize_cli({tiff.string(), "-o", (dir / "first.png").string()});
     REQUIRE(png.exit_code == 0);

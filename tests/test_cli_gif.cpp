@@ -302,3 +302,22 @@ TEST_CASE("an animated WebP keeps or drops its profile and metadata as a still d
     REQUIRE(gif.exit_code == 0);
     CHECK_THAT(gif.out, Catch::Contains("lost: gif keeps no profile"));
 }
+
+TEST_CASE("an animated GIF to .tif is a multi-page TIFF, a page a frame", "[cli][animation]") {
+    test::TempDir dir;
+    test::write_bytes(dir / "in.gif", three_frame_gif());
+    REQUIRE(quantize_cli(
+                {(dir / "in.gif").string(), "-k", "16", "-o", (dir / "out.gif").string(), "-q"})
+                .exit_code == 0);
+    REQUIRE(quantize_cli(
+                {(dir / "in.gif").string(), "-k", "16", "-o", (dir / "out.tif").string(), "-q"})
+                .exit_code == 0);
+    const quantize::Animation gif = quantize::read_animation(dir / "out.gif");
+    const quantize::Animation tif = quantize::read_animation(dir / "out.tif");
+    REQUIRE(tif.frames.size() == 3);
+    for (std::size_t f = 0; f < 3; ++f) {
+        INFO("page " << f);
+        CHECK(tif.frames[f].image.samples == gif.frames[f].image.samples);  // the same colors
+    }
+    CHECK(tif.frames[1].image.pixel(0).a == 0);  // the clear rows stay clear
+}

@@ -58,7 +58,9 @@ Animation read_animation(const std::filesystem::path& path, const DecodeLimits& 
 // frame of another palette with a local one) or an animated WebP (WebPAnimEncoder, lossless when
 // options.webp_quality is 0, else lossy at that quality; libwebp merges a frame equal to the one
 // before into it, its delays summed). Delays and loops kept (GIF rounds delays to 10 ms).
-// WebP carries the metadata's ICC profile, EXIF and XMP (WebPMux); GIF keeps none.
+// Or a multi-page TIFF, a page a frame (full colors, deflated; no delays nor loops, which TIFF
+// has not). WebP carries the metadata's ICC profile, EXIF and XMP (WebPMux), TIFF the ICC
+// profile on every page; GIF keeps none.
 // Throws Error(output) naming `name` for another format or when the encoder fails.
 std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, ImageFormat format,
                                            const std::filesystem::path& name,
