@@ -424,6 +424,46 @@ Image decode_module_file(const fs::path& path, std::span<const std::uint8_t> byt
     return image;
 }
 
+// Every frame of a JPEG XL (libjxl's, composited to the canvas, with their durations); a still
+// JPEG XL as one frame. Its limits and errors as decode_module_file's; the frames held decoded
+// together checked against limits.max_bytes as each is allocated.
+Animation decode_jxl_animation(std::span<const std::uint8_t> bytes, const std::string& name,
+                               const DecodeLimits& limits) {
+    const fs::path path(name);
+    Animation animation;
+    std::uint64_t width = 0, height = 0;  // of the canvas, once the header is read
+    try {
+        animation = detail::decode_animation_with_module(
+            detail::DecoderModule::jxl, bytes, std::max(1, tbb::this_task_arena::max_concurrency()),
+            [&](std::uint64_t w, std::uint64_t h, std::uint64_t bytes_per_pixel) {
+                detail::check_decode_limits(name, w, h, bytes_per_pixel, limits);
+                width = w;
+                height = h;
+            },
+            [&](std::uint64_t frames) {
+                detail::check_frame_limits(name, width, height, frames, limits);
+            });
+    } catch (const Error&) {
+        throw;  // over the limits
+    } catch (const detail::ModuleDecodeError& e) {
+        fail_input(path, std::string("truncated or corrupt ") +
+                             module_format_name(ImageFormat::jpeg_xl) + ": " + e.what());
+    } catch (const std::runtime_error& e) {  // the module cannot be loaded
+        fail_input(path, std::string("cannot decode ") + module_format_name(ImageFormat::jpeg_xl) +
+                             ": " + e.what());
+    }
+    if (exif_orientation(animation.metadata.exif) != 1)
+        animation.metadata.exif = exif_with_orientation(animation.metadata.exif, 1);
+    animation.source.format = ImageFormat::jpeg_xl;
+    for (AnimationFrame& frame : animation.frames)
+        frame.image.source.format = ImageFormat::jpeg_xl;
+    if (animation.frames.size() == 1)  // a still: the frame carries the file's metadata
+        animation.frames.front().image.metadata = animation.metadata;
+    else
+        detail::drop_alpha_if_opaque(animation);  // cjxl gives GIF's frames an alpha channel
+    return animation;
+}
+
 // Every page of a multi-page TIFF as the frames of an animation (delays 0, played once), read
 // by libtiff in the codecs module as 8-bit RGBA and turned upright; the pages' bytes checked
 // against the limits before any is decoded. An empty animation when the pages differ in size
@@ -555,6 +595,8 @@ Animation decode_animation(std::span<const std::uint8_t> bytes, const std::strin
             animation.metadata = read_metadata(bytes);
             for (AnimationFrame& frame : animation.frames)
                 frame.image.metadata.profile = animation.metadata.profile;
+        } else if (detail::is_jxl(bytes)) {
+            animation = decode_jxl_animation(bytes, name, limits);
         } else if (is_tiff(bytes)) {
             std::uint32_t pages = 1;
             try {

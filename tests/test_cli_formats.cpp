@@ -277,3 +277,39 @@ TEST_CASE("batch takes every readable extension and says what it left out",
                Catch::StartsWith("quantize: no image to do (left out 1 file of formats quantize "
                                  "does not read (.tga 1); "));
 }
+
+TEST_CASE("every frame of an animated JPEG XL is read, with its delays",
+          "[cli][formats][animation]") {
+    test::TempDir dir;
+    // Three frames of two colors each, 50, 100 and 200 ms, looped forever; cjxl keeps them.
+    std::vector<test::GifTestFrame> frames;
+    for (int f = 0; f < 3; ++f) {
+        std::vector<std::uint8_t> indices;
+        for (int i = 0; i < 24 * 16; ++i)
+            indices.push_back(std::uint8_t(i % 24 < 8 + 4 * f ? 2 * f : 2 * f + 1));
+        frames.push_back(test::gif_frame(0, 0, 24, 16, indices));
+        frames.back().delay_cs = 5 << f;
+    }
+    const std::vector<std::uint8_t> rgb = {250, 0, 0,  0,  250, 0,  0,  0,  250, 250, 250, 0,
+                                           0,   9, 99, 99, 99,  99, 10, 20, 30,  40,  50,  60};
+    test::write_bytes(dir / "in.gif", test::write_gif(24, 16, rgb, frames, 0));
+    tool("cjxl", {(dir / "in.gif").string(), (dir / "in.jxl").string(), "-d", "0"});
+    const quantize::Animation gif = quantize::read_animation(dir / "in.gif");
+    const quantize::Animation jxl = quantize::read_animation(dir / "in.jxl");
+    REQUIRE(jxl.frames.size() == 3);
+    CHECK(jxl.loops == 0);
+    for (std::size_t f = 0; f < 3; ++f) {
+        INFO("frame " << f);
+        CHECK(jxl.frames[f].delay_ms == 50 << f);
+        CHECK(jxl.frames[f].image.samples == gif.frames[f].image.samples);  // lossless
+    }
+    const auto r = quantize_cli(
+        {(dir / "in.jxl").string(), "-k", "8", "-o", (dir / "out.gif").string(), "--json"});
+    REQUIRE(r.exit_code == 0);
+    const test::GifStructure s = test::read_gif_structure(test::read_bytes(dir / "out.gif"));
+    CHECK(s.frames == 3);
+    CHECK(s.delays_cs == std::vector<int>{5, 10, 20});
+    const quantize::Animation out = quantize::read_animation(dir / "out.gif");
+    for (std::size_t f = 0; f < 3; ++f)
+        CHECK(out.frames[f].image.samples == gif.frames[f].image.samples);  // 6 colors in 8
+}
