@@ -211,3 +211,21 @@ TEST_CASE("frames with their own palettes are written as changes of colors, not 
         }
     }
 }
+
+TEST_CASE("a GIF frame claiming a huge rectangle costs no more than the canvas", "[gif][hostile]") {
+    const test::GifTestFrame frame = test::gif_frame(3, 1, 4, 4, std::vector<std::uint8_t>(16, 1));
+    std::vector<std::uint8_t> bytes = test::write_gif(5, 3, {0, 0, 0, 9, 9, 9}, {frame});
+    // The image descriptor: separator 0x2C, left 3, top 1 (16-bit little-endian), width, height.
+    const std::uint8_t descriptor[] = {0x2C, 3, 0, 1, 0, 4, 0, 4, 0};
+    const auto at =
+        std::search(bytes.begin(), bytes.end(), std::begin(descriptor), std::end(descriptor));
+    REQUIRE(at != bytes.end());
+    at[5] = at[7] = 0x20;  // 4 x 4 -> 20000 x 20000 (0x4e20): 400 million indices claimed
+    at[6] = at[8] = 0x4e;
+    try {
+        decode_animation(bytes, "huge.gif");
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::input);  // the data ends long before: truncated
+    }
+}

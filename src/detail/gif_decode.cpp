@@ -73,7 +73,10 @@ struct FrameBlock {
     GifImageDesc rect{};
     std::vector<GifColorType> colors;
     GraphicsControlBlock control{};
-    std::vector<GifPixelType> indices;  // rect.Width x rect.Height, in display order
+    // The part of the rectangle on the canvas, [x0, x1) x [y0, y1) in canvas pixels, and its
+    // indices once decoded, row by row: a frame is held no larger than the canvas.
+    int x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+    std::vector<GifPixelType> indices;
 };
 
 // The frame's indices, decoded by giflib from a GIF of its own: the file's header, logical
@@ -92,12 +95,16 @@ void decode_frame_block(std::span<const std::uint8_t> bytes, std::size_t header,
     if (!gif || DGifGetRecordType(gif.get(), &type) == GIF_ERROR ||
         type != IMAGE_DESC_RECORD_TYPE || DGifGetImageDesc(gif.get()) == GIF_ERROR)
         fail_input(name, std::string("corrupt GIF frame: ") + gif_error(gif ? gif->Error : error));
-    const std::size_t width = std::size_t(std::max(frame.rect.Width, 0));
-    frame.indices.resize(width * std::size_t(std::max(frame.rect.Height, 0)));
+    const std::size_t kept = std::size_t(frame.x1 - frame.x0);  // per row on the canvas
+    frame.indices.resize(kept * std::size_t(frame.y1 - frame.y0));
+    std::vector<GifPixelType> row(std::size_t(std::max(frame.rect.Width, 0)));
     for (const int y : stored_row_order(frame.rect.Height, frame.rect.Interlace)) {
-        if (DGifGetLine(gif.get(), frame.indices.data() + std::size_t(y) * width,
-                        frame.rect.Width) == GIF_ERROR)
+        if (DGifGetLine(gif.get(), row.data(), frame.rect.Width) == GIF_ERROR)
             fail_input(name, std::string("truncated or corrupt GIF: ") + gif_error(gif->Error));
+        const int cy = frame.rect.Top + y;
+        if (cy >= frame.y0 && cy < frame.y1)
+            std::copy_n(row.begin() + (frame.x0 - frame.rect.Left), kept,
+                        frame.indices.begin() + std::ptrdiff_t(std::size_t(cy - frame.y0) * kept));
     }
 }
 
@@ -160,6 +167,11 @@ Animation decode_gif(std::span<const std::uint8_t> bytes, const std::string& nam
                 }
                 block.colors.assign(map->Colors, map->Colors + map->ColorCount);
                 block.rect.ColorMap = nullptr;  // giflib's, freed with the next frame
+                const GifImageDesc& r = block.rect;
+                block.x0 = std::clamp(r.Left, 0, width);
+                block.x1 = std::clamp(r.Left + r.Width, block.x0, width);
+                block.y0 = std::clamp(r.Top, 0, height);
+                block.y1 = std::clamp(r.Top + r.Height, block.y0, height);
                 check_frame_limits(name, std::uint64_t(width), std::uint64_t(height),
                                    blocks.size() + 1, limits);
                 int code_size = 0;
@@ -222,13 +234,12 @@ Animation decode_gif(std::span<const std::uint8_t> bytes, const std::string& nam
         const GraphicsControlBlock& gcb = block.control;
         if (gcb.DisposalMode == DISPOSE_PREVIOUS)
             before = canvas;
-        for (int y = 0; y < rect.Height; ++y) {
-            const int cy = rect.Top + y;
-            if (cy < 0 || cy >= height)
-                continue;
-            const GifPixelType* row =
-                block.indices.data() + std::size_t(y) * std::size_t(rect.Width);
-            for (int x = std::max(0, -rect.Left); x < rect.Width && rect.Left + x < width; ++x) {
+        const std::size_t kept = std::size_t(block.x1 - block.x0);
+        for (int cy = block.y0; cy < block.y1; ++cy) {
+            const GifPixelType* row = block.indices.data() + std::size_t(cy - block.y0) * kept;
+            std::uint8_t* p =
+                canvas.data() + (std::size_t(cy) * std::size_t(width) + std::size_t(block.x0)) * 4;
+            for (std::size_t x = 0; x < kept; ++x, p += 4) {
                 const int index = row[x];
                 if (index == gcb.TransparentColor)
                     continue;
@@ -236,9 +247,6 @@ Animation decode_gif(std::span<const std::uint8_t> bytes, const std::string& nam
                 const GifColorType c = std::size_t(index) < block.colors.size()
                                            ? block.colors[std::size_t(index)]
                                            : GifColorType{0, 0, 0};
-                std::uint8_t* p =
-                    canvas.data() +
-                    (std::size_t(cy) * std::size_t(width) + std::size_t(rect.Left + x)) * 4;
                 p[0] = c.Red;
                 p[1] = c.Green;
                 p[2] = c.Blue;
