@@ -96,8 +96,9 @@ void plan_whole(const IndexedImage& image, const std::array<GifPixelType, 256>& 
 
 // An opaque frame over the one before, as ffmpeg writes them: only the rectangle that holds
 // every pixel whose color changed, and in it the unchanged pixels as the spare transparent
-// index `spare` (when the table has one, else their own index), so the frame before shows
-// through (disposal "do not dispose"). A frame equal to the one before is one such pixel.
+// index `spare` (when the table has one and they are most of the rectangle, else their own
+// index), so the frame before shows through (disposal "do not dispose"). A frame equal to the
+// one before is one such pixel.
 void plan_changes(const IndexedImage& before, const IndexedImage& image, int spare,
                   FramePlan& plan) {
     std::array<std::uint32_t, 256> was{}, now{};  // index -> 0xRRGGBB
@@ -125,6 +126,15 @@ void plan_changes(const IndexedImage& before, const IndexedImage& image, int spa
     }
     if (x0 >= x1)  // nothing changed
         x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+    // Unchanged pixels go transparent only where they are most of the rectangle: scattered
+    // among changed ones (a pan, a zoom) they break LZW's runs instead of making them. On the
+    // bench's panning footage at K = 255, marking every one made the file 14% larger.
+    std::size_t unchanged = 0;
+    for (std::size_t y = y0; y < y1; ++y)
+        for (std::size_t x = x0; x < x1; ++x)
+            unchanged += changed(y * w + x) ? 0 : 1;
+    if (2 * unchanged <= (x1 - x0) * (y1 - y0))
+        spare = NO_TRANSPARENT_COLOR;
     plan.left = int(x0);
     plan.top = int(y0);
     plan.width = int(x1 - x0);
