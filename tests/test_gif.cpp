@@ -230,3 +230,14 @@ TEST_CASE("a GIF frame claiming a huge rectangle costs no more than the canvas",
         CHECK(e.kind() == ErrorKind::input);  // the data ends long before: truncated
     }
 }
+
+TEST_CASE("a GIF frame wholly off the canvas draws nothing", "[gif][hostile]") {
+    const test::GifTestFrame off = test::gif_frame(10, 1, 2, 2, {1, 1, 1, 1});
+    const test::GifTestFrame on = test::gif_frame(0, 0, 1, 1, {1});
+    const Animation animation =
+        decode_animation(test::write_gif(5, 3, {0, 0, 0, 9, 9, 9}, {off, on}), "off.gif");
+    REQUIRE(animation.frames.size() == 2);
+    for (std::size_t i = 0; i < 15; ++i)
+        CHECK(animation.frames[0].image.pixel(i).a == 0);
+    CHECK(animation.frames[1].image.pixel(0) == Color{9, 9, 9, 255});
+}

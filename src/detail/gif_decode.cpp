@@ -102,7 +102,7 @@ void decode_frame_block(std::span<const std::uint8_t> bytes, std::size_t header,
         if (DGifGetLine(gif.get(), row.data(), frame.rect.Width) == GIF_ERROR)
             fail_input(name, std::string("truncated or corrupt GIF: ") + gif_error(gif->Error));
         const int cy = frame.rect.Top + y;
-        if (cy >= frame.y0 && cy < frame.y1)
+        if (kept > 0 && cy >= frame.y0 && cy < frame.y1)
             std::copy_n(row.begin() + (frame.x0 - frame.rect.Left), kept,
                         frame.indices.begin() + std::ptrdiff_t(std::size_t(cy - frame.y0) * kept));
     }
