@@ -23,6 +23,29 @@ def mse(reference, candidate):
     return float(((a - b) ** 2).sum(axis=2).mean())
 
 
+def load_frames(path):
+    """Every frame of an animation as shown (Pillow composites each onto the ones before:
+    offsets, disposal, transparency), as (H, W, 3) uint8 arrays, and each frame's delay in ms."""
+    frames, delays = [], []
+    with Image.open(path) as im:
+        for i in range(getattr(im, "n_frames", 1)):
+            im.seek(i)
+            frames.append(np.asarray(im.convert("RGB")))
+            delays.append(im.info.get("duration", 0))
+    return frames, delays
+
+
+def animation_mse(reference, candidate):
+    """MSE over every frame of two animations (the mean of the frames' MSE, all of one size);
+    frame counts must agree."""
+    a, _ = load_frames(reference)
+    b, _ = load_frames(candidate)
+    if len(a) != len(b):
+        raise ValueError(f"{candidate}: {len(b)} frames, {reference}: {len(a)}")
+    return float(np.mean([((x.astype(np.int64) - y.astype(np.int64)) ** 2).sum(axis=2).mean()
+                          for x, y in zip(a, b)]))
+
+
 def _srgb_to_lab(rgb):
     """(N, 3) sRGB 0..255 -> CIE L*a*b* (D65)."""
     c = rgb / 255.0

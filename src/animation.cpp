@@ -8,8 +8,10 @@
 #include <webp/mux.h>
 
 #include "detail/animation_frames.hpp"
+#include "detail/container_metadata.hpp"
 #include "detail/gif_encode.hpp"
 #include "detail/io_errors.hpp"
+#include "detail/opencv_codecs.hpp"
 #include "quantize/error.hpp"
 
 namespace quantize {
@@ -73,11 +75,39 @@ std::vector<std::uint8_t> encode_webp_animation(const IndexedAnimation& animatio
     return bytes;
 }
 
+// A multi-page TIFF, a page a frame, each pixel's palette color (RGBA when any entry is less
+// than opaque, else RGB), with the ICC profile; written by libtiff in the codecs module. TIFF
+// pages have no delays nor loops. Throws std::runtime_error with the cause.
+std::vector<std::uint8_t> encode_tiff_pages(const IndexedAnimation& animation,
+                                            const Metadata& metadata) {
+    bool alpha = false;
+    for (const IndexedFrame& frame : animation.frames)
+        for (const PaletteEntry& e : frame.image.palette)
+            alpha = alpha || e.color.a != 255;
+    const int channels = alpha ? 4 : 3;
+    std::vector<std::vector<std::uint8_t>> pages;
+    std::vector<const std::uint8_t*> rows;
+    for (const IndexedFrame& frame : animation.frames) {
+        std::vector<std::uint8_t>& page = pages.emplace_back();
+        page.reserve(frame.image.indices.size() * std::size_t(channels));
+        for (const std::uint8_t index : frame.image.indices) {
+            const Color c = frame.image.palette[index].color;
+            page.insert(page.end(), {c.r, c.g, c.b});
+            if (alpha)
+                page.push_back(c.a);
+        }
+        rows.push_back(page.data());
+    }
+    return detail::opencv_tiff_write_pages(rows, std::uint32_t(animation.width),
+                                           std::uint32_t(animation.height), channels,
+                                           metadata.profile.icc);
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, ImageFormat format,
                                            const std::filesystem::path& name,
-                                           const EncodeOptions& options) {
+                                           const EncodeOptions& options, const Metadata& metadata) {
     if (animation.frames.empty())
         fail_output(name, "no frame to write");
     switch (format) {
@@ -88,10 +118,20 @@ std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, Im
             return detail::encode_gif(name, frames, animation.loops);
         }
         case ImageFormat::webp:
-            return encode_webp_animation(animation, name, options);
+            try {
+                return detail::write_container_metadata(
+                    encode_webp_animation(animation, name, options), metadata);
+            } catch (const std::runtime_error& e) {
+                fail_output(name, e.what());
+            }
+        case ImageFormat::tiff:
+            try {
+                return encode_tiff_pages(animation, metadata);
+            } catch (const std::runtime_error& e) {
+                fail_output(name, e.what());
+            }
         case ImageFormat::png:
         case ImageFormat::jpeg:
-        case ImageFormat::tiff:
         case ImageFormat::bmp:
         case ImageFormat::pnm:
         case ImageFormat::jpeg2000:

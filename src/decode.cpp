@@ -17,6 +17,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "detail/animation_frames.hpp"
 #include "detail/container_metadata.hpp"
 #include "detail/decode_limits.hpp"
 #include "detail/decoder_modules.hpp"
@@ -423,6 +424,109 @@ Image decode_module_file(const fs::path& path, std::span<const std::uint8_t> byt
     return image;
 }
 
+// Every frame of a JPEG XL (libjxl's, composited to the canvas, with their durations); a still
+// JPEG XL as one frame. Its limits and errors as decode_module_file's; the frames held decoded
+// together checked against limits.max_bytes as each is allocated.
+Animation decode_jxl_animation(std::span<const std::uint8_t> bytes, const std::string& name,
+                               const DecodeLimits& limits) {
+    const fs::path path(name);
+    Animation animation;
+    std::uint64_t width = 0, height = 0;  // of the canvas, once the header is read
+    try {
+        animation = detail::decode_animation_with_module(
+            detail::DecoderModule::jxl, bytes, std::max(1, tbb::this_task_arena::max_concurrency()),
+            [&](std::uint64_t w, std::uint64_t h, std::uint64_t bytes_per_pixel) {
+                detail::check_decode_limits(name, w, h, bytes_per_pixel, limits);
+                width = w;
+                height = h;
+            },
+            [&](std::uint64_t frames) {
+                detail::check_frame_limits(name, width, height, frames, limits);
+            });
+    } catch (const Error&) {
+        throw;  // over the limits
+    } catch (const detail::ModuleDecodeError& e) {
+        fail_input(path, std::string("truncated or corrupt ") +
+                             module_format_name(ImageFormat::jpeg_xl) + ": " + e.what());
+    } catch (const std::runtime_error& e) {  // the module cannot be loaded
+        fail_input(path, std::string("cannot decode ") + module_format_name(ImageFormat::jpeg_xl) +
+                             ": " + e.what());
+    }
+    if (exif_orientation(animation.metadata.exif) != 1)
+        animation.metadata.exif = exif_with_orientation(animation.metadata.exif, 1);
+    animation.source.format = ImageFormat::jpeg_xl;
+    for (AnimationFrame& frame : animation.frames)
+        frame.image.source.format = ImageFormat::jpeg_xl;
+    if (animation.frames.size() == 1)  // a still: the frame carries the file's metadata
+        animation.frames.front().image.metadata = animation.metadata;
+    else
+        detail::drop_alpha_if_opaque(animation);  // cjxl gives GIF's frames an alpha channel
+    return animation;
+}
+
+// Every page of a multi-page TIFF as the frames of an animation (delays 0, played once), read
+// by libtiff in the codecs module as 8-bit RGBA and turned upright; the pages' bytes checked
+// against the limits before any is decoded. An empty animation when the pages differ in size
+// (no one canvas holds them: the first page is read as a still, with a note).
+Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::string& name,
+                            const DecodeLimits& limits, std::uint32_t pages) {
+    const std::optional<detail::ImageSize> size = detail::opencv_tiff_size(bytes);
+    if (!size)
+        return {};
+    detail::check_decode_limits(name, size->width, size->height, 4, limits);
+    detail::check_frame_limits(name, size->width, size->height, pages, limits);
+    struct DifferentSize {};
+    Animation animation;
+    animation.width = int(size->width);
+    animation.height = int(size->height);
+    animation.loops = 1;
+    try {
+        for (std::uint32_t page = 0; page < pages; ++page) {
+            AnimationFrame frame;
+            Image& image = frame.image;
+            detail::opencv_tiff_page(bytes, page, [&](std::uint32_t w, std::uint32_t h) {
+                if (w != size->width || h != size->height)
+                    throw DifferentSize{};
+                image.width = int(w);
+                image.height = int(h);
+                image.channels = 4;
+                detail::resize_populated(image.samples, std::size_t(w) * h * 4);
+                return image.samples.data();
+            });
+            animation.frames.push_back(std::move(frame));
+        }
+    } catch (const DifferentSize&) {
+        return {};
+    } catch (const Error&) {
+        throw;
+    } catch (const std::runtime_error& e) {
+        fail_input(name, std::string("corrupt TIFF: ") + e.what());
+    }
+    // libtiff's RGBA is premultiplied by alpha (of either kind of TIFF alpha); ours is not.
+    for (AnimationFrame& frame : animation.frames) {
+        std::vector<std::uint8_t>& v = frame.image.samples;
+        for (std::size_t i = 0; i < v.size(); i += 4) {
+            const unsigned a = v[i + 3];
+            if (a == 0 || a == 255)
+                continue;
+            for (std::size_t c = i; c < i + 3; ++c)
+                v[c] = std::uint8_t(std::min(255u, (v[c] * 255u + a / 2) / a));
+        }
+    }
+    animation.source.channels = 4;
+    animation.source.format = ImageFormat::tiff;
+    animation.source.frames = pages;
+    detail::drop_alpha_if_opaque(animation);
+    for (AnimationFrame& frame : animation.frames)
+        frame.image.source.format = ImageFormat::tiff;  // its frames: 1, as every page was read
+    animation.metadata = read_metadata(bytes);
+    if (exif_orientation(animation.metadata.exif) != 1)  // libtiff turned the pages
+        animation.metadata.exif = exif_with_orientation(animation.metadata.exif, 1);
+    for (AnimationFrame& frame : animation.frames)
+        frame.image.metadata.profile = animation.metadata.profile;
+    return animation;
+}
+
 }  // namespace
 
 Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
@@ -488,6 +592,20 @@ Animation decode_animation(std::span<const std::uint8_t> bytes, const std::strin
                    features.animated) {
             reject_truncated(name, bytes);
             animation = detail::decode_webp_animation(bytes, name, limits, kAll);
+            animation.metadata = read_metadata(bytes);
+            for (AnimationFrame& frame : animation.frames)
+                frame.image.metadata.profile = animation.metadata.profile;
+        } else if (detail::is_jxl(bytes)) {
+            animation = decode_jxl_animation(bytes, name, limits);
+        } else if (is_tiff(bytes)) {
+            std::uint32_t pages = 1;
+            try {
+                pages = detail::opencv_tiff_pages(bytes);
+            } catch (const std::runtime_error&) {
+                // The module cannot be loaded: the still path below says so.
+            }
+            if (pages > 1)
+                animation = decode_tiff_pages(bytes, name, limits, pages);
         }
     } catch (const std::bad_alloc&) {
         fail_input(name, "out of memory decoding the animation (" + std::to_string(bytes.size()) +
@@ -499,6 +617,7 @@ Animation decode_animation(std::span<const std::uint8_t> bytes, const std::strin
         animation.height = frame.image.height;
         animation.source = frame.image.source;
         animation.loops = 1;
+        animation.metadata = frame.image.metadata;
         animation.frames.push_back(std::move(frame));
     }
     for (AnimationFrame& frame : animation.frames)

@@ -30,7 +30,7 @@ const std::array kFormats = {
     FormatInfo{ImageFormat::gif, "gif", kGif, true, true, true, true, true, false},
     FormatInfo{ImageFormat::jpeg, "jpg", kJpeg, true, false, false, false, false, true},
     FormatInfo{ImageFormat::webp, "webp", kWebp, true, false, true, false, true, true},
-    FormatInfo{ImageFormat::tiff, "tif", kTiff, true, false, true, false, false, true},
+    FormatInfo{ImageFormat::tiff, "tif", kTiff, true, false, true, false, true, true},
     FormatInfo{ImageFormat::bmp, "bmp", kBmp, true, false, false, false, false, false},
     FormatInfo{ImageFormat::pnm, "pnm", kPnm, false, false, false, false, false, false},
     FormatInfo{ImageFormat::jpeg2000, "jp2", kJpeg2000, false, false, false, false, false, false},

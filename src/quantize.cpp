@@ -207,20 +207,40 @@ WeightedColors merge_colors(std::vector<std::pair<std::uint32_t, double>> pool) 
     return merged;
 }
 
+// Several samples as one: equal colors merged, whatever order the samples come in.
+WeightedColors pooled(std::span<const WeightedColors> samples) {
+    std::vector<std::pair<std::uint32_t, double>> pool;
+    for (const WeightedColors& sample : samples) {
+        for (std::size_t i = 0; i < sample.colors.size(); ++i)
+            pool.emplace_back(pack(sample.colors[i]), sample.counts[i]);
+    }
+    return merge_colors(std::move(pool));
+}
+
 // k-means on weighted colors (or the colors themselves when they fit), largest count first.
-Palette train_palette(const WeightedColors& pool, const Options& options) {
+// What ran goes to *ran when given: the clustering (centroids, iterations, inertia), or
+// exact = true when the colors fit and no k-means ran.
+struct Training {
+    Clustering clustering;
+    bool exact = false;
+};
+Palette train_palette(const WeightedColors& pool, const Options& options, Training* ran = nullptr) {
     Palette palette;
     const auto few =
         with_fixed(pool.colors, options.clustering.fixed, std::size_t(options.clustering.colors));
+    if (ran)
+        ran->exact = few.has_value();
     if (few) {
         palette = palette_of(*few, options.clustering.fixed);
         for (std::size_t i = 0; i < pool.colors.size(); ++i)
             palette[i].count = std::uint64_t(std::llround(pool.counts[i]));
     } else {
         const std::vector<float> weights(pool.counts.begin(), pool.counts.end());
-        const Clustering clustering = cluster_colors(pool.colors, weights, options);
+        Clustering clustering = cluster_colors(pool.colors, weights, options);
         palette = palette_from_centroids(clustering.centroids, options.clustering.space,
                                          options.clustering.fixed, clustering.sizes);
+        if (ran)
+            ran->clustering = std::move(clustering);
     }
     compact_and_sort_by_count(palette);
     return palette;
@@ -274,14 +294,15 @@ std::vector<std::string> notes_for(const Image& image, ImageFormat format, const
 // The quality numbers from the colors the pixels mean: in sRGB, with the original and the
 // palette converted from the image's profile when it has another (k-means worked on its own
 // numbers, but a ΔE00 is between colors, not numbers).
-Quality measure_in_srgb(const Image& image, const IndexedImage& indexed) {
+Quality measure_in_srgb(const Image& image, const IndexedImage& indexed,
+                        std::size_t delta_e_sample = kDeltaESample) {
     if (is_srgb(image.metadata.profile))
-        return measure_quality(image, indexed);
+        return measure_quality(image, indexed, delta_e_sample);
     Image original = image;
     convert_to_srgb(original);
     IndexedImage mapped = indexed;
     mapped.palette = palette_in_srgb(std::move(mapped.palette), image.metadata.profile);
-    return measure_quality(original, mapped);
+    return measure_quality(original, mapped, delta_e_sample);
 }
 
 // What the report and the notes say about the profile, the orientation and the metadata, as
@@ -430,6 +451,16 @@ bool same_pixels(const Image& a, const Image& b) {
     return a.channels == b.channels && a.samples == b.samples;
 }
 
+// With a palette per frame, what the frames' k-means runs did together: their iterations and
+// inertias summed, converged when every run converged, exact when every frame was.
+void add_run(QuantizedAnimation& q, const Quantized& frame, bool first) {
+    q.clustering.iterations += frame.clustering.iterations;
+    q.clustering.inertia += frame.clustering.inertia;
+    q.clustering.converged =
+        (first || q.clustering.converged) && (frame.exact || frame.clustering.converged);
+    q.exact = (first || q.exact) && frame.exact;
+}
+
 QuantizedAnimation quantize_animation_here(const Animation& animation, const Options& options,
                                            const Progress& progress) {
     const std::size_t n = animation.frames.size();
@@ -461,21 +492,40 @@ QuantizedAnimation quantize_animation_here(const Animation& animation, const Opt
         }
         q.times.sample = clock.lap_ms();
         enter(progress, Stage::cluster);
-        shared = palette_of_samples(samples, fitted);
+        Training ran;
+        shared = train_palette(pooled(samples), fitted, &ran);
+        q.clustering = std::move(ran.clustering);
+        q.exact = ran.exact;
         q.times.cluster = clock.lap_ms();
     }
     enter(progress, Stage::remap);
     for (std::size_t i = 0; i < n; ++i) {
+        q.reused.push_back(i > 0 &&
+                           same_pixels(animation.frames[i].image, animation.frames[i - 1].image));
+    }
+    // Without dithering, the frames to map go to the palette together: its searches are made
+    // once, and the frames run in parallel.
+    std::vector<IndexedImage> mapped;
+    if (shared && mapping_of(options) == Dither::none) {
+        std::vector<const Image*> fresh;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!q.reused[i])
+                fresh.push_back(&animation.frames[i].image);
+        }
+        mapped = remap_frames(fresh, *shared, options.clustering.space);
+    }
+    for (std::size_t i = 0, next = 0; i < n; ++i) {
         const AnimationFrame& frame = animation.frames[i];
-        const bool reuse = i > 0 && same_pixels(frame.image, animation.frames[i - 1].image);
-        q.reused.push_back(reuse);
-        if (reuse) {
+        if (q.reused[i]) {
             out.frames.push_back({out.frames.back().image, frame.delay_ms});
+        } else if (shared && !mapped.empty()) {
+            out.frames.push_back({std::move(mapped[next++]), frame.delay_ms});
         } else if (shared) {
             out.frames.push_back({map_pixels(frame.image, *shared, options), frame.delay_ms});
         } else {
             Quantized one = quantize_here(frame.image, options, {});
             q.training_colors += one.training_colors;
+            add_run(q, one, i == 0);
             out.frames.push_back({std::move(one.image), frame.delay_ms});
         }
     }
@@ -505,8 +555,19 @@ Quality average_quality(const std::vector<Quality>& frames) {
 EncodedImage encode_animation_here(Animation animation, ImageFormat format, const fs::path& input,
                                    const fs::path& output, const Options& options,
                                    const Progress& progress) {
-    for (AnimationFrame& frame : animation.frames)
+    const Metadata decoded = animation.metadata;  // as the file had it, for the notes
+    // --profile srgb: every frame's numbers converted to sRGB first.
+    const bool to_srgb =
+        options.encoding.profile == ProfileAction::srgb && !is_srgb(animation.metadata.profile);
+    for (AnimationFrame& frame : animation.frames) {
+        if (to_srgb)
+            convert_to_srgb(frame.image);
         cut_alpha_for(format, frame.image);
+    }
+    if (to_srgb)
+        animation.metadata.profile = animation.frames.front().image.metadata.profile;
+    Image described;  // what the output carries: the file's metadata, as converted
+    described.metadata = animation.metadata;
     QuantizedAnimation q = quantize_animation_here(animation, options, progress);
     enter(progress, Stage::encode);
     enter(progress, Stage::measure);
@@ -516,15 +577,20 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
     tbb::parallel_invoke(
         [&] {
             Stopwatch encode_clock;
-            result.bytes = encode_animation(q.animation, format, output, options.encoding.encode);
+            result.bytes = encode_animation(q.animation, format, output, options.encoding.encode,
+                                            output_metadata(described, options));
             r.times.encode = encode_clock.lap_ms();
         },
         [&] {
             Stopwatch measure_clock;
+            // The ΔE sample shared among the frames: the measure costs what a still's does.
+            const std::size_t delta_e_share =
+                std::max<std::size_t>(1, kDeltaESample / quality.size());
             for (std::size_t i = 0; i < quality.size(); ++i) {
-                quality[i] = q.reused[i] ? quality[i - 1]
-                                         : measure_quality(animation.frames[i].image,
-                                                           q.animation.frames[i].image);
+                quality[i] = q.reused[i]
+                                 ? quality[i - 1]
+                                 : measure_in_srgb(animation.frames[i].image,
+                                                   q.animation.frames[i].image, delta_e_share);
             }
             r.times.measure = measure_clock.lap_ms();
         });
@@ -532,6 +598,10 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
     describe_run(r, input, output, options, first, first.source, result.bytes.size(),
                  q.training_colors, q.times);
     r.quality = average_quality(quality);
+    r.exact = q.exact;
+    r.iterations = q.clustering.iterations;
+    r.inertia = q.clustering.inertia;
+    r.converged = q.clustering.converged;
     r.loops = animation.loops;
     // The palette of the report: the shared one, its counts summed over the frames (with a
     // palette per frame, the first frame's).
@@ -545,9 +615,15 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
     }
     for (std::size_t i = 0; i < animation.frames.size(); ++i)
         r.frames.push_back({quality[i].mse, animation.frames[i].delay_ms, q.reused[i]});
+    r.palette = palette_in_srgb(std::move(r.palette), animation.metadata.profile);
     r.notes = notes_for(first, format, r);
     if (options.clustering.palette_per_frame)
         r.notes.push_back("a palette per frame: the palette shown is the first frame's");
+    const std::vector<std::string> more = metadata_notes(decoded, options, format);
+    r.notes.insert(r.notes.end(), more.begin(), more.end());
+    if (format == ImageFormat::tiff && !options.encoding.strip &&
+        (!decoded.exif.empty() || !decoded.xmp.empty()))
+        r.notes.push_back("a multi-page TIFF gets the profile alone: EXIF and XMP were dropped");
     return result;
 }
 
@@ -568,16 +644,20 @@ EncodedImage encode_decoded(Animation animation, ImageFormat format, const fs::p
                         ": --frame takes 0 to " + std::to_string(n - 1) + " (got " +
                         std::to_string(pick) + ")");
     }
-    EncodedImage result = encode_here(std::move(animation.frames[pick].image), format, input,
-                                      output, options, progress);
+    Image image = std::move(animation.frames[pick].image);
+    image.metadata = std::move(animation.metadata);  // the file's, whichever frame is written
+    EncodedImage result = encode_here(std::move(image), format, input, output, options, progress);
+    // A multi-page TIFF's frames are its pages.
+    const bool pages = animation.source.format == ImageFormat::tiff;
+    const std::string frame = pages ? "page" : "frame";
     if (n > 1 && options.encoding.frame < 0) {
         result.report.notes.push_back(
-            "animation of " + std::to_string(n) + " frames: " + format_info(format).name +
-            " keeps one, so only the first frame was written (--frame N picks another; gif or "
-            "webp keep them all)");
+            (pages ? "multi-page TIFF of " : "animation of ") + std::to_string(n) + " " + frame +
+            "s: " + format_info(format).name + " keeps one, so only the first " + frame +
+            " was written (--frame N picks another; gif, webp or tif keep them all)");
     } else if (n > 1) {
-        result.report.notes.push_back("frame " + std::to_string(pick) + " of " + std::to_string(n) +
-                                      " written");
+        result.report.notes.push_back(frame + " " + std::to_string(pick) + " of " +
+                                      std::to_string(n) + " written");
     }
     return result;
 }
@@ -751,13 +831,8 @@ WeightedColors weighted_sample(ImageView image, std::size_t sample, std::uint64_
 
 Palette palette_of_samples(std::span<const WeightedColors> samples, const Options& options) {
     validate(options);
-    std::vector<std::pair<std::uint32_t, double>> pool;
-    for (const WeightedColors& sample : samples) {
-        for (std::size_t i = 0; i < sample.colors.size(); ++i)
-            pool.emplace_back(pack(sample.colors[i]), sample.counts[i]);
-    }
     tbb::task_arena arena = arena_for(options);
-    return arena.execute([&] { return train_palette(merge_colors(std::move(pool)), options); });
+    return arena.execute([&] { return train_palette(pooled(samples), options); });
 }
 
 QuantizedAnimation quantize_animation(const Animation& animation, const Options& options,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "detail/mapping.hpp"
@@ -152,6 +153,21 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette) {
 IndexedImage remap(ImageView image, Palette palette, ColorSpace space) {
     detail::PaletteSearch search(image, palette, space);
     return detail::remap_using(image, std::move(palette), search);
+}
+
+std::vector<IndexedImage> remap_frames(std::span<const Image* const> images, const Palette& palette,
+                                       ColorSpace space) {
+    // One search for the opaque frames and one for those with alpha, made on first need.
+    std::optional<detail::PaletteSearch> opaque, with_alpha;
+    std::vector<IndexedImage> mapped;
+    mapped.reserve(images.size());
+    for (const Image* image : images) {
+        std::optional<detail::PaletteSearch>& search = image->has_alpha() ? with_alpha : opaque;
+        if (!search)
+            search.emplace(*image, palette, space);
+        mapped.push_back(detail::remap_using(*image, palette, *search));
+    }
+    return mapped;
 }
 
 IndexedImage detail::remap_using(ImageView image, Palette palette, PaletteSearch& search) {

@@ -91,9 +91,10 @@ Color over_white(Color c) {
 }
 
 // Mean and 95th percentile of CIEDE2000 over an evenly strided sample of pixels.
-void measure_delta_e(ImageView original, const IndexedImage& quantized, Quality& q) {
+void measure_delta_e(ImageView original, const IndexedImage& quantized, std::size_t sample,
+                     Quality& q) {
     const std::size_t n = original.pixel_count();
-    const std::size_t count = std::min(n, kDeltaESample);
+    const std::size_t count = std::min(n, std::max<std::size_t>(sample, 1));
     if (count == 0)
         return;
     std::vector<Coordinates> palette_lab;
@@ -206,7 +207,8 @@ double measure_ssim(ImageView original, const IndexedImage& quantized) {
 
 }  // namespace
 
-Quality measure_quality(ImageView original, const IndexedImage& quantized) {
+Quality measure_quality(ImageView original, const IndexedImage& quantized,
+                        std::size_t delta_e_sample) {
     const std::size_t n = original.pixel_count();
     const bool alpha = original.has_alpha();
     ErrorSums total;
@@ -219,7 +221,7 @@ Quality measure_quality(ImageView original, const IndexedImage& quantized) {
         total.alpha += part.alpha;
     }
     Quality q;
-    measure_delta_e(original, quantized, q);
+    measure_delta_e(original, quantized, delta_e_sample, q);
     q.ssim = n ? measure_ssim(original, quantized) : 1.0;
     q.mse = n ? total.color / double(n) : 0.0;
     q.alpha_mse = n ? total.alpha / double(n) : 0.0;

@@ -11,6 +11,8 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "exif.hpp"
+#include "gif.hpp"
+#include "quantize/animation.hpp"
 #include "quantize/io.hpp"
 #include "quantize/orientation.hpp"
 #include "support.hpp"
@@ -151,17 +153,65 @@ TEST_CASE("a HEIC's EXIF orientation is not applied on top of its own", "[cli][f
     CHECK(quantize::exif_orientation(ours.metadata.exif) == 1);
 }
 
-TEST_CASE("an animated PNG and a multi-page TIFF are read in part, and the report says so",
-          "[cli][formats]") {
+TEST_CASE("every page of a multi-page TIFF is read, with one palette; --frame picks one",
+          "[cli][formats][animation]") {
+    test::TempDir dir;
+    std::vector<cv::Mat> pages;  // BGR, each page its own two colors
+    for (int p = 0; p < 3; ++p) {
+        cv::Mat page(16, 24, CV_8UC3, cv::Scalar(10 + 80 * p, 200 - 60 * p, 30));
+        page(cv::Rect(0, 0, 12, 16)).setTo(cv::Scalar(250, 20 * p, 90));
+        pages.push_back(page);
+    }
+    const fs::path tiff = dir / "pages.tif";
+    REQUIRE(cv::imwritemulti(tiff.string(), pages));
+    const quantize::Animation pages_read = quantize::read_animation(tiff);
+    REQUIRE(pages_read.frames.size() == 3);
+    for (std::size_t p = 0; p < 3; ++p) {
+        const cv::Vec3b bgr = pages[p].at<cv::Vec3b>(0, 20);
+        CHECK(pages_read.frames[p].image.pixel(20) == quantize::Color{bgr[2], bgr[1], bgr[0], 255});
+    }
+    // To GIF: every page a frame, one palette for all (6 colors fit in 8: exact).
+    const auto gif = quantize_cli({tiff.string(), "-k", "8", "-o", (dir / "pages.gif").string()});
+    REQUIRE(gif.exit_code == 0);
+    const test::GifStructure s = test::read_gif_structure(test::read_bytes(dir / "pages.gif"));
+    CHECK(s.frames == 3);
+    CHECK(s.frames_with_local_table == 0);
+    const quantize::Animation out = quantize::read_animation(dir / "pages.gif");
+    for (std::size_t p = 0; p < 3; ++p)
+        CHECK(out.frames[p].image.samples == pages_read.frames[p].image.samples);
+    // To TIFF: a multi-page TIFF of the same pages (libtiff counts them; we read them back).
+    const auto tif =
+        quantize_cli({tiff.string(), "-k", "8", "-o", (dir / "pages-8.tif").string(), "-q"});
+    REQUIRE(tif.exit_code == 0);
+    std::vector<cv::Mat> written;
+    REQUIRE(cv::imreadmulti((dir / "pages-8.tif").string(), written));
+    CHECK(written.size() == 3);
+    const quantize::Animation back = quantize::read_animation(dir / "pages-8.tif");
+    REQUIRE(back.frames.size() == 3);
+    for (std::size_t p = 0; p < 3; ++p)
+        CHECK(back.frames[p].image.samples == pages_read.frames[p].image.samples);
+    // To a still format: the first page, said; --frame N: page N.
+    const auto png = quantize_cli({tiff.string(), "-o", (dir / "first.png").string()});
+    REQUIRE(png.exit_code == 0);
+    CHECK_THAT(png.out, Catch::Contains("multi-page TIFF of 3 pages: png keeps one, so only the "
+                                        "first page was written"));
+    CHECK_THAT(png.out, !Catch::Contains("was read"));
+    REQUIRE(quantize_cli({tiff.string(), "--frame", "2", "-o", (dir / "third.png").string(), "-q"})
+                .exit_code == 0);
+    CHECK(quantize::read_image(dir / "third.png").samples == pages_read.frames[2].image.samples);
+    // Pages of different sizes share no canvas: the first is read, and the report says so.
+    const fs::path mixed = dir / "mixed.tif";
+    REQUIRE(cv::imwritemulti(mixed.string(),
+                             std::vector<cv::Mat>{pages[0], pages[1](cv::Rect(0, 0, 8, 8))}));
+    const auto mixed_run = quantize_cli({mixed.string(), "-o", (dir / "mixed.png").string()});
+    CHECK(mixed_run.exit_code == 0);
+    CHECK_THAT(mixed_run.out,
+               Catch::Contains("a multi-page TIFF: only the first page was read (of 2)"));
+}
+
+TEST_CASE("an animated PNG is read in part, and the report says so", "[cli][formats]") {
     test::TempDir dir;
     cv::Mat page(16, 24, CV_8UC3, cv::Scalar(10, 200, 30));
-    const fs::path tiff = dir / "pages.tif";
-    REQUIRE(cv::imwritemulti(tiff.string(), std::vector<cv::Mat>{page, page, page}));
-    const auto tiff_run =
-        quantize_cli({tiff.string(), "-o", (dir / "tiff.png").string(), "--json"});
-    CHECK(tiff_run.exit_code == 0);
-    CHECK_THAT(tiff_run.out,
-               Catch::Contains("a multi-page TIFF: only the first page was read (of 3)"));
 
     // An acTL chunk (3 frames, endless) right after IHDR makes any PNG an animated one whose
     // default image is its first frame.
@@ -226,4 +276,40 @@ TEST_CASE("batch takes every readable extension and says what it left out",
     CHECK_THAT(none.err,
                Catch::StartsWith("quantize: no image to do (left out 1 file of formats quantize "
                                  "does not read (.tga 1); "));
+}
+
+TEST_CASE("every frame of an animated JPEG XL is read, with its delays",
+          "[cli][formats][animation]") {
+    test::TempDir dir;
+    // Three frames of two colors each, 50, 100 and 200 ms, looped forever; cjxl keeps them.
+    std::vector<test::GifTestFrame> frames;
+    for (int f = 0; f < 3; ++f) {
+        std::vector<std::uint8_t> indices;
+        for (int i = 0; i < 24 * 16; ++i)
+            indices.push_back(std::uint8_t(i % 24 < 8 + 4 * f ? 2 * f : 2 * f + 1));
+        frames.push_back(test::gif_frame(0, 0, 24, 16, indices));
+        frames.back().delay_cs = 5 << f;
+    }
+    const std::vector<std::uint8_t> rgb = {250, 0, 0,  0,  250, 0,  0,  0,  250, 250, 250, 0,
+                                           0,   9, 99, 99, 99,  99, 10, 20, 30,  40,  50,  60};
+    test::write_bytes(dir / "in.gif", test::write_gif(24, 16, rgb, frames, 0));
+    tool("cjxl", {(dir / "in.gif").string(), (dir / "in.jxl").string(), "-d", "0"});
+    const quantize::Animation gif = quantize::read_animation(dir / "in.gif");
+    const quantize::Animation jxl = quantize::read_animation(dir / "in.jxl");
+    REQUIRE(jxl.frames.size() == 3);
+    CHECK(jxl.loops == 0);
+    for (std::size_t f = 0; f < 3; ++f) {
+        INFO("frame " << f);
+        CHECK(jxl.frames[f].delay_ms == 50 << f);
+        CHECK(jxl.frames[f].image.samples == gif.frames[f].image.samples);  // lossless
+    }
+    const auto r = quantize_cli(
+        {(dir / "in.jxl").string(), "-k", "8", "-o", (dir / "out.gif").string(), "--json"});
+    REQUIRE(r.exit_code == 0);
+    const test::GifStructure s = test::read_gif_structure(test::read_bytes(dir / "out.gif"));
+    CHECK(s.frames == 3);
+    CHECK(s.delays_cs == std::vector<int>{5, 10, 20});
+    const quantize::Animation out = quantize::read_animation(dir / "out.gif");
+    for (std::size_t f = 0; f < 3; ++f)
+        CHECK(out.frames[f].image.samples == gif.frames[f].image.samples);  // 6 colors in 8
 }

@@ -1,11 +1,17 @@
 // End-to-end tests of GIF and animation input and output.
 #include <catch2/catch.hpp>
 
+#include <regex>
 #include <set>
 
+#include <webp/demux.h>
+#include <webp/mux.h>
 #include <nlohmann/json.hpp>
 
+#include "exif.hpp"
 #include "gif.hpp"
+#include "profiles.hpp"
+#include "quantize/profile.hpp"
 #include "quantize/quantize.hpp"
 #include "support.hpp"
 
@@ -88,6 +94,10 @@ TEST_CASE("an animated GIF comes out as one, with one palette", "[cli][gif][anim
     REQUIRE(report["frames"].size() == 3);
     CHECK(report["frames"][2]["delay_ms"] == 200);
     CHECK(report["loops"] == 0);
+    // What k-means did for the shared palette: 63 colors into 16 take Lloyd iterations.
+    CHECK(report["kmeans"]["iterations"].get<int>() > 0);
+    CHECK(report["kmeans"]["inertia"].get<double>() > 0);
+    CHECK(report["kmeans"]["exact"] == false);
     const auto bytes = test::read_bytes(dir / "out.gif");
     const test::GifStructure s = test::read_gif_structure(bytes);
     CHECK(s.frames == 3);
@@ -135,9 +145,13 @@ TEST_CASE("a palette per frame (--palette-per-frame) fits each frame its own",
           "[cli][gif][animation]") {
     test::TempDir dir;
     test::write_bytes(dir / "in.gif", three_frame_gif());
-    REQUIRE(quantize_cli({(dir / "in.gif").string(), "-k", "8", "--palette-per-frame", "-o",
-                          (dir / "out.gif").string(), "-q"})
-                .exit_code == 0);
+    const auto r = quantize_cli({(dir / "in.gif").string(), "-k", "8", "--palette-per-frame", "-o",
+                                 (dir / "out.gif").string()});
+    REQUIRE(r.exit_code == 0);
+    // The frames' k-means runs together, at least one iteration each.
+    std::smatch ran;
+    REQUIRE(std::regex_search(r.out, ran, std::regex("k-means +([0-9]+) iterations")));
+    CHECK(std::stoi(ran[1]) >= 3);
     const test::GifStructure s = test::read_gif_structure(test::read_bytes(dir / "out.gif"));
     CHECK(s.frames == 3);
     CHECK(s.frames_with_local_table >= 1);
@@ -183,4 +197,127 @@ TEST_CASE("animated output is the same bytes whatever the thread count", "[cli][
         CHECK(test::read_bytes(dir / ("t1" + ext)) == test::read_bytes(dir / ("t2" + ext)));
         CHECK(test::read_bytes(dir / ("t1" + ext)) == test::read_bytes(dir / ("t3" + ext)));
     }
+}
+
+namespace {
+
+// `webp` with its chunks of the fourccs given set to the bytes given (libwebp's mux).
+std::vector<std::uint8_t> with_chunks(
+    const std::vector<std::uint8_t>& webp,
+    const std::vector<std::pair<const char*, std::vector<std::uint8_t>>>& chunks) {
+    const WebPData data{webp.data(), webp.size()};
+    WebPMux* mux = WebPMuxCreate(&data, 1);
+    REQUIRE(mux != nullptr);
+    for (const auto& [fourcc, bytes] : chunks) {
+        const WebPData chunk{bytes.data(), bytes.size()};
+        REQUIRE(WebPMuxSetChunk(mux, fourcc, &chunk, 1) == WEBP_MUX_OK);
+    }
+    WebPData out{};
+    REQUIRE(WebPMuxAssemble(mux, &out) == WEBP_MUX_OK);
+    WebPMuxDelete(mux);
+    std::vector<std::uint8_t> result(out.bytes, out.bytes + out.size);
+    WebPDataClear(&out);
+    return result;
+}
+
+// The chunk `fourcc` of a WebP file (libwebp's demux), empty when it has none.
+std::vector<std::uint8_t> chunk_of(const std::vector<std::uint8_t>& webp, const char* fourcc) {
+    const WebPData data{webp.data(), webp.size()};
+    WebPDemuxer* demux = WebPDemux(&data);
+    REQUIRE(demux != nullptr);
+    std::vector<std::uint8_t> bytes;
+    WebPChunkIterator it;
+    if (WebPDemuxGetChunk(demux, fourcc, 1, &it)) {
+        bytes.assign(it.chunk.bytes, it.chunk.bytes + it.chunk.size);
+        WebPDemuxReleaseChunkIterator(&it);
+    }
+    WebPDemuxDelete(demux);
+    return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("an animated WebP keeps or drops its profile and metadata as a still does",
+          "[cli][animation][metadata]") {
+    test::TempDir dir;
+    test::write_bytes(dir / "in.gif", three_frame_gif());
+    REQUIRE(quantize_cli(
+                {(dir / "in.gif").string(), "-k", "64", "-o", (dir / "plain.webp").string(), "-q"})
+                .exit_code == 0);
+    const std::vector<std::uint8_t> icc = test::adobe_rgb_icc();
+    const std::vector<std::uint8_t> exif = test::exif_block(1, "Frames");
+    const std::string xmp_text = "<x:xmpmeta xmlns:x='adobe:ns:meta/'/>";
+    const std::vector<std::uint8_t> xmp(xmp_text.begin(), xmp_text.end());
+    test::write_bytes(dir / "in.webp", with_chunks(test::read_bytes(dir / "plain.webp"),
+                                                   {{"ICCP", icc}, {"EXIF", exif}, {"XMP ", xmp}}));
+    auto run = [&](const std::string& name, std::vector<std::string> extra) {
+        std::vector<std::string> args = {(dir / "in.webp").string(), "-k", "16", "-o",
+                                         (dir / name).string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const auto r = quantize_cli(args);
+        REQUIRE(r.exit_code == 0);
+        const auto bytes = test::read_bytes(dir / name);
+        CHECK(quantize::read_animation(dir / name).frames.size() == 3);
+        return std::make_pair(r.out, bytes);
+    };
+    const auto [kept_text, kept] = run("kept.webp", {});
+    CHECK(chunk_of(kept, "ICCP") == icc);
+    CHECK(chunk_of(kept, "EXIF") == exif);
+    CHECK(chunk_of(kept, "XMP ") == xmp);
+    CHECK_THAT(kept_text, Catch::Contains("kept: quantized in its RGB"));
+    const auto [stripped_text, stripped] = run("stripped.webp", {"--strip"});
+    CHECK(chunk_of(stripped, "ICCP") == icc);
+    CHECK(chunk_of(stripped, "EXIF").empty());
+    CHECK(chunk_of(stripped, "XMP ").empty());
+    const auto [dropped_text, dropped] = run("dropped.webp", {"--profile", "drop"});
+    CHECK(chunk_of(dropped, "ICCP").empty());
+    CHECK(chunk_of(dropped, "EXIF") == exif);
+    // Converted: every frame's pixels are sRGB's numbers, and the file says no other profile.
+    const auto [srgb_text, srgb] = run("srgb.webp", {"--profile", "srgb"});
+    CHECK(chunk_of(srgb, "ICCP").empty());
+    CHECK_THAT(srgb_text, Catch::Contains("converted to sRGB (Little CMS) before quantizing"));
+    const quantize::Animation in = quantize::read_animation(dir / "in.webp");
+    quantize::Animation converted = in;
+    const quantize::Animation out = quantize::read_animation(dir / "srgb.webp");
+    for (std::size_t f = 0; f < 3; ++f) {
+        quantize::convert_to_srgb(converted.frames[f].image);
+        double error = 0, unconverted = 0;  // squared distances to the sRGB frame, summed
+        const quantize::Image& want = converted.frames[f].image;
+        for (std::size_t i = 0; i < want.pixel_count(); ++i) {
+            for (int c = 0; c < 3; ++c) {
+                const double d = double(want.samples[want.channels * i + c]) -
+                                 out.frames[f].image.samples[out.frames[f].image.channels * i + c];
+                const double u = double(want.samples[want.channels * i + c]) -
+                                 in.frames[f].image.samples[in.frames[f].image.channels * i + c];
+                error += d * d;
+                unconverted += u * u;
+            }
+        }
+        INFO("frame " << f);
+        CHECK(error < unconverted);  // nearer the converted frame than the original numbers
+    }
+    // GIF keeps none of it, and says so.
+    const auto gif =
+        quantize_cli({(dir / "in.webp").string(), "-k", "16", "-o", (dir / "out.gif").string()});
+    REQUIRE(gif.exit_code == 0);
+    CHECK_THAT(gif.out, Catch::Contains("lost: gif keeps no profile"));
+}
+
+TEST_CASE("an animated GIF to .tif is a multi-page TIFF, a page a frame", "[cli][animation]") {
+    test::TempDir dir;
+    test::write_bytes(dir / "in.gif", three_frame_gif());
+    REQUIRE(quantize_cli(
+                {(dir / "in.gif").string(), "-k", "16", "-o", (dir / "out.gif").string(), "-q"})
+                .exit_code == 0);
+    REQUIRE(quantize_cli(
+                {(dir / "in.gif").string(), "-k", "16", "-o", (dir / "out.tif").string(), "-q"})
+                .exit_code == 0);
+    const quantize::Animation gif = quantize::read_animation(dir / "out.gif");
+    const quantize::Animation tif = quantize::read_animation(dir / "out.tif");
+    REQUIRE(tif.frames.size() == 3);
+    for (std::size_t f = 0; f < 3; ++f) {
+        INFO("page " << f);
+        CHECK(tif.frames[f].image.samples == gif.frames[f].image.samples);  // the same colors
+    }
+    CHECK(tif.frames[1].image.pixel(0).a == 0);  // the clear rows stay clear
 }

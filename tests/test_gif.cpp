@@ -2,6 +2,7 @@
 // the encoder.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "gif.hpp"
@@ -134,4 +135,109 @@ TEST_CASE("an animation whose frames together are over the byte limit is refused
               "8.0 MB decoded");
     }
     CHECK(decode_image(bytes, "many.gif", limits).width == 1000);  // the first frame alone fits
+}
+
+namespace {
+
+// Frames of a 40x30 canvas over one palette of `colors` colors: a gradient, the same again,
+// then two corners of a 5x4 patch changed, then frame 0 again.
+IndexedAnimation patched_animation(int colors) {
+    IndexedAnimation animation;
+    animation.width = 40;
+    animation.height = 30;
+    Palette palette;
+    for (int i = 0; i < colors; ++i)
+        palette.push_back({{std::uint8_t(i), std::uint8_t(255 - i), std::uint8_t(i * 7), 255}});
+    IndexedImage frame{40, 30, palette, {}};
+    for (int i = 0; i < 40 * 30; ++i)
+        frame.indices.push_back(std::uint8_t((i * 13 + i / 40) % colors));
+    animation.frames.push_back({frame, 50});
+    animation.frames.push_back({frame, 70});
+    IndexedImage patched = frame;  // two corners of a 5x4 patch changed, the rest as before
+    for (const int i : {10 * 40 + 20, 13 * 40 + 24}) {
+        std::uint8_t& index = patched.indices[std::size_t(i)];
+        index = std::uint8_t((index + 1) % colors);
+    }
+    animation.frames.push_back({patched, 30});
+    animation.frames.push_back({frame, 100});
+    return animation;
+}
+
+}  // namespace
+
+TEST_CASE("an opaque animated GIF is written as changed rectangles and reads back whole",
+          "[gif][animation]") {
+    const int colors = GENERATE(16, 255, 256);
+    INFO("K = " << colors);
+    const IndexedAnimation animation = patched_animation(colors);
+    const auto bytes = encode_animation(animation, ImageFormat::gif, "delta.gif");
+    const test::GifStructure s = test::read_gif_structure(bytes);
+    REQUIRE(s.frames == 4);
+    CHECK(s.delays_cs == std::vector<int>{5, 7, 3, 10});
+    CHECK(s.indices[0].size() == 40 * 30);  // the first frame whole
+    CHECK(s.indices[1].size() == 1);        // equal to the one before: one pixel
+    CHECK(s.indices[2].size() == 5 * 4);    // the patch alone
+    CHECK(s.indices[3].size() == 5 * 4);
+    // A spare entry past the palette marks the unchanged pixels, when the table has room.
+    CHECK(s.transparent[2] == (colors < 256 ? colors : NO_TRANSPARENT_COLOR));
+    const Animation decoded = decode_animation(bytes, "delta.gif");
+    REQUIRE(decoded.frames.size() == 4);
+    for (std::size_t f = 0; f < 4; ++f) {
+        const IndexedImage& expected = animation.frames[f].image;
+        REQUIRE(decoded.frames[f].image.channels == 3);
+        for (std::size_t i = 0; i < expected.indices.size(); ++i) {
+            INFO("frame " << f << " pixel " << i);
+            REQUIRE(decoded.frames[f].image.pixel(i) == color_at(expected, i));
+        }
+    }
+}
+
+TEST_CASE("frames with their own palettes are written as changes of colors, not indices",
+          "[gif][animation]") {
+    IndexedAnimation animation = patched_animation(8);
+    // Frame 1 shows frame 0's colors through a reversed palette: no pixel changes color.
+    IndexedImage& reversed = animation.frames[1].image;
+    std::reverse(reversed.palette.begin(), reversed.palette.end());
+    for (std::uint8_t& index : reversed.indices)
+        index = std::uint8_t(7 - index);
+    const auto bytes = encode_animation(animation, ImageFormat::gif, "local.gif");
+    const test::GifStructure s = test::read_gif_structure(bytes);
+    CHECK(s.frames_with_local_table == 1);
+    CHECK(s.indices[1].size() == 1);
+    const Animation decoded = decode_animation(bytes, "local.gif");
+    for (std::size_t f = 0; f < 4; ++f) {
+        for (std::size_t i = 0; i < animation.frames[f].image.indices.size(); ++i) {
+            INFO("frame " << f << " pixel " << i);
+            REQUIRE(decoded.frames[f].image.pixel(i) == color_at(animation.frames[f].image, i));
+        }
+    }
+}
+
+TEST_CASE("a GIF frame claiming a huge rectangle costs no more than the canvas", "[gif][hostile]") {
+    const test::GifTestFrame frame = test::gif_frame(3, 1, 4, 4, std::vector<std::uint8_t>(16, 1));
+    std::vector<std::uint8_t> bytes = test::write_gif(5, 3, {0, 0, 0, 9, 9, 9}, {frame});
+    // The image descriptor: separator 0x2C, left 3, top 1 (16-bit little-endian), width, height.
+    const std::uint8_t descriptor[] = {0x2C, 3, 0, 1, 0, 4, 0, 4, 0};
+    const auto at =
+        std::search(bytes.begin(), bytes.end(), std::begin(descriptor), std::end(descriptor));
+    REQUIRE(at != bytes.end());
+    at[5] = at[7] = 0x20;  // 4 x 4 -> 20000 x 20000 (0x4e20): 400 million indices claimed
+    at[6] = at[8] = 0x4e;
+    try {
+        decode_animation(bytes, "huge.gif");
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::input);  // the data ends long before: truncated
+    }
+}
+
+TEST_CASE("a GIF frame wholly off the canvas draws nothing", "[gif][hostile]") {
+    const test::GifTestFrame off = test::gif_frame(10, 1, 2, 2, {1, 1, 1, 1});
+    const test::GifTestFrame on = test::gif_frame(0, 0, 1, 1, {1});
+    const Animation animation =
+        decode_animation(test::write_gif(5, 3, {0, 0, 0, 9, 9, 9}, {off, on}), "off.gif");
+    REQUIRE(animation.frames.size() == 2);
+    for (std::size_t i = 0; i < 15; ++i)
+        CHECK(animation.frames[0].image.pixel(i).a == 0);
+    CHECK(animation.frames[1].image.pixel(0) == Color{9, 9, 9, 255});
 }

@@ -10,6 +10,7 @@
 
 #include "quantize/formats.hpp"
 #include "quantize/io.hpp"
+#include "quantize/metadata.hpp"
 #include "quantize/pixels.hpp"
 #include "quantize/remap.hpp"
 
@@ -29,6 +30,9 @@ struct Animation {
     // extension plays once; GIF's NETSCAPE2.0 count N means N + 1 plays, as browsers show it).
     int loops = 0;
     SourceFormat source;  // of the file: channels of the frames, file bytes
+    // Of the file (animated WebP: its ICCP, EXIF and XMP chunks; GIF keeps none). Every
+    // frame's image.metadata.profile is this profile, so each frame converts and measures alone.
+    Metadata metadata;
 };
 
 // An animation reduced to palettes: every frame a whole canvas of indices.
@@ -54,9 +58,13 @@ Animation read_animation(const std::filesystem::path& path, const DecodeLimits& 
 // frame of another palette with a local one) or an animated WebP (WebPAnimEncoder, lossless when
 // options.webp_quality is 0, else lossy at that quality; libwebp merges a frame equal to the one
 // before into it, its delays summed). Delays and loops kept (GIF rounds delays to 10 ms).
+// Or a multi-page TIFF, a page a frame (full colors, deflated; no delays nor loops, which TIFF
+// has not). WebP carries the metadata's ICC profile, EXIF and XMP (WebPMux), TIFF the ICC
+// profile on every page; GIF keeps none.
 // Throws Error(output) naming `name` for another format or when the encoder fails.
 std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, ImageFormat format,
                                            const std::filesystem::path& name,
-                                           const EncodeOptions& options = {});
+                                           const EncodeOptions& options = {},
+                                           const Metadata& metadata = {});
 
 }  // namespace quantize

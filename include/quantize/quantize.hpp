@@ -152,8 +152,13 @@ Report report_for(const Image& image, const Quantized& quantized, const Options&
 struct QuantizedAnimation {
     IndexedAnimation animation;
     std::size_t training_colors = 0;  // distinct colors k-means trained on (summed per frame)
-    std::vector<bool> reused;         // per frame: equal to the frame before, its indices reused
-    StageTimes times;                 // sample, cluster and remap filled in
+    // What k-means did: the shared palette's run (empty when a palette was given), or with a
+    // palette per frame the frames' runs together (iterations and inertia summed, converged
+    // when all converged).
+    Clustering clustering;
+    bool exact = false;        // the colors fitted in K (every frame's, per frame): no k-means ran
+    std::vector<bool> reused;  // per frame: equal to the frame before, its indices reused
+    StageTimes times;          // sample, cluster and remap filled in
 };
 
 // Reduces every frame of an animation to at most options.clustering.colors colors. By default one

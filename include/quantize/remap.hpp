@@ -32,6 +32,12 @@ std::size_t nearest_index(const Point& p, std::span<const Point> palette);
 // Distances are measured in `space`, the space the palette was fitted in.
 IndexedImage remap(ImageView image, Palette palette, ColorSpace space = ColorSpace::rgb);
 
+// remap of several images to one palette, the searches made once for all (an animation's
+// frames: the tables fill as colors are met, so later frames find most of theirs known); the
+// same indices as remap of each.
+std::vector<IndexedImage> remap_frames(std::span<const Image* const> images, const Palette& palette,
+                                       ColorSpace space = ColorSpace::rgb);
+
 // How pixels are mapped to the palette: one row each in dither_methods().
 enum class Dither {
     none,      // every pixel to its nearest palette color (remap)

@@ -51,7 +51,10 @@ struct Quality {
 
 inline constexpr std::size_t kDeltaESample = 65536;
 
-Quality measure_quality(ImageView original, const IndexedImage& quantized);
+// delta_e_sample: pixels the ΔE00 numbers are measured on, at most (>= 1); an animation shares
+// kDeltaESample among its frames, so its measure costs what a still's does.
+Quality measure_quality(ImageView original, const IndexedImage& quantized,
+                        std::size_t delta_e_sample = kDeltaESample);
 
 // One frame of an animation as it came out.
 struct FrameReport {

@@ -24,6 +24,11 @@ struct QuantizeDecodeSink {
     // Called for each metadata block found: kind 0 an ICC profile, 1 EXIF (TIFF-structured,
     // the container's offset field and any "Exif\0\0" already skipped), 2 an XMP packet.
     void (*metadata)(void* context, int kind, const unsigned char* bytes, std::size_t size);
+    // Animations (JPEG XL): nullptr to decode the first frame alone; else called as each frame
+    // starts, with its index (0, 1, ...), how long it shows in milliseconds and the times the
+    // animation plays (0 = forever). Frame 0 returns the buffer `pixels` gave; each later one a
+    // new buffer of the same size, or nullptr to stop (over the limits).
+    unsigned char* (*frame)(void* context, std::uint32_t index, int delay_ms, std::uint32_t loops);
 };
 
 // Decodes the file held in data[0, size) through `sink`: nullptr when the pixels are all

@@ -2,10 +2,10 @@
 // (src/detail/modules.hpp), so other runs never load libjxl, libhwy and libbrotli. The
 // interface is src/codecs/decoder_module.hpp.
 //
-// The first frame is decoded to 8-bit RGB(A) with libjxl's own orientation applied (the
-// codestream's, which the JPEG XL specification puts above any EXIF tag); the ICC profile is
-// the one the pixels are delivered in, none when that is sRGB; Exif and XMP come from the
-// container's boxes (Brotli-compressed "brob" boxes decompressed).
+// The first frame (every frame of an animation, when the sink asks) is decoded to 8-bit RGB(A) with
+// libjxl's own orientation applied (the codestream's, which the JPEG XL specification puts above
+// any EXIF tag); the ICC profile is the one the pixels are delivered in, none when that is sRGB;
+// Exif and XMP come from the container's boxes (Brotli-compressed "brob" boxes decompressed).
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -93,8 +93,9 @@ const char* decode(const unsigned char* data, std::size_t size, const QuantizeDe
         JxlThreadParallelRunnerMake(nullptr, std::size_t(std::max(sink.threads, 1)));
     if (!dec || !runner)
         return failure("out of memory");
+    const int frames = sink.frame ? JXL_DEC_FRAME : 0;  // frame headers: durations
     if (JxlDecoderSubscribeEvents(dec.get(), JXL_DEC_BASIC_INFO | JXL_DEC_COLOR_ENCODING |
-                                                 JXL_DEC_FULL_IMAGE | JXL_DEC_BOX) !=
+                                                 JXL_DEC_FULL_IMAGE | JXL_DEC_BOX | frames) !=
             JXL_DEC_SUCCESS ||
         JxlDecoderSetParallelRunner(dec.get(), JxlThreadParallelRunner, runner.get()) !=
             JXL_DEC_SUCCESS ||
@@ -110,6 +111,7 @@ const char* decode(const unsigned char* data, std::size_t size, const QuantizeDe
     unsigned char* out = nullptr;
     std::size_t out_size = 0;
     bool have_pixels = false;
+    std::uint32_t frame_index = 0;  // of the next frame to start
     Box box;
     for (;;) {
         const JxlDecoderStatus status = JxlDecoderProcessInput(dec.get());
@@ -153,9 +155,27 @@ const char* decode(const unsigned char* data, std::size_t size, const QuantizeDe
             }
             case JXL_DEC_FULL_IMAGE:
                 have_pixels = true;
-                if (info.have_animation)  // the first frame only; what follows is not needed
+                if (info.have_animation && !sink.frame)  // the first frame only was asked for
                     return nullptr;
                 break;
+            case JXL_DEC_FRAME: {
+                if (!info.have_animation || !sink.frame)
+                    break;
+                JxlFrameHeader header{};
+                if (JxlDecoderGetFrameHeader(dec.get(), &header) != JXL_DEC_SUCCESS)
+                    return failure("unreadable frame header");
+                // Ticks of tps_denominator / tps_numerator seconds each.
+                const std::uint64_t numerator =
+                    std::max<std::uint32_t>(info.animation.tps_numerator, 1);
+                const std::uint64_t ms = std::uint64_t(header.duration) * 1000 *
+                                         info.animation.tps_denominator / numerator;
+                out = sink.frame(sink.context, frame_index++,
+                                 int(std::min<std::uint64_t>(ms, 1u << 30)),
+                                 info.animation.num_loops);
+                if (!out)
+                    return failure("refused");
+                break;
+            }
             case JXL_DEC_BOX: {
                 finish_box(dec.get(), box, sink);
                 JxlBoxType type{};
@@ -201,7 +221,6 @@ const char* decode(const unsigned char* data, std::size_t size, const QuantizeDe
             case JXL_DEC_JPEG_NEED_MORE_OUTPUT:
             case JXL_DEC_EXTENSIONS:
             case JXL_DEC_PREVIEW_IMAGE:
-            case JXL_DEC_FRAME:
             case JXL_DEC_DC_IMAGE:
             case JXL_DEC_JPEG_RECONSTRUCTION:
             case JXL_DEC_FRAME_PROGRESSION:

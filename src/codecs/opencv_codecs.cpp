@@ -65,6 +65,41 @@ int no_map(thandle_t, void**, toff_t*) {
 }
 void no_unmap(thandle_t, void*, toff_t) {}
 
+// A TIFF being written into memory through libtiff's client callbacks.
+struct GrowingFile {
+    std::vector<unsigned char>* bytes;
+    std::uint64_t at;
+};
+
+tmsize_t read_growing(thandle_t handle, void* out, tmsize_t n) {
+    auto* f = static_cast<GrowingFile*>(handle);
+    MemoryFile view{f->bytes->data(), f->bytes->size(), f->at};
+    const tmsize_t count = read_memory(&view, out, n);
+    f->at = view.at;
+    return count;
+}
+tmsize_t write_growing(thandle_t handle, void* in, tmsize_t n) {
+    auto* f = static_cast<GrowingFile*>(handle);
+    if (n <= 0)
+        return 0;
+    if (f->bytes->size() < f->at + std::uint64_t(n))
+        f->bytes->resize(f->at + std::uint64_t(n));
+    std::memcpy(f->bytes->data() + f->at, in, std::size_t(n));
+    f->at += std::uint64_t(n);
+    return n;
+}
+toff_t seek_growing(thandle_t handle, toff_t offset, int whence) {
+    auto* f = static_cast<GrowingFile*>(handle);
+    const std::uint64_t base = whence == SEEK_CUR   ? f->at
+                               : whence == SEEK_END ? f->bytes->size()
+                                                    : 0;
+    f->at = base + offset;
+    return f->at;
+}
+toff_t growing_size(thandle_t handle) {
+    return static_cast<GrowingFile*>(handle)->bytes->size();
+}
+
 // libtiff's messages for this handle: dropped (1 = handled, the global handler not called).
 int drop_message(TIFF*, void*, const char*, const char*, va_list) {
     return 1;
@@ -174,6 +209,88 @@ __attribute__((visibility("default"))) std::uint32_t quantize_codecs_tiff_pages(
     const tdir_t pages = TIFFNumberOfDirectories(tiff);
     TIFFClose(tiff);
     return std::uint32_t(std::clamp<tdir_t>(pages, 1, 65535));
+}
+
+// Page `page` (0-based) of a TIFF as 8-bit RGBA, upright (libtiff's RGBA interface, which
+// reads every photometric kind and bit depth and applies the Orientation tag). buffer(context,
+// width, height) returns width x height x 4 bytes to fill (4-byte aligned), or nullptr to stop.
+// Returns nullptr when the page is delivered, else the cause.
+__attribute__((visibility("default"))) const char* quantize_codecs_tiff_page(
+    const unsigned char* data, std::size_t size, std::uint32_t page,
+    unsigned char* (*buffer)(void* context, std::uint32_t width, std::uint32_t height),
+    void* context) noexcept {
+    MemoryFile file{data, size, 0};
+    TIFF* tiff = open_tiff(file);
+    if (!tiff)
+        return failure("libtiff cannot read it");
+    std::uint32_t width = 0, height = 0;
+    const char* error = nullptr;
+    unsigned char* out = nullptr;
+    if (!TIFFSetDirectory(tiff, tdir_t(page)))
+        error = failure("libtiff cannot read page " + std::to_string(page));
+    else if (TIFFGetField(tiff, TIFFTAG_IMAGEWIDTH, &width) != 1 ||
+             TIFFGetField(tiff, TIFFTAG_IMAGELENGTH, &height) != 1)
+        error = failure("page " + std::to_string(page) + " has no size");
+    else if (!(out = buffer(context, width, height)))
+        error = failure("refused");
+    else if (!TIFFReadRGBAImageOriented(tiff, width, height, reinterpret_cast<std::uint32_t*>(out),
+                                        ORIENTATION_TOPLEFT, 0))
+        error = failure("truncated or corrupt page " + std::to_string(page));
+    TIFFClose(tiff);
+    return error;
+}
+
+// A multi-page TIFF of `count` pages, each width x height pixels of `channels` (3 RGB or 4
+// RGBA, unassociated alpha) 8-bit samples, rows packed, deflated; every page marked a page of
+// the document (SubfileType, PageNumber) and carrying the ICC profile when icc_size > 0.
+// Returns nullptr with the file in *out, else the cause.
+__attribute__((visibility("default"))) const char* quantize_codecs_tiff_write_pages(
+    const unsigned char* const* pages, std::uint32_t count, std::uint32_t width,
+    std::uint32_t height, int channels, const unsigned char* icc, std::size_t icc_size,
+    std::vector<unsigned char>* out) noexcept {
+    try {
+        out->clear();
+        GrowingFile file{out, 0};
+        TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
+        if (!options)
+            return failure("out of memory");
+        TIFFOpenOptionsSetErrorHandlerExtR(options, drop_message, nullptr);
+        TIFFOpenOptionsSetWarningHandlerExtR(options, drop_message, nullptr);
+        TIFF* tiff =
+            TIFFClientOpenExt("memory", "w", &file, read_growing, write_growing, seek_growing,
+                              close_nothing, growing_size, no_map, no_unmap, options);
+        TIFFOpenOptionsFree(options);
+        if (!tiff)
+            return failure("libtiff cannot start a TIFF");
+        const std::size_t row = std::size_t(width) * std::size_t(channels);
+        bool ok = true;
+        for (std::uint32_t p = 0; ok && p < count; ++p) {
+            ok = TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, width) &&
+                 TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, height) &&
+                 TIFFSetField(tiff, TIFFTAG_BITSPERSAMPLE, 8) &&
+                 TIFFSetField(tiff, TIFFTAG_SAMPLESPERPIXEL, channels) &&
+                 TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB) &&
+                 TIFFSetField(tiff, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&
+                 TIFFSetField(tiff, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE) &&
+                 TIFFSetField(tiff, TIFFTAG_ROWSPERSTRIP, TIFFDefaultStripSize(tiff, 0)) &&
+                 TIFFSetField(tiff, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE) &&
+                 TIFFSetField(tiff, TIFFTAG_PAGENUMBER, std::uint16_t(p), std::uint16_t(count));
+            if (ok && channels == 4) {
+                const std::uint16_t extra[] = {EXTRASAMPLE_UNASSALPHA};
+                ok = TIFFSetField(tiff, TIFFTAG_EXTRASAMPLES, 1, extra);
+            }
+            if (ok && icc_size > 0)
+                ok = TIFFSetField(tiff, TIFFTAG_ICCPROFILE, std::uint32_t(icc_size), icc);
+            for (std::uint32_t y = 0; ok && y < height; ++y)
+                ok = TIFFWriteScanline(tiff, const_cast<unsigned char*>(pages[p] + y * row), y,
+                                       0) == 1;
+            ok = ok && TIFFWriteDirectory(tiff);
+        }
+        TIFFClose(tiff);
+        return ok ? nullptr : failure("libtiff could not write the pages");
+    } catch (const std::exception& e) {
+        return failure(e.what());
+    }
 }
 
 // 1 when OpenCV has a writer for the file name's extension.

@@ -6,6 +6,7 @@
 #include <exception>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "codecs/decoder_module.hpp"
 #include "detail/memory.hpp"
@@ -54,6 +55,12 @@ struct Target {
     Image image;
     const SizeCheck* check_size = nullptr;
     std::exception_ptr refused;
+    // Animations: the frames after the first, every frame's delay (ms) and the loops; and what
+    // checks the frames held decoded so far against the limits (nullptr: the first frame only).
+    std::vector<Image> more;
+    std::vector<int> delays;
+    std::uint32_t loops = 1;
+    const FramesCheck* check_frames = nullptr;
 };
 
 unsigned char* pixels(void* context, std::uint32_t width, std::uint32_t height, int channels,
@@ -68,6 +75,27 @@ unsigned char* pixels(void* context, std::uint32_t width, std::uint32_t height, 
         t.image.source.bit_depth = std::clamp(bit_depth, 1, 16);
         resize_populated(t.image.samples, t.image.pixel_count() * std::size_t(channels));
         return t.image.samples.data();
+    } catch (...) {
+        t.refused = std::current_exception();
+        return nullptr;
+    }
+}
+
+unsigned char* frame(void* context, std::uint32_t index, int delay_ms, std::uint32_t loops) {
+    auto& t = *static_cast<Target*>(context);
+    try {
+        t.delays.push_back(std::max(delay_ms, 0));
+        t.loops = loops;
+        if (index == 0)
+            return t.image.samples.data();
+        (*t.check_frames)(std::uint64_t(index) + 1);
+        Image& next = t.more.emplace_back();
+        next.width = t.image.width;
+        next.height = t.image.height;
+        next.channels = t.image.channels;
+        next.source = t.image.source;
+        resize_populated(next.samples, t.image.samples.size());
+        return next.samples.data();
     } catch (...) {
         t.refused = std::current_exception();
         return nullptr;
@@ -89,16 +117,14 @@ void metadata(void* context, int kind, const unsigned char* bytes, std::size_t s
     }
 }
 
-}  // namespace
-
-Image decode_with_module(DecoderModule module, std::span<const std::uint8_t> bytes, int threads,
-                         const SizeCheck& check_size) {
+// Runs the module into `target`, its frames too when target.check_frames is set.
+void run_module(DecoderModule module, std::span<const std::uint8_t> bytes, int threads,
+                Target& target) {
     const Loaded& m = loaded(module);
     if (!m.decode)
         throw std::runtime_error(m.error);
-    Target target;
-    target.check_size = &check_size;
-    const QuantizeDecodeSink sink{&target, threads, pixels, metadata};
+    const QuantizeDecodeSink sink{&target, threads, pixels, metadata,
+                                  target.check_frames ? frame : nullptr};
     const char* error = m.decode(bytes.data(), bytes.size(), &sink);
     if (target.refused)
         std::rethrow_exception(target.refused);
@@ -108,7 +134,40 @@ Image decode_with_module(DecoderModule module, std::span<const std::uint8_t> byt
             cause.pop_back();
         throw ModuleDecodeError(cause);
     }
+}
+
+}  // namespace
+
+Image decode_with_module(DecoderModule module, std::span<const std::uint8_t> bytes, int threads,
+                         const SizeCheck& check_size) {
+    Target target;
+    target.check_size = &check_size;
+    run_module(module, bytes, threads, target);
     return std::move(target.image);
+}
+
+Animation decode_animation_with_module(DecoderModule module, std::span<const std::uint8_t> bytes,
+                                       int threads, const SizeCheck& check_size,
+                                       const FramesCheck& check_frames) {
+    Target target;
+    target.check_size = &check_size;
+    target.check_frames = &check_frames;
+    run_module(module, bytes, threads, target);
+    Animation animation;
+    animation.width = target.image.width;
+    animation.height = target.image.height;
+    animation.loops = target.delays.empty() ? 1 : int(target.loops);
+    animation.source = target.image.source;
+    animation.metadata = target.image.metadata;
+    target.image.metadata = {};
+    target.image.metadata.profile = animation.metadata.profile;
+    animation.frames.push_back(
+        {std::move(target.image), target.delays.empty() ? 0 : target.delays[0]});
+    for (std::size_t i = 0; i < target.more.size(); ++i) {
+        target.more[i].metadata.profile = animation.metadata.profile;
+        animation.frames.push_back({std::move(target.more[i]), target.delays[i + 1]});
+    }
+    return animation;
 }
 
 }  // namespace quantize::detail

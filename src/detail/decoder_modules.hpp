@@ -8,6 +8,7 @@
 #include <span>
 #include <stdexcept>
 
+#include "quantize/animation.hpp"
 #include "quantize/pixels.hpp"
 
 namespace quantize::detail {
@@ -33,5 +34,17 @@ using SizeCheck = std::function<void(std::uint64_t, std::uint64_t, std::uint64_t
 // bad file; std::runtime_error when the module cannot be loaded.
 Image decode_with_module(DecoderModule module, std::span<const std::uint8_t> bytes, int threads,
                          const SizeCheck& check_size);
+
+// Called with the frames an animation will hold decoded once the next is allocated (2, 3, ...);
+// throws to refuse.
+using FramesCheck = std::function<void(std::uint64_t)>;
+
+// Every frame of an animated file (JPEG XL; libheif 1.15 gives HEIF sequences no frame API
+// here), each a whole canvas as shown, with its delay and the loops (0 = forever); a still file
+// as one frame played once. The file's metadata in Animation::metadata, its profile in each
+// frame's. Errors as decode_with_module's, and what check_frames throws.
+Animation decode_animation_with_module(DecoderModule module, std::span<const std::uint8_t> bytes,
+                                       int threads, const SizeCheck& check_size,
+                                       const FramesCheck& check_frames);
 
 }  // namespace quantize::detail

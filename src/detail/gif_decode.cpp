@@ -10,6 +10,7 @@
 #include "detail/decode_limits.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/memory.hpp"
+#include "detail/parallel.hpp"
 
 namespace quantize::detail {
 
@@ -65,6 +66,48 @@ void clear_rect(std::vector<std::uint8_t>& canvas, int canvas_width, int canvas_
                   canvas.begin() + (std::ptrdiff_t(y) * canvas_width + x1) * 4, 0);
 }
 
+// A frame found by the first pass: where its image block lies in the file, its rectangle,
+// its color table and the Graphic Control Extension before it; its indices once decoded.
+struct FrameBlock {
+    std::size_t begin = 0, end = 0;  // the image descriptor to the data's terminator
+    GifImageDesc rect{};
+    std::vector<GifColorType> colors;
+    GraphicsControlBlock control{};
+    // The part of the rectangle on the canvas, [x0, x1) x [y0, y1) in canvas pixels, and its
+    // indices once decoded, row by row: a frame is held no larger than the canvas.
+    int x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+    std::vector<GifPixelType> indices;
+};
+
+// The frame's indices, decoded by giflib from a GIF of its own: the file's header, logical
+// screen and global table, then the frame's image block and a trailer. Frames decode apart
+// from each other, so they can decode at once.
+void decode_frame_block(std::span<const std::uint8_t> bytes, std::size_t header, FrameBlock& frame,
+                        const std::string& name) {
+    std::vector<std::uint8_t> alone(bytes.begin(), bytes.begin() + std::ptrdiff_t(header));
+    alone.insert(alone.end(), bytes.begin() + std::ptrdiff_t(frame.begin),
+                 bytes.begin() + std::ptrdiff_t(frame.end));
+    alone.push_back(0x3B);  // trailer
+    MemoryReader reader{alone};
+    int error = 0;
+    const std::unique_ptr<GifFileType, GifClose> gif(DGifOpen(&reader, read_memory, &error));
+    GifRecordType type = UNDEFINED_RECORD_TYPE;
+    if (!gif || DGifGetRecordType(gif.get(), &type) == GIF_ERROR ||
+        type != IMAGE_DESC_RECORD_TYPE || DGifGetImageDesc(gif.get()) == GIF_ERROR)
+        fail_input(name, std::string("corrupt GIF frame: ") + gif_error(gif ? gif->Error : error));
+    const std::size_t kept = std::size_t(frame.x1 - frame.x0);  // per row on the canvas
+    frame.indices.resize(kept * std::size_t(frame.y1 - frame.y0));
+    std::vector<GifPixelType> row(std::size_t(std::max(frame.rect.Width, 0)));
+    for (const int y : stored_row_order(frame.rect.Height, frame.rect.Interlace)) {
+        if (DGifGetLine(gif.get(), row.data(), frame.rect.Width) == GIF_ERROR)
+            fail_input(name, std::string("truncated or corrupt GIF: ") + gif_error(gif->Error));
+        const int cy = frame.rect.Top + y;
+        if (kept > 0 && cy >= frame.y0 && cy < frame.y1)
+            std::copy_n(row.begin() + (frame.x0 - frame.rect.Left), kept,
+                        frame.indices.begin() + std::ptrdiff_t(std::size_t(cy - frame.y0) * kept));
+    }
+}
+
 }  // namespace
 
 const char* gif_error(int code) {
@@ -102,72 +145,46 @@ Animation decode_gif(std::span<const std::uint8_t> bytes, const std::string& nam
     animation.width = width;
     animation.height = height;
     animation.loops = 1;  // no NETSCAPE2.0 extension: played once
-    std::vector<std::uint8_t> canvas;
-    resize_populated(canvas, std::size_t(width) * std::size_t(height) * 4);  // transparent
-    std::vector<std::uint8_t> before;  // the canvas a DISPOSE_PREVIOUS frame restores
-    std::vector<GifPixelType> row;
+    // First pass: the structure, every frame's image block found and its data skipped undecoded.
+    std::vector<FrameBlock> blocks;
     GraphicsControlBlock control{DISPOSAL_UNSPECIFIED, false, 0, NO_TRANSPARENT_COLOR};
-    for (bool done = false; !done && animation.frames.size() < max_frames;) {
+    for (bool done = false; !done && blocks.size() < max_frames;) {
         GifRecordType type = UNDEFINED_RECORD_TYPE;
         if (DGifGetRecordType(gif.get(), &type) == GIF_ERROR)
             fail("truncated or corrupt GIF");
         switch (type) {
             case IMAGE_DESC_RECORD_TYPE: {
+                FrameBlock block;
+                block.begin = reader.at - 1;  // the separator just read
                 if (DGifGetImageDesc(gif.get()) == GIF_ERROR)
                     fail("corrupt GIF frame");
-                const GifImageDesc rect = gif->Image;
-                const ColorMapObject* map = rect.ColorMap ? rect.ColorMap : gif->SColorMap;
+                block.rect = gif->Image;
+                const ColorMapObject* map =
+                    gif->Image.ColorMap ? gif->Image.ColorMap : gif->SColorMap;
                 if (!map) {
-                    fail_input(name, "corrupt GIF: frame " +
-                                         std::to_string(animation.frames.size()) +
+                    fail_input(name, "corrupt GIF: frame " + std::to_string(blocks.size()) +
                                          " has no color table");
                 }
+                block.colors.assign(map->Colors, map->Colors + map->ColorCount);
+                block.rect.ColorMap = nullptr;  // giflib's, freed with the next frame
+                const GifImageDesc& r = block.rect;
+                block.x0 = std::clamp(r.Left, 0, width);
+                block.x1 = std::clamp(r.Left + r.Width, block.x0, width);
+                block.y0 = std::clamp(r.Top, 0, height);
+                block.y1 = std::clamp(r.Top + r.Height, block.y0, height);
                 check_frame_limits(name, std::uint64_t(width), std::uint64_t(height),
-                                   animation.frames.size() + 1, limits);
-                if (control.DisposalMode == DISPOSE_PREVIOUS)
-                    before = canvas;
-                row.resize(std::size_t(std::max(rect.Width, 0)));
-                for (const int y : stored_row_order(rect.Height, rect.Interlace)) {
-                    if (DGifGetLine(gif.get(), row.data(), rect.Width) == GIF_ERROR)
+                                   blocks.size() + 1, limits);
+                int code_size = 0;
+                GifByteType* data = nullptr;
+                if (DGifGetCode(gif.get(), &code_size, &data) == GIF_ERROR)
+                    fail("truncated or corrupt GIF");
+                while (data) {
+                    if (DGifGetCodeNext(gif.get(), &data) == GIF_ERROR)
                         fail("truncated or corrupt GIF");
-                    const int cy = rect.Top + y;
-                    if (cy < 0 || cy >= height)
-                        continue;
-                    for (int x = std::max(0, -rect.Left); x < rect.Width && rect.Left + x < width;
-                         ++x) {
-                        const int index = row[std::size_t(x)];
-                        if (index == control.TransparentColor)
-                            continue;
-                        // An index past the table shows black, as browsers draw it.
-                        const GifColorType c =
-                            index < map->ColorCount ? map->Colors[index] : GifColorType{0, 0, 0};
-                        std::uint8_t* p =
-                            canvas.data() +
-                            (std::size_t(cy) * std::size_t(width) + std::size_t(rect.Left + x)) * 4;
-                        p[0] = c.Red;
-                        p[1] = c.Green;
-                        p[2] = c.Blue;
-                        p[3] = 255;
-                    }
                 }
-                AnimationFrame frame;
-                frame.image.width = width;
-                frame.image.height = height;
-                frame.image.channels = 4;
-                frame.image.source.channels = 4;
-                frame.image.samples = canvas;
-                frame.delay_ms = control.DelayTime * 10;  // GIF counts hundredths of a second
-                animation.frames.push_back(std::move(frame));
-                switch (control.DisposalMode) {
-                    case DISPOSE_BACKGROUND:  // browsers clear to transparent, not to the color
-                        clear_rect(canvas, width, height, rect);
-                        break;
-                    case DISPOSE_PREVIOUS:
-                        canvas.swap(before);
-                        break;
-                    default:  // an int: unspecified, do-not-dispose and undefined values
-                        break;
-                }
+                block.end = reader.at;
+                block.control = control;
+                blocks.push_back(std::move(block));
                 control = {DISPOSAL_UNSPECIFIED, false, 0, NO_TRANSPARENT_COLOR};
                 break;
             }
@@ -198,6 +215,61 @@ Animation decode_gif(std::span<const std::uint8_t> bytes, const std::string& nam
                 break;
             case UNDEFINED_RECORD_TYPE:
             case SCREEN_DESC_RECORD_TYPE:
+                break;
+        }
+    }
+    // Second pass: every frame's indices, the frames at once. The header is the signature,
+    // the logical screen descriptor and the global table (3 x 2^(n+1) bytes when present).
+    const std::size_t header =
+        13 + ((bytes[10] & 0x80) ? 3 * (std::size_t{2} << (bytes[10] & 7)) : 0);
+    for_each_chunk(blocks.size(), 1, [&](std::size_t, std::size_t i, std::size_t) {
+        decode_frame_block(bytes, header, blocks[i], name);
+    });
+    // Third pass: each frame drawn over the canvas the ones before left, in order.
+    std::vector<std::uint8_t> canvas;
+    resize_populated(canvas, std::size_t(width) * std::size_t(height) * 4);  // transparent
+    std::vector<std::uint8_t> before;  // the canvas a DISPOSE_PREVIOUS frame restores
+    for (FrameBlock& block : blocks) {
+        const GifImageDesc& rect = block.rect;
+        const GraphicsControlBlock& gcb = block.control;
+        if (gcb.DisposalMode == DISPOSE_PREVIOUS)
+            before = canvas;
+        const std::size_t kept = std::size_t(block.x1 - block.x0);
+        for (int cy = block.y0; cy < block.y1; ++cy) {
+            const GifPixelType* row = block.indices.data() + std::size_t(cy - block.y0) * kept;
+            std::uint8_t* p =
+                canvas.data() + (std::size_t(cy) * std::size_t(width) + std::size_t(block.x0)) * 4;
+            for (std::size_t x = 0; x < kept; ++x, p += 4) {
+                const int index = row[x];
+                if (index == gcb.TransparentColor)
+                    continue;
+                // An index past the table shows black, as browsers draw it.
+                const GifColorType c = std::size_t(index) < block.colors.size()
+                                           ? block.colors[std::size_t(index)]
+                                           : GifColorType{0, 0, 0};
+                p[0] = c.Red;
+                p[1] = c.Green;
+                p[2] = c.Blue;
+                p[3] = 255;
+            }
+        }
+        block.indices = {};  // drawn: its memory goes back
+        AnimationFrame frame;
+        frame.image.width = width;
+        frame.image.height = height;
+        frame.image.channels = 4;
+        frame.image.source.channels = 4;
+        frame.image.samples = canvas;
+        frame.delay_ms = gcb.DelayTime * 10;  // GIF counts hundredths of a second
+        animation.frames.push_back(std::move(frame));
+        switch (gcb.DisposalMode) {
+            case DISPOSE_BACKGROUND:  // browsers clear to transparent, not to the color
+                clear_rect(canvas, width, height, rect);
+                break;
+            case DISPOSE_PREVIOUS:
+                canvas.swap(before);
+                break;
+            default:  // an int: unspecified, do-not-dispose and undefined values
                 break;
         }
     }

@@ -21,9 +21,14 @@ struct GifFrame {
 // table; a frame whose palette differs gets a local one. Each table has the next power of two
 // >= 2 entries that holds the palette (the rest black). An entry with alpha below 128 is the
 // transparent index (the Graphic Control Extension's); further such entries are written as
-// that one. `loops` as Animation::loops: 0 forever (NETSCAPE2.0 count 0), 1 once (no loop
-// extension), N: count N - 1. With one frame, no delay nor loop is written. Throws
-// Error(output) naming `output` when giflib fails or a palette is over 256 entries.
+// that one. Of an opaque animation, each frame after the first is written as the rectangle
+// around its changed pixels, the unchanged ones in it as one spare transparent index (a table
+// entry past the palette, when it has fewer than 256 colors), over the frame before; frames
+// with transparent pixels are written whole and cleared after. Frames are encoded in
+// parallel; the bytes never depend on the thread count. `loops` as Animation::loops: 0
+// forever (NETSCAPE2.0 count 0), 1 once (no loop extension), N: count N - 1. With one frame,
+// no delay nor loop is written. Throws Error(output) naming `output` when giflib fails or a
+// palette is over 256 entries.
 std::vector<std::uint8_t> encode_gif(const std::filesystem::path& output,
                                      std::span<const GifFrame> frames, int loops);
 

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <exception>
 #include <mutex>
 #include <stdexcept>
 
@@ -17,14 +18,21 @@ using EncodeFn = const char* (*)(const char*, const cv::Mat*, const int*, std::s
 using CanWriteFn = int (*)(const char*);
 using TiffSizeFn = int (*)(const unsigned char*, std::size_t, std::uint32_t*, std::uint32_t*);
 using TiffPagesFn = std::uint32_t (*)(const unsigned char*, std::size_t);
+using TiffWritePagesFn = const char* (*)(const unsigned char* const*, std::uint32_t, std::uint32_t,
+                                         std::uint32_t, int, const unsigned char*, std::size_t,
+                                         std::vector<unsigned char>*);
+using TiffPageFn = const char* (*)(const unsigned char*, std::size_t, std::uint32_t,
+                                   unsigned char* (*)(void*, std::uint32_t, std::uint32_t), void*);
 
 struct Module {
     DecodeFn decode = nullptr;
     EncodeFn encode = nullptr;
     CanWriteFn can_write = nullptr;
-    TiffSizeFn tiff_size = nullptr;    // optional: a module of an older build lacks it
-    TiffPagesFn tiff_pages = nullptr;  // optional, as tiff_size
-    std::string error;                 // why loading failed, when it did
+    TiffSizeFn tiff_size = nullptr;               // optional: a module of an older build lacks it
+    TiffPagesFn tiff_pages = nullptr;             // optional, as tiff_size
+    TiffPageFn tiff_page = nullptr;               // optional, as tiff_size
+    TiffWritePagesFn tiff_write_pages = nullptr;  // optional, as tiff_size
+    std::string error;                            // why loading failed, when it did
 };
 
 Module load() {
@@ -39,6 +47,9 @@ Module load() {
     m.can_write = reinterpret_cast<CanWriteFn>(::dlsym(handle, "quantize_codecs_can_write"));
     m.tiff_size = reinterpret_cast<TiffSizeFn>(::dlsym(handle, "quantize_codecs_tiff_size"));
     m.tiff_pages = reinterpret_cast<TiffPagesFn>(::dlsym(handle, "quantize_codecs_tiff_pages"));
+    m.tiff_page = reinterpret_cast<TiffPageFn>(::dlsym(handle, "quantize_codecs_tiff_page"));
+    m.tiff_write_pages =
+        reinterpret_cast<TiffWritePagesFn>(::dlsym(handle, "quantize_codecs_tiff_write_pages"));
     if (!m.encode || !m.can_write) {
         m = {};
         m.error = "OpenCV image codecs module incomplete (no encoder)";
@@ -90,6 +101,46 @@ std::optional<ImageSize> opencv_tiff_size(std::span<const std::uint8_t> data) {
 std::uint32_t opencv_tiff_pages(std::span<const std::uint8_t> data) {
     const Module& m = loaded_module();
     return m.tiff_pages ? m.tiff_pages(data.data(), data.size()) : 1;
+}
+
+void opencv_tiff_page(std::span<const std::uint8_t> data, std::uint32_t page,
+                      const std::function<std::uint8_t*(std::uint32_t, std::uint32_t)>& buffer) {
+    const Module& m = loaded_module();
+    if (!m.tiff_page)
+        throw std::runtime_error("the OpenCV image codecs module reads no TIFF pages");
+    struct Context {  // no exception crosses the module: it waits here
+        const std::function<std::uint8_t*(std::uint32_t, std::uint32_t)>* buffer;
+        std::exception_ptr error;
+    } context{&buffer, nullptr};
+    const char* error = m.tiff_page(
+        data.data(), data.size(), page,
+        [](void* c, std::uint32_t width, std::uint32_t height) -> unsigned char* {
+            auto* context = static_cast<Context*>(c);
+            try {
+                return (*context->buffer)(width, height);
+            } catch (...) {
+                context->error = std::current_exception();
+                return nullptr;
+            }
+        },
+        &context);
+    if (context.error)
+        std::rethrow_exception(context.error);
+    if (error)
+        throw std::runtime_error(error);
+}
+
+std::vector<std::uint8_t> opencv_tiff_write_pages(std::span<const std::uint8_t* const> pages,
+                                                  std::uint32_t width, std::uint32_t height,
+                                                  int channels, std::span<const std::uint8_t> icc) {
+    const Module& m = loaded_module();
+    if (!m.tiff_write_pages)
+        throw std::runtime_error("the OpenCV image codecs module writes no TIFF pages");
+    std::vector<std::uint8_t> out;
+    if (const char* error = m.tiff_write_pages(pages.data(), std::uint32_t(pages.size()), width,
+                                               height, channels, icc.data(), icc.size(), &out))
+        throw std::runtime_error(error);
+    return out;
 }
 
 bool opencv_can_write(const std::string& filename) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,6 +28,20 @@ std::optional<ImageSize> opencv_tiff_size(std::span<const std::uint8_t> data);
 // The pages (directories) of a TIFF, counted by libtiff, 1..65535 (more are counted as 65535);
 // 1 when libtiff cannot read it. Throws std::runtime_error when the module cannot be loaded.
 std::uint32_t opencv_tiff_pages(std::span<const std::uint8_t> data);
+
+// Page `page` (0-based) of a TIFF as 8-bit RGBA, upright, through libtiff's RGBA interface in
+// the module: `buffer(width, height)` gives width x height x 4 bytes to fill (it may throw: the
+// exception comes out of this call). Throws std::runtime_error with the cause when libtiff
+// cannot read the page, or when the module cannot be loaded or lacks the function.
+void opencv_tiff_page(std::span<const std::uint8_t> data, std::uint32_t page,
+                      const std::function<std::uint8_t*(std::uint32_t, std::uint32_t)>& buffer);
+
+// A multi-page TIFF of the pages (each width x height x channels 8-bit samples, channels 3 or
+// 4), deflated, with the ICC profile `icc` on every page when not empty, written by libtiff in
+// the module. Throws std::runtime_error with the cause.
+std::vector<std::uint8_t> opencv_tiff_write_pages(std::span<const std::uint8_t* const> pages,
+                                                  std::uint32_t width, std::uint32_t height,
+                                                  int channels, std::span<const std::uint8_t> icc);
 
 // cv::imencode(ext, image, params). Throws std::runtime_error with the cause.
 std::vector<std::uint8_t> opencv_encode(const std::string& ext, const cv::Mat& image,
