@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
     options.clustering.colors = std::atoi(argv[2]);
     const int repeats = argc > 3 ? std::atoi(argv[3]) : 9;
     // The training sample as quantize() draws it.
-    const auto sample = quantize::sample_colors(image, options.clustering.sample, options.clustering.seed);
+    const auto sample =
+        quantize::sample_colors(image, options.clustering.sample, options.clustering.seed);
     std::vector<quantize::Point> points;
     std::vector<float> weights;
     for (const auto& s : sample) {

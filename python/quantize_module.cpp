@@ -118,8 +118,10 @@ constexpr std::pair<std::string_view, Setter> kOptionSetters[] = {
          o.mapping.dither =
              v.is_none() ? quantize::Dither::none : quantize::dither_named(v.cast<std::string>());
      }},
-    {"dither_level", [](auto& o, const py::handle& v) { o.mapping.dither_level = v.cast<double>(); }},
-    {"skip_if_larger", [](auto& o, const py::handle& v) { o.encoding.skip_if_larger = v.cast<bool>(); }},
+    {"dither_level",
+     [](auto& o, const py::handle& v) { o.mapping.dither_level = v.cast<double>(); }},
+    {"skip_if_larger",
+     [](auto& o, const py::handle& v) { o.encoding.skip_if_larger = v.cast<bool>(); }},
     {"fixed",
      [](auto& o, const py::handle& v) {
          for (const py::handle c : v)

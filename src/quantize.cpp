@@ -866,10 +866,12 @@ Palette extract_palette(std::span<const Image> images, const Options& options,
         const Image& image = images[i];
         // Palette files are sRGB: an image with another profile is sampled in sRGB.
         if (is_srgb(image.metadata.profile))
-            return weighted_sample(image, options.clustering.sample, options.clustering.seed, keep_transparent);
+            return weighted_sample(image, options.clustering.sample, options.clustering.seed,
+                                   keep_transparent);
         Image srgb = image;
         convert_to_srgb(srgb);
-        return weighted_sample(srgb, options.clustering.sample, options.clustering.seed, keep_transparent);
+        return weighted_sample(srgb, options.clustering.sample, options.clustering.seed,
+                               keep_transparent);
     });
 }
 

@@ -55,8 +55,7 @@ std::vector<std::uint8_t> contrast_shares(ImageView image, const std::vector<flo
         for (std::size_t y = y0; y < y1; ++y) {
             const std::uint8_t* up = image.row(y > 0 ? y - 1 : y);
             const std::uint8_t* mid = image.row(y);
-            const std::uint8_t* down =
-                image.row(y + 1 < h ? y + 1 : y);
+            const std::uint8_t* down = image.row(y + 1 < h ? y + 1 : y);
             for (std::size_t x = 0; x < w; ++x) {
                 const std::size_t l = (x > 0 ? x - 1 : x) * channels, m = x * channels,
                                   r = (x + 1 < w ? x + 1 : x) * channels;

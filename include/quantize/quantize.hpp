@@ -130,8 +130,8 @@ struct Quantized {
 // thrown). Calls never overlap, though those inside k-means may come from several threads.
 using Progress = std::function<bool(Stage)>;
 
-// Reduces an image in memory to at most options.clustering.colors colors. The pixels are read where they
-// are (an Image converts to an ImageView of itself): nothing is copied.
+// Reduces an image in memory to at most options.clustering.colors colors. The pixels are read where
+// they are (an Image converts to an ImageView of itself): nothing is copied.
 Quantized quantize(ImageView image, const Options& options, const Progress& progress = {});
 
 // The report of an in-memory run: size, palette (largest first), quality against `original`,

@@ -193,8 +193,9 @@ plot::Figure clusters_figure(std::span<const Image> images, const std::vector<Po
     plot::ScatterChart ab{"a*-b* (CIELAB)", "a*", "b*", {}, {}, {}, {}, true};
     plot::ScatterChart lb{"L*-b* (CIELAB)", "L*", "b*", {}, {}, plot::Range{0, 100}, {}, false};
     for (const auto& [color, count] : colors) {
-        const Color cluster = to_color(
-            centroids[nearest_index(to_point(color, options.clustering.space), centroids)], options.clustering.space);
+        const Color cluster =
+            to_color(centroids[nearest_index(to_point(color, options.clustering.space), centroids)],
+                     options.clustering.space);
         const Coordinates lab = srgb_to_lab(color);
         const double radius = 1.5 + 6.0 * std::sqrt(count / most);
         ab.dots.push_back({lab.c1, lab.c2, rgb_of(cluster), radius});
@@ -297,7 +298,8 @@ IndexedAnimation animation_of(const std::vector<RunRecord>& runs, const Image& i
     for (const std::size_t i : frames_to_show(path.size(), std::size_t(max_frames))) {
         Options mapping = options;
         mapping.running.observer = nullptr;
-        mapping.clustering.palette = palette_from_centroids(*path[i].centroids, options.clustering.space, options.clustering.fixed);
+        mapping.clustering.palette = palette_from_centroids(
+            *path[i].centroids, options.clustering.space, options.clustering.fixed);
         IndexedImage frame = with_caption(quantize(image, mapping).image, caption_text(path[i]));
         animation.height = frame.height;
         animation.frames.push_back({std::move(frame), kFrameDelayMs});
