@@ -181,7 +181,7 @@ py::array_t<std::uint8_t> colors_of(const Result& r) {
 
 // quantize.Error and one subclass per ErrorKind, made once at import.
 struct ErrorTypes {
-    py::object base, invalid_argument, input, too_large, output, cancelled;
+    py::object base, invalid_argument, input, too_large, output, cancelled, quality_too_low;
 
     const py::object& of(ErrorKind kind) const {
         switch (kind) {
@@ -195,6 +195,8 @@ struct ErrorTypes {
                 return output;
             case ErrorKind::cancelled:
                 return cancelled;
+            case ErrorKind::quality_too_low:
+                return quality_too_low;
         }
         return base;
     }
@@ -246,6 +248,9 @@ PYBIND11_MODULE(quantize, m) {
                                     "An output that cannot be written.");
     errors.cancelled =
         make_error_type(m, "CancelledError", py::make_tuple(errors.base), "The run was stopped.");
+    errors.quality_too_low =
+        make_error_type(m, "QualityTooLowError", py::make_tuple(errors.base),
+                        "Even the most colors allowed stay below the quality asked for.");
     g_errors = &errors;
     py::register_exception_translator([](std::exception_ptr p) {
         try {
