@@ -86,6 +86,25 @@ TEST_CASE("no output kind writes over an input, however the input is spelled", "
                  "batch",         in, "-o", (work / "out").string(), "-k", "8", "--shared-palette",
                  "--palette-out", out};
          }},
+        {"cluster plot",
+         [](auto& in, auto& out, auto& work) {
+             return std::vector<std::string>{
+                 in, "-k", "4", "-o", (work / "o.png").string(), "--plot-clusters", out};
+         }},
+        {"convergence plot",
+         [](auto& in, auto& out, auto& work) {
+             return std::vector<std::string>{
+                 in, "-k", "4", "-o", (work / "o.png").string(), "--plot-convergence", out};
+         }},
+        {"analyze table",
+         [](auto& in, auto& out, auto&) {
+             return std::vector<std::string>{"analyze", in,   "-k", "4",
+                                             "--csv",   "-o", out,  "--force"};
+         }},
+        {"analyze chart",
+         [](auto& in, auto& out, auto&) {
+             return std::vector<std::string>{"analyze", in, "-k", "4", "--plot", out, "--force"};
+         }},
     };
     for (const auto& [kind, command] : kinds) {
         test::TempDir dir;
