@@ -226,8 +226,10 @@ Clustering by_elbow(const TrainingSet& t, const ClusterOptions& cluster) {
     const std::vector<int> ks = ks_up_to(cluster);
     if (ks.size() < 3)
         return kmeans(t.points, t.weights, cluster);
-    const std::vector<SweepStep> steps =
-        sweep_kmeans(t.points, t.weights, sweep_options_for(cluster, kChoiceSweep, ks));
+    CancelOnly cancel(cluster.observer);
+    SweepOptions sweep = sweep_options_for(cluster, kChoiceSweep, ks);
+    sweep.observer = &cancel;
+    const std::vector<SweepStep> steps = sweep_kmeans(t.points, t.weights, sweep);
     std::vector<double> inertia;
     for (const SweepStep& s : steps)
         inertia.push_back(s.clustering.inertia);
@@ -244,6 +246,8 @@ Clustering by_quality(const TrainingSet& t, const ClusterOptions& cluster, Quali
     // The search only needs each K close enough to judge it; the K kept converges in the end.
     // 4 updates, not 8: --quality 85 on the 12 MP photo took 2.0x a plain run at its K with 8.
     sweep.refine_iterations = kSearchRefineIterations;
+    CancelOnly cancel(cluster.observer);
+    sweep.observer = &cancel;
     std::vector<SweepStep> steps = sweep_until(t.points, t.weights, sweep, reaches);
     SweepStep pick = steps.back();
     if (!reaches(pick)) {

@@ -737,6 +737,11 @@ void stop_if_cancelled(KMeansObserver& observer) {
         throw Error(ErrorKind::cancelled, "k-means", "cancelled");
 }
 
+// What the observer (null: none) wants measured; nothing without one.
+KMeansWants wants_of(const KMeansObserver* observer) {
+    return observer ? observer->wants() : KMeansWants{};
+}
+
 // Sum of weight * |p|^2 over the points, in chunk order (see Hamerly::inertia_from_sums).
 double weighted_squares(std::span<const Point> points, std::span<const float> weights) {
     return sum_in_order(
@@ -791,16 +796,16 @@ Clustering lloyd(std::span<const Point> points, std::span<const float> weights,
         return result;
     }
     KMeansObserver* observer = options.observer;
-    if (observer && !run.refinement)
+    const bool measured = wants_of(observer).iterations;
+    if (measured && !run.refinement)
         observer->seeded(run, centroids, seeding_inertia(weights, start));
-    const double squares = observer ? weighted_squares(points, weights) : 0;
+    const double squares = measured ? weighted_squares(points, weights) : 0;
     Hamerly state(points, weights, std::move(centroids), options.fixed.size(), start);
     while (result.iterations < options.max_iterations) {
-        if (options.keep_going && !options.keep_going())
-            throw Error(ErrorKind::cancelled, "cluster", "cancelled");
+        if (observer)
+            stop_if_cancelled(*observer);  // the one poll point, before every update
         float largest_move = 0;
-        if (observer) {
-            stop_if_cancelled(*observer);
+        if (measured) {
             largest_move = observed_iteration(
                 state, *observer, run, counted + result.iterations + 1, points.size(), squares,
                 options.tolerance, result.iterations + 1 == options.max_iterations);
@@ -824,8 +829,9 @@ Clustering lloyd(std::span<const Point> points, std::span<const float> weights,
 Clustering lloyd_from_seeds(std::span<const Point> points, std::span<const float> weights,
                             const ClusterOptions& options, int restart) {
     const KMeansRun run{restart, false};
+    KMeansObserver* told_picks = wants_of(options.observer).seeds ? options.observer : nullptr;
     const Seeding seeding = seed(points, weights, options.k, options.seed + std::uint64_t(restart),
-                                 options.fixed, options.observer, run);
+                                 options.fixed, told_picks, run);
     std::vector<Point> centroids(options.fixed.begin(), options.fixed.end());
     for (std::size_t s : seeding.seeds)
         centroids.push_back(points[s]);

@@ -94,19 +94,44 @@ void reindex(std::vector<std::uint8_t>& indices, const std::vector<std::uint8_t>
                            });
 }
 
-// k-means on weighted colors, with K as options.clustering.choose_k picks it.
-// Progress is asked before every Lloyd update too (one call at a time: restarts run side by
-// side), so a cancel stops k-means within one iteration.
+// The run's own observer (null: none) with the progress callback as its cancel: Stage::cluster
+// is asked before every Lloyd update (one call at a time: restarts run side by side), so a
+// cancel stops k-means within one iteration. Measures what the run's observer wants, no more.
+class ProgressObserver : public KMeansObserver {
+  public:
+    ProgressObserver(KMeansObserver* inner, const Progress& progress)
+        : inner_(inner), progress_(progress) {}
+    KMeansWants wants() const override { return inner_ ? inner_->wants() : KMeansWants{}; }
+    void seed_picked(const SeedPick& pick) override { inner_->seed_picked(pick); }
+    void seeded(KMeansRun run, std::span<const Point> centroids, double inertia) override {
+        inner_->seeded(run, centroids, inertia);
+    }
+    void iterated(const LloydStep& step) override { inner_->iterated(step); }
+    void finished(KMeansRun run, double inertia, int iterations, bool kept) override {
+        if (inner_)
+            inner_->finished(run, inertia, iterations, kept);
+    }
+    bool cancelled() override {
+        if (inner_ && inner_->cancelled())
+            return true;
+        const std::lock_guard lock(one_call_at_a_time_);
+        return !progress_(Stage::cluster);
+    }
+
+  private:
+    KMeansObserver* inner_;
+    const Progress& progress_;
+    std::mutex one_call_at_a_time_;
+};
+
+// k-means on weighted colors, with K as options.clustering.choose_k picks it; progress polled
+// inside k-means through the observer (see ProgressObserver).
 Clustering cluster_colors(std::span<const Color> colors, std::span<const float> weights,
                           const Options& options, const Progress& progress = {}) {
     ClusterOptions cluster = cluster_options(options);
-    std::mutex one_call_at_a_time;
-    if (progress) {
-        cluster.keep_going = [&] {
-            const std::lock_guard lock(one_call_at_a_time);
-            return progress(Stage::cluster);
-        };
-    }
+    ProgressObserver polled(options.running.observer, progress);
+    if (progress)
+        cluster.observer = &polled;
     std::vector<Point> points;
     points.reserve(colors.size());
     for (const Color& c : colors)

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <initializer_list>
 #include <mutex>
@@ -11,6 +12,7 @@
 
 #include "quantize/cluster.hpp"
 #include "quantize/error.hpp"
+#include "quantize/sweep.hpp"
 
 using namespace quantize;
 
@@ -433,4 +435,61 @@ TEST_CASE("a cancel stops Lloyd within the iteration it is asked in", "[cluster]
     }
     CHECK(recorder.polls == 2);
     CHECK(recorder.steps.size() == 1);  // no step after the cancel
+}
+
+namespace {
+
+// Progress or cancel alone: wants nothing measured, stops at poll `cancel_at` (1-based) when
+// set; counts what it is told.
+struct CancelAt : KMeansObserver {
+    std::atomic<int> polls = 0, told = 0;
+    int cancel_at = 0;
+    KMeansWants wants() const override { return {}; }
+    void seed_picked(const SeedPick&) override { ++told; }
+    void seeded(KMeansRun, std::span<const Point>, double) override { ++told; }
+    void iterated(const LloydStep&) override { ++told; }
+    bool cancelled() override { return ++polls == cancel_at; }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "an observer that wants nothing is told nothing, polled once per Lloyd update, and "
+    "changes nothing",
+    "[cluster][cancel]") {
+    const Blobs b = make_blobs(400);
+    const ClusterOptions plain = options(5, 100, 0.0, 3);
+    const Clustering alone = kmeans(b.points, b.weights, plain);
+    CancelAt never;
+    ClusterOptions polled = plain;
+    polled.observer = &never;
+    const Clustering seen = kmeans(b.points, b.weights, polled);
+    CHECK(seen.inertia == alone.inertia);
+    CHECK(seen.iterations == alone.iterations);
+    CHECK(never.told == 0);
+    CHECK(never.polls == alone.iterations);  // one poll point: before each update
+
+    CancelAt stop;
+    stop.cancel_at = 2;
+    polled.observer = &stop;
+    CHECK_THROWS_AS(kmeans(b.points, b.weights, polled), Error);
+    CHECK(stop.polls == 2);  // stopped before the second update: within one iteration
+}
+
+TEST_CASE("a cancel stops a sweep over K within one Lloyd update", "[cluster][cancel]") {
+    const Blobs b = make_blobs(400);
+    CancelAt stop;
+    stop.cancel_at = 3;
+    CancelOnly cancel(&stop);
+    SweepOptions sweep =
+        sweep_options_for(options(2, 100, 0.0, 3), SweepMethod::bisecting, {2, 3, 4, 5, 6});
+    sweep.observer = &cancel;
+    try {
+        sweep_kmeans(b.points, b.weights, sweep);
+        FAIL("not cancelled");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::cancelled);
+    }
+    CHECK(stop.polls == 3);
+    CHECK(stop.told == 0);
 }
