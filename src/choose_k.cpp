@@ -101,28 +101,39 @@ std::size_t kneedle_elbow(std::span<const int> ks, std::span<const double> value
     return best;
 }
 
-double silhouette(std::span<const Point> points, std::span<const float> weights,
-                  std::span<const Point> centroids) {
-    const std::size_t k = centroids.size();
-    if (k < 2 || points.empty())
-        return 0.0;
-    const std::vector<std::uint32_t> nearest = nearest_of(points, centroids);
-    std::vector<double> cluster_weight(k, 0.0);
-    for (std::size_t i = 0; i < points.size(); ++i)
-        cluster_weight[nearest[i]] += weights[i];
-    std::vector<double> score(points.size(), 0.0);
+SilhouetteSample::SilhouetteSample(std::span<const Point> points, std::span<const float> weights)
+    : weights_(weights.begin(), weights.end()),
+      points_(points.begin(), points.end()),
+      distances_(points.size() * points.size()) {
+    const std::size_t n = points.size();
     detail::for_each_chunk(
-        points.size(), std::size_t{64}, [&](std::size_t, std::size_t begin, std::size_t end) {
+        n, std::size_t{64}, [&](std::size_t, std::size_t begin, std::size_t end) {
+            for (std::size_t i = begin; i < end; ++i)
+                for (std::size_t j = 0; j < n; ++j)
+                    distances_[i * n + j] = std::sqrt(squared_distance(points[i], points[j]));
+        });
+}
+
+double SilhouetteSample::score(std::span<const Point> centroids) const {
+    const std::size_t k = centroids.size(), n = points_.size();
+    if (k < 2 || n == 0)
+        return 0.0;
+    const std::vector<std::uint32_t> nearest = nearest_of(points_, centroids);
+    std::vector<double> cluster_weight(k, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+        cluster_weight[nearest[i]] += weights_[i];
+    std::vector<double> score(n, 0.0);
+    detail::for_each_chunk(
+        n, std::size_t{64}, [&](std::size_t, std::size_t begin, std::size_t end) {
             std::vector<double> sum(k);
             for (std::size_t i = begin; i < end; ++i) {
                 std::fill(sum.begin(), sum.end(), 0.0);
-                for (std::size_t j = 0; j < points.size(); ++j) {
-                    sum[nearest[j]] +=
-                        double(weights[j]) * std::sqrt(squared_distance(points[i], points[j]));
-                }
+                const float* distance = distances_.data() + i * n;
+                for (std::size_t j = 0; j < n; ++j)
+                    sum[nearest[j]] += double(weights_[j]) * distance[j];
                 const std::uint32_t own = nearest[i];
                 // The point itself is left out of its own cluster's mean.
-                const double own_weight = cluster_weight[own] - weights[i];
+                const double own_weight = cluster_weight[own] - weights_[i];
                 if (own_weight <= 0)
                     continue;  // a cluster of one point scores 0, as Rousseeuw sets it
                 const double a = sum[own] / own_weight;
@@ -136,19 +147,27 @@ double silhouette(std::span<const Point> points, std::span<const float> weights,
             }
         });
     double total = 0, weight = 0;
-    for (std::size_t i = 0; i < points.size(); ++i) {
-        total += weights[i] * score[i];
-        weight += weights[i];
+    for (std::size_t i = 0; i < n; ++i) {
+        total += weights_[i] * score[i];
+        weight += weights_[i];
     }
     return weight > 0 ? total / weight : 0.0;
 }
 
-double davies_bouldin(std::span<const Point> points, std::span<const float> weights,
-                      std::span<const Point> centroids) {
+double silhouette(std::span<const Point> points, std::span<const float> weights,
+                  std::span<const Point> centroids) {
+    return SilhouetteSample(points, weights).score(centroids);
+}
+
+namespace {
+
+// davies_bouldin with each point's nearest centroid given.
+double davies_bouldin_of(std::span<const Point> points, std::span<const float> weights,
+                         std::span<const Point> centroids,
+                         const std::vector<std::uint32_t>& nearest) {
     const std::size_t k = centroids.size();
     if (k < 2)
         return 0.0;
-    const std::vector<std::uint32_t> nearest = nearest_of(points, centroids);
     std::vector<double> spread(k, 0.0), weight(k, 0.0);
     for (std::size_t i = 0; i < points.size(); ++i) {
         spread[nearest[i]] +=
@@ -174,16 +193,14 @@ double davies_bouldin(std::span<const Point> points, std::span<const float> weig
     return used > 0 ? total / double(used) : 0.0;
 }
 
-double sample_mse(std::span<const Color> colors, std::span<const float> weights,
-                  std::span<const Point> centroids, ColorSpace space) {
-    std::vector<Point> points(colors.size());
-    for (std::size_t i = 0; i < colors.size(); ++i)
-        points[i] = to_point(colors[i], space);
+// sample_mse with each color's nearest centroid (in `space`) given.
+double sample_mse_of(std::span<const Color> colors, std::span<const float> weights,
+                     std::span<const Point> centroids, ColorSpace space,
+                     const std::vector<std::uint32_t>& nearest) {
     // The centroids as the colors the palette will hold, premultiplied as Quality::mse compares.
     std::vector<Point> shown(centroids.size());
     for (std::size_t j = 0; j < centroids.size(); ++j)
         shown[j] = to_point(to_color(centroids[j], space));
-    const std::vector<std::uint32_t> nearest = nearest_of(points, centroids);
     double error = 0, weight = 0;
     for (std::size_t i = 0; i < colors.size(); ++i) {
         const Point seen = to_point(colors[i]);
@@ -195,6 +212,27 @@ double sample_mse(std::span<const Color> colors, std::span<const float> weights,
         weight += weights[i];
     }
     return weight > 0 ? error / weight : 0.0;
+}
+
+}  // namespace
+
+double davies_bouldin(std::span<const Point> points, std::span<const float> weights,
+                      std::span<const Point> centroids) {
+    return davies_bouldin_of(points, weights, centroids, nearest_of(points, centroids));
+}
+
+double sample_mse(std::span<const Color> colors, std::span<const float> weights,
+                  std::span<const Point> centroids, ColorSpace space) {
+    std::vector<Point> points(colors.size());
+    for (std::size_t i = 0; i < colors.size(); ++i)
+        points[i] = to_point(colors[i], space);
+    return sample_mse_of(colors, weights, centroids, space, nearest_of(points, centroids));
+}
+
+SampleFit sample_fit(const TrainingSet& training, std::span<const Point> centroids) {
+    const std::vector<std::uint32_t> nearest = nearest_of(training.points, centroids);
+    return {sample_mse_of(training.colors, training.weights, centroids, training.space, nearest),
+            davies_bouldin_of(training.points, training.weights, centroids, nearest)};
 }
 
 }  // namespace quantize

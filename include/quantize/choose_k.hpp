@@ -56,6 +56,20 @@ double silhouette(std::span<const Point> points, std::span<const float> weights,
                   std::span<const Point> centroids);
 inline constexpr std::size_t kSilhouetteSample = 1000;
 
+// silhouette of many palettes on one sample: the pairwise distances, which no palette changes,
+// computed once (n^2 floats: 4 MB for kSilhouetteSample points); each score then costs n^2
+// additions. score(c) == silhouette(points, weights, c).
+class SilhouetteSample {
+  public:
+    SilhouetteSample(std::span<const Point> points, std::span<const float> weights);
+    double score(std::span<const Point> centroids) const;
+
+  private:
+    std::vector<float> weights_;
+    std::vector<Point> points_;
+    std::vector<float> distances_;  // n x n, row i: point i to every point
+};
+
 // Davies-Bouldin index (1979): mean over clusters of the largest (s_i + s_j) / d(c_i, c_j),
 // s the weighted mean distance of a cluster's points to its centroid; 0.. , lower is better.
 double davies_bouldin(std::span<const Point> points, std::span<const float> weights,
@@ -73,6 +87,14 @@ struct TrainingSet {
     std::span<const Color> colors;  // the same entries as colors, for sample_mse
     ColorSpace space = ColorSpace::rgb;
 };
+
+// sample_mse and davies_bouldin of one palette on the training set, from one nearest-centroid
+// pass (the same numbers as the two calls, in half the time).
+struct SampleFit {
+    double mse = 0;
+    double davies_bouldin = 0;
+};
+SampleFit sample_fit(const TrainingSet& training, std::span<const Point> centroids);
 
 // The clustering with K picked as `choice` says, at most cluster.k (fixed: exactly; elbow:
 // Kneedle over sweep_ks(cluster.k); quality: the fewest K whose sample_mse reaches
