@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -201,76 +202,136 @@ std::vector<std::uint8_t> encode_frame(const std::filesystem::path& output, int 
 
 }  // namespace
 
-std::vector<std::uint8_t> encode_gif(const std::filesystem::path& output,
-                                     std::span<const GifFrame> frames, int loops) {
-    if (frames.empty())
-        fail_output(output, "no frame to write");
-    const int width = frames.front().image->width, height = frames.front().image->height;
-    if (width > 65535 || height > 65535) {
-        fail_output(output, "GIF holds 65535x65535 pixels at most, not " + std::to_string(width) +
-                                "x" + std::to_string(height));
-    }
-    for (const GifFrame& frame : frames) {
-        if (frame.image->width != width || frame.image->height != height)
-            fail_output(output, "GIF frames differ in size");
-    }
-    const bool animated = frames.size() > 1;
-    // Frames with transparent pixels are written whole, each cleared (disposal "background",
-    // transparent in every browser) before the next is drawn, or the one before would show
-    // through. Opaque frames after the first are written as their changes (plan_changes), with
-    // one table entry more where the palette leaves room for it.
-    const bool any_clear = std::any_of(frames.begin(), frames.end(), [](const GifFrame& f) {
-        return std::any_of(f.image->palette.begin(), f.image->palette.end(),
-                           [](const PaletteEntry& e) { return e.color.a < kClearBelow; });
-    });
-    const bool deltas = animated && !any_clear;
-    auto spare_of = [&](const Palette& palette) { return deltas && palette.size() < 256 ? 1 : 0; };
-    const Palette& global = frames.front().image->palette;
-    const ColorMap global_map = color_table(output, global, spare_of(global));
+namespace {
 
-    std::vector<std::vector<std::uint8_t>> parts(frames.size());
-    for_each_chunk(frames.size(), 1, [&](std::size_t, std::size_t i, std::size_t) {
-        const IndexedImage& image = *frames[i].image;
+// What every frame of one GIF is written with.
+class GifWriter {
+  public:
+    // `first`: the first frame's palette (the global table). `count`: frames in all.
+    // `any_clear`: whether some frame's palette has an entry under kClearBelow.
+    GifWriter(const std::filesystem::path& output, int width, int height, const Palette& first,
+              std::size_t count, bool any_clear)
+        : output_(output),
+          width_(width),
+          height_(height),
+          global_(first),
+          animated_(count > 1),
+          any_clear_(any_clear),
+          // Frames with transparent pixels are written whole, each cleared (disposal
+          // "background", transparent in every browser) before the next is drawn, or the one
+          // before would show through. Opaque frames after the first are written as their
+          // changes (plan_changes), with one table entry more where the palette leaves room.
+          deltas_(animated_ && !any_clear) {
+        if (width > 65535 || height > 65535) {
+            fail_output(output, "GIF holds 65535x65535 pixels at most, not " +
+                                    std::to_string(width) + "x" + std::to_string(height));
+        }
+        global_map_ = color_table(output, global_, spare_of(global_));
+    }
+
+    // The bytes of frame i (`before`: frame i - 1, null for the first).
+    std::vector<std::uint8_t> part(const GifFrame& frame, const IndexedImage* before) const {
+        const IndexedImage& image = *frame.image;
+        if (image.width != width_ || image.height != height_)
+            fail_output(output_, "GIF frames differ in size");
         std::array<GifPixelType, 256> lut{};
         FramePlan plan;
         plan.transparent = table_lut(image.palette, lut);
-        if (deltas && i > 0) {
-            plan_changes(*frames[i - 1].image, image,
+        if (deltas_ && before) {
+            plan_changes(*before, image,
                          spare_of(image.palette) ? int(image.palette.size()) : NO_TRANSPARENT_COLOR,
                          plan);
         } else {
             plan_whole(image, lut, plan);
         }
-        plan.control = animated || plan.transparent != NO_TRANSPARENT_COLOR;
-        plan.disposal = animated && any_clear ? DISPOSE_BACKGROUND : DISPOSE_DO_NOT;
-        plan.delay = animated ? std::clamp((frames[i].delay_ms + 5) / 10, 0, 65535) : 0;
+        plan.control = animated_ || plan.transparent != NO_TRANSPARENT_COLOR;
+        plan.disposal = animated_ && any_clear_ ? DISPOSE_BACKGROUND : DISPOSE_DO_NOT;
+        plan.delay = animated_ ? std::clamp((frame.delay_ms + 5) / 10, 0, 65535) : 0;
         ColorMap local;
-        if (!same_colors(image.palette, global))
-            local = color_table(output, image.palette, spare_of(image.palette));
-        parts[i] = encode_frame(output, width, height, global_map.get(), plan, local.get());
-    });
-
-    std::vector<std::uint8_t> bytes;
-    auto gif = open_encoder(output, bytes);
-    auto check = [&](int rc) {
-        if (rc == GIF_ERROR)
-            fail_output(output, std::string("GIF encoder: ") + gif_error(gif->Error));
-    };
-    check(EGifPutScreenDesc(gif.get(), width, height, 8, 0, global_map.get()));
-    if (animated && loops != 1) {
-        const int count = loops == 0 ? 0 : std::min(loops - 1, 65535);
-        const GifByteType sub_block[] = {1, GifByteType(count & 0xff), GifByteType(count >> 8)};
-        check(EGifPutExtensionLeader(gif.get(), APPLICATION_EXT_FUNC_CODE));
-        check(EGifPutExtensionBlock(gif.get(), 11, "NETSCAPE2.0"));
-        check(EGifPutExtensionBlock(gif.get(), 3, sub_block));
-        check(EGifPutExtensionTrailer(gif.get()));
+        if (!same_colors(image.palette, global_))
+            local = color_table(output_, image.palette, spare_of(image.palette));
+        return encode_frame(output_, width_, height_, global_map_.get(), plan, local.get());
     }
-    for (const std::vector<std::uint8_t>& part : parts)  // giflib writes straight through
-        bytes.insert(bytes.end(), part.begin(), part.end());
-    int error = 0;
-    if (EGifCloseFile(gif.release(), &error) == GIF_ERROR)
-        fail_output(output, std::string("GIF encoder: ") + gif_error(error));
-    return bytes;
+
+    // The whole file: screen, global table, loop extension, then the parts in order.
+    std::vector<std::uint8_t> assemble(const std::vector<std::vector<std::uint8_t>>& parts,
+                                       int loops) const {
+        std::vector<std::uint8_t> bytes;
+        auto gif = open_encoder(output_, bytes);
+        auto check = [&](int rc) {
+            if (rc == GIF_ERROR)
+                fail_output(output_, std::string("GIF encoder: ") + gif_error(gif->Error));
+        };
+        check(EGifPutScreenDesc(gif.get(), width_, height_, 8, 0, global_map_.get()));
+        if (animated_ && loops != 1) {
+            const int count = loops == 0 ? 0 : std::min(loops - 1, 65535);
+            const GifByteType sub_block[] = {1, GifByteType(count & 0xff), GifByteType(count >> 8)};
+            check(EGifPutExtensionLeader(gif.get(), APPLICATION_EXT_FUNC_CODE));
+            check(EGifPutExtensionBlock(gif.get(), 11, "NETSCAPE2.0"));
+            check(EGifPutExtensionBlock(gif.get(), 3, sub_block));
+            check(EGifPutExtensionTrailer(gif.get()));
+        }
+        for (const std::vector<std::uint8_t>& part : parts)  // giflib writes straight through
+            bytes.insert(bytes.end(), part.begin(), part.end());
+        int error = 0;
+        if (EGifCloseFile(gif.release(), &error) == GIF_ERROR)
+            fail_output(output_, std::string("GIF encoder: ") + gif_error(error));
+        return bytes;
+    }
+
+  private:
+    int spare_of(const Palette& palette) const { return deltas_ && palette.size() < 256 ? 1 : 0; }
+
+    const std::filesystem::path& output_;
+    int width_, height_;
+    Palette global_;
+    bool animated_, any_clear_, deltas_;
+    ColorMap global_map_;
+};
+
+bool has_clear_entry(const Palette& palette) {
+    return std::any_of(palette.begin(), palette.end(),
+                       [](const PaletteEntry& e) { return e.color.a < kClearBelow; });
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode_gif(const std::filesystem::path& output,
+                                     std::span<const GifFrame> frames, int loops) {
+    if (frames.empty())
+        fail_output(output, "no frame to write");
+    const bool any_clear = std::any_of(frames.begin(), frames.end(), [](const GifFrame& f) {
+        return has_clear_entry(f.image->palette);
+    });
+    const GifWriter writer(output, frames.front().image->width, frames.front().image->height,
+                           frames.front().image->palette, frames.size(), any_clear);
+    std::vector<std::vector<std::uint8_t>> parts(frames.size());
+    for_each_chunk(frames.size(), 1, [&](std::size_t, std::size_t i, std::size_t) {
+        parts[i] = writer.part(frames[i], i > 0 ? frames[i - 1].image : nullptr);
+    });
+    return writer.assemble(parts, loops);
+}
+
+std::vector<std::uint8_t> encode_gif_frames(const std::filesystem::path& output, std::size_t count,
+                                            const std::function<GifFrame(std::size_t)>& frame,
+                                            bool any_clear, int loops) {
+    if (count == 0)
+        fail_output(output, "no frame to write");
+    GifFrame current = frame(0);
+    const GifWriter writer(output, current.image->width, current.image->height,
+                           current.image->palette, count, any_clear);
+    std::vector<std::vector<std::uint8_t>> parts;
+    const IndexedImage* before = nullptr;
+    for (std::size_t i = 0;;) {
+        if (!any_clear && has_clear_entry(current.image->palette))
+            fail_output(output, "a frame has transparent entries the GIF was not planned for");
+        parts.push_back(writer.part(current, before));
+        if (++i == count)
+            break;
+        before = current.image;
+        current = frame(i);
+    }
+    return writer.assemble(parts, loops);
 }
 
 }  // namespace quantize::detail
