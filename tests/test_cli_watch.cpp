@@ -231,3 +231,48 @@ TEST_CASE("watch options refuse bad names and values, and write over no input", 
     CHECK(test::read_bytes(input) == before);
     CHECK_FALSE(fs::exists(out));
 }
+
+TEST_CASE("an animated input is watched on frame 0 with a note, or on the --frame asked for",
+          "[cli][watch]") {
+    test::TempDir dir;
+    const quantize::Image still = quantize::read_image(gradient_png(dir));
+    quantize::IndexedAnimation moving;
+    moving.width = still.width;
+    moving.height = still.height;
+    for (int f = 0; f < 3; ++f) {
+        quantize::Image frame = still;
+        for (std::size_t i = 0; i < frame.samples.size(); i += 3)
+            frame.samples[i] = std::uint8_t(frame.samples[i] / 2 + 60 * f);
+        quantize::Options options;
+        options.clustering.colors = 64;
+        moving.frames.push_back({quantize::quantize(frame, options).image, 100});
+    }
+    const fs::path input = dir / "moving.gif";
+    test::write_bytes(input, quantize::encode_animation(moving, quantize::ImageFormat::gif, input));
+
+    const auto first = quantize_cli({input.string(), "-k", "6", "-o", (dir / "out.gif").string(),
+                                     "--animate", (dir / "first.gif").string(), "-q"});
+    REQUIRE(first.exit_code == 0);
+    CHECK(first.err.find("has 3 frames") != std::string::npos);
+    CHECK(quantize::read_animation(dir / "first.gif").frames.size() >= 2);
+
+    // --frame 2: that frame alone is quantized and shown; the last frame is the written one.
+    const fs::path two = dir / "two.png";
+    const auto second = quantize_cli({input.string(), "-k", "6", "--frame", "2", "-o", two.string(),
+                                      "--animate", (dir / "second.gif").string(), "-q"});
+    REQUIRE(second.exit_code == 0);
+    CHECK(second.err.find("has 3 frames") == std::string::npos);
+    const quantize::Image written = quantize::read_image(two);
+    const quantize::Animation shown = quantize::read_animation(dir / "second.gif");
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < written.pixel_count(); ++i)
+        differ += !(shown.frames.back().image.pixel(i) == written.pixel(i));
+    CHECK(differ == 0);
+
+    // A palette per frame is one k-means run per frame: nothing to watch as one.
+    const auto refused =
+        quantize_cli({input.string(), "-k", "6", "--palette-per-frame", "-o",
+                      (dir / "per.gif").string(), "--trace", (dir / "t.csv").string()});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("palette-per-frame") != std::string::npos);
+}

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 #include "gif.hpp"
@@ -240,4 +241,39 @@ TEST_CASE("a GIF frame wholly off the canvas draws nothing", "[gif][hostile]") {
     for (std::size_t i = 0; i < 15; ++i)
         CHECK(animation.frames[0].image.pixel(i).a == 0);
     CHECK(animation.frames[1].image.pixel(0) == Color{9, 9, 9, 255});
+}
+
+TEST_CASE("frames made one at a time encode to the same GIF and WebP bytes as frames held",
+          "[gif][animation]") {
+    IndexedAnimation held;
+    held.width = 40;
+    held.height = 30;
+    held.loops = 3;
+    for (int f = 0; f < 4; ++f) {
+        Image image = make_image(40, 30, {0, 0, 0, 255});
+        for (std::size_t i = 0; i < image.samples.size(); ++i)
+            image.samples[i] = std::uint8_t((i * 7 + std::size_t(f) * 50) % 256);
+        Options options;
+        options.clustering.colors = 8 + 8 * f;
+        held.frames.push_back({quantize::quantize(image, options).image, 40 + 10 * f});
+    }
+    held.frames[2] = held.frames[1];  // an unchanged frame: an empty change rectangle
+    int asked = 0;
+    std::array<IndexedFrame, 2> slots;
+    AnimationSource source;
+    source.width = held.width;
+    source.height = held.height;
+    source.count = held.frames.size();
+    source.loops = held.loops;
+    source.frame = [&](std::size_t i) -> const IndexedFrame& {
+        CHECK(i == std::size_t(asked++));  // in order, each once
+        slots[i % 2] = held.frames[i];
+        return slots[i % 2];
+    };
+    for (const ImageFormat format : {ImageFormat::gif, ImageFormat::webp}) {
+        asked = 0;
+        CHECK(encode_animation(source, format, "a") == encode_animation(held, format, "a"));
+        CHECK(asked == 4);
+    }
+    CHECK_THROWS_AS(encode_animation(source, ImageFormat::tiff, "a.tif"), Error);
 }

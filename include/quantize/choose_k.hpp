@@ -98,9 +98,11 @@ SampleFit sample_fit(const TrainingSet& training, std::span<const Point> centroi
 
 // The clustering with K picked as `choice` says, at most cluster.k (fixed: exactly; elbow:
 // Kneedle over sweep_ks(cluster.k); quality: the fewest K whose sample_mse reaches
-// quality.max, found by a bisecting sweep and a search of the last gap, then Lloyd to
-// convergence from there). Throws Error(quality_too_low) when even cluster.k stays below
-// quality.min.
+// quality.max, searched on every second training color (16,384 or more; else all) by a
+// bisecting sweep over doubling K and a bisection in the last gap, then Lloyd to convergence
+// on all of them, K grown by the K^(-2/3) law while it falls short there). cluster.observer
+// is asked to cancel throughout (CancelOnly in the sweeps) and watches the final Lloyd run.
+// Throws Error(quality_too_low) when even cluster.k stays below quality.min.
 Clustering cluster_choosing_k(const TrainingSet& training, const ClusterOptions& cluster,
                               KChoice choice, QualityRange quality);
 
