@@ -354,10 +354,15 @@ Clustering by_quality(const TrainingSet& t, const ClusterOptions& cluster, Quali
     // dimensions) says the target lies, at least one more, by splits refined as the search's;
     // once reached, Lloyd converges there. At most a K or two over the fewest; the 12 MP
     // photo's --quality 85 took 8 steps of one K, 1 step this way.
-    Clustering result = converged_from(t, cluster, found.clustering.centroids);
+    // The observer watches only the last Lloyd run, the one that gives the result, whether K
+    // grew or not (so a trace's rows are the report's iterations, and the output is the same
+    // bytes watched or not).
+    CancelOnly cancel(cluster.observer);
+    ClusterOptions unwatched = cluster;
+    unwatched.observer = &cancel;
+    Clustering result = converged_from(t, unwatched, found.clustering.centroids);
     SweepOptions grow = sweep_options_for(cluster, SweepMethod::bisecting, {});
     grow.refine_iterations = kSearchRefineIterations;
-    CancelOnly cancel(cluster.observer);
     grow.observer = &cancel;
     std::vector<Point> centroids = result.centroids;
     bool grown = false;
@@ -373,8 +378,7 @@ Clustering by_quality(const TrainingSet& t, const ClusterOptions& cluster, Quali
         if (int(centroids.size()) <= had)
             break;  // no distinct color left to split off
     }
-    if (grown)
-        result = converged_from(t, cluster, centroids);
+    result = converged_from(t, cluster, grown ? centroids : result.centroids);
     const double mse = sample_mse(t.colors, t.weights, result.centroids, t.space);
     if (mse > mse_for_quality(range.min)) {
         throw Error(ErrorKind::quality_too_low, "quality",

@@ -276,3 +276,27 @@ TEST_CASE("an animated input is watched on frame 0 with a note, or on the --fram
     CHECK(refused.exit_code == 2);
     CHECK(refused.err.find("palette-per-frame") != std::string::npos);
 }
+
+TEST_CASE("a watched quality search: the same bytes, one trace row per reported iteration",
+          "[cli][watch][choose_k]") {
+    test::TempDir dir;
+    // 200x200 colors, nearly all distinct: --quality searches on every second one of them.
+    quantize::Image image = quantize::make_image(200, 200, {0, 0, 0, 255});
+    for (std::size_t i = 0; i < image.samples.size(); ++i)
+        image.samples[i] = std::uint8_t((i * 2654435761u >> 7) % 256);
+    const fs::path input = dir / "noise.png";
+    test::write_bytes(input, quantize::encode_png(image, input));
+    const auto plain =
+        quantize_cli({input.string(), "--quality", "45", "-o", (dir / "plain.png").string(), "-q"});
+    const auto watched =
+        quantize_cli({input.string(), "--quality", "45", "-o", (dir / "watched.png").string(),
+                      "--trace", (dir / "t.csv").string(), "--json"});
+    REQUIRE(plain.exit_code == 0);
+    REQUIRE(watched.exit_code == 0);
+    CHECK(test::read_bytes(dir / "plain.png") == test::read_bytes(dir / "watched.png"));
+    const int iterations = nlohmann::json::parse(watched.out)["kmeans"]["iterations"];
+    std::size_t rows = 0;
+    for (const auto& row : csv_rows(test::read_text(dir / "t.csv")))
+        rows += row.at("event") == "iteration";
+    CHECK(rows == std::size_t(iterations));
+}
