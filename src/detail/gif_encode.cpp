@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include <gif_lib.h>
+#include <tbb/enumerable_thread_specific.h>
 
 #include "detail/gif_decode.hpp"
+#include "detail/gif_lzw.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/parallel.hpp"
 
@@ -165,9 +168,10 @@ std::unique_ptr<GifFileType, GifAbandon> open_encoder(const std::filesystem::pat
 // The bytes of one frame (its Graphic Control Extension, image descriptor, local table and
 // LZW data), encoded on their own so frames can be encoded at once: giflib writes a whole GIF
 // of the one frame with the same screen and global table, and the frame's part is cut out.
+// The LZW data is `lzw`'s (gif_lzw.hpp says why not giflib's).
 std::vector<std::uint8_t> encode_frame(const std::filesystem::path& output, int width, int height,
                                        const ColorMapObject* global, const FramePlan& plan,
-                                       const ColorMapObject* local) {
+                                       const ColorMapObject* local, GifLzwEncoder& lzw) {
     std::vector<std::uint8_t> bytes;
     auto gif = open_encoder(output, bytes);
     auto check = [&](int rc) {
@@ -186,12 +190,24 @@ std::vector<std::uint8_t> encode_frame(const std::filesystem::path& output, int 
         check(EGifPutExtension(gif.get(), GRAPHICS_EXT_FUNC_CODE, int(size), extension));
     }
     check(EGifPutImageDesc(gif.get(), plan.left, plan.top, plan.width, plan.height, false, local));
-    std::vector<GifPixelType> row(std::size_t(plan.width));
-    for (int y = 0; y < plan.height; ++y) {
-        const GifPixelType* in = plan.pixels.data() + std::size_t(y) * row.size();
-        std::copy(in, in + row.size(), row.begin());  // giflib takes a non-const row
-        check(EGifPutLine(gif.get(), row.data(), plan.width));
+    // giflib wrote the code size byte (its table's bits, at least 2); the LZW data goes in as
+    // sub-blocks of at most 255 bytes through giflib's pass-through (EGifPutCode).
+    const int code_size = std::max(2, (local ? local : global)->BitsPerPixel);
+    std::vector<std::uint8_t> data;
+    try {
+        data = lzw.encode(plan.pixels, code_size);
+    } catch (const std::invalid_argument& e) {  // an index past the table: a bug, said as such
+        fail_output(output, std::string("GIF encoder: ") + e.what());
     }
+    GifByteType block[256];
+    for (std::size_t at = 0; at < data.size(); at += 255) {
+        const std::size_t n = std::min<std::size_t>(255, data.size() - at);
+        block[0] = GifByteType(n);
+        std::copy_n(data.begin() + std::ptrdiff_t(at), n, block + 1);
+        check(at == 0 ? EGifPutCode(gif.get(), code_size, block)
+                      : EGifPutCodeNext(gif.get(), block));
+    }
+    check(EGifPutCodeNext(gif.get(), nullptr));  // the block terminator
     int error = 0;
     if (EGifCloseFile(gif.release(), &error) == GIF_ERROR)
         fail_output(output, std::string("GIF encoder: ") + gif_error(error));
@@ -229,6 +245,7 @@ std::vector<std::uint8_t> encode_gif(const std::filesystem::path& output,
     const ColorMap global_map = color_table(output, global, spare_of(global));
 
     std::vector<std::vector<std::uint8_t>> parts(frames.size());
+    tbb::enumerable_thread_specific<GifLzwEncoder> encoders;  // tables reused, never shared
     for_each_chunk(frames.size(), 1, [&](std::size_t, std::size_t i, std::size_t) {
         const IndexedImage& image = *frames[i].image;
         std::array<GifPixelType, 256> lut{};
@@ -247,7 +264,8 @@ std::vector<std::uint8_t> encode_gif(const std::filesystem::path& output,
         ColorMap local;
         if (!same_colors(image.palette, global))
             local = color_table(output, image.palette, spare_of(image.palette));
-        parts[i] = encode_frame(output, width, height, global_map.get(), plan, local.get());
+        parts[i] = encode_frame(output, width, height, global_map.get(), plan, local.get(),
+                                encoders.local());
     });
 
     std::vector<std::uint8_t> bytes;
