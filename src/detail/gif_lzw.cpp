@@ -10,7 +10,7 @@ namespace {
 
 constexpr int kMaxBits = 12;                     // GIF codes are 12 bits at most
 constexpr int kTableFull = (1 << kMaxBits) - 1;  // 4095: giflib clears instead of assigning it
-constexpr int kHashBits = 13;                    // 8,192 entries
+constexpr int kHashBits = 14;                    // 16,384 entries
 constexpr std::uint32_t kEmpty = 0xffffffff;     // no key is 2^20 - 1 above a code 4095
 
 // The entry of `key` (20 bits), or of the free slot where it goes: Fibonacci hashing, then the
@@ -77,15 +77,12 @@ std::vector<std::uint8_t> GifLzwEncoder::encode(std::span<const std::uint8_t> in
     };
     packer.put(clear, bits);
     if (!indices.empty()) {
-        auto checked = [&](std::uint8_t index) {
-            if (index >= alphabet)
-                throw std::invalid_argument("GIF index " + std::to_string(index) +
-                                            " past a table of " + std::to_string(alphabet));
-            return unsigned(index);
-        };
-        unsigned prefix = checked(indices[0]);
+        if (std::any_of(indices.begin(), indices.end(),
+                        [&](std::uint8_t index) { return index >= alphabet; }))
+            throw std::invalid_argument("GIF index past a table of " + std::to_string(alphabet));
+        unsigned prefix = indices[0];
         for (std::size_t i = 1; i < indices.size(); ++i) {
-            const unsigned index = checked(indices[i]);
+            const unsigned index = indices[i];
             const std::uint32_t key = std::uint32_t(prefix) << 8 | index;
             const std::size_t slot = slot_of(table_, key);
             if (table_[slot] != kEmpty) {
