@@ -11,6 +11,7 @@
 #include "exif.hpp"
 #include "gif.hpp"
 #include "profiles.hpp"
+#include "quantize/orientation.hpp"
 #include "quantize/profile.hpp"
 #include "quantize/quantize.hpp"
 #include "support.hpp"
@@ -320,4 +321,47 @@ TEST_CASE("an animated GIF to .tif is a multi-page TIFF, a page a frame", "[cli]
         CHECK(tif.frames[f].image.samples == gif.frames[f].image.samples);  // the same colors
     }
     CHECK(tif.frames[1].image.pixel(0).a == 0);  // the clear rows stay clear
+}
+
+TEST_CASE("an animated WebP is turned upright by its EXIF orientation, every frame",
+          "[cli][animation][metadata]") {
+    test::TempDir dir;
+    test::write_bytes(dir / "in.gif", three_frame_gif());
+    REQUIRE(quantize_cli(
+                {(dir / "in.gif").string(), "-k", "64", "-o", (dir / "plain.webp").string(), "-q"})
+                .exit_code == 0);
+    // Stored as 40x30, to be shown turned 90 degrees clockwise (orientation 6): 30x40.
+    test::write_bytes(dir / "in.webp", with_chunks(test::read_bytes(dir / "plain.webp"),
+                                                   {{"EXIF", test::exif_block(6, "Turned")}}));
+    const quantize::Animation stored = quantize::read_animation(dir / "plain.webp");
+    const quantize::Animation turned = quantize::read_animation(dir / "in.webp");
+    REQUIRE(turned.frames.size() == 3);
+    CHECK(turned.width == 30);
+    CHECK(turned.height == 40);
+    CHECK(turned.metadata.orientation == 6);
+    CHECK(quantize::exif_orientation(turned.metadata.exif) == 1);
+    for (std::size_t f = 0; f < 3; ++f) {
+        INFO("frame " << f);
+        quantize::Image want = stored.frames[f].image;
+        quantize::apply_orientation(want, 6);
+        CHECK(turned.frames[f].image.width == 30);
+        CHECK(turned.frames[f].image.samples == want.samples);
+    }
+    // Written upright, its EXIF saying so; the report tells.
+    const auto r =
+        quantize_cli({(dir / "in.webp").string(), "-k", "64", "-o", (dir / "out.webp").string()});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("turned upright by its EXIF orientation 6"));
+    const quantize::Animation out = quantize::read_animation(dir / "out.webp");
+    REQUIRE(out.frames.size() == 3);
+    CHECK(out.width == 30);
+    CHECK(out.height == 40);
+    CHECK(quantize::exif_orientation(chunk_of(test::read_bytes(dir / "out.webp"), "EXIF")) == 1);
+    // A GIF keeps no EXIF: the frames themselves are upright.
+    REQUIRE(quantize_cli(
+                {(dir / "in.webp").string(), "-k", "64", "-o", (dir / "out.gif").string(), "-q"})
+                .exit_code == 0);
+    const test::GifStructure s = test::read_gif_structure(test::read_bytes(dir / "out.gif"));
+    CHECK(s.width == 30);
+    CHECK(s.height == 40);
 }
