@@ -567,8 +567,18 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
             image = std::move(detail::decode_gif(bytes, name, limits, 1).frames.front().image);
             image.source.format = ImageFormat::gif;
         } else if (module_format) {
+            // Debian's libheif 1.15 has no API for image sequences: their still image alone.
+            const detail::HeifContents heif = *module_format == ImageFormat::jpeg_xl
+                                                  ? detail::HeifContents{}
+                                                  : detail::heif_contents(bytes);
+            if (heif.sequence_frames > 0 && !heif.still) {
+                fail_input(path, std::string("an ") + module_format_name(*module_format) +
+                                     " image sequence without a still image: Debian's libheif "
+                                     "1.15 reads no sequences");
+            }
             image = decode_module_file(path, bytes, *module_format, limits);
             image.source.format = module_format;
+            image.source.frames = std::max<std::uint32_t>(heif.sequence_frames, 1);
         } else if (const auto unread = detail::unread_format_by_bytes(bytes)) {
             fail_input(path, not_read(*unread));
         } else {
