@@ -97,20 +97,11 @@ void plan_whole(const IndexedImage& image, const std::array<GifPixelType, 256>& 
         plan.pixels[i] = lut[image.indices[i]];
 }
 
-// An opaque frame over the one before, as ffmpeg writes them: only the rectangle that holds
-// every pixel whose color changed, and in it the unchanged pixels as the spare transparent
-// index `spare` (when the table has one and they are most of the rectangle, else their own
-// index), so the frame before shows through (disposal "do not dispose"). A frame equal to the
-// one before is one such pixel.
-void plan_changes(const IndexedImage& before, const IndexedImage& image, int spare,
-                  FramePlan& plan) {
-    std::array<std::uint32_t, 256> was{}, now{};  // index -> 0xRRGGBB
-    for (std::size_t i = 0; i < before.palette.size(); ++i)
-        was[i] = pack(before.palette[i].color);
-    for (std::size_t i = 0; i < image.palette.size(); ++i)
-        now[i] = pack(image.palette[i].color);
+// plan_changes' rectangle, `changed(i)` saying whether pixel i's color differs from the frame
+// before's.
+template <class Changed>
+void plan_rectangle(const IndexedImage& image, int spare, const Changed& changed, FramePlan& plan) {
     const std::size_t w = std::size_t(image.width), h = std::size_t(image.height);
-    auto changed = [&](std::size_t i) { return was[before.indices[i]] != now[image.indices[i]]; };
     std::size_t x0 = w, x1 = 0, y0 = h, y1 = 0;  // changed pixels lie in [x0, x1) x [y0, y1)
     std::size_t changes = 0;                     // how many
     for (std::size_t y = 0; y < h; ++y) {
@@ -153,6 +144,29 @@ void plan_changes(const IndexedImage& before, const IndexedImage& image, int spa
         for (std::size_t x = x0; x < x1; ++x)
             *out++ = changed(y * w + x) ? row[x] : GifPixelType(spare);
     }
+}
+
+// An opaque frame over the one before, as ffmpeg writes them: only the rectangle that holds
+// every pixel whose color changed, and in it the unchanged pixels as the spare transparent
+// index `spare` (when the table has one and they are most of the rectangle, else their own
+// index), so the frame before shows through (disposal "do not dispose"). A frame equal to the
+// one before is one such pixel.
+void plan_changes(const IndexedImage& before, const IndexedImage& image, int spare,
+                  FramePlan& plan) {
+    if (same_colors(before.palette, image.palette)) {  // one palette (the default): indices
+        plan_rectangle(
+            image, spare, [&](std::size_t i) { return before.indices[i] != image.indices[i]; },
+            plan);
+        return;
+    }
+    std::array<std::uint32_t, 256> was{}, now{};  // index -> 0xRRGGBB
+    for (std::size_t i = 0; i < before.palette.size(); ++i)
+        was[i] = pack(before.palette[i].color);
+    for (std::size_t i = 0; i < image.palette.size(); ++i)
+        now[i] = pack(image.palette[i].color);
+    plan_rectangle(
+        image, spare,
+        [&](std::size_t i) { return was[before.indices[i]] != now[image.indices[i]]; }, plan);
 }
 
 // giflib's encoder writing into `bytes`.
