@@ -5,7 +5,8 @@
 // K = 256) that lookup alone was 16% of the whole run's CPU time, the encoder 27% (perf).
 // This one inlines the lookup in a table of its own and codes the same greedy LZW with the same
 // clear policy, so its bytes are giflib's (tests/test_gif.cpp compares them); giflib still writes
-// every other part of the file and reads every GIF.
+// every other part of the file and reads every GIF. Measured there: the encoder's CPU time
+// from about 160 ms to 115 ms, the whole run's from about 600 ms to 490 ms (bench/README.md).
 #pragma once
 
 #include <cstdint>
