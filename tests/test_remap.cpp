@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include <tbb/task_arena.h>
@@ -486,6 +487,22 @@ TEST_CASE("the blue-noise and Bayer masks hold every rank once", "[remap][dither
     CHECK(detail::bayer_mask().rank[1] == 32);  // row 0 of the usual 8x8 Bayer matrix: 0 32 8 40
     CHECK(detail::bayer_mask().rank[9] == 16);  // row 1: 48 16 56 24
     CHECK(detail::blue_noise_mask().rank == detail::blue_noise_mask().rank);
+}
+
+TEST_CASE("the shipped blue-noise table is the void-and-cluster method's output",
+          "[remap][dither]") {
+    const detail::ThresholdMask made = detail::void_and_cluster_mask();
+    const detail::ThresholdMask shipped = detail::blue_noise_mask();
+    CHECK(shipped.side == made.side);
+    CHECK(shipped.rank == made.rank);
+}
+
+// Prints src/detail/blue_noise_64.inc's numbers (run on purpose only, hidden by the tag).
+TEST_CASE("print the blue-noise table", "[.blue-noise-table]") {
+    const detail::ThresholdMask made = detail::void_and_cluster_mask();
+    for (std::size_t i = 0; i < made.rank.size(); ++i)
+        std::printf("%s%u,%s", i % 16 == 0 ? "    " : " ", unsigned(made.rank[i]),
+                    i % 16 == 15 ? "\n" : "");
 }
 
 TEST_CASE("the search dithering uses equals brute force in every color space", "[remap][dither]") {
