@@ -101,6 +101,12 @@ enum class SearchKind {
     alpha,  // image with alpha: AlphaCache, one per thread of work
 };
 
+// One callable of several lambdas' call operators.
+template <class... F>
+struct Overloaded : F... {
+    using F::operator()...;
+};
+
 class PaletteSearch {
   public:
     // Throws Error (invalid_argument) unless the palette holds 1..256 colors.
@@ -115,20 +121,28 @@ class PaletteSearch {
     const OpaqueTable& table() const { return *table_; }
 
     // Calls body(nearest), where nearest(Color) gives the palette index of a canonical color
-    // (opaque unless kind() is alpha). Call it once per thread of work: the alpha cache it
-    // makes is that thread's own.
+    // (opaque unless kind() is alpha), and nearest(Color, guess) the same when the index
+    // `guess` is likely the answer (the cell search then checks it first, see
+    // CellSearch::nearest_near). Call it once per thread of work: the alpha cache it makes is
+    // that thread's own.
     template <class Body>
     void with_nearest(Body&& body) {
         switch (kind_) {
             case SearchKind::cells:
-                body([this](Color c) { return cells_->nearest(c.r, c.g, c.b); });
+                body(Overloaded{[this](Color c) { return cells_->nearest(c.r, c.g, c.b); },
+                                [this](Color c, std::uint8_t guess) {
+                                    return cells_->nearest_near(c.r, c.g, c.b, guess);
+                                }});
                 return;
             case SearchKind::table:
-                body([this](Color c) { return table_->nearest(rgb_key(c)); });
+                body(Overloaded{
+                    [this](Color c) { return table_->nearest(rgb_key(c)); },
+                    [this](Color c, std::uint8_t) { return table_->nearest(rgb_key(c)); }});
                 return;
             case SearchKind::alpha: {
                 AlphaCache cache(space_, exact_);
-                body([&cache](Color c) { return cache.nearest(c); });
+                body(Overloaded{[&cache](Color c) { return cache.nearest(c); },
+                                [&cache](Color c, std::uint8_t) { return cache.nearest(c); }});
                 return;
             }
         }
