@@ -159,14 +159,19 @@ std::vector<std::uint8_t> dither_map(ImageView image, const std::vector<std::uin
 
 }  // namespace
 
-IndexedImage run_adaptive(ImageView image, Palette palette, ColorSpace space, float level) {
+IndexedImage adaptive_in_bands(ImageView image, Palette palette, ColorSpace space, float level,
+                               std::size_t band_rows) {
     PaletteSearch search(image, palette, space);  // one for both passes: its table fills once
     const std::vector<std::uint8_t> plain = remap_using(image, palette, search).indices;
     const std::vector<std::uint8_t> map =
         dither_map(image, contrast_shares(image, palette_spacings(palette), plain), plain);
     std::vector<std::uint8_t> indices = diffuse_errors(
-        image, palette, search, level, DitherMap{map.data(), plain.data()}, kBandRows);
+        image, palette, search, level, DitherMap{map.data(), plain.data()}, band_rows);
     return counted_image(image, std::move(palette), std::move(indices));
+}
+
+IndexedImage run_adaptive(ImageView image, Palette palette, ColorSpace space, float level) {
+    return adaptive_in_bands(image, std::move(palette), space, level, kBandRows);
 }
 
 }  // namespace quantize::detail
