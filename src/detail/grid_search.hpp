@@ -12,8 +12,8 @@
 // arithmetic of brute force (quantize::nearest_index), so ties go to the lowest index and the
 // answer is brute force's. The bounds are widened by a margin far above float rounding, so a
 // rounding difference can only add candidates, never drop the nearest one. Colors outside the
-// grid (it spans the sRGB gamut, found from 17^3 colors, with a margin) are compared with
-// every point.
+// grid (about 32,768 cells spanning the sRGB gamut, found from 17^3 colors, with a margin) are
+// compared with every point.
 #pragma once
 
 #include <array>
@@ -52,8 +52,8 @@ class GridSearch {
     std::array<float, kAxes> lo_{}, side_{};  // the grid's corner and cell sides
     std::array<int, kAxes> cells_{};          // cells along each axis
     std::unique_ptr<std::uint8_t[]> lists_;   // per cell, room for every point
-    std::unique_ptr<std::atomic<std::uint16_t>[]>
-        sizes_;  // 0 unknown, 1 being written, else 2 + size
+    // Per cell: 0 unknown, 1 being written, else 2 + the list's size.
+    std::unique_ptr<std::atomic<std::uint16_t>[]> sizes_;
 };
 
 }  // namespace quantize::detail
