@@ -75,6 +75,15 @@ void CellSearch::candidates_of(const Box& b, std::span<const std::uint8_t> from,
 
 CellSearch::CellSearch(std::span<const Color> palette) : palette_(palette.begin(), palette.end()) {
     assert(!palette_.empty() && palette_.size() <= 256);  // candidates are byte indices
+    separation_.assign(palette_.size(), std::numeric_limits<int>::max());
+    for (std::size_t i = 0; i < palette_.size(); ++i) {
+        for (std::size_t j = 0; j < palette_.size(); ++j) {
+            const int dr = palette_[i].r - palette_[j].r, dg = palette_[i].g - palette_[j].g,
+                      db = palette_[i].b - palette_[j].b;
+            if (j != i)
+                separation_[i] = std::min(separation_[i], dr * dr + dg * dg + db * db);
+        }
+    }
     std::vector<std::uint8_t> all(palette_.size());
     for (std::size_t j = 0; j < all.size(); ++j)
         all[j] = std::uint8_t(j);

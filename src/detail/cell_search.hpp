@@ -69,6 +69,18 @@ class CellSearch {
         return std::atomic_ref<std::uint8_t>(table_[at]).load(std::memory_order_relaxed);
     }
 
+    // nearest(r, g, b) where `guess` is likely the answer (a neighbour's or the plain mapping's
+    // index): guess is taken without the table lookup, whose cache miss dominates error
+    // diffusion, when (r, g, b) lies within half the distance from guess to its nearest other
+    // color (then every other color is strictly farther, so the answer is exact).
+    std::uint8_t nearest_near(std::uint8_t r, std::uint8_t g, std::uint8_t b, std::uint8_t guess) {
+        const Color& p = palette_[guess];
+        const int dr = r - p.r, dg = g - p.g, db = b - p.b;
+        if (4 * (dr * dr + dg * dg + db * db) < separation_[guess])
+            return guess;
+        return nearest(r, g, b);
+    }
+
     static constexpr int kFineBits = 6;    // per channel: 64^3 cells of 4^3 colors
     static constexpr int kCoarseBits = 4;  // per channel: 16^3 cells of 16^3 colors
 
@@ -92,6 +104,7 @@ class CellSearch {
     void fill(std::uint32_t line);
 
     std::vector<Color> palette_;
+    std::vector<int> separation_;  // per color: squared distance to its nearest other color
     std::vector<std::uint32_t> top_first_;  // per top cell (32^3 colors), offset into top_list_
     std::vector<std::uint8_t> top_list_;
     std::unique_ptr<std::uint8_t[]> coarse_list_;  // per coarse cell, room for every color
