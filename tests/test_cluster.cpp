@@ -271,6 +271,31 @@ TEST_CASE("restarts over many points compete on every second one, the winner the
     }
 }
 
+TEST_CASE("restarts compete to ten times the tolerance; the winner goes on to the tolerance",
+          "[cluster]") {
+    std::mt19937 rng(4);
+    std::vector<Point> points;
+    for (int i = 0; i < 3000; ++i)
+        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
+    const std::vector<float> weights(points.size(), 1.0f);
+    ClusterOptions three = options(9, 1000, 0.5, 5);
+    three.restarts = 3;
+    const Clustering result = kmeans(points, weights, three);
+    // The scouts: one run per seed on every point, stopped at tolerance 5; the lowest wins.
+    Clustering winner;
+    for (std::uint64_t seed : {5, 6, 7}) {
+        Clustering run = kmeans(points, weights, options(9, 1000, 5.0, seed));
+        if (seed == 5 || run.inertia < winner.inertia)
+            winner = run;
+    }
+    // Lloyd from the winner's centroids to tolerance 0.5 ends where kmeans ended.
+    const Clustering refined =
+        kmeans_from(points, weights, options(9, 1000, 0.5, 5), winner.centroids);
+    CHECK(result.inertia == refined.inertia);
+    CHECK(result.iterations == winner.iterations + refined.iterations);
+    CHECK(result.converged);
+}
+
 TEST_CASE("a warm start from converged centroids stays there; from a nudge it comes back",
           "[cluster]") {
     const Blobs b = make_blobs(400);
