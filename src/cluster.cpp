@@ -852,8 +852,11 @@ Seeding nearest_centroids(std::span<const Point> points, const std::vector<Point
 // (three restarts): mean MSE 200.55 against 200.74 for three full runs, in 65% of their time;
 // every 4th point takes 55% of the time but costs 0.6% of MSE.
 constexpr std::size_t kScoutStride = 2;
-// Below this many points restarts run on all of them: they are cheap there.
-constexpr std::size_t kScoutMinPoints = 16384;
+// Below this many points restarts run on all of them: they are cheap there. 4,096 by
+// measurement on the 24 Kodak images at K = 16 (five restarts, the auto sample's ~10,600
+// colors), mean MSE over seeds 1-5: 200.78 against 200.61 with every point, in 60% of the
+// clustering time; every 4th point cost 0.8% more MSE.
+constexpr std::size_t kScoutMinPoints = 4096;
 
 struct Subsample {
     std::vector<Point> points;

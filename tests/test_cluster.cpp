@@ -216,13 +216,21 @@ TEST_CASE("k outside 1..256 is refused", "[cluster]") {
     CHECK(kmeans(points, weights, options(256, 10, 0.0, 1)).centroids.size() == 1);
 }
 
+namespace {
+// `count` opaque colors drawn uniformly from the RGB cube (seeded): many local optima, so
+// runs from different seeds end apart.
+std::vector<Point> uniform_noise(int count, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::vector<Point> points;
+    for (int i = 0; i < count; ++i)
+        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
+    return points;
+}
+}  // namespace
+
 TEST_CASE("restarts keep the run with the lowest inertia", "[cluster]") {
     // Uniform noise has many local optima, so runs from different seeds end apart.
-    std::mt19937 rng(4);
-    std::vector<Point> points;
-    for (int i = 0; i < 3000; ++i) {
-        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
-    }
+    const std::vector<Point> points = uniform_noise(3000, 4);
     const std::vector<float> weights(points.size(), 1.0f);
     std::vector<double> single;
     for (std::uint64_t seed : {5, 6, 7})
@@ -238,10 +246,7 @@ TEST_CASE("restarts keep the run with the lowest inertia", "[cluster]") {
 
 TEST_CASE("restarts over many points compete on every second one, the winner then fits all",
           "[cluster]") {
-    std::mt19937 rng(8);
-    std::vector<Point> points;
-    for (int i = 0; i < 24000; ++i)
-        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
+    const std::vector<Point> points = uniform_noise(24000, 8);
     const std::vector<float> weights(points.size(), 1.0f);
     ClusterOptions three = options(9, 1000, 0.0, 5);
     three.restarts = 3;
@@ -273,10 +278,7 @@ TEST_CASE("restarts over many points compete on every second one, the winner the
 
 TEST_CASE("restarts compete to ten times the tolerance; the winner goes on to the tolerance",
           "[cluster]") {
-    std::mt19937 rng(4);
-    std::vector<Point> points;
-    for (int i = 0; i < 3000; ++i)
-        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
+    const std::vector<Point> points = uniform_noise(3000, 4);
     const std::vector<float> weights(points.size(), 1.0f);
     ClusterOptions three = options(9, 1000, 0.5, 5);
     three.restarts = 3;
@@ -408,10 +410,7 @@ TEST_CASE("an observer sees every seed pick and Lloyd step, and changes nothing"
 }
 
 TEST_CASE("an observer sees restarts, the winner and the refinement marked", "[cluster]") {
-    std::mt19937 rng(8);
-    std::vector<Point> points;
-    for (int i = 0; i < 20000; ++i)
-        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
+    const std::vector<Point> points = uniform_noise(20000, 8);
     const std::vector<float> weights(points.size(), 1.0f);
     ClusterOptions three = options(6, 1000, 0.5, 5);
     three.restarts = 3;
