@@ -433,7 +433,9 @@ threads (0 = one per core).)");
         },
         py::arg("path"), py::arg("result"), py::arg("overwrite") = false,
         R"(Write a result to a file whose extension picks the format (.png is a palette PNG),
-atomically; an existing file is replaced only with overwrite=True.)");
+atomically; an existing file is replaced only with overwrite=True. An array carries no
+metadata, so the bytes equal `quantize INPUT -k K -o OUTPUT`'s only for inputs without any
+(EXIF, XMP, text, color profile); quantize_file keeps them as the command does.)");
 
     m.def(
         "quantize_file",
