@@ -118,7 +118,9 @@ Analysis analyze(const Image& image, const Options& options, int k_max, SweepMet
                                                       : tbb::task_arena::automatic);
     return arena.execute([&] {
         const ClusteringOptions& c = options.clustering;
-        const std::vector<ColorCount> sample = sample_colors(image, c.sample, c.seed);
+        Options largest = options;  // the sample the largest K swept needs
+        largest.clustering.colors = k_max;
+        const std::vector<ColorCount> sample = sample_colors(image, sample_for(largest), c.seed);
         if (sample.size() < 2)
             throw Error(ErrorKind::input, "image", "has fewer than 2 colors: nothing to choose");
         std::vector<Color> colors;

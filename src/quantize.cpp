@@ -56,9 +56,19 @@ void check_range(bool ok, const char* field, const std::string& cause) {
         throw Error(ErrorKind::invalid_argument, field, cause);
 }
 
+// An arena of at most `threads` threads, 0 = one per core.
+tbb::task_arena arena_of(int threads) {
+    return tbb::task_arena(threads > 0 ? threads : tbb::task_arena::automatic);
+}
+
 tbb::task_arena arena_for(const Options& options) {
-    return tbb::task_arena(options.running.threads > 0 ? options.running.threads
-                                                       : tbb::task_arena::automatic);
+    return arena_of(options.running.threads);
+}
+
+// Throws as validate() does for a thread count out of range.
+void check_threads(int threads) {
+    check_range(threads >= 0 && threads <= 1024, "threads",
+                "must be between 0 (all cores) and 1024 (got " + std::to_string(threads) + ")");
 }
 
 Palette palette_of(const std::vector<Color>& colors, const std::vector<Color>& fixed) {
@@ -190,7 +200,7 @@ Quantized quantize_here(ImageView image, const Options& asked, const Progress& p
         q.times.sample = clock.lap_ms();
     } else {
         const std::vector<ColorCount> sample =
-            sample_colors(image, options.clustering.sample, options.clustering.seed);
+            sample_colors(image, sample_for(options), options.clustering.seed);
         std::vector<Color> colors;
         std::vector<float> weights;
         colors.reserve(sample.size());
@@ -457,6 +467,8 @@ EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
             encode_ms = encode_clock.lap_ms();
         },
         [&] {
+            if (!options.running.measure)
+                return;
             Stopwatch measure_clock;
             quality = measure_in_srgb(image, q.image);
             measure_ms = measure_clock.lap_ms();
@@ -510,9 +522,8 @@ QuantizedAnimation quantize_animation_here(const Animation& animation, const Opt
         for (const AnimationFrame& frame : animation.frames)
             fitted = with_clear_entry(frame.image, std::move(fitted));  // once, if any is clear
         // Each frame's equal share of the sample, at least one pixel; 0 = every pixel.
-        const std::size_t share = options.clustering.sample == 0
-                                      ? 0
-                                      : std::max<std::size_t>(1, options.clustering.sample / n);
+        const std::size_t sample = sample_for(options);
+        const std::size_t share = sample == 0 ? 0 : std::max<std::size_t>(1, sample / n);
         std::vector<WeightedColors> samples;
         for (std::size_t i = 0; i < n; ++i) {
             samples.push_back(
@@ -771,7 +782,15 @@ ClusterOptions cluster_options(const Options& options) {
 int restarts_for(const Options& options) {
     if (options.clustering.restarts > 0)
         return options.clustering.restarts;
-    return options.clustering.colors <= 32 ? 3 : 1;
+    return options.clustering.colors <= 32 ? 5 : 1;
+}
+
+std::size_t sample_for(const Options& options) {
+    constexpr std::size_t kPerColor = 2048, kLeast = 32768, kMost = 262144;
+    if (options.clustering.sample != kAutoSample)
+        return options.clustering.sample;
+    return std::clamp(kPerColor * std::size_t(std::max(options.clustering.colors, 1)), kLeast,
+                      kMost);
 }
 
 void validate(const Options& o) {
@@ -797,9 +816,7 @@ void validate(const Options& o) {
                 "webp-quality",
                 "must be between 1 and 100, or 0 for lossless (got " +
                     std::to_string(o.encoding.encode.webp_quality) + ")");
-    check_range(
-        o.running.threads >= 0 && o.running.threads <= 1024, "threads",
-        "must be between 0 (all cores) and 1024 (got " + std::to_string(o.running.threads) + ")");
+    check_threads(o.running.threads);
     check_range(o.running.limits.max_pixels >= 1 && o.running.limits.max_width >= 1 &&
                     o.running.limits.max_height >= 1 && o.running.limits.max_bytes >= 1,
                 "limit-pixels", "must be at least 1 (a limit of 0 would refuse every image)");
@@ -824,6 +841,25 @@ void validate(const Options& o) {
     check_range(o.clustering.fixed.size() <= std::size_t(std::max(o.clustering.colors, 0)), "fixed",
                 "has " + std::to_string(o.clustering.fixed.size()) +
                     " colors, more than --colors " + std::to_string(o.clustering.colors));
+}
+
+IndexedImage remap(ImageView image, Palette palette, ColorSpace space, int threads) {
+    check_threads(threads);
+    tbb::task_arena arena = arena_of(threads);
+    return arena.execute([&] { return remap(image, std::move(palette), space); });
+}
+
+Quality measure_quality(ImageView original, const IndexedImage& quantized,
+                        std::size_t delta_e_sample, int threads) {
+    check_threads(threads);
+    tbb::task_arena arena = arena_of(threads);
+    return arena.execute([&] { return measure_quality(original, quantized, delta_e_sample); });
+}
+
+Image read_image(const fs::path& path, const DecodeLimits& limits, int threads) {
+    check_threads(threads);
+    tbb::task_arena arena = arena_of(threads);
+    return arena.execute([&] { return read_image(path, limits); });
 }
 
 Quantized quantize(ImageView image, const Options& options, const Progress& progress) {
@@ -897,11 +933,11 @@ Palette extract_palette(std::span<const Image> images, const Options& options,
         const Image& image = images[i];
         // Palette files are sRGB: an image with another profile is sampled in sRGB.
         if (is_srgb(image.metadata.profile))
-            return weighted_sample(image, options.clustering.sample, options.clustering.seed,
+            return weighted_sample(image, sample_for(options), options.clustering.seed,
                                    keep_transparent);
         Image srgb = image;
         convert_to_srgb(srgb);
-        return weighted_sample(srgb, options.clustering.sample, options.clustering.seed,
+        return weighted_sample(srgb, sample_for(options), options.clustering.seed,
                                keep_transparent);
     });
 }
@@ -909,7 +945,7 @@ Palette extract_palette(std::span<const Image> images, const Options& options,
 Palette extract_palette(std::span<const ImageView> images, const Options& options,
                         bool keep_transparent) {
     return palette_of_each(images.size(), options, [&](std::size_t i) {
-        return weighted_sample(images[i], options.clustering.sample, options.clustering.seed,
+        return weighted_sample(images[i], sample_for(options), options.clustering.seed,
                                keep_transparent);
     });
 }
@@ -933,7 +969,7 @@ std::string output_tag(const fs::path& input, const fs::path& output, const Opti
         tag += stamp;
     }
     tag += "; k " + std::to_string(o.clustering.colors) + " sample " +
-           std::to_string(o.clustering.sample) + " seed " + std::to_string(o.clustering.seed) +
+           std::to_string(sample_for(o)) + " seed " + std::to_string(o.clustering.seed) +
            " max-iter " + std::to_string(o.clustering.max_iter) + " tolerance " +
            shortest(o.clustering.tolerance) + " restarts " + std::to_string(restarts_for(o)) +
            " space " + color_space_name(o.clustering.space) + " dither " +

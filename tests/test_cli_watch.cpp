@@ -64,7 +64,7 @@ TEST_CASE(
     "[cli][watch]") {
     test::TempDir dir;
     const std::string input = test::sample_path("kodim23.png").string();
-    // K = 16: three restarts compete on every second color, the winner is refined on all.
+    // K = 16: five restarts compete, the winner is refined on all the colors.
     const auto traced = quantize_cli({input, "-k", "16", "-o", (dir / "traced.png").string(),
                                       "--trace", (dir / "trace.csv").string(), "--json"});
     REQUIRE(traced.exit_code == 0);
@@ -101,8 +101,8 @@ TEST_CASE(
             last_kept = &row;
         }
     }
-    CHECK(seeds == 3 * 16);   // three restarts of 16 seeds
-    CHECK(last.size() == 4);  // three restarts and the refinement
+    CHECK(seeds == 5 * 16);   // five restarts of 16 seeds
+    CHECK(last.size() == 6);  // five restarts and the refinement
     REQUIRE(last_kept);
     CHECK(kept == iterations);  // the winner's and the refinement's rows
     CHECK(std::stoi(last_kept->at("step")) == iterations);

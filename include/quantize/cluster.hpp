@@ -20,8 +20,9 @@ struct ClusterOptions {
     double tolerance = 0.1;
     std::uint64_t seed = 1;  // drives the k-means++ draws
     // Independent runs (seeding + Lloyd) from seeds seed, seed + 1, ...; the one with the
-    // lowest inertia is kept (ties: the first). >= 1. With 16,384 points or more the runs
-    // compete on every second point and the winner's centroids start a last Lloyd run on all.
+    // lowest inertia is kept (ties: the first). >= 1. Several runs compete (on every second
+    // point, with 4,096 points or more) until no centroid moves more than 10 x tolerance; the
+    // winner's centroids then start a last Lloyd run on all the points, to the tolerance.
     int restarts = 1;
     // Centroids that never move (at most k): they come first in the result, k-means++ seeds
     // the other k - fixed.size() around them and Lloyd fits those around them.
@@ -41,8 +42,8 @@ struct Clustering {
 };
 
 // Which run of k-means a call is about: a restart (0-based; restart r seeds from seed + r), or
-// the refinement, the winning restart's centroids run again on every point (restarts on
-// 16,384 points or more compete on every second point; see ClusterOptions::restarts).
+// the refinement, the winning restart's centroids run again on every point to the tolerance
+// (see ClusterOptions::restarts).
 struct KMeansRun {
     int restart = 0;
     bool refinement = false;

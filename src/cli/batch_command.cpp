@@ -167,6 +167,7 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
     }
     if (args.count("manifest"))
         in.manifest = args["manifest"].as<std::string>();
+    in.options.running.measure = in.manifest.has_value();  // nothing else shows the quality
     in.shared_palette = args.count("shared-palette") > 0;
     if (args.count("palette"))
         in.palette_in = args["palette"].as<std::string>();
