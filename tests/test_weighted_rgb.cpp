@@ -166,7 +166,7 @@ TEST_CASE("wrgb merges the colors its measure finds nearest, where rgb merges ot
     CHECK(rgb == std::vector<Color>{{124, 134, 124, 255}, {138, 138, 138, 255}});
 }
 
-TEST_CASE("--space rgb gives the output of versions before wrgb", "[wrgb][quantize]") {
+TEST_CASE("the rgb space gives the output of versions before wrgb", "[wrgb][quantize]") {
     // kodim23 at K = 16, seed 1: the report of the earlier default said MSE 423.44, 37,338 B.
     const Image image = read_image(test::sample_path("kodim23.png"));
     Options options = wrgb_options(16);
