@@ -76,7 +76,9 @@ std::vector<std::uint8_t> encode_webp_animation(const IndexedAnimation& animatio
 }
 
 // A multi-page TIFF, a page a frame, each pixel's palette color (RGBA when any entry is less
-// than opaque, else RGB), with the ICC profile; written by libtiff in the codecs module. TIFF
+// than opaque, else RGB), with the ICC profile and the XMP packet; written by libtiff in the
+// codecs module. Not the EXIF: exiv2 (which writes a still TIFF's) keeps 4 pages at most when
+// it rewrites a TIFF, and libtiff takes EXIF only tag by tag. TIFF
 // pages have no delays nor loops. Throws std::runtime_error with the cause.
 std::vector<std::uint8_t> encode_tiff_pages(const IndexedAnimation& animation,
                                             const Metadata& metadata) {
@@ -98,9 +100,11 @@ std::vector<std::uint8_t> encode_tiff_pages(const IndexedAnimation& animation,
         }
         rows.push_back(page.data());
     }
+    const std::span<const std::uint8_t> xmp(
+        reinterpret_cast<const std::uint8_t*>(metadata.xmp.data()), metadata.xmp.size());
     return detail::opencv_tiff_write_pages(rows, std::uint32_t(animation.width),
                                            std::uint32_t(animation.height), channels,
-                                           metadata.profile.icc);
+                                           metadata.profile.icc, xmp);
 }
 
 }  // namespace

@@ -253,6 +253,10 @@ std::string frames_note(const SourceFormat& source) {
         return "an animated PNG: only the first frame was read (of " + count + ")";
     if (source.format == ImageFormat::tiff)
         return "a multi-page TIFF: only the first page was read (of " + count + ")";
+    if (source.format == ImageFormat::heif || source.format == ImageFormat::avif) {
+        return "an HEIF image sequence: only the primary (still) image was read, not the " + count +
+               " frames (Debian's libheif 1.15 reads no sequences)";
+    }
     return "only the first image was read (of " + count + ")";
 }
 
@@ -621,9 +625,8 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
         r.notes.push_back("a palette per frame: the palette shown is the first frame's");
     const std::vector<std::string> more = metadata_notes(decoded, options, format);
     r.notes.insert(r.notes.end(), more.begin(), more.end());
-    if (format == ImageFormat::tiff && !options.encoding.strip &&
-        (!decoded.exif.empty() || !decoded.xmp.empty()))
-        r.notes.push_back("a multi-page TIFF gets the profile alone: EXIF and XMP were dropped");
+    if (format == ImageFormat::tiff && !options.encoding.strip && !decoded.exif.empty())
+        r.notes.push_back("a multi-page TIFF gets the profile and XMP: the EXIF was dropped");
     return result;
 }
 
@@ -639,10 +642,13 @@ EncodedImage encode_decoded(Animation animation, ImageFormat format, const fs::p
                                      progress);
     const std::size_t pick = options.encoding.frame < 0 ? 0 : std::size_t(options.encoding.frame);
     if (pick >= n) {
+        // Frames the file holds but none of its decoders reads: said why.
+        const std::string unread =
+            animation.source.frames > n ? "; " + frames_note(animation.source) : "";
         throw Error(ErrorKind::input, input.string(),
                     "has " + std::to_string(n) + (n == 1 ? " frame" : " frames") +
                         ": --frame takes 0 to " + std::to_string(n - 1) + " (got " +
-                        std::to_string(pick) + ")");
+                        std::to_string(pick) + ")" + unread);
     }
     Image image = std::move(animation.frames[pick].image);
     image.metadata = std::move(animation.metadata);  // the file's, whichever frame is written
