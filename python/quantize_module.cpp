@@ -336,7 +336,7 @@ array: H x W x 3 (RGB) or H x W x 4 (RGBA) uint8, read in place through the buff
     (rows may be strided, e.g. a slice; pixels within a row must be packed).
 k: colors, 1..256.
 Keyword options, as the command's: sample, seed, max_iter, tolerance, threads, restarts,
-    space ('rgb', 'lab', 'oklab'), dither ('none', 'fs'), dither_level, fixed (hex strings
+    space ('wrgb', 'rgb', 'lab', 'oklab'), dither ('none', 'fs'), dither_level, fixed (hex strings
     or (r, g, b[, a]) tuples).
 Returns a Result: .indices (H x W), .palette (K x C), .image (H x W x C), .report (dict).
 The same array, options and seed give the same result whatever `threads`.)");

@@ -154,7 +154,7 @@ void add_quantize_options(cxxopts::Options& parser) {
         ("tolerance", "stop once no centroid moves more than T (0..255 scale)", cxxopts::value<double>()->default_value(shortest(defaults.clustering.tolerance)), "T")
         ("restarts", "k-means runs from seeds S, S+1, ..., the best kept; 0 = 5 when K <= 32, else 1", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.restarts)), "N")
         ("threads", "worker threads at most; 0 = one per core", cxxopts::value<int>()->default_value(std::to_string(defaults.running.threads)), "N")
-        ("space", "color space k-means measures distances in: rgb, lab (CIELAB) or oklab", cxxopts::value<std::string>()->default_value(color_space_name(defaults.clustering.space)), "NAME")
+        ("space", "color space k-means measures distances in: wrgb (sRGB weighted toward CIEDE2000), rgb, lab (CIELAB) or oklab", cxxopts::value<std::string>()->default_value(color_space_name(defaults.clustering.space)), "NAME")
         ("fixed", "colors always in the palette, exactly, e.g. '#ffffff,#000000'; they count in K", cxxopts::value<std::vector<std::string>>(), "COLORS")
         ("limit-pixels", "refuse inputs of more pixels than N (suffix k, M or G: 512M), read from the header before decoding (exit 3); default 256M, or $QUANTIZE_LIMIT_PIXELS", cxxopts::value<std::string>(), "N");
     // clang-format on

@@ -17,10 +17,25 @@ bool all_opaque(const Palette& palette) {
                        [](const PaletteEntry& e) { return e.color.a == 255; });
 }
 
+// The space's distance as a quadratic form on sRGB differences, for the spaces that have one
+// (a linear map of sRGB): the cell search then finds nearest colors.
+std::optional<RgbMetric> rgb_metric(ColorSpace space) {
+    switch (space) {
+        case ColorSpace::rgb:
+            return kIdentityMetric;
+        case ColorSpace::wrgb:
+            return kWeightedRgbMetric;
+        case ColorSpace::lab:
+        case ColorSpace::oklab:
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
+
 SearchKind search_kind(ImageView image, const Palette& palette, ColorSpace space) {
     if (image.has_alpha())
         return SearchKind::alpha;
-    if (space == ColorSpace::rgb && all_opaque(palette))
+    if (rgb_metric(space) && all_opaque(palette))
         return SearchKind::cells;
     return SearchKind::table;
 }
@@ -78,7 +93,7 @@ PaletteSearch::PaletteSearch(ImageView image, const Palette& palette, ColorSpace
             std::vector<Color> colors;
             for (const PaletteEntry& e : palette)
                 colors.push_back(e.color);
-            cells_.emplace(colors);
+            cells_.emplace(colors, *rgb_metric(space));
             return;
         }
         case SearchKind::table:

@@ -96,7 +96,7 @@ class AlphaCache {
 
 // Which of the searches above an image and palette take.
 enum class SearchKind {
-    cells,  // opaque image, opaque palette, sRGB: CellSearch
+    cells,  // opaque image, opaque palette, rgb or wrgb: CellSearch
     table,  // opaque image, any other case: OpaqueTable
     alpha,  // image with alpha: AlphaCache, one per thread of work
 };
