@@ -167,8 +167,10 @@ TEST_CASE("a quality range picks the fewest colors a brute-force search finds", 
         const Quantized q = quantize::quantize(small, asked);
         const int chosen = int(q.clustering.centroids.size());
         INFO("quality " << target << ": brute force " << brute << ", chosen " << chosen);
-        // k-means from other starts lands a little apart at the same K: within one color.
-        CHECK(std::abs(chosen - brute) <= 1);
+        // k-means from other starts (the search's warm starts, the sweep's scouting on every
+        // second color) lands a little apart at the same K, so a K near the threshold may pass
+        // in one and miss in the other: within two colors (measured: 0-2).
+        CHECK(std::abs(chosen - brute) <= 2);
         CHECK(measure_quality(small, q.image).score() >= target - 0.5);
     }
 }

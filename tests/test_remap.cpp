@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <random>
 
 #include <tbb/task_arena.h>
@@ -11,6 +12,7 @@
 #include "detail/nearest.hpp"
 #include "detail/palette_search.hpp"
 #include "detail/threshold_masks.hpp"
+#include "detail/weighted_rgb.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
 #include "quantize/remap.hpp"
@@ -534,13 +536,36 @@ TEST_CASE("the grid search equals brute force in lab, oklab and sRGB with transl
     }
 }
 
+// Brute force in exact integers for the spaces compared by an integer form (rgb, wrgb), where
+// float points could break a tie between two equally near colors otherwise; else by points.
+std::size_t exact_nearest(Color c, const Palette& palette, ColorSpace space) {
+    if (space != ColorSpace::rgb && space != ColorSpace::wrgb)
+        return nearest_index(to_point(c, space), points_of(palette, space));
+    const detail::RgbMetric& metric =
+        space == ColorSpace::wrgb ? detail::kWeightedRgbMetric : detail::kIdentityMetric;
+    std::size_t best = 0;
+    std::int64_t best_distance = std::numeric_limits<std::int64_t>::max();
+    for (std::size_t i = 0; i < palette.size(); ++i) {
+        const Color& p = palette[i].color;
+        const std::int64_t d = metric.of(c.r - p.r, c.g - p.g, c.b - p.b);
+        if (d < best_distance) {
+            best = i;
+            best_distance = d;
+        }
+    }
+    return best;
+}
+
 TEST_CASE("the search dithering uses equals brute force in every color space", "[remap][dither]") {
     // Dithering looks up many new colors: in sRGB through CellSearch, in lab and oklab through
     // the table of every opaque color. Both must give brute force's answer, ties to the lowest
     // index.
     const Image opaque = make_image(4, 4, {1, 2, 3, 255});
     std::mt19937 rng(21);
-    for (ColorSpace space : {ColorSpace::rgb, ColorSpace::lab, ColorSpace::oklab}) {
+    // A guessed index (error diffusion's neighbour) must not change the answer either, in any
+    // space's metric: the guess is taken only when provably nearest.
+    for (ColorSpace space :
+         {ColorSpace::rgb, ColorSpace::wrgb, ColorSpace::lab, ColorSpace::oklab}) {
         for (std::size_t k : {std::size_t{1}, std::size_t{16}, std::size_t{256}}) {
             Palette palette = random_palette(k, false, unsigned(k));
             if (k == 16)
@@ -551,7 +576,31 @@ TEST_CASE("the search dithering uses equals brute force in every color space", "
                 for (int n = 0; n < 20000; ++n) {
                     const Color c{std::uint8_t(rng()), std::uint8_t(rng()), std::uint8_t(rng()),
                                   255};
-                    REQUIRE(nearest(c) == nearest_index(to_point(c, space), points));
+                    const std::size_t expected = nearest_index(to_point(c, space), points);
+                    REQUIRE(nearest(c) == expected);
+                    // A color just inside half the sRGB gap from a palette color p to its
+                    // nearest other one, in a random direction, with p guessed: the shortcut's
+                    // hardest case, where a search measuring the gap in another metric than
+                    // its own would answer p wrongly; then with a random guess.
+                    const std::size_t pi = rng() % palette.size();
+                    const Color& p = palette[pi].color;
+                    double gap = 1e9;
+                    for (std::size_t j = 0; j < palette.size(); ++j) {
+                        const Color& o = palette[j].color;
+                        if (j != pi)
+                            gap = std::min(gap, std::hypot(o.r - p.r, o.g - p.g, o.b - p.b));
+                    }
+                    std::normal_distribution<double> normal;
+                    const double dir[3] = {normal(rng), normal(rng), normal(rng)};
+                    const double scale = 0.49 * gap / std::hypot(dir[0], dir[1], dir[2]);
+                    const auto moved = [scale](std::uint8_t from, double step) {
+                        return std::uint8_t(std::clamp(std::lround(from + scale * step), 0L, 255L));
+                    };
+                    const Color off{moved(p.r, dir[0]), moved(p.g, dir[1]), moved(p.b, dir[2]),
+                                    255};
+                    const std::size_t off_expected = exact_nearest(off, palette, space);
+                    REQUIRE(nearest(off, std::uint8_t(pi)) == off_expected);
+                    REQUIRE(nearest(off, std::uint8_t(rng() % palette.size())) == off_expected);
                 }
             });
         }

@@ -166,13 +166,16 @@ TEST_CASE("wrgb merges the colors its measure finds nearest, where rgb merges ot
     CHECK(rgb == std::vector<Color>{{124, 134, 124, 255}, {138, 138, 138, 255}});
 }
 
-TEST_CASE("the rgb space gives the output of versions before wrgb", "[wrgb][quantize]") {
-    // kodim23 at K = 16, seed 1: the report of the earlier default said MSE 423.44, 37,338 B.
+TEST_CASE("the rgb space clusters by plain sRGB distance, as the default did before wrgb",
+          "[wrgb][quantize]") {
+    // kodim23 at K = 16, seed 1, pinned: the earlier default (rgb, a fixed 262,144-pixel sample,
+    // 3 restarts) said MSE 423.44; rgb with today's sampling and restarts gives 421.35, lower
+    // MSE than wrgb's 436 (wrgb trades MSE for ΔE00).
     const Image image = read_image(test::sample_path("kodim23.png"));
     Options options = wrgb_options(16);
     options.clustering.space = ColorSpace::rgb;
     const Quantized q = quantize::quantize(image, options);
-    CHECK(measure_quality(image, q.image).mse == Approx(423.44).margin(0.005));
-    CHECK(q.image.palette.front().color == Color{0x64, 0x60, 0x48, 255});
-    CHECK(q.image.palette.front().count == 58444);
+    CHECK(measure_quality(image, q.image).mse == Approx(421.354).margin(0.005));
+    CHECK(q.image.palette.front().color == Color{101, 97, 73, 255});
+    CHECK(q.image.palette.front().count == 55802);
 }
