@@ -24,8 +24,6 @@
 #include <tuple>
 #include <vector>
 
-#include <sys/resource.h>
-
 #include <spng.h>
 #include <tbb/task_arena.h>
 #include <opencv2/core.hpp>
@@ -34,23 +32,14 @@
 
 #include "quantize/animation.hpp"
 #include "quantize/io.hpp"
+#include "timing.hpp"
 
 namespace {
 
+using bench::cpu_ms;
+using bench::median;
+
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
-// CPU time of the process so far (every thread, user + system), ms.
-double cpu_ms() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return (double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
-            double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3);
-}
 
 // Wall and CPU time of one call, ms.
 struct Times {
