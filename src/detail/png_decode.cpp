@@ -212,17 +212,22 @@ inline __m128i add_mod_256(__m128i x, __m128i prediction) {
 
 // One pixel's kBpp bytes (exactly: no byte past it is read) in 16-bit lanes.
 template <int kBpp>
-inline __m128i load_pixel16(const std::uint8_t* p) {
+inline __m128i load_pixel(const std::uint8_t* p) {
     // Assembled in a register: a 3-byte memcpy into a 4-byte variable goes through memory,
     // and the wide load after narrow stores cannot be forwarded (a stall of ~12 cycles).
     if constexpr (kBpp == 4) {
-        return _mm_unpacklo_epi8(load4(p), _mm_setzero_si128());
+        return load4(p);
     } else {
         std::uint32_t v = 0;
         for (int k = 0; k < kBpp; ++k)
             v |= std::uint32_t(p[k]) << (8 * k);
-        return _mm_unpacklo_epi8(_mm_cvtsi32_si128(std::int32_t(v)), _mm_setzero_si128());
+        return _mm_cvtsi32_si128(std::int32_t(v));
     }
+}
+
+template <int kBpp>
+inline __m128i load_pixel16(const std::uint8_t* p) {
+    return _mm_unpacklo_epi8(load_pixel<kBpp>(p), _mm_setzero_si128());
 }
 
 template <int kBpp>
@@ -271,10 +276,46 @@ void unfilter_paeth_pair(std::uint8_t* __restrict upper, std::uint8_t* __restric
     }
 }
 
+// Two Average rows together, as two Paeth rows above: bytes 0-3 of the registers hold the
+// upper row's pixel x, bytes 4-7 the lower row's pixel x - 1.
 template <int kBpp>
-void unfilter_paeth_rows(std::uint8_t* upper, std::uint8_t* lower, const std::uint8_t* previous,
-                         std::size_t bytes) {
-    unfilter_paeth_pair<kBpp>(upper, lower, previous, bytes);
+void unfilter_average_pair(std::uint8_t* __restrict upper, std::uint8_t* __restrict lower,
+                           const std::uint8_t* __restrict previous, std::size_t bytes) {
+    const std::size_t width = bytes / kBpp;
+    const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi8(1);
+    const __m128i low_pixel = _mm_set_epi32(0, 0, 0, -1);
+    __m128i a = zero;
+    for (std::size_t x = 0; x <= width; ++x) {
+        const std::size_t i = x * kBpp;
+        const __m128i above = x < width ? load_pixel<kBpp>(previous + i) : zero;
+        const __m128i upper_x = x < width ? load_pixel<kBpp>(upper + i) : zero;
+        const __m128i lower_x = x > 0 ? load_pixel<kBpp>(lower + i - kBpp) : zero;
+        const __m128i b = _mm_unpacklo_epi32(above, a);
+        const __m128i average =
+            _mm_sub_epi8(_mm_avg_epu8(a, b), _mm_and_si128(_mm_xor_si128(a, b), one));
+        a = _mm_add_epi8(_mm_unpacklo_epi32(upper_x, lower_x), average);
+        if (x == 0)
+            a = _mm_and_si128(a, low_pixel);  // the lower row has no pixel -1: 0 left of it
+        if (x < width)
+            store_pixel(upper + i, a, kBpp);
+        if (x > 0)
+            store_pixel(lower + i - kBpp, _mm_srli_si128(a, 4), kBpp);
+    }
+}
+
+// Filters whose rows are undone two at a time: those whose chain from pixel to pixel is long.
+constexpr bool undone_in_pairs(int filter) {
+    return filter == 3 || filter == 4;
+}
+
+// Undoes two rows filtered alike (undone_in_pairs), one above the other.
+template <int kBpp>
+void unfilter_row_pair(int filter, std::uint8_t* upper, std::uint8_t* lower,
+                       const std::uint8_t* previous, std::size_t bytes) {
+    if (filter == 3)
+        unfilter_average_pair<kBpp>(upper, lower, previous, bytes);
+    else
+        unfilter_paeth_pair<kBpp>(upper, lower, previous, bytes);
 }
 #else
 template <int kBpp>
@@ -289,12 +330,11 @@ template <int kBpp>
 std::size_t unfilter_paeth_simd(std::uint8_t*, const std::uint8_t*, std::size_t) {
     return 0;
 }
-template <int kBpp>
-void unfilter_paeth_rows(std::uint8_t* upper, std::uint8_t* lower, const std::uint8_t* previous,
-                         std::size_t bytes) {
-    unfilter_paeth<kBpp>(upper, previous, 0, bytes);
-    unfilter_paeth<kBpp>(lower, upper, 0, bytes);
+constexpr bool undone_in_pairs(int) {
+    return false;
 }
+template <int kBpp>
+void unfilter_row_pair(int, std::uint8_t*, std::uint8_t*, const std::uint8_t*, std::size_t) {}
 #endif
 
 template <int kBpp>
@@ -397,15 +437,15 @@ class RowUnfilterer {
                 return false;
             std::uint8_t* row = move_down(next_);
             const std::uint8_t* previous = next_ == 0 ? zeros_.data() : row - stride_;
-            // Two Paeth rows in a row go together (the next row's filter byte is past the
-            // bytes just moved).
-            if (filter == 4 && next_ + 1 < rows_ && arrived(next_ + 1) &&
-                filtered(next_ + 1)[0] == 4) {
+            // Two rows filtered alike go together where that pays (the next row's filter byte
+            // is past the bytes just moved).
+            if (undone_in_pairs(filter) && next_ + 1 < rows_ && arrived(next_ + 1) &&
+                filtered(next_ + 1)[0] == filter) {
                 std::uint8_t* lower = move_down(next_ + 1);
                 if (bpp_ == 3)
-                    unfilter_paeth_rows<3>(row, lower, previous, stride_);
+                    unfilter_row_pair<3>(filter, row, lower, previous, stride_);
                 else
-                    unfilter_paeth_rows<4>(row, lower, previous, stride_);
+                    unfilter_row_pair<4>(filter, row, lower, previous, stride_);
                 next_ += 2;
                 continue;
             }
