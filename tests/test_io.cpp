@@ -388,10 +388,10 @@ TEST_CASE("the fast PNG path equals libpng on every filter at widths 1 to 17", "
 }
 
 TEST_CASE("the fast PNG path inflates and unfilters side by side to the same pixels", "[io]") {
-    // Over 1 MiB of filtered rows: on two threads one inflates while the other unfilters.
+    // Over 4 MiB of filtered rows: on two threads one inflates while the other unfilters.
     for (int channels : {3, 4}) {
         INFO("channels " << channels);
-        const HandMadePng png(613, 577, channels);
+        const HandMadePng png(1201, 899, channels);
         const Bytes bytes = png.file([](int y) { return (y / 3) % 5; });
         Image one, two;
         REQUIRE(decode_fast_on(1, bytes, one));
@@ -399,7 +399,7 @@ TEST_CASE("the fast PNG path inflates and unfilters side by side to the same pix
         CHECK(one.samples == png.pixels());
         CHECK(two.samples == png.pixels());
         // A bad filter byte near the end stops both threads, and libspng gets the file.
-        const Bytes bad = png.file([](int y) { return y == 570 ? 7 : 4; });
+        const Bytes bad = png.file([](int y) { return y == 890 ? 7 : 4; });
         CHECK_FALSE(decode_fast_on(2, bad, two));
         CHECK_FALSE(decode_fast_on(1, bad, one));
     }
@@ -407,8 +407,8 @@ TEST_CASE("the fast PNG path inflates and unfilters side by side to the same pix
 
 TEST_CASE("the fast PNG path refuses image data short, long or with a wrong checksum", "[io]") {
     for (const bool large : {false, true}) {  // one thread's path and two threads'
-        INFO((large ? "1.2 MB" : "small"));
-        const HandMadePng png(large ? 613 : 16, large ? 577 : 8, 4);
+        INFO((large ? "4.3 MB" : "small"));
+        const HandMadePng png(large ? 1201 : 16, large ? 899 : 8, 4);
         auto any = [](int y) { return y % 5; };
         Image image;
         REQUIRE(decode_fast_on(2, png.file(any), image));

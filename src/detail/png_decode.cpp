@@ -480,8 +480,10 @@ constexpr std::size_t kDeflateWindow = std::size_t{32} << 10;
 // Bytes inflated at a time: the band and the rows unfiltered after it stay in the L2 cache.
 constexpr std::size_t kInflateBand = std::size_t{256} << 10;
 // Images (filtered bytes) from which inflating and unfiltering on two threads pays for the
-// hand-over: about a 700x700 RGB photo, whose decode takes ~3 ms.
-constexpr std::size_t kPipelineBytes = std::size_t{1} << 20;
+// hand-over: about a 1.4 MP RGB photo. At 1 MP (`bench/run decode`, shared machine) two threads
+// were 5-20% slower than one, the second core seldom free for the ~5 ms of a decode; at 12 MP
+// 10-40% faster.
+constexpr std::size_t kPipelineBytes = std::size_t{4} << 20;
 // ISA-L counts its output in 32 bits: larger images (over 1 G pixels) go to libspng.
 constexpr std::size_t kMaxFilteredBytes = std::numeric_limits<std::uint32_t>::max() - 1;
 
