@@ -2,7 +2,8 @@
 // detail::deflate_image_data on the image data of IMAGE quantized to K colors (the default
 // options), on one thread and on two, interleaved, REPEATS times each; one JSON line per
 // setting with the median time (ms), the bytes, whether the stream inflates to the scanlines
-// exactly and whether both thread counts gave the same bytes.
+// exactly, whether both thread counts gave the same bytes and whether it is the setting the
+// encoder picks by default for these scanlines.
 //
 //   cmake --build build --target quantize_bench_encode
 //   build/quantize_bench_encode IMAGE K REPEATS
@@ -76,6 +77,8 @@ int main(int argc, char** argv) {
         {DeflateEngine::zlib_deep_bands, 9}, {DeflateEngine::isal_bands, 1},
         {DeflateEngine::isal_bands, 2},      {DeflateEngine::isal_bands, 3},
     };
+    const DeflateSetting chosen =
+        quantize::detail::deflate_setting_for(rows, quantize::EncodeOptions::kAutoPngLevel);
     tbb::task_arena one(1), two(2);
     for (const DeflateSetting& setting : settings) {
         std::vector<std::uint8_t> on_one, on_two;
@@ -94,10 +97,12 @@ int main(int argc, char** argv) {
         }
         std::printf(
             "{\"engine\": \"%s\", \"level\": %d, \"rows_bytes\": %zu, \"bytes\": %zu, "
-            "\"ms_1\": %.3f, \"ms_2\": %.3f, \"cpu_1\": %.3f, \"exact\": %s, \"same_bytes\": %s}\n",
+            "\"ms_1\": %.3f, \"ms_2\": %.3f, \"cpu_1\": %.3f, \"exact\": %s, \"same_bytes\": %s, "
+            "\"default\": %s}\n",
             engine_name(setting.engine), setting.level, rows.size(), on_one.size(), median(t1),
             median(t2), median(c1), inflates_to(on_one, rows) ? "true" : "false",
-            on_one == on_two ? "true" : "false");
+            on_one == on_two ? "true" : "false",
+            setting.engine == chosen.engine && setting.level == chosen.level ? "true" : "false");
         std::fflush(stdout);
     }
     return 0;

@@ -310,6 +310,14 @@ std::vector<std::uint8_t> palette_scanlines(const IndexedImage& image) {
     return scanlines(image, png_bit_depth(image.palette.size()));
 }
 
+DeflateSetting deflate_setting_for(std::span<const std::uint8_t> rows, int level) {
+    if (level != EncodeOptions::kAutoPngLevel)
+        return {DeflateEngine::libdeflate, level};
+    if (repeat_share(rows) > kDeepSearchRepeatShare)
+        return {DeflateEngine::zlib_deep_bands, kDeepSearch.level};
+    return {DeflateEngine::libdeflate, kAutoLibdeflateLevel};
+}
+
 std::vector<std::uint8_t> deflate_image_data(const fs::path& output,
                                              std::span<const std::uint8_t> rows,
                                              DeflateSetting setting) {
@@ -365,12 +373,8 @@ std::vector<std::uint8_t> encode_palette_png(const fs::path& output, const Index
     detail::set_png_metadata(ctx.get(), metadata);
     check(spng_encode_chunks(ctx.get()));
     const std::vector<std::uint8_t> rows = scanlines(image, depth);
-    const bool automatic = level == EncodeOptions::kAutoPngLevel;
-    const DeflateSetting setting =
-        automatic && repeat_share(rows) > kDeepSearchRepeatShare
-            ? DeflateSetting{DeflateEngine::zlib_deep_bands, kDeepSearch.level}
-            : DeflateSetting{DeflateEngine::libdeflate, automatic ? kAutoLibdeflateLevel : level};
-    const std::vector<std::uint8_t> idat = deflate_image_data(output, rows, setting);
+    const std::vector<std::uint8_t> idat =
+        deflate_image_data(output, rows, deflate_setting_for(rows, level));
     png.reserve(png.size() + idat.size() + 24);
     append_chunk(png, "IDAT", idat);
     append_chunk(png, "IEND", {});

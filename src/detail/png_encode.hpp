@@ -37,6 +37,11 @@ struct DeflateSetting {
 // packed at the smallest bit depth that holds the palette, row after row.
 std::vector<std::uint8_t> palette_scanlines(const IndexedImage& image);
 
+// The setting encode_palette_png deflates `rows` with, `level` as EncodeOptions::png_level:
+// automatic, libdeflate's level 7, or zlib's deep search for images of flat runs; else
+// libdeflate at that level.
+DeflateSetting deflate_setting_for(std::span<const std::uint8_t> rows, int level);
+
 // The zlib stream of `rows` by `setting`; band bounds depend on the data's size only, so the
 // bytes are the same on any number of threads. `output` names the file in errors.
 std::vector<std::uint8_t> deflate_image_data(const std::filesystem::path& output,
