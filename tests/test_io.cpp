@@ -405,6 +405,38 @@ TEST_CASE("the fast PNG path inflates and unfilters side by side to the same pix
     }
 }
 
+// `png` with the image data's last `tail` bytes in IDAT chunks of one byte each.
+Bytes last_bytes_in_own_chunks(const Bytes& png, std::size_t tail) {
+    const Bytes idat_type{'I', 'D', 'A', 'T'};
+    std::size_t last = 0;
+    for (std::size_t at = 8; at + 12 <= png.size(); at += 12 + big_endian(png, at)) {
+        if (std::equal(idat_type.begin(), idat_type.end(), png.begin() + std::ptrdiff_t(at) + 4))
+            last = at;
+    }
+    const std::size_t length = big_endian(png, last);
+    REQUIRE(length > tail);
+    const auto data = png.begin() + std::ptrdiff_t(last) + 8;
+    Bytes out(png.begin(), png.begin() + std::ptrdiff_t(last));
+    HandMadePng::put_chunk(out, "IDAT", Bytes(data, data + std::ptrdiff_t(length - tail)));
+    for (std::size_t i = length - tail; i < length; ++i)
+        HandMadePng::put_chunk(out, "IDAT", {data[std::ptrdiff_t(i)]});
+    out.insert(out.end(), data + std::ptrdiff_t(length) + 4, png.end());  // after the CRC: IEND
+    return out;
+}
+
+TEST_CASE("the fast PNG path on two threads inflates what is held after the last input byte",
+          "[io]") {
+    // The stream's last bytes come a byte a chunk: the inflater takes them in before it has
+    // given out all the rows they hold, and must still give those out when no input is left.
+    const HandMadePng png(1201, 899, 4);
+    const Bytes bytes = last_bytes_in_own_chunks(png.file([](int y) { return y % 5; }), 24);
+    Image one, two;
+    REQUIRE(decode_fast_on(1, bytes, one));
+    REQUIRE(decode_fast_on(2, bytes, two));
+    CHECK(one.samples == png.pixels());
+    CHECK(two.samples == png.pixels());
+}
+
 TEST_CASE("the fast PNG path refuses image data short, long or with a wrong checksum", "[io]") {
     for (const bool large : {false, true}) {  // one thread's path and two threads'
         INFO((large ? "4.3 MB" : "small"));

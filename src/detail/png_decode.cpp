@@ -387,9 +387,10 @@ class StreamInflater {
         state_->next_out = out_ + produced_;
         state_->avail_out = std::uint32_t(bytes);
         while (state_->avail_out > 0 && state_->block_state != ISAL_BLOCK_FINISH) {
-            if (state_->avail_in == 0) {
-                if (next_piece_ == stream_.size())
-                    return false;  // the stream ends short of the image
+            // With the input all taken, ISA-L may still hold rows it decoded ahead (into its own
+            // buffer, when a band's end was near): it gives them out with no input, and a
+            // stream short of the image makes no way on below.
+            if (state_->avail_in == 0 && next_piece_ < stream_.size()) {
                 const std::span<const std::uint8_t> piece = stream_[next_piece_++];
                 state_->next_in = const_cast<std::uint8_t*>(piece.data());
                 state_->avail_in = std::uint32_t(piece.size());
@@ -399,7 +400,7 @@ class StreamInflater {
                 return false;
             if (state_->block_state != ISAL_BLOCK_FINISH && state_->avail_in == in &&
                 state_->avail_out == out)
-                return false;  // no way on
+                return false;  // no way on: the stream is cut, or ends short of the image
         }
         produced_ = std::size_t(state_->next_out - out_);
         // A stream that ends short of the image is corrupt.
