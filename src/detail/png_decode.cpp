@@ -246,62 +246,67 @@ std::size_t unfilter_paeth_simd(std::uint8_t* __restrict row,
     return end;
 }
 
-// Two rows filtered with Paeth, one above the other, undone together: the lower row runs a
-// pixel behind the upper one, whose pixel x - 1 it needs above its own, in the high half of the
-// registers. The chain from a pixel to the next is as long as for one row (most of a pixel's
-// time), so two rows take about the time of one.
-template <int kBpp>
-void unfilter_paeth_pair(std::uint8_t* __restrict upper, std::uint8_t* __restrict lower,
-                         const std::uint8_t* __restrict previous, std::size_t bytes) {
+// Two rows undone together, pixel by pixel: the lower row runs a pixel behind the upper one,
+// whose pixel x - 1 it needs above its own. step(above, upper_x, lower_x, first) gets the
+// upper row's pixel x, the pixel above it and the lower row's pixel x - 1 (zero past either
+// end; `first`: x == 0) and returns the two unfiltered: the upper row's in bytes 0-3, the
+// lower row's in bytes 4-7. The chain from a pixel to the next is as long as for one row (most
+// of a pixel's time), so two rows take about the time of one.
+template <int kBpp, class Load, class Step>
+void walk_row_pair(std::uint8_t* __restrict upper, std::uint8_t* __restrict lower,
+                   const std::uint8_t* __restrict previous, std::size_t bytes, Load&& load,
+                   Step&& step) {
     const std::size_t width = bytes / kBpp;
     const __m128i zero = _mm_setzero_si128();
-    const __m128i low_half = _mm_set_epi32(0, 0, -1, -1);
-    // Low half: the upper row at pixel x; high half: the lower row at pixel x - 1.
-    __m128i a = zero, c = zero;
     for (std::size_t x = 0; x <= width; ++x) {
         const std::size_t i = x * kBpp;
-        const __m128i above = x < width ? load_pixel16<kBpp>(previous + i) : zero;
-        const __m128i upper_x = x < width ? load_pixel16<kBpp>(upper + i) : zero;
-        const __m128i lower_x = x > 0 ? load_pixel16<kBpp>(lower + i - kBpp) : zero;
-        // Above the lower row's pixel x - 1: the upper row's, just unfiltered (a's low half).
-        const __m128i b = _mm_unpacklo_epi64(above, a);
-        a = add_mod_256(_mm_unpacklo_epi64(upper_x, lower_x), paeth16(a, b, c));
-        if (x == 0)
-            a = _mm_and_si128(a, low_half);  // the lower row has no pixel -1: 0 left of it
-        const __m128i out = _mm_packus_epi16(a, a);
+        const __m128i out =
+            step(x < width ? load(previous + i) : zero, x < width ? load(upper + i) : zero,
+                 x > 0 ? load(lower + i - kBpp) : zero, x == 0);
         if (x < width)
             store_pixel(upper + i, out, kBpp);
         if (x > 0)
             store_pixel(lower + i - kBpp, _mm_srli_si128(out, 4), kBpp);
-        c = b;
     }
 }
 
-// Two Average rows together, as two Paeth rows above: bytes 0-3 of the registers hold the
-// upper row's pixel x, bytes 4-7 the lower row's pixel x - 1.
+// Two Paeth rows, in 16-bit lanes: the low half the upper row's pixel, the high half the lower
+// row's.
 template <int kBpp>
-void unfilter_average_pair(std::uint8_t* __restrict upper, std::uint8_t* __restrict lower,
-                           const std::uint8_t* __restrict previous, std::size_t bytes) {
-    const std::size_t width = bytes / kBpp;
-    const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi8(1);
-    const __m128i low_pixel = _mm_set_epi32(0, 0, 0, -1);
-    __m128i a = zero;
-    for (std::size_t x = 0; x <= width; ++x) {
-        const std::size_t i = x * kBpp;
-        const __m128i above = x < width ? load_pixel<kBpp>(previous + i) : zero;
-        const __m128i upper_x = x < width ? load_pixel<kBpp>(upper + i) : zero;
-        const __m128i lower_x = x > 0 ? load_pixel<kBpp>(lower + i - kBpp) : zero;
-        const __m128i b = _mm_unpacklo_epi32(above, a);
-        const __m128i average =
-            _mm_sub_epi8(_mm_avg_epu8(a, b), _mm_and_si128(_mm_xor_si128(a, b), one));
-        a = _mm_add_epi8(_mm_unpacklo_epi32(upper_x, lower_x), average);
-        if (x == 0)
-            a = _mm_and_si128(a, low_pixel);  // the lower row has no pixel -1: 0 left of it
-        if (x < width)
-            store_pixel(upper + i, a, kBpp);
-        if (x > 0)
-            store_pixel(lower + i - kBpp, _mm_srli_si128(a, 4), kBpp);
-    }
+void unfilter_paeth_pair(std::uint8_t* upper, std::uint8_t* lower, const std::uint8_t* previous,
+                         std::size_t bytes) {
+    const __m128i low_half = _mm_set_epi32(0, 0, -1, -1);
+    __m128i a = _mm_setzero_si128(), c = a;  // left and upper left
+    walk_row_pair<kBpp>(
+        upper, lower, previous, bytes, [](const std::uint8_t* p) { return load_pixel16<kBpp>(p); },
+        [&](__m128i above, __m128i upper_x, __m128i lower_x, bool first) {
+            // Above the lower row's pixel: the upper row's just unfiltered (a's low half).
+            const __m128i b = _mm_unpacklo_epi64(above, a);
+            a = add_mod_256(_mm_unpacklo_epi64(upper_x, lower_x), paeth16(a, b, c));
+            if (first)
+                a = _mm_and_si128(a, low_half);  // the lower row has no pixel -1: 0 left of it
+            c = b;
+            return _mm_packus_epi16(a, a);
+        });
+}
+
+// Two Average rows, in bytes: 0-3 the upper row's pixel, 4-7 the lower row's.
+template <int kBpp>
+void unfilter_average_pair(std::uint8_t* upper, std::uint8_t* lower, const std::uint8_t* previous,
+                           std::size_t bytes) {
+    const __m128i one = _mm_set1_epi8(1), low_pixel = _mm_set_epi32(0, 0, 0, -1);
+    __m128i a = _mm_setzero_si128();  // left
+    walk_row_pair<kBpp>(
+        upper, lower, previous, bytes, [](const std::uint8_t* p) { return load_pixel<kBpp>(p); },
+        [&](__m128i above, __m128i upper_x, __m128i lower_x, bool first) {
+            const __m128i b = _mm_unpacklo_epi32(above, a);
+            const __m128i average =
+                _mm_sub_epi8(_mm_avg_epu8(a, b), _mm_and_si128(_mm_xor_si128(a, b), one));
+            a = _mm_add_epi8(_mm_unpacklo_epi32(upper_x, lower_x), average);
+            if (first)
+                a = _mm_and_si128(a, low_pixel);  // the lower row has no pixel -1: 0 left of it
+            return a;
+        });
 }
 
 // Filters whose rows are undone two at a time: those whose chain from pixel to pixel is long.
