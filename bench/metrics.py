@@ -105,6 +105,24 @@ def mean_delta_e(reference, candidate):
     return float((de * counts).sum() / counts.sum())
 
 
+def ssim(reference, candidate):
+    """Mean SSIM (Wang et al. 2004: Gaussian window, sigma 1.5, cut at 11 x 11; K1 = 0.01,
+    K2 = 0.03 on 0..255) of each of R, G and B, averaged over the three channels."""
+    from scipy.ndimage import gaussian_filter
+    a = load_rgb(reference).astype(np.float64)
+    b = load_rgb(candidate).astype(np.float64)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    blur = lambda x: gaussian_filter(x, 1.5, truncate=3.5)  # noqa: E731
+    scores = []
+    for ch in range(3):
+        x, y = a[:, :, ch], b[:, :, ch]
+        mx, my = blur(x), blur(y)
+        vx, vy, cxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
+        s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+        scores.append(s.mean())
+    return float(np.mean(scores))
+
+
 def _self_test():
     # Sharma et al. 2005, pairs 1, 7 and 17.
     pairs = [((50, 2.6772, -79.7751), (50, 0, -82.7485), 2.0425),

@@ -1,6 +1,8 @@
 // What watching k-means costs: kmeans() on an image's training sample without an observer,
-// with one that does nothing (the library's own cost: counts, per-iteration inertia, timing)
-// and with the command line's recorder (what --trace adds: the records kept), run in turn
+// with one that wants nothing measured (progress and cancel: one poll per Lloyd update), with
+// one that wants everything and does nothing with it (the library's own cost: counts,
+// per-iteration inertia, timing) and with the command line's recorder (what --trace adds: the
+// records kept), run in turn
 // `repeats` times; prints the medians (ms) and the ratios to the run without.
 //
 //   cmake --build build --target quantize_bench_trace
@@ -25,6 +27,9 @@ double median(std::vector<double> v) {
 }
 
 struct Idle : quantize::KMeansObserver {};
+struct Poll : quantize::KMeansObserver {
+    quantize::KMeansWants wants() const override { return {}; }
+};
 
 }  // namespace
 
@@ -50,21 +55,22 @@ int main(int argc, char** argv) {
     cluster.k = options.clustering.colors;
     cluster.restarts = quantize::restarts_for(options);
     cluster.tolerance = options.clustering.tolerance;
-    std::vector<double> off, idle, recorded;
+    std::vector<double> off, poll, idle, recorded;
     double inertia = 0;
-    for (int r = 0; r < repeats; ++r) {  // in turn: noise hits all three alike
-        for (int mode = 0; mode < 3; ++mode) {
+    for (int r = 0; r < repeats; ++r) {  // in turn: noise hits all four alike
+        for (int mode = 0; mode < 4; ++mode) {
+            Poll polling;
             Idle nothing;
             quantize::cli::KMeansRecorder recorder;
+            quantize::KMeansObserver* const observers[] = {nullptr, &polling, &nothing, &recorder};
+            std::vector<double>* const times[] = {&off, &poll, &idle, &recorded};
             quantize::ClusterOptions o = cluster;
-            o.observer = mode == 0   ? nullptr
-                         : mode == 1 ? static_cast<quantize::KMeansObserver*>(&nothing)
-                                     : &recorder;
+            o.observer = observers[mode];
             const auto start = Clock::now();
             const quantize::Clustering c = quantize::kmeans(points, weights, o);
             const double ms =
                 std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-            (mode == 0 ? off : mode == 1 ? idle : recorded).push_back(ms);
+            times[mode]->push_back(ms);
             if (mode == 0)
                 inertia = c.inertia;
             else if (c.inertia != inertia)
@@ -72,8 +78,9 @@ int main(int argc, char** argv) {
         }
     }
     std::printf(
-        "%zu points, K = %d, %d restarts: off %.1f ms, idle observer %.1f (%.3f), "
-        "recorder %.1f (%.3f)\n",
-        points.size(), options.clustering.colors, cluster.restarts, median(off), median(idle),
-        median(idle) / median(off), median(recorded), median(recorded) / median(off));
+        "%zu points, K = %d, %d restarts: off %.1f ms, polling observer %.1f (%.3f), idle "
+        "observer %.1f (%.3f), recorder %.1f (%.3f)\n",
+        points.size(), options.clustering.colors, cluster.restarts, median(off), median(poll),
+        median(poll) / median(off), median(idle), median(idle) / median(off), median(recorded),
+        median(recorded) / median(off));
 }

@@ -5,11 +5,15 @@ include(CMakePackageConfigHelpers)
 
 set(QUANTIZE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/quantize)
 
-# The library, shared (exported as quantize::quantize) and static (for pkg-config --static).
+# The library, shared (exported as quantize::quantize) and static (exported apart as
+# quantize::quantize_static, for find_package(quantize COMPONENTS static), and for
+# pkg-config --static): its dependencies must then be found too, which shared users are spared.
 install(TARGETS quantize_lib EXPORT quantizeTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT development
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS quantize_static ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development)
+install(TARGETS quantize_static EXPORT quantizeStaticTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/quantize DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development
   FILES_MATCHING PATTERN "*.hpp")
 install(FILES ${PROJECT_BINARY_DIR}/include/quantize/version.hpp
@@ -17,6 +21,8 @@ install(FILES ${PROJECT_BINARY_DIR}/include/quantize/version.hpp
 
 # find_package(quantize): the targets, a config and a version file.
 install(EXPORT quantizeTargets NAMESPACE quantize:: DESTINATION ${QUANTIZE_CMAKE_DIR}
+  COMPONENT development)
+install(EXPORT quantizeStaticTargets NAMESPACE quantize:: DESTINATION ${QUANTIZE_CMAKE_DIR}
   COMPONENT development)
 configure_package_config_file(cmake/quantizeConfig.cmake.in
   ${PROJECT_BINARY_DIR}/quantizeConfig.cmake INSTALL_DESTINATION ${QUANTIZE_CMAKE_DIR})

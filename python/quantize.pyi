@@ -1,6 +1,6 @@
 """Type stubs of the quantize module (python/quantize_module.cpp)."""
 import os
-from typing import Any, Iterable, Sequence, Tuple, Union
+from typing import Any, Iterable, Literal, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +37,7 @@ def quantize(
     array: npt.ArrayLike,
     k: int = 16,
     *,
-    sample: int = ...,
+    sample: Union[int, Literal["auto"]] = ...,
     seed: int = ...,
     max_iter: int = ...,
     tolerance: float = ...,
@@ -49,7 +49,7 @@ def quantize(
     fixed: Iterable[ColorLike] = ...,
 ) -> Result: ...
 def palette(arrays: Iterable[npt.ArrayLike], k: int = 16, **options: Any) -> npt.NDArray[np.uint8]: ...
-def read(path: PathLike) -> npt.NDArray[np.uint8]: ...
+def read(path: PathLike, threads: int = 0) -> npt.NDArray[np.uint8]: ...
 def decode(data: bytes, name: str = "bytes") -> npt.NDArray[np.uint8]: ...
 def encode(result: Result, format: str = "png") -> bytes: ...
 def write(path: PathLike, result: Result, overwrite: bool = False) -> None: ...

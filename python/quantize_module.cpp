@@ -103,7 +103,12 @@ quantize::Color color_of(const py::handle& value) {
 // unknown keyword. A new option is one row.
 using Setter = void (*)(quantize::Options&, const py::handle&);
 constexpr std::pair<std::string_view, Setter> kOptionSetters[] = {
-    {"sample", [](auto& o, const py::handle& v) { o.clustering.sample = v.cast<std::size_t>(); }},
+    {"sample",
+     [](auto& o, const py::handle& v) {
+         o.clustering.sample = py::isinstance<py::str>(v) && v.cast<std::string>() == "auto"
+                                   ? quantize::kAutoSample
+                                   : v.cast<std::size_t>();
+     }},
     {"seed", [](auto& o, const py::handle& v) { o.clustering.seed = v.cast<std::uint64_t>(); }},
     {"max_iter", [](auto& o, const py::handle& v) { o.clustering.max_iter = v.cast<int>(); }},
     {"tolerance", [](auto& o, const py::handle& v) { o.clustering.tolerance = v.cast<double>(); }},
@@ -331,7 +336,7 @@ array: H x W x 3 (RGB) or H x W x 4 (RGBA) uint8, read in place through the buff
     (rows may be strided, e.g. a slice; pixels within a row must be packed).
 k: colors, 1..256.
 Keyword options, as the command's: sample, seed, max_iter, tolerance, threads, restarts,
-    space ('rgb', 'lab', 'oklab'), dither ('none', 'fs'), dither_level, fixed (hex strings
+    space ('wrgb', 'rgb', 'lab', 'oklab'), dither ('none', 'fs'), dither_level, fixed (hex strings
     or (r, g, b[, a]) tuples).
 Returns a Result: .indices (H x W), .palette (K x C), .image (H x W x C), .report (dict).
 The same array, options and seed give the same result whatever `threads`.)");
@@ -364,20 +369,21 @@ quantize().)");
 
     m.def(
         "read",
-        [](const std::filesystem::path& path) {
+        [](const std::filesystem::path& path, int threads) {
             quantize::Image image;
             {
                 py::gil_scoped_release unlocked;
-                image = quantize::read_image(path);
+                image = quantize::read_image(path, {}, threads);
             }
             const std::vector<std::size_t> shape{
                 std::size_t(image.height), std::size_t(image.width), std::size_t(image.channels)};
             std::uint8_t* data = image.samples.data();
             return array_over(shape, data, std::move(image.samples));
         },
-        py::arg("path"),
+        py::arg("path"), py::arg("threads") = 0,
         R"(Decode an image file (PNG, JPEG, WebP, GIF, HEIC, AVIF, JPEG XL, TIFF, BMP, ...) to an
-H x W x 3 or H x W x 4 uint8 array, upright by its EXIF orientation.)");
+H x W x 3 or H x W x 4 uint8 array, upright by its EXIF orientation, on at most `threads`
+threads (0 = one per core).)");
 
     m.def(
         "decode",
@@ -427,7 +433,9 @@ H x W x 3 or H x W x 4 uint8 array, upright by its EXIF orientation.)");
         },
         py::arg("path"), py::arg("result"), py::arg("overwrite") = false,
         R"(Write a result to a file whose extension picks the format (.png is a palette PNG),
-atomically; an existing file is replaced only with overwrite=True.)");
+atomically; an existing file is replaced only with overwrite=True. An array carries no
+metadata, so the bytes equal `quantize INPUT -k K -o OUTPUT`'s only for inputs without any
+(EXIF, XMP, text, color profile); quantize_file keeps them as the command does.)");
 
     m.def(
         "quantize_file",

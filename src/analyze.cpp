@@ -118,7 +118,9 @@ Analysis analyze(const Image& image, const Options& options, int k_max, SweepMet
                                                       : tbb::task_arena::automatic);
     return arena.execute([&] {
         const ClusteringOptions& c = options.clustering;
-        const std::vector<ColorCount> sample = sample_colors(image, c.sample, c.seed);
+        Options largest = options;  // the sample the largest K swept needs
+        largest.clustering.colors = k_max;
+        const std::vector<ColorCount> sample = sample_colors(image, sample_for(largest), c.seed);
         if (sample.size() < 2)
             throw Error(ErrorKind::input, "image", "has fewer than 2 colors: nothing to choose");
         std::vector<Color> colors;
@@ -146,12 +148,16 @@ Analysis analyze(const Image& image, const Options& options, int k_max, SweepMet
         std::vector<Point> some_points;
         std::vector<float> some_weights;
         every_nth(points, weights, some_points, some_weights);
+        const SilhouetteSample silhouette_sample(some_points, some_weights);
+        const TrainingSet training{points, weights, colors, c.space};
         for (const SweepStep& step : steps) {
             const std::vector<Point>& centroids = step.clustering.centroids;
             KRow row;
             row.k = step.k;
             row.inertia = step.clustering.inertia;
-            row.mse = sample_mse(colors, weights, centroids, c.space);
+            const SampleFit fit = sample_fit(training, centroids);
+            row.mse = fit.mse;
+            row.davies_bouldin = fit.davies_bouldin;
             row.psnr = row.mse > 0 ? 10.0 * std::log10(3.0 * 255.0 * 255.0 / row.mse)
                                    : std::numeric_limits<double>::infinity();
             row.score = quality_of_mse(row.mse);
@@ -163,11 +169,8 @@ Analysis analyze(const Image& image, const Options& options, int k_max, SweepMet
             Quality quality;
             tbb::parallel_invoke(
                 [&] { png_bytes = encode_image(mapped, ImageFormat::png, "analysis.png").size(); },
-                [&] { quality = measure_quality(preview, mapped); },
-                [&] {
-                    row.silhouette = silhouette(some_points, some_weights, centroids);
-                    row.davies_bouldin = davies_bouldin(points, weights, centroids);
-                });
+                [&] { quality = measure_quality(preview, mapped, kAnalyzeDeltaESample); },
+                [&] { row.silhouette = silhouette_sample.score(centroids); });
             row.delta_e00_mean = quality.delta_e_mean;
             row.ssim = quality.ssim;
             row.png_bytes = std::uint64_t(std::llround(double(png_bytes) * byte_scale));

@@ -2,6 +2,7 @@
 #include "quantize/animation.hpp"
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 
 #include <webp/encode.h>
@@ -21,7 +22,7 @@ namespace {
 using detail::fail_output;
 
 // An animated WebP by libwebp's WebPAnimEncoder, from the frames' RGBA colors.
-std::vector<std::uint8_t> encode_webp_animation(const IndexedAnimation& animation,
+std::vector<std::uint8_t> encode_webp_animation(const AnimationSource& animation,
                                                 const std::filesystem::path& name,
                                                 const EncodeOptions& options) {
     WebPAnimEncoderOptions encoder_options;
@@ -48,7 +49,8 @@ std::vector<std::uint8_t> encode_webp_animation(const IndexedAnimation& animatio
     std::vector<std::uint8_t> rgba(std::size_t(animation.width) * std::size_t(animation.height) *
                                    4);
     int timestamp = 0;  // ms: when the frame goes up
-    for (const IndexedFrame& frame : animation.frames) {
+    for (std::size_t f = 0; f < animation.count; ++f) {
+        const IndexedFrame& frame = animation.frame(f);
         for (std::size_t i = 0; i < frame.image.indices.size(); ++i) {
             const Color c = frame.image.palette[frame.image.indices[i]].color;
             rgba[4 * i] = c.r;
@@ -76,7 +78,9 @@ std::vector<std::uint8_t> encode_webp_animation(const IndexedAnimation& animatio
 }
 
 // A multi-page TIFF, a page a frame, each pixel's palette color (RGBA when any entry is less
-// than opaque, else RGB), with the ICC profile; written by libtiff in the codecs module. TIFF
+// than opaque, else RGB), with the ICC profile and the XMP packet; written by libtiff in the
+// codecs module. Not the EXIF: exiv2 (which writes a still TIFF's) keeps 4 pages at most when
+// it rewrites a TIFF, and libtiff takes EXIF only tag by tag. TIFF
 // pages have no delays nor loops. Throws std::runtime_error with the cause.
 std::vector<std::uint8_t> encode_tiff_pages(const IndexedAnimation& animation,
                                             const Metadata& metadata) {
@@ -98,12 +102,74 @@ std::vector<std::uint8_t> encode_tiff_pages(const IndexedAnimation& animation,
         }
         rows.push_back(page.data());
     }
+    const std::span<const std::uint8_t> xmp(
+        reinterpret_cast<const std::uint8_t*>(metadata.xmp.data()), metadata.xmp.size());
     return detail::opencv_tiff_write_pages(rows, std::uint32_t(animation.width),
                                            std::uint32_t(animation.height), channels,
-                                           metadata.profile.icc);
+                                           metadata.profile.icc, xmp);
+}
+
+// The frames one at a time, as encode_animation's source form takes them.
+AnimationSource source_of(const IndexedAnimation& animation) {
+    AnimationSource source;
+    source.width = animation.width;
+    source.height = animation.height;
+    source.count = animation.frames.size();
+    source.loops = animation.loops;
+    source.frame = [&animation](std::size_t i) -> const IndexedFrame& {
+        return animation.frames[i];
+    };
+    return source;
+}
+
+// An encoder's error as the file's.
+std::vector<std::uint8_t> or_fail(const std::filesystem::path& name,
+                                  const std::function<std::vector<std::uint8_t>()>& encode) {
+    try {
+        return encode();
+    } catch (const std::runtime_error& e) {
+        fail_output(name, e.what());
+    }
 }
 
 }  // namespace
+
+std::vector<std::uint8_t> encode_animation(const AnimationSource& source, ImageFormat format,
+                                           const std::filesystem::path& name,
+                                           const EncodeOptions& options, const Metadata& metadata) {
+    if (source.count == 0)
+        fail_output(name, "no frame to write");
+    switch (format) {
+        case ImageFormat::gif:
+            return detail::encode_gif_frames(
+                name, source.count,
+                [&](std::size_t i) {
+                    const IndexedFrame& frame = source.frame(i);
+                    return detail::GifFrame{&frame.image, frame.delay_ms};
+                },
+                source.any_clear, source.loops);
+        case ImageFormat::webp:
+            return or_fail(name, [&] {
+                return detail::write_container_metadata(
+                    encode_webp_animation(source, name, options), metadata);
+            });
+        case ImageFormat::tiff:
+        case ImageFormat::png:
+        case ImageFormat::jpeg:
+        case ImageFormat::bmp:
+        case ImageFormat::pnm:
+        case ImageFormat::jpeg2000:
+        case ImageFormat::openexr:
+        case ImageFormat::radiance:
+        case ImageFormat::sun_raster:
+        case ImageFormat::heif:
+        case ImageFormat::avif:
+        case ImageFormat::jpeg_xl:
+            break;
+    }
+    fail_output(name, std::string("quantize writes no animation frame by frame as ") +
+                          format_info(format).name + " (GIF and WebP only)");
+}
 
 std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, ImageFormat format,
                                            const std::filesystem::path& name,
@@ -120,7 +186,7 @@ std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, Im
         case ImageFormat::webp:
             try {
                 return detail::write_container_metadata(
-                    encode_webp_animation(animation, name, options), metadata);
+                    encode_webp_animation(source_of(animation), name, options), metadata);
             } catch (const std::runtime_error& e) {
                 fail_output(name, e.what());
             }

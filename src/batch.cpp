@@ -445,11 +445,10 @@ Palette train_shared_palette(std::span<const BatchItem> items, const Options& op
                              const BatchSettings& settings) {
     validate(options);
     const BatchConcurrency c = batch_concurrency(settings, options);
+    const std::size_t sample = sample_for(options);
     const std::size_t per_image =
-        options.clustering.sample == 0
-            ? 0
-            : std::max(options.clustering.sample / std::max<std::size_t>(items.size(), 1),
-                       kSharedSampleFloor);
+        sample == 0 ? 0
+                    : std::max(sample / std::max<std::size_t>(items.size(), 1), kSharedSampleFloor);
     // One slot per item, filled in any order: the palette does not depend on scheduling.
     std::vector<WeightedColors> samples(items.size());
     for_each_bounded(items.size(), c.jobs, settings.keep_going, [&](std::size_t i) {

@@ -6,6 +6,7 @@
 #include <numbers>
 #include <string>
 
+#include "detail/weighted_rgb.hpp"
 #include "quantize/error.hpp"
 
 namespace quantize {
@@ -54,12 +55,14 @@ const char* color_space_name(ColorSpace space) {
             return "lab";
         case ColorSpace::oklab:
             return "oklab";
+        case ColorSpace::wrgb:
+            return "wrgb";
     }
     return "?";
 }
 
 std::optional<ColorSpace> parse_color_space(std::string_view name) {
-    for (ColorSpace s : {ColorSpace::rgb, ColorSpace::lab, ColorSpace::oklab}) {
+    for (ColorSpace s : {ColorSpace::rgb, ColorSpace::lab, ColorSpace::oklab, ColorSpace::wrgb}) {
         if (name == color_space_name(s))
             return s;
     }
@@ -70,7 +73,7 @@ ColorSpace color_space_named(std::string_view name) {
     if (const auto space = parse_color_space(name))
         return *space;
     throw Error(ErrorKind::invalid_argument, "space",
-                "must be rgb, lab or oklab (got '" + std::string(name) + "')");
+                "must be rgb, lab, oklab or wrgb (got '" + std::string(name) + "')");
 }
 
 double srgb_to_linear(double v) {
@@ -124,31 +127,50 @@ Color oklab_to_srgb(const Coordinates& lab, std::uint8_t alpha) {
 
 namespace {
 
-// Working-space units per unit of the space's own coordinates.
-double point_scale(ColorSpace space) {
-    return space == ColorSpace::lab ? 2.55 : 255.0;
+// A color's coordinates in a perceptual space scaled to about 0..255 (see to_point), and back.
+Point scaled_point(const Coordinates& k, double scale, std::uint8_t alpha) {
+    const double s = scale * alpha / 255.0;
+    return {{float(k.c0 * s), float(k.c1 * s), float(k.c2 * s), float(alpha)}};
 }
+Coordinates unscaled(const Point& p, double scale, long alpha) {
+    const double unscale = 255.0 / double(alpha) / scale;
+    return {p.v[0] * unscale, p.v[1] * unscale, p.v[2] * unscale};
+}
+
+// Point units per unit of the space's own coordinates.
+constexpr double kLabScale = 2.55, kOklabScale = 255.0;
 
 }  // namespace
 
 Point to_point(Color c, ColorSpace space) {
-    if (space == ColorSpace::rgb)
-        return to_point(c);
-    const Coordinates k = space == ColorSpace::lab ? srgb_to_lab(c) : srgb_to_oklab(c);
-    const double scale = point_scale(space) * c.a / 255.0;
-    return {{float(k.c0 * scale), float(k.c1 * scale), float(k.c2 * scale), float(c.a)}};
+    switch (space) {
+        case ColorSpace::rgb:
+            return to_point(c);
+        case ColorSpace::lab:
+            return scaled_point(srgb_to_lab(c), kLabScale, c.a);
+        case ColorSpace::oklab:
+            return scaled_point(srgb_to_oklab(c), kOklabScale, c.a);
+        case ColorSpace::wrgb:
+            return detail::weighted_rgb_point(c);
+    }
+    return to_point(c);
 }
 
 Color to_color(const Point& p, ColorSpace space) {
-    if (space == ColorSpace::rgb)
-        return to_color(p);
     const long alpha = std::clamp(std::lround(p.v[3]), 0L, 255L);
-    if (alpha == 0)
-        return {0, 0, 0, 0};
-    const double unscale = 255.0 / double(alpha) / point_scale(space);
-    const Coordinates k{p.v[0] * unscale, p.v[1] * unscale, p.v[2] * unscale};
     const auto a = static_cast<std::uint8_t>(alpha);
-    return space == ColorSpace::lab ? lab_to_srgb(k, a) : oklab_to_srgb(k, a);
+    switch (space) {
+        case ColorSpace::rgb:
+            return to_color(p);
+        case ColorSpace::lab:
+            return alpha == 0 ? Color{0, 0, 0, 0} : lab_to_srgb(unscaled(p, kLabScale, alpha), a);
+        case ColorSpace::oklab:
+            return alpha == 0 ? Color{0, 0, 0, 0}
+                              : oklab_to_srgb(unscaled(p, kOklabScale, alpha), a);
+        case ColorSpace::wrgb:
+            return detail::weighted_rgb_color(p);
+    }
+    return to_color(p);
 }
 
 namespace {

@@ -117,6 +117,20 @@ void turn_upright(Image& image, bool turned_already) {
     metadata.exif = exif_with_orientation(metadata.exif, 1);
 }
 
+// Every frame of an animation turned upright by its file's EXIF orientation (an animated WebP's
+// EXIF chunk), as turn_upright turns a still: the canvas too, and the EXIF kept says 1.
+void turn_frames_upright(Animation& animation) {
+    const int orientation = exif_orientation(animation.metadata.exif);
+    if (orientation == 1)
+        return;
+    for (AnimationFrame& frame : animation.frames)
+        apply_orientation(frame.image, orientation);
+    animation.width = animation.frames.front().image.width;
+    animation.height = animation.frames.front().image.height;
+    animation.metadata.orientation = orientation;
+    animation.metadata.exif = exif_with_orientation(animation.metadata.exif, 1);
+}
+
 // Decoders fill a cut-off file with gray and succeed; catch the two common cases first.
 void reject_truncated(const fs::path& path, std::span<const std::uint8_t> bytes) {
     if (starts_with(bytes, kPngMagic) && !tail_contains(bytes, "IEND", 64)) {
@@ -553,8 +567,18 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
             image = std::move(detail::decode_gif(bytes, name, limits, 1).frames.front().image);
             image.source.format = ImageFormat::gif;
         } else if (module_format) {
+            // Debian's libheif 1.15 has no API for image sequences: their still image alone.
+            const detail::HeifContents heif = *module_format == ImageFormat::jpeg_xl
+                                                  ? detail::HeifContents{}
+                                                  : detail::heif_contents(bytes);
+            if (heif.sequence_frames > 0 && !heif.still) {
+                fail_input(path, std::string("an ") + module_format_name(*module_format) +
+                                     " image sequence without a still image: Debian's libheif "
+                                     "1.15 reads no sequences");
+            }
             image = decode_module_file(path, bytes, *module_format, limits);
             image.source.format = module_format;
+            image.source.frames = std::max<std::uint32_t>(heif.sequence_frames, 1);
         } else if (const auto unread = detail::unread_format_by_bytes(bytes)) {
             fail_input(path, not_read(*unread));
         } else {
@@ -593,6 +617,7 @@ Animation decode_animation(std::span<const std::uint8_t> bytes, const std::strin
             reject_truncated(name, bytes);
             animation = detail::decode_webp_animation(bytes, name, limits, kAll);
             animation.metadata = read_metadata(bytes);
+            turn_frames_upright(animation);
             for (AnimationFrame& frame : animation.frames)
                 frame.image.metadata.profile = animation.metadata.profile;
         } else if (detail::is_jxl(bytes)) {

@@ -56,9 +56,19 @@ void check_range(bool ok, const char* field, const std::string& cause) {
         throw Error(ErrorKind::invalid_argument, field, cause);
 }
 
+// An arena of at most `threads` threads, 0 = one per core.
+tbb::task_arena arena_of(int threads) {
+    return tbb::task_arena(threads > 0 ? threads : tbb::task_arena::automatic);
+}
+
 tbb::task_arena arena_for(const Options& options) {
-    return tbb::task_arena(options.running.threads > 0 ? options.running.threads
-                                                       : tbb::task_arena::automatic);
+    return arena_of(options.running.threads);
+}
+
+// Throws as validate() does for a thread count out of range.
+void check_threads(int threads) {
+    check_range(threads >= 0 && threads <= 1024, "threads",
+                "must be between 0 (all cores) and 1024 (got " + std::to_string(threads) + ")");
 }
 
 Palette palette_of(const std::vector<Color>& colors, const std::vector<Color>& fixed) {
@@ -94,19 +104,44 @@ void reindex(std::vector<std::uint8_t>& indices, const std::vector<std::uint8_t>
                            });
 }
 
-// k-means on weighted colors, with K as options.clustering.choose_k picks it.
-// Progress is asked before every Lloyd update too (one call at a time: restarts run side by
-// side), so a cancel stops k-means within one iteration.
+// The run's own observer (null: none) with the progress callback as its cancel: Stage::cluster
+// is asked before every Lloyd update (one call at a time: restarts run side by side), so a
+// cancel stops k-means within one iteration. Measures what the run's observer wants, no more.
+class ProgressObserver : public KMeansObserver {
+  public:
+    ProgressObserver(KMeansObserver* inner, const Progress& progress)
+        : inner_(inner), progress_(progress) {}
+    KMeansWants wants() const override { return inner_ ? inner_->wants() : KMeansWants{}; }
+    void seed_picked(const SeedPick& pick) override { inner_->seed_picked(pick); }
+    void seeded(KMeansRun run, std::span<const Point> centroids, double inertia) override {
+        inner_->seeded(run, centroids, inertia);
+    }
+    void iterated(const LloydStep& step) override { inner_->iterated(step); }
+    void finished(KMeansRun run, double inertia, int iterations, bool kept) override {
+        if (inner_)
+            inner_->finished(run, inertia, iterations, kept);
+    }
+    bool cancelled() override {
+        if (inner_ && inner_->cancelled())
+            return true;
+        const std::lock_guard lock(one_call_at_a_time_);
+        return !progress_(Stage::cluster);
+    }
+
+  private:
+    KMeansObserver* inner_;
+    const Progress& progress_;
+    std::mutex one_call_at_a_time_;
+};
+
+// k-means on weighted colors, with K as options.clustering.choose_k picks it; progress polled
+// inside k-means through the observer (see ProgressObserver).
 Clustering cluster_colors(std::span<const Color> colors, std::span<const float> weights,
                           const Options& options, const Progress& progress = {}) {
     ClusterOptions cluster = cluster_options(options);
-    std::mutex one_call_at_a_time;
-    if (progress) {
-        cluster.keep_going = [&] {
-            const std::lock_guard lock(one_call_at_a_time);
-            return progress(Stage::cluster);
-        };
-    }
+    ProgressObserver polled(options.running.observer, progress);
+    if (progress)
+        cluster.observer = &polled;
     std::vector<Point> points;
     points.reserve(colors.size());
     for (const Color& c : colors)
@@ -165,7 +200,7 @@ Quantized quantize_here(ImageView image, const Options& asked, const Progress& p
         q.times.sample = clock.lap_ms();
     } else {
         const std::vector<ColorCount> sample =
-            sample_colors(image, options.clustering.sample, options.clustering.seed);
+            sample_colors(image, sample_for(options), options.clustering.seed);
         std::vector<Color> colors;
         std::vector<float> weights;
         colors.reserve(sample.size());
@@ -253,6 +288,10 @@ std::string frames_note(const SourceFormat& source) {
         return "an animated PNG: only the first frame was read (of " + count + ")";
     if (source.format == ImageFormat::tiff)
         return "a multi-page TIFF: only the first page was read (of " + count + ")";
+    if (source.format == ImageFormat::heif || source.format == ImageFormat::avif) {
+        return "an HEIF image sequence: only the primary (still) image was read, not the " + count +
+               " frames (Debian's libheif 1.15 reads no sequences)";
+    }
     return "only the first image was read (of " + count + ")";
 }
 
@@ -428,6 +467,8 @@ EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
             encode_ms = encode_clock.lap_ms();
         },
         [&] {
+            if (!options.running.measure)
+                return;
             Stopwatch measure_clock;
             quality = measure_in_srgb(image, q.image);
             measure_ms = measure_clock.lap_ms();
@@ -481,9 +522,8 @@ QuantizedAnimation quantize_animation_here(const Animation& animation, const Opt
         for (const AnimationFrame& frame : animation.frames)
             fitted = with_clear_entry(frame.image, std::move(fitted));  // once, if any is clear
         // Each frame's equal share of the sample, at least one pixel; 0 = every pixel.
-        const std::size_t share = options.clustering.sample == 0
-                                      ? 0
-                                      : std::max<std::size_t>(1, options.clustering.sample / n);
+        const std::size_t sample = sample_for(options);
+        const std::size_t share = sample == 0 ? 0 : std::max<std::size_t>(1, sample / n);
         std::vector<WeightedColors> samples;
         for (std::size_t i = 0; i < n; ++i) {
             samples.push_back(
@@ -621,9 +661,8 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
         r.notes.push_back("a palette per frame: the palette shown is the first frame's");
     const std::vector<std::string> more = metadata_notes(decoded, options, format);
     r.notes.insert(r.notes.end(), more.begin(), more.end());
-    if (format == ImageFormat::tiff && !options.encoding.strip &&
-        (!decoded.exif.empty() || !decoded.xmp.empty()))
-        r.notes.push_back("a multi-page TIFF gets the profile alone: EXIF and XMP were dropped");
+    if (format == ImageFormat::tiff && !options.encoding.strip && !decoded.exif.empty())
+        r.notes.push_back("a multi-page TIFF gets the profile and XMP: the EXIF was dropped");
     return result;
 }
 
@@ -639,10 +678,13 @@ EncodedImage encode_decoded(Animation animation, ImageFormat format, const fs::p
                                      progress);
     const std::size_t pick = options.encoding.frame < 0 ? 0 : std::size_t(options.encoding.frame);
     if (pick >= n) {
+        // Frames the file holds but none of its decoders reads: said why.
+        const std::string unread =
+            animation.source.frames > n ? "; " + frames_note(animation.source) : "";
         throw Error(ErrorKind::input, input.string(),
                     "has " + std::to_string(n) + (n == 1 ? " frame" : " frames") +
                         ": --frame takes 0 to " + std::to_string(n - 1) + " (got " +
-                        std::to_string(pick) + ")");
+                        std::to_string(pick) + ")" + unread);
     }
     Image image = std::move(animation.frames[pick].image);
     image.metadata = std::move(animation.metadata);  // the file's, whichever frame is written
@@ -740,7 +782,15 @@ ClusterOptions cluster_options(const Options& options) {
 int restarts_for(const Options& options) {
     if (options.clustering.restarts > 0)
         return options.clustering.restarts;
-    return options.clustering.colors <= 32 ? 3 : 1;
+    return options.clustering.colors <= 32 ? 5 : 1;
+}
+
+std::size_t sample_for(const Options& options) {
+    constexpr std::size_t kPerColor = 2048, kLeast = 32768, kMost = 262144;
+    if (options.clustering.sample != kAutoSample)
+        return options.clustering.sample;
+    return std::clamp(kPerColor * std::size_t(std::max(options.clustering.colors, 1)), kLeast,
+                      kMost);
 }
 
 void validate(const Options& o) {
@@ -766,9 +816,7 @@ void validate(const Options& o) {
                 "webp-quality",
                 "must be between 1 and 100, or 0 for lossless (got " +
                     std::to_string(o.encoding.encode.webp_quality) + ")");
-    check_range(
-        o.running.threads >= 0 && o.running.threads <= 1024, "threads",
-        "must be between 0 (all cores) and 1024 (got " + std::to_string(o.running.threads) + ")");
+    check_threads(o.running.threads);
     check_range(o.running.limits.max_pixels >= 1 && o.running.limits.max_width >= 1 &&
                     o.running.limits.max_height >= 1 && o.running.limits.max_bytes >= 1,
                 "limit-pixels", "must be at least 1 (a limit of 0 would refuse every image)");
@@ -793,6 +841,25 @@ void validate(const Options& o) {
     check_range(o.clustering.fixed.size() <= std::size_t(std::max(o.clustering.colors, 0)), "fixed",
                 "has " + std::to_string(o.clustering.fixed.size()) +
                     " colors, more than --colors " + std::to_string(o.clustering.colors));
+}
+
+IndexedImage remap(ImageView image, Palette palette, ColorSpace space, int threads) {
+    check_threads(threads);
+    tbb::task_arena arena = arena_of(threads);
+    return arena.execute([&] { return remap(image, std::move(palette), space); });
+}
+
+Quality measure_quality(ImageView original, const IndexedImage& quantized,
+                        std::size_t delta_e_sample, int threads) {
+    check_threads(threads);
+    tbb::task_arena arena = arena_of(threads);
+    return arena.execute([&] { return measure_quality(original, quantized, delta_e_sample); });
+}
+
+Image read_image(const fs::path& path, const DecodeLimits& limits, int threads) {
+    check_threads(threads);
+    tbb::task_arena arena = arena_of(threads);
+    return arena.execute([&] { return read_image(path, limits); });
 }
 
 Quantized quantize(ImageView image, const Options& options, const Progress& progress) {
@@ -866,11 +933,11 @@ Palette extract_palette(std::span<const Image> images, const Options& options,
         const Image& image = images[i];
         // Palette files are sRGB: an image with another profile is sampled in sRGB.
         if (is_srgb(image.metadata.profile))
-            return weighted_sample(image, options.clustering.sample, options.clustering.seed,
+            return weighted_sample(image, sample_for(options), options.clustering.seed,
                                    keep_transparent);
         Image srgb = image;
         convert_to_srgb(srgb);
-        return weighted_sample(srgb, options.clustering.sample, options.clustering.seed,
+        return weighted_sample(srgb, sample_for(options), options.clustering.seed,
                                keep_transparent);
     });
 }
@@ -878,7 +945,7 @@ Palette extract_palette(std::span<const Image> images, const Options& options,
 Palette extract_palette(std::span<const ImageView> images, const Options& options,
                         bool keep_transparent) {
     return palette_of_each(images.size(), options, [&](std::size_t i) {
-        return weighted_sample(images[i], options.clustering.sample, options.clustering.seed,
+        return weighted_sample(images[i], sample_for(options), options.clustering.seed,
                                keep_transparent);
     });
 }
@@ -902,7 +969,7 @@ std::string output_tag(const fs::path& input, const fs::path& output, const Opti
         tag += stamp;
     }
     tag += "; k " + std::to_string(o.clustering.colors) + " sample " +
-           std::to_string(o.clustering.sample) + " seed " + std::to_string(o.clustering.seed) +
+           std::to_string(sample_for(o)) + " seed " + std::to_string(o.clustering.seed) +
            " max-iter " + std::to_string(o.clustering.max_iter) + " tolerance " +
            shortest(o.clustering.tolerance) + " restarts " + std::to_string(restarts_for(o)) +
            " space " + color_space_name(o.clustering.space) + " dither " +

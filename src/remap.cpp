@@ -48,10 +48,11 @@ void remap_opaque(ImageView image, const detail::OpaqueTable& table,
             std::uint32_t previous_key = std::numeric_limits<std::uint32_t>::max();
             std::uint8_t previous_index = 0;
             for (std::size_t i = begin; i < end; ++i) {
-                const std::uint32_t key = detail::rgb_key(image.at(i));  // rows may be padded
+                const std::uint8_t* s = image.at(i);  // rows may be padded
+                const std::uint32_t key = detail::rgb_key(s);
                 if (key != previous_key) {
                     previous_key = key;
-                    previous_index = table.nearest(key);
+                    previous_index = table.nearest(s[0], s[1], s[2]);
                 }
                 indices[i] = previous_index;
                 ++local[previous_index];

@@ -51,9 +51,10 @@ Color clamped_color(Premultiplied& p) {
 
 // Serpentine Floyd-Steinberg over rows [first, last) in one sequential pass, writing the indices
 // of rows from `keep` on (rows before it only build up the error owed, see kWarmRows).
-// nearest(color) gives the palette index of a canonical color. kAlpha: the image has alpha,
-// which carries error too; opaque images keep alpha 255 and only R, G and B carry error.
-// map: see diffuse_errors.
+// nearest(color, guess) gives the palette index of a canonical color, guess being a likely
+// answer: the plain mapping's index with a dither map, else the previous pixel's. kAlpha: the
+// image has alpha, which carries error too; opaque images keep alpha 255 and only R, G and B
+// carry error. map: see diffuse_errors.
 template <bool kAlpha, class Nearest>
 void diffuse(ImageView image, const Palette& palette, float level, Nearest&& nearest,
              const DitherMap& map, std::size_t first, std::size_t keep, std::size_t last,
@@ -65,20 +66,25 @@ void diffuse(ImageView image, const Palette& palette, float level, Nearest&& nea
     const float ahead = level * 7 / 16, behind_below = level * 3 / 16, below = level * 5 / 16,
                 ahead_below = level * 1 / 16;
     const std::size_t width = std::size_t(image.width());
+    const std::size_t channels = std::size_t(image.channels());
     // Error owed to each pixel of this row and of the next, with one spare slot at each end so
     // the edges need no tests (what lands there is dropped). A slot is zeroed as it is read, so
     // the row is clean when it comes back as the next one.
     std::vector<Premultiplied> row(width + 2), next(width + 2);
+    std::uint8_t previous = 0;  // the last index found: the guess without a dither map
     for (std::size_t y = first; y < last; ++y) {
         const bool forward = y % 2 == 0;
         const bool kept = y >= keep;
+        const std::uint8_t* samples = image.row(y);
+        const std::uint8_t* shares = map.shares ? map.shares + y * width : nullptr;
+        const std::uint8_t* plain = map.plain ? map.plain + y * width : nullptr;
+        std::uint8_t* out = indices.data() + y * width;
         for (std::size_t n = 0; n < width; ++n) {
             const std::size_t x = forward ? n : width - 1 - n;
-            const std::size_t i = y * width + x;
             const std::size_t s = x + 1;  // x's slot in row and next
             Premultiplied owed = row[s];
             row[s] = Premultiplied{};
-            const std::uint8_t* sample = image.at(i);
+            const std::uint8_t* sample = samples + x * channels;
             const Color original{sample[0], sample[1], sample[2],
                                  kAlpha ? sample[3] : std::uint8_t{255}};
             // A fully transparent pixel stays exactly transparent and drops the error owed to it
@@ -86,23 +92,25 @@ void diffuse(ImageView image, const Palette& palette, float level, Nearest&& nea
             // tint the visible edge beyond it); it gives none either.
             if (kAlpha && original.a == 0) {
                 if (kept)
-                    indices[i] = nearest(Color{0, 0, 0, 0});
+                    out[x] = nearest(Color{0, 0, 0, 0});
                 continue;
             }
             // The share of error this pixel takes and gives, 0..1 (1 without a dither map). None:
             // the pixel maps as without dithering, and the error owed to it is dropped.
-            const float share = map.shares ? float(map.shares[i]) * (1.0f / 255) : 1.0f;
+            const float share = shares ? float(shares[x]) * (1.0f / 255) : 1.0f;
             if (share == 0) {
                 if (kept)
-                    indices[i] = map.plain[i];
+                    out[x] = plain[x];
                 continue;
             }
             Premultiplied target = premultiplied(original);
             for (int c = 0; c < kChannels; ++c)
                 target[c] += owed[c] * share;
-            const std::uint8_t index = nearest(clamped_color<kAlpha>(target));
+            const std::uint8_t index =
+                nearest(clamped_color<kAlpha>(target), plain ? plain[x] : previous);
+            previous = index;
             if (kept)
-                indices[i] = index;
+                out[x] = index;
             const std::size_t s_ahead = forward ? s + 1 : s - 1;
             const std::size_t s_behind = forward ? s - 1 : s + 1;
             for (int c = 0; c < kChannels; ++c) {

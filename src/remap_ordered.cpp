@@ -52,7 +52,7 @@ IndexedImage run_mask(ImageView image, Palette palette, ColorSpace space, float 
                             return std::uint8_t(
                                 std::clamp(std::lround(float(v) + shift), 0L, 255L));
                         };
-                        indices[i] = nearest(Color{moved(c.r), moved(c.g), moved(c.b), c.a});
+                        indices[i] = nearest(Color{moved(c.r), moved(c.g), moved(c.b), c.a}, first);
                     }
                 }
             });

@@ -31,6 +31,7 @@ ClusterOptions refine_options(const SweepOptions& options, int k) {
     cluster.tolerance = options.tolerance;
     cluster.seed = options.seed;
     cluster.fixed = options.fixed;
+    cluster.observer = options.observer;
     return cluster;
 }
 

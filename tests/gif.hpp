@@ -105,22 +105,29 @@ struct GifStructure {
     std::vector<std::vector<std::uint8_t>> indices;
 };
 
-inline GifStructure read_gif_structure(const std::vector<std::uint8_t>& bytes) {
-    struct Reader {
-        const std::vector<std::uint8_t>* bytes;
-        std::size_t at;
-    } reader{&bytes, 0};
+// giflib's decoder reading `bytes` (which must outlive it) from memory; null when it cannot.
+struct GifMemoryReader {
+    const std::vector<std::uint8_t>* bytes;
+    std::size_t at = 0;
+};
+inline GifFileType* open_gif(GifMemoryReader& reader) {
     int error = 0;
-    GifFileType* gif = DGifOpen(
+    return DGifOpen(
         &reader,
         [](GifFileType* g, GifByteType* out, int size) {
-            auto* r = static_cast<Reader*>(g->UserData);
+            auto* r = static_cast<GifMemoryReader*>(g->UserData);
             const std::size_t n = std::min(std::size_t(size), r->bytes->size() - r->at);
             std::memcpy(out, r->bytes->data() + r->at, n);
             r->at += n;
             return int(n);
         },
         &error);
+}
+
+inline GifStructure read_gif_structure(const std::vector<std::uint8_t>& bytes) {
+    GifMemoryReader reader{&bytes};
+    GifFileType* gif = open_gif(reader);
+    int error = 0;
     if (!gif || DGifSlurp(gif) != GIF_OK)
         throw std::runtime_error("giflib cannot read the GIF");
     GifStructure s;

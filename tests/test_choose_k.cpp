@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "quantize/analyze.hpp"
@@ -189,4 +190,62 @@ TEST_CASE("a quality whose minimum the most colors cannot reach throws quality_t
     // Below MAX but not below MIN: the most colors are used.
     o.clustering.quality = {0, 95};
     CHECK(quantize::quantize(image, o).clustering.centroids.size() == 4);
+}
+
+namespace {
+
+// Rousseeuw's silhouette as written, for the weighted points: the reference.
+double silhouette_by_definition(const std::vector<Point>& points, const std::vector<float>& w,
+                                const std::vector<Point>& centroids) {
+    std::vector<std::size_t> own(points.size());
+    for (std::size_t i = 0; i < points.size(); ++i)
+        own[i] = nearest_index(points[i], centroids);
+    double total = 0, weight = 0;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        std::vector<double> sum(centroids.size(), 0.0), mass(centroids.size(), 0.0);
+        for (std::size_t j = 0; j < points.size(); ++j) {
+            if (j == i)
+                continue;
+            sum[own[j]] += w[j] * std::sqrt(double(squared_distance(points[i], points[j])));
+            mass[own[j]] += w[j];
+        }
+        weight += w[i];
+        if (mass[own[i]] <= 0)
+            continue;
+        const double a = sum[own[i]] / mass[own[i]];
+        double b = 1e300;
+        for (std::size_t c = 0; c < centroids.size(); ++c)
+            if (c != own[i] && mass[c] > 0)
+                b = std::min(b, sum[c] / mass[c]);
+        total += w[i] * (b - a) / std::max(a, b);
+    }
+    return total / weight;
+}
+
+}  // namespace
+
+TEST_CASE("analyze's shared measures equal the one-palette functions", "[choose_k]") {
+    std::mt19937 rng(5);
+    std::vector<Color> colors;
+    std::vector<Point> points;
+    std::vector<float> weights;
+    for (int i = 0; i < 700; ++i) {
+        const Color c{std::uint8_t(rng() % 256), std::uint8_t(rng() % 256),
+                      std::uint8_t(rng() % 256), 255};
+        colors.push_back(c);
+        points.push_back(to_point(c, ColorSpace::rgb));
+        weights.push_back(float(1 + rng() % 9));
+    }
+    const SilhouetteSample sample(points, weights);
+    const TrainingSet training{points, weights, colors, ColorSpace::rgb};
+    for (const std::size_t k : {2u, 7u, 40u}) {
+        const std::vector<Point> centroids(points.begin(), points.begin() + std::ptrdiff_t(k));
+        CHECK(sample.score(centroids) == silhouette(points, weights, centroids));
+        CHECK(sample.score(centroids) ==
+              Approx(silhouette_by_definition(points, weights, centroids)).epsilon(1e-5));
+        const SampleFit fit = sample_fit(training, centroids);
+        CHECK(fit.mse == sample_mse(colors, weights, centroids, ColorSpace::rgb));
+        CHECK(fit.davies_bouldin == davies_bouldin(points, weights, centroids));
+        CHECK(fit.mse > 0);
+    }
 }

@@ -252,6 +252,27 @@ TEST_CASE("outputs that cannot or must not be written exit 4 and lose nothing", 
     CHECK(test::read_bytes(input) == original);
 }
 
+TEST_CASE("the auto sample draws 2048 pixels per color, 32768 at least", "[cli]") {
+    test::TempDir dir;
+    const fs::path input = copy_sample(dir, "kodim23.png");
+    auto bytes_with = [&](const std::string& name, std::vector<std::string> extra) {
+        std::vector<std::string> args{input.string(), "-o", (dir / name).string(), "-q"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        REQUIRE(quantize_cli(args).exit_code == 0);
+        return test::read_bytes(dir / name);
+    };
+    CHECK(bytes_with("default.png", {"-k", "8"}) ==
+          bytes_with("floor.png", {"-k", "8", "--sample", "32768"}));
+    CHECK(bytes_with("auto.png", {"-k", "64", "--sample", "auto"}) ==
+          bytes_with("rule.png", {"-k", "64", "--sample", "131072"}));
+    CHECK(bytes_with("default64.png", {"-k", "64"}) !=
+          bytes_with("more.png", {"-k", "64", "--sample", "262144"}));
+    const auto wrong = quantize_cli({input.string(), "--sample", "many"});
+    CHECK(wrong.exit_code == 2);
+    CHECK_THAT(wrong.err, Catch::StartsWith("quantize: error: " + input.string() +
+                                            ": --sample must be auto or a pixel count"));
+}
+
 TEST_CASE("PNG level, JPEG and WebP quality trade bytes as asked", "[cli]") {
     test::TempDir dir;
     const fs::path input = copy_sample(dir, "kodim23.png");

@@ -119,6 +119,8 @@ TEST_CASE("batch lists the files below the quality minimum apart and exits 99", 
     CHECK_THAT(r.out, Catch::Contains("below the --quality minimum"));
     CHECK_THAT(r.out, Catch::Contains("photo.png"));
     CHECK_THAT(r.out, Catch::Contains("1 done"));
+    // The output is named after the input alone; its line says the K chosen.
+    CHECK_THAT(r.err, Catch::Contains("flat.png (") && Catch::Contains(", K 1 by quality)"));
     CHECK_FALSE(fs::exists(dir / "out" / "photo.png"));
     CHECK(fs::exists(dir / "out" / "flat.png"));
 }

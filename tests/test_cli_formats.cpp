@@ -26,7 +26,7 @@ test::RunResult quantize_cli(const std::vector<std::string>& args) {
 }
 
 // Runs a Debian tool from /usr/bin (heif-enc, heif-convert: libheif-examples; cjxl, djxl:
-// libjxl-tools); the test fails when it does.
+// libjxl-tools; avifenc: libavif-bin); the test fails when it does.
 void tool(const std::string& program, const std::vector<std::string>& args) {
     const test::RunResult r = test::run("/usr/bin/" + program, args);
     INFO(program << ": " << r.err);
@@ -312,4 +312,64 @@ TEST_CASE("every frame of an animated JPEG XL is read, with its delays",
     const quantize::Animation out = quantize::read_animation(dir / "out.gif");
     for (std::size_t f = 0; f < 3; ++f)
         CHECK(out.frames[f].image.samples == gif.frames[f].image.samples);  // 6 colors in 8
+    // Cut short: one line naming the file, exit 3, nothing written.
+    std::vector<std::uint8_t> bytes = test::read_bytes(dir / "in.jxl");
+    bytes.resize(bytes.size() * 2 / 3);
+    test::write_bytes(dir / "cut.jxl", bytes);
+    const auto cut = quantize_cli({(dir / "cut.jxl").string(), "-o", (dir / "cut.gif").string()});
+    CHECK(cut.exit_code == 3);
+    CHECK(std::count(cut.err.begin(), cut.err.end(), '\n') == 1);
+    CHECK_THAT(cut.err, Catch::StartsWith("quantize: error: " + (dir / "cut.jxl").string() +
+                                          ": truncated or corrupt JPEG XL"));
+    CHECK_FALSE(fs::exists(dir / "cut.gif"));
+}
+
+TEST_CASE("an HEIF image sequence: its still image, and the report says what was left out",
+          "[cli][formats][animation]") {
+    test::TempDir dir;
+    // avifenc (libavif-bin) writes several inputs as an AVIF sequence ('avis': a 'moov' track)
+    // with the first frame also as the primary image ('meta').
+    std::vector<std::string> args = {"-s", "10"};
+    for (int f = 0; f < 3; ++f) {
+        quantize::Image frame = picture(false);
+        for (std::size_t i = 0; i < frame.samples.size(); i += 3)
+            frame.samples[i] = std::uint8_t(frame.samples[i] + 60 * f);
+        const fs::path png = dir / ("frame" + std::to_string(f) + ".png");
+        test::write_bytes(png, quantize::encode_png(frame, png));
+        args.push_back(png.string());
+    }
+    const fs::path sequence = dir / "sequence.avif";
+    args.push_back(sequence.string());
+    tool("avifenc", args);
+    const auto still = quantize_cli({sequence.string(), "-k", "8", "-o", (dir / "a.gif").string()});
+    REQUIRE(still.exit_code == 0);
+    CHECK_THAT(still.out, Catch::Contains("an HEIF image sequence: only the primary (still) image "
+                                          "was read, not the 3 frames"));
+    CHECK(test::read_gif_structure(test::read_bytes(dir / "a.gif")).frames == 1);
+    // --frame past the still: refused, saying why.
+    const auto second =
+        quantize_cli({sequence.string(), "--frame", "1", "-o", (dir / "b.png").string()});
+    CHECK(second.exit_code == 3);
+    CHECK(std::count(second.err.begin(), second.err.end(), '\n') == 1);
+    CHECK_THAT(second.err, Catch::Contains("an HEIF image sequence"));
+    // Without its still image (the 'meta' box taken out): refused in one line, exit 3.
+    const std::vector<std::uint8_t> bytes = test::read_bytes(sequence);
+    std::vector<std::uint8_t> bare;
+    for (std::size_t at = 0; at + 8 <= bytes.size();) {
+        const std::size_t size = std::size_t(bytes[at]) << 24 | std::size_t(bytes[at + 1]) << 16 |
+                                 std::size_t(bytes[at + 2]) << 8 | bytes[at + 3];
+        REQUIRE(size >= 8);
+        if (std::string(bytes.begin() + std::ptrdiff_t(at) + 4,
+                        bytes.begin() + std::ptrdiff_t(at) + 8) != "meta")
+            bare.insert(bare.end(), bytes.begin() + std::ptrdiff_t(at),
+                        bytes.begin() + std::ptrdiff_t(at + size));
+        at += size;
+    }
+    test::write_bytes(dir / "bare.avif", bare);
+    const auto refused =
+        quantize_cli({(dir / "bare.avif").string(), "-o", (dir / "bare.png").string()});
+    CHECK(refused.exit_code == 3);
+    CHECK(std::count(refused.err.begin(), refused.err.end(), '\n') == 1);
+    CHECK_THAT(refused.err, Catch::StartsWith("quantize: error: " + (dir / "bare.avif").string() +
+                                              ": an AVIF image sequence without a still image"));
 }

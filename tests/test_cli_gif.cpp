@@ -11,6 +11,7 @@
 #include "exif.hpp"
 #include "gif.hpp"
 #include "profiles.hpp"
+#include "quantize/orientation.hpp"
 #include "quantize/profile.hpp"
 #include "quantize/quantize.hpp"
 #include "support.hpp"
@@ -235,15 +236,21 @@ std::vector<std::uint8_t> chunk_of(const std::vector<std::uint8_t>& webp, const 
     return bytes;
 }
 
+// dir/in.gif (three_frame_gif) and dir/plain.webp, its frames at K = 64, as the command writes
+// them (no metadata).
+void write_plain_webp(const fs::path& dir) {
+    test::write_bytes(dir / "in.gif", three_frame_gif());
+    REQUIRE(quantize_cli(
+                {(dir / "in.gif").string(), "-k", "64", "-o", (dir / "plain.webp").string(), "-q"})
+                .exit_code == 0);
+}
+
 }  // namespace
 
 TEST_CASE("an animated WebP keeps or drops its profile and metadata as a still does",
           "[cli][animation][metadata]") {
     test::TempDir dir;
-    test::write_bytes(dir / "in.gif", three_frame_gif());
-    REQUIRE(quantize_cli(
-                {(dir / "in.gif").string(), "-k", "64", "-o", (dir / "plain.webp").string(), "-q"})
-                .exit_code == 0);
+    write_plain_webp(dir.path());
     const std::vector<std::uint8_t> icc = test::adobe_rgb_icc();
     const std::vector<std::uint8_t> exif = test::exif_block(1, "Frames");
     const std::string xmp_text = "<x:xmpmeta xmlns:x='adobe:ns:meta/'/>";
@@ -320,4 +327,94 @@ TEST_CASE("an animated GIF to .tif is a multi-page TIFF, a page a frame", "[cli]
         CHECK(tif.frames[f].image.samples == gif.frames[f].image.samples);  // the same colors
     }
     CHECK(tif.frames[1].image.pixel(0).a == 0);  // the clear rows stay clear
+}
+
+TEST_CASE("an animated WebP is turned upright by its EXIF orientation, every frame",
+          "[cli][animation][metadata]") {
+    test::TempDir dir;
+    write_plain_webp(dir.path());
+    // Stored as 40x30, to be shown turned 90 degrees clockwise (orientation 6): 30x40.
+    test::write_bytes(dir / "in.webp", with_chunks(test::read_bytes(dir / "plain.webp"),
+                                                   {{"EXIF", test::exif_block(6, "Turned")}}));
+    const quantize::Animation stored = quantize::read_animation(dir / "plain.webp");
+    const quantize::Animation turned = quantize::read_animation(dir / "in.webp");
+    REQUIRE(turned.frames.size() == 3);
+    CHECK(turned.width == 30);
+    CHECK(turned.height == 40);
+    CHECK(turned.metadata.orientation == 6);
+    CHECK(quantize::exif_orientation(turned.metadata.exif) == 1);
+    for (std::size_t f = 0; f < 3; ++f) {
+        INFO("frame " << f);
+        quantize::Image want = stored.frames[f].image;
+        quantize::apply_orientation(want, 6);
+        CHECK(turned.frames[f].image.width == 30);
+        CHECK(turned.frames[f].image.samples == want.samples);
+    }
+    // Written upright, its EXIF saying so; the report tells.
+    const auto r =
+        quantize_cli({(dir / "in.webp").string(), "-k", "64", "-o", (dir / "out.webp").string()});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("turned upright by its EXIF orientation 6"));
+    const quantize::Animation out = quantize::read_animation(dir / "out.webp");
+    REQUIRE(out.frames.size() == 3);
+    CHECK(out.width == 30);
+    CHECK(out.height == 40);
+    CHECK(quantize::exif_orientation(chunk_of(test::read_bytes(dir / "out.webp"), "EXIF")) == 1);
+    // A GIF keeps no EXIF: the frames themselves are upright.
+    REQUIRE(quantize_cli(
+                {(dir / "in.webp").string(), "-k", "64", "-o", (dir / "out.gif").string(), "-q"})
+                .exit_code == 0);
+    const test::GifStructure s = test::read_gif_structure(test::read_bytes(dir / "out.gif"));
+    CHECK(s.width == 30);
+    CHECK(s.height == 40);
+}
+
+TEST_CASE("a multi-page TIFF keeps the XMP of an animated WebP and says its EXIF was dropped",
+          "[cli][animation][metadata]") {
+    test::TempDir dir;
+    // Six frames (more pages than exiv2 names directories for: IFD0 to IFD3).
+    std::vector<std::uint8_t> rgb;
+    for (int i = 0; i < 8; ++i)
+        rgb.insert(rgb.end(), {std::uint8_t(i * 30), std::uint8_t(200 - i * 20), 77});
+    std::vector<test::GifTestFrame> frames;
+    for (int f = 0; f < 6; ++f) {
+        std::vector<std::uint8_t> indices;
+        for (int i = 0; i < 20 * 10; ++i)
+            indices.push_back(std::uint8_t(i % 20 < 3 * f ? f : 7 - f % 2));
+        frames.push_back(test::gif_frame(0, 0, 20, 10, indices));
+        frames.back().delay_cs = 10;
+    }
+    test::write_bytes(dir / "in.gif", test::write_gif(20, 10, rgb, frames, 0));
+    REQUIRE(quantize_cli(
+                {(dir / "in.gif").string(), "-k", "8", "-o", (dir / "plain.webp").string(), "-q"})
+                .exit_code == 0);
+    const std::string xmp_text = "<x:xmpmeta xmlns:x='adobe:ns:meta/'/>";
+    test::write_bytes(
+        dir / "in.webp",
+        with_chunks(test::read_bytes(dir / "plain.webp"),
+                    {{"EXIF", test::exif_block(1, "Pages")},
+                     {"XMP ", std::vector<std::uint8_t>(xmp_text.begin(), xmp_text.end())}}));
+    const auto r =
+        quantize_cli({(dir / "in.webp").string(), "-k", "8", "-o", (dir / "out.tif").string()});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out,
+               Catch::Contains("a multi-page TIFF gets the profile and XMP: the EXIF was dropped"));
+    const quantize::Animation in = quantize::read_animation(dir / "in.webp");
+    const quantize::Animation out = quantize::read_animation(dir / "out.tif");
+    REQUIRE(out.frames.size() == 6);
+    for (std::size_t f = 0; f < 6; ++f) {
+        INFO("page " << f);
+        CHECK(out.frames[f].image.samples == in.frames[f].image.samples);  // 8 colors in 8
+    }
+    CHECK(test::exif_artist(out.metadata.exif).empty());  // the TIFF's own tags alone
+    const std::vector<std::uint8_t> tif = test::read_bytes(dir / "out.tif");
+    CHECK_THAT(std::string(tif.begin(), tif.end()), Catch::Contains(xmp_text));
+    // --strip: none of it.
+    REQUIRE(quantize_cli({(dir / "in.webp").string(), "-k", "8", "-o",
+                          (dir / "stripped.tif").string(), "--strip", "-q"})
+                .exit_code == 0);
+    const quantize::Animation stripped = quantize::read_animation(dir / "stripped.tif");
+    CHECK(stripped.frames.size() == 6);
+    const std::vector<std::uint8_t> bare = test::read_bytes(dir / "stripped.tif");
+    CHECK_THAT(std::string(bare.begin(), bare.end()), !Catch::Contains(xmp_text));
 }

@@ -64,7 +64,7 @@ TEST_CASE(
     "[cli][watch]") {
     test::TempDir dir;
     const std::string input = test::sample_path("kodim23.png").string();
-    // K = 16: three restarts compete on every second color, the winner is refined on all.
+    // K = 16: five restarts compete, the winner is refined on all the colors.
     const auto traced = quantize_cli({input, "-k", "16", "-o", (dir / "traced.png").string(),
                                       "--trace", (dir / "trace.csv").string(), "--json"});
     REQUIRE(traced.exit_code == 0);
@@ -101,8 +101,8 @@ TEST_CASE(
             last_kept = &row;
         }
     }
-    CHECK(seeds == 3 * 16);   // three restarts of 16 seeds
-    CHECK(last.size() == 4);  // three restarts and the refinement
+    CHECK(seeds == 5 * 16);   // five restarts of 16 seeds
+    CHECK(last.size() == 6);  // five restarts and the refinement
     REQUIRE(last_kept);
     CHECK(kept == iterations);  // the winner's and the refinement's rows
     CHECK(std::stoi(last_kept->at("step")) == iterations);
@@ -230,4 +230,73 @@ TEST_CASE("watch options refuse bad names and values, and write over no input", 
     CHECK(quantize_cli({input, "-o", out, "--plot-convergence", input, "-f"}).exit_code == 4);
     CHECK(test::read_bytes(input) == before);
     CHECK_FALSE(fs::exists(out));
+}
+
+TEST_CASE("an animated input is watched on frame 0 with a note, or on the --frame asked for",
+          "[cli][watch]") {
+    test::TempDir dir;
+    const quantize::Image still = quantize::read_image(gradient_png(dir));
+    quantize::IndexedAnimation moving;
+    moving.width = still.width;
+    moving.height = still.height;
+    for (int f = 0; f < 3; ++f) {
+        quantize::Image frame = still;
+        for (std::size_t i = 0; i < frame.samples.size(); i += 3)
+            frame.samples[i] = std::uint8_t(frame.samples[i] / 2 + 60 * f);
+        quantize::Options options;
+        options.clustering.colors = 64;
+        moving.frames.push_back({quantize::quantize(frame, options).image, 100});
+    }
+    const fs::path input = dir / "moving.gif";
+    test::write_bytes(input, quantize::encode_animation(moving, quantize::ImageFormat::gif, input));
+
+    const auto first = quantize_cli({input.string(), "-k", "6", "-o", (dir / "out.gif").string(),
+                                     "--animate", (dir / "first.gif").string(), "-q"});
+    REQUIRE(first.exit_code == 0);
+    CHECK(first.err.find("has 3 frames") != std::string::npos);
+    CHECK(quantize::read_animation(dir / "first.gif").frames.size() >= 2);
+
+    // --frame 2: that frame alone is quantized and shown; the last frame is the written one.
+    const fs::path two = dir / "two.png";
+    const auto second = quantize_cli({input.string(), "-k", "6", "--frame", "2", "-o", two.string(),
+                                      "--animate", (dir / "second.gif").string(), "-q"});
+    REQUIRE(second.exit_code == 0);
+    CHECK(second.err.find("has 3 frames") == std::string::npos);
+    const quantize::Image written = quantize::read_image(two);
+    const quantize::Animation shown = quantize::read_animation(dir / "second.gif");
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < written.pixel_count(); ++i)
+        differ += !(shown.frames.back().image.pixel(i) == written.pixel(i));
+    CHECK(differ == 0);
+
+    // A palette per frame is one k-means run per frame: nothing to watch as one.
+    const auto refused =
+        quantize_cli({input.string(), "-k", "6", "--palette-per-frame", "-o",
+                      (dir / "per.gif").string(), "--trace", (dir / "t.csv").string()});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("palette-per-frame") != std::string::npos);
+}
+
+TEST_CASE("a watched quality search: the same bytes, one trace row per reported iteration",
+          "[cli][watch][choose_k]") {
+    test::TempDir dir;
+    // 200x200 colors, nearly all distinct: --quality searches on every second one of them.
+    quantize::Image image = quantize::make_image(200, 200, {0, 0, 0, 255});
+    for (std::size_t i = 0; i < image.samples.size(); ++i)
+        image.samples[i] = std::uint8_t((i * 2654435761u >> 7) % 256);
+    const fs::path input = dir / "noise.png";
+    test::write_bytes(input, quantize::encode_png(image, input));
+    const auto plain =
+        quantize_cli({input.string(), "--quality", "45", "-o", (dir / "plain.png").string(), "-q"});
+    const auto watched =
+        quantize_cli({input.string(), "--quality", "45", "-o", (dir / "watched.png").string(),
+                      "--trace", (dir / "t.csv").string(), "--json"});
+    REQUIRE(plain.exit_code == 0);
+    REQUIRE(watched.exit_code == 0);
+    CHECK(test::read_bytes(dir / "plain.png") == test::read_bytes(dir / "watched.png"));
+    const int iterations = nlohmann::json::parse(watched.out)["kmeans"]["iterations"];
+    std::size_t rows = 0;
+    for (const auto& row : csv_rows(test::read_text(dir / "t.csv")))
+        rows += row.at("event") == "iteration";
+    CHECK(rows == std::size_t(iterations));
 }

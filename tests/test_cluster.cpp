@@ -1,16 +1,20 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <initializer_list>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
+#include <span>
 
 #include <tbb/task_arena.h>
 
 #include "quantize/cluster.hpp"
 #include "quantize/error.hpp"
+#include "quantize/sweep.hpp"
 
 using namespace quantize;
 
@@ -216,13 +220,41 @@ TEST_CASE("k outside 1..256 is refused", "[cluster]") {
     CHECK(kmeans(points, weights, options(256, 10, 0.0, 1)).centroids.size() == 1);
 }
 
+namespace {
+// `count` opaque colors drawn uniformly from the RGB cube (seeded): many local optima, so
+// runs from different seeds end apart.
+std::vector<Point> uniform_noise(int count, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::vector<Point> points;
+    for (int i = 0; i < count; ++i)
+        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
+    return points;
+}
+
+// Three restarts at K = 9 from seed 5, at most 1000 iterations.
+ClusterOptions three_restarts(double tolerance) {
+    ClusterOptions three = options(9, 1000, tolerance, 5);
+    three.restarts = 3;
+    return three;
+}
+
+// Of single runs at K = 9 from seeds 5, 6 and 7 (at most 1000 iterations), the one with the
+// lowest inertia (ties: the first): what restarts from seed 5 compete to.
+Clustering best_single_run(std::span<const Point> points, std::span<const float> weights,
+                           double tolerance) {
+    Clustering winner;
+    for (std::uint64_t seed : {5, 6, 7}) {
+        Clustering run = kmeans(points, weights, options(9, 1000, tolerance, seed));
+        if (seed == 5 || run.inertia < winner.inertia)
+            winner = run;
+    }
+    return winner;
+}
+}  // namespace
+
 TEST_CASE("restarts keep the run with the lowest inertia", "[cluster]") {
     // Uniform noise has many local optima, so runs from different seeds end apart.
-    std::mt19937 rng(4);
-    std::vector<Point> points;
-    for (int i = 0; i < 3000; ++i) {
-        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
-    }
+    const std::vector<Point> points = uniform_noise(3000, 4);
     const std::vector<float> weights(points.size(), 1.0f);
     std::vector<double> single;
     for (std::uint64_t seed : {5, 6, 7})
@@ -238,13 +270,9 @@ TEST_CASE("restarts keep the run with the lowest inertia", "[cluster]") {
 
 TEST_CASE("restarts over many points compete on every second one, the winner then fits all",
           "[cluster]") {
-    std::mt19937 rng(8);
-    std::vector<Point> points;
-    for (int i = 0; i < 24000; ++i)
-        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
+    const std::vector<Point> points = uniform_noise(24000, 8);
     const std::vector<float> weights(points.size(), 1.0f);
-    ClusterOptions three = options(9, 1000, 0.0, 5);
-    three.restarts = 3;
+    const ClusterOptions three = three_restarts(0.0);
     Clustering single, multi;
     tbb::task_arena(1).execute([&] { single = kmeans(points, weights, three); });
     tbb::task_arena(4).execute([&] { multi = kmeans(points, weights, three); });
@@ -256,12 +284,7 @@ TEST_CASE("restarts over many points compete on every second one, the winner the
     for (std::size_t i = 0; i < points.size(); i += 2)
         half.push_back(points[i]);
     const std::vector<float> half_weights(half.size(), 1.0f);
-    Clustering winner;
-    for (std::uint64_t seed : {5, 6, 7}) {
-        Clustering run = kmeans(half, half_weights, options(9, 1000, 0.0, seed));
-        if (seed == 5 || run.inertia < winner.inertia)
-            winner = run;
-    }
+    const Clustering winner = best_single_run(half, half_weights, 0.0);
     // Plain Lloyd on all the points from the winner's centroids ends where kmeans ended.
     const std::vector<Point> expected = plain_lloyd(points, weights, winner.centroids, 200);
     REQUIRE(expected.size() == single.centroids.size());
@@ -269,6 +292,21 @@ TEST_CASE("restarts over many points compete on every second one, the winner the
         for (int a = 0; a < 4; ++a)
             CHECK(single.centroids[j].v[a] == Approx(expected[j].v[a]).margin(1e-3));
     }
+}
+
+TEST_CASE("restarts compete to ten times the tolerance; the winner goes on to the tolerance",
+          "[cluster]") {
+    const std::vector<Point> points = uniform_noise(3000, 4);
+    const std::vector<float> weights(points.size(), 1.0f);
+    const Clustering result = kmeans(points, weights, three_restarts(0.5));
+    // The scouts: one run per seed on every point, stopped at tolerance 5; the lowest wins.
+    const Clustering winner = best_single_run(points, weights, 5.0);
+    // Lloyd from the winner's centroids to tolerance 0.5 ends where kmeans ended.
+    const Clustering refined =
+        kmeans_from(points, weights, options(9, 1000, 0.5, 5), winner.centroids);
+    CHECK(result.inertia == refined.inertia);
+    CHECK(result.iterations == winner.iterations + refined.iterations);
+    CHECK(result.converged);
 }
 
 TEST_CASE("a warm start from converged centroids stays there; from a nudge it comes back",
@@ -383,10 +421,7 @@ TEST_CASE("an observer sees every seed pick and Lloyd step, and changes nothing"
 }
 
 TEST_CASE("an observer sees restarts, the winner and the refinement marked", "[cluster]") {
-    std::mt19937 rng(8);
-    std::vector<Point> points;
-    for (int i = 0; i < 20000; ++i)
-        points.push_back({{float(rng() % 256), float(rng() % 256), float(rng() % 256), 255}});
+    const std::vector<Point> points = uniform_noise(20000, 8);
     const std::vector<float> weights(points.size(), 1.0f);
     ClusterOptions three = options(6, 1000, 0.5, 5);
     three.restarts = 3;
@@ -433,4 +468,62 @@ TEST_CASE("a cancel stops Lloyd within the iteration it is asked in", "[cluster]
     }
     CHECK(recorder.polls == 2);
     CHECK(recorder.steps.size() == 1);  // no step after the cancel
+}
+
+namespace {
+
+// Progress or cancel alone: wants nothing measured, stops at poll `cancel_at` (1-based) when
+// set; counts what it is told.
+struct CancelAt : KMeansObserver {
+    std::atomic<int> polls = 0, told = 0;
+    int cancel_at = 0;
+    KMeansWants wants() const override { return {}; }
+    void seed_picked(const SeedPick&) override { ++told; }
+    void seeded(KMeansRun, std::span<const Point>, double) override { ++told; }
+    void iterated(const LloydStep&) override { ++told; }
+    bool cancelled() override { return ++polls == cancel_at; }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "an observer that wants nothing is told nothing, polled once per Lloyd update, and "
+    "changes nothing",
+    "[cluster][cancel]") {
+    const Blobs b = make_blobs(400);
+    const ClusterOptions plain = options(5, 100, 0.0, 3);
+    const Clustering alone = kmeans(b.points, b.weights, plain);
+    CancelAt never;
+    ClusterOptions polled = plain;
+    polled.observer = &never;
+    const Clustering seen = kmeans(b.points, b.weights, polled);
+    CHECK(seen.inertia == alone.inertia);
+    CHECK(seen.iterations == alone.iterations);
+    CHECK(never.told == 0);
+    CHECK(never.polls == alone.iterations);  // one poll point: before each update
+
+    CancelAt stop;
+    stop.cancel_at = 2;
+    polled.observer = &stop;
+    CHECK_THROWS_AS(kmeans(b.points, b.weights, polled), Error);
+    CHECK(stop.polls == 2);  // stopped before the second update: within one iteration
+}
+
+TEST_CASE("a cancel stops a sweep over K within one Lloyd update", "[cluster][cancel]") {
+    const Blobs b = make_blobs(400);
+    CancelAt stop;
+    stop.cancel_at = 3;
+    CancelOnly cancel(&stop);
+    SweepOptions sweep =
+        sweep_options_for(options(2, 100, 0.0, 3), SweepMethod::bisecting, {2, 3, 4, 5, 6});
+    sweep.observer = &cancel;
+    std::optional<ErrorKind> stopped;
+    try {
+        sweep_kmeans(b.points, b.weights, sweep);
+    } catch (const Error& e) {
+        stopped = e.kind();
+    }
+    CHECK(stopped == ErrorKind::cancelled);
+    CHECK(stop.polls == 3);
+    CHECK(stop.told == 0);
 }

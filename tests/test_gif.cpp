@@ -3,8 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <set>
+#include <stdexcept>
 
+#include "detail/gif_lzw.hpp"
 #include "gif.hpp"
 #include "quantize/quantize.hpp"
 #include "support.hpp"
@@ -240,4 +244,118 @@ TEST_CASE("a GIF frame wholly off the canvas draws nothing", "[gif][hostile]") {
     for (std::size_t i = 0; i < 15; ++i)
         CHECK(animation.frames[0].image.pixel(i).a == 0);
     CHECK(animation.frames[1].image.pixel(0) == Color{9, 9, 9, 255});
+}
+
+namespace {
+
+// The LZW data of a GIF's first frame as giflib reads it (DGifGetCode): its sub-blocks' bytes
+// one after the other, and the code size byte before them.
+std::vector<std::uint8_t> first_frame_lzw(const std::vector<std::uint8_t>& bytes, int& code_size) {
+    test::GifMemoryReader reader{&bytes};
+    GifFileType* gif = test::open_gif(reader);
+    int error = 0;
+    REQUIRE(gif);
+    GifRecordType type = UNDEFINED_RECORD_TYPE;
+    while (DGifGetRecordType(gif, &type) == GIF_OK && type == EXTENSION_RECORD_TYPE) {
+        int function = 0;
+        GifByteType* block = nullptr;
+        REQUIRE(DGifGetExtension(gif, &function, &block) == GIF_OK);
+        while (block)
+            REQUIRE(DGifGetExtensionNext(gif, &block) == GIF_OK);
+    }
+    REQUIRE(type == IMAGE_DESC_RECORD_TYPE);
+    REQUIRE(DGifGetImageDesc(gif) == GIF_OK);
+    std::vector<std::uint8_t> data;
+    GifByteType* block = nullptr;
+    REQUIRE(DGifGetCode(gif, &code_size, &block) == GIF_OK);
+    while (block) {
+        data.insert(data.end(), block + 1, block + 1 + block[0]);
+        REQUIRE(DGifGetCodeNext(gif, &block) == GIF_OK);
+    }
+    DGifCloseFile(gif, &error);
+    return data;
+}
+
+}  // namespace
+
+TEST_CASE("the LZW encoder writes giflib's bytes for every code size", "[gif]") {
+    // Code sizes 2..8; a single pixel, runs (long strings, the width growing), noise (the
+    // table filling and cleared, many times over at 300 x 300) and a gradient.
+    const int bits = GENERATE(1, 2, 3, 4, 5, 6, 7, 8);
+    const int colors = 1 << bits;
+    const int code_size = std::max(2, bits);
+    struct Shape {
+        int width, height;
+        int kind;  // 0 noise, 1 runs, 2 gradient
+    };
+    const Shape shape = GENERATE(Shape{1, 1, 0}, Shape{7, 3, 0}, Shape{300, 300, 0},
+                                 Shape{300, 200, 1}, Shape{257, 129, 2});
+    std::vector<std::uint8_t> indices;
+    std::uint32_t state = 12345u + std::uint32_t(bits);
+    for (int i = 0; i < shape.width * shape.height; ++i) {
+        state = state * 1664525u + 1013904223u;  // a fixed linear congruential sequence
+        switch (shape.kind) {
+            case 0:
+                indices.push_back(std::uint8_t((state >> 24) % std::uint32_t(colors)));
+                break;
+            case 1:
+                indices.push_back(std::uint8_t((i / 97) % colors));
+                break;
+            default:
+                indices.push_back(std::uint8_t((i % shape.width + i / shape.width) % colors));
+        }
+    }
+    std::vector<std::uint8_t> rgb(std::size_t(3 * std::max(colors, 2)));
+    test::GifTestFrame frame = test::gif_frame(0, 0, shape.width, shape.height, indices);
+    int giflib_code_size = 0;
+    const auto reference =
+        first_frame_lzw(test::write_gif(shape.width, shape.height, rgb, {frame}), giflib_code_size);
+    REQUIRE(giflib_code_size == code_size);
+    detail::GifLzwEncoder encoder;
+    INFO(shape.width << "x" << shape.height << " kind " << shape.kind << ", " << colors
+                     << " colors");
+    CHECK(encoder.encode(indices, code_size) == reference);
+    CHECK(encoder.encode(indices, code_size) == reference);  // the table left empty after use
+}
+
+TEST_CASE("the LZW encoder refuses an index past its table", "[gif]") {
+    detail::GifLzwEncoder encoder;
+    const std::vector<std::uint8_t> indices = {0, 1, 4};
+    CHECK_THROWS_AS(encoder.encode(indices, 2), std::invalid_argument);
+    CHECK_THROWS_AS(encoder.encode(indices, 9), std::invalid_argument);
+}
+
+TEST_CASE("frames made one at a time encode to the same GIF and WebP bytes as frames held",
+          "[gif][animation]") {
+    IndexedAnimation held;
+    held.width = 40;
+    held.height = 30;
+    held.loops = 3;
+    for (int f = 0; f < 4; ++f) {
+        Image image = make_image(40, 30, {0, 0, 0, 255});
+        for (std::size_t i = 0; i < image.samples.size(); ++i)
+            image.samples[i] = std::uint8_t((i * 7 + std::size_t(f) * 50) % 256);
+        Options options;
+        options.clustering.colors = 8 + 8 * f;
+        held.frames.push_back({quantize::quantize(image, options).image, 40 + 10 * f});
+    }
+    held.frames[2] = held.frames[1];  // an unchanged frame: an empty change rectangle
+    int asked = 0;
+    std::array<IndexedFrame, 2> slots;
+    AnimationSource source;
+    source.width = held.width;
+    source.height = held.height;
+    source.count = held.frames.size();
+    source.loops = held.loops;
+    source.frame = [&](std::size_t i) -> const IndexedFrame& {
+        CHECK(i == std::size_t(asked++));  // in order, each once
+        slots[i % 2] = held.frames[i];
+        return slots[i % 2];
+    };
+    for (const ImageFormat format : {ImageFormat::gif, ImageFormat::webp}) {
+        asked = 0;
+        CHECK(encode_animation(source, format, "a") == encode_animation(held, format, "a"));
+        CHECK(asked == 4);
+    }
+    CHECK_THROWS_AS(encode_animation(source, ImageFormat::tiff, "a.tif"), Error);
 }

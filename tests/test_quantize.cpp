@@ -1,9 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <set>
 
+#include <tbb/task_arena.h>
+#include <tbb/task_scheduler_observer.h>
 #include <opencv2/imgcodecs.hpp>
 
 #include "quantize/quantize.hpp"
@@ -370,4 +373,44 @@ TEST_CASE("a cancel is seen inside k-means, between Lloyd updates", "[quantize][
         CHECK(e.kind() == ErrorKind::cancelled);
     }
     CHECK(cluster_calls == 4);
+}
+
+namespace {
+// Counts the worker threads that join one arena (the caller's, here).
+class WorkerCount : public tbb::task_scheduler_observer {
+  public:
+    explicit WorkerCount(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) {
+        observe(true);
+    }
+    ~WorkerCount() override { observe(false); }
+    void on_scheduler_entry(bool is_worker) override { workers += is_worker; }
+    std::atomic<int> workers{0};
+};
+}  // namespace
+
+TEST_CASE("remap, measure_quality and read_image run on the threads they are given",
+          "[quantize][threads]") {
+    const fs::path path = test::sample_path("kodim23.png");
+    const Image image = read_image(path);
+    const Quantized q = quantize::quantize(image, with_colors(16));
+    const Palette& palette = q.image.palette;
+    // The same results as the calls in the caller's arena, on 1 and on 2 threads.
+    const IndexedImage plain = remap(image, palette);
+    const Quality measured = measure_quality(image, plain);
+    for (int threads : {1, 2}) {
+        CHECK(remap(image, palette, ColorSpace::rgb, threads).indices == plain.indices);
+        CHECK(measure_quality(image, plain, kDeltaESample, threads).ssim == measured.ssim);
+        CHECK(read_image(path, {}, threads).samples == image.samples);
+    }
+    // Called from an arena of 2, a limit of 1 keeps the work on the calling thread: no worker
+    // joins that arena (run in the caller's arena, the parallel loops would bring one in).
+    tbb::task_arena caller(2);
+    WorkerCount count(caller);
+    caller.execute([&] {
+        remap(image, palette, ColorSpace::rgb, 1);
+        measure_quality(image, plain, kDeltaESample, 1);
+        read_image(path, {}, 1);
+    });
+    CHECK(count.workers == 0);
+    CHECK_THROWS_AS(remap(image, palette, ColorSpace::rgb, -1), Error);
 }

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include <tbb/task_arena.h>
 
+#include "detail/grid_search.hpp"
 #include "detail/nearest.hpp"
 #include "detail/palette_search.hpp"
 #include "detail/threshold_masks.hpp"
@@ -486,6 +488,50 @@ TEST_CASE("the blue-noise and Bayer masks hold every rank once", "[remap][dither
     CHECK(detail::bayer_mask().rank[1] == 32);  // row 0 of the usual 8x8 Bayer matrix: 0 32 8 40
     CHECK(detail::bayer_mask().rank[9] == 16);  // row 1: 48 16 56 24
     CHECK(detail::blue_noise_mask().rank == detail::blue_noise_mask().rank);
+}
+
+TEST_CASE("the shipped blue-noise table is the void-and-cluster method's output",
+          "[remap][dither]") {
+    const detail::ThresholdMask made = detail::void_and_cluster_mask();
+    const detail::ThresholdMask shipped = detail::blue_noise_mask();
+    CHECK(shipped.side == made.side);
+    CHECK(shipped.rank == made.rank);
+}
+
+// Prints src/detail/blue_noise_64.inc's numbers (run on purpose only, hidden by the tag).
+TEST_CASE("print the blue-noise table", "[.blue-noise-table]") {
+    const detail::ThresholdMask made = detail::void_and_cluster_mask();
+    for (std::size_t i = 0; i < made.rank.size(); ++i)
+        std::printf("%s%u,%s", i % 16 == 0 ? "    " : " ", unsigned(made.rank[i]),
+                    i % 16 == 15 ? "\n" : "");
+}
+
+TEST_CASE("the grid search equals brute force in lab, oklab and sRGB with translucent colors",
+          "[remap][dither]") {
+    // Every 5th level of each channel (52^3 colors, corners included) and a palette clustered
+    // in one corner, so most colors fall in cells far from every point, and some outside the
+    // palette's box.
+    for (ColorSpace space : {ColorSpace::lab, ColorSpace::oklab, ColorSpace::rgb}) {
+        for (std::size_t k : {std::size_t{2}, std::size_t{256}}) {
+            Palette palette = random_palette(k, space == ColorSpace::rgb, unsigned(k + 3));
+            for (PaletteEntry& e : palette)
+                e.color.r = std::uint8_t(e.color.r / 4);
+            palette.push_back(palette.back());  // a tie, to go to the lower index
+            if (palette.size() > 256)
+                palette.erase(palette.begin());
+            const std::vector<Point> points = points_of(palette, space);
+            const detail::GridSearch grid(points, space);
+            for (int r = 0; r < 256; r += 5) {
+                for (int g = 0; g < 256; g += 5) {
+                    for (int b = 0; b < 256; b += 5) {
+                        const Point p = to_point(
+                            Color{std::uint8_t(r), std::uint8_t(g), std::uint8_t(b), 255}, space);
+                        REQUIRE(grid.nearest(p) == nearest_index(p, points));
+                    }
+                }
+            }
+        }
+    }
 }
 
 TEST_CASE("the search dithering uses equals brute force in every color space", "[remap][dither]") {

@@ -18,8 +18,9 @@ namespace quantize {
 //   judges by;
 // - delta_e00_mean, ssim, png_bytes: the image mapped to the palette, on a preview of at most
 //   kAnalyzePreviewPixels (a mosaic of 16 full-resolution tiles on an even grid when the image
-//   is larger); png_bytes is the preview's PNG scaled by the pixel ratio (an estimate, exact
-//   when the image is no larger; bench/run choosek prints its error);
+//   is larger), delta_e00_mean on kAnalyzeDeltaESample of them; png_bytes is the preview's PNG
+//   scaled by the pixel ratio (an estimate, exact when the image is no larger; bench/run choosek
+//   prints its error);
 // - silhouette: on kSilhouetteSample points taken evenly from the training sample;
 // - davies_bouldin: on the whole training sample.
 struct KRow {
@@ -31,6 +32,11 @@ struct KRow {
 };
 
 inline constexpr std::size_t kAnalyzePreviewPixels = 1u << 18;  // 262,144
+// Preview pixels the per-K ΔE00 is measured on (a stratified sample, as measure_quality takes
+// it): a quarter of the report's kDeltaESample, so the 47 K of an analysis cost what 12
+// reports' do (ΔE00 was a quarter of analyze's time). bench/run choosek prints the error
+// against a real run's report at K 16, 64 and 256.
+inline constexpr std::size_t kAnalyzeDeltaESample = 16384;
 
 // A K recommended, and why, in one line.
 struct KPick {

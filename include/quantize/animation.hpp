@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,6 +47,20 @@ struct IndexedAnimation {
     int loops = 0;  // as Animation::loops
 };
 
+// An animation made one frame at a time, so one of large frames is never held whole (--animate
+// renders each frame as the encoder takes it).
+struct AnimationSource {
+    int width = 0, height = 0;
+    std::size_t count = 0;  // frames, >= 1
+    int loops = 0;          // as Animation::loops
+    // GIF: whether some frame's palette has an entry with alpha under 128 (it decides every
+    // frame's disposal, so it is known before the frames are).
+    bool any_clear = false;
+    // Frame i, for i = 0 .. count - 1, asked in order, each once; what it returns stays valid
+    // until the call after next (a GIF frame is written as its changes from the one before).
+    std::function<const IndexedFrame&(std::size_t)> frame;
+};
+
 // Every frame of an animated GIF or WebP (the canvas checked against `limits` from the header,
 // and all the frames held decoded against limits.max_bytes, before any pixel is decoded); any
 // other image, as decode_image reads it, as the one frame of an animation played once. Errors
@@ -63,6 +78,14 @@ Animation read_animation(const std::filesystem::path& path, const DecodeLimits& 
 // profile on every page; GIF keeps none.
 // Throws Error(output) naming `name` for another format or when the encoder fails.
 std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, ImageFormat format,
+                                           const std::filesystem::path& name,
+                                           const EncodeOptions& options = {},
+                                           const Metadata& metadata = {});
+
+// The same GIF or WebP bytes as encode_animation of the frames held whole, from frames made one
+// at a time: at most two held at once (GIF frames then encode one after the other, not side by
+// side). Throws Error(output) naming `name` for another format or when the encoder fails.
+std::vector<std::uint8_t> encode_animation(const AnimationSource& source, ImageFormat format,
                                            const std::filesystem::path& name,
                                            const EncodeOptions& options = {},
                                            const Metadata& metadata = {});

@@ -3,7 +3,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <vector>
 
@@ -21,18 +20,17 @@ struct ClusterOptions {
     double tolerance = 0.1;
     std::uint64_t seed = 1;  // drives the k-means++ draws
     // Independent runs (seeding + Lloyd) from seeds seed, seed + 1, ...; the one with the
-    // lowest inertia is kept (ties: the first). >= 1. With 16,384 points or more the runs
-    // compete on every second point and the winner's centroids start a last Lloyd run on all.
+    // lowest inertia is kept (ties: the first). >= 1. Several runs compete (on every second
+    // point, with 4,096 points or more) until no centroid moves more than 10 x tolerance; the
+    // winner's centroids then start a last Lloyd run on all the points, to the tolerance.
     int restarts = 1;
     // Centroids that never move (at most k): they come first in the result, k-means++ seeds
     // the other k - fixed.size() around them and Lloyd fits those around them.
     std::vector<Point> fixed;
-    // Told of every seed pick and Lloyd iteration, and asked once per iteration whether to
-    // stop; not owned, null = none (then nothing is measured for it: same result, same time).
+    // Told of what it wants (seed picks, Lloyd iterations) and asked before every Lloyd update
+    // whether to stop: the one place progress, cancel, traces and animations hook in. Not
+    // owned; null = none. What it does not want is not measured: same result, same time.
     KMeansObserver* observer = nullptr;
-    // Polled before every Lloyd update (of every restart, possibly from several threads at
-    // once); false stops the run with Error(cancelled). Empty: never stops.
-    std::function<bool()> keep_going;
 };
 
 struct Clustering {
@@ -44,8 +42,8 @@ struct Clustering {
 };
 
 // Which run of k-means a call is about: a restart (0-based; restart r seeds from seed + r), or
-// the refinement, the winning restart's centroids run again on every point (restarts on
-// 16,384 points or more compete on every second point; see ClusterOptions::restarts).
+// the refinement, the winning restart's centroids run again on every point to the tolerance
+// (see ClusterOptions::restarts).
 struct KMeansRun {
     int restart = 0;
     bool refinement = false;
@@ -84,12 +82,24 @@ struct LloydStep {
     std::span<const Point> centroids;  // after the update (fixed first); valid during the call
 };
 
+// What an observer has k-means measure and tell it. Each costs time only when wanted: a
+// progress or cancel observer wants neither and costs one virtual call per Lloyd update.
+struct KMeansWants {
+    bool seeds = false;  // seed_picked: every k-means++ pick with its draws
+    // seeded and iterated: the seeding's inertia, then per Lloyd update the inertia, shifts,
+    // reassigned points, skipped distances, time and centroids (a few % of Lloyd's time).
+    bool iterations = false;
+};
+inline constexpr KMeansWants kWantsEverything{true, true};
+
 // Watches k-means work (traces, animations, progress) and may stop it. Calls about one run come
 // in order; restarts may run side by side, so calls about different runs can come at once from
 // different threads. Nothing here changes the result.
 class KMeansObserver {
   public:
     virtual ~KMeansObserver() = default;
+    // Asked once per call of kmeans / kmeans_from; the default wants everything.
+    virtual KMeansWants wants() const { return kWantsEverything; }
     virtual void seed_picked(const SeedPick&) {}
     // A run's starting centroids (fixed first) and the inertia they give, before any Lloyd step.
     virtual void seeded(KMeansRun, std::span<const Point> /*centroids*/, double /*inertia*/) {}
@@ -98,9 +108,22 @@ class KMeansObserver {
     // inertia and iterations; `kept` marks the run whose centroids are the result (the
     // refinement when there is one) and the restart that won.
     virtual void finished(KMeansRun, double /*inertia*/, int /*iterations*/, bool /*kept*/) {}
-    // Asked before each Lloyd iteration, from any thread: true stops k-means within that
-    // iteration with Error(cancelled).
+    // Asked before each Lloyd update (of every restart and of every K of a sweep), from any
+    // thread, whatever wants() says: true stops k-means before that update with
+    // Error(cancelled), so a cancel takes effect within one iteration.
     virtual bool cancelled() { return false; }
+};
+
+// Passes only cancelled() on to `inner` (null: never cancels) and wants nothing: how a sweep's
+// many warm-started runs stay cancellable without being traced.
+class CancelOnly : public KMeansObserver {
+  public:
+    explicit CancelOnly(KMeansObserver* inner) : inner_(inner) {}
+    KMeansWants wants() const override { return {}; }
+    bool cancelled() override { return inner_ && inner_->cancelled(); }
+
+  private:
+    KMeansObserver* inner_;
 };
 
 // k-means++ (Arthur & Vassilvitskii 2007): the first seed is drawn with probability

@@ -12,10 +12,13 @@ enum class ColorSpace {
     rgb,    // sRGB values as stored (gamma-encoded), 0..255
     lab,    // CIE L*a*b* (D65 white): L* 0..100, a* and b* about -128..127
     oklab,  // Oklab (Ottosson 2020): L 0..1, a and b about -0.5..0.5
+    // sRGB values as stored, distances reshaped a quarter of the way toward CIEDE2000
+    // (src/detail/weighted_rgb.hpp): green-magenta differences weigh more, grey ones less.
+    wrgb,
 };
 
 const char* color_space_name(ColorSpace space);
-// "rgb", "lab" or "oklab" (lower case); std::nullopt for anything else.
+// "rgb", "lab", "oklab" or "wrgb" (lower case); std::nullopt for anything else.
 std::optional<ColorSpace> parse_color_space(std::string_view name);
 // The same, throwing Error(invalid_argument) with subject "space" for anything else.
 ColorSpace color_space_named(std::string_view name);
@@ -37,7 +40,7 @@ Color oklab_to_srgb(const Coordinates& oklab, std::uint8_t alpha = 255);
 
 // A color as a k-means point in `space`: the space's three coordinates scaled to about 0..255
 // (L* x 2.55 for lab, x 255 for oklab), premultiplied by alpha, then alpha on 0..255 (see
-// Point). For rgb this is to_point(c).
+// Point). For rgb this is to_point(c); for wrgb, to_point(c) times a fixed 3x3 matrix.
 Point to_point(Color c, ColorSpace space);
 // The nearest 8-bit sRGB color to a point of `space` (clamped to the gamut).
 Color to_color(const Point& p, ColorSpace space);

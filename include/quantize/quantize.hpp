@@ -28,6 +28,9 @@
 
 namespace quantize {
 
+// ClusteringOptions::sample's default: the sample K needs, see sample_for.
+inline constexpr std::size_t kAutoSample = static_cast<std::size_t>(-1);
+
 // What k-means fits and how: the palette's size and colors. (ClusterOptions in cluster.hpp is
 // the k-means call these resolve to.)
 struct ClusteringOptions {
@@ -36,18 +39,22 @@ struct ClusteringOptions {
     // that reach `quality` (--quality). Not with a given palette.
     KChoice choose_k = KChoice::fixed;
     QualityRange quality;  // with KChoice::quality, on the 0..100 scale of quality_of_mse
-    // Pixels drawn to train k-means on (stratified, seeded); 0 = every pixel.
-    std::size_t sample = 262144;
+    // Pixels drawn to train k-means on (stratified, seeded); 0 = every pixel; kAutoSample = as
+    // many as K needs (sample_for).
+    std::size_t sample = kAutoSample;
     std::uint64_t seed = 1;
     int max_iter = 100;  // Lloyd updates at most, 1..10000
     // See ClusterOptions::tolerance, 0..255. 0.1 by measurement: on Kodak, MSE within 0.3% of
     // 0.02 at K = 16 and unchanged at K = 64 and 256, with up to a third fewer iterations.
     double tolerance = 0.1;
     // k-means runs from seeds seed, seed + 1, ..., the lowest inertia kept; 0..100, 0 = auto:
-    // 3 when colors <= 32 (cheap there, and where seeding luck weighs most: on Kodak at K = 16
-    // one run is 1.9% above the best of three full-data runs), else 1.
+    // 5 when colors <= 32 (cheap there on the auto sample, and where seeding luck weighs most:
+    // on Kodak at K = 16 one run is 1.9% above the best of three full-data runs), else 1.
     int restarts = 0;
-    ColorSpace space = ColorSpace::rgb;  // where k-means measures distances
+    // Where k-means measures distances and pixels find their nearest color. wrgb by
+    // measurement (README, "Color spaces"): MSE and mean CIEDE2000 both below pngquant's at
+    // every K; rgb gives the lowest MSE alone (and the output of earlier versions).
+    ColorSpace space = ColorSpace::wrgb;
     // Colors always in the palette, exactly, counted in `colors`; k-means fits the others
     // around them.
     std::vector<Color> fixed;
@@ -93,6 +100,11 @@ struct RunningOptions {
     // What an input may take to decode (quantize_file, train_shared_palette); over it, the file
     // is refused with Error(too_large) before its pixels are allocated.
     DecodeLimits limits;
+    // Whether file runs (quantize_file, quantize_encoded) measure the report's quality (MSE,
+    // ΔE00, SSIM): false leaves Report::quality at its defaults and saves that work, about a
+    // tenth of a small image's run, for callers that do not read it (a batch without a
+    // manifest). Still images only; animations are always measured.
+    bool measure = true;
     // Watches k-means (seed picks, Lloyd iterations) and may stop it; not owned, null = none.
     // Changes nothing in the output. See KMeansObserver.
     KMeansObserver* observer = nullptr;
@@ -109,6 +121,12 @@ struct Options {
 // The number of k-means runs options.restarts asks for, with 0 resolved.
 int restarts_for(const Options& options);
 
+// The pixels options.clustering.sample asks for (0 = every pixel), with kAutoSample resolved to
+// 2048 per color, at least 32,768 and at most 262,144: 32,768 at K = 16, 131,072 at K = 64,
+// 262,144 from K = 128. k-means needs pixels per cluster, not per image; by measurement on the
+// 24 Kodak images (README, "How it works").
+std::size_t sample_for(const Options& options);
+
 // The k-means options `options` ask for (K = colors, restarts resolved), the fixed colors as
 // points of options.clustering.space.
 ClusterOptions cluster_options(const Options& options);
@@ -116,6 +134,14 @@ ClusterOptions cluster_options(const Options& options);
 // Throws Error(invalid_argument) whose subject is the name of the first field out of range
 // (the field names are also the command-line option names).
 void validate(const Options& options);
+
+// The stages that take no Options, on at most `threads` worker threads (0 = one per core), as
+// every entry point taking Options runs on options.running.threads: the same results as the
+// calls without `threads` (which use the caller's oneTBB arena), whatever the count.
+IndexedImage remap(ImageView image, Palette palette, ColorSpace space, int threads);
+Quality measure_quality(ImageView original, const IndexedImage& quantized,
+                        std::size_t delta_e_sample, int threads);
+Image read_image(const std::filesystem::path& path, const DecodeLimits& limits, int threads);
 
 struct Quantized {
     IndexedImage image;     // palette sorted by count, largest first

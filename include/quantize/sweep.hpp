@@ -43,6 +43,9 @@ struct SweepOptions {
     // bisecting: centroids to grow from (fixed first, at most ks.front()) instead of a fresh
     // k-means at ks.front(): a search continues from a K it has.
     std::vector<Point> start;
+    // Given to every k-means run of the sweep (not owned, null = none): a CancelOnly keeps the
+    // sweep cancellable within one Lloyd update without tracing its many runs.
+    KMeansObserver* observer = nullptr;
 };
 
 // One K of the sweep.

@@ -20,10 +20,12 @@ def command(*args):
 
 
 @pytest.mark.parametrize("path", [KODIM, ALPHA])
-@pytest.mark.parametrize("options", [{}, {"space": "oklab", "seed": 7}, {"dither": "fs"}])
+@pytest.mark.parametrize("options", [{}, {"space": "oklab", "seed": 7}, {"dither": "fs"},
+                                     {"sample": "auto", "k": 64}, {"sample": 50000}])
 def test_same_bytes_as_the_command(tmp_path, path, options):
     # Arrays carry no metadata: the command is asked to keep none either (basn6a08 has gAMA).
-    k = 16
+    options = dict(options)
+    k = options.pop("k", 16)
     flags = ["-k", str(k), "--strip", "--profile", "drop"]
     for name, value in options.items():
         flags += ["--" + name.replace("_", "-"), str(value)]
@@ -32,6 +34,11 @@ def test_same_bytes_as_the_command(tmp_path, path, options):
     quantize.write(tmp_path / "py.png", result)
     assert (tmp_path / "py.png").read_bytes() == (tmp_path / "cli.png").read_bytes()
     assert quantize.encode(result, "png") == (tmp_path / "cli.png").read_bytes()
+
+
+@pytest.mark.parametrize("path", [KODIM, ALPHA])
+def test_read_takes_a_thread_limit(path):
+    assert np.array_equal(quantize.read(path, threads=1), quantize.read(path))
 
 
 @pytest.mark.parametrize("path", [KODIM, ALPHA])

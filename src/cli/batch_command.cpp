@@ -167,6 +167,7 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
     }
     if (args.count("manifest"))
         in.manifest = args["manifest"].as<std::string>();
+    in.options.running.measure = in.manifest.has_value();  // nothing else shows the quality
     in.shared_palette = args.count("shared-palette") > 0;
     if (args.count("palette"))
         in.palette_in = args["palette"].as<std::string>();
@@ -327,14 +328,19 @@ class ProgressDisplay {
         std::cerr.flush();
     }
 
-    // "[3/24] done photos/a.png -> out/a.png (548,799 -> 38,078 B)"
+    // "[3/24] done photos/a.png -> out/a.png (548,799 -> 38,078 B)", and ", K 42 by quality"
+    // when the options chose K (the output is named after the input alone).
     std::string plain_line(const BatchResult& r) const {
         std::string line = "[" + std::to_string(tally_.finished()) + "/" +
                            std::to_string(tally_.total) + "] " + batch_status_name(r.status) + " " +
                            r.input.string();
         if (r.status == BatchStatus::done) {
             line += " -> " + r.output.string() + " (" + grouped(r.input_bytes) + " -> " +
-                    grouped(r.output_bytes) + " B)";
+                    grouped(r.output_bytes) + " B";
+            if (r.report && r.report->k_choice != KChoice::fixed)
+                line += ", K " + std::to_string(r.report->colors_chosen) + " by " +
+                        k_choice_name(r.report->k_choice);
+            line += ")";
         } else if (!r.message.empty()) {
             line += ": " + r.message;
         }

@@ -55,6 +55,19 @@ void read_k_choice(const cxxopts::ParseResult& args, ClusteringOptions& clusteri
         clustering.colors = 256;
 }
 
+// "auto" (kAutoSample) or a pixel count, 0 = every pixel.
+std::size_t read_sample(const std::string& text) {
+    if (text == "auto")
+        return kAutoSample;
+    std::size_t pixels = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pixels);
+    if (ec != std::errc{} || end != text.data() + text.size() || pixels == kAutoSample) {
+        throw Error(ErrorKind::invalid_argument, "sample",
+                    "must be auto or a pixel count, 0 = every pixel (got '" + text + "')");
+    }
+    return pixels;
+}
+
 // "auto" or a whole number (range checked by validate()).
 int read_png_level(const std::string& text) {
     if (text == "auto")
@@ -135,13 +148,13 @@ void add_quantize_options(cxxopts::Options& parser) {
     parser.add_options()
         ("k,colors", "number of colors, 1..256; auto = the elbow of the inertia curve (Kneedle, K 2..256); with --quality, the most colors", cxxopts::value<std::string>()->default_value(std::to_string(defaults.clustering.colors)), "K")
         ("quality", "MIN-MAX or MAX on 0..100 (pngquant's meaning): the fewest colors whose quality reaches MAX; below MIN even at -k colors (default 256), nothing is written (exit 99). See README for the scale", cxxopts::value<std::string>(), "RANGE")
-        ("sample", "pixels drawn to train k-means on; 0 = every pixel", cxxopts::value<std::size_t>()->default_value(std::to_string(defaults.clustering.sample)), "N")
+        ("sample", "pixels drawn to train k-means on; 0 = every pixel; auto = 2048 per color, 32768..262144", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("seed", "random seed; the same input, options and seed give the same output file", cxxopts::value<std::uint64_t>()->default_value(std::to_string(defaults.clustering.seed)), "S")
         ("max-iter", "k-means iterations at most, 1..10000", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.max_iter)), "N")
         ("tolerance", "stop once no centroid moves more than T (0..255 scale)", cxxopts::value<double>()->default_value(shortest(defaults.clustering.tolerance)), "T")
-        ("restarts", "k-means runs from seeds S, S+1, ..., the best kept; 0 = 3 when K <= 32, else 1", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.restarts)), "N")
+        ("restarts", "k-means runs from seeds S, S+1, ..., the best kept; 0 = 5 when K <= 32, else 1", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.restarts)), "N")
         ("threads", "worker threads at most; 0 = one per core", cxxopts::value<int>()->default_value(std::to_string(defaults.running.threads)), "N")
-        ("space", "color space k-means measures distances in: rgb, lab (CIELAB) or oklab", cxxopts::value<std::string>()->default_value(color_space_name(defaults.clustering.space)), "NAME")
+        ("space", "color space k-means measures distances in: wrgb (sRGB weighted toward CIEDE2000), rgb, lab (CIELAB) or oklab", cxxopts::value<std::string>()->default_value(color_space_name(defaults.clustering.space)), "NAME")
         ("fixed", "colors always in the palette, exactly, e.g. '#ffffff,#000000'; they count in K", cxxopts::value<std::vector<std::string>>(), "COLORS")
         ("limit-pixels", "refuse inputs of more pixels than N (suffix k, M or G: 512M), read from the header before decoding (exit 3); default 256M, or $QUANTIZE_LIMIT_PIXELS", cxxopts::value<std::string>(), "N");
     // clang-format on
@@ -175,7 +188,7 @@ void add_common_options(cxxopts::Options& parser, const std::string& quiet) {
 Options read_quantize_options(const cxxopts::ParseResult& args) {
     Options options;
     read_k_choice(args, options.clustering);
-    options.clustering.sample = args["sample"].as<std::size_t>();
+    options.clustering.sample = read_sample(args["sample"].as<std::string>());
     options.clustering.seed = args["seed"].as<std::uint64_t>();
     options.clustering.max_iter = args["max-iter"].as<int>();
     options.clustering.tolerance = args["tolerance"].as<double>();

@@ -105,6 +105,9 @@ void check_output_naming(const Invocation& in) {
         usage("ext", "names outputs beside their inputs: it takes no --output");
     if (in.watch.any() && in.inputs.size() > 1)
         usage("trace", "and the other k-means views (--animate, --plot-*) take one input");
+    if (in.watch.any() && in.options.clustering.palette_per_frame)
+        usage("palette-per-frame",
+              "runs k-means once per frame; --trace, --animate and --plot-* watch one run");
     if (from_stdin && (in.watch.animate || in.watch.plot_clusters))
         usage(in.watch.animate ? "animate" : "plot-clusters",
               "needs an input file, not standard input");
@@ -255,6 +258,22 @@ Report quantize_image(const Invocation& in, const std::string& input, const Opti
     return std::move(r);
 }
 
+// The picture --animate and --plot-clusters show: the image, or of an animation the frame
+// --frame names, else its first frame, with a note that the palette was fitted to them all.
+Image watched_frame(const std::string& input, const Options& options) {
+    Animation animation = read_animation(input, options.running.limits);
+    const std::size_t frames = animation.frames.size();
+    const int asked = options.encoding.frame;
+    if (asked >= 0 && std::size_t(asked) < frames)
+        return std::move(animation.frames[std::size_t(asked)].image);
+    if (frames > 1) {
+        std::cerr << "quantize: note: " << input << " has " << frames
+                  << " frames: --animate and --plot-clusters show frame 0, mapped to the "
+                     "palette fitted to all of them (--frame N watches frame N alone)\n";
+    }
+    return std::move(animation.frames.front().image);
+}
+
 // quantize_image, watched when the invocation asks for a trace, plots or an animation: their
 // files are checked against the input before any work and written after the image.
 Report quantize_one(const Invocation& in, const std::string& input) {
@@ -271,7 +290,7 @@ Report quantize_one(const Invocation& in, const std::string& input) {
     Report report = quantize_image(in, input, watched);
     std::vector<Image> images;
     if (in.watch.animate || in.watch.plot_clusters)
-        images.push_back(read_image(input, in.options.running.limits));
+        images.push_back(watched_frame(input, in.options));
     write_watch_outputs(in.watch, recorder, in.options, images, guard, in.force);
     return report;
 }

@@ -1,9 +1,11 @@
 #include "watch.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
@@ -249,8 +251,13 @@ std::vector<std::size_t> frames_to_show(std::size_t count, std::size_t most) {
 
 // The frame's image with a caption strip below it: the strip's pixels go to the palette's
 // darkest and lightest entries, or to black and white entries added when the palette has room.
+// Rows of the caption strip under a frame `height` rows high.
+int caption_band(int height) {
+    return std::clamp(height / 14, 16, 36);
+}
+
 IndexedImage with_caption(IndexedImage frame, const std::string& text) {
-    const int band = std::clamp(frame.height / 14, 16, 36);
+    const int band = caption_band(frame.height);
     Image strip = make_image(std::max(frame.width, 64), band + 1, Color{20, 20, 20});
     plot::caption(strip, text, band);
     Palette& palette = frame.palette;
@@ -290,23 +297,40 @@ std::string caption_text(const Moment& m) {
 constexpr int kFrameDelayMs = 300;
 constexpr int kLastFrameDelayMs = 2500;
 
-IndexedAnimation animation_of(const std::vector<RunRecord>& runs, const Image& image,
-                              const Options& options, int max_frames) {
-    const std::vector<Moment> path = kept_path(runs);
-    IndexedAnimation animation;
-    animation.width = image.width;
-    for (const std::size_t i : frames_to_show(path.size(), std::size_t(max_frames))) {
+// The palette the frame of moment m maps to.
+Palette palette_of(const Moment& m, const Options& options) {
+    return palette_from_centroids(*m.centroids, options.clustering.space, options.clustering.fixed);
+}
+
+// The animation, each frame rendered (mapped and captioned) only when the encoder asks for it:
+// two frames held at once, not all (60 frames of the 12 MP photo held 720 MB). `runs` and
+// `image` must outlive the source; `held` keeps the two frames.
+AnimationSource animation_of(const std::vector<RunRecord>& runs, const Image& image,
+                             const Options& options, int max_frames,
+                             std::array<IndexedFrame, 2>& held) {
+    auto path = std::make_shared<std::vector<Moment>>(kept_path(runs));
+    auto shown = std::make_shared<std::vector<std::size_t>>(
+        frames_to_show(path->size(), std::size_t(max_frames)));
+    AnimationSource source;
+    source.width = image.width;
+    source.height = image.height + caption_band(image.height);
+    source.count = shown->size();
+    for (const std::size_t i : *shown) {
+        for (const PaletteEntry& e : palette_of((*path)[i], options))
+            source.any_clear = source.any_clear || e.color.a < 128;
+    }
+    source.frame = [path, shown, &image, &options, &held](std::size_t f) -> const IndexedFrame& {
+        const Moment& m = (*path)[(*shown)[f]];
         Options mapping = options;
         mapping.running.observer = nullptr;
-        mapping.clustering.palette = palette_from_centroids(
-            *path[i].centroids, options.clustering.space, options.clustering.fixed);
-        IndexedImage frame = with_caption(quantize(image, mapping).image, caption_text(path[i]));
-        animation.height = frame.height;
-        animation.frames.push_back({std::move(frame), kFrameDelayMs});
-    }
-    if (!animation.frames.empty())
-        animation.frames.back().delay_ms = kLastFrameDelayMs;
-    return animation;
+        mapping.clustering.palette = palette_of(m, options);
+        IndexedFrame& frame = held[f % 2];
+        frame.image = {};  // the old frame freed before the new one is made
+        frame.image = with_caption(quantize(image, mapping).image, caption_text(m));
+        frame.delay_ms = f + 1 == shown->size() ? kLastFrameDelayMs : kFrameDelayMs;
+        return frame;
+    };
+    return source;
 }
 
 const std::vector<Point>* final_centroids(const std::vector<RunRecord>& runs) {
@@ -440,8 +464,9 @@ void write_watch_outputs(const WatchRequest& request, const KMeansRecorder& reco
         plot::write_png(clusters_figure(images, *centroids, options), *request.plot_clusters, guard,
                         overwrite);
     if (request.animate && !images.empty()) {
-        const IndexedAnimation animation =
-            animation_of(runs, images.front(), options, request.max_frames);
+        std::array<IndexedFrame, 2> held;
+        const AnimationSource animation =
+            animation_of(runs, images.front(), options, request.max_frames, held);
         guard.write(*request.animate,
                     encode_animation(animation, *format_of(*request.animate), *request.animate,
                                      options.encoding.encode),

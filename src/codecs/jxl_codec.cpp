@@ -112,6 +112,9 @@ const char* decode(const unsigned char* data, std::size_t size, const QuantizeDe
     std::size_t out_size = 0;
     bool have_pixels = false;
     std::uint32_t frame_index = 0;  // of the next frame to start
+    // Of an animation read whole: whether the frame started is the last (its header says so)
+    // and whether that one was decoded; a file ending before is cut short.
+    bool last_started = false, last_decoded = false;
     Box box;
     for (;;) {
         const JxlDecoderStatus status = JxlDecoderProcessInput(dec.get());
@@ -119,7 +122,7 @@ const char* decode(const unsigned char* data, std::size_t size, const QuantizeDe
             case JXL_DEC_ERROR:
                 return failure(have_pixels || out ? "corrupt image data" : "corrupt header");
             case JXL_DEC_NEED_MORE_INPUT:
-                if (!have_pixels)
+                if (!have_pixels || (info.have_animation && sink.frame && !last_decoded))
                     return failure("the file ends early");
                 finish_box(dec.get(), box, sink, false);  // a box cut short is not kept
                 return nullptr;
@@ -155,6 +158,7 @@ const char* decode(const unsigned char* data, std::size_t size, const QuantizeDe
             }
             case JXL_DEC_FULL_IMAGE:
                 have_pixels = true;
+                last_decoded = last_started;
                 if (info.have_animation && !sink.frame)  // the first frame only was asked for
                     return nullptr;
                 break;
@@ -164,6 +168,7 @@ const char* decode(const unsigned char* data, std::size_t size, const QuantizeDe
                 JxlFrameHeader header{};
                 if (JxlDecoderGetFrameHeader(dec.get(), &header) != JXL_DEC_SUCCESS)
                     return failure("unreadable frame header");
+                last_started = header.is_last;
                 // Ticks of tps_denominator / tps_numerator seconds each.
                 const std::uint64_t numerator =
                     std::max<std::uint32_t>(info.animation.tps_numerator, 1);

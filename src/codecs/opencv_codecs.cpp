@@ -247,7 +247,7 @@ __attribute__((visibility("default"))) const char* quantize_codecs_tiff_page(
 __attribute__((visibility("default"))) const char* quantize_codecs_tiff_write_pages(
     const unsigned char* const* pages, std::uint32_t count, std::uint32_t width,
     std::uint32_t height, int channels, const unsigned char* icc, std::size_t icc_size,
-    std::vector<unsigned char>* out) noexcept {
+    const unsigned char* xmp, std::size_t xmp_size, std::vector<unsigned char>* out) noexcept {
     try {
         out->clear();
         GrowingFile file{out, 0};
@@ -281,6 +281,8 @@ __attribute__((visibility("default"))) const char* quantize_codecs_tiff_write_pa
             }
             if (ok && icc_size > 0)
                 ok = TIFFSetField(tiff, TIFFTAG_ICCPROFILE, std::uint32_t(icc_size), icc);
+            if (ok && xmp_size > 0 && p == 0)
+                ok = TIFFSetField(tiff, TIFFTAG_XMLPACKET, std::uint32_t(xmp_size), xmp);
             for (std::uint32_t y = 0; ok && y < height; ++y)
                 ok = TIFFWriteScanline(tiff, const_cast<unsigned char*>(pages[p] + y * row), y,
                                        0) == 1;

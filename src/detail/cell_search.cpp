@@ -47,9 +47,11 @@ CellSearch::Box CellSearch::box_of(std::uint32_t cell, int bits) {
 
 void CellSearch::candidates_of(const Box& b, std::span<const std::uint8_t> from,
                                std::vector<std::uint8_t>& out) const {
-    // Squared distances from the box to a color: to its nearest and its farthest corner.
-    // Integers throughout, so the test is exact.
-    auto bounds = [&](const Color& c, int& near, int& far) {
+    // Squared distances from the box to a color: to its nearest and its farthest corner (a
+    // lower bound and the largest corner's form, by another metric). Integers throughout, so
+    // the test is exact.
+    const bool plain = metric_.identity();
+    auto bounds = [&](const Color& c, std::int64_t& near, std::int64_t& far) {
         const int v[3] = {c.r, c.g, c.b};
         near = far = 0;
         for (int a = 0; a < 3; ++a) {
@@ -58,11 +60,20 @@ void CellSearch::candidates_of(const Box& b, std::span<const std::uint8_t> from,
             near += gap * gap;
             far += reach * reach;
         }
+        if (plain)
+            return;
+        near *= metric_.lower;
+        far = 0;
+        for (int corner = 0; corner < 8; ++corner) {
+            far = std::max(far, metric_.of((corner & 4 ? b.hi[0] : b.lo[0]) - v[0],
+                                           (corner & 2 ? b.hi[1] : b.lo[1]) - v[1],
+                                           (corner & 1 ? b.hi[2] : b.lo[2]) - v[2]));
+        }
     };
-    int near[256];
-    int u = std::numeric_limits<int>::max();
+    std::int64_t near[256];
+    std::int64_t u = std::numeric_limits<std::int64_t>::max();
     for (std::size_t i = 0; i < from.size(); ++i) {
-        int far;
+        std::int64_t far;
         bounds(palette_[from[i]], near[i], far);
         u = std::min(u, far);
     }
@@ -73,8 +84,18 @@ void CellSearch::candidates_of(const Box& b, std::span<const std::uint8_t> from,
     }
 }
 
-CellSearch::CellSearch(std::span<const Color> palette) : palette_(palette.begin(), palette.end()) {
+CellSearch::CellSearch(std::span<const Color> palette, const RgbMetric& metric)
+    : palette_(palette.begin(), palette.end()), metric_(metric), plain_(metric.identity()) {
     assert(!palette_.empty() && palette_.size() <= 256);  // candidates are byte indices
+    separation_.assign(palette_.size(), std::numeric_limits<std::int64_t>::max());
+    for (std::size_t i = 0; i < palette_.size(); ++i) {
+        for (std::size_t j = 0; j < palette_.size(); ++j) {
+            const int dr = palette_[i].r - palette_[j].r, dg = palette_[i].g - palette_[j].g,
+                      db = palette_[i].b - palette_[j].b;
+            if (j != i)
+                separation_[i] = std::min(separation_[i], distance(dr, dg, db));
+        }
+    }
     std::vector<std::uint8_t> all(palette_.size());
     for (std::size_t j = 0; j < all.size(); ++j)
         all[j] = std::uint8_t(j);
@@ -136,6 +157,12 @@ void CellSearch::fill(std::uint32_t line) {
     coarse_candidates(coarse_parent(cell), from);
     const Box box = box_of(cell, kFineBits);
     candidates_of(box, from, candidates);
+    std::uint8_t* answers = table_.get() + std::size_t{line} * 64;
+    if (!metric_.identity()) {
+        nearest_by_form(box, candidates, answers);
+        filled_[line / 64].fetch_or(std::uint64_t{1} << (line % 64), std::memory_order_release);
+        return;
+    }
     // Per slot the smallest (squared distance << 8 | index): the nearest, and of equally near
     // ones the lowest index. Candidate by candidate, so the slot loop vectorizes.
     std::int32_t best[64];
@@ -150,12 +177,42 @@ void CellSearch::fill(std::uint32_t line) {
             best[slot] = std::min(best[slot], key);
         }
     }
-    std::uint8_t* answers = table_.get() + std::size_t{line} * 64;
     for (int slot = 0; slot < 64; ++slot) {
         std::atomic_ref<std::uint8_t>(answers[slot])
             .store(std::uint8_t(best[slot] & 0xff), std::memory_order_relaxed);
     }
     filled_[line / 64].fetch_or(std::uint64_t{1} << (line % 64), std::memory_order_release);
+}
+
+void CellSearch::nearest_by_form(const Box& box, std::span<const std::uint8_t> candidates,
+                                 std::uint8_t* answers) const {
+    // d^T W d = x^T W x - 2 x^T (W c) + c^T W c for a color x and a palette color c: the first
+    // term is the same for every candidate, so the nearest has the smallest
+    // c^T W c - 2 x^T (W c), exact in 32-bit integers (|value| < 2^26 with W's entries < 128).
+    // Candidate by candidate in ascending order, a strictly smaller value replacing: ties keep
+    // the lowest index.
+    std::int32_t best[64];
+    std::uint8_t index[64] = {};
+    std::fill(std::begin(best), std::end(best), std::numeric_limits<std::int32_t>::max());
+    for (std::uint8_t j : candidates) {
+        const Color& c = palette_[j];
+        const int v[3] = {c.r, c.g, c.b};
+        std::int32_t wc[3];
+        for (std::size_t a = 0; a < 3; ++a)
+            wc[a] = metric_.w[a][0] * v[0] + metric_.w[a][1] * v[1] + metric_.w[a][2] * v[2];
+        const std::int32_t cwc = v[0] * wc[0] + v[1] * wc[1] + v[2] * wc[2];
+        for (int slot = 0; slot < 64; ++slot) {
+            const std::int32_t value = cwc - 2 * (wc[0] * (box.lo[0] + (slot >> 4)) +
+                                                  wc[1] * (box.lo[1] + (slot >> 2 & 3)) +
+                                                  wc[2] * (box.lo[2] + (slot & 3)));
+            if (value < best[slot]) {
+                best[slot] = value;
+                index[slot] = j;
+            }
+        }
+    }
+    for (int slot = 0; slot < 64; ++slot)
+        std::atomic_ref<std::uint8_t>(answers[slot]).store(index[slot], std::memory_order_relaxed);
 }
 
 }  // namespace quantize::detail

@@ -3,7 +3,10 @@
 //
 // A palette color c can be the nearest to some color inside an axis-aligned box B only if
 // mindist(B, c) <= u, where u is the smallest maxdist(B, c') over the whole palette: the color
-// achieving u is never farther than that from any color in B. Those colors are B's
+// achieving u is never farther than that from any color in B. Distances are squared sRGB ones,
+// or a quadratic form d^T W d (the wrgb space): then maxdist is the largest over B's corners
+// (the form is convex) and mindist is bounded below by W's smallest eigenvalue times the
+// squared sRGB mindist, which keeps a few more candidates but stays exact. Those colors are B's
 // candidates; every color in B is compared with them alone, in palette order, so ties go to the
 // lowest index exactly as in brute force. A sub-box's candidates are a subset of its parent's,
 // so fine cells (4x4x4 colors) are filled from coarse ones (16x16x16): a fine cell holds 1 to 3
@@ -23,6 +26,7 @@
 #include <span>
 #include <vector>
 
+#include "detail/weighted_rgb.hpp"
 #include "quantize/pixels.hpp"
 
 namespace quantize::detail {
@@ -55,11 +59,12 @@ inline constexpr std::array<std::array<std::uint32_t, 256>, 3> kCellOffsets = []
 
 class CellSearch {
   public:
-    // 1..256 opaque palette colors (alpha is ignored: every color is compared as opaque).
-    explicit CellSearch(std::span<const Color> palette);
+    // 1..256 opaque palette colors (alpha is ignored: every color is compared as opaque),
+    // compared by `metric` (squared sRGB distance, or wrgb's form: weighted_rgb.hpp).
+    explicit CellSearch(std::span<const Color> palette, const RgbMetric& metric = kIdentityMetric);
 
-    // Index of the palette color nearest to (r, g, b) in squared sRGB distance; ties go to the
-    // lowest index.
+    // Index of the palette color nearest to (r, g, b) by the metric; ties go to the lowest
+    // index.
     std::uint8_t nearest(std::uint8_t r, std::uint8_t g, std::uint8_t b) {
         const std::uint32_t at = kCellOffsets[0][r] + kCellOffsets[1][g] + kCellOffsets[2][b];
         const std::uint32_t line = at / 64;
@@ -67,6 +72,18 @@ class CellSearch {
         if ((filled_[line / 64].load(std::memory_order_acquire) & bit) == 0)
             fill(line);
         return std::atomic_ref<std::uint8_t>(table_[at]).load(std::memory_order_relaxed);
+    }
+
+    // nearest(r, g, b) where `guess` is likely the answer (a neighbour's or the plain mapping's
+    // index): guess is taken without the table lookup, whose cache miss dominates error
+    // diffusion, when (r, g, b) lies within half the distance from guess to its nearest other
+    // color (then every other color is strictly farther, so the answer is exact).
+    std::uint8_t nearest_near(std::uint8_t r, std::uint8_t g, std::uint8_t b, std::uint8_t guess) {
+        const Color& p = palette_[guess];
+        const int dr = r - p.r, dg = g - p.g, db = b - p.b;
+        if (4 * distance(dr, dg, db) < separation_[guess])
+            return guess;
+        return nearest(r, g, b);
     }
 
     static constexpr int kFineBits = 6;    // per channel: 64^3 cells of 4^3 colors
@@ -90,8 +107,20 @@ class CellSearch {
     // table: two threads finding one list write the same bytes.
     void coarse_candidates(std::uint32_t coarse, std::vector<std::uint8_t>& out);
     void fill(std::uint32_t line);
+    // The nearest of `candidates` for each of the box's 64 colors, by metric_ (not identity).
+    void nearest_by_form(const Box& box, std::span<const std::uint8_t> candidates,
+                         std::uint8_t* answers) const;
 
     std::vector<Color> palette_;
+    // The squared distance of a difference by metric_ (a norm: the triangle inequality holds).
+    std::int64_t distance(int dr, int dg, int db) const {
+        return plain_ ? std::int64_t{dr * dr + dg * dg + db * db} : metric_.of(dr, dg, db);
+    }
+
+    RgbMetric metric_;
+    bool plain_;  // metric_ is the identity: plain squared sRGB distance
+    // Per color: squared distance (by metric_) to its nearest other color.
+    std::vector<std::int64_t> separation_;
     std::vector<std::uint32_t> top_first_;  // per top cell (32^3 colors), offset into top_list_
     std::vector<std::uint8_t> top_list_;
     std::unique_ptr<std::uint8_t[]> coarse_list_;  // per coarse cell, room for every color

@@ -108,6 +108,19 @@ void decode_frame_block(std::span<const std::uint8_t> bytes, std::size_t header,
     }
 }
 
+// Whether no pixel of any frame can be transparent: the first frame covers the canvas (which
+// starts transparent), no frame has a transparent index, none is cleared to the background.
+// Else the frames are composited in RGBA and their alpha dropped after if it is all opaque.
+bool surely_opaque(const std::vector<FrameBlock>& blocks, int width, int height) {
+    if (blocks.empty() || blocks.front().x0 != 0 || blocks.front().y0 != 0 ||
+        blocks.front().x1 != width || blocks.front().y1 != height)
+        return false;
+    return std::none_of(blocks.begin(), blocks.end(), [](const FrameBlock& b) {
+        return b.control.TransparentColor != NO_TRANSPARENT_COLOR ||
+               b.control.DisposalMode == DISPOSE_BACKGROUND;
+    });
+}
+
 }  // namespace
 
 const char* gif_error(int code) {
@@ -225,9 +238,12 @@ Animation decode_gif(std::span<const std::uint8_t> bytes, const std::string& nam
     for_each_chunk(blocks.size(), 1, [&](std::size_t, std::size_t i, std::size_t) {
         decode_frame_block(bytes, header, blocks[i], name);
     });
-    // Third pass: each frame drawn over the canvas the ones before left, in order.
+    // Third pass: each frame drawn over the canvas the ones before left, in order. In RGB
+    // when no pixel can be transparent, which saves a pass dropping the alpha after (3-4% of
+    // the bench animation's CPU time).
+    const int channels = surely_opaque(blocks, width, height) ? 3 : 4;
     std::vector<std::uint8_t> canvas;
-    resize_populated(canvas, std::size_t(width) * std::size_t(height) * 4);  // transparent
+    resize_populated(canvas, std::size_t(width) * std::size_t(height) * std::size_t(channels));
     std::vector<std::uint8_t> before;  // the canvas a DISPOSE_PREVIOUS frame restores
     for (FrameBlock& block : blocks) {
         const GifImageDesc& rect = block.rect;
@@ -238,8 +254,9 @@ Animation decode_gif(std::span<const std::uint8_t> bytes, const std::string& nam
         for (int cy = block.y0; cy < block.y1; ++cy) {
             const GifPixelType* row = block.indices.data() + std::size_t(cy - block.y0) * kept;
             std::uint8_t* p =
-                canvas.data() + (std::size_t(cy) * std::size_t(width) + std::size_t(block.x0)) * 4;
-            for (std::size_t x = 0; x < kept; ++x, p += 4) {
+                canvas.data() + (std::size_t(cy) * std::size_t(width) + std::size_t(block.x0)) *
+                                    std::size_t(channels);
+            for (std::size_t x = 0; x < kept; ++x, p += channels) {
                 const int index = row[x];
                 if (index == gcb.TransparentColor)
                     continue;
@@ -250,15 +267,16 @@ Animation decode_gif(std::span<const std::uint8_t> bytes, const std::string& nam
                 p[0] = c.Red;
                 p[1] = c.Green;
                 p[2] = c.Blue;
-                p[3] = 255;
+                if (channels == 4)
+                    p[3] = 255;
             }
         }
         block.indices = {};  // drawn: its memory goes back
         AnimationFrame frame;
         frame.image.width = width;
         frame.image.height = height;
-        frame.image.channels = 4;
-        frame.image.source.channels = 4;
+        frame.image.channels = channels;
+        frame.image.source.channels = channels;
         frame.image.samples = canvas;
         frame.delay_ms = gcb.DelayTime * 10;  // GIF counts hundredths of a second
         animation.frames.push_back(std::move(frame));
@@ -275,7 +293,7 @@ Animation decode_gif(std::span<const std::uint8_t> bytes, const std::string& nam
     }
     if (animation.frames.empty())
         fail_input(name, "corrupt GIF: no frame");
-    animation.source.channels = 4;
+    animation.source.channels = channels;
     animation.source.bit_depth = 8;
     animation.source.file_bytes = bytes.size();
     drop_alpha_if_opaque(animation);

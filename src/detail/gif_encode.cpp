@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include <gif_lib.h>
+#include <tbb/enumerable_thread_specific.h>
 
 #include "detail/gif_decode.hpp"
+#include "detail/gif_lzw.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/parallel.hpp"
 
@@ -94,27 +98,20 @@ void plan_whole(const IndexedImage& image, const std::array<GifPixelType, 256>& 
         plan.pixels[i] = lut[image.indices[i]];
 }
 
-// An opaque frame over the one before, as ffmpeg writes them: only the rectangle that holds
-// every pixel whose color changed, and in it the unchanged pixels as the spare transparent
-// index `spare` (when the table has one and they are most of the rectangle, else their own
-// index), so the frame before shows through (disposal "do not dispose"). A frame equal to the
-// one before is one such pixel.
-void plan_changes(const IndexedImage& before, const IndexedImage& image, int spare,
-                  FramePlan& plan) {
-    std::array<std::uint32_t, 256> was{}, now{};  // index -> 0xRRGGBB
-    for (std::size_t i = 0; i < before.palette.size(); ++i)
-        was[i] = pack(before.palette[i].color);
-    for (std::size_t i = 0; i < image.palette.size(); ++i)
-        now[i] = pack(image.palette[i].color);
+// plan_changes' rectangle, `changed(i)` saying whether pixel i's color differs from the frame
+// before's.
+template <class Changed>
+void plan_rectangle(const IndexedImage& image, int spare, const Changed& changed, FramePlan& plan) {
     const std::size_t w = std::size_t(image.width), h = std::size_t(image.height);
-    auto changed = [&](std::size_t i) { return was[before.indices[i]] != now[image.indices[i]]; };
     std::size_t x0 = w, x1 = 0, y0 = h, y1 = 0;  // changed pixels lie in [x0, x1) x [y0, y1)
+    std::size_t changes = 0;                     // how many
     for (std::size_t y = 0; y < h; ++y) {
         std::size_t first = w, last = 0;
         for (std::size_t x = 0; x < w; ++x) {
             if (changed(y * w + x)) {
                 first = std::min(first, x);
                 last = x + 1;
+                ++changes;
             }
         }
         if (first == w)
@@ -129,11 +126,8 @@ void plan_changes(const IndexedImage& before, const IndexedImage& image, int spa
     // Unchanged pixels go transparent only where they are most of the rectangle: scattered
     // among changed ones (a pan, a zoom) they break LZW's runs instead of making them. On the
     // bench's panning footage at K = 255, marking every one made the file 14% larger.
-    std::size_t unchanged = 0;
-    for (std::size_t y = y0; y < y1; ++y)
-        for (std::size_t x = x0; x < x1; ++x)
-            unchanged += changed(y * w + x) ? 0 : 1;
-    if (2 * unchanged <= (x1 - x0) * (y1 - y0))
+    const std::size_t area = (x1 - x0) * (y1 - y0);
+    if (2 * (area - std::min(changes, area)) <= area)  // unchanged pixels: not most
         spare = NO_TRANSPARENT_COLOR;
     plan.left = int(x0);
     plan.top = int(y0);
@@ -143,12 +137,37 @@ void plan_changes(const IndexedImage& before, const IndexedImage& image, int spa
     plan.pixels.resize((x1 - x0) * (y1 - y0));
     GifPixelType* out = plan.pixels.data();
     for (std::size_t y = y0; y < y1; ++y) {
-        for (std::size_t x = x0; x < x1; ++x) {
-            const std::size_t i = y * w + x;
-            *out++ = spare != NO_TRANSPARENT_COLOR && !changed(i) ? GifPixelType(spare)
-                                                                  : image.indices[i];
+        const std::uint8_t* row = image.indices.data() + y * w;
+        if (spare == NO_TRANSPARENT_COLOR) {
+            out = std::copy(row + x0, row + x1, out);
+            continue;
         }
+        for (std::size_t x = x0; x < x1; ++x)
+            *out++ = changed(y * w + x) ? row[x] : GifPixelType(spare);
     }
+}
+
+// An opaque frame over the one before, as ffmpeg writes them: only the rectangle that holds
+// every pixel whose color changed, and in it the unchanged pixels as the spare transparent
+// index `spare` (when the table has one and they are most of the rectangle, else their own
+// index), so the frame before shows through (disposal "do not dispose"). A frame equal to the
+// one before is one such pixel.
+void plan_changes(const IndexedImage& before, const IndexedImage& image, int spare,
+                  FramePlan& plan) {
+    if (same_colors(before.palette, image.palette)) {  // one palette (the default): indices
+        plan_rectangle(
+            image, spare, [&](std::size_t i) { return before.indices[i] != image.indices[i]; },
+            plan);
+        return;
+    }
+    std::array<std::uint32_t, 256> was{}, now{};  // index -> 0xRRGGBB
+    for (std::size_t i = 0; i < before.palette.size(); ++i)
+        was[i] = pack(before.palette[i].color);
+    for (std::size_t i = 0; i < image.palette.size(); ++i)
+        now[i] = pack(image.palette[i].color);
+    plan_rectangle(
+        image, spare,
+        [&](std::size_t i) { return was[before.indices[i]] != now[image.indices[i]]; }, plan);
 }
 
 // giflib's encoder writing into `bytes`.
@@ -165,9 +184,10 @@ std::unique_ptr<GifFileType, GifAbandon> open_encoder(const std::filesystem::pat
 // The bytes of one frame (its Graphic Control Extension, image descriptor, local table and
 // LZW data), encoded on their own so frames can be encoded at once: giflib writes a whole GIF
 // of the one frame with the same screen and global table, and the frame's part is cut out.
+// The LZW data is `lzw`'s (gif_lzw.hpp says why not giflib's).
 std::vector<std::uint8_t> encode_frame(const std::filesystem::path& output, int width, int height,
                                        const ColorMapObject* global, const FramePlan& plan,
-                                       const ColorMapObject* local) {
+                                       const ColorMapObject* local, GifLzwEncoder& lzw) {
     std::vector<std::uint8_t> bytes;
     auto gif = open_encoder(output, bytes);
     auto check = [&](int rc) {
@@ -186,12 +206,24 @@ std::vector<std::uint8_t> encode_frame(const std::filesystem::path& output, int 
         check(EGifPutExtension(gif.get(), GRAPHICS_EXT_FUNC_CODE, int(size), extension));
     }
     check(EGifPutImageDesc(gif.get(), plan.left, plan.top, plan.width, plan.height, false, local));
-    std::vector<GifPixelType> row(std::size_t(plan.width));
-    for (int y = 0; y < plan.height; ++y) {
-        const GifPixelType* in = plan.pixels.data() + std::size_t(y) * row.size();
-        std::copy(in, in + row.size(), row.begin());  // giflib takes a non-const row
-        check(EGifPutLine(gif.get(), row.data(), plan.width));
+    // giflib wrote the code size byte (its table's bits, at least 2); the LZW data goes in as
+    // sub-blocks of at most 255 bytes through giflib's pass-through (EGifPutCode).
+    const int code_size = std::max(2, (local ? local : global)->BitsPerPixel);
+    std::vector<std::uint8_t> data;
+    try {
+        data = lzw.encode(plan.pixels, code_size);
+    } catch (const std::invalid_argument& e) {  // an index past the table: a bug, said as such
+        fail_output(output, std::string("GIF encoder: ") + e.what());
     }
+    GifByteType block[256];
+    for (std::size_t at = 0; at < data.size(); at += 255) {
+        const std::size_t n = std::min<std::size_t>(255, data.size() - at);
+        block[0] = GifByteType(n);
+        std::copy_n(data.begin() + std::ptrdiff_t(at), n, block + 1);
+        check(at == 0 ? EGifPutCode(gif.get(), code_size, block)
+                      : EGifPutCodeNext(gif.get(), block));
+    }
+    check(EGifPutCodeNext(gif.get(), nullptr));  // the block terminator
     int error = 0;
     if (EGifCloseFile(gif.release(), &error) == GIF_ERROR)
         fail_output(output, std::string("GIF encoder: ") + gif_error(error));
@@ -201,76 +233,139 @@ std::vector<std::uint8_t> encode_frame(const std::filesystem::path& output, int 
 
 }  // namespace
 
-std::vector<std::uint8_t> encode_gif(const std::filesystem::path& output,
-                                     std::span<const GifFrame> frames, int loops) {
-    if (frames.empty())
-        fail_output(output, "no frame to write");
-    const int width = frames.front().image->width, height = frames.front().image->height;
-    if (width > 65535 || height > 65535) {
-        fail_output(output, "GIF holds 65535x65535 pixels at most, not " + std::to_string(width) +
-                                "x" + std::to_string(height));
-    }
-    for (const GifFrame& frame : frames) {
-        if (frame.image->width != width || frame.image->height != height)
-            fail_output(output, "GIF frames differ in size");
-    }
-    const bool animated = frames.size() > 1;
-    // Frames with transparent pixels are written whole, each cleared (disposal "background",
-    // transparent in every browser) before the next is drawn, or the one before would show
-    // through. Opaque frames after the first are written as their changes (plan_changes), with
-    // one table entry more where the palette leaves room for it.
-    const bool any_clear = std::any_of(frames.begin(), frames.end(), [](const GifFrame& f) {
-        return std::any_of(f.image->palette.begin(), f.image->palette.end(),
-                           [](const PaletteEntry& e) { return e.color.a < kClearBelow; });
-    });
-    const bool deltas = animated && !any_clear;
-    auto spare_of = [&](const Palette& palette) { return deltas && palette.size() < 256 ? 1 : 0; };
-    const Palette& global = frames.front().image->palette;
-    const ColorMap global_map = color_table(output, global, spare_of(global));
+namespace {
 
-    std::vector<std::vector<std::uint8_t>> parts(frames.size());
-    for_each_chunk(frames.size(), 1, [&](std::size_t, std::size_t i, std::size_t) {
-        const IndexedImage& image = *frames[i].image;
+// What every frame of one GIF is written with.
+class GifWriter {
+  public:
+    // `first`: the first frame's palette (the global table). `count`: frames in all.
+    // `any_clear`: whether some frame's palette has an entry under kClearBelow.
+    GifWriter(const std::filesystem::path& output, int width, int height, const Palette& first,
+              std::size_t count, bool any_clear)
+        : output_(output),
+          width_(width),
+          height_(height),
+          global_(first),
+          animated_(count > 1),
+          any_clear_(any_clear),
+          // Frames with transparent pixels are written whole, each cleared (disposal
+          // "background", transparent in every browser) before the next is drawn, or the one
+          // before would show through. Opaque frames after the first are written as their
+          // changes (plan_changes), with one table entry more where the palette leaves room.
+          deltas_(animated_ && !any_clear) {
+        if (width > 65535 || height > 65535) {
+            fail_output(output, "GIF holds 65535x65535 pixels at most, not " +
+                                    std::to_string(width) + "x" + std::to_string(height));
+        }
+        global_map_ = color_table(output, global_, spare_of(global_));
+    }
+
+    // The bytes of frame i (`before`: frame i - 1, null for the first), LZW by `lzw`.
+    std::vector<std::uint8_t> part(const GifFrame& frame, const IndexedImage* before,
+                                   GifLzwEncoder& lzw) const {
+        const IndexedImage& image = *frame.image;
+        if (image.width != width_ || image.height != height_)
+            fail_output(output_, "GIF frames differ in size");
         std::array<GifPixelType, 256> lut{};
         FramePlan plan;
         plan.transparent = table_lut(image.palette, lut);
-        if (deltas && i > 0) {
-            plan_changes(*frames[i - 1].image, image,
+        if (deltas_ && before) {
+            plan_changes(*before, image,
                          spare_of(image.palette) ? int(image.palette.size()) : NO_TRANSPARENT_COLOR,
                          plan);
         } else {
             plan_whole(image, lut, plan);
         }
-        plan.control = animated || plan.transparent != NO_TRANSPARENT_COLOR;
-        plan.disposal = animated && any_clear ? DISPOSE_BACKGROUND : DISPOSE_DO_NOT;
-        plan.delay = animated ? std::clamp((frames[i].delay_ms + 5) / 10, 0, 65535) : 0;
+        plan.control = animated_ || plan.transparent != NO_TRANSPARENT_COLOR;
+        plan.disposal = animated_ && any_clear_ ? DISPOSE_BACKGROUND : DISPOSE_DO_NOT;
+        plan.delay = animated_ ? std::clamp((frame.delay_ms + 5) / 10, 0, 65535) : 0;
         ColorMap local;
-        if (!same_colors(image.palette, global))
-            local = color_table(output, image.palette, spare_of(image.palette));
-        parts[i] = encode_frame(output, width, height, global_map.get(), plan, local.get());
-    });
-
-    std::vector<std::uint8_t> bytes;
-    auto gif = open_encoder(output, bytes);
-    auto check = [&](int rc) {
-        if (rc == GIF_ERROR)
-            fail_output(output, std::string("GIF encoder: ") + gif_error(gif->Error));
-    };
-    check(EGifPutScreenDesc(gif.get(), width, height, 8, 0, global_map.get()));
-    if (animated && loops != 1) {
-        const int count = loops == 0 ? 0 : std::min(loops - 1, 65535);
-        const GifByteType sub_block[] = {1, GifByteType(count & 0xff), GifByteType(count >> 8)};
-        check(EGifPutExtensionLeader(gif.get(), APPLICATION_EXT_FUNC_CODE));
-        check(EGifPutExtensionBlock(gif.get(), 11, "NETSCAPE2.0"));
-        check(EGifPutExtensionBlock(gif.get(), 3, sub_block));
-        check(EGifPutExtensionTrailer(gif.get()));
+        if (!same_colors(image.palette, global_))
+            local = color_table(output_, image.palette, spare_of(image.palette));
+        return encode_frame(output_, width_, height_, global_map_.get(), plan, local.get(), lzw);
     }
-    for (const std::vector<std::uint8_t>& part : parts)  // giflib writes straight through
-        bytes.insert(bytes.end(), part.begin(), part.end());
-    int error = 0;
-    if (EGifCloseFile(gif.release(), &error) == GIF_ERROR)
-        fail_output(output, std::string("GIF encoder: ") + gif_error(error));
-    return bytes;
+
+    // The whole file: screen, global table, loop extension, then the parts in order.
+    std::vector<std::uint8_t> assemble(const std::vector<std::vector<std::uint8_t>>& parts,
+                                       int loops) const {
+        std::vector<std::uint8_t> bytes;
+        auto gif = open_encoder(output_, bytes);
+        auto check = [&](int rc) {
+            if (rc == GIF_ERROR)
+                fail_output(output_, std::string("GIF encoder: ") + gif_error(gif->Error));
+        };
+        check(EGifPutScreenDesc(gif.get(), width_, height_, 8, 0, global_map_.get()));
+        if (animated_ && loops != 1) {
+            const int count = loops == 0 ? 0 : std::min(loops - 1, 65535);
+            const GifByteType sub_block[] = {1, GifByteType(count & 0xff), GifByteType(count >> 8)};
+            check(EGifPutExtensionLeader(gif.get(), APPLICATION_EXT_FUNC_CODE));
+            check(EGifPutExtensionBlock(gif.get(), 11, "NETSCAPE2.0"));
+            check(EGifPutExtensionBlock(gif.get(), 3, sub_block));
+            check(EGifPutExtensionTrailer(gif.get()));
+        }
+        for (const std::vector<std::uint8_t>& part : parts)  // giflib writes straight through
+            bytes.insert(bytes.end(), part.begin(), part.end());
+        int error = 0;
+        if (EGifCloseFile(gif.release(), &error) == GIF_ERROR)
+            fail_output(output_, std::string("GIF encoder: ") + gif_error(error));
+        return bytes;
+    }
+
+  private:
+    int spare_of(const Palette& palette) const { return deltas_ && palette.size() < 256 ? 1 : 0; }
+
+    const std::filesystem::path& output_;
+    int width_, height_;
+    Palette global_;
+    bool animated_, any_clear_, deltas_;
+    ColorMap global_map_;
+};
+
+bool has_clear_entry(const Palette& palette) {
+    return std::any_of(palette.begin(), palette.end(),
+                       [](const PaletteEntry& e) { return e.color.a < kClearBelow; });
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode_gif(const std::filesystem::path& output,
+                                     std::span<const GifFrame> frames, int loops) {
+    if (frames.empty())
+        fail_output(output, "no frame to write");
+    const bool any_clear = std::any_of(frames.begin(), frames.end(), [](const GifFrame& f) {
+        return has_clear_entry(f.image->palette);
+    });
+    const GifWriter writer(output, frames.front().image->width, frames.front().image->height,
+                           frames.front().image->palette, frames.size(), any_clear);
+    std::vector<std::vector<std::uint8_t>> parts(frames.size());
+    tbb::enumerable_thread_specific<GifLzwEncoder> encoders;  // tables reused, never shared
+    for_each_chunk(frames.size(), 1, [&](std::size_t, std::size_t i, std::size_t) {
+        parts[i] = writer.part(frames[i], i > 0 ? frames[i - 1].image : nullptr, encoders.local());
+    });
+    return writer.assemble(parts, loops);
+}
+
+std::vector<std::uint8_t> encode_gif_frames(const std::filesystem::path& output, std::size_t count,
+                                            const std::function<GifFrame(std::size_t)>& frame,
+                                            bool any_clear, int loops) {
+    if (count == 0)
+        fail_output(output, "no frame to write");
+    GifFrame current = frame(0);
+    const GifWriter writer(output, current.image->width, current.image->height,
+                           current.image->palette, count, any_clear);
+    std::vector<std::vector<std::uint8_t>> parts;
+    GifLzwEncoder lzw;
+    const IndexedImage* before = nullptr;
+    for (std::size_t i = 0;;) {
+        if (!any_clear && has_clear_entry(current.image->palette))
+            fail_output(output, "a frame has transparent entries the GIF was not planned for");
+        parts.push_back(writer.part(current, before, lzw));
+        if (++i == count)
+            break;
+        before = current.image;
+        current = frame(i);
+    }
+    return writer.assemble(parts, loops);
 }
 
 }  // namespace quantize::detail

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -31,5 +32,15 @@ struct GifFrame {
 // palette is over 256 entries.
 std::vector<std::uint8_t> encode_gif(const std::filesystem::path& output,
                                      std::span<const GifFrame> frames, int loops);
+
+// encode_gif's bytes for frames made one at a time: frame(i) for i = 0 .. count - 1, in order,
+// each once, its image valid until the call after next (the next frame's changes are taken
+// against it). Two frames are held at once instead of all, and they are encoded one after the
+// other. `any_clear`: whether some frame's palette has an entry with alpha under 128 (it sets
+// every frame's disposal, so it is known before the frames are); a frame that has one when
+// any_clear is false fails with Error(output).
+std::vector<std::uint8_t> encode_gif_frames(const std::filesystem::path& output, std::size_t count,
+                                            const std::function<GifFrame(std::size_t)>& frame,
+                                            bool any_clear, int loops);
 
 }  // namespace quantize::detail

@@ -149,4 +149,68 @@ std::uint32_t png_frames(std::span<const std::uint8_t> bytes) {
     return 1;
 }
 
+namespace {
+
+// The boxes (ISO/IEC 14496-12 4.2) in bytes[begin, end): fn(type, body_begin, body_end) for
+// each, in order, until fn returns true (found) or a box runs past `end`. A 32-bit size of 1
+// means a 64-bit size follows the type, 0 that the box runs to `end`.
+template <class Fn>
+bool for_each_box(std::span<const std::uint8_t> bytes, std::size_t begin, std::size_t end,
+                  Fn&& fn) {
+    for (std::size_t at = begin; at + 8 <= end;) {
+        std::uint64_t size = be32(bytes.data() + at);
+        const std::string_view type(reinterpret_cast<const char*>(bytes.data() + at + 4), 4);
+        std::size_t header = 8;
+        if (size == 1) {
+            if (at + 16 > end)
+                return false;
+            size = std::uint64_t(be32(bytes.data() + at + 8)) << 32 | be32(bytes.data() + at + 12);
+            header = 16;
+        } else if (size == 0) {
+            size = end - at;
+        }
+        if (size < header || size > end - at)
+            return false;
+        if (fn(type, at + header, at + std::size_t(size)))
+            return true;
+        at += std::size_t(size);
+    }
+    return false;
+}
+
+// The sample count of the first 'stsz' or 'stz2' box under the container boxes of a track
+// (its full box header, 4 bytes, then the sample size or field size, 4, then the count, 4).
+// Containers nest 4 deep in a well-formed file; deeper ones are not followed (a hostile file
+// could nest them until the stack runs out).
+std::uint32_t sample_count(std::span<const std::uint8_t> bytes, std::size_t begin, std::size_t end,
+                           int depth = 0) {
+    std::uint32_t count = 0;
+    for_each_box(bytes, begin, end, [&](std::string_view type, std::size_t b, std::size_t e) {
+        if ((type == "stsz" || type == "stz2") && e - b >= 12) {
+            count = be32(bytes.data() + b + 8);
+            return true;
+        }
+        if ((type == "trak" || type == "mdia" || type == "minf" || type == "stbl") && depth < 4) {
+            count = sample_count(bytes, b, e, depth + 1);
+            return count > 0;
+        }
+        return false;
+    });
+    return count;
+}
+
+}  // namespace
+
+HeifContents heif_contents(std::span<const std::uint8_t> bytes) {
+    HeifContents contents;
+    for_each_box(bytes, 0, bytes.size(), [&](std::string_view type, std::size_t b, std::size_t e) {
+        if (type == "meta")
+            contents.still = true;
+        if (type == "moov")
+            contents.sequence_frames = std::max<std::uint32_t>(sample_count(bytes, b, e), 1);
+        return false;
+    });
+    return contents;
+}
+
 }  // namespace quantize::detail

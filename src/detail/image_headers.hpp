@@ -43,4 +43,14 @@ std::optional<std::string_view> unread_format_by_bytes(std::span<const std::uint
 // headers only, up to the first IDAT.
 std::uint32_t png_frames(std::span<const std::uint8_t> bytes);
 
+// What an HEIF or AVIF file holds beside its still images: an image sequence (HEIF 'msf1',
+// AVIF 'avis') is a 'moov' box at the top level, its frames the sample count of the first
+// track's 'stsz' (or 'stz2') box (moov/trak/mdia/minf/stbl); the still images are in a 'meta'
+// box. Walks box headers only.
+struct HeifContents {
+    std::uint32_t sequence_frames = 0;  // 0: no sequence; else its frames, >= 1
+    bool still = false;                 // whether there is a 'meta' box (a primary image)
+};
+HeifContents heif_contents(std::span<const std::uint8_t> bytes);
+
 }  // namespace quantize::detail

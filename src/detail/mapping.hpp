@@ -46,6 +46,10 @@ std::vector<std::uint8_t> diffuse_errors(ImageView image, const Palette& palette
 IndexedImage run_none(ImageView image, Palette palette, ColorSpace space, float level);
 IndexedImage run_fs(ImageView image, Palette palette, ColorSpace space, float level);
 IndexedImage run_adaptive(ImageView image, Palette palette, ColorSpace space, float level);
+// run_adaptive with the diffusion's bands of band_rows rows (0: one pass over the whole image),
+// for the seam check in bench/dither_seams.cpp.
+IndexedImage adaptive_in_bands(ImageView image, Palette palette, ColorSpace space, float level,
+                               std::size_t band_rows);
 IndexedImage run_ordered(ImageView image, Palette palette, ColorSpace space, float level);
 IndexedImage run_bayer(ImageView image, Palette palette, ColorSpace space, float level);
 

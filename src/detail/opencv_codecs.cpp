@@ -20,6 +20,7 @@ using TiffSizeFn = int (*)(const unsigned char*, std::size_t, std::uint32_t*, st
 using TiffPagesFn = std::uint32_t (*)(const unsigned char*, std::size_t);
 using TiffWritePagesFn = const char* (*)(const unsigned char* const*, std::uint32_t, std::uint32_t,
                                          std::uint32_t, int, const unsigned char*, std::size_t,
+                                         const unsigned char*, std::size_t,
                                          std::vector<unsigned char>*);
 using TiffPageFn = const char* (*)(const unsigned char*, std::size_t, std::uint32_t,
                                    unsigned char* (*)(void*, std::uint32_t, std::uint32_t), void*);
@@ -132,13 +133,15 @@ void opencv_tiff_page(std::span<const std::uint8_t> data, std::uint32_t page,
 
 std::vector<std::uint8_t> opencv_tiff_write_pages(std::span<const std::uint8_t* const> pages,
                                                   std::uint32_t width, std::uint32_t height,
-                                                  int channels, std::span<const std::uint8_t> icc) {
+                                                  int channels, std::span<const std::uint8_t> icc,
+                                                  std::span<const std::uint8_t> xmp) {
     const Module& m = loaded_module();
     if (!m.tiff_write_pages)
         throw std::runtime_error("the OpenCV image codecs module writes no TIFF pages");
     std::vector<std::uint8_t> out;
-    if (const char* error = m.tiff_write_pages(pages.data(), std::uint32_t(pages.size()), width,
-                                               height, channels, icc.data(), icc.size(), &out))
+    if (const char* error =
+            m.tiff_write_pages(pages.data(), std::uint32_t(pages.size()), width, height, channels,
+                               icc.data(), icc.size(), xmp.data(), xmp.size(), &out))
         throw std::runtime_error(error);
     return out;
 }

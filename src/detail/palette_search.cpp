@@ -17,16 +17,31 @@ bool all_opaque(const Palette& palette) {
                        [](const PaletteEntry& e) { return e.color.a == 255; });
 }
 
+// The space's distance as a quadratic form on sRGB differences, for the spaces that have one
+// (a linear map of sRGB): the cell search then finds nearest colors.
+std::optional<RgbMetric> rgb_metric(ColorSpace space) {
+    switch (space) {
+        case ColorSpace::rgb:
+            return kIdentityMetric;
+        case ColorSpace::wrgb:
+            return kWeightedRgbMetric;
+        case ColorSpace::lab:
+        case ColorSpace::oklab:
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
+
 SearchKind search_kind(ImageView image, const Palette& palette, ColorSpace space) {
     if (image.has_alpha())
         return SearchKind::alpha;
-    if (space == ColorSpace::rgb && all_opaque(palette))
+    if (rgb_metric(space) && all_opaque(palette))
         return SearchKind::cells;
     return SearchKind::table;
 }
 
-// The exact search over the palette's points in `space`; throws unless 1..256 colors.
-NearestSearch exact_search(const Palette& palette, ColorSpace space) {
+// The palette's points in `space`; throws unless 1..256 colors.
+std::vector<Point> palette_points(const Palette& palette, ColorSpace space) {
     if (palette.empty() || palette.size() > NearestSearch::kMaxSize) {
         throw Error(ErrorKind::invalid_argument, "palette",
                     "must hold 1..256 colors, got " + std::to_string(palette.size()));
@@ -34,7 +49,7 @@ NearestSearch exact_search(const Palette& palette, ColorSpace space) {
     std::vector<Point> points;
     for (const PaletteEntry& e : palette)
         points.push_back(to_point(e.color, space));
-    return NearestSearch(points);
+    return points;
 }
 
 }  // namespace
@@ -60,9 +75,9 @@ void OpaqueTable::Free::operator()(std::uint16_t* p) const {
     std::free(p);
 }
 
-OpaqueTable::OpaqueTable(ColorSpace space, const NearestSearch& search)
+OpaqueTable::OpaqueTable(ColorSpace space, std::span<const Point> points)
     : space_(space),
-      search_(search),
+      grid_(points, space),
       lut_(static_cast<std::uint16_t*>(std::calloc(std::size_t{1} << 24, sizeof(std::uint16_t)))) {
     if (!lut_)
         throw std::bad_alloc();
@@ -72,17 +87,17 @@ OpaqueTable::OpaqueTable(ColorSpace space, const NearestSearch& search)
 PaletteSearch::PaletteSearch(ImageView image, const Palette& palette, ColorSpace space)
     : kind_(search_kind(image, palette, space)),
       space_(space),
-      exact_(exact_search(palette, space)) {
+      exact_(palette_points(palette, space)) {
     switch (kind_) {
         case SearchKind::cells: {
             std::vector<Color> colors;
             for (const PaletteEntry& e : palette)
                 colors.push_back(e.color);
-            cells_.emplace(colors);
+            cells_.emplace(colors, *rgb_metric(space));
             return;
         }
         case SearchKind::table:
-            table_.emplace(space_, exact_);
+            table_.emplace(space_, palette_points(palette, space));
             return;
         case SearchKind::alpha:
             return;

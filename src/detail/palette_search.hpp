@@ -1,8 +1,8 @@
 // The one place where remap and every dithering method choose how to find a color's nearest
 // palette entry: the cell search for opaque images compared in sRGB, a table of all 2^24 opaque
-// colors in other spaces, a small cache per thread of work for colors with alpha. All three are
-// exact (ties to the lowest index, like quantize::nearest_index) and give the same answers
-// whatever the thread count.
+// colors in other spaces (filled through detail::GridSearch), a small cache per thread of work for
+// colors with alpha. All three are exact (ties to the lowest index, like quantize::nearest_index)
+// and give the same answers whatever the thread count.
 #pragma once
 
 #include <array>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "detail/cell_search.hpp"
+#include "detail/grid_search.hpp"
 #include "detail/nearest.hpp"
 #include "quantize/palette.hpp"
 #include "quantize/pixels.hpp"
@@ -27,31 +28,30 @@ using IndexCounts = std::array<std::uint64_t, NearestSearch::kMaxSize>;
 // Adds how often each index occurs in [first, last) to counts.
 void count_into(IndexCounts& counts, const std::uint8_t* first, const std::uint8_t* last);
 
-// 0xRRGGBB of a color, and of an opaque pixel's three samples.
-inline std::uint32_t rgb_key(Color c) {
-    return std::uint32_t{c.r} << 16 | std::uint32_t{c.g} << 8 | c.b;
-}
+// 0xRRGGBB of an opaque pixel's three samples.
 inline std::uint32_t rgb_key(const std::uint8_t* rgb) {
     return std::uint32_t{rgb[0]} << 16 | std::uint32_t{rgb[1]} << 8 | rgb[2];
 }
 
-// For opaque colors in spaces other than sRGB: one slot per 24-bit color holding its palette
-// index + 1 (0 = not yet known), 32 MiB of virtual memory of which only the pages of colors
-// present are ever touched. Slots are filled on first sight; two threads meeting the same new
-// color both compute the same answer, so relaxed atomics suffice and the result is
-// deterministic.
+// For opaque colors in spaces other than sRGB (or with translucent palette colors): one slot per
+// 24-bit color holding its palette index + 1 (0 = not yet known), 32 MiB of virtual memory of
+// which only the pages of colors present are ever touched. Slots are filled on first sight,
+// through the grid search in the working space; two threads meeting the same new color both
+// compute the same answer, so relaxed atomics suffice and the result is deterministic.
 class OpaqueTable {
   public:
-    OpaqueTable(ColorSpace space, const NearestSearch& search);
+    OpaqueTable(ColorSpace space, std::span<const Point> points);
 
-    // Index of the palette color nearest to the opaque color `key` = 0xRRGGBB.
-    std::uint8_t nearest(std::uint32_t key) const {
-        std::atomic_ref<std::uint16_t> slot(lut_[key]);
+    // Index of the palette color nearest to the opaque color (r, g, b).
+    std::uint8_t nearest(std::uint8_t r, std::uint8_t g, std::uint8_t b) const {
+        // Slots in the cell search's order (kCellOffsets): colors close in sRGB share cache
+        // lines and pages, where 0xRRGGBB order puts a step in red 64 KiB away.
+        std::atomic_ref<std::uint16_t> slot(
+            lut_[kCellOffsets[0][r] + kCellOffsets[1][g] + kCellOffsets[2][b]]);
         std::uint16_t v = slot.load(std::memory_order_relaxed);
         if (v == 0) {
-            const Color color{std::uint8_t(key >> 16), std::uint8_t(key >> 8), std::uint8_t(key),
-                              255};
-            v = static_cast<std::uint16_t>(search_.nearest(to_point(color, space_)) + 1);
+            v = static_cast<std::uint16_t>(grid_.nearest(to_point(Color{r, g, b, 255}, space_)) +
+                                           1);
             slot.store(v, std::memory_order_relaxed);
         }
         return static_cast<std::uint8_t>(v - 1);
@@ -62,7 +62,7 @@ class OpaqueTable {
         void operator()(std::uint16_t* p) const;
     };
     ColorSpace space_;
-    const NearestSearch& search_;
+    GridSearch grid_;
     std::unique_ptr<std::uint16_t[], Free> lut_;
 };
 
@@ -96,16 +96,22 @@ class AlphaCache {
 
 // Which of the searches above an image and palette take.
 enum class SearchKind {
-    cells,  // opaque image, opaque palette, sRGB: CellSearch
+    cells,  // opaque image, opaque palette, rgb or wrgb: CellSearch
     table,  // opaque image, any other case: OpaqueTable
     alpha,  // image with alpha: AlphaCache, one per thread of work
+};
+
+// One callable of several lambdas' call operators.
+template <class... F>
+struct Overloaded : F... {
+    using F::operator()...;
 };
 
 class PaletteSearch {
   public:
     // Throws Error (invalid_argument) unless the palette holds 1..256 colors.
     PaletteSearch(ImageView image, const Palette& palette, ColorSpace space);
-    PaletteSearch(const PaletteSearch&) = delete;  // table_ refers to exact_
+    PaletteSearch(const PaletteSearch&) = delete;  // the alpha caches refer to exact_
     PaletteSearch& operator=(const PaletteSearch&) = delete;
 
     SearchKind kind() const { return kind_; }
@@ -115,20 +121,28 @@ class PaletteSearch {
     const OpaqueTable& table() const { return *table_; }
 
     // Calls body(nearest), where nearest(Color) gives the palette index of a canonical color
-    // (opaque unless kind() is alpha). Call it once per thread of work: the alpha cache it
-    // makes is that thread's own.
+    // (opaque unless kind() is alpha), and nearest(Color, guess) the same when the index
+    // `guess` is likely the answer (the cell search then checks it first, see
+    // CellSearch::nearest_near). Call it once per thread of work: the alpha cache it makes is
+    // that thread's own.
     template <class Body>
     void with_nearest(Body&& body) {
         switch (kind_) {
             case SearchKind::cells:
-                body([this](Color c) { return cells_->nearest(c.r, c.g, c.b); });
+                body(Overloaded{[this](Color c) { return cells_->nearest(c.r, c.g, c.b); },
+                                [this](Color c, std::uint8_t guess) {
+                                    return cells_->nearest_near(c.r, c.g, c.b, guess);
+                                }});
                 return;
             case SearchKind::table:
-                body([this](Color c) { return table_->nearest(rgb_key(c)); });
+                body(Overloaded{
+                    [this](Color c) { return table_->nearest(c.r, c.g, c.b); },
+                    [this](Color c, std::uint8_t) { return table_->nearest(c.r, c.g, c.b); }});
                 return;
             case SearchKind::alpha: {
                 AlphaCache cache(space_, exact_);
-                body([&cache](Color c) { return cache.nearest(c); });
+                body(Overloaded{[&cache](Color c) { return cache.nearest(c); },
+                                [&cache](Color c, std::uint8_t) { return cache.nearest(c); }});
                 return;
             }
         }

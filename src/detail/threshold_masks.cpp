@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <iterator>
 
 namespace quantize::detail {
 
@@ -23,6 +24,11 @@ ThresholdMask bayer_mask() {
 }
 
 namespace {
+
+// void_and_cluster_mask()'s ranks, row-major.
+constexpr std::uint16_t kBlueNoise64[] = {
+#include "detail/blue_noise_64.inc"
+};
 
 constexpr int kSide = 64;
 constexpr int kCells = kSide * kSide;
@@ -79,7 +85,7 @@ class Energy {
 
 }  // namespace
 
-ThresholdMask blue_noise_mask() {
+ThresholdMask void_and_cluster_mask() {
     Energy energy;
     // The start: a tenth of the cells, picked by a fixed linear congruential sequence.
     constexpr int kStart = kCells / 10;
@@ -116,6 +122,11 @@ ThresholdMask blue_noise_mask() {
         mask.rank[std::size_t(cell)] = std::uint16_t(rank);
     }
     return mask;
+}
+
+ThresholdMask blue_noise_mask() {
+    static_assert(std::size(kBlueNoise64) == kCells);
+    return {kSide, std::vector<std::uint16_t>(std::begin(kBlueNoise64), std::end(kBlueNoise64))};
 }
 
 }  // namespace quantize::detail

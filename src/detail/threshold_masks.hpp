@@ -19,7 +19,13 @@ ThresholdMask bayer_mask();
 // Gaussian (sigma 1.5) around every set cell; a fixed pseudo-random 10% start is relaxed by
 // moving the tightest cluster's cell into the largest void until that changes nothing, then
 // ranks are given by removing tightest clusters (ranks below the start's count) and filling
-// largest voids (the rest). Deterministic: the same mask every time, in about 10 ms.
+// largest voids (the rest). Deterministic: the same mask every time, in a few milliseconds,
+// which is why the library ships its output as a table (blue_noise_mask).
+ThresholdMask void_and_cluster_mask();
+
+// void_and_cluster_mask()'s output, shipped as the table src/detail/blue_noise_64.inc (a
+// copy, in microseconds; tests check it equals the method's output, and print it with
+// `unit_tests "[.blue-noise-table]"`).
 ThresholdMask blue_noise_mask();
 
 }  // namespace quantize::detail
