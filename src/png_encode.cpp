@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
 #include <spng.h>
 #include <zlib.h>
@@ -161,12 +162,19 @@ double repeat_share(std::span<const std::uint8_t> rows) {
 // the 27.7 MP photo (28-76% repeats) lose nothing to them.
 constexpr double kDeepSearchRepeatShare = 0.9;
 
+// zlib's settings for one band: level 1..9, window 2^9..2^15 bytes, hash chain depth (0:
+// the level's own).
+struct ZlibTuning {
+    int level = 9;
+    int window_bits = 15;
+    int chain = 0;
+};
+
 // zlib's hash chains for run-heavy images: level 9 with chains cut from 4,096 to 1,536 deep
 // and a 16 KiB window (7 rows of the 12 MP photo), which ends chains sooner. On that photo at
 // K = 16 (one thread, image data only): 297,215 bytes in 283 ms, against 292,249 in 585 ms
 // for zlib's level 9 and 310,748 in 148 ms / 329,447 in 60 ms for libdeflate's levels 8 / 7.
-constexpr int kDeepChain = 1536;
-constexpr int kDeepWindowBits = 14;
+constexpr ZlibTuning kDeepSearch = {9, 14, 1536};
 
 // Bands deflated side by side, about 1 MiB each; their bounds depend only on the data's size.
 constexpr std::size_t kDeflateBand = std::size_t{1} << 20;
@@ -180,13 +188,15 @@ void check_zlib(const fs::path& output, int rc) {
 // matches reach back across the cut. A band that is not the last ends with a sync flush on a
 // byte boundary, so the bands' streams join by plain concatenation (as pigz joins its blocks).
 std::vector<std::uint8_t> deflate_band(const fs::path& output, std::span<const std::uint8_t> all,
-                                       std::size_t begin, std::size_t end) {
+                                       std::size_t begin, std::size_t end, ZlibTuning tuning) {
     z_stream z{};
-    check_zlib(output, deflateInit2(&z, 9, Z_DEFLATED, -kDeepWindowBits, 8, Z_DEFAULT_STRATEGY));
+    check_zlib(output, deflateInit2(&z, tuning.level, Z_DEFLATED, -tuning.window_bits, 8,
+                                    Z_DEFAULT_STRATEGY));
     const std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&z, deflateEnd);
     // zlib's level-9 parameters (good 32, lazy 258, nice 258) with the shorter chain.
-    check_zlib(output, deflateTune(&z, 32, 258, 258, kDeepChain));
-    const std::size_t primer = std::min(begin, std::size_t{1} << kDeepWindowBits);
+    if (tuning.chain > 0)
+        check_zlib(output, deflateTune(&z, 32, 258, 258, tuning.chain));
+    const std::size_t primer = std::min(begin, std::size_t{1} << tuning.window_bits);
     if (primer > 0) {
         check_zlib(output, deflateSetDictionary(&z, all.data() + begin - primer, uInt(primer)));
     }
@@ -205,22 +215,54 @@ std::vector<std::uint8_t> deflate_band(const fs::path& output, std::span<const s
     return std::vector<std::uint8_t>(buffer.get(), buffer.get() + z.total_out);
 }
 
-// The zlib stream of the scanlines, its bands deflated by zlib side by side: header, the bands'
-// raw streams in order, Adler-32 of the whole.
-std::vector<std::uint8_t> deflate_bands_deep(const fs::path& output,
-                                             std::span<const std::uint8_t> rows) {
+// One band by ISA-L, primed and flushed as deflate_band's.
+std::vector<std::uint8_t> isal_band(const fs::path& output, std::span<const std::uint8_t> all,
+                                    std::size_t begin, std::size_t end, int level) {
+    isal_zstream z;
+    isal_deflate_init(&z);
+    static constexpr std::uint32_t kLevelBuffer[] = {ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT,
+                                                     ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT};
+    const std::unique_ptr<std::uint8_t[]> level_buffer(new std::uint8_t[kLevelBuffer[level]]);
+    z.level = std::uint32_t(level);
+    z.level_buf = level_buffer.get();
+    z.level_buf_size = kLevelBuffer[level];
+    const bool last = end == all.size();
+    z.end_of_stream = last ? 1 : 0;
+    z.flush = last ? NO_FLUSH : SYNC_FLUSH;
+    constexpr std::size_t kWindow = std::size_t{32} << 10;
+    const std::size_t primer = std::min(begin, kWindow);
+    if (primer > 0 &&
+        isal_deflate_set_dict(&z, const_cast<std::uint8_t*>(all.data()) + begin - primer,
+                              std::uint32_t(primer)) != COMP_OK)
+        fail_output(output, "PNG encoder: ISA-L refused the band's dictionary");
+    // Stored blocks at worst: 5 bytes per 64 KiB, and the flush.
+    const std::size_t bound = (end - begin) + (end - begin) / 1024 + 1024;
+    const std::unique_ptr<std::uint8_t[]> buffer(new std::uint8_t[bound]);
+    z.next_in = const_cast<std::uint8_t*>(all.data() + begin);
+    z.avail_in = std::uint32_t(end - begin);
+    z.next_out = buffer.get();
+    z.avail_out = std::uint32_t(bound);
+    if (isal_deflate(&z) != COMP_OK || z.avail_in != 0 || z.avail_out == 0 ||
+        (last && z.internal_state.state != ZSTATE_END))
+        fail_output(output, "PNG encoder: compressed image data does not fit its bound");
+    return std::vector<std::uint8_t>(buffer.get(), buffer.get() + z.total_out);
+}
+
+// The zlib stream of the scanlines, bands deflated side by side by `band`: header, the bands'
+// raw streams in order, Adler-32 of the whole. `window_bits`: the largest reach of the bands'
+// matches, for the header.
+template <class Band>
+std::vector<std::uint8_t> deflate_in_bands(std::span<const std::uint8_t> rows, int window_bits,
+                                           Band&& band) {
     const std::vector<std::vector<std::uint8_t>> bands =
-        detail::map_chunks<std::vector<std::uint8_t>>(
-            rows.size(), kDeflateBand, [&](std::size_t begin, std::size_t end) {
-                return deflate_band(output, rows, begin, end);
-            });
-    // CMF: deflate with a 2^kDeepWindowBits window; FLG: level 9, check bits making the pair
-    // a multiple of 31.
-    const std::uint8_t cmf = std::uint8_t((kDeepWindowBits - 8) << 4 | 8);
+        detail::map_chunks<std::vector<std::uint8_t>>(rows.size(), kDeflateBand, band);
+    // CMF: deflate with a 2^window_bits window; FLG: level 9, check bits making the pair a
+    // multiple of 31.
+    const std::uint8_t cmf = std::uint8_t((window_bits - 8) << 4 | 8);
     const std::uint8_t flg = std::uint8_t(3 << 6 | (31 - (cmf * 256 + (3 << 6)) % 31) % 31);
     std::vector<std::uint8_t> stream = {cmf, flg};
-    for (const std::vector<std::uint8_t>& band : bands)
-        stream.insert(stream.end(), band.begin(), band.end());
+    for (const std::vector<std::uint8_t>& part : bands)
+        stream.insert(stream.end(), part.begin(), part.end());
     append_u32_be(stream, libdeflate_adler32(1, rows.data(), rows.size()));
     return stream;
 }
@@ -264,6 +306,42 @@ std::vector<std::uint8_t> encode_truecolor_png(const fs::path& output, const Ima
 
 namespace detail {
 
+std::vector<std::uint8_t> palette_scanlines(const IndexedImage& image) {
+    return scanlines(image, png_bit_depth(image.palette.size()));
+}
+
+DeflateSetting deflate_setting_for(std::span<const std::uint8_t> rows, int level) {
+    if (level != EncodeOptions::kAutoPngLevel)
+        return {DeflateEngine::libdeflate, level};
+    if (repeat_share(rows) > kDeepSearchRepeatShare)
+        return {DeflateEngine::zlib_deep_bands, kDeepSearch.level};
+    return {DeflateEngine::libdeflate, kAutoLibdeflateLevel};
+}
+
+std::vector<std::uint8_t> deflate_image_data(const fs::path& output,
+                                             std::span<const std::uint8_t> rows,
+                                             DeflateSetting setting) {
+    constexpr int kFullWindow = 15;
+    switch (setting.engine) {
+        case DeflateEngine::libdeflate:
+            return deflate_scanlines(output, rows, setting.level);
+        case DeflateEngine::zlib_bands:
+            return deflate_in_bands(rows, kFullWindow, [&](std::size_t begin, std::size_t end) {
+                return deflate_band(output, rows, begin, end, {setting.level, kFullWindow, 0});
+            });
+        case DeflateEngine::zlib_deep_bands:
+            return deflate_in_bands(rows, kDeepSearch.window_bits,
+                                    [&](std::size_t begin, std::size_t end) {
+                                        return deflate_band(output, rows, begin, end, kDeepSearch);
+                                    });
+        case DeflateEngine::isal_bands:
+            return deflate_in_bands(rows, kFullWindow, [&](std::size_t begin, std::size_t end) {
+                return isal_band(output, rows, begin, end, std::clamp(setting.level, 0, 3));
+            });
+    }
+    return {};
+}
+
 // libspng writes the signature and the chunks before the image data (IHDR, PLTE, tRNS); the
 // image data is compressed by libdeflate into one IDAT chunk, then IEND closes the file.
 std::vector<std::uint8_t> encode_palette_png(const fs::path& output, const IndexedImage& image,
@@ -295,11 +373,8 @@ std::vector<std::uint8_t> encode_palette_png(const fs::path& output, const Index
     detail::set_png_metadata(ctx.get(), metadata);
     check(spng_encode_chunks(ctx.get()));
     const std::vector<std::uint8_t> rows = scanlines(image, depth);
-    const bool automatic = level == EncodeOptions::kAutoPngLevel;
     const std::vector<std::uint8_t> idat =
-        automatic && repeat_share(rows) > kDeepSearchRepeatShare
-            ? deflate_bands_deep(output, rows)
-            : deflate_scanlines(output, rows, automatic ? kAutoLibdeflateLevel : level);
+        deflate_image_data(output, rows, deflate_setting_for(rows, level));
     png.reserve(png.size() + idat.size() + 24);
     append_chunk(png, "IDAT", idat);
     append_chunk(png, "IEND", {});

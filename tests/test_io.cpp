@@ -4,12 +4,14 @@
 #include <functional>
 #include <string_view>
 
+#include <tbb/task_arena.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <libdeflate.h>
 
 #include "detail/png_decode.hpp"
+#include "detail/png_encode.hpp"
 #include "detail/webp_decode.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
@@ -211,7 +213,11 @@ class HandMadePng {
 
     // The file with row y filtered by filter_of(y) (0..4, or 5 for an invalid filter byte). Its
     // image data comes in three IDAT chunks, the middle one empty, after an ancillary chunk.
-    Bytes file(const std::function<int(int)>& filter_of) const {
+    // `edit_rows` and `edit_stream`, when given, change the filtered rows before they are
+    // compressed and the zlib stream after.
+    Bytes file(const std::function<int(int)>& filter_of,
+               const std::function<void(Bytes&)>& edit_rows = {},
+               const std::function<void(Bytes&)>& edit_stream = {}) const {
         Bytes rows;
         const std::size_t stride = std::size_t(w_ * bpp_);
         const Bytes zeros(stride, 0);
@@ -234,7 +240,11 @@ class HandMadePng {
         ihdr.insert(ihdr.end(), {8, std::uint8_t(bpp_ == 4 ? 6 : 2), 0, 0, 0});
         put_chunk(png, "IHDR", ihdr);
         put_chunk(png, "gAMA", {0, 0, 0xb1, 0x8f});  // 1 / 2.2, ignored by every decoder here
-        const Bytes data = zlib(rows);
+        if (edit_rows)
+            edit_rows(rows);
+        Bytes data = zlib(rows);
+        if (edit_stream)
+            edit_stream(data);
         const auto half = data.begin() + std::ptrdiff_t(data.size() / 2);
         put_chunk(png, "IDAT", Bytes(data.begin(), half));
         put_chunk(png, "IDAT", {});
@@ -336,6 +346,115 @@ TEST_CASE("the fast PNG path undoes every row filter exactly", "[io]") {
             const fs::path file = dir / "filters.png";
             test::write_bytes(file, bytes);
             CHECK(read_image(file).samples == opencv_reference(file).samples);
+        }
+    }
+}
+
+// The fast path's result on `arena_threads` threads; false when it leaves the file to libspng.
+bool decode_fast_on(int arena_threads, const Bytes& bytes, Image& image) {
+    tbb::task_arena arena(arena_threads);
+    return arena.execute([&] { return detail::decode_common_png(bytes, image); });
+}
+
+// libpng's pixels (through OpenCV) in our channel order.
+Bytes libpng_pixels(const Bytes& png) {
+    const cv::Mat mat = cv::imdecode(png, cv::IMREAD_UNCHANGED);
+    REQUIRE(!mat.empty());
+    cv::Mat ours;
+    cv::cvtColor(mat, ours, mat.channels() == 4 ? cv::COLOR_BGRA2RGBA : cv::COLOR_BGR2RGB);
+    return Bytes(ours.data, ours.data + ours.total() * ours.elemSize());
+}
+
+TEST_CASE("the fast PNG path equals libpng on every filter at widths 1 to 17", "[io]") {
+    // Widths 1-17 take the SIMD loops' tails: rows of one pixel, of all but the last pixel in
+    // registers, and every length between. Each filter on every row, then all five mixed.
+    for (int channels : {3, 4}) {
+        for (int width = 1; width <= 17; ++width) {
+            const HandMadePng png(width, 7, channels);
+            for (int filter : {0, 1, 2, 3, 4, 5}) {
+                INFO("channels " << channels << ", width " << width << ", filter "
+                                 << (filter == 5 ? "mixed" : std::to_string(filter)));
+                const Bytes bytes =
+                    png.file([&](int y) { return filter == 5 ? (y * 3 + width) % 5 : filter; });
+                for (int threads : {1, 2}) {
+                    Image fast;
+                    REQUIRE(decode_fast_on(threads, bytes, fast));
+                    CHECK(fast.samples == png.pixels());
+                }
+                CHECK(libpng_pixels(bytes) == png.pixels());
+            }
+        }
+    }
+}
+
+TEST_CASE("the fast PNG path inflates and unfilters side by side to the same pixels", "[io]") {
+    // Over 4 MiB of filtered rows: on two threads one inflates while the other unfilters.
+    for (int channels : {3, 4}) {
+        INFO("channels " << channels);
+        const HandMadePng png(1201, 899, channels);
+        const Bytes bytes = png.file([](int y) { return (y / 3) % 5; });
+        Image one, two;
+        REQUIRE(decode_fast_on(1, bytes, one));
+        REQUIRE(decode_fast_on(2, bytes, two));
+        CHECK(one.samples == png.pixels());
+        CHECK(two.samples == png.pixels());
+        // A bad filter byte near the end stops both threads, and libspng gets the file.
+        const Bytes bad = png.file([](int y) { return y == 890 ? 7 : 4; });
+        CHECK_FALSE(decode_fast_on(2, bad, two));
+        CHECK_FALSE(decode_fast_on(1, bad, one));
+    }
+}
+
+// `png` with the image data's last `tail` bytes in IDAT chunks of one byte each.
+Bytes last_bytes_in_own_chunks(const Bytes& png, std::size_t tail) {
+    const Bytes idat_type{'I', 'D', 'A', 'T'};
+    std::size_t last = 0;
+    for (std::size_t at = 8; at + 12 <= png.size(); at += 12 + big_endian(png, at)) {
+        if (std::equal(idat_type.begin(), idat_type.end(), png.begin() + std::ptrdiff_t(at) + 4))
+            last = at;
+    }
+    const std::size_t length = big_endian(png, last);
+    REQUIRE(length > tail);
+    const auto data = png.begin() + std::ptrdiff_t(last) + 8;
+    Bytes out(png.begin(), png.begin() + std::ptrdiff_t(last));
+    HandMadePng::put_chunk(out, "IDAT", Bytes(data, data + std::ptrdiff_t(length - tail)));
+    for (std::size_t i = length - tail; i < length; ++i)
+        HandMadePng::put_chunk(out, "IDAT", {data[std::ptrdiff_t(i)]});
+    out.insert(out.end(), data + std::ptrdiff_t(length) + 4, png.end());  // after the CRC: IEND
+    return out;
+}
+
+TEST_CASE("the fast PNG path on two threads inflates what is held after the last input byte",
+          "[io]") {
+    // The stream's last bytes come a byte a chunk: the inflater takes them in before it has
+    // given out all the rows they hold, and must still give those out when no input is left.
+    const HandMadePng png(1201, 899, 4);
+    const Bytes bytes = last_bytes_in_own_chunks(png.file([](int y) { return y % 5; }), 24);
+    Image one, two;
+    REQUIRE(decode_fast_on(1, bytes, one));
+    REQUIRE(decode_fast_on(2, bytes, two));
+    CHECK(one.samples == png.pixels());
+    CHECK(two.samples == png.pixels());
+}
+
+TEST_CASE("the fast PNG path refuses image data short, long or with a wrong checksum", "[io]") {
+    for (const bool large : {false, true}) {  // one thread's path and two threads'
+        INFO((large ? "4.3 MB" : "small"));
+        const HandMadePng png(large ? 1201 : 16, large ? 899 : 8, 4);
+        auto any = [](int y) { return y % 5; };
+        Image image;
+        REQUIRE(decode_fast_on(2, png.file(any), image));
+        const std::vector<std::pair<const char*, Bytes>> broken = {
+            {"a byte short", png.file(any, [](Bytes& rows) { rows.pop_back(); })},
+            {"a byte long", png.file(any, [](Bytes& rows) { rows.push_back(0); })},
+            {"wrong Adler-32", png.file(any, {}, [](Bytes& zlib) { zlib.back() ^= 1; })},
+            {"no Adler-32", png.file(any, {}, [](Bytes& zlib) { zlib.resize(zlib.size() - 4); })},
+            {"cut in half", png.file(any, {}, [](Bytes& zlib) { zlib.resize(zlib.size() / 2); })},
+        };
+        for (const auto& [what, bytes] : broken) {
+            INFO(what);
+            CHECK_FALSE(decode_fast_on(1, bytes, image));
+            CHECK_FALSE(decode_fast_on(2, bytes, image));
         }
     }
 }
@@ -546,6 +665,42 @@ TEST_CASE("run-heavy PNG output is deflated by zlib in bands that decode exactly
         const Color want = color_at(runs, std::size_t(y) * 3000 + std::size_t(x));
         const cv::Vec3b got_bgr = back.at<cv::Vec3b>(y, x);
         CHECK(got_bgr == cv::Vec3b(want.b, want.g, want.r));
+    }
+}
+
+TEST_CASE("every deflate engine's bands inflate exactly, the same bytes on 1 and 2 threads",
+          "[io]") {
+    // 3.5 MB of scanlines: four bands, the last one short; noise between runs, so every
+    // engine finds matches across the bands' cuts.
+    cv::RNG rng(5);
+    Bytes rows(3'500'000);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        rows[i] = i % 4096 < 3000 ? std::uint8_t(i / 4096 % 7) : std::uint8_t(rng.uniform(0, 16));
+    using detail::DeflateEngine;
+    for (const detail::DeflateSetting setting :
+         {detail::DeflateSetting{DeflateEngine::libdeflate, 7},
+          {DeflateEngine::zlib_bands, 6},
+          {DeflateEngine::zlib_deep_bands, 9},
+          {DeflateEngine::isal_bands, 2}}) {
+        INFO("engine " << int(setting.engine) << ", level " << setting.level);
+        Bytes on[2];
+        for (int threads : {1, 2}) {
+            tbb::task_arena arena(threads);
+            on[threads - 1] =
+                arena.execute([&] { return detail::deflate_image_data("x.png", rows, setting); });
+        }
+        CHECK(on[0] == on[1]);
+        REQUIRE(on[0].size() > 2);
+        CHECK((on[0][0] * 256 + on[0][1]) % 31 == 0);  // a valid zlib header
+        Bytes back(rows.size());
+        std::size_t got = 0;
+        libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+        const libdeflate_result rc = libdeflate_zlib_decompress(d, on[0].data(), on[0].size(),
+                                                                back.data(), back.size(), &got);
+        libdeflate_free_decompressor(d);
+        CHECK(rc == LIBDEFLATE_SUCCESS);  // the Adler-32 of the whole checked too
+        CHECK(got == rows.size());
+        CHECK(back == rows);
     }
 }
 

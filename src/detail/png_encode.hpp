@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <vector>
 
 #include "quantize/metadata.hpp"
@@ -15,5 +16,36 @@ namespace quantize::detail {
 std::vector<std::uint8_t> encode_palette_png(const std::filesystem::path& output,
                                              const IndexedImage& image, int level,
                                              const Metadata& metadata);
+
+// What deflates a palette PNG's image data (`bench/run encode` weighs them: time and bytes on
+// one thread and two).
+enum class DeflateEngine {
+    libdeflate,       // one call on one thread, level 0..12 (the default, level 7)
+    zlib_bands,       // zlib, level 1..9, in 1 MiB bands side by side, each primed with the
+                      // 32 KiB before it and ended by a sync flush
+    zlib_deep_bands,  // the same at level 9 with a 16 KiB window and 1,536-deep chains: images
+                      // of flat runs (the level is ignored)
+    isal_bands,       // ISA-L, level 0..3, in bands as zlib's
+};
+
+struct DeflateSetting {
+    DeflateEngine engine = DeflateEngine::libdeflate;
+    int level = 7;
+};
+
+// The image's scanlines as encode_palette_png deflates them: a filter byte (0) and the indices
+// packed at the smallest bit depth that holds the palette, row after row.
+std::vector<std::uint8_t> palette_scanlines(const IndexedImage& image);
+
+// The setting encode_palette_png deflates `rows` with, `level` as EncodeOptions::png_level:
+// automatic, libdeflate's level 7, or zlib's deep search for images of flat runs; else
+// libdeflate at that level.
+DeflateSetting deflate_setting_for(std::span<const std::uint8_t> rows, int level);
+
+// The zlib stream of `rows` by `setting`; band bounds depend on the data's size only, so the
+// bytes are the same on any number of threads. `output` names the file in errors.
+std::vector<std::uint8_t> deflate_image_data(const std::filesystem::path& output,
+                                             std::span<const std::uint8_t> rows,
+                                             DeflateSetting setting);
 
 }  // namespace quantize::detail
