@@ -7,6 +7,7 @@
 
 #include "detail/nearest.hpp"
 #include "detail/parallel.hpp"
+#include "detail/strided.hpp"
 #include "quantize/error.hpp"
 
 namespace quantize {
@@ -279,13 +280,8 @@ struct OwnedTraining {
 };
 
 OwnedTraining every_other(const TrainingSet& t) {
-    OwnedTraining some;
-    for (std::size_t i = 0; i < t.points.size(); i += kSearchStride) {
-        some.points.push_back(t.points[i]);
-        some.weights.push_back(t.weights[i]);
-        some.colors.push_back(t.colors[i]);
-    }
-    return some;
+    return {detail::every_nth(t.points, kSearchStride), detail::every_nth(t.weights, kSearchStride),
+            detail::every_nth(t.colors, kSearchStride)};
 }
 
 // Lloyd to convergence from a sweep's centroids, so the result is what a plain run at that

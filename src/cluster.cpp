@@ -14,6 +14,7 @@
 
 #include "detail/nearest.hpp"
 #include "detail/parallel.hpp"
+#include "detail/strided.hpp"
 #include "quantize/error.hpp"
 
 namespace quantize {
@@ -887,12 +888,7 @@ void tell_finished(KMeansObserver& observer, const std::vector<Clustering>& runs
 }
 
 Subsample strided(std::span<const Point> points, std::span<const float> weights) {
-    Subsample sub;
-    for (std::size_t i = 0; i < points.size(); i += kScoutStride) {
-        sub.points.push_back(points[i]);
-        sub.weights.push_back(weights[i]);
-    }
-    return sub;
+    return {detail::every_nth(points, kScoutStride), detail::every_nth(weights, kScoutStride)};
 }
 
 // Restarts compete until their centroids move less than this many times the tolerance, and
