@@ -106,12 +106,13 @@ SampleFit sample_fit(const TrainingSet& training, std::span<const Point> centroi
 Clustering cluster_choosing_k(const TrainingSet& training, const ClusterOptions& cluster,
                               KChoice choice, QualityRange quality);
 
-// The sweep analyze and -k auto use. Bisecting, by measurement (bench/run choosek, the 12 MP
-// photo, K 2..256, 5 interleaved runs each time, shared machine): its MSE is 2.8% lower at
-// K 16 and 1.2% at 256, 0.8% higher at 64 (156.5 / 39.8 / 13.48 against merging down's 161.0 /
-// 39.5 / 13.65), and it was the faster in three of four runs (analyze 6.72 s against 8.05,
-// 3.55 against 3.76, 1.66 against 1.92; 1.40 against 1.38 in the last): merging pays a full
-// k-means at 256 first.
-inline constexpr SweepMethod kChoiceSweep = SweepMethod::bisecting;
+// The sweep analyze and -k auto use. Merging down, by measurement (bench/run choosek, the 12 MP
+// photo, K 2..256, interleaved runs, medians) with the wrgb default and --sample auto: its MSE is
+// 2.5% lower at K 16, 2.7% at 64 and 0.1% at 256 (157.5 / 39.6 / 13.77 against bisecting's
+// 161.6 / 40.7 / 13.79), and analyze took 2.70x one -k 256 run against 2.87x (idle machine, 5
+// runs; 2.74x against 3.03x in a busy one). With plain rgb and the fixed sample, bisecting had
+// won (2.8% lower MSE at K 16). --quality's search grows K by bisecting: it stops early, where a
+// merging sweep would pay for the k-means at the largest K first.
+inline constexpr SweepMethod kChoiceSweep = SweepMethod::merging;
 
 }  // namespace quantize

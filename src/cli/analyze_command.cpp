@@ -46,7 +46,7 @@ cxxopts::Options make_parser() {
     // clang-format off
     parser.add_options()
         ("plot", "also draw the curves as a PNG chart", cxxopts::value<std::string>(), "FILE.png")
-        ("sweep", "how the sweep goes from K to K: bisecting (up from 2, splitting; the default) or merging (down from KMAX)", cxxopts::value<std::string>()->default_value(sweep_method_name(kChoiceSweep)), "METHOD")
+        ("sweep", "how the sweep goes from K to K: merging (down from KMAX; the default) or bisecting (up from 2, splitting)", cxxopts::value<std::string>()->default_value(sweep_method_name(kChoiceSweep)), "METHOD")
         ("json", "print one JSON document (rows and picks)")
         ("csv", "print CSV, one line per K (the picks are in text and JSON)")
         ("o,output", "write the table to FILE instead of standard output", cxxopts::value<std::string>(), "FILE")
@@ -63,7 +63,7 @@ std::string help_text(cxxopts::Options& parser) {
            "the training sample; silhouette on 1,000 of its colors; SSIM, mean CIEDE2000 and PNG\n"
            "bytes on a preview of at most 262,144 pixels (16 full-resolution tiles of a larger\n"
            "image), CIEDE2000 on 16,384 of them. Images over 0.26 MP get estimates: on the\n"
-           "12 MP test photo, PNG bytes +2..+11% and mean CIEDE2000 -11..+1% of a -k K run's\n"
+           "12 MP test photo, PNG bytes +1..+21% and mean CIEDE2000 -6..+9% of a -k K run's\n"
            "(see README, Choosing K).\n"
            "\nExamples:\n"
            "  quantize analyze photo.jpg\n"
