@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include <emmintrin.h>
 #include <tbb/parallel_for.h>
 
 #include "detail/nearest.hpp"
@@ -163,20 +164,20 @@ class Seeder {
         const std::size_t t = std::min(candidates.size(), kGreedyTrials);
         gains_.resize(blocks_.size());
         for_blocks([&](std::size_t b, std::size_t begin, std::size_t end) {
-            gains_[b].fill(0.0);
+            gains_[b].fill(0.0);  // and so for candidates out of the block's reach
+            alignas(64) float d[kGreedyTrials][kBlock];
+            std::size_t reached[kGreedyTrials];
+            std::size_t n = 0;
             for (std::size_t c = 0; c < t; ++c) {
-                const Point& p = points_[candidates[c]];
-                if (!reaches(b, p))
-                    continue;
-                float d[kBlock];
-                distances(p, begin, end, d);
-                double gain = 0;  // summed in point order, as the scalar loop did
-                for (std::size_t i = begin; i < end; ++i) {
-                    const float closer = d2_[i] - d[i - begin];  // > 0 exactly when d < d2
-                    gain += closer > 0 ? double(weights_[i]) * double(closer) : 0.0;
+                if (reaches(b, points_[candidates[c]])) {
+                    distances(points_[candidates[c]], begin, end, d[n]);
+                    reached[n++] = c;
                 }
-                gains_[b][c] = gain;
             }
+            double gain[kGreedyTrials];
+            block_gains(begin, end, d, n, gain);
+            for (std::size_t j = 0; j < n; ++j)
+                gains_[b][reached[j]] = gain[j];
         });
         std::array<double, kGreedyTrials> total{};
         for (const auto& gain : gains_) {
@@ -232,6 +233,75 @@ class Seeder {
                         d3 = w[j] - c.v[3];
             d[j] = d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
         }
+    }
+
+    // gain[c] = the sum over points i in [begin, end) of weight * (d2 - d[c][i - begin]) where
+    // that is > 0, for c < n, each sum in point order. The terms first, candidate by candidate
+    // (a loop without branches that vectorizes), then up to four candidates' sums side by
+    // side: independent chains of additions, where one sum after another waited on each
+    // addition in turn. The same additions in the same order, so the same results.
+    void block_gains(std::size_t begin, std::size_t end, const float (*d)[kBlock], std::size_t n,
+                     double* gain) const {
+        alignas(64) double terms[kGreedyTrials][kBlock];
+        const std::size_t m = end - begin;
+        const float* current = d2_.data() + begin;
+        const float* weight = weights_.data() + begin;
+        for (std::size_t c = 0; c < n; ++c)
+            gain_terms(current, weight, d[c], m, terms[c]);
+        for (std::size_t c = 0; c < n;) {
+            switch (n - c) {
+                case 1:
+                    sums_side_by_side<1>(terms + c, m, gain + c);
+                    c += 1;
+                    break;
+                case 2:
+                    sums_side_by_side<2>(terms + c, m, gain + c);
+                    c += 2;
+                    break;
+                case 3:
+                    sums_side_by_side<3>(terms + c, m, gain + c);
+                    c += 3;
+                    break;
+                default:
+                    sums_side_by_side<4>(terms + c, m, gain + c);
+                    c += 4;
+                    break;
+            }
+        }
+    }
+
+    // terms[j] = weight[j] * max(current[j] - d[j], 0) for j < m, in double: the gain of each
+    // point that a centroid at distances d would bring (> 0 exactly when d < d2; where not,
+    // the term is w * 0 and adds nothing). In SSE2, four points a step: the compiler kept a
+    // branch per point.
+    static void gain_terms(const float* current, const float* weight, const float* d, std::size_t m,
+                           double* terms) {
+        const __m128 zero = _mm_setzero_ps();
+        std::size_t j = 0;
+        for (; j + 4 <= m; j += 4) {
+            const __m128 closer =
+                _mm_max_ps(_mm_sub_ps(_mm_loadu_ps(current + j), _mm_loadu_ps(d + j)), zero);
+            const __m128 w = _mm_loadu_ps(weight + j);
+            _mm_storeu_pd(terms + j, _mm_mul_pd(_mm_cvtps_pd(w), _mm_cvtps_pd(closer)));
+            _mm_storeu_pd(terms + j + 2, _mm_mul_pd(_mm_cvtps_pd(_mm_movehl_ps(w, w)),
+                                                    _mm_cvtps_pd(_mm_movehl_ps(closer, closer))));
+        }
+        for (; j < m; ++j) {
+            const __m128 closer =
+                _mm_max_ss(_mm_sub_ss(_mm_set_ss(current[j]), _mm_set_ss(d[j])), zero);
+            terms[j] = double(weight[j]) * double(_mm_cvtss_f32(closer));
+        }
+    }
+
+    // out[c] = terms[c][0] + terms[c][1] + ... + terms[c][m - 1], in that order, for c < N.
+    template <std::size_t N>
+    static void sums_side_by_side(const double (*terms)[kBlock], std::size_t m, double* out) {
+        double sum[N] = {};
+        for (std::size_t j = 0; j < m; ++j) {
+            for (std::size_t c = 0; c < N; ++c)
+                sum[c] += terms[c][j];
+        }
+        std::copy(sum, sum + N, out);
     }
 
     // Whether a centroid at c could be nearer than the current one to some point of block b.
@@ -495,34 +565,39 @@ class Hamerly {
         const std::vector<Moves> moves =
             map_chunks<Moves>(points_.size(), kChunk, [&](std::size_t begin, std::size_t end) {
                 Moves m;
-                m.reach.assign(k, 0.0f);
-                for (std::size_t i = begin; i < end; ++i) {
+                // The bounds of every point first, listing those whose bounds no longer prove
+                // their centroid nearest (a loop without branches), then those alone: most
+                // points pass, and a branch per point went the wrong way at random.
+                std::uint32_t pending[kChunk];
+                const std::size_t n = loosen_bounds(begin, end, decay, gaps, pending);
+                for (std::size_t p = 0; p < n; ++p) {
+                    const std::size_t i = pending[p];
                     const std::uint32_t a = assignment_[i];
-                    upper_[i] += shift_[a];
-                    lower_[i] -= decay[a];
                     const float bound = std::max(gaps[a], lower_[i]);
-                    if (upper_[i] > bound) {
-                        upper_[i] = distance(points_[i], centroids_[a]);
-                        std::uint32_t taken = 1;
-                        if (upper_[i] > bound)
-                            taken += search_from(i, neighbors, most_drift);
-                        if constexpr (kCount)
-                            m.counts.distances += taken;
-                    }
-                    const std::uint32_t now = assignment_[i];
-                    if constexpr (kInertia)
-                        m.counts.inertia +=
-                            double(weights_[i]) * squared_distance(points_[i], centroids_[now]);
+                    upper_[i] = distance(points_[i], centroids_[a]);
+                    std::uint32_t taken = 1;
+                    if (upper_[i] > bound)
+                        taken += search_from(i, neighbors, most_drift);
                     if constexpr (kCount)
-                        m.counts.reassigned += now != a;
-                    m.reach[now] = std::max(m.reach[now], upper_[i] + lower_[i]);
-                    if (now != a) {
+                        m.counts.distances += taken;
+                    const std::uint32_t now = assignment_[i];
+                    if (now != a) {  // in point order, as the sums were always taken
+                        if constexpr (kCount)
+                            ++m.counts.reassigned;
                         if (m.sums.empty())
                             m.sums = ClusterSums(k);
                         m.sums.remove(a, points_[i], weights_[i]);
                         m.sums.add(now, points_[i], weights_[i]);
                     }
                 }
+                if constexpr (kInertia) {
+                    for (std::size_t i = begin; i < end; ++i) {
+                        m.counts.inertia +=
+                            double(weights_[i]) *
+                            squared_distance(points_[i], centroids_[assignment_[i]]);
+                    }
+                }
+                m.reach = reach_of(begin, end);
                 return m;
             });
         std::fill(reach_.begin(), reach_.end(), 0.0f);
@@ -596,6 +671,48 @@ class Hamerly {
         std::vector<float> reach;
         Counts counts;  // observed runs only
     };
+
+    // Moves the bounds of points [begin, end) by the last update (upper up by its centroid's
+    // move, lower down by `decay`) and writes to `pending` the points whose upper bound now
+    // passes max(half gap, lower bound); returns how many.
+    std::size_t loosen_bounds(std::size_t begin, std::size_t end, const std::vector<float>& decay,
+                              const std::vector<float>& gaps, std::uint32_t* pending) {
+        std::size_t n = 0;
+        for (std::size_t i = begin; i < end; ++i) {
+            const std::uint32_t a = assignment_[i];
+            const float upper = upper_[i] + shift_[a];
+            const float lower = lower_[i] - decay[a];
+            upper_[i] = upper;
+            lower_[i] = lower;
+            pending[n] = std::uint32_t(i);
+            n += upper > std::max(gaps[a], lower);
+        }
+        return n;
+    }
+
+    // Per cluster, the largest upper + lower bound among its points in [begin, end). Four
+    // running maxima a cluster, points taken in turn: a point's update no longer waits on the
+    // store of the one before, mostly of the same cluster (points in color order). A maximum is
+    // the same in any order.
+    std::vector<float> reach_of(std::size_t begin, std::size_t end) const {
+        const std::size_t k = centroids_.size();
+        std::vector<float> part(4 * k, 0.0f);
+        std::size_t i = begin;
+        for (; i + 4 <= end; i += 4) {
+            for (std::size_t lane = 0; lane < 4; ++lane) {
+                float& r = part[lane * k + assignment_[i + lane]];
+                r = std::max(r, upper_[i + lane] + lower_[i + lane]);
+            }
+        }
+        for (; i < end; ++i) {
+            float& r = part[assignment_[i]];
+            r = std::max(r, upper_[i] + lower_[i]);
+        }
+        std::vector<float> reach(k);
+        for (std::size_t j = 0; j < k; ++j)
+            reach[j] = std::max({part[j], part[k + j], part[2 * k + j], part[3 * k + j]});
+        return reach;
+    }
 
     // Per cluster a, how much the lower bound of a's points may have fallen in the last update:
     // the largest move among the other centroids that could come nearer to one of them than its
