@@ -4,6 +4,8 @@
 #include <cassert>
 #include <limits>
 
+#include <emmintrin.h>
+
 #include "detail/parallel.hpp"
 
 namespace quantize::detail {
@@ -45,6 +47,29 @@ CellSearch::Box CellSearch::box_of(std::uint32_t cell, int bits) {
     return b;
 }
 
+std::int64_t CellSearch::farthest_corner(const Box& b, const int* v) const {
+    // The form at a corner is sum_a w_aa d_a^2 + 2 sum_{a<b} w_ab d_a d_b (W symmetric), d_a
+    // the corner's low or high side less v_a: the 6 squares and 12 cross terms are taken once
+    // for all 8 corners, where the form at each corner took 9 products. Integers: exact.
+    std::int64_t d[3][2], square[3][2];
+    for (int a = 0; a < 3; ++a) {
+        d[a][0] = b.lo[a] - v[a];
+        d[a][1] = b.hi[a] - v[a];
+        for (int s = 0; s < 2; ++s)
+            square[a][s] = metric_.w[std::size_t(a)][std::size_t(a)] * d[a][s] * d[a][s];
+    }
+    const auto cross = [&](int a, int c, int s, int t) {
+        return 2 * metric_.w[std::size_t(a)][std::size_t(c)] * d[a][s] * d[c][t];
+    };
+    std::int64_t far = std::numeric_limits<std::int64_t>::min();
+    for (int corner = 0; corner < 8; ++corner) {
+        const int s0 = corner >> 2 & 1, s1 = corner >> 1 & 1, s2 = corner & 1;
+        far = std::max(far, square[0][s0] + square[1][s1] + square[2][s2] + cross(0, 1, s0, s1) +
+                                cross(0, 2, s0, s2) + cross(1, 2, s1, s2));
+    }
+    return far;
+}
+
 void CellSearch::candidates_of(const Box& b, std::span<const std::uint8_t> from,
                                std::vector<std::uint8_t>& out) const {
     // Squared distances from the box to a color: to its nearest and its farthest corner (a
@@ -63,12 +88,7 @@ void CellSearch::candidates_of(const Box& b, std::span<const std::uint8_t> from,
         if (plain)
             return;
         near *= metric_.lower;
-        far = 0;
-        for (int corner = 0; corner < 8; ++corner) {
-            far = std::max(far, metric_.of((corner & 4 ? b.hi[0] : b.lo[0]) - v[0],
-                                           (corner & 2 ? b.hi[1] : b.lo[1]) - v[1],
-                                           (corner & 1 ? b.hi[2] : b.lo[2]) - v[2]));
-        }
+        far = farthest_corner(b, v);
     };
     std::int64_t near[256];
     std::int64_t u = std::numeric_limits<std::int64_t>::max();
@@ -190,29 +210,42 @@ void CellSearch::nearest_by_form(const Box& box, std::span<const std::uint8_t> c
     // term is the same for every candidate, so the nearest has the smallest
     // c^T W c - 2 x^T (W c), exact in 32-bit integers (|value| < 2^26 with W's entries < 128).
     // Candidate by candidate in ascending order, a strictly smaller value replacing: ties keep
-    // the lowest index.
-    std::int32_t best[64];
-    std::uint8_t index[64] = {};
-    std::fill(std::begin(best), std::end(best), std::numeric_limits<std::int32_t>::max());
+    // the lowest index. Slot s is the color box.lo + (s >> 4, s >> 2 & 3, s & 3): four slots
+    // of equal red and green, blue 0..3, make one SSE2 vector of values, from the value at blue
+    // 0 less 2 (W c)_blue times 0..3.
+    __m128i best[16], index[16];
+    for (int q = 0; q < 16; ++q) {
+        best[q] = _mm_set1_epi32(std::numeric_limits<std::int32_t>::max());
+        index[q] = _mm_setzero_si128();
+    }
     for (std::uint8_t j : candidates) {
         const Color& c = palette_[j];
         const int v[3] = {c.r, c.g, c.b};
         std::int32_t wc[3];
         for (std::size_t a = 0; a < 3; ++a)
             wc[a] = metric_.w[a][0] * v[0] + metric_.w[a][1] * v[1] + metric_.w[a][2] * v[2];
-        const std::int32_t cwc = v[0] * wc[0] + v[1] * wc[1] + v[2] * wc[2];
-        for (int slot = 0; slot < 64; ++slot) {
-            const std::int32_t value = cwc - 2 * (wc[0] * (box.lo[0] + (slot >> 4)) +
-                                                  wc[1] * (box.lo[1] + (slot >> 2 & 3)) +
-                                                  wc[2] * (box.lo[2] + (slot & 3)));
-            if (value < best[slot]) {
-                best[slot] = value;
-                index[slot] = j;
-            }
+        const std::int32_t at_lo = v[0] * wc[0] + v[1] * wc[1] + v[2] * wc[2] -
+                                   2 * (wc[0] * box.lo[0] + wc[1] * box.lo[1] + wc[2] * box.lo[2]);
+        const __m128i blue_steps = _mm_set_epi32(6 * wc[2], 4 * wc[2], 2 * wc[2], 0);
+        const __m128i candidate = _mm_set1_epi32(j);
+        for (int q = 0; q < 16; ++q) {  // q = red step * 4 + green step
+            const std::int32_t start = at_lo - 2 * (wc[0] * (q >> 2) + wc[1] * (q & 3));
+            const __m128i value = _mm_sub_epi32(_mm_set1_epi32(start), blue_steps);
+            const __m128i smaller = _mm_cmplt_epi32(value, best[q]);
+            best[q] =
+                _mm_or_si128(_mm_and_si128(smaller, value), _mm_andnot_si128(smaller, best[q]));
+            index[q] = _mm_or_si128(_mm_and_si128(smaller, candidate),
+                                    _mm_andnot_si128(smaller, index[q]));
         }
     }
-    for (int slot = 0; slot < 64; ++slot)
-        std::atomic_ref<std::uint8_t>(answers[slot]).store(index[slot], std::memory_order_relaxed);
+    for (int q = 0; q < 16; ++q) {
+        alignas(16) std::int32_t lanes[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(lanes), index[q]);
+        for (int b = 0; b < 4; ++b) {
+            std::atomic_ref<std::uint8_t>(answers[4 * q + b])
+                .store(std::uint8_t(lanes[b]), std::memory_order_relaxed);
+        }
+    }
 }
 
 }  // namespace quantize::detail

@@ -99,6 +99,8 @@ class CellSearch {
     static std::uint32_t cell_at_line(std::uint32_t line);
 
     static Box box_of(std::uint32_t cell, int bits);
+    // The largest metric_ distance (not identity) from color v to a corner of box b.
+    std::int64_t farthest_corner(const Box& b, const int* v) const;
     // The candidates among `from` (ascending palette indices) for box b, ascending.
     void candidates_of(const Box& b, std::span<const std::uint8_t> from,
                        std::vector<std::uint8_t>& out) const;
