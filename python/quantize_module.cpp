@@ -387,23 +387,23 @@ threads (0 = one per core).)");
 
     m.def(
         "decode",
-        [](const py::bytes& data, const std::string& name) {
+        [](const py::bytes& data, const std::string& name, int threads) {
             const std::string_view bytes = data;
             quantize::Image image;
             {
                 py::gil_scoped_release unlocked;
                 image = quantize::decode_image(
                     std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
-                    name);
+                    name, {}, threads);
             }
             const std::vector<std::size_t> shape{
                 std::size_t(image.height), std::size_t(image.width), std::size_t(image.channels)};
             std::uint8_t* data_ptr = image.samples.data();
             return array_over(shape, data_ptr, std::move(image.samples));
         },
-        py::arg("data"), py::arg("name") = "bytes",
-        "Decode an encoded image held in memory, as read() does a file; `name` names it in "
-        "errors.");
+        py::arg("data"), py::arg("name") = "bytes", py::arg("threads") = 0,
+        "Decode an encoded image held in memory, as read() does a file, on at most `threads` "
+        "threads (0 = one per core); `name` names it in errors.");
 
     m.def(
         "encode",

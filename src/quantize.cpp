@@ -862,6 +862,13 @@ Image read_image(const fs::path& path, const DecodeLimits& limits, int threads) 
     return arena.execute([&] { return read_image(path, limits); });
 }
 
+Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
+                   const DecodeLimits& limits, int threads) {
+    check_threads(threads);
+    tbb::task_arena arena = arena_of(threads);
+    return arena.execute([&] { return decode_image(bytes, name, limits); });
+}
+
 Quantized quantize(ImageView image, const Options& options, const Progress& progress) {
     validate(options);
     tbb::task_arena arena = arena_for(options);

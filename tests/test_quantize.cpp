@@ -388,10 +388,19 @@ class WorkerCount : public tbb::task_scheduler_observer {
 };
 }  // namespace
 
-TEST_CASE("remap, measure_quality and read_image run on the threads they are given",
+TEST_CASE("remap, measure_quality, read_image and decode_image run on the threads they are given",
           "[quantize][threads]") {
     const fs::path path = test::sample_path("kodim23.png");
     const Image image = read_image(path);
+    // A PNG of 4.3 MB of pixels, which the fast path decodes on two threads when it may.
+    Image large;
+    large.width = 1201;
+    large.height = 899;
+    large.channels = 4;
+    large.samples.resize(large.pixel_count() * 4);
+    for (std::size_t i = 0; i < large.samples.size(); ++i)
+        large.samples[i] = std::uint8_t((i * 2654435761u) >> 13);  // noise: no flat rows
+    const std::vector<std::uint8_t> bytes = encode_png(large, "large.png");
     const Quantized q = quantize::quantize(image, with_colors(16));
     const Palette& palette = q.image.palette;
     // The same results as the calls in the caller's arena, on 1 and on 2 threads.
@@ -401,6 +410,7 @@ TEST_CASE("remap, measure_quality and read_image run on the threads they are giv
         CHECK(remap(image, palette, ColorSpace::rgb, threads).indices == plain.indices);
         CHECK(measure_quality(image, plain, kDeltaESample, threads).ssim == measured.ssim);
         CHECK(read_image(path, {}, threads).samples == image.samples);
+        CHECK(decode_image(bytes, "large.png", {}, threads).samples == large.samples);
     }
     // Called from an arena of 2, a limit of 1 keeps the work on the calling thread: no worker
     // joins that arena (run in the caller's arena, the parallel loops would bring one in).
@@ -410,7 +420,9 @@ TEST_CASE("remap, measure_quality and read_image run on the threads they are giv
         remap(image, palette, ColorSpace::rgb, 1);
         measure_quality(image, plain, kDeltaESample, 1);
         read_image(path, {}, 1);
+        decode_image(bytes, "large.png", {}, 1);
     });
     CHECK(count.workers == 0);
     CHECK_THROWS_AS(remap(image, palette, ColorSpace::rgb, -1), Error);
+    CHECK_THROWS_AS(decode_image(bytes, "large.png", {}, -1), Error);
 }

@@ -142,6 +142,8 @@ IndexedImage remap(ImageView image, Palette palette, ColorSpace space, int threa
 Quality measure_quality(ImageView original, const IndexedImage& quantized,
                         std::size_t delta_e_sample, int threads);
 Image read_image(const std::filesystem::path& path, const DecodeLimits& limits, int threads);
+Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
+                   const DecodeLimits& limits, int threads);
 
 struct Quantized {
     IndexedImage image;     // palette sorted by count, largest first

@@ -42,6 +42,15 @@ def test_read_takes_a_thread_limit(path):
 
 
 @pytest.mark.parametrize("path", [KODIM, ALPHA])
+def test_decode_takes_a_thread_limit(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    assert np.array_equal(quantize.decode(data, threads=1), quantize.read(path))
+    with pytest.raises(quantize.InvalidArgumentError):
+        quantize.decode(data, threads=-1)
+
+
+@pytest.mark.parametrize("path", [KODIM, ALPHA])
 def test_quantize_file_is_the_command(tmp_path, path):
     command(path, "-k", "8", "--seed", "3", "-o", str(tmp_path / "cli.png"), "-q")
     report = quantize.quantize_file(path, tmp_path / "py.png", k=8, seed=3)
