@@ -126,7 +126,7 @@ GifLzwDecoder::GifLzwDecoder(std::span<const std::uint8_t> data) {
     stream_.resize(stream_.size() + 8);
     clear_ = 1u << code_size;
     for (unsigned root = 0; root < clear_; ++root) {
-        last_[root] = first_[root] = std::uint8_t(root);
+        tail_[root][0] = first_[root] = std::uint8_t(root);
         length_[root] = 1;
     }
     forget();
@@ -174,32 +174,40 @@ void GifLzwDecoder::read(std::uint8_t* out, std::size_t n) {
             throw std::runtime_error("an LZW code past the table");
         if (next_ < kCodes) {
             const unsigned first = code < next_ ? first_[code] : first_[previous_];
-            prefix_[next_] = std::uint16_t(previous_);
-            last_[next_] = std::uint8_t(first);
+            const unsigned before = length_[previous_];
+            if (before % 8 != 0) {  // the new index goes into the last chunk
+                tail_[next_] = tail_[previous_];
+                tail_[next_][before % 8] = std::uint8_t(first);
+                up_[next_] = up_[previous_];
+            } else {  // a chunk of its own after the string before
+                tail_[next_] = {std::uint8_t(first)};
+                up_[next_] = std::uint16_t(previous_);
+            }
             first_[next_] = first_[previous_];
-            length_[next_] = std::uint16_t(length_[previous_] + 1);
+            length_[next_] = std::uint16_t(before + 1);
             ++next_;
             if (next_ >= (1u << width_) && width_ < 12)
                 ++width_;
         }
-        // The string written from its end, following the prefixes: in place when it fits in
-        // what was asked, else into pending_ and as much of it as fits.
+        // The string written from its last chunk back, 8 bytes a chunk: in place when those
+        // bytes fit in what was asked, else into pending_ and as much of it as fits.
         const unsigned length = length_[code];
-        const bool fits = done + length <= n;
+        const std::size_t last_chunk = (length - 1) & ~7u;  // where it starts
+        const bool fits = last_chunk + 8 <= n - done;
         std::uint8_t* string = fits ? out + done : pending_.data();
-        unsigned at = code;
-        for (unsigned i = length - 1; i > 0; --i) {
-            string[i] = last_[at];
-            at = prefix_[at];
+        for (unsigned at = code, chunk = unsigned(last_chunk);; chunk -= 8) {
+            std::memcpy(string + chunk, tail_[at].data(), 8);
+            if (chunk == 0)
+                break;
+            at = up_[at];
         }
-        string[0] = std::uint8_t(at);
         if (fits) {
             done += length;
-        } else {
+        } else {  // the rest, if any, is given by the next read
             pending_end_ = length;
-            pending_at_ = unsigned(n - done);
+            pending_at_ = unsigned(std::min<std::size_t>(length, n - done));
             std::copy_n(pending_.data(), pending_at_, out + done);
-            done = n;
+            done += pending_at_;
         }
         previous_ = code;
     }
