@@ -695,8 +695,6 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
         r.notes.push_back("a palette per frame: the palette shown is the first frame's");
     const std::vector<std::string> more = metadata_notes(decoded, options, format);
     r.notes.insert(r.notes.end(), more.begin(), more.end());
-    if (format == ImageFormat::tiff && !options.encoding.strip && !decoded.exif.empty())
-        r.notes.push_back("a multi-page TIFF gets the profile and XMP: the EXIF was dropped");
     return result;
 }
 
