@@ -435,3 +435,46 @@ TEST_CASE("frames made one at a time encode to the same GIF and WebP bytes as fr
     }
     CHECK_THROWS_AS(encode_animation(source, ImageFormat::tiff, "a.tif"), Error);
 }
+
+TEST_CASE("an animation's SSIM is measured on every n-th frame, its MSE on every frame",
+          "[gif][animation][report]") {
+    // 36 frames of 256x256: 2.36 MP, over the 2 MP measured, so every 2nd frame. Even frames
+    // are noise, odd ones flat bands: the mean over even frames differs from the mean over all.
+    constexpr int kSide = 256, kFrames = 36;
+    std::vector<std::uint8_t> rgb;
+    for (int i = 0; i < 64; ++i)
+        rgb.insert(rgb.end(),
+                   {std::uint8_t(i * 4), std::uint8_t(255 - i * 3), std::uint8_t(i * 7)});
+    std::vector<test::GifTestFrame> frames;
+    std::uint32_t state = 99;
+    for (int f = 0; f < kFrames; ++f) {
+        std::vector<std::uint8_t> indices;
+        for (int i = 0; i < kSide * kSide; ++i) {
+            state = state * 1664525u + 1013904223u;
+            indices.push_back(
+                std::uint8_t(f % 2 == 0 ? (state >> 24) % 64 : (i % kSide / 4 + f) % 64));
+        }
+        frames.push_back(test::gif_frame(0, 0, kSide, kSide, indices));
+    }
+    const auto bytes = test::write_gif(kSide, kSide, rgb, frames, 0);
+    Options options;
+    options.clustering.colors = 8;
+    const EncodedImage encoded =
+        quantize_encoded(bytes, "in.gif", ImageFormat::gif, "out.gif", options);
+    // The same quantization in memory, measured frame by frame.
+    const Animation animation = decode_animation(bytes, "in.gif");
+    const QuantizedAnimation q = quantize_animation(animation, options);
+    REQUIRE(encoded.report.frames.size() == std::size_t(kFrames));
+    double even = 0, all = 0;
+    for (std::size_t f = 0; f < std::size_t(kFrames); ++f) {
+        const Quality frame =
+            measure_quality(animation.frames[f].image, q.animation.frames[f].image);
+        INFO("frame " << f);
+        CHECK(encoded.report.frames[f].mse == Approx(frame.mse));
+        all += frame.ssim / kFrames;
+        if (f % 2 == 0)
+            even += frame.ssim / (kFrames / 2);
+    }
+    CHECK(encoded.report.quality.ssim == Approx(even));
+    CHECK(encoded.report.quality.ssim != Approx(all));
+}
