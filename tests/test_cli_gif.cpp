@@ -412,6 +412,14 @@ TEST_CASE("a multi-page TIFF keeps the EXIF and XMP of an animated WebP, upright
     CHECK(test::exif_artist(out.metadata.exif) == "Pages");
     CHECK(quantize::exif_orientation(out.metadata.exif) == 1);
     CHECK(out.metadata.orientation == 1);
+    // Again from the TIFF: its EXIF is the first page's alone, the other pages' directories
+    // (exiv2's IFD1 "Thumbnail") not carried into the output as a page more.
+    REQUIRE(quantize_cli(
+                {(dir / "out.tif").string(), "-k", "8", "-o", (dir / "again.tif").string(), "-q"})
+                .exit_code == 0);
+    const quantize::Animation again = quantize::read_animation(dir / "again.tif");
+    CHECK(again.frames.size() == 6);
+    CHECK(test::exif_artist(again.metadata.exif) == "Pages");
     const std::vector<std::uint8_t> tif = test::read_bytes(dir / "out.tif");
     CHECK_THAT(std::string(tif.begin(), tif.end()), Catch::Contains(xmp_text));
     // --strip: none of it.
