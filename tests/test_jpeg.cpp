@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include <jpeglib.h>
 #include <opencv2/imgcodecs.hpp>
@@ -112,6 +113,44 @@ Bytes encode_four_component(int width, int height, J_COLOR_SPACE space) {
     return jpeg;
 }
 
+// A color JPEG written by libjpeg itself with the luma sampled h x v times the chroma (OpenCV
+// writes 4:2:0 only), from a picture with detail in both directions.
+Bytes encode_sampled(int width, int height, int h, int v) {
+    jpeg_compress_struct cinfo;
+    jpeg_error_mgr errors;
+    cinfo.err = jpeg_std_error(&errors);
+    jpeg_create_compress(&cinfo);
+    unsigned char* buffer = nullptr;
+    unsigned long size = 0;
+    jpeg_mem_dest(&cinfo, &buffer, &size);
+    cinfo.image_width = JDIMENSION(width);
+    cinfo.image_height = JDIMENSION(height);
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, 90, TRUE);
+    cinfo.comp_info[0].h_samp_factor = h;
+    cinfo.comp_info[0].v_samp_factor = v;
+    jpeg_start_compress(&cinfo, TRUE);
+    std::vector<JSAMPLE> row(std::size_t(width) * 3);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        const int y = int(cinfo.next_scanline);
+        for (int x = 0; x < width; ++x) {
+            JSAMPLE* p = &row[std::size_t(x) * 3];
+            p[0] = JSAMPLE(x * 3 + y);
+            p[1] = JSAMPLE((x ^ y) * 5);
+            p[2] = JSAMPLE((x * y) % 251);
+        }
+        JSAMPROW pointer = row.data();
+        jpeg_write_scanlines(&cinfo, &pointer, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    Bytes jpeg(buffer, buffer + size);
+    std::free(buffer);
+    return jpeg;
+}
+
 }  // namespace
 
 TEST_CASE("JPEG inputs decode to exactly the pixels OpenCV gives", "[io][jpeg]") {
@@ -185,4 +224,18 @@ TEST_CASE("damaged JPEGs are errors, never gray-filled successes", "[io][jpeg]")
     expect(damaged, "JPEG");
     // No image at all after the start marker.
     expect({0xff, 0xd8, 0xff, 0xd9}, "corrupt or unsupported JPEG");
+}
+
+TEST_CASE("JPEGs of every chroma sampling decode to OpenCV's pixels", "[io][jpeg]") {
+    // 4:4:4, 4:2:2, 4:2:0 and 4:4:0: iMCU rows of 8 and 16 rows, read several rows a call;
+    // sides that cut through the MCUs.
+    const std::pair<int, int> samplings[] = {{1, 1}, {2, 1}, {2, 2}, {1, 2}};
+    const std::pair<int, int> sizes[] = {{131, 77}, {67, 41}, {40, 203}};
+    for (const auto& [h, v] : samplings) {
+        for (const auto& [width, height] : sizes) {
+            INFO(h << "x" << v << " sampling, " << width << "x" << height);
+            const Bytes jpeg = encode_sampled(width, height, h, v);
+            check_same_pixels(decode_image(jpeg, "s.jpg"), opencv_decoded(jpeg));
+        }
+    }
 }
