@@ -75,9 +75,11 @@ Bytes with_orientation(const Bytes& jpeg, int orientation) {
     return out;
 }
 
-// A 4-component JPEG written by libjpeg itself (OpenCV writes none): CMYK with Adobe's marker,
-// or YCCK, from the given ink values.
-Bytes encode_four_component(int width, int height, J_COLOR_SPACE space) {
+// A JPEG written by libjpeg itself at quality 90: `components` samples a pixel in `space`,
+// each pixel(x, y, c); `configure` changes the defaults' settings before the quality is set.
+template <class Configure, class Pixel>
+Bytes encode_with_libjpeg(int width, int height, int components, J_COLOR_SPACE space,
+                          Configure&& configure, Pixel&& pixel) {
     jpeg_compress_struct cinfo;
     jpeg_error_mgr errors;
     cinfo.err = jpeg_std_error(&errors);
@@ -87,21 +89,18 @@ Bytes encode_four_component(int width, int height, J_COLOR_SPACE space) {
     jpeg_mem_dest(&cinfo, &buffer, &size);
     cinfo.image_width = JDIMENSION(width);
     cinfo.image_height = JDIMENSION(height);
-    cinfo.input_components = 4;
-    cinfo.in_color_space = JCS_CMYK;
+    cinfo.input_components = components;
+    cinfo.in_color_space = space;
     jpeg_set_defaults(&cinfo);
-    jpeg_set_colorspace(&cinfo, space);
+    configure(cinfo);
     jpeg_set_quality(&cinfo, 90, TRUE);
     jpeg_start_compress(&cinfo, TRUE);
-    std::vector<JSAMPLE> row(std::size_t(width) * 4);
+    std::vector<JSAMPLE> row(std::size_t(width) * std::size_t(components));
     while (cinfo.next_scanline < cinfo.image_height) {
         const int y = int(cinfo.next_scanline);
         for (int x = 0; x < width; ++x) {
-            JSAMPLE* p = &row[std::size_t(x) * 4];
-            p[0] = JSAMPLE(x * 3);
-            p[1] = JSAMPLE(y * 5);
-            p[2] = JSAMPLE((x + y) * 2);
-            p[3] = JSAMPLE(255 - x);
+            for (int c = 0; c < components; ++c)
+                row[std::size_t(x * components + c)] = JSAMPLE(pixel(x, y, c));
         }
         JSAMPROW pointer = row.data();
         jpeg_write_scanlines(&cinfo, &pointer, 1);
@@ -113,42 +112,31 @@ Bytes encode_four_component(int width, int height, J_COLOR_SPACE space) {
     return jpeg;
 }
 
-// A color JPEG written by libjpeg itself with the luma sampled h x v times the chroma (OpenCV
-// writes 4:2:0 only), from a picture with detail in both directions.
+// A 4-component JPEG (OpenCV writes none): CMYK with Adobe's marker, or YCCK, from the given
+// ink values.
+Bytes encode_four_component(int width, int height, J_COLOR_SPACE space) {
+    return encode_with_libjpeg(
+        width, height, 4, JCS_CMYK,
+        [&](jpeg_compress_struct& cinfo) { jpeg_set_colorspace(&cinfo, space); },
+        [](int x, int y, int c) {
+            const int inks[] = {x * 3, y * 5, (x + y) * 2, 255 - x};
+            return inks[c];
+        });
+}
+
+// A color JPEG with the luma sampled h x v times the chroma (OpenCV writes 4:2:0 only), from a
+// picture with detail in both directions.
 Bytes encode_sampled(int width, int height, int h, int v) {
-    jpeg_compress_struct cinfo;
-    jpeg_error_mgr errors;
-    cinfo.err = jpeg_std_error(&errors);
-    jpeg_create_compress(&cinfo);
-    unsigned char* buffer = nullptr;
-    unsigned long size = 0;
-    jpeg_mem_dest(&cinfo, &buffer, &size);
-    cinfo.image_width = JDIMENSION(width);
-    cinfo.image_height = JDIMENSION(height);
-    cinfo.input_components = 3;
-    cinfo.in_color_space = JCS_RGB;
-    jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, 90, TRUE);
-    cinfo.comp_info[0].h_samp_factor = h;
-    cinfo.comp_info[0].v_samp_factor = v;
-    jpeg_start_compress(&cinfo, TRUE);
-    std::vector<JSAMPLE> row(std::size_t(width) * 3);
-    while (cinfo.next_scanline < cinfo.image_height) {
-        const int y = int(cinfo.next_scanline);
-        for (int x = 0; x < width; ++x) {
-            JSAMPLE* p = &row[std::size_t(x) * 3];
-            p[0] = JSAMPLE(x * 3 + y);
-            p[1] = JSAMPLE((x ^ y) * 5);
-            p[2] = JSAMPLE((x * y) % 251);
-        }
-        JSAMPROW pointer = row.data();
-        jpeg_write_scanlines(&cinfo, &pointer, 1);
-    }
-    jpeg_finish_compress(&cinfo);
-    jpeg_destroy_compress(&cinfo);
-    Bytes jpeg(buffer, buffer + size);
-    std::free(buffer);
-    return jpeg;
+    return encode_with_libjpeg(
+        width, height, 3, JCS_RGB,
+        [&](jpeg_compress_struct& cinfo) {
+            cinfo.comp_info[0].h_samp_factor = h;
+            cinfo.comp_info[0].v_samp_factor = v;
+        },
+        [](int x, int y, int c) {
+            const int rgb[] = {x * 3 + y, (x ^ y) * 5, (x * y) % 251};
+            return rgb[c];
+        });
 }
 
 }  // namespace
