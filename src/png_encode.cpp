@@ -1,6 +1,6 @@
 // Stage "encode", PNG: a palette image (PLTE, tRNS, 1/2/4/8-bit) whose chunks libspng writes
-// and whose image data libdeflate (or, for images of flat runs, zlib in parallel bands)
-// compresses; and full-color PNGs for swatches.
+// and whose image data libdeflate compresses (zlib and ISA-L in parallel bands are measured
+// beside it); and full-color PNGs for swatches.
 #include "detail/png_encode.hpp"
 
 #include <algorithm>
@@ -155,12 +155,18 @@ double repeat_share(std::span<const std::uint8_t> rows) {
     return double(repeats) / double(rows.size() - 1);
 }
 
-// Above this repeat share libdeflate's hash chains (100 positions deep at level 7, 300 at 8)
-// fill with the positions of one run and stop short of the row above, the match that pays
-// there. On the 12 MP photo at K = 16 (93% repeats) its levels 7 and 8 make files 11% and 4%
-// larger than this path (329,564 and 310,865 bytes against 297,478, seed 1); Kodak, SIPI and
-// the 27.7 MP photo (28-76% repeats) lose nothing to them.
+// Above this repeat share libdeflate's hash chains at level 7 (100 positions deep) fill with
+// the positions of one run and stop short of the row above, the match that pays there: on the
+// 12 MP photo at K = 16 (94% repeats) level 7 makes the image data 11% larger than level 9.
+// Kodak, SIPI and the 27.7 MP photo (28-76% repeats) lose nothing to level 7.
 constexpr double kDeepSearchRepeatShare = 0.9;
+
+// libdeflate's level for images above that share. On the 12 MP photo at K = 16 (seed 1,
+// image data, CPU time of one thread): 293,715 bytes in 145 ms, against 289,414 in 230 ms for
+// zlib's deep bands (kDeepSearch, the default before) and 303,252 in 92 ms for level 8;
+// pngquant's whole file is 324,468 bytes. The deep bands' two threads do not pay: the quality
+// measures run beside the encoder, so its CPU time is what the run waits for.
+constexpr int kRunsLibdeflateLevel = 9;
 
 // zlib's settings for one band: level 1..9, window 2^9..2^15 bytes, hash chain depth (0:
 // the level's own).
@@ -170,7 +176,8 @@ struct ZlibTuning {
     int chain = 0;
 };
 
-// zlib's hash chains for run-heavy images: level 9 with chains cut from 4,096 to 1,536 deep
+// zlib's hash chains for run-heavy images (DeflateEngine::zlib_deep_bands, measured beside
+// the default by `bench/run encode`): level 9 with chains cut from 4,096 to 1,536 deep
 // and a 16 KiB window (7 rows of the 12 MP photo), which ends chains sooner. On that photo at
 // K = 16 (one thread, image data only): 297,215 bytes in 283 ms, against 292,249 in 585 ms
 // for zlib's level 9 and 310,748 in 148 ms / 329,447 in 60 ms for libdeflate's levels 8 / 7.
@@ -314,7 +321,7 @@ DeflateSetting deflate_setting_for(std::span<const std::uint8_t> rows, int level
     if (level != EncodeOptions::kAutoPngLevel)
         return {DeflateEngine::libdeflate, level};
     if (repeat_share(rows) > kDeepSearchRepeatShare)
-        return {DeflateEngine::zlib_deep_bands, kDeepSearch.level};
+        return {DeflateEngine::libdeflate, kRunsLibdeflateLevel};
     return {DeflateEngine::libdeflate, kAutoLibdeflateLevel};
 }
 

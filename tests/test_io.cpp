@@ -618,18 +618,22 @@ IndexedImage stripes(const Palette& palette) {
     return image;
 }
 
-TEST_CASE("run-heavy PNG output is deflated by zlib in bands that decode exactly", "[io]") {
+TEST_CASE("run-heavy PNG output is deflated by libdeflate's level 9 and decodes exactly", "[io]") {
     test::TempDir dir;
     const IndexedImage runs = stripes(gray_palette(16));
     const Bytes png = encode_image(runs, dir / "runs.png");
     const Bytes stream = idat_stream(png);
-    // zlib's header: deflate with a 16 KiB window (CMF 0x68) and level 9, not libdeflate's 0x78.
-    REQUIRE(stream.size() > 2);
-    CHECK(stream[0] == 0x68);
-    CHECK((stream[0] * 256 + stream[1]) % 31 == 0);
+    // The setting picked for these scanlines, and the stream is that setting's.
+    using detail::DeflateEngine;
+    const Bytes scanlines = detail::palette_scanlines(runs);
+    const detail::DeflateSetting picked =
+        detail::deflate_setting_for(scanlines, EncodeOptions::kAutoPngLevel);
+    CHECK(picked.engine == DeflateEngine::libdeflate);
+    CHECK(picked.level == 9);
+    CHECK(stream == detail::deflate_image_data("runs.png", scanlines, picked));
 
-    // libdeflate inflates the joined bands and checks their Adler-32: every scanline byte is
-    // back, filter type 0 and two indices a byte.
+    // libdeflate inflates it and checks its Adler-32: every scanline byte is back, filter type
+    // 0 and two indices a byte.
     const std::size_t row_bytes = 1 + 3000 / 2;
     Bytes rows(row_bytes * 800);
     std::size_t got = 0;
@@ -650,12 +654,15 @@ TEST_CASE("run-heavy PNG output is deflated by zlib in bands that decode exactly
     }
     CHECK(exact);
 
-    // An explicit level, and an image without long runs, stay with libdeflate.
-    EncodeOptions level8;
-    level8.png_level = 8;
-    CHECK(idat_stream(encode_image(runs, dir / "runs.png", level8))[0] == 0x78);
-    CHECK(idat_stream(encode_image(checkerboard(3000, 800, gray_palette(16)), dir / "c.png"))[0] ==
-          0x78);
+    // An explicit level is kept, and an image without long runs gets level 7.
+    const detail::DeflateSetting explicit8 = detail::deflate_setting_for(scanlines, 8);
+    CHECK(explicit8.engine == DeflateEngine::libdeflate);
+    CHECK(explicit8.level == 8);
+    const detail::DeflateSetting plain = detail::deflate_setting_for(
+        detail::palette_scanlines(checkerboard(3000, 800, gray_palette(16))),
+        EncodeOptions::kAutoPngLevel);
+    CHECK(plain.engine == DeflateEngine::libdeflate);
+    CHECK(plain.level == 7);
 
     write_file_atomically(dir / "runs.png", png, false);
     const cv::Mat back = cv::imread((dir / "runs.png").string(), cv::IMREAD_COLOR);

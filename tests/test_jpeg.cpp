@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include <jpeglib.h>
 #include <opencv2/imgcodecs.hpp>
@@ -74,9 +75,11 @@ Bytes with_orientation(const Bytes& jpeg, int orientation) {
     return out;
 }
 
-// A 4-component JPEG written by libjpeg itself (OpenCV writes none): CMYK with Adobe's marker,
-// or YCCK, from the given ink values.
-Bytes encode_four_component(int width, int height, J_COLOR_SPACE space) {
+// A JPEG written by libjpeg itself at quality 90: `components` samples a pixel in `space`,
+// each pixel(x, y, c); `configure` changes the defaults' settings before the quality is set.
+template <class Configure, class Pixel>
+Bytes encode_with_libjpeg(int width, int height, int components, J_COLOR_SPACE space,
+                          Configure&& configure, Pixel&& pixel) {
     jpeg_compress_struct cinfo;
     jpeg_error_mgr errors;
     cinfo.err = jpeg_std_error(&errors);
@@ -86,21 +89,18 @@ Bytes encode_four_component(int width, int height, J_COLOR_SPACE space) {
     jpeg_mem_dest(&cinfo, &buffer, &size);
     cinfo.image_width = JDIMENSION(width);
     cinfo.image_height = JDIMENSION(height);
-    cinfo.input_components = 4;
-    cinfo.in_color_space = JCS_CMYK;
+    cinfo.input_components = components;
+    cinfo.in_color_space = space;
     jpeg_set_defaults(&cinfo);
-    jpeg_set_colorspace(&cinfo, space);
+    configure(cinfo);
     jpeg_set_quality(&cinfo, 90, TRUE);
     jpeg_start_compress(&cinfo, TRUE);
-    std::vector<JSAMPLE> row(std::size_t(width) * 4);
+    std::vector<JSAMPLE> row(std::size_t(width) * std::size_t(components));
     while (cinfo.next_scanline < cinfo.image_height) {
         const int y = int(cinfo.next_scanline);
         for (int x = 0; x < width; ++x) {
-            JSAMPLE* p = &row[std::size_t(x) * 4];
-            p[0] = JSAMPLE(x * 3);
-            p[1] = JSAMPLE(y * 5);
-            p[2] = JSAMPLE((x + y) * 2);
-            p[3] = JSAMPLE(255 - x);
+            for (int c = 0; c < components; ++c)
+                row[std::size_t(x * components + c)] = JSAMPLE(pixel(x, y, c));
         }
         JSAMPROW pointer = row.data();
         jpeg_write_scanlines(&cinfo, &pointer, 1);
@@ -110,6 +110,33 @@ Bytes encode_four_component(int width, int height, J_COLOR_SPACE space) {
     Bytes jpeg(buffer, buffer + size);
     std::free(buffer);
     return jpeg;
+}
+
+// A 4-component JPEG (OpenCV writes none): CMYK with Adobe's marker, or YCCK, from the given
+// ink values.
+Bytes encode_four_component(int width, int height, J_COLOR_SPACE space) {
+    return encode_with_libjpeg(
+        width, height, 4, JCS_CMYK,
+        [&](jpeg_compress_struct& cinfo) { jpeg_set_colorspace(&cinfo, space); },
+        [](int x, int y, int c) {
+            const int inks[] = {x * 3, y * 5, (x + y) * 2, 255 - x};
+            return inks[c];
+        });
+}
+
+// A color JPEG with the luma sampled h x v times the chroma (OpenCV writes 4:2:0 only), from a
+// picture with detail in both directions.
+Bytes encode_sampled(int width, int height, int h, int v) {
+    return encode_with_libjpeg(
+        width, height, 3, JCS_RGB,
+        [&](jpeg_compress_struct& cinfo) {
+            cinfo.comp_info[0].h_samp_factor = h;
+            cinfo.comp_info[0].v_samp_factor = v;
+        },
+        [](int x, int y, int c) {
+            const int rgb[] = {x * 3 + y, (x ^ y) * 5, (x * y) % 251};
+            return rgb[c];
+        });
 }
 
 }  // namespace
@@ -185,4 +212,18 @@ TEST_CASE("damaged JPEGs are errors, never gray-filled successes", "[io][jpeg]")
     expect(damaged, "JPEG");
     // No image at all after the start marker.
     expect({0xff, 0xd8, 0xff, 0xd9}, "corrupt or unsupported JPEG");
+}
+
+TEST_CASE("JPEGs of every chroma sampling decode to OpenCV's pixels", "[io][jpeg]") {
+    // 4:4:4, 4:2:2, 4:2:0 and 4:4:0: iMCU rows of 8 and 16 rows, read several rows a call;
+    // sides that cut through the MCUs.
+    const std::pair<int, int> samplings[] = {{1, 1}, {2, 1}, {2, 2}, {1, 2}};
+    const std::pair<int, int> sizes[] = {{131, 77}, {67, 41}, {40, 203}};
+    for (const auto& [h, v] : samplings) {
+        for (const auto& [width, height] : sizes) {
+            INFO(h << "x" << v << " sampling, " << width << "x" << height);
+            const Bytes jpeg = encode_sampled(width, height, h, v);
+            check_same_pixels(decode_image(jpeg, "s.jpg"), opencv_decoded(jpeg));
+        }
+    }
 }

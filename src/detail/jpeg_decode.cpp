@@ -97,6 +97,13 @@ void cmyk_to_rgb(const std::uint8_t* cmyk, std::uint8_t* rgb, std::size_t width)
     }
 }
 
+// Rows asked of libjpeg a call (it returns fewer at the end of an iMCU row): one call a row
+// costs its dispatch each time.
+constexpr JDIMENSION kRowsPerCall = 16;
+
+// Decoded images from this size (8 MiB, a 2.8 MP photo) are populated before decoding.
+constexpr std::size_t kPopulatedBytes = std::size_t{8} << 20;
+
 }  // namespace
 
 Image decode_jpeg(std::span<const std::uint8_t> jpeg, const JpegSizeCheck& check,
@@ -125,17 +132,32 @@ Image decode_jpeg(std::span<const std::uint8_t> jpeg, const JpegSizeCheck& check
     image.source.channels = grey ? 1 : 3;
     image.source.bit_depth = 8;
     const std::size_t stride = std::size_t(image.width) * 3;
-    resize_populated(image.samples, stride * std::size_t(image.height));
+    // Small images are zeroed on this thread, large ones populated by the arena's threads
+    // first: populating Kodak's 1.2 MB took 14% of its decode (the arena's hand-over), where
+    // on the 12 MP photo it saves CPU time over faulting the pages in one at a time.
+    const std::size_t bytes = stride * std::size_t(image.height);
+    if (bytes >= kPopulatedBytes)
+        resize_populated(image.samples, bytes);
+    else
+        image.samples.resize(bytes);
     std::vector<std::uint8_t> cmyk_row(cmyk ? std::size_t(image.width) * 4 : 0);
     std::uint8_t* const out = image.samples.data();
     std::uint8_t* const ink = cmyk_row.data();
     d.run([&] {
         while (cinfo.output_scanline < cinfo.output_height) {
             const std::size_t y = cinfo.output_scanline;
-            JSAMPROW row = cmyk ? ink : out + y * stride;
-            jpeg_read_scanlines(&cinfo, &row, 1);
-            if (cmyk)
+            if (cmyk) {
+                JSAMPROW row = ink;
+                jpeg_read_scanlines(&cinfo, &row, 1);
                 cmyk_to_rgb(ink, out + y * stride, std::size_t(image.width));
+                continue;
+            }
+            // Straight into the image, up to an iMCU row's worth of rows a call.
+            JSAMPROW rows[kRowsPerCall];
+            const JDIMENSION n = std::min(kRowsPerCall, JDIMENSION(cinfo.output_height - y));
+            for (JDIMENSION i = 0; i < n; ++i)
+                rows[i] = out + (y + i) * stride;
+            jpeg_read_scanlines(&cinfo, rows, n);
         }
         jpeg_finish_decompress(&cinfo);  // reads on to EOI: damage there warns too
     });
