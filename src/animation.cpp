@@ -78,10 +78,12 @@ std::vector<std::uint8_t> encode_webp_animation(const AnimationSource& animation
 }
 
 // A multi-page TIFF, a page a frame, each pixel's palette color (RGBA when any entry is less
-// than opaque, else RGB), with the ICC profile and the XMP packet; written by libtiff in the
-// codecs module. Not the EXIF: exiv2 (which writes a still TIFF's) keeps 4 pages at most when
-// it rewrites a TIFF, and libtiff takes EXIF only tag by tag. TIFF
-// pages have no delays nor loops. Throws std::runtime_error with the cause.
+// than opaque, else RGB), written by libtiff in the codecs module, with the ICC profile on every
+// page and the XMP packet on the first. With EXIF, the first page is written alone, exiv2 adds
+// the metadata to it as to a still TIFF (write_container_metadata: EXIF, and the profile and
+// XMP again), then libtiff appends the other pages after it: exiv2 rewriting a whole
+// multi-page TIFF kept 4 of 6 pages, and libtiff takes EXIF only tag by tag, each by its type.
+// TIFF pages have no delays nor loops. Throws std::runtime_error with the cause.
 std::vector<std::uint8_t> encode_tiff_pages(const IndexedAnimation& animation,
                                             const Metadata& metadata) {
     bool alpha = false;
@@ -104,9 +106,19 @@ std::vector<std::uint8_t> encode_tiff_pages(const IndexedAnimation& animation,
     }
     const std::span<const std::uint8_t> xmp(
         reinterpret_cast<const std::uint8_t*>(metadata.xmp.data()), metadata.xmp.size());
-    return detail::opencv_tiff_write_pages(rows, std::uint32_t(animation.width),
-                                           std::uint32_t(animation.height), channels,
-                                           metadata.profile.icc, xmp);
+    const auto width = std::uint32_t(animation.width), height = std::uint32_t(animation.height);
+    const auto total = std::uint32_t(rows.size());
+    const std::span<const std::uint8_t* const> all(rows);
+    if (metadata.exif.empty() || all.size() < 2) {
+        return detail::opencv_tiff_write_pages(all, {0, total}, width, height, channels,
+                                               metadata.profile.icc, xmp);
+    }
+    std::vector<std::uint8_t> first = detail::write_container_metadata(
+        detail::opencv_tiff_write_pages(all.first(1), {0, total}, width, height, channels,
+                                        metadata.profile.icc, xmp),
+        metadata);
+    return detail::opencv_tiff_write_pages(all.subspan(1), {1, total}, width, height, channels,
+                                           metadata.profile.icc, {}, std::move(first));
 }
 
 // The frames one at a time, as encode_animation's source form takes them.

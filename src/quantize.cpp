@@ -17,6 +17,7 @@
 #include <tbb/task_arena.h>
 
 #include "detail/parallel.hpp"
+#include "detail/quality.hpp"
 #include "quantize/profile.hpp"
 
 namespace quantize {
@@ -334,14 +335,15 @@ std::vector<std::string> notes_for(const Image& image, ImageFormat format, const
 // palette converted from the image's profile when it has another (k-means worked on its own
 // numbers, but a ΔE00 is between colors, not numbers).
 Quality measure_in_srgb(const Image& image, const IndexedImage& indexed,
-                        std::size_t delta_e_sample = kDeltaESample) {
+                        std::size_t delta_e_sample = kDeltaESample,
+                        detail::Ssim ssim = detail::Ssim::measured) {
     if (is_srgb(image.metadata.profile))
-        return measure_quality(image, indexed, delta_e_sample);
+        return detail::measure_quality(image, indexed, delta_e_sample, ssim);
     Image original = image;
     convert_to_srgb(original);
     IndexedImage mapped = indexed;
     mapped.palette = palette_in_srgb(std::move(mapped.palette), image.metadata.profile);
-    return measure_quality(original, mapped, delta_e_sample);
+    return detail::measure_quality(original, mapped, delta_e_sample, ssim);
 }
 
 // What the report and the notes say about the profile, the orientation and the metadata, as
@@ -573,18 +575,43 @@ QuantizedAnimation quantize_animation_here(const Animation& animation, const Opt
     return q;
 }
 
-// The quality of every frame, averaged (each frame weighs alike: all are the canvas size); the
-// 95th percentile of ΔE is the worst frame's.
-Quality average_quality(const std::vector<Quality>& frames) {
+// Pixels of an animation whose SSIM is measured, about: SSIM takes a pass over every pixel
+// (on the bench's 120 frames of 480x320, 10% of the run's CPU time measured on all of them), so
+// it is measured on every n-th frame, n as small as keeps these pixels, the first frame always.
+// MSE is measured on every pixel of every frame, ΔE00 on kDeltaESample spread over them.
+constexpr std::size_t kAnimationSsimPixels = std::size_t{1} << 21;  // 2 MP: 14 of 120 bench frames
+
+// Whether frame i of n frames of `pixels` each has its SSIM measured (kAnimationSsimPixels).
+detail::Ssim ssim_of_frame(std::size_t i, std::size_t n, std::size_t pixels) {
+    const std::size_t every =
+        std::max<std::size_t>(1, (n * pixels + kAnimationSsimPixels - 1) /
+                                     std::max<std::size_t>(1, kAnimationSsimPixels));
+    return i % every == 0 ? detail::Ssim::measured : detail::Ssim::skipped;
+}
+
+// The quality of every frame, averaged (each frame weighs alike: all are the canvas size), the
+// SSIM over the frames it was measured on (`ssim`, the first always); the 95th percentile of
+// ΔE is the worst frame's.
+Quality average_quality(const std::vector<Quality>& frames, const std::vector<detail::Ssim>& ssim) {
     Quality mean;
     mean.ssim = 0;
-    for (const Quality& f : frames) {
+    std::size_t measured = 0;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        const Quality& f = frames[i];
         mean.mse += f.mse / double(frames.size());
         mean.alpha_mse += f.alpha_mse / double(frames.size());
         mean.delta_e_mean += f.delta_e_mean / double(frames.size());
-        mean.ssim += f.ssim / double(frames.size());
         mean.delta_e_p95 = std::max(mean.delta_e_p95, f.delta_e_p95);
+        switch (ssim[i]) {
+            case detail::Ssim::measured:
+                mean.ssim += f.ssim;
+                ++measured;
+                break;
+            case detail::Ssim::skipped:
+                break;
+        }
     }
+    mean.ssim = measured ? mean.ssim / double(measured) : 1.0;
     mean.psnr = mean.mse > 0 ? 10.0 * std::log10(3.0 * 255.0 * 255.0 / mean.mse)
                              : std::numeric_limits<double>::infinity();
     return mean;
@@ -614,6 +641,10 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
     EncodedImage result;
     Report& r = result.report;
     std::vector<Quality> quality(animation.frames.size());
+    std::vector<detail::Ssim> ssim;
+    for (std::size_t i = 0; i < quality.size(); ++i) {
+        ssim.push_back(ssim_of_frame(i, quality.size(), animation.frames[i].image.pixel_count()));
+    }
     tbb::parallel_invoke(
         [&] {
             Stopwatch encode_clock;
@@ -627,17 +658,20 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
             const std::size_t delta_e_share =
                 std::max<std::size_t>(1, kDeltaESample / quality.size());
             for (std::size_t i = 0; i < quality.size(); ++i) {
-                quality[i] = q.reused[i]
-                                 ? quality[i - 1]
-                                 : measure_in_srgb(animation.frames[i].image,
-                                                   q.animation.frames[i].image, delta_e_share);
+                // A reused frame measures as the one before, its SSIM measured or not alike.
+                if (q.reused[i])
+                    ssim[i] = ssim[i - 1];
+                quality[i] = q.reused[i] ? quality[i - 1]
+                                         : measure_in_srgb(animation.frames[i].image,
+                                                           q.animation.frames[i].image,
+                                                           delta_e_share, ssim[i]);
             }
             r.times.measure = measure_clock.lap_ms();
         });
     const Image& first = animation.frames.front().image;
     describe_run(r, input, output, options, first, first.source, result.bytes.size(),
                  q.training_colors, q.times);
-    r.quality = average_quality(quality);
+    r.quality = average_quality(quality, ssim);
     r.exact = q.exact;
     r.iterations = q.clustering.iterations;
     r.inertia = q.clustering.inertia;
@@ -661,8 +695,6 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
         r.notes.push_back("a palette per frame: the palette shown is the first frame's");
     const std::vector<std::string> more = metadata_notes(decoded, options, format);
     r.notes.insert(r.notes.end(), more.begin(), more.end());
-    if (format == ImageFormat::tiff && !options.encoding.strip && !decoded.exif.empty())
-        r.notes.push_back("a multi-page TIFF gets the profile and XMP: the EXIF was dropped");
     return result;
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detail/parallel.hpp"
+#include "detail/quality.hpp"
 #include "detail/report_json.hpp"
 #include "quantize/color.hpp"
 
@@ -209,6 +210,11 @@ double measure_ssim(ImageView original, const IndexedImage& quantized) {
 
 Quality measure_quality(ImageView original, const IndexedImage& quantized,
                         std::size_t delta_e_sample) {
+    return detail::measure_quality(original, quantized, delta_e_sample, detail::Ssim::measured);
+}
+
+Quality detail::measure_quality(ImageView original, const IndexedImage& quantized,
+                                std::size_t delta_e_sample, Ssim ssim) {
     const std::size_t n = original.pixel_count();
     const bool alpha = original.has_alpha();
     ErrorSums total;
@@ -222,7 +228,13 @@ Quality measure_quality(ImageView original, const IndexedImage& quantized,
     }
     Quality q;
     measure_delta_e(original, quantized, delta_e_sample, q);
-    q.ssim = n ? measure_ssim(original, quantized) : 1.0;
+    switch (ssim) {
+        case Ssim::measured:
+            q.ssim = n ? measure_ssim(original, quantized) : 1.0;
+            break;
+        case Ssim::skipped:
+            break;
+    }
     q.mse = n ? total.color / double(n) : 0.0;
     q.alpha_mse = n ? total.alpha / double(n) : 0.0;
     q.psnr = q.mse > 0 ? 10.0 * std::log10(3.0 * 255.0 * 255.0 / q.mse)

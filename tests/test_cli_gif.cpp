@@ -369,7 +369,7 @@ TEST_CASE("an animated WebP is turned upright by its EXIF orientation, every fra
     CHECK(s.height == 40);
 }
 
-TEST_CASE("a multi-page TIFF keeps the XMP of an animated WebP and says its EXIF was dropped",
+TEST_CASE("a multi-page TIFF keeps the EXIF and XMP of an animated WebP, upright, every page",
           "[cli][animation][metadata]") {
     test::TempDir dir;
     // Six frames (more pages than exiv2 names directories for: IFD0 to IFD3).
@@ -392,21 +392,34 @@ TEST_CASE("a multi-page TIFF keeps the XMP of an animated WebP and says its EXIF
     test::write_bytes(
         dir / "in.webp",
         with_chunks(test::read_bytes(dir / "plain.webp"),
-                    {{"EXIF", test::exif_block(1, "Pages")},
+                    {{"EXIF", test::exif_block(6, "Pages")},
                      {"XMP ", std::vector<std::uint8_t>(xmp_text.begin(), xmp_text.end())}}));
     const auto r =
         quantize_cli({(dir / "in.webp").string(), "-k", "8", "-o", (dir / "out.tif").string()});
     REQUIRE(r.exit_code == 0);
-    CHECK_THAT(r.out,
-               Catch::Contains("a multi-page TIFF gets the profile and XMP: the EXIF was dropped"));
-    const quantize::Animation in = quantize::read_animation(dir / "in.webp");
+    CHECK_THAT(r.out, !Catch::Contains("EXIF was dropped"));
+    CHECK_THAT(r.out, Catch::Contains("turned upright by its EXIF orientation 6"));
+    const quantize::Animation in = quantize::read_animation(dir / "in.webp");  // upright
     const quantize::Animation out = quantize::read_animation(dir / "out.tif");
     REQUIRE(out.frames.size() == 6);
+    CHECK(out.width == 10);  // 20x10 stored, turned
+    CHECK(out.height == 20);
     for (std::size_t f = 0; f < 6; ++f) {
         INFO("page " << f);
         CHECK(out.frames[f].image.samples == in.frames[f].image.samples);  // 8 colors in 8
     }
-    CHECK(test::exif_artist(out.metadata.exif).empty());  // the TIFF's own tags alone
+    // The EXIF round trip: the artist kept, the orientation now 1 (the pages are upright).
+    CHECK(test::exif_artist(out.metadata.exif) == "Pages");
+    CHECK(quantize::exif_orientation(out.metadata.exif) == 1);
+    CHECK(out.metadata.orientation == 1);
+    // Again from the TIFF: its EXIF is the first page's alone, the other pages' directories
+    // (exiv2's IFD1 "Thumbnail") not carried into the output as a page more.
+    REQUIRE(quantize_cli(
+                {(dir / "out.tif").string(), "-k", "8", "-o", (dir / "again.tif").string(), "-q"})
+                .exit_code == 0);
+    const quantize::Animation again = quantize::read_animation(dir / "again.tif");
+    CHECK(again.frames.size() == 6);
+    CHECK(test::exif_artist(again.metadata.exif) == "Pages");
     const std::vector<std::uint8_t> tif = test::read_bytes(dir / "out.tif");
     CHECK_THAT(std::string(tif.begin(), tif.end()), Catch::Contains(xmp_text));
     // --strip: none of it.
@@ -415,6 +428,7 @@ TEST_CASE("a multi-page TIFF keeps the XMP of an animated WebP and says its EXIF
                 .exit_code == 0);
     const quantize::Animation stripped = quantize::read_animation(dir / "stripped.tif");
     CHECK(stripped.frames.size() == 6);
+    CHECK(test::exif_artist(stripped.metadata.exif).empty());
     const std::vector<std::uint8_t> bare = test::read_bytes(dir / "stripped.tif");
     CHECK_THAT(std::string(bare.begin(), bare.end()), !Catch::Contains(xmp_text));
 }

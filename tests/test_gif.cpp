@@ -318,6 +318,82 @@ TEST_CASE("the LZW encoder writes giflib's bytes for every code size", "[gif]") 
     CHECK(encoder.encode(indices, code_size) == reference);  // the table left empty after use
 }
 
+namespace {
+
+// LZW data as a GIF frame holds it: the code size byte, then sub-blocks of up to 255 bytes and
+// the zero-length terminator.
+std::vector<std::uint8_t> in_sub_blocks(int code_size, const std::vector<std::uint8_t>& lzw) {
+    std::vector<std::uint8_t> out{std::uint8_t(code_size)};
+    for (std::size_t at = 0; at < lzw.size(); at += 255) {
+        const std::size_t n = std::min<std::size_t>(255, lzw.size() - at);
+        out.push_back(std::uint8_t(n));
+        out.insert(out.end(), lzw.begin() + std::ptrdiff_t(at),
+                   lzw.begin() + std::ptrdiff_t(at + n));
+    }
+    out.push_back(0);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("the LZW decoder reads giflib's data back for every code size, in pieces or whole",
+          "[gif]") {
+    // Noise fills the table and clears it many times over; runs make long strings, which
+    // pieces of odd sizes end inside.
+    const int bits = GENERATE(1, 2, 3, 4, 5, 6, 7, 8);
+    const int kind = GENERATE(0, 1);  // 0 noise, 1 runs
+    const int colors = 1 << bits, code_size = std::max(2, bits);
+    constexpr int kWidth = 300, kHeight = 200;
+    std::vector<std::uint8_t> indices;
+    std::uint32_t state = 777u + std::uint32_t(bits);
+    for (int i = 0; i < kWidth * kHeight; ++i) {
+        state = state * 1664525u + 1013904223u;
+        indices.push_back(std::uint8_t(kind == 0 ? (state >> 24) % std::uint32_t(colors)
+                                                 : std::uint32_t(i / 97) % std::uint32_t(colors)));
+    }
+    std::vector<std::uint8_t> rgb(std::size_t(3 * std::max(colors, 2)));
+    int giflib_code_size = 0;
+    const auto lzw = first_frame_lzw(
+        test::write_gif(kWidth, kHeight, rgb, {test::gif_frame(0, 0, kWidth, kHeight, indices)}),
+        giflib_code_size);
+    const auto data = in_sub_blocks(giflib_code_size, lzw);
+    INFO(colors << " colors, kind " << kind);
+    std::vector<std::uint8_t> whole(indices.size());
+    detail::GifLzwDecoder(data).read(whole.data(), whole.size());
+    CHECK(whole == indices);
+    std::vector<std::uint8_t> pieces(indices.size());
+    detail::GifLzwDecoder decoder(data);
+    for (std::size_t at = 0, piece = 1; at < pieces.size(); at += piece, piece = piece * 3 % 1001)
+        decoder.read(pieces.data() + at, std::min(piece, pieces.size() - at));
+    CHECK(pieces == indices);
+    // Our encoder's data reads back too.
+    detail::GifLzwEncoder encoder;
+    std::vector<std::uint8_t> again(indices.size());
+    detail::GifLzwDecoder(in_sub_blocks(code_size, encoder.encode(indices, code_size)))
+        .read(again.data(), again.size());
+    CHECK(again == indices);
+}
+
+TEST_CASE(
+    "the LZW decoder refuses data that ends early, codes past its table and code sizes "
+    "past 8",
+    "[gif][hostile]") {
+    detail::GifLzwEncoder encoder;
+    const std::vector<std::uint8_t> indices = {0, 1, 2, 3, 0, 1, 2, 3, 3, 3};
+    const auto data = in_sub_blocks(2, encoder.encode(indices, 2));
+    std::vector<std::uint8_t> out(indices.size() + 1);
+    CHECK_THROWS_AS(detail::GifLzwDecoder(data).read(out.data(), out.size()), std::runtime_error);
+    auto cut = data;
+    cut.resize(3);  // the code size, a sub-block length and one byte of it
+    CHECK_THROWS_AS(detail::GifLzwDecoder(cut).read(out.data(), indices.size()),
+                    std::runtime_error);
+    // Code size 2: clear 4, end 5, then 3-bit codes; 7 right after a clear is past the table.
+    const std::vector<std::uint8_t> past = {2, 1, 0x3C, 0};  // codes 4, 7 (LSB first)
+    CHECK_THROWS_AS(detail::GifLzwDecoder(past).read(out.data(), 1), std::runtime_error);
+    const std::vector<std::uint8_t> wide = {9, 1, 0, 0};
+    CHECK_THROWS_AS(detail::GifLzwDecoder(wide), std::runtime_error);
+}
+
 TEST_CASE("the LZW encoder refuses an index past its table", "[gif]") {
     detail::GifLzwEncoder encoder;
     const std::vector<std::uint8_t> indices = {0, 1, 4};
@@ -358,4 +434,47 @@ TEST_CASE("frames made one at a time encode to the same GIF and WebP bytes as fr
         CHECK(asked == 4);
     }
     CHECK_THROWS_AS(encode_animation(source, ImageFormat::tiff, "a.tif"), Error);
+}
+
+TEST_CASE("an animation's SSIM is measured on every n-th frame, its MSE on every frame",
+          "[gif][animation][report]") {
+    // 36 frames of 256x256: 2.36 MP, over the 2 MP measured, so every 2nd frame. Even frames
+    // are noise, odd ones flat bands: the mean over even frames differs from the mean over all.
+    constexpr int kSide = 256, kFrames = 36;
+    std::vector<std::uint8_t> rgb;
+    for (int i = 0; i < 64; ++i)
+        rgb.insert(rgb.end(),
+                   {std::uint8_t(i * 4), std::uint8_t(255 - i * 3), std::uint8_t(i * 7)});
+    std::vector<test::GifTestFrame> frames;
+    std::uint32_t state = 99;
+    for (int f = 0; f < kFrames; ++f) {
+        std::vector<std::uint8_t> indices;
+        for (int i = 0; i < kSide * kSide; ++i) {
+            state = state * 1664525u + 1013904223u;
+            indices.push_back(
+                std::uint8_t(f % 2 == 0 ? (state >> 24) % 64 : (i % kSide / 4 + f) % 64));
+        }
+        frames.push_back(test::gif_frame(0, 0, kSide, kSide, indices));
+    }
+    const auto bytes = test::write_gif(kSide, kSide, rgb, frames, 0);
+    Options options;
+    options.clustering.colors = 8;
+    const EncodedImage encoded =
+        quantize_encoded(bytes, "in.gif", ImageFormat::gif, "out.gif", options);
+    // The same quantization in memory, measured frame by frame.
+    const Animation animation = decode_animation(bytes, "in.gif");
+    const QuantizedAnimation q = quantize_animation(animation, options);
+    REQUIRE(encoded.report.frames.size() == std::size_t(kFrames));
+    double even = 0, all = 0;
+    for (std::size_t f = 0; f < std::size_t(kFrames); ++f) {
+        const Quality frame =
+            measure_quality(animation.frames[f].image, q.animation.frames[f].image);
+        INFO("frame " << f);
+        CHECK(encoded.report.frames[f].mse == Approx(frame.mse));
+        all += frame.ssim / kFrames;
+        if (f % 2 == 0)
+            even += frame.ssim / (kFrames / 2);
+    }
+    CHECK(encoded.report.quality.ssim == Approx(even));
+    CHECK(encoded.report.quality.ssim != Approx(all));
 }

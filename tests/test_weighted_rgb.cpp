@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "detail/cell_search.hpp"
 #include "detail/weighted_rgb.hpp"
 #include "quantize/quantize.hpp"
 #include "support.hpp"
@@ -93,6 +94,52 @@ TEST_CASE("wrgb remap equals brute force by its integer form", "[wrgb][remap]") 
             std::size_t wrong = 0;
             for (std::size_t i = 0; i < image->pixel_count(); ++i)
                 wrong += out.indices[i] != nearest_by_form(image->pixel(i), palette);
+            CHECK(wrong == 0);
+        }
+    }
+}
+
+TEST_CASE("the cell search equals brute force for strongly anisotropic forms", "[wrgb][remap]") {
+    // The cell search drops a palette color from a cell when a lower bound on its form over the
+    // cell exceeds another color's largest: a bound too high drops the nearest. Forms far from
+    // the identity (eigenvalue ratios up to 22) make the bound work hardest; palettes packed
+    // in a small cube put many colors near every cell border. Each with `lower` the form's
+    // smallest eigenvalue rounded down, as the search requires.
+    const detail::RgbMetric forms[] = {
+        detail::kWeightedRgbMetric,
+        {{{{64, -40, 0}, {-40, 64, 0}, {0, 0, 8}}}, 8},        // eigenvalues 24, 104, 8
+        {{{{100, 30, -30}, {30, 40, 10}, {-30, 10, 30}}}, 5},  // about 5.4, 45, 119
+    };
+    std::mt19937 rng(17);
+    for (const detail::RgbMetric& form : forms) {
+        for (int spread : {24, 256}) {
+            std::vector<Color> palette;
+            for (int j = 0; j < 256; ++j)
+                palette.push_back({std::uint8_t(100 + int(rng() % unsigned(spread)) * 155 / 256),
+                                   std::uint8_t(rng() % unsigned(spread)),
+                                   std::uint8_t(255 - int(rng() % unsigned(spread))), 255});
+            detail::CellSearch search(palette, form);
+            std::size_t wrong = 0;
+            for (int n = 0; n < 40000; ++n) {
+                // Near a palette color (where the nearest is decided among close ones), and
+                // every fourth anywhere.
+                const Color& at = palette[rng() % palette.size()];
+                const auto near = [&](std::uint8_t v) {
+                    return std::uint8_t(std::clamp(int(v) + int(rng() % 25) - 12, 0, 255));
+                };
+                const Color c = n % 4 == 0 ? Color{std::uint8_t(rng()), std::uint8_t(rng()),
+                                                   std::uint8_t(rng()), 255}
+                                           : Color{near(at.r), near(at.g), near(at.b), 255};
+                std::size_t best = 0;
+                for (std::size_t j = 1; j < palette.size(); ++j) {
+                    const Color& p = palette[j];
+                    const Color& b = palette[best];
+                    if (form.of(c.r - p.r, c.g - p.g, c.b - p.b) <
+                        form.of(c.r - b.r, c.g - b.g, c.b - b.b))
+                        best = j;
+                }
+                wrong += search.nearest(c.r, c.g, c.b) != best;
+            }
             CHECK(wrong == 0);
         }
     }

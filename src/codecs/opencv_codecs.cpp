@@ -240,16 +240,20 @@ __attribute__((visibility("default"))) const char* quantize_codecs_tiff_page(
     return error;
 }
 
-// A multi-page TIFF of `count` pages, each width x height pixels of `channels` (3 RGB or 4
-// RGBA, unassociated alpha) 8-bit samples, rows packed, deflated; every page marked a page of
-// the document (SubfileType, PageNumber) and carrying the ICC profile when icc_size > 0.
-// Returns nullptr with the file in *out, else the cause.
-__attribute__((visibility("default"))) const char* quantize_codecs_tiff_write_pages(
-    const unsigned char* const* pages, std::uint32_t count, std::uint32_t width,
-    std::uint32_t height, int channels, const unsigned char* icc, std::size_t icc_size,
-    const unsigned char* xmp, std::size_t xmp_size, std::vector<unsigned char>* out) noexcept {
+// `count` pages of a multi-page TIFF of `total`, numbered from `first`, each width x height
+// pixels of `channels` (3 RGB or 4 RGBA, unassociated alpha) 8-bit samples, rows packed,
+// deflated; every page marked a page of the document (SubfileType, PageNumber) and carrying
+// the ICC profile when icc_size > 0, the first one given the XMP packet when xmp_size > 0.
+// Into an empty *out, a new TIFF; else the pages are appended to the TIFF *out holds (libtiff's
+// append mode: its directories and bytes are kept, the new ones linked after them). Returns
+// nullptr with the file in *out, else the cause.
+__attribute__((visibility("default"))) const char* quantize_codecs_tiff_append_pages(
+    const unsigned char* const* pages, std::uint32_t count, std::uint32_t first,
+    std::uint32_t total, std::uint32_t width, std::uint32_t height, int channels,
+    const unsigned char* icc, std::size_t icc_size, const unsigned char* xmp, std::size_t xmp_size,
+    std::vector<unsigned char>* out) noexcept {
     try {
-        out->clear();
+        const char* mode = out->empty() ? "w" : "a";
         GrowingFile file{out, 0};
         TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
         if (!options)
@@ -257,7 +261,7 @@ __attribute__((visibility("default"))) const char* quantize_codecs_tiff_write_pa
         TIFFOpenOptionsSetErrorHandlerExtR(options, drop_message, nullptr);
         TIFFOpenOptionsSetWarningHandlerExtR(options, drop_message, nullptr);
         TIFF* tiff =
-            TIFFClientOpenExt("memory", "w", &file, read_growing, write_growing, seek_growing,
+            TIFFClientOpenExt("memory", mode, &file, read_growing, write_growing, seek_growing,
                               close_nothing, growing_size, no_map, no_unmap, options);
         TIFFOpenOptionsFree(options);
         if (!tiff)
@@ -274,7 +278,8 @@ __attribute__((visibility("default"))) const char* quantize_codecs_tiff_write_pa
                  TIFFSetField(tiff, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE) &&
                  TIFFSetField(tiff, TIFFTAG_ROWSPERSTRIP, TIFFDefaultStripSize(tiff, 0)) &&
                  TIFFSetField(tiff, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE) &&
-                 TIFFSetField(tiff, TIFFTAG_PAGENUMBER, std::uint16_t(p), std::uint16_t(count));
+                 TIFFSetField(tiff, TIFFTAG_PAGENUMBER, std::uint16_t(first + p),
+                              std::uint16_t(total));
             if (ok && channels == 4) {
                 const std::uint16_t extra[] = {EXTRASAMPLE_UNASSALPHA};
                 ok = TIFFSetField(tiff, TIFFTAG_EXTRASAMPLES, 1, extra);

@@ -45,41 +45,109 @@ CellSearch::Box CellSearch::box_of(std::uint32_t cell, int bits) {
     return b;
 }
 
+std::int64_t CellSearch::form_largest(const Box& b, const int v[3]) const {
+    // The form is convex, so its largest value on the box is at a corner. Expanded,
+    // d^T W d = sum_a W_aa d_a^2 + 2 sum_{a<c} W_ac d_a d_c: each axis' two ends give two
+    // diagonal terms and each pair of axes four cross terms, then the 8 corners are sums of
+    // those (18 products where evaluating the form at every corner took 72).
+    std::int64_t e[3][2], diag[3][2];
+    for (int a = 0; a < 3; ++a) {
+        e[a][0] = b.lo[a] - v[a];
+        e[a][1] = b.hi[a] - v[a];
+        for (int s = 0; s < 2; ++s)
+            diag[a][s] = metric_.w[a][a] * e[a][s] * e[a][s];
+    }
+    std::int64_t rg[2][2], rb[2][2], gb[2][2];
+    for (int s = 0; s < 2; ++s) {
+        for (int t = 0; t < 2; ++t) {
+            rg[s][t] = 2 * metric_.w[0][1] * e[0][s] * e[1][t];
+            rb[s][t] = 2 * metric_.w[0][2] * e[0][s] * e[2][t];
+            gb[s][t] = 2 * metric_.w[1][2] * e[1][s] * e[2][t];
+        }
+    }
+    std::int64_t largest = 0;
+    for (int corner = 0; corner < 8; ++corner) {
+        const int r = corner >> 2, g = corner >> 1 & 1, bl = corner & 1;
+        largest = std::max(
+            largest, diag[0][r] + diag[1][g] + diag[2][bl] + rg[r][g] + rb[r][bl] + gb[g][bl]);
+    }
+    return largest;
+}
+
+bool CellSearch::form_may_reach(const Box& b, const int v[3], std::int64_t u) const {
+    // The differences d = x - v for x in the box form the box [lo - v, hi - v]; g is its point
+    // nearest to 0 (per axis the gap, 0 where the box spans v). (d - t g)^T W (d - t g) >= 0
+    // gives d^T W d >= 2 t g^T W d - t^2 q with q = g^T W g, for every t >= 0. With m the
+    // smallest g^T W d over the box (linear: per axis at an end), t = m / q gives the lower
+    // bound m^2 / q when m > 0: a tangent plane at g. Exact for W = I (m = q = |g|^2) and close
+    // for W near it, where W's smallest eigenvalue times |g|^2 loses up to a third of the gap
+    // (smallest / mean eigenvalue about 0.78). Integers (|m| < 2^26, m^2 < 2^52, u q < 2^48):
+    // the test m^2 > u q is exact.
+    int lo[3], hi[3], g[3];
+    for (int a = 0; a < 3; ++a) {
+        lo[a] = b.lo[a] - v[a];
+        hi[a] = b.hi[a] - v[a];
+        g[a] = std::clamp(0, lo[a], hi[a]);
+    }
+    std::int64_t q = 0, m = 0;
+    for (int a = 0; a < 3; ++a) {
+        const std::int64_t wg = std::int64_t{metric_.w[a][0]} * g[0] +
+                                std::int64_t{metric_.w[a][1]} * g[1] +
+                                std::int64_t{metric_.w[a][2]} * g[2];
+        q += wg * g[a];
+        m += std::min(wg * lo[a], wg * hi[a]);
+    }
+    return m <= 0 || m * m <= u * q;
+}
+
 void CellSearch::candidates_of(const Box& b, std::span<const std::uint8_t> from,
                                std::vector<std::uint8_t>& out) const {
-    // Squared distances from the box to a color: to its nearest and its farthest corner (a
-    // lower bound and the largest corner's form, by another metric). Integers throughout, so
-    // the test is exact.
-    const bool plain = metric_.identity();
-    auto bounds = [&](const Color& c, std::int64_t& near, std::int64_t& far) {
+    // Squared sRGB distances from the box to each color: to its nearest point (gap) and its
+    // farthest corner (reach). Integers throughout, so the tests are exact.
+    std::int64_t gap2[256], reach2[256];
+    for (std::size_t i = 0; i < from.size(); ++i) {
+        const Color& c = palette_[from[i]];
         const int v[3] = {c.r, c.g, c.b};
-        near = far = 0;
+        gap2[i] = reach2[i] = 0;
         for (int a = 0; a < 3; ++a) {
             const int gap = v[a] < b.lo[a] ? b.lo[a] - v[a] : std::max(v[a] - b.hi[a], 0);
             const int reach = std::max(v[a] - b.lo[a], b.hi[a] - v[a]);
-            near += gap * gap;
-            far += reach * reach;
+            gap2[i] += gap * gap;
+            reach2[i] += reach * reach;
         }
-        if (plain)
-            return;
-        near *= metric_.lower;
-        far = 0;
-        for (int corner = 0; corner < 8; ++corner) {
-            far = std::max(far, metric_.of((corner & 4 ? b.hi[0] : b.lo[0]) - v[0],
-                                           (corner & 2 ? b.hi[1] : b.lo[1]) - v[1],
-                                           (corner & 1 ? b.hi[2] : b.lo[2]) - v[2]));
-        }
-    };
-    std::int64_t near[256];
-    std::int64_t u = std::numeric_limits<std::int64_t>::max();
-    for (std::size_t i = 0; i < from.size(); ++i) {
-        std::int64_t far;
-        bounds(palette_[from[i]], near[i], far);
-        u = std::min(u, far);
     }
     out.clear();
+    if (plain_) {
+        const std::int64_t u = *std::min_element(reach2, reach2 + from.size());
+        for (std::size_t i = 0; i < from.size(); ++i) {
+            if (gap2[i] <= u)
+                out.push_back(from[i]);
+        }
+        return;
+    }
+    // By the form: u is the smallest largest value over the colors; lower * reach2 and
+    // lower * gap2 bound a color's largest and smallest values from below (lower = W's smallest
+    // eigenvalue), so the exact largest is only worked out where it could lower u, and the
+    // tighter test (form_may_reach) only where the cheap one does not already exceed u.
+    // Starting from the color of the smallest reach makes u small early.
+    const auto corner = [&](std::size_t i) {
+        const Color& c = palette_[from[i]];
+        const int v[3] = {c.r, c.g, c.b};
+        return form_largest(b, v);
+    };
+    assert(!from.empty());  // a box always keeps the color that sets u
+    const std::size_t first = std::size_t(std::min_element(reach2, reach2 + from.size()) - reach2);
+    std::int64_t u = corner(first);
     for (std::size_t i = 0; i < from.size(); ++i) {
-        if (near[i] <= u)
+        if (metric_.lower * reach2[i] < u)
+            u = std::min(u, corner(i));
+    }
+    for (std::size_t i = 0; i < from.size(); ++i) {
+        if (metric_.lower * gap2[i] > u)
+            continue;
+        const Color& c = palette_[from[i]];
+        const int v[3] = {c.r, c.g, c.b};
+        if (form_may_reach(b, v, u))
             out.push_back(from[i]);
     }
 }

@@ -5,8 +5,9 @@
 // mindist(B, c) <= u, where u is the smallest maxdist(B, c') over the whole palette: the color
 // achieving u is never farther than that from any color in B. Distances are squared sRGB ones,
 // or a quadratic form d^T W d (the wrgb space): then maxdist is the largest over B's corners
-// (the form is convex) and mindist is bounded below by W's smallest eigenvalue times the
-// squared sRGB mindist, which keeps a few more candidates but stays exact. Those colors are B's
+// (the form is convex) and mindist is bounded below (W's smallest eigenvalue times the squared
+// sRGB mindist, then a tangent plane at the box's nearest point), which keeps a few more
+// candidates than the exact mindist would but stays exact. Those colors are B's
 // candidates; every color in B is compared with them alone, in palette order, so ties go to the
 // lowest index exactly as in brute force. A sub-box's candidates are a subset of its parent's,
 // so fine cells (4x4x4 colors) are filled from coarse ones (16x16x16): a fine cell holds 1 to 3
@@ -126,6 +127,12 @@ class CellSearch {
     static std::uint32_t cell_at_line(std::uint32_t line);
 
     static Box box_of(std::uint32_t cell, int bits);
+    // False when metric_'s form from color v (r, g, b) exceeds u for every color in box b, by a
+    // lower bound tighter than W's smallest eigenvalue (not for the identity metric, whose
+    // bound is exact and cheaper).
+    bool form_may_reach(const Box& b, const int v[3], std::int64_t u) const;
+    // The largest value of metric_'s form from color v to a color in box b (exact).
+    std::int64_t form_largest(const Box& b, const int v[3]) const;
     // The candidates among `from` (ascending palette indices) for box b, ascending.
     void candidates_of(const Box& b, std::span<const std::uint8_t> from,
                        std::vector<std::uint8_t>& out) const;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -83,6 +84,19 @@ std::vector<std::uint8_t> exif_block(const Exiv2::ExifData& exif) {
     return {blob.begin(), blob.end()};
 }
 
+// Drops from a TIFF's EXIF the directories of its other images: exiv2 reads a TIFF's IFD1 as
+// the "Thumbnail" group (as a JPEG's), IFD2 and IFD3 as "Image2" and "Image3", sub-IFDs as
+// "SubImage"/"SubThumb" groups. They are pages of their own, not metadata of the first: written
+// back with the EXIF, they came back as an extra page of a multi-page TIFF output (7 of 6).
+void drop_other_tiff_images(Exiv2::ExifData& exif) {
+    auto other_image = [](const std::string& group) {
+        return group == "Thumbnail" || (group.rfind("Image", 0) == 0 && group != "Image") ||
+               group.rfind("SubImage", 0) == 0 || group.rfind("SubThumb", 0) == 0;
+    };
+    for (auto it = exif.begin(); it != exif.end();)
+        it = other_image(it->groupName()) ? exif.erase(it) : std::next(it);
+}
+
 }  // namespace
 
 Metadata read_container_metadata(std::span<const std::uint8_t> file) {
@@ -96,6 +110,8 @@ Metadata read_container_metadata(std::span<const std::uint8_t> file) {
         if (!image.get())
             return metadata;
         image->readMetadata();
+        if (image->imageType() == Exiv2::ImageType::tiff)
+            drop_other_tiff_images(image->exifData());
         metadata.exif = exif_block(image->exifData());
         metadata.xmp = image->xmpPacket();
         if (image->iccProfileDefined()) {

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 
 #include <gif_lib.h>
 
 #include "detail/animation_frames.hpp"
 #include "detail/decode_limits.hpp"
+#include "detail/gif_lzw.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/memory.hpp"
 #include "detail/parallel.hpp"
@@ -79,32 +81,36 @@ struct FrameBlock {
     std::vector<GifPixelType> indices;
 };
 
-// The frame's indices, decoded by giflib from a GIF of its own: the file's header, logical
-// screen and global table, then the frame's image block and a trailer. Frames decode apart
-// from each other, so they can decode at once.
-void decode_frame_block(std::span<const std::uint8_t> bytes, std::size_t header, FrameBlock& frame,
+// The frame's indices, decoded from the file's bytes by the LZW decoder of gif_lzw.hpp (which
+// says why not giflib's). Frames decode apart from each other, so they can decode at once.
+void decode_frame_block(std::span<const std::uint8_t> bytes, FrameBlock& frame,
                         const std::string& name) {
-    std::vector<std::uint8_t> alone(bytes.begin(), bytes.begin() + std::ptrdiff_t(header));
-    alone.insert(alone.end(), bytes.begin() + std::ptrdiff_t(frame.begin),
-                 bytes.begin() + std::ptrdiff_t(frame.end));
-    alone.push_back(0x3B);  // trailer
-    MemoryReader reader{alone};
-    int error = 0;
-    const std::unique_ptr<GifFileType, GifClose> gif(DGifOpen(&reader, read_memory, &error));
-    GifRecordType type = UNDEFINED_RECORD_TYPE;
-    if (!gif || DGifGetRecordType(gif.get(), &type) == GIF_ERROR ||
-        type != IMAGE_DESC_RECORD_TYPE || DGifGetImageDesc(gif.get()) == GIF_ERROR)
-        fail_input(name, std::string("corrupt GIF frame: ") + gif_error(gif ? gif->Error : error));
+    // The image descriptor (the separator and 9 bytes, the last one's top bit: a local table
+    // of 3 x 2^(n+1) bytes follows), then the code size byte and the sub-blocks.
+    const std::uint8_t packed = bytes[frame.begin + 9];  // the first pass read the descriptor
+    const std::size_t data =
+        frame.begin + 10 + ((packed & 0x80) ? 3 * (std::size_t{2} << (packed & 7)) : 0);
     const std::size_t kept = std::size_t(frame.x1 - frame.x0);  // per row on the canvas
     frame.indices.resize(kept * std::size_t(frame.y1 - frame.y0));
     std::vector<GifPixelType> row(std::size_t(std::max(frame.rect.Width, 0)));
-    for (const int y : stored_row_order(frame.rect.Height, frame.rect.Interlace)) {
-        if (DGifGetLine(gif.get(), row.data(), frame.rect.Width) == GIF_ERROR)
-            fail_input(name, std::string("truncated or corrupt GIF: ") + gif_error(gif->Error));
-        const int cy = frame.rect.Top + y;
-        if (kept > 0 && cy >= frame.y0 && cy < frame.y1)
-            std::copy_n(row.begin() + (frame.x0 - frame.rect.Left), kept,
-                        frame.indices.begin() + std::ptrdiff_t(std::size_t(cy - frame.y0) * kept));
+    try {
+        GifLzwDecoder lzw(
+            bytes.subspan(std::min(data, frame.end), frame.end - std::min(data, frame.end)));
+        for (const int y : stored_row_order(frame.rect.Height, frame.rect.Interlace)) {
+            const int cy = frame.rect.Top + y;
+            const bool on_canvas = kept > 0 && cy >= frame.y0 && cy < frame.y1;
+            GifPixelType* const to =
+                on_canvas ? frame.indices.data() + std::size_t(cy - frame.y0) * kept : nullptr;
+            if (on_canvas && kept == row.size()) {  // the whole row lies on the canvas
+                lzw.read(to, kept);
+                continue;
+            }
+            lzw.read(row.data(), row.size());
+            if (on_canvas)
+                std::copy_n(row.begin() + (frame.x0 - frame.rect.Left), kept, to);
+        }
+    } catch (const std::runtime_error& e) {
+        fail_input(name, std::string("truncated or corrupt GIF frame: ") + e.what());
     }
 }
 
@@ -231,12 +237,9 @@ Animation decode_gif(std::span<const std::uint8_t> bytes, const std::string& nam
                 break;
         }
     }
-    // Second pass: every frame's indices, the frames at once. The header is the signature,
-    // the logical screen descriptor and the global table (3 x 2^(n+1) bytes when present).
-    const std::size_t header =
-        13 + ((bytes[10] & 0x80) ? 3 * (std::size_t{2} << (bytes[10] & 7)) : 0);
+    // Second pass: every frame's indices, the frames at once.
     for_each_chunk(blocks.size(), 1, [&](std::size_t, std::size_t i, std::size_t) {
-        decode_frame_block(bytes, header, blocks[i], name);
+        decode_frame_block(bytes, blocks[i], name);
     });
     // Third pass: each frame drawn over the canvas the ones before left, in order. In RGB
     // when no pixel can be transparent, which saves a pass dropping the alpha after (3-4% of

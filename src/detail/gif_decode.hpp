@@ -1,5 +1,6 @@
-// GIF through giflib, read from memory: every frame composited onto the canvas as a browser
-// shows it (offsets, disposal, transparency as alpha 0, interlaced frames in display order).
+// GIF read from memory, its blocks by giflib and its frames' LZW data by gif_lzw.hpp's decoder:
+// every frame composited onto the canvas as a browser shows it (offsets, disposal, transparency as
+// alpha 0, interlaced frames in display order).
 #pragma once
 
 #include <cstddef>

@@ -19,9 +19,9 @@ using CanWriteFn = int (*)(const char*);
 using TiffSizeFn = int (*)(const unsigned char*, std::size_t, std::uint32_t*, std::uint32_t*);
 using TiffPagesFn = std::uint32_t (*)(const unsigned char*, std::size_t);
 using TiffWritePagesFn = const char* (*)(const unsigned char* const*, std::uint32_t, std::uint32_t,
-                                         std::uint32_t, int, const unsigned char*, std::size_t,
-                                         const unsigned char*, std::size_t,
-                                         std::vector<unsigned char>*);
+                                         std::uint32_t, std::uint32_t, std::uint32_t, int,
+                                         const unsigned char*, std::size_t, const unsigned char*,
+                                         std::size_t, std::vector<unsigned char>*);
 using TiffPageFn = const char* (*)(const unsigned char*, std::size_t, std::uint32_t,
                                    unsigned char* (*)(void*, std::uint32_t, std::uint32_t), void*);
 
@@ -50,7 +50,7 @@ Module load() {
     m.tiff_pages = reinterpret_cast<TiffPagesFn>(::dlsym(handle, "quantize_codecs_tiff_pages"));
     m.tiff_page = reinterpret_cast<TiffPageFn>(::dlsym(handle, "quantize_codecs_tiff_page"));
     m.tiff_write_pages =
-        reinterpret_cast<TiffWritePagesFn>(::dlsym(handle, "quantize_codecs_tiff_write_pages"));
+        reinterpret_cast<TiffWritePagesFn>(::dlsym(handle, "quantize_codecs_tiff_append_pages"));
     if (!m.encode || !m.can_write) {
         m = {};
         m.error = "OpenCV image codecs module incomplete (no encoder)";
@@ -132,18 +132,19 @@ void opencv_tiff_page(std::span<const std::uint8_t> data, std::uint32_t page,
 }
 
 std::vector<std::uint8_t> opencv_tiff_write_pages(std::span<const std::uint8_t* const> pages,
-                                                  std::uint32_t width, std::uint32_t height,
-                                                  int channels, std::span<const std::uint8_t> icc,
-                                                  std::span<const std::uint8_t> xmp) {
+                                                  const TiffPages& where, std::uint32_t width,
+                                                  std::uint32_t height, int channels,
+                                                  std::span<const std::uint8_t> icc,
+                                                  std::span<const std::uint8_t> xmp,
+                                                  std::vector<std::uint8_t> before) {
     const Module& m = loaded_module();
     if (!m.tiff_write_pages)
         throw std::runtime_error("the OpenCV image codecs module writes no TIFF pages");
-    std::vector<std::uint8_t> out;
-    if (const char* error =
-            m.tiff_write_pages(pages.data(), std::uint32_t(pages.size()), width, height, channels,
-                               icc.data(), icc.size(), xmp.data(), xmp.size(), &out))
+    if (const char* error = m.tiff_write_pages(
+            pages.data(), std::uint32_t(pages.size()), where.first, where.total, width, height,
+            channels, icc.data(), icc.size(), xmp.data(), xmp.size(), &before))
         throw std::runtime_error(error);
-    return out;
+    return before;
 }
 
 bool opencv_can_write(const std::string& filename) {

@@ -36,14 +36,22 @@ std::uint32_t opencv_tiff_pages(std::span<const std::uint8_t> data);
 void opencv_tiff_page(std::span<const std::uint8_t> data, std::uint32_t page,
                       const std::function<std::uint8_t*(std::uint32_t, std::uint32_t)>& buffer);
 
+// Which pages of a multi-page TIFF are written: numbered from `first`, of `total` in all.
+struct TiffPages {
+    std::uint32_t first = 0, total = 0;
+};
+
 // A multi-page TIFF of the pages (each width x height x channels 8-bit samples, channels 3 or
 // 4), deflated, with the ICC profile `icc` on every page when not empty and the XMP packet
-// `xmp` on the first (TIFFTAG_XMLPACKET) when not empty, written by libtiff in the module.
+// `xmp` on the first given (TIFFTAG_XMLPACKET) when not empty, written by libtiff in the
+// module; appended to the TIFF `before` when it is not empty (its pages kept as they are).
 // Throws std::runtime_error with the cause.
 std::vector<std::uint8_t> opencv_tiff_write_pages(std::span<const std::uint8_t* const> pages,
-                                                  std::uint32_t width, std::uint32_t height,
-                                                  int channels, std::span<const std::uint8_t> icc,
-                                                  std::span<const std::uint8_t> xmp);
+                                                  const TiffPages& where, std::uint32_t width,
+                                                  std::uint32_t height, int channels,
+                                                  std::span<const std::uint8_t> icc,
+                                                  std::span<const std::uint8_t> xmp,
+                                                  std::vector<std::uint8_t> before = {});
 
 // cv::imencode(ext, image, params). Throws std::runtime_error with the cause.
 std::vector<std::uint8_t> opencv_encode(const std::string& ext, const cv::Mat& image,
