@@ -566,9 +566,11 @@ TEST_CASE("the search dithering uses equals brute force in every color space", "
     // space's metric: the guess is taken only when provably nearest.
     for (ColorSpace space :
          {ColorSpace::rgb, ColorSpace::wrgb, ColorSpace::lab, ColorSpace::oklab}) {
-        for (std::size_t k : {std::size_t{1}, std::size_t{16}, std::size_t{256}}) {
+        // 1 to 16 colors: sRGB's search compares them all at once (CellSearch::nearest_of_few);
+        // 17 and 256: through its table.
+        for (std::size_t k : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{256}}) {
             Palette palette = random_palette(k, false, unsigned(k));
-            if (k == 16)
+            if (k == 15 || k == 16)
                 palette.push_back(palette.front());  // a tie, to go to the lower index
             const std::vector<Point> points = points_of(palette, space);
             detail::PaletteSearch search(opaque, palette, space);
@@ -578,6 +580,7 @@ TEST_CASE("the search dithering uses equals brute force in every color space", "
                                   255};
                     const std::size_t expected = nearest_index(to_point(c, space), points);
                     REQUIRE(nearest(c) == expected);
+                    REQUIRE(nearest(c, std::uint8_t(rng() % palette.size())) == expected);
                     // A color just inside half the sRGB gap from a palette color p to its
                     // nearest other one, in a random direction, with p guessed: the shortcut's
                     // hardest case, where a search measuring the gap in another metric than

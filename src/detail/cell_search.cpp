@@ -155,8 +155,21 @@ void CellSearch::candidates_of(const Box& b, std::span<const std::uint8_t> from,
 }
 
 CellSearch::CellSearch(std::span<const Color> palette, const RgbMetric& metric)
-    : palette_(palette.begin(), palette.end()), metric_(metric), plain_(metric.identity()) {
+    : palette_(palette.begin(), palette.end()),
+      metric_(metric),
+      plain_(metric.identity()),
+      few_(palette_.size() <= kFewColors) {
     assert(!palette_.empty() && palette_.size() <= 256);  // candidates are byte indices
+    for (std::size_t j = 0; j < kFewColors; ++j) {
+        few_cwc_[j] = std::int32_t{1} << 30;  // above every color's value (|value| < 2^26)
+        few_wc_[0][j] = few_wc_[1][j] = few_wc_[2][j] = 0;
+        if (j >= palette_.size())
+            continue;
+        const FormTerms terms = form_terms(palette_[j]);
+        for (std::size_t a = 0; a < 3; ++a)
+            few_wc_[a][j] = terms.wc[a];
+        few_cwc_[j] = terms.cwc;
+    }
     separation_.assign(palette_.size(), std::numeric_limits<std::int64_t>::max());
     for (std::size_t i = 0; i < palette_.size(); ++i) {
         for (std::size_t j = 0; j < palette_.size(); ++j) {
@@ -254,6 +267,15 @@ void CellSearch::fill(std::uint32_t line) {
     filled_[line / 64].fetch_or(std::uint64_t{1} << (line % 64), std::memory_order_release);
 }
 
+CellSearch::FormTerms CellSearch::form_terms(const Color& c) const {
+    const int v[3] = {c.r, c.g, c.b};
+    FormTerms terms;
+    for (std::size_t a = 0; a < 3; ++a)
+        terms.wc[a] = metric_.w[a][0] * v[0] + metric_.w[a][1] * v[1] + metric_.w[a][2] * v[2];
+    terms.cwc = v[0] * terms.wc[0] + v[1] * terms.wc[1] + v[2] * terms.wc[2];
+    return terms;
+}
+
 void CellSearch::nearest_by_form(const Box& box, std::span<const std::uint8_t> candidates,
                                  std::uint8_t* answers) const {
     // d^T W d = x^T W x - 2 x^T (W c) + c^T W c for a color x and a palette color c: the first
@@ -269,13 +291,9 @@ void CellSearch::nearest_by_form(const Box& box, std::span<const std::uint8_t> c
         index[q] = _mm_setzero_si128();
     }
     for (std::uint8_t j : candidates) {
-        const Color& c = palette_[j];
-        const int v[3] = {c.r, c.g, c.b};
-        std::int32_t wc[3];
-        for (std::size_t a = 0; a < 3; ++a)
-            wc[a] = metric_.w[a][0] * v[0] + metric_.w[a][1] * v[1] + metric_.w[a][2] * v[2];
-        const std::int32_t at_lo = v[0] * wc[0] + v[1] * wc[1] + v[2] * wc[2] -
-                                   2 * (wc[0] * box.lo[0] + wc[1] * box.lo[1] + wc[2] * box.lo[2]);
+        const auto [wc, cwc] = form_terms(palette_[j]);
+        const std::int32_t at_lo =
+            cwc - 2 * (wc[0] * box.lo[0] + wc[1] * box.lo[1] + wc[2] * box.lo[2]);
         const __m128i blue_steps = _mm_set_epi32(6 * wc[2], 4 * wc[2], 2 * wc[2], 0);
         const __m128i candidate = _mm_set1_epi32(j);
         for (int q = 0; q < 16; ++q) {  // q = red step * 4 + green step
