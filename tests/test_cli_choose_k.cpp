@@ -47,7 +47,7 @@ TEST_CASE("analyze --json has every column per K and the picks with reasons", "[
                                             "quality 80", "quality 90"});
 }
 
-TEST_CASE("analyze --csv is a header and one line per K; -o writes it to a file",
+TEST_CASE("analyze --csv is a header and one line per K, and -o writes it to a file",
           "[cli][analyze]") {
     test::TempDir dir;
     const fs::path out = dir / "k.csv";

@@ -153,7 +153,7 @@ TEST_CASE("a HEIC's EXIF orientation is not applied on top of its own", "[cli][f
     CHECK(quantize::exif_orientation(ours.metadata.exif) == 1);
 }
 
-TEST_CASE("every page of a multi-page TIFF is read, with one palette; --frame picks one",
+TEST_CASE("every page of a multi-page TIFF is read, with one palette, and --frame picks one",
           "[cli][formats][animation]") {
     test::TempDir dir;
     std::vector<cv::Mat> pages;  // BGR, each page its own two colors

@@ -164,7 +164,7 @@ TEST_CASE("a palette per frame (--palette-per-frame) fits each frame its own",
     }
 }
 
-TEST_CASE("an animation to a still format writes the first frame and says so; --frame picks",
+TEST_CASE("an animation to a still format writes the first frame and says so, and --frame picks",
           "[cli][gif][animation]") {
     test::TempDir dir;
     test::write_bytes(dir / "in.gif", three_frame_gif());

@@ -294,7 +294,7 @@ TEST_CASE("restarts over many points compete on every second one, the winner the
     }
 }
 
-TEST_CASE("restarts compete to ten times the tolerance; the winner goes on to the tolerance",
+TEST_CASE("restarts compete to ten times the tolerance, and the winner goes on to the tolerance",
           "[cluster]") {
     const std::vector<Point> points = uniform_noise(3000, 4);
     const std::vector<float> weights(points.size(), 1.0f);
@@ -309,7 +309,7 @@ TEST_CASE("restarts compete to ten times the tolerance; the winner goes on to th
     CHECK(result.converged);
 }
 
-TEST_CASE("a warm start from converged centroids stays there; from a nudge it comes back",
+TEST_CASE("a warm start from converged centroids stays there, and from a nudge it comes back",
           "[cluster]") {
     const Blobs b = make_blobs(400);
     const Clustering fresh = kmeans(b.points, b.weights, options(5, 100, 0.0, 3));

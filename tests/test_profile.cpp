@@ -132,7 +132,7 @@ TEST_CASE("describe_profile names ICC profiles and PNG chunks") {
     CHECK(quantize::describe_profile(both) == "Display P3");
 }
 
-TEST_CASE("is_srgb: empty, the sRGB chunk and sRGB ICC profiles; not wide-gamut or gamma 2.2") {
+TEST_CASE("is_srgb: empty, the sRGB chunk and sRGB ICC profiles, and not wide-gamut or gamma 2.2") {
     CHECK(quantize::is_srgb({}));
     ColorProfile chunk;
     chunk.srgb_intent = 1;
