@@ -48,7 +48,8 @@ TEST_CASE("every hostile file is refused with its cause and bounded memory", "[i
     }
 }
 
-TEST_CASE("limits are the caller's: raised, a file is decoded; lowered, refused", "[io][hostile]") {
+TEST_CASE("limits are the caller's: raised, a file is decoded, and lowered, refused",
+          "[io][hostile]") {
     cv::Mat bgr(300, 400, CV_8UC3, cv::Scalar(10, 200, 30));
     std::vector<std::uint8_t> png, jpeg, webp;
     REQUIRE(cv::imencode(".png", bgr, png));
@@ -78,6 +79,7 @@ TEST_CASE("limits are the caller's: raised, a file is decoded; lowered, refused"
     // A bomb under a raised limit still fails, fast, on its too-short data.
     DecodeLimits raised;
     raised.max_pixels = 1'000'000'000;
+    raised.max_bytes = 3'000'000'000;  // 30000 x 30000 x 3 bytes is 2.7 GB
     CHECK_THROWS_WITH(decode_image(test::png_claiming(30000, 30000), "b.png", raised),
                       Catch::Contains("11 bytes of image data cannot hold 30000x30000 pixels"));
 }

@@ -27,7 +27,8 @@ std::string megabytes(double bytes) {
 }  // namespace
 
 std::string megapixels(std::uint64_t pixels) {
-    if (pixels < 100'000)
+    // Megapixels only where they say the count exactly: 119,999 is not "0.1 MP".
+    if (pixels < 100'000 || pixels % 100'000 != 0)
         return std::to_string(pixels) + " pixels";
     if (pixels % 1'000'000 == 0)
         return std::to_string(pixels / 1'000'000) + " MP";

@@ -16,8 +16,8 @@ namespace quantize::detail {
 void check_decode_limits(const std::string& name, std::uint64_t width, std::uint64_t height,
                          std::uint64_t bytes_per_pixel, const DecodeLimits& limits);
 
-// A pixel count as people read it: "256 MP", "2147.5 MP"; below 0.1 MP the count itself,
-// "5000 pixels".
+// A pixel count as people read it: "256 MP", "0.1 MP"; the count itself, "5000 pixels" or
+// "119999 pixels", below 0.1 MP or where one decimal of MP would round it.
 std::string megapixels(std::uint64_t pixels);
 
 }  // namespace quantize::detail
