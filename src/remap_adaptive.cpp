@@ -34,6 +34,28 @@ constexpr float kContrastSteps = 3.0f;
 constexpr float kLeastContrast = 8.0f;
 constexpr float kMostContrast = 192.0f;
 
+// Distance from a pixel to its plain mapping's color (sRGB levels, over the image's channels)
+// from which it takes a share whatever its texture and its neighbours' contrast (short of a
+// hard edge, kHardEdge), full from kGapMost on: a pixel that far from every palette color lies
+// in a gap of the palette (at small K often on a soft edge between two colored areas, e.g. the
+// olive between SIPI peppers' green and red, which the wrgb palette lacks), where mapping alone
+// leaves the largest local error, which butteraugli's max-norm finds, and dithering mixes the
+// missing color. Of 10-20, 12-24, 15-30 and 20-40, 15-30 passed the most cells of the README's
+// table; absolute, not in palette steps, because in dark noise (spider_web) the steps are small
+// and a bound in steps dithered the noise, which raised butteraugli there.
+constexpr int kGapLeast = 15;
+constexpr int kGapMost = 30;
+
+// Local contrast (largest second difference, as in contrast_shares, 0..510) from which a pixel
+// takes no gap share: a hard edge (half the range), whose pixels keep their plain mapping.
+constexpr int kHardEdge = 128;
+
+// The share of the error diffused at --dither-level 1: of 0.8, 0.85, 0.875, 0.9, 0.95 and 1
+// (with the gap shares), 0.875 passed every cell with the widest margins; from 0.95 on, the
+// dithered dark noise of spider_web raised the large crops' butteraugli over pngquant's at
+// K = 64; at 0.85 SIPI's rose over it at K = 16.
+constexpr float kFullLevel = 0.875f;
+
 // Rows per band of the diffusion, which runs bands in parallel (12 bands on the 12 MP photo).
 // Bands against one pass over the whole image, on 4 Kodak and 2 SIPI images at K = 16, 64 and
 // 256: bytes within 0.01%, mean butteraugli and SSIMULACRA the same to 3 digits (README,
@@ -98,6 +120,40 @@ std::vector<std::uint8_t> contrast_shares(ImageView image, const std::vector<flo
     return shares;
 }
 
+// Each pixel's gap share, 0..255: 0 up to kGapLeast from its plain color, rising linearly to
+// 255 at kGapMost (see there); 0 on a hard edge (kHardEdge).
+std::vector<std::uint8_t> gap_shares(ImageView image, const Palette& palette,
+                                     const std::vector<std::uint8_t>& plain) {
+    const std::size_t w = std::size_t(image.width()), h = std::size_t(image.height());
+    const std::size_t channels = std::size_t(image.channels());
+    std::vector<std::uint8_t> shares;
+    resize_populated(shares, w * h);
+    for_each_chunk(h, kRowChunk, [&](std::size_t, std::size_t y0, std::size_t y1) {
+        std::vector<std::uint16_t> contrasts(w * channels);
+        for (std::size_t y = y0; y < y1; ++y) {
+            sample_contrasts(image, y, contrasts);
+            const std::uint8_t* sample = image.row(y);
+            for (std::size_t x = 0; x < w; ++x, sample += channels) {
+                const Color& to = palette[plain[y * w + x]].color;
+                const std::array<std::uint8_t, 4> mapped{to.r, to.g, to.b, to.a};
+                int squared = 0;  // 0..4 * 255^2
+                for (std::size_t c = 0; c < channels; ++c) {
+                    const int d = int(sample[c]) - int(mapped[c]);
+                    squared += d * d;
+                }
+                const float f = (std::sqrt(float(squared)) - kGapLeast) / (kGapMost - kGapLeast);
+                int contrast = 0;
+                for (std::size_t c = 0; c < channels; ++c)
+                    contrast = std::max(contrast, int(contrasts[x * channels + c]));
+                shares[y * w + x] = contrast < kHardEdge
+                                        ? std::uint8_t(255.0f * std::clamp(f, 0.0f, 1.0f) + 0.5f)
+                                        : std::uint8_t{0};
+            }
+        }
+    });
+    return shares;
+}
+
 // The share kept by the number of same indices in a 3x3 neighbourhood, 1..9: none up to 2, all
 // from 6 on, in 256ths.
 int kept_share(int same) {
@@ -108,8 +164,10 @@ int kept_share(int same) {
 // error either and none crosses it), times how much of that neighbourhood the plain mapping
 // gives one index (kept_share): where it is all one index (a flat stretch of output, where
 // bands show) the share stays; at a band's contour (6 of 9) too; where the indices change from
-// pixel to pixel (texture already mixing colors) it falls to 0. Edges repeated.
+// pixel to pixel (texture already mixing colors) it falls to 0. At least the pixel's own gap
+// share (gap_shares). Edges repeated.
 std::vector<std::uint8_t> dither_map(ImageView image, const std::vector<std::uint8_t>& shares,
+                                     const std::vector<std::uint8_t>& gaps,
                                      const std::vector<std::uint8_t>& plain) {
     const std::size_t w = std::size_t(image.width()), h = std::size_t(image.height());
     std::vector<std::uint8_t> map;
@@ -128,7 +186,7 @@ std::vector<std::uint8_t> dither_map(ImageView image, const std::vector<std::uin
                                  (plain[up + r] == own) + (plain[mid + l] == own) + 1 +
                                  (plain[mid + r] == own) + (plain[down + l] == own) +
                                  (plain[down + x] == own) + (plain[down + r] == own);
-                return std::uint8_t(least * kept_share(same) / 256);
+                return std::max(std::uint8_t(least * kept_share(same) / 256), gaps[mid + x]);
             };
             map[mid] = at(0, 0, w > 1 ? 1 : 0);
             // The inner columns, branch-free so the loop vectorizes.
@@ -138,6 +196,7 @@ std::vector<std::uint8_t> dither_map(ImageView image, const std::vector<std::uin
             const std::uint8_t* __restrict pu = plain.data() + up;
             const std::uint8_t* __restrict pm = plain.data() + mid;
             const std::uint8_t* __restrict pd = plain.data() + down;
+            const std::uint8_t* __restrict gm = gaps.data() + mid;
             std::uint8_t* __restrict out = map.data() + mid;
             for (std::size_t x = 1; x + 1 < w; ++x) {
                 std::uint8_t least = su[x - 1];
@@ -150,7 +209,8 @@ std::vector<std::uint8_t> dither_map(ImageView image, const std::vector<std::uin
                                  (pd[x] == own) + (pd[x + 1] == own);
                 int keep = (same - 2) * 64;
                 keep = keep < 0 ? 0 : keep > 256 ? 256 : keep;
-                out[x] = std::uint8_t((least * keep) >> 8);
+                const std::uint8_t kept = std::uint8_t((least * keep) >> 8);
+                out[x] = kept > gm[x] ? kept : gm[x];
             }
             if (w > 1)
                 map[mid + w - 1] = at(w - 1, w - 2, w - 1);
@@ -166,9 +226,10 @@ IndexedImage adaptive_in_bands(ImageView image, Palette palette, ColorSpace spac
     PaletteSearch search(image, palette, space);  // one for both passes: its table fills once
     const std::vector<std::uint8_t> plain = remap_using(image, palette, search).indices;
     const std::vector<std::uint8_t> map =
-        dither_map(image, contrast_shares(image, palette_spacings(palette), plain), plain);
+        dither_map(image, contrast_shares(image, palette_spacings(palette), plain),
+                   gap_shares(image, palette, plain), plain);
     std::vector<std::uint8_t> indices = diffuse_errors(
-        image, palette, search, level, DitherMap{map.data(), plain.data()}, band_rows);
+        image, palette, search, level * kFullLevel, DitherMap{map.data(), plain.data()}, band_rows);
     return counted_image(image, std::move(palette), std::move(indices));
 }
 
