@@ -90,40 +90,11 @@ void sample_contrasts(ImageView image, std::size_t y, std::vector<std::uint16_t>
         o[k] = at(k, k - c, k);
 }
 
-// The share of each pixel from its own neighbourhood: 255 * (1 - c / t)^2, c the largest
-// absolute second difference across or down over the channels (a linear gradient has none; an
-// edge or noise has much), t kContrastSteps times the palette's spacing around the pixel's
-// nearest color: contrast that large hides the palette's steps by itself.
-std::vector<std::uint8_t> contrast_shares(ImageView image, const std::vector<float>& spacing,
-                                          const std::vector<std::uint8_t>& plain) {
-    const std::size_t w = std::size_t(image.width()), h = std::size_t(image.height());
-    const std::size_t channels = std::size_t(image.channels());
-    std::vector<float> inverse(spacing.size());
-    for (std::size_t j = 0; j < spacing.size(); ++j)
-        inverse[j] = 1.0f / std::clamp(kContrastSteps * spacing[j], kLeastContrast, kMostContrast);
-    std::vector<std::uint8_t> shares;
-    resize_populated(shares, w * h);
-    for_each_chunk(h, kRowChunk, [&](std::size_t, std::size_t y0, std::size_t y1) {
-        std::vector<std::uint16_t> contrasts(w * channels);
-        for (std::size_t y = y0; y < y1; ++y) {
-            sample_contrasts(image, y, contrasts);
-            for (std::size_t x = 0; x < w; ++x) {
-                const std::uint16_t* k = contrasts.data() + x * channels;
-                int contrast = 0;
-                for (std::size_t c = 0; c < channels; ++c)
-                    contrast = std::max(contrast, int(k[c]));
-                const float f = std::max(0.0f, 1.0f - float(contrast) * inverse[plain[y * w + x]]);
-                shares[y * w + x] = std::uint8_t(255.0f * f * f + 0.5f);
-            }
-        }
-    });
-    return shares;
-}
-
-// Each pixel's gap share, 0..255: 0 up to kGapLeast from its plain color, rising linearly to
-// 255 at kGapMost (see there); 0 on a hard edge (kHardEdge).
-std::vector<std::uint8_t> gap_shares(ImageView image, const Palette& palette,
-                                     const std::vector<std::uint8_t>& plain) {
+// One byte per pixel, share(i, sample, contrast) for pixel i (row-major), its samples and its
+// largest absolute second difference across or down over the channels (0..510, a linear
+// gradient has none; an edge or noise has much). Rows in parallel chunks.
+template <class Share>
+std::vector<std::uint8_t> per_pixel(ImageView image, Share&& share) {
     const std::size_t w = std::size_t(image.width()), h = std::size_t(image.height());
     const std::size_t channels = std::size_t(image.channels());
     std::vector<std::uint8_t> shares;
@@ -134,24 +105,49 @@ std::vector<std::uint8_t> gap_shares(ImageView image, const Palette& palette,
             sample_contrasts(image, y, contrasts);
             const std::uint8_t* sample = image.row(y);
             for (std::size_t x = 0; x < w; ++x, sample += channels) {
-                const Color& to = palette[plain[y * w + x]].color;
-                const std::array<std::uint8_t, 4> mapped{to.r, to.g, to.b, to.a};
-                int squared = 0;  // 0..4 * 255^2
-                for (std::size_t c = 0; c < channels; ++c) {
-                    const int d = int(sample[c]) - int(mapped[c]);
-                    squared += d * d;
-                }
-                const float f = (std::sqrt(float(squared)) - kGapLeast) / (kGapMost - kGapLeast);
+                const std::uint16_t* k = contrasts.data() + x * channels;
                 int contrast = 0;
                 for (std::size_t c = 0; c < channels; ++c)
-                    contrast = std::max(contrast, int(contrasts[x * channels + c]));
-                shares[y * w + x] = contrast < kHardEdge
-                                        ? std::uint8_t(255.0f * std::clamp(f, 0.0f, 1.0f) + 0.5f)
-                                        : std::uint8_t{0};
+                    contrast = std::max(contrast, int(k[c]));
+                shares[y * w + x] = share(y * w + x, sample, contrast);
             }
         }
     });
     return shares;
+}
+
+// The share of each pixel from its own neighbourhood: 255 * (1 - c / t)^2, c its contrast
+// (per_pixel), t kContrastSteps times the palette's spacing around the pixel's nearest color:
+// contrast that large hides the palette's steps by itself.
+std::vector<std::uint8_t> contrast_shares(ImageView image, const std::vector<float>& spacing,
+                                          const std::vector<std::uint8_t>& plain) {
+    std::vector<float> inverse(spacing.size());
+    for (std::size_t j = 0; j < spacing.size(); ++j)
+        inverse[j] = 1.0f / std::clamp(kContrastSteps * spacing[j], kLeastContrast, kMostContrast);
+    return per_pixel(image, [&](std::size_t i, const std::uint8_t*, int contrast) {
+        const float f = std::max(0.0f, 1.0f - float(contrast) * inverse[plain[i]]);
+        return std::uint8_t(255.0f * f * f + 0.5f);
+    });
+}
+
+// Each pixel's gap share, 0..255: 0 up to kGapLeast from its plain color, rising linearly to
+// 255 at kGapMost (see there); 0 on a hard edge (kHardEdge).
+std::vector<std::uint8_t> gap_shares(ImageView image, const Palette& palette,
+                                     const std::vector<std::uint8_t>& plain) {
+    const std::size_t channels = std::size_t(image.channels());
+    return per_pixel(image, [&](std::size_t i, const std::uint8_t* sample, int contrast) {
+        if (contrast >= kHardEdge)
+            return std::uint8_t{0};
+        const Color& to = palette[plain[i]].color;
+        const std::array<std::uint8_t, 4> mapped{to.r, to.g, to.b, to.a};
+        int squared = 0;  // 0..4 * 255^2
+        for (std::size_t c = 0; c < channels; ++c) {
+            const int d = int(sample[c]) - int(mapped[c]);
+            squared += d * d;
+        }
+        const float f = (std::sqrt(float(squared)) - kGapLeast) / (kGapMost - kGapLeast);
+        return std::uint8_t(255.0f * std::clamp(f, 0.0f, 1.0f) + 0.5f);
+    });
 }
 
 // The share kept by the number of same indices in a 3x3 neighbourhood, 1..9: none up to 2, all
