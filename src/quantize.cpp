@@ -298,6 +298,8 @@ std::string frames_note(const SourceFormat& source) {
 
 std::vector<std::string> notes_for(const Image& image, ImageFormat format, const Report& r) {
     std::vector<std::string> notes;
+    for (const std::string& warning : image.source.warnings)
+        notes.push_back("decoded despite: " + warning);
     if (r.dither != Dither::none) {
         notes.push_back(std::string("dithered (") + dither_method(r.dither).description +
                         ", level " + shortest(r.dither_level) +
