@@ -107,7 +107,8 @@ void reindex(std::vector<std::uint8_t>& indices, const std::vector<std::uint8_t>
 
 // The run's own observer (null: none) with the progress callback as its cancel: Stage::cluster
 // is asked before every k-means++ pick and Lloyd update (one call at a time: restarts run side
-// by side), so a cancel stops k-means within one pick or iteration. Measures what the run's observer wants, no more.
+// by side), so a cancel stops k-means within one pick or iteration. Measures what the run's
+// observer wants, no more.
 class ProgressObserver : public KMeansObserver {
   public:
     ProgressObserver(KMeansObserver* inner, const Progress& progress)
