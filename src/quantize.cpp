@@ -172,10 +172,12 @@ Options with_clear_entry(ImageView image, Options options) {
     return options;
 }
 
-// Every pixel to its palette index, with error diffusion when options ask for it.
-IndexedImage map_pixels(ImageView image, Palette palette, const Options& options) {
+// Every pixel to its palette index, with error diffusion when options ask for it; progress
+// polled inside (see map_to_palette).
+IndexedImage map_pixels(ImageView image, Palette palette, const Options& options,
+                        const Progress& progress) {
     return map_to_palette(image, std::move(palette), options.clustering.space, mapping_of(options),
-                          float(options.mapping.dither_level));
+                          float(options.mapping.dither_level), progress);
 }
 
 Quantized quantize_here(ImageView image, const Options& asked, const Progress& progress) {
@@ -185,14 +187,14 @@ Quantized quantize_here(ImageView image, const Options& asked, const Progress& p
     Stopwatch clock;
     if (!asked.clustering.palette.empty()) {  // given: order and entries kept, no k-means
         enter(progress, Stage::remap);
-        q.image = map_pixels(image, asked.clustering.palette, asked);
+        q.image = map_pixels(image, asked.clustering.palette, asked, progress);
         q.times.remap = clock.lap_ms();
         return q;
     }
     const Options options = with_clear_entry(image, asked);
     enter(progress, Stage::sample);
     Palette palette;
-    auto few = distinct_colors(image, std::size_t(options.clustering.colors));
+    auto few = distinct_colors(image, std::size_t(options.clustering.colors), progress);
     if (few)
         few = with_fixed(*few, options.clustering.fixed, std::size_t(options.clustering.colors));
     if (few) {
@@ -202,7 +204,7 @@ Quantized quantize_here(ImageView image, const Options& asked, const Progress& p
         q.times.sample = clock.lap_ms();
     } else {
         const std::vector<ColorCount> sample =
-            sample_colors(image, sample_for(options), options.clustering.seed);
+            sample_colors(image, sample_for(options), options.clustering.seed, progress);
         std::vector<Color> colors;
         std::vector<float> weights;
         colors.reserve(sample.size());
@@ -221,7 +223,7 @@ Quantized quantize_here(ImageView image, const Options& asked, const Progress& p
         q.times.cluster = clock.lap_ms();
     }
     enter(progress, Stage::remap);
-    q.image = map_pixels(image, std::move(palette), options);
+    q.image = map_pixels(image, std::move(palette), options, progress);
     reindex(q.image.indices, compact_and_sort_by_count(q.image.palette));
     q.times.remap = clock.lap_ms();
     return q;
@@ -336,17 +338,19 @@ std::vector<std::string> notes_for(const Image& image, ImageFormat format, const
 
 // The quality numbers from the colors the pixels mean: in sRGB, with the original and the
 // palette converted from the image's profile when it has another (k-means worked on its own
-// numbers, but a ΔE00 is between colors, not numbers).
-Quality measure_in_srgb(const Image& image, const IndexedImage& indexed,
+// numbers, but a ΔE00 is between colors, not numbers). progress: polled with Stage::measure
+// inside the measures.
+Quality measure_in_srgb(const Image& image, const IndexedImage& indexed, const Progress& progress,
                         std::size_t delta_e_sample = kDeltaESample,
                         detail::Ssim ssim = detail::Ssim::measured) {
+    const detail::Poll poll(progress, Stage::measure);
     if (is_srgb(image.metadata.profile))
-        return detail::measure_quality(image, indexed, delta_e_sample, ssim);
+        return detail::measure_quality(image, indexed, delta_e_sample, ssim, poll);
     Image original = image;
     convert_to_srgb(original);
     IndexedImage mapped = indexed;
     mapped.palette = palette_in_srgb(std::move(mapped.palette), image.metadata.profile);
-    return detail::measure_quality(original, mapped, delta_e_sample, ssim);
+    return detail::measure_quality(original, mapped, delta_e_sample, ssim, poll);
 }
 
 // What the report and the notes say about the profile, the orientation and the metadata, as
@@ -475,7 +479,7 @@ EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
             if (!options.running.measure)
                 return;
             Stopwatch measure_clock;
-            quality = measure_in_srgb(image, q.image);
+            quality = measure_in_srgb(image, q.image, progress);
             measure_ms = measure_clock.lap_ms();
         });
     Report& r = result.report;
@@ -566,7 +570,8 @@ QuantizedAnimation quantize_animation_here(const Animation& animation, const Opt
         } else if (shared && !mapped.empty()) {
             out.frames.push_back({std::move(mapped[next++]), frame.delay_ms});
         } else if (shared) {
-            out.frames.push_back({map_pixels(frame.image, *shared, options), frame.delay_ms});
+            out.frames.push_back(
+                {map_pixels(frame.image, *shared, options, progress), frame.delay_ms});
         } else {
             Quantized one = quantize_here(frame.image, options, {});
             q.training_colors += one.training_colors;
@@ -666,7 +671,7 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
                     ssim[i] = ssim[i - 1];
                 quality[i] = q.reused[i] ? quality[i - 1]
                                          : measure_in_srgb(animation.frames[i].image,
-                                                           q.animation.frames[i].image,
+                                                           q.animation.frames[i].image, progress,
                                                            delta_e_share, ssim[i]);
             }
             r.times.measure = measure_clock.lap_ms();
@@ -799,7 +804,8 @@ Report report_for(const Image& image, const Quantized& quantized, const Options&
     tbb::task_arena arena = arena_for(options);
     return arena.execute([&] {
         enter(progress, Stage::measure);
-        return report_for(image, quantized, options, measure_in_srgb(image, quantized.image));
+        return report_for(image, quantized, options,
+                          measure_in_srgb(image, quantized.image, progress));
     });
 }
 
@@ -886,7 +892,7 @@ IndexedImage remap(ImageView image, Palette palette, ColorSpace space, int threa
     tbb::task_arena arena = arena_of(threads);
     return arena.execute([&] {
         enter(progress, Stage::remap);
-        return remap(image, std::move(palette), space);
+        return map_to_palette(image, std::move(palette), space, Dither::none, 0, progress);
     });
 }
 
@@ -896,7 +902,8 @@ Quality measure_quality(ImageView original, const IndexedImage& quantized,
     tbb::task_arena arena = arena_of(threads);
     return arena.execute([&] {
         enter(progress, Stage::measure);
-        return measure_quality(original, quantized, delta_e_sample);
+        return detail::measure_quality(original, quantized, delta_e_sample, detail::Ssim::measured,
+                                       detail::Poll(progress, Stage::measure));
     });
 }
 
@@ -932,7 +939,9 @@ Report report_of(ImageView original, const Quantized& quantized, const Options& 
     Stopwatch clock;
     const Quality quality = arena.execute([&] {
         enter(progress, Stage::measure);
-        return measure_quality(original, quantized.image);
+        return detail::measure_quality(original, quantized.image, kDeltaESample,
+                                       detail::Ssim::measured,
+                                       detail::Poll(progress, Stage::measure));
     });
     const double measure_ms = clock.lap_ms();
     SourceFormat source;  // a view comes from no file, and carries no profile: taken as sRGB

@@ -19,16 +19,19 @@ namespace quantize {
 
 namespace {
 
-// Pixels per parallel chunk: 64 Ki pixels amortize the per-chunk count table.
-constexpr std::size_t kPixelChunk = std::size_t{1} << 16;
+// Pixels per parallel chunk: 64 Ki pixels amortize the per-chunk count table; the cancel is
+// polled once per chunk (kPollPixels).
+constexpr std::size_t kPixelChunk = detail::kPollPixels;
 
 using detail::IndexCounts;
 
 // For opaque images compared in sRGB: the cell search (see detail/cell_search.hpp).
 void remap_opaque_rgb(ImageView image, detail::CellSearch& search,
-                      std::vector<std::uint8_t>& indices, std::vector<IndexCounts>& counts) {
+                      std::vector<std::uint8_t>& indices, std::vector<IndexCounts>& counts,
+                      const detail::Poll& poll) {
     detail::for_each_chunk(image.pixel_count(), kPixelChunk,
                            [&](std::size_t c, std::size_t begin, std::size_t end) {
+                               poll();
                                std::uint8_t* out = indices.data();
                                for (std::size_t i = begin; i < end; ++i) {
                                    const std::uint8_t* s = image.at(i);  // rows may be padded
@@ -41,9 +44,11 @@ void remap_opaque_rgb(ImageView image, detail::CellSearch& search,
 // For opaque images in other spaces: the table of every opaque color, runs of one color looked
 // up once.
 void remap_opaque(ImageView image, const detail::OpaqueTable& table,
-                  std::vector<std::uint8_t>& indices, std::vector<IndexCounts>& counts) {
+                  std::vector<std::uint8_t>& indices, std::vector<IndexCounts>& counts,
+                  const detail::Poll& poll) {
     detail::for_each_chunk(
         image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
+            poll();
             IndexCounts& local = counts[c];
             std::uint32_t previous_key = std::numeric_limits<std::uint32_t>::max();
             std::uint8_t previous_index = 0;
@@ -62,9 +67,11 @@ void remap_opaque(ImageView image, const detail::OpaqueTable& table,
 
 // For images with alpha: the alpha cache, one per chunk.
 void remap_with_alpha(ImageView image, detail::PaletteSearch& search,
-                      std::vector<std::uint8_t>& indices, std::vector<IndexCounts>& counts) {
+                      std::vector<std::uint8_t>& indices, std::vector<IndexCounts>& counts,
+                      const detail::Poll& poll) {
     detail::for_each_chunk(
         image.pixel_count(), kPixelChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
+            poll();
             IndexCounts& local = counts[c];
             search.with_nearest([&](auto&& nearest) {
                 for (std::size_t i = begin; i < end; ++i) {
@@ -132,8 +139,10 @@ std::vector<float> palette_spacings(const Palette& palette) {
     return out;
 }
 
-IndexedImage run_none(ImageView image, Palette palette, ColorSpace space, float) {
-    return remap(image, std::move(palette), space);
+IndexedImage run_none(ImageView image, Palette palette, ColorSpace space, float,
+                      const Progress& progress) {
+    PaletteSearch search(image, palette, space);
+    return remap_using(image, std::move(palette), search, Poll(progress, Stage::remap));
 }
 
 }  // namespace detail
@@ -171,20 +180,21 @@ std::vector<IndexedImage> remap_frames(std::span<const Image* const> images, con
     return mapped;
 }
 
-IndexedImage detail::remap_using(ImageView image, Palette palette, PaletteSearch& search) {
+IndexedImage detail::remap_using(ImageView image, Palette palette, PaletteSearch& search,
+                                 const Poll& poll) {
     std::vector<std::uint8_t> indices;
     detail::resize_populated(indices, image.pixel_count());
     std::vector<IndexCounts> counts(detail::chunk_count(image.pixel_count(), kPixelChunk),
                                     IndexCounts{});
     switch (search.kind()) {
         case SearchKind::cells:
-            remap_opaque_rgb(image, search.cells(), indices, counts);
+            remap_opaque_rgb(image, search.cells(), indices, counts, poll);
             break;
         case SearchKind::table:
-            remap_opaque(image, search.table(), indices, counts);
+            remap_opaque(image, search.table(), indices, counts, poll);
             break;
         case SearchKind::alpha:
-            remap_with_alpha(image, search, indices, counts);
+            remap_with_alpha(image, search, indices, counts, poll);
             break;
     }
     return indexed_image(image, std::move(palette), std::move(indices), counts);
@@ -223,12 +233,12 @@ Dither dither_named(std::string_view name) {
 }
 
 IndexedImage map_to_palette(ImageView image, Palette palette, ColorSpace space, Dither dither,
-                            float level) {
+                            float level, const Progress& progress) {
     if (!(level >= 0 && level <= 1)) {
         throw Error(ErrorKind::invalid_argument, "dither-level",
                     "must be between 0 and 1 (got " + std::to_string(level) + ")");
     }
-    return dither_method(dither).run(image, std::move(palette), space, level);
+    return dither_method(dither).run(image, std::move(palette), space, level, progress);
 }
 
 IndexedImage remap_dithered(ImageView image, Palette palette, ColorSpace space, float level) {

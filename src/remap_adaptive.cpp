@@ -18,7 +18,7 @@ namespace quantize::detail {
 
 namespace {
 
-// Rows per parallel chunk of the map's passes.
+// Rows per parallel chunk of the map's passes, each polling the cancel once (16 x width pixels).
 constexpr std::size_t kRowChunk = 16;
 
 // Local contrast at which a pixel's own share falls to 0, in palette steps (the distance from
@@ -92,14 +92,15 @@ void sample_contrasts(ImageView image, std::size_t y, std::vector<std::uint16_t>
 
 // One byte per pixel, share(i, sample, contrast) for pixel i (row-major), its samples and its
 // largest absolute second difference across or down over the channels (0..510, a linear
-// gradient has none; an edge or noise has much). Rows in parallel chunks.
+// gradient has none; an edge or noise has much). Rows in parallel chunks, each polling once.
 template <class Share>
-std::vector<std::uint8_t> per_pixel(ImageView image, Share&& share) {
+std::vector<std::uint8_t> per_pixel(ImageView image, const Poll& poll, Share&& share) {
     const std::size_t w = std::size_t(image.width()), h = std::size_t(image.height());
     const std::size_t channels = std::size_t(image.channels());
     std::vector<std::uint8_t> shares;
     resize_populated(shares, w * h);
     for_each_chunk(h, kRowChunk, [&](std::size_t, std::size_t y0, std::size_t y1) {
+        poll();
         std::vector<std::uint16_t> contrasts(w * channels);
         for (std::size_t y = y0; y < y1; ++y) {
             sample_contrasts(image, y, contrasts);
@@ -120,11 +121,12 @@ std::vector<std::uint8_t> per_pixel(ImageView image, Share&& share) {
 // (per_pixel), t kContrastSteps times the palette's spacing around the pixel's nearest color:
 // contrast that large hides the palette's steps by itself.
 std::vector<std::uint8_t> contrast_shares(ImageView image, const std::vector<float>& spacing,
-                                          const std::vector<std::uint8_t>& plain) {
+                                          const std::vector<std::uint8_t>& plain,
+                                          const Poll& poll) {
     std::vector<float> inverse(spacing.size());
     for (std::size_t j = 0; j < spacing.size(); ++j)
         inverse[j] = 1.0f / std::clamp(kContrastSteps * spacing[j], kLeastContrast, kMostContrast);
-    return per_pixel(image, [&](std::size_t i, const std::uint8_t*, int contrast) {
+    return per_pixel(image, poll, [&](std::size_t i, const std::uint8_t*, int contrast) {
         const float f = std::max(0.0f, 1.0f - float(contrast) * inverse[plain[i]]);
         return std::uint8_t(255.0f * f * f + 0.5f);
     });
@@ -133,9 +135,9 @@ std::vector<std::uint8_t> contrast_shares(ImageView image, const std::vector<flo
 // Each pixel's gap share, 0..255: 0 up to kGapLeast from its plain color, rising linearly to
 // 255 at kGapMost (see there); 0 on a hard edge (kHardEdge).
 std::vector<std::uint8_t> gap_shares(ImageView image, const Palette& palette,
-                                     const std::vector<std::uint8_t>& plain) {
+                                     const std::vector<std::uint8_t>& plain, const Poll& poll) {
     const std::size_t channels = std::size_t(image.channels());
-    return per_pixel(image, [&](std::size_t i, const std::uint8_t* sample, int contrast) {
+    return per_pixel(image, poll, [&](std::size_t i, const std::uint8_t* sample, int contrast) {
         if (contrast >= kHardEdge)
             return std::uint8_t{0};
         const Color& to = palette[plain[i]].color;
@@ -166,11 +168,12 @@ int kept_share(int same) {
 // share (gap_shares). Edges repeated.
 std::vector<std::uint8_t> dither_map(ImageView image, const std::vector<std::uint8_t>& shares,
                                      const std::vector<std::uint8_t>& gaps,
-                                     const std::vector<std::uint8_t>& plain) {
+                                     const std::vector<std::uint8_t>& plain, const Poll& poll) {
     const std::size_t w = std::size_t(image.width()), h = std::size_t(image.height());
     std::vector<std::uint8_t> map;
     resize_populated(map, w * h);
     for_each_chunk(h, kRowChunk, [&](std::size_t, std::size_t y0, std::size_t y1) {
+        poll();
         for (std::size_t y = y0; y < y1; ++y) {
             const std::size_t up = (y > 0 ? y - 1 : y) * w, mid = y * w,
                               down = (y + 1 < h ? y + 1 : y) * w;
@@ -220,19 +223,22 @@ std::vector<std::uint8_t> dither_map(ImageView image, const std::vector<std::uin
 }  // namespace
 
 IndexedImage adaptive_in_bands(ImageView image, Palette palette, ColorSpace space, float level,
-                               std::size_t band_rows) {
+                               std::size_t band_rows, const Poll& poll) {
     PaletteSearch search(image, palette, space);  // one for both passes: its table fills once
-    const std::vector<std::uint8_t> plain = remap_using(image, palette, search).indices;
+    const std::vector<std::uint8_t> plain = remap_using(image, palette, search, poll).indices;
     const std::vector<std::uint8_t> map =
-        dither_map(image, contrast_shares(image, palette_spacings(palette), plain),
-                   gap_shares(image, palette, plain), plain);
-    std::vector<std::uint8_t> indices = diffuse_errors(
-        image, palette, search, level * kFullLevel, DitherMap{map.data(), plain.data()}, band_rows);
+        dither_map(image, contrast_shares(image, palette_spacings(palette), plain, poll),
+                   gap_shares(image, palette, plain, poll), plain, poll);
+    std::vector<std::uint8_t> indices =
+        diffuse_errors(image, palette, search, level * kFullLevel,
+                       DitherMap{map.data(), plain.data()}, band_rows, poll);
     return counted_image(image, std::move(palette), std::move(indices));
 }
 
-IndexedImage run_adaptive(ImageView image, Palette palette, ColorSpace space, float level) {
-    return adaptive_in_bands(image, std::move(palette), space, level, kBandRows);
+IndexedImage run_adaptive(ImageView image, Palette palette, ColorSpace space, float level,
+                          const Progress& progress) {
+    return adaptive_in_bands(image, std::move(palette), space, level, kBandRows,
+                             Poll(progress, Stage::remap));
 }
 
 }  // namespace quantize::detail

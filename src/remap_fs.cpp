@@ -58,7 +58,7 @@ Color clamped_color(Premultiplied& p) {
 template <bool kAlpha, class Nearest>
 void diffuse(ImageView image, const Palette& palette, float level, Nearest&& nearest,
              const DitherMap& map, std::size_t first, std::size_t keep, std::size_t last,
-             std::vector<std::uint8_t>& indices) {
+             std::vector<std::uint8_t>& indices, const Poll& poll) {
     constexpr int kChannels = kAlpha ? 4 : 3;
     std::vector<Premultiplied> targets;
     for (const PaletteEntry& e : palette)
@@ -72,7 +72,9 @@ void diffuse(ImageView image, const Palette& palette, float level, Nearest&& nea
     // the row is clean when it comes back as the next one.
     std::vector<Premultiplied> row(width + 2), next(width + 2);
     std::uint8_t previous = 0;  // the last index found: the guess without a dither map
+    std::size_t unpolled = 0;   // pixels diffused since the last poll, 0..kPollPixels
     for (std::size_t y = first; y < last; ++y) {
+        poll.after(unpolled, width);
         const bool forward = y % 2 == 0;
         const bool kept = y >= keep;
         const std::uint8_t* samples = image.row(y);
@@ -130,7 +132,7 @@ void diffuse(ImageView image, const Palette& palette, float level, Nearest&& nea
 
 std::vector<std::uint8_t> diffuse_errors(ImageView image, const Palette& palette,
                                          PaletteSearch& search, float level, const DitherMap& map,
-                                         std::size_t band_rows) {
+                                         std::size_t band_rows, const Poll& poll) {
     std::vector<std::uint8_t> indices;
     resize_populated(indices, image.pixel_count());
     const std::size_t height = std::size_t(image.height());
@@ -140,18 +142,21 @@ std::vector<std::uint8_t> diffuse_errors(ImageView image, const Palette& palette
         const std::size_t first = keep - std::min(keep, kWarmRows);
         search.with_nearest([&](auto&& nearest) {
             if (image.has_alpha())
-                diffuse<true>(image, palette, level, nearest, map, first, keep, last, indices);
+                diffuse<true>(image, palette, level, nearest, map, first, keep, last, indices,
+                              poll);
             else
-                diffuse<false>(image, palette, level, nearest, map, first, keep, last, indices);
+                diffuse<false>(image, palette, level, nearest, map, first, keep, last, indices,
+                               poll);
         });
     });
     return indices;
 }
 
-IndexedImage run_fs(ImageView image, Palette palette, ColorSpace space, float level) {
+IndexedImage run_fs(ImageView image, Palette palette, ColorSpace space, float level,
+                    const Progress& progress) {
     PaletteSearch search(image, palette, space);
     std::vector<std::uint8_t> indices =
-        diffuse_errors(image, palette, search, level, DitherMap{}, 0);
+        diffuse_errors(image, palette, search, level, DitherMap{}, 0, Poll(progress, Stage::remap));
     return counted_image(image, std::move(palette), std::move(indices));
 }
 

@@ -19,11 +19,11 @@ namespace quantize::detail {
 
 namespace {
 
-// Rows per parallel chunk.
+// Rows per parallel chunk, each polling the cancel once (16 x width pixels).
 constexpr std::size_t kRowChunk = 16;
 
 IndexedImage run_mask(ImageView image, Palette palette, ColorSpace space, float level,
-                      const ThresholdMask& mask) {
+                      const ThresholdMask& mask, const Poll& poll) {
     PaletteSearch search(image, palette, space);
     const std::vector<float> spacing = palette_spacings(palette);
     // Offsets per mask cell, -0.5..0.5 times level.
@@ -36,6 +36,7 @@ IndexedImage run_mask(ImageView image, Palette palette, ColorSpace space, float 
     resize_populated(indices, image.pixel_count());
     for_each_chunk(
         std::size_t(image.height()), kRowChunk, [&](std::size_t, std::size_t y0, std::size_t y1) {
+            poll();
             search.with_nearest([&](auto&& nearest) {
                 for (std::size_t y = y0; y < y1; ++y) {
                     const float* row_offset = offset.data() + (y % side) * side;
@@ -62,12 +63,16 @@ IndexedImage run_mask(ImageView image, Palette palette, ColorSpace space, float 
 
 }  // namespace
 
-IndexedImage run_ordered(ImageView image, Palette palette, ColorSpace space, float level) {
-    return run_mask(image, std::move(palette), space, level, blue_noise_mask());
+IndexedImage run_ordered(ImageView image, Palette palette, ColorSpace space, float level,
+                         const Progress& progress) {
+    return run_mask(image, std::move(palette), space, level, blue_noise_mask(),
+                    Poll(progress, Stage::remap));
 }
 
-IndexedImage run_bayer(ImageView image, Palette palette, ColorSpace space, float level) {
-    return run_mask(image, std::move(palette), space, level, bayer_mask());
+IndexedImage run_bayer(ImageView image, Palette palette, ColorSpace space, float level,
+                       const Progress& progress) {
+    return run_mask(image, std::move(palette), space, level, bayer_mask(),
+                    Poll(progress, Stage::remap));
 }
 
 }  // namespace quantize::detail

@@ -92,8 +92,9 @@ Color over_white(Color c) {
 }
 
 // Mean and 95th percentile of CIEDE2000 over an evenly strided sample of pixels.
+// Polls once per chunk of 4,096 samples (about a millisecond of ΔE00).
 void measure_delta_e(ImageView original, const IndexedImage& quantized, std::size_t sample,
-                     Quality& q) {
+                     Quality& q, const detail::Poll& poll) {
     const std::size_t n = original.pixel_count();
     const std::size_t count = std::min(n, std::max<std::size_t>(sample, 1));
     if (count == 0)
@@ -103,6 +104,7 @@ void measure_delta_e(ImageView original, const IndexedImage& quantized, std::siz
         palette_lab.push_back(srgb_to_lab(over_white(e.color)));
     std::vector<double> de(count);
     detail::for_each_chunk(count, 4096, [&](std::size_t, std::size_t begin, std::size_t end) {
+        poll();
         for (std::size_t s = begin; s < end; ++s) {
             const std::size_t i = s * n / count;
             de[s] = delta_e_2000(srgb_to_lab(over_white(original.pixel(i))),
@@ -159,7 +161,8 @@ struct LumaSums {
 // window rows, each with its own block rows, so memory stays a few rows wide. An image narrower
 // or lower than 8 pixels is one window. Pixels right of or below the last full block are left
 // out, as a window grid leaves them.
-double measure_ssim(ImageView original, const IndexedImage& quantized) {
+// Polls once per band of 16 window rows (64 pixel rows).
+double measure_ssim(ImageView original, const IndexedImage& quantized, const detail::Poll& poll) {
     constexpr int kBlock = 4;
     constexpr std::size_t kBandWindows = 16;
     std::vector<std::int64_t> palette_luma;
@@ -175,6 +178,7 @@ double measure_ssim(ImageView original, const IndexedImage& quantized) {
     const std::size_t across = w / kBlock, down = h / kBlock;  // blocks
     const std::vector<double> bands =
         detail::map_chunks<double>(down - 1, kBandWindows, [&](std::size_t begin, std::size_t end) {
+            poll();
             // Block rows begin..end: window row r spans block rows r and r + 1.
             std::vector<LumaSums> blocks((end + 1 - begin) * across);
             for (std::size_t y = begin * kBlock; y < (end + 1) * kBlock; ++y) {
@@ -214,23 +218,24 @@ Quality measure_quality(ImageView original, const IndexedImage& quantized,
 }
 
 Quality detail::measure_quality(ImageView original, const IndexedImage& quantized,
-                                std::size_t delta_e_sample, Ssim ssim) {
+                                std::size_t delta_e_sample, Ssim ssim, const Poll& poll) {
     const std::size_t n = original.pixel_count();
     const bool alpha = original.has_alpha();
     ErrorSums total;
-    for (const ErrorSums& part : detail::map_chunks<ErrorSums>(
-             n, std::size_t{1} << 16, [&](std::size_t begin, std::size_t end) {
-                 return alpha ? alpha_error(original, quantized, begin, end)
-                              : opaque_error(original, quantized, begin, end);
-             })) {
+    for (const ErrorSums& part :
+         detail::map_chunks<ErrorSums>(n, kPollPixels, [&](std::size_t begin, std::size_t end) {
+             poll();
+             return alpha ? alpha_error(original, quantized, begin, end)
+                          : opaque_error(original, quantized, begin, end);
+         })) {
         total.color += part.color;
         total.alpha += part.alpha;
     }
     Quality q;
-    measure_delta_e(original, quantized, delta_e_sample, q);
+    measure_delta_e(original, quantized, delta_e_sample, q, poll);
     switch (ssim) {
         case Ssim::measured:
-            q.ssim = n ? measure_ssim(original, quantized) : 1.0;
+            q.ssim = n ? measure_ssim(original, quantized, poll) : 1.0;
             break;
         case Ssim::skipped:
             break;

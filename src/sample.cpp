@@ -11,6 +11,7 @@
 #include <tbb/parallel_for.h>
 
 #include "detail/parallel.hpp"
+#include "detail/poll.hpp"
 
 namespace quantize {
 
@@ -100,12 +101,14 @@ std::unique_ptr<std::uint32_t[]> uninitialized(std::size_t n) {
 // buckets by their top byte, from per-chunk histograms, so in parallel; then every bucket is
 // sorted on its other 24 bits and counted on its own, buckets in parallel. The result is the
 // sorted multiset, so it cannot depend on how the work was split.
-std::vector<ColorCount> sorted_runs(std::span<std::uint32_t> keys) {
-    constexpr std::size_t kChunk = std::size_t{1} << 16;
+// Polls once per chunk of kChunk keys and once per bucket.
+std::vector<ColorCount> sorted_runs(std::span<std::uint32_t> keys, const detail::Poll& poll) {
+    constexpr std::size_t kChunk = detail::kPollPixels;
     using Histogram = std::array<std::size_t, 256>;
     const std::size_t n = keys.size();
     std::vector<Histogram> offsets =
         detail::map_chunks<Histogram>(n, kChunk, [&](std::size_t begin, std::size_t end) {
+            poll();
             Histogram h{};
             for (std::size_t i = begin; i < end; ++i)
                 ++h[keys[i] >> 24];
@@ -121,6 +124,7 @@ std::vector<ColorCount> sorted_runs(std::span<std::uint32_t> keys) {
     bucket[256] = n;
     const auto bucketed = uninitialized(n);
     detail::for_each_chunk(n, kChunk, [&](std::size_t c, std::size_t begin, std::size_t end) {
+        poll();
         Histogram& next = offsets[c];
         for (std::size_t i = begin; i < end; ++i)
             bucketed[next[keys[i] >> 24]++] = keys[i];
@@ -128,6 +132,7 @@ std::vector<ColorCount> sorted_runs(std::span<std::uint32_t> keys) {
     // Sorted, then counted to size the result, then copied out.
     std::array<std::size_t, 257> run_start{};
     tbb::parallel_for(std::size_t{0}, std::size_t{256}, [&](std::size_t d) {
+        poll();
         const std::size_t first = bucket[d], count = bucket[d + 1] - first;
         const std::span<std::uint32_t> sorted(bucketed.get() + first, count);
         radix_sort(sorted, std::span(keys.data() + first, count), 24);
@@ -159,13 +164,22 @@ constexpr std::uint64_t below(std::uint64_t draw, std::uint64_t width) {
 
 }  // namespace
 
-std::vector<ColorCount> sample_colors(ImageView image, std::size_t size, std::uint64_t seed) {
+std::vector<ColorCount> sample_colors(ImageView image, std::size_t size, std::uint64_t seed,
+                                      const Progress& progress) {
+    const detail::Poll poll(progress, Stage::sample);
     const std::size_t n = image.pixel_count();
     constexpr std::size_t kChunk = 4096;
+    static_assert(detail::kPollPixels % kChunk == 0);
+    // Polls at every kPollPixels-th pixel or sample: in the chunks starting there.
+    auto poll_at = [&](std::size_t first) {
+        if (first % detail::kPollPixels == 0)
+            poll();
+    };
     const std::size_t count = size == 0 || size >= n ? n : size;
     const auto keys = uninitialized(count);
     if (count == n) {
         detail::for_each_chunk(n, kChunk, [&](std::size_t, std::size_t first, std::size_t last) {
+            poll_at(first);
             for (std::size_t i = first; i < last; ++i)
                 keys[i] = morton_key(canonical(image.pixel(i)));
         });
@@ -175,6 +189,7 @@ std::vector<ColorCount> sample_colors(ImageView image, std::size_t size, std::ui
         // each is asked for kAhead samples ahead of its use.
         constexpr std::size_t kAhead = 16;
         detail::for_each_chunk(size, kChunk, [&](std::size_t, std::size_t first, std::size_t last) {
+            poll_at(first);
             std::array<std::size_t, kChunk> positions;
             // Stratum s is [s * n / size, (s + 1) * n / size), stepped along without dividing.
             const std::size_t step = n / size, extra = n % size;  // step >= 1 because size < n
@@ -196,15 +211,19 @@ std::vector<ColorCount> sample_colors(ImageView image, std::size_t size, std::ui
             }
         });
     }
-    return sorted_runs(std::span(keys.get(), count));
+    return sorted_runs(std::span(keys.get(), count), poll);
 }
 
-std::optional<std::vector<Color>> distinct_colors(ImageView image, std::size_t limit) {
+std::optional<std::vector<Color>> distinct_colors(ImageView image, std::size_t limit,
+                                                  const Progress& progress) {
+    const detail::Poll poll(progress, Stage::sample);
     std::unordered_set<std::uint32_t> seen;
     seen.reserve(limit + 1);
     const std::size_t n = image.pixel_count();
     std::uint32_t previous = 0;
     for (std::size_t i = 0; i < n; ++i) {
+        if (i % detail::kPollPixels == 0 && i > 0)
+            poll();
         const std::uint32_t key = pack(canonical(image.pixel(i)));
         if (i > 0 && key == previous) {
             continue;

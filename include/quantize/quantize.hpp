@@ -20,6 +20,7 @@
 #include "quantize/palette.hpp"
 #include "quantize/palette_io.hpp"
 #include "quantize/pixels.hpp"
+#include "quantize/progress.hpp"
 #include "quantize/remap.hpp"
 #include "quantize/report.hpp"
 #include "quantize/sample.hpp"
@@ -135,11 +136,7 @@ ClusterOptions cluster_options(const Options& options);
 // (the field names are also the command-line option names).
 void validate(const Options& options);
 
-// Called before each stage starts, and with Stage::cluster again before every k-means++ pick
-// (but each run's first) and every Lloyd update, so a long run stops within one of them; return
-// false to stop (Error(cancelled) is thrown). Calls never overlap, though those inside k-means may
-// come from several threads.
-using Progress = std::function<bool(Stage)>;
+// Progress: see quantize/progress.hpp.
 
 // The stages that take no Options, on at most `threads` worker threads (0 = one per core), as
 // every entry point taking Options runs on options.running.threads: the same results as the

@@ -10,6 +10,7 @@
 
 #include "quantize/palette.hpp"
 #include "quantize/pixels.hpp"
+#include "quantize/progress.hpp"
 
 namespace quantize {
 
@@ -56,8 +57,10 @@ struct DitherMethod {
     // Pixel-local, so it runs on every thread; else one sequential pass. Either way the output
     // never depends on the thread count.
     bool parallel;
-    // The mapping: image, palette, the space the palette was fitted in, level 0..1.
-    IndexedImage (*run)(ImageView image, Palette palette, ColorSpace space, float level);
+    // The mapping: image, palette, the space the palette was fitted in, level 0..1, and the
+    // progress polled (with Stage::remap) inside its pixel loops.
+    IndexedImage (*run)(ImageView image, Palette palette, ColorSpace space, float level,
+                        const Progress& progress);
 };
 
 // Every method, in Dither's order.
@@ -73,9 +76,10 @@ Dither dither_named(std::string_view name);
 // Maps every pixel to the palette with `dither` and fills in the palette's counts. level: 0..1,
 // how strongly it dithers (the share of the error diffused, or of the ordered threshold's
 // spread); 0 gives remap's indices exactly. Throws Error (invalid_argument) for a level out of
-// range or a palette of 0 or more than 256 colors.
+// range or a palette of 0 or more than 256 colors. `progress` is polled with Stage::remap once
+// per 64 Ki pixels mapped; false throws Error(cancelled).
 IndexedImage map_to_palette(ImageView image, Palette palette, ColorSpace space, Dither dither,
-                            float level);
+                            float level, const Progress& progress = {});
 
 // map_to_palette with Dither::fs: each pixel's quantization error is carried
 // to its unvisited neighbours (7/16 ahead, 3/16, 5/16 and 1/16 on the next row, times `level`),

@@ -9,13 +9,10 @@
 #include "quantize/choose_k.hpp"
 #include "quantize/palette.hpp"
 #include "quantize/pixels.hpp"
+#include "quantize/progress.hpp"
 #include "quantize/remap.hpp"
 
 namespace quantize {
-
-// The steps of one file's run, in order; timed in the report and named to progress callbacks.
-enum class Stage { decode, sample, cluster, remap, encode, measure, write };
-const char* stage_name(Stage stage);
 
 // Wall-clock milliseconds per stage.
 struct StageTimes {

@@ -6,12 +6,15 @@
 #include <vector>
 
 #include "detail/palette_search.hpp"
+#include "detail/poll.hpp"
 #include "quantize/remap.hpp"
 
 namespace quantize::detail {
 
-// remap with a search made for this image and palette (which the caller goes on using).
-IndexedImage remap_using(ImageView image, Palette palette, PaletteSearch& search);
+// remap with a search made for this image and palette (which the caller goes on using), polling
+// once per parallel chunk of kPollPixels pixels.
+IndexedImage remap_using(ImageView image, Palette palette, PaletteSearch& search,
+                         const Poll& poll = {});
 
 // The indexed image of `indices` over `palette`, whose counts become the sums of `counts`.
 IndexedImage indexed_image(ImageView image, Palette palette, std::vector<std::uint8_t> indices,
@@ -37,20 +40,27 @@ struct DitherMap {
 // pass over the whole image; else the image is cut into bands of that many rows (the last one
 // shorter), diffused in parallel, each starting 16 rows early to take up the error owed to its
 // first row. The bands depend on the image's height alone, so the output never depends on the
-// thread count.
+// thread count. Polls once the rows diffused since the last poll (warm rows too) reach
+// kPollPixels pixels.
 std::vector<std::uint8_t> diffuse_errors(ImageView image, const Palette& palette,
                                          PaletteSearch& search, float level, const DitherMap& map,
-                                         std::size_t band_rows);
+                                         std::size_t band_rows, const Poll& poll);
 
-// The run functions of the table's rows; level 0..1, checked by the caller.
-IndexedImage run_none(ImageView image, Palette palette, ColorSpace space, float level);
-IndexedImage run_fs(ImageView image, Palette palette, ColorSpace space, float level);
-IndexedImage run_adaptive(ImageView image, Palette palette, ColorSpace space, float level);
+// The run functions of the table's rows; level 0..1, checked by the caller; progress polled
+// with Stage::remap.
+IndexedImage run_none(ImageView image, Palette palette, ColorSpace space, float level,
+                      const Progress& progress);
+IndexedImage run_fs(ImageView image, Palette palette, ColorSpace space, float level,
+                    const Progress& progress);
+IndexedImage run_adaptive(ImageView image, Palette palette, ColorSpace space, float level,
+                          const Progress& progress);
 // run_adaptive with the diffusion's bands of band_rows rows (0: one pass over the whole image),
 // for the seam check in bench/dither_seams.cpp.
 IndexedImage adaptive_in_bands(ImageView image, Palette palette, ColorSpace space, float level,
-                               std::size_t band_rows);
-IndexedImage run_ordered(ImageView image, Palette palette, ColorSpace space, float level);
-IndexedImage run_bayer(ImageView image, Palette palette, ColorSpace space, float level);
+                               std::size_t band_rows, const Poll& poll = {});
+IndexedImage run_ordered(ImageView image, Palette palette, ColorSpace space, float level,
+                         const Progress& progress);
+IndexedImage run_bayer(ImageView image, Palette palette, ColorSpace space, float level,
+                       const Progress& progress);
 
 }  // namespace quantize::detail

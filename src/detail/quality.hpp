@@ -4,6 +4,7 @@
 
 #include <cstddef>
 
+#include "detail/poll.hpp"
 #include "quantize/report.hpp"
 
 namespace quantize::detail {
@@ -12,8 +13,9 @@ namespace quantize::detail {
 enum class Ssim { measured, skipped };
 
 // measure_quality's numbers; with Ssim::skipped, Quality::ssim is left at 1 and its pass over
-// the pixels is not made.
+// the pixels is not made. Polls once per 64 Ki pixels of the MSE, 4,096 ΔE00 samples and 64
+// pixel rows of the SSIM.
 Quality measure_quality(ImageView original, const IndexedImage& quantized,
-                        std::size_t delta_e_sample, Ssim ssim);
+                        std::size_t delta_e_sample, Ssim ssim, const Poll& poll = {});
 
 }  // namespace quantize::detail
