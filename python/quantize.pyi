@@ -1,6 +1,6 @@
 """Type stubs of the quantize module (python/quantize_module.cpp)."""
 import os
-from typing import Any, Iterable, Literal, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, Literal, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -9,6 +9,8 @@ __version__: str
 
 ColorLike = Union[str, Sequence[int]]
 PathLike = Union[str, os.PathLike[str]]
+# Called with a stage's name; False (or raising) stops the run, None or anything true goes on.
+ProgressCallback = Callable[[str], Optional[bool]]
 
 class Error(Exception):
     subject: str
@@ -37,6 +39,7 @@ def quantize(
     array: npt.ArrayLike,
     k: int = 16,
     *,
+    progress: Optional[ProgressCallback] = None,
     sample: Union[int, Literal["auto"]] = ...,
     seed: int = ...,
     max_iter: int = ...,
@@ -49,13 +52,19 @@ def quantize(
     fixed: Iterable[ColorLike] = ...,
 ) -> Result: ...
 def palette(arrays: Iterable[npt.ArrayLike], k: int = 16, **options: Any) -> npt.NDArray[np.uint8]: ...
-def read(path: PathLike, threads: int = 0) -> npt.NDArray[np.uint8]: ...
-def decode(data: bytes, name: str = "bytes", threads: int = 0) -> npt.NDArray[np.uint8]: ...
+def read(
+    path: PathLike, threads: int = 0, *, progress: Optional[ProgressCallback] = None
+) -> npt.NDArray[np.uint8]: ...
+def decode(
+    data: bytes, name: str = "bytes", threads: int = 0, *,
+    progress: Optional[ProgressCallback] = None
+) -> npt.NDArray[np.uint8]: ...
 def encode(result: Result, format: str = "png") -> bytes: ...
 def write(path: PathLike, result: Result, overwrite: bool = False) -> None: ...
 def quantize_file(
     input: PathLike, output: PathLike, k: int = 16, overwrite: bool = False,
     *, skip_if_larger: bool = False, **options: Any
 ) -> dict[str, Any]: ...
+def _arena_threads() -> int: ...
 def plan_batch(inputs: Sequence[PathLike], output_dir: PathLike, recursive: bool = False) -> list[Tuple[str, str]]: ...
 def _view(array: npt.ArrayLike) -> Tuple[int, int, int, int, int]: ...

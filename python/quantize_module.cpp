@@ -9,11 +9,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <tbb/task_arena.h>
 
 #include "quantize/batch.hpp"
 #include "quantize/quantize.hpp"
@@ -182,6 +185,50 @@ py::array_t<std::uint8_t> colors_of(const Result& r) {
     return out;
 }
 
+// ---- progress ----------------------------------------------------------------------------------
+
+// A Python callable as the library's Progress: called with the stage's name ('decode', 'sample',
+// 'cluster', 'remap', 'encode', 'measure', 'write') from the thread the work is on, the GIL taken
+// for the call only. False stops the run (quantize.CancelledError); None or anything true goes
+// on. An exception it raises stops the run too and is raised in place of CancelledError.
+class PythonProgress {
+  public:
+    explicit PythonProgress(py::object callback) : callback_(std::move(callback)) {}
+
+    // The Progress to hand the library: none for a callback of None.
+    quantize::Progress progress() {
+        if (callback_.is_none())
+            return {};
+        return [this](quantize::Stage stage) {
+            const py::gil_scoped_acquire locked;
+            try {
+                const py::object said = callback_(quantize::stage_name(stage));
+                return said.is_none() || PyObject_IsTrue(said.ptr()) != 0;
+            } catch (py::error_already_set& e) {
+                raised_ = std::move(e);
+                return false;
+            }
+        };
+    }
+
+    // work() with the GIL released; the callback's own exception raised if it stopped the work.
+    template <class Work>
+    auto run(Work&& work) {
+        try {
+            const py::gil_scoped_release unlocked;
+            return work(progress());
+        } catch (const Error& e) {
+            if (e.kind() == ErrorKind::cancelled && raised_)
+                throw *raised_;
+            throw;
+        }
+    }
+
+  private:
+    py::object callback_;
+    std::optional<py::error_already_set> raised_;
+};
+
 // ---- errors ------------------------------------------------------------------------------------
 
 // quantize.Error and one subclass per ErrorKind, made once at import.
@@ -316,20 +363,19 @@ PYBIND11_MODULE(quantize, m) {
 
     m.def(
         "quantize",
-        [](const py::buffer& array, int k, const py::kwargs& kwargs) {
+        [](const py::buffer& array, int k, const py::object& progress, const py::kwargs& kwargs) {
             const quantize::Options options = options_from(k, kwargs);
             const ArrayView in = view_of(array);
             Result r;
             r.channels = in.view.channels();
             r.options = options;
             r.source = array;
-            {
-                py::gil_scoped_release unlocked;
-                r.run = quantize::quantize(in.view, options);
-            }
+            r.run = PythonProgress(progress).run([&](const quantize::Progress& p) {
+                return quantize::quantize(in.view, options, p);
+            });
             return r;
         },
-        py::arg("array"), py::arg("k") = 16,
+        py::arg("array"), py::arg("k") = 16, py::kw_only(), py::arg("progress") = py::none(),
         R"(Reduce an image to at most k colors.
 
 array: H x W x 3 (RGB) or H x W x 4 (RGBA) uint8, read in place through the buffer protocol
@@ -338,6 +384,10 @@ k: colors, 1..256.
 Keyword options, as the command's: sample, seed, max_iter, tolerance, threads, restarts,
     space ('wrgb', 'rgb', 'lab', 'oklab'), dither ('none', 'fs'), dither_level, fixed (hex strings
     or (r, g, b[, a]) tuples).
+progress: None, or a callable called with the stage's name ('sample', 'cluster', 'remap') before
+    each stage and again inside its loops (every k-means++ pick and Lloyd update, every 64 Ki
+    pixels sampled or mapped), from a worker thread, holding the GIL only for the call; return
+    False (or raise) to stop: quantize.CancelledError (or what it raised).
 Returns a Result: .indices (H x W), .palette (K x C), .image (H x W x C), .report (dict).
 The same array, options and seed give the same result whatever `threads`.)");
 
@@ -369,41 +419,45 @@ quantize().)");
 
     m.def(
         "read",
-        [](const std::filesystem::path& path, int threads) {
-            quantize::Image image;
-            {
-                py::gil_scoped_release unlocked;
-                image = quantize::read_image(path, {}, threads);
-            }
+        [](const std::filesystem::path& path, int threads, const py::object& progress) {
+            quantize::Image image = PythonProgress(progress).run([&](const quantize::Progress& p) {
+                return quantize::read_image(path, {}, threads, p);
+            });
             const std::vector<std::size_t> shape{
                 std::size_t(image.height), std::size_t(image.width), std::size_t(image.channels)};
             std::uint8_t* data = image.samples.data();
             return array_over(shape, data, std::move(image.samples));
         },
-        py::arg("path"), py::arg("threads") = 0,
+        py::arg("path"), py::arg("threads") = 0, py::kw_only(), py::arg("progress") = py::none(),
         R"(Decode an image file (PNG, JPEG, WebP, GIF, HEIC, AVIF, JPEG XL, TIFF, BMP, ...) to an
 H x W x 3 or H x W x 4 uint8 array, upright by its EXIF orientation, on at most `threads`
-threads (0 = one per core).)");
+threads (0 = one per core). progress: as quantize()'s, called with 'decode' from inside the
+threads the decode runs on, before it starts.)");
 
     m.def(
         "decode",
-        [](const py::bytes& data, const std::string& name, int threads) {
+        [](const py::bytes& data, const std::string& name, int threads,
+           const py::object& progress) {
             const std::string_view bytes = data;
-            quantize::Image image;
-            {
-                py::gil_scoped_release unlocked;
-                image = quantize::decode_image(
+            quantize::Image image = PythonProgress(progress).run([&](const quantize::Progress& p) {
+                return quantize::decode_image(
                     std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
-                    name, {}, threads);
-            }
+                    name, {}, threads, p);
+            });
             const std::vector<std::size_t> shape{
                 std::size_t(image.height), std::size_t(image.width), std::size_t(image.channels)};
             std::uint8_t* data_ptr = image.samples.data();
             return array_over(shape, data_ptr, std::move(image.samples));
         },
-        py::arg("data"), py::arg("name") = "bytes", py::arg("threads") = 0,
+        py::arg("data"), py::arg("name") = "bytes", py::arg("threads") = 0, py::kw_only(),
+        py::arg("progress") = py::none(),
         "Decode an encoded image held in memory, as read() does a file, on at most `threads` "
-        "threads (0 = one per core); `name` names it in errors.");
+        "threads (0 = one per core); `name` names it in errors; progress as read()'s.");
+
+    m.def(
+        "_arena_threads", [] { return tbb::this_task_arena::max_concurrency(); },
+        "The most threads the work calling this may run on (its oneTBB arena's concurrency): "
+        "called from a progress callback, the thread limit the call runs under. For tests.");
 
     m.def(
         "encode",

@@ -36,18 +36,66 @@ def test_same_bytes_as_the_command(tmp_path, path, options):
     assert quantize.encode(result, "png") == (tmp_path / "cli.png").read_bytes()
 
 
-@pytest.mark.parametrize("path", [KODIM, ALPHA])
-def test_read_takes_a_thread_limit(path):
-    assert np.array_equal(quantize.read(path, threads=1), quantize.read(path))
+# Limits an unlimited arena (one thread per core) never has: 1 and one more than the cores.
+LIMITS = [1, os.cpu_count() + 1]
+
+
+def arena_seen(seen):
+    """A progress callback noting the thread limit of the arena it is called in."""
+    return lambda stage: seen.append(quantize._arena_threads())
 
 
 @pytest.mark.parametrize("path", [KODIM, ALPHA])
-def test_decode_takes_a_thread_limit(path):
+@pytest.mark.parametrize("threads", LIMITS)
+def test_read_takes_a_thread_limit(path, threads):
+    seen = []
+    assert np.array_equal(quantize.read(path, threads=threads, progress=arena_seen(seen)),
+                          quantize.read(path))
+    assert seen == [threads]
+
+
+@pytest.mark.parametrize("path", [KODIM, ALPHA])
+@pytest.mark.parametrize("threads", LIMITS)
+def test_decode_takes_a_thread_limit(path, threads):
     with open(path, "rb") as f:
         data = f.read()
-    assert np.array_equal(quantize.decode(data, threads=1), quantize.read(path))
+    seen = []
+    assert np.array_equal(quantize.decode(data, threads=threads, progress=arena_seen(seen)),
+                          quantize.read(path))
+    assert seen == [threads]
     with pytest.raises(quantize.InvalidArgumentError):
         quantize.decode(data, threads=-1)
+
+
+def test_progress_sees_every_stage_and_polls_inside():
+    stages = []
+    plain = quantize.quantize(quantize.read(KODIM), k=16, dither="fs")
+    followed = quantize.quantize(quantize.read(KODIM), k=16, dither="fs", progress=stages.append)
+    assert np.array_equal(followed.indices, plain.indices)
+    assert stages[0] == "sample" and "cluster" in stages
+    assert stages.count("remap") > 2  # before the stage, then inside the diffusion
+
+
+@pytest.mark.parametrize("stage", ["sample", "cluster", "remap"])
+def test_progress_false_cancels_inside_a_stage(stage):
+    calls = []
+
+    def stop_at_second(name):
+        calls.append(name)
+        return calls.count(stage) < 2
+
+    with pytest.raises(quantize.CancelledError):
+        quantize.quantize(quantize.read(KODIM), k=16, dither="fs", sample=0,
+                          progress=stop_at_second)
+
+
+def test_progress_raising_cancels_with_its_exception():
+    def stop(name):
+        if name == "remap":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        quantize.quantize(quantize.read(KODIM), k=16, progress=stop)
 
 
 @pytest.mark.parametrize("path", [KODIM, ALPHA])
