@@ -68,79 +68,133 @@ Color clamped_color(Premultiplied& p) {
     return c;
 }
 
-// Serpentine Floyd-Steinberg over rows [first, last) in one sequential pass, writing the indices
-// of rows from `keep` on (rows before it only build up the error owed, see kWarmRows).
-// nearest(color, guess) gives the palette index of a canonical color, guess being a likely
-// answer: the plain mapping's index with a dither map, else the previous pixel's. kAlpha: the
-// image has alpha, which carries error too; opaque images keep alpha 255 and only R, G and B
-// carry error. map: see diffuse_errors.
-template <bool kAlpha, class Nearest>
-void diffuse(ImageView image, const Palette& palette, float level, Nearest&& nearest,
-             const DitherMap& map, std::size_t first, std::size_t keep, std::size_t last,
-             std::vector<std::uint8_t>& indices) {
-    std::vector<Lanes> targets;
-    for (const PaletteEntry& e : palette)
-        targets.push_back({premultiplied(e.color)});
-    const __m128 ahead = _mm_set1_ps(level * 7 / 16), behind_below = _mm_set1_ps(level * 3 / 16),
-                 below = _mm_set1_ps(level * 5 / 16), ahead_below = _mm_set1_ps(level * 1 / 16);
-    // The lanes that carry error: all four with alpha, else R, G and B.
-    const __m128 carried = _mm_castsi128_ps(_mm_setr_epi32(-1, -1, -1, kAlpha ? -1 : 0));
-    const std::size_t width = std::size_t(image.width());
-    const std::size_t channels = std::size_t(image.channels());
+// What every band of one diffusion reads: the image, the dither map, the palette's colors and
+// the Floyd-Steinberg weights times the level; and the indices it writes.
+struct Diffusion {
+    ImageView image;
+    DitherMap map;
+    std::vector<Lanes> targets;  // the palette's colors, premultiplied
+    __m128 ahead, behind_below, below, ahead_below;
+    std::uint8_t* indices;
+};
+
+// One band's serpentine Floyd-Steinberg over rows [y, last), writing the indices of rows from
+// `keep` on (rows before it only build up the error owed, see kWarmRows).
+struct Band {
+    std::size_t y, keep, last;
     // Error owed to each pixel of this row and of the next, with one spare slot at each end so
     // the edges need no tests (what lands there is dropped). A slot is zeroed as it is read, so
     // the row is clean when it comes back as the next one.
-    std::vector<Lanes> row(width + 2, {_mm_setzero_ps()}), next(width + 2, {_mm_setzero_ps()});
+    std::vector<Lanes> row, next;
     std::uint8_t previous = 0;  // the last index found: the guess without a dither map
-    for (std::size_t y = first; y < last; ++y) {
-        const bool forward = y % 2 == 0;
-        const bool kept = y >= keep;
-        const std::uint8_t* samples = image.row(y);
-        const std::uint8_t* shares = map.shares ? map.shares + y * width : nullptr;
-        const std::uint8_t* plain = map.plain ? map.plain + y * width : nullptr;
-        std::uint8_t* out = indices.data() + y * width;
-        for (std::size_t n = 0; n < width; ++n) {
-            const std::size_t x = forward ? n : width - 1 - n;
-            const std::size_t s = x + 1;  // x's slot in row and next
-            const Premultiplied owed = row[s].v;
-            row[s].v = _mm_setzero_ps();
-            const std::uint8_t* sample = samples + x * channels;
-            const Color original{sample[0], sample[1], sample[2],
-                                 kAlpha ? sample[3] : std::uint8_t{255}};
-            // A fully transparent pixel stays exactly transparent and drops the error owed to it
-            // (its color is invisible, so that error would be lost on it or, carried on, would
-            // tint the visible edge beyond it); it gives none either.
-            if (kAlpha && original.a == 0) {
-                if (kept)
-                    out[x] = nearest(Color{0, 0, 0, 0});
-                continue;
-            }
-            // The share of error this pixel takes and gives, 0..1 (1 without a dither map). None:
-            // the pixel maps as without dithering, and the error owed to it is dropped.
-            const float share = shares ? float(shares[x]) * (1.0f / 255) : 1.0f;
-            if (share == 0) {
-                if (kept)
-                    out[x] = plain[x];
-                continue;
-            }
-            const __m128 part = _mm_set1_ps(share);
-            Premultiplied target = _mm_add_ps(premultiplied(original), _mm_mul_ps(owed, part));
-            const std::uint8_t index =
-                nearest(clamped_color<kAlpha>(target), plain ? plain[x] : previous);
-            previous = index;
-            if (kept)
-                out[x] = index;
-            const std::size_t s_ahead = forward ? s + 1 : s - 1;
-            const std::size_t s_behind = forward ? s - 1 : s + 1;
-            const __m128 error =
-                _mm_and_ps(_mm_mul_ps(_mm_sub_ps(target, targets[index].v), part), carried);
-            row[s_ahead].v = _mm_add_ps(row[s_ahead].v, _mm_mul_ps(error, ahead));
-            next[s_behind].v = _mm_add_ps(next[s_behind].v, _mm_mul_ps(error, behind_below));
-            next[s].v = _mm_add_ps(next[s].v, _mm_mul_ps(error, below));
-            next[s_ahead].v = _mm_add_ps(next[s_ahead].v, _mm_mul_ps(error, ahead_below));
-        }
+    // The current row y's direction, whether it is written, and its samples, shares, plain
+    // indices and output.
+    bool forward = true, kept = false;
+    const std::uint8_t* samples = nullptr;
+    const std::uint8_t* shares = nullptr;
+    const std::uint8_t* plain = nullptr;
+    std::uint8_t* out = nullptr;
+
+    Band(std::size_t first, std::size_t keep_from, std::size_t end, std::size_t width)
+        : y(first),
+          keep(keep_from),
+          last(end),
+          row(width + 2, {_mm_setzero_ps()}),
+          next(width + 2, {_mm_setzero_ps()}) {}
+
+    bool done() const { return y >= last; }
+
+    void start_row(const Diffusion& d) {
+        const std::size_t width = std::size_t(d.image.width());
+        forward = y % 2 == 0;
+        kept = y >= keep;
+        samples = d.image.row(y);
+        shares = d.map.shares ? d.map.shares + y * width : nullptr;
+        plain = d.map.plain ? d.map.plain + y * width : nullptr;
+        out = d.indices + y * width;
+    }
+
+    void end_row() {
         row.front().v = row.back().v = _mm_setzero_ps();
         std::swap(row, next);
+        ++y;
+    }
+
+    // The n-th pixel of the row in its direction. nearest(color, guess) gives the palette index
+    // of a canonical color, guess being a likely answer: the plain mapping's index with a
+    // dither map, else the previous pixel's. kAlpha: the image has alpha, which carries error
+    // too; opaque images keep alpha 255 and only R, G and B carry error.
+    template <bool kAlpha, class Nearest>
+    [[gnu::always_inline]] void pixel(const Diffusion& d, Nearest& nearest, std::size_t n) {
+        // The lanes that carry error: all four with alpha, else R, G and B.
+        const __m128 carried = _mm_castsi128_ps(_mm_setr_epi32(-1, -1, -1, kAlpha ? -1 : 0));
+        const std::size_t width = row.size() - 2;
+        const std::size_t x = forward ? n : width - 1 - n;
+        const std::size_t s = x + 1;  // x's slot in row and next
+        const Premultiplied owed = row[s].v;
+        row[s].v = _mm_setzero_ps();
+        const std::uint8_t* sample = samples + x * (kAlpha ? 4 : 3);  // RGBA or RGB
+        const Color original{sample[0], sample[1], sample[2],
+                             kAlpha ? sample[3] : std::uint8_t{255}};
+        // A fully transparent pixel stays exactly transparent and drops the error owed to it
+        // (its color is invisible, so that error would be lost on it or, carried on, would tint
+        // the visible edge beyond it); it gives none either.
+        if (kAlpha && original.a == 0) {
+            if (kept)
+                out[x] = nearest(Color{0, 0, 0, 0});
+            return;
+        }
+        // The share of error this pixel takes and gives, 0..1 (1 without a dither map). None:
+        // the pixel maps as without dithering, and the error owed to it is dropped.
+        const float share = shares ? float(shares[x]) * (1.0f / 255) : 1.0f;
+        if (share == 0) {
+            if (kept)
+                out[x] = plain[x];
+            return;
+        }
+        const __m128 part = _mm_set1_ps(share);
+        Premultiplied target = _mm_add_ps(premultiplied(original), _mm_mul_ps(owed, part));
+        const std::uint8_t index =
+            nearest(clamped_color<kAlpha>(target), plain ? plain[x] : previous);
+        previous = index;
+        if (kept)
+            out[x] = index;
+        const std::size_t s_ahead = forward ? s + 1 : s - 1;
+        const std::size_t s_behind = forward ? s - 1 : s + 1;
+        const __m128 error =
+            _mm_and_ps(_mm_mul_ps(_mm_sub_ps(target, d.targets[index].v), part), carried);
+        row[s_ahead].v = _mm_add_ps(row[s_ahead].v, _mm_mul_ps(error, d.ahead));
+        next[s_behind].v = _mm_add_ps(next[s_behind].v, _mm_mul_ps(error, d.behind_below));
+        next[s].v = _mm_add_ps(next[s].v, _mm_mul_ps(error, d.below));
+        next[s_ahead].v = _mm_add_ps(next[s_ahead].v, _mm_mul_ps(error, d.ahead_below));
+    }
+};
+
+// Diffuses two bands, pixel by pixel in step while both have rows, then the one left. Each
+// pixel waits on the one before it (its error owed, its search); the other band's pixel, which
+// waits on nothing of this band, fills that wait: on the 12 MP photo two bands in step took
+// ~40% less time than one after the other. The bands never read each other's state, so the
+// output is the same as diffusing them apart.
+template <bool kAlpha, class Nearest>
+void diffuse_pair(const Diffusion& d, Nearest& nearest, Band& a, Band& b) {
+    const std::size_t width = std::size_t(d.image.width());
+    while (!a.done() && !b.done()) {
+        a.start_row(d);
+        b.start_row(d);
+        for (std::size_t n = 0; n < width; ++n) {
+            a.pixel<kAlpha>(d, nearest, n);
+            b.pixel<kAlpha>(d, nearest, n);
+        }
+        a.end_row();
+        b.end_row();
+    }
+    for (Band* left : {&a, &b}) {
+        while (!left->done()) {
+            left->start_row(d);
+            for (std::size_t n = 0; n < width; ++n)
+                left->pixel<kAlpha>(d, nearest, n);
+            left->end_row();
+        }
     }
 }
 
@@ -151,16 +205,33 @@ std::vector<std::uint8_t> diffuse_errors(ImageView image, const Palette& palette
                                          std::size_t band_rows) {
     std::vector<std::uint8_t> indices;
     resize_populated(indices, image.pixel_count());
-    const std::size_t height = std::size_t(image.height());
+    const std::size_t width = std::size_t(image.width()), height = std::size_t(image.height());
     if (band_rows == 0)
         band_rows = std::max<std::size_t>(height, 1);
-    for_each_chunk(height, band_rows, [&](std::size_t, std::size_t keep, std::size_t last) {
-        const std::size_t first = keep - std::min(keep, kWarmRows);
+    Diffusion d{image,
+                map,
+                {},
+                _mm_set1_ps(level * 7 / 16),
+                _mm_set1_ps(level * 3 / 16),
+                _mm_set1_ps(level * 5 / 16),
+                _mm_set1_ps(level * 1 / 16),
+                indices.data()};
+    for (const PaletteEntry& e : palette)
+        d.targets.push_back({premultiplied(e.color)});
+    // Bands in pairs (diffuse_pair); the second of a pair may be empty.
+    for_each_chunk(height, 2 * band_rows, [&](std::size_t, std::size_t begin, std::size_t end) {
+        const auto band = [&](std::size_t keep) {
+            if (keep >= end)  // no second band: nothing to diffuse
+                return Band(end, end, end, 0);
+            return Band(keep - std::min(keep, kWarmRows), keep, std::min(end, keep + band_rows),
+                        width);
+        };
+        Band a = band(begin), b = band(begin + band_rows);
         search.with_nearest([&](auto&& nearest) {
             if (image.has_alpha())
-                diffuse<true>(image, palette, level, nearest, map, first, keep, last, indices);
+                diffuse_pair<true>(d, nearest, a, b);
             else
-                diffuse<false>(image, palette, level, nearest, map, first, keep, last, indices);
+                diffuse_pair<false>(d, nearest, a, b);
         });
     });
     return indices;
