@@ -169,8 +169,13 @@ class CellSearch {
 
     std::vector<Color> palette_;
     // The squared distance of a difference by metric_ (a norm: the triangle inequality holds).
+    // In 32 bits (at most 2^24 within 0..255, weighted_rgb.hpp), six products for the form.
     std::int64_t distance(int dr, int dg, int db) const {
-        return plain_ ? std::int64_t{dr * dr + dg * dg + db * db} : metric_.of(dr, dg, db);
+        if (plain_)
+            return dr * dr + dg * dg + db * db;
+        const auto& w = metric_.w;
+        return w[0][0] * dr * dr + w[1][1] * dg * dg + w[2][2] * db * db +
+               2 * (w[0][1] * dr * dg + w[0][2] * dr * db + w[1][2] * dg * db);
     }
 
     RgbMetric metric_;
