@@ -113,11 +113,12 @@ std::vector<std::uint8_t> contrast_share_table(const std::vector<float>& spacing
     return table;
 }
 
-// Per squared distance 0..kGapMost^2 from a pixel to its plain color (sRGB levels), its gap
-// share, 0..255: 0 up to kGapLeast, rising linearly to 255 at kGapMost (see there); 255 beyond.
+// Per squared distance 0..kGapMost^2 + 1 from a pixel to its plain color (sRGB levels), its
+// gap share, 0..255: 0 up to kGapLeast, rising linearly to 255 at kGapMost (see there); 255
+// beyond, so the last entry stands for every larger distance.
 std::vector<std::uint8_t> gap_share_table() {
-    std::vector<std::uint8_t> table(kGapMost * kGapMost + 1, 0);
-    for (int squared = kGapLeast * kGapLeast + 1; squared <= kGapMost * kGapMost; ++squared) {
+    std::vector<std::uint8_t> table(kGapMost * kGapMost + 2, 0);
+    for (int squared = kGapLeast * kGapLeast + 1; squared < int(table.size()); ++squared) {
         const float f = (std::sqrt(float(squared)) - kGapLeast) / (kGapMost - kGapLeast);
         table[std::size_t(squared)] = std::uint8_t(255.0f * std::clamp(f, 0.0f, 1.0f) + 0.5f);
     }
@@ -135,6 +136,7 @@ void own_shares(ImageView image, const Palette& palette, const std::vector<std::
     const std::size_t w = std::size_t(image.width()), h = std::size_t(image.height());
     const std::vector<std::uint8_t> by_contrast = contrast_share_table(palette_spacings(palette));
     const std::vector<std::uint8_t> by_gap = gap_share_table();
+    const int last_gap = int(by_gap.size()) - 1;
     std::vector<std::array<std::uint8_t, 4>> colors;
     for (const PaletteEntry& e : palette)
         colors.push_back({e.color.r, e.color.g, e.color.b, e.color.a});
@@ -152,16 +154,16 @@ void own_shares(ImageView image, const Palette& palette, const std::vector<std::
                 for (std::size_t c = 0; c < kChannels; ++c)
                     most = std::max(most, int(k[c]));
                 contrast[y * w + x] = by_contrast[own[x] * (kMostSecondDifference + 1) + most];
-                std::uint8_t share = 0;
-                if (most < kHardEdge) {
-                    const std::array<std::uint8_t, 4>& to = colors[own[x]];
-                    int squared = 0;  // 0..4 * 255^2
-                    for (std::size_t c = 0; c < kChannels; ++c) {
-                        const int d = int(sample[c]) - int(to[c]);
-                        squared += d * d;
-                    }
-                    share = squared < int(by_gap.size()) ? by_gap[std::size_t(squared)] : 255;
+                // Branch-free: a hard edge's share is masked off afterwards (textured areas
+                // mix edges and others from pixel to pixel, where a branch mispredicts).
+                const std::array<std::uint8_t, 4>& to = colors[own[x]];
+                int squared = 0;  // 0..4 * 255^2
+                for (std::size_t c = 0; c < kChannels; ++c) {
+                    const int d = int(sample[c]) - int(to[c]);
+                    squared += d * d;
                 }
+                const std::uint8_t share =
+                    by_gap[std::size_t(std::min(squared, last_gap))] & -int(most < kHardEdge);
                 gap[y * w + x] = share;
             }
         }
