@@ -80,6 +80,24 @@ struct Diffusion {
     std::uint8_t* indices;
 };
 
+// One row of a band as it is diffused: the error owed to this row's pixels and to the next
+// row's (Band::row, next), the row's direction, whether it is written, its samples, shares,
+// plain indices and output, the last index found, and the error the last pixel passed ahead,
+// which the next pixel takes from this register instead of through its slot in memory. Local
+// to rows_in_step, so no byte written through `out` can alias it.
+struct RowCursor {
+    Lanes* row;
+    Lanes* next;
+    std::size_t width;
+    bool forward, kept;
+    const std::uint8_t* samples;
+    const std::uint8_t* shares;
+    const std::uint8_t* plain;
+    std::uint8_t* out;
+    std::uint8_t previous;
+    __m128 passed_ahead;
+};
+
 // One band's serpentine Floyd-Steinberg over rows [y, last), writing the indices of rows from
 // `keep` on (rows before it only build up the error owed, see kWarmRows).
 struct Band {
@@ -89,13 +107,6 @@ struct Band {
     // the row is clean when it comes back as the next one.
     std::vector<Lanes> row, next;
     std::uint8_t previous = 0;  // the last index found: the guess without a dither map
-    // The current row y's direction, whether it is written, and its samples, shares, plain
-    // indices and output.
-    bool forward = true, kept = false;
-    const std::uint8_t* samples = nullptr;
-    const std::uint8_t* shares = nullptr;
-    const std::uint8_t* plain = nullptr;
-    std::uint8_t* out = nullptr;
 
     Band(std::size_t first, std::size_t keep_from, std::size_t end, std::size_t width)
         : y(first),
@@ -106,71 +117,78 @@ struct Band {
 
     bool done() const { return y >= last; }
 
-    void start_row(const Diffusion& d) {
+    RowCursor start_row(const Diffusion& d) {
         const std::size_t width = std::size_t(d.image.width());
-        forward = y % 2 == 0;
-        kept = y >= keep;
-        samples = d.image.row(y);
-        shares = d.map.shares ? d.map.shares + y * width : nullptr;
-        plain = d.map.plain ? d.map.plain + y * width : nullptr;
-        out = d.indices + y * width;
+        return {row.data(),
+                next.data(),
+                width,
+                y % 2 == 0,
+                y >= keep,
+                d.image.row(y),
+                d.map.shares ? d.map.shares + y * width : nullptr,
+                d.map.plain ? d.map.plain + y * width : nullptr,
+                d.indices + y * width,
+                previous,
+                _mm_setzero_ps()};
     }
 
-    void end_row() {
+    void end_row(const RowCursor& done_row) {
+        previous = done_row.previous;
         row.front().v = row.back().v = _mm_setzero_ps();
         std::swap(row, next);
         ++y;
     }
-
-    // The n-th pixel of the row in its direction. nearest(color, guess) gives the palette index
-    // of a canonical color, guess being a likely answer: the plain mapping's index with a
-    // dither map, else the previous pixel's. kAlpha: the image has alpha, which carries error
-    // too; opaque images keep alpha 255 and only R, G and B carry error.
-    template <bool kAlpha, class Nearest>
-    [[gnu::always_inline]] void pixel(const Diffusion& d, Nearest& nearest, std::size_t n) {
-        // The lanes that carry error: all four with alpha, else R, G and B.
-        const __m128 carried = _mm_castsi128_ps(_mm_setr_epi32(-1, -1, -1, kAlpha ? -1 : 0));
-        const std::size_t width = row.size() - 2;
-        const std::size_t x = forward ? n : width - 1 - n;
-        const std::size_t s = x + 1;  // x's slot in row and next
-        const Premultiplied owed = row[s].v;
-        row[s].v = _mm_setzero_ps();
-        const std::uint8_t* sample = samples + x * (kAlpha ? 4 : 3);  // RGBA or RGB
-        const Color original{sample[0], sample[1], sample[2],
-                             kAlpha ? sample[3] : std::uint8_t{255}};
-        // A fully transparent pixel stays exactly transparent and drops the error owed to it
-        // (its color is invisible, so that error would be lost on it or, carried on, would tint
-        // the visible edge beyond it); it gives none either.
-        if (kAlpha && original.a == 0) {
-            if (kept)
-                out[x] = nearest(Color{0, 0, 0, 0});
-            return;
-        }
-        // The share of error this pixel takes and gives, 0..1 (1 without a dither map). None:
-        // the pixel maps as without dithering, and the error owed to it is dropped.
-        const float share = shares ? float(shares[x]) * (1.0f / 255) : 1.0f;
-        if (share == 0) {
-            if (kept)
-                out[x] = plain[x];
-            return;
-        }
-        const __m128 part = _mm_set1_ps(share);
-        Premultiplied target = _mm_add_ps(premultiplied(original), _mm_mul_ps(owed, part));
-        const std::uint8_t index =
-            nearest(clamped_color<kAlpha>(target), plain ? plain[x] : previous);
-        previous = index;
-        if (kept)
-            out[x] = index;
-        const std::size_t s_ahead = forward ? s + 1 : s - 1;
-        const std::size_t s_behind = forward ? s - 1 : s + 1;
-        const __m128 error =
-            _mm_and_ps(_mm_mul_ps(_mm_sub_ps(target, d.targets[index].v), part), carried);
-        row[s_ahead].v = _mm_add_ps(row[s_ahead].v, _mm_mul_ps(error, d.ahead));
-        next[s_behind].v = _mm_add_ps(next[s_behind].v, _mm_mul_ps(error, d.behind_below));
-        next[s].v = _mm_add_ps(next[s].v, _mm_mul_ps(error, d.below));
-        next[s_ahead].v = _mm_add_ps(next[s_ahead].v, _mm_mul_ps(error, d.ahead_below));
-    }
 };
+
+// The n-th pixel of the cursor's row in its direction. nearest(color, guess) gives the palette
+// index of a canonical color, guess being a likely answer: the plain mapping's index with a
+// dither map, else the previous pixel's. kAlpha: the image has alpha, which carries error too;
+// opaque images keep alpha 255 and only R, G and B carry error. The error owed to a pixel is
+// its slot's (from the row above) plus what the pixel before passed ahead: the one addition
+// the slot took before, so the sums are the same to the bit.
+template <bool kAlpha, class Nearest>
+[[gnu::always_inline]] inline void diffuse_pixel(const Diffusion& d, Nearest& nearest, RowCursor& c,
+                                                 std::size_t n) {
+    // The lanes that carry error: all four with alpha, else R, G and B.
+    const __m128 carried = _mm_castsi128_ps(_mm_setr_epi32(-1, -1, -1, kAlpha ? -1 : 0));
+    const std::size_t x = c.forward ? n : c.width - 1 - n;
+    const std::size_t s = x + 1;  // x's slot in row and next
+    const Premultiplied owed = _mm_add_ps(c.row[s].v, c.passed_ahead);
+    c.row[s].v = c.passed_ahead = _mm_setzero_ps();
+    const std::uint8_t* sample = c.samples + x * (kAlpha ? 4 : 3);  // RGBA or RGB
+    const Color original{sample[0], sample[1], sample[2], kAlpha ? sample[3] : std::uint8_t{255}};
+    // A fully transparent pixel stays exactly transparent and drops the error owed to it (its
+    // color is invisible, so that error would be lost on it or, carried on, would tint the
+    // visible edge beyond it); it gives none either.
+    if (kAlpha && original.a == 0) {
+        if (c.kept)
+            c.out[x] = nearest(Color{0, 0, 0, 0});
+        return;
+    }
+    // The share of error this pixel takes and gives, 0..1 (1 without a dither map). None: the
+    // pixel maps as without dithering, and the error owed to it is dropped.
+    const float share = c.shares ? float(c.shares[x]) * (1.0f / 255) : 1.0f;
+    if (share == 0) {
+        if (c.kept)
+            c.out[x] = c.plain[x];
+        return;
+    }
+    const __m128 part = _mm_set1_ps(share);
+    Premultiplied target = _mm_add_ps(premultiplied(original), _mm_mul_ps(owed, part));
+    const std::uint8_t index =
+        nearest(clamped_color<kAlpha>(target), c.plain ? c.plain[x] : c.previous);
+    c.previous = index;
+    if (c.kept)
+        c.out[x] = index;
+    const std::size_t s_ahead = c.forward ? s + 1 : s - 1;
+    const std::size_t s_behind = c.forward ? s - 1 : s + 1;
+    const __m128 error =
+        _mm_and_ps(_mm_mul_ps(_mm_sub_ps(target, d.targets[index].v), part), carried);
+    c.passed_ahead = _mm_mul_ps(error, d.ahead);
+    c.next[s_behind].v = _mm_add_ps(c.next[s_behind].v, _mm_mul_ps(error, d.behind_below));
+    c.next[s].v = _mm_add_ps(c.next[s].v, _mm_mul_ps(error, d.below));
+    c.next[s_ahead].v = _mm_add_ps(c.next[s_ahead].v, _mm_mul_ps(error, d.ahead_below));
+}
 
 // Bands a group of the diffusion diffuses in step: three beat two and four (diffuse_in_step).
 constexpr std::size_t kBandsInStep = 3;
@@ -182,15 +200,16 @@ constexpr std::size_t kLeastGroups = 4;
 // One row of each of kLive bands, pixel by pixel in step.
 template <bool kAlpha, std::size_t kLive, class Nearest>
 void rows_in_step(const Diffusion& d, Nearest& nearest, Band* const* live) {
+    std::array<RowCursor, kLive> rows;
     for (std::size_t i = 0; i < kLive; ++i)
-        live[i]->start_row(d);
+        rows[i] = live[i]->start_row(d);
     const std::size_t width = std::size_t(d.image.width());
     for (std::size_t n = 0; n < width; ++n) {
-        for (std::size_t i = 0; i < kLive; ++i)
-            live[i]->template pixel<kAlpha>(d, nearest, n);
+        for (RowCursor& row : rows)
+            diffuse_pixel<kAlpha>(d, nearest, row, n);
     }
     for (std::size_t i = 0; i < kLive; ++i)
-        live[i]->end_row();
+        live[i]->end_row(rows[i]);
 }
 
 // Diffuses bands row by row, the rows of all bands that still have rows pixel by pixel in step.
