@@ -100,34 +100,30 @@ class CellSearch {
     static constexpr std::size_t kFewColors = 16;
 
     // Index of the nearest of a palette of at most kFewColors colors to (r, g, b), ties to the
-    // lowest index: every color's c^T W c - 2 x^T (W c) (see nearest_by_form), four colors to
-    // an SSE2 vector, then the least. W c fits 16 bits (few_ is false otherwise), so x^T (W c)
-    // is two multiply-adds of 16-bit pairs (red and green, blue and 0) a vector, exact. No
-    // table: no cache misses, no cells to fill.
+    // lowest index: the least key 16 (c^T W c - 2 x^T (W c)) + j over the colors j (see
+    // nearest_by_form for the value; |value| < 2^26, so keys fit 31 bits), four colors to an
+    // SSE2 vector. The index rides in the key's low 4 bits, so the least key is the answer and
+    // ties go to the lowest index. W c fits 16 bits (few_ is false otherwise), so x^T (W c) is
+    // two multiply-adds of 16-bit pairs (red and green, blue and 0) a vector, exact. No table:
+    // no cache misses, no cells to fill.
     std::uint8_t nearest_of_few(std::uint8_t r, std::uint8_t g, std::uint8_t b) const {
         const __m128i red_green = _mm_set1_epi32(std::int32_t{r} | std::int32_t{g} << 16);
         const __m128i blue = _mm_set1_epi32(std::int32_t{b});
-        __m128i value[kFewColors / 4];
+        __m128i key[kFewColors / 4];
         for (std::size_t q = 0; q < kFewColors / 4; ++q) {
             const __m128i dot =
                 _mm_add_epi32(_mm_madd_epi16(red_green, _mm_load_si128(few_wc_rg_ + q)),
                               _mm_madd_epi16(blue, _mm_load_si128(few_wc_b_ + q)));
-            value[q] = _mm_sub_epi32(_mm_load_si128(few_cwc_ + q), _mm_add_epi32(dot, dot));
+            key[q] = _mm_sub_epi32(_mm_load_si128(few_key_base_ + q), _mm_slli_epi32(dot, 5));
         }
         const auto lesser = [](__m128i a, __m128i b) {
             const __m128i b_less = _mm_cmpgt_epi32(a, b);
             return _mm_or_si128(_mm_and_si128(b_less, b), _mm_andnot_si128(b_less, a));
         };
-        __m128i least = lesser(lesser(value[0], value[1]), lesser(value[2], value[3]));
+        __m128i least = lesser(lesser(key[0], key[1]), lesser(key[2], key[3]));
         least = lesser(least, _mm_shuffle_epi32(least, _MM_SHUFFLE(1, 0, 3, 2)));
         least = lesser(least, _mm_shuffle_epi32(least, _MM_SHUFFLE(2, 3, 0, 1)));
-        // One byte per color, in palette order, set where its value is the least.
-        const __m128i low =
-            _mm_packs_epi32(_mm_cmpeq_epi32(value[0], least), _mm_cmpeq_epi32(value[1], least));
-        const __m128i high =
-            _mm_packs_epi32(_mm_cmpeq_epi32(value[2], least), _mm_cmpeq_epi32(value[3], least));
-        const int at = _mm_movemask_epi8(_mm_packs_epi16(low, high));
-        return std::uint8_t(__builtin_ctz(unsigned(at)));
+        return std::uint8_t(_mm_cvtsi128_si32(least) & (kFewColors - 1));
     }
 
     static constexpr int kFineBits = 6;    // per channel: 64^3 cells of 4^3 colors
@@ -181,9 +177,9 @@ class CellSearch {
     RgbMetric metric_;
     bool plain_;
     bool few_;  // at most kFewColors colors, and W c fits 16 bits for every one
-    // Four colors a vector (lanes past the palette never least): c^T W c, then W c as 16-bit
-    // pairs, red and green, then blue and 0 (nearest_of_few's multiply-adds).
-    __m128i few_cwc_[kFewColors / 4];
+    // Four colors a vector (lanes past the palette never least): 16 c^T W c + j, then W c as
+    // 16-bit pairs, red and green, then blue and 0 (nearest_of_few's multiply-adds).
+    __m128i few_key_base_[kFewColors / 4];
     __m128i few_wc_rg_[kFewColors / 4];
     __m128i few_wc_b_[kFewColors / 4];
     // Per color: squared distance (by metric_) to its nearest other color.
