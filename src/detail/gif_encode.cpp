@@ -66,6 +66,10 @@ bool same_colors(const Palette& a, const Palette& b) {
 // by row), the transparent index and the disposal.
 struct FramePlan {
     int left = 0, top = 0, width = 0, height = 0;
+    // The rectangle's first row, each next one `stride` indices on: in the frame's own indices
+    // when they are written as they are (no copy), else in `pixels`.
+    const GifPixelType* rows = nullptr;
+    std::size_t stride = 0;
     std::vector<GifPixelType> pixels;
     int transparent = NO_TRANSPARENT_COLOR;
     int disposal = DISPOSE_DO_NOT;
@@ -88,14 +92,20 @@ int table_lut(const Palette& palette, std::array<GifPixelType, 256>& lut) {
     return transparent;
 }
 
-// The frame whole: every pixel of the canvas.
+// The frame whole: every pixel of the canvas, each index through `lut` (copied only when the
+// lut changes one).
 void plan_whole(const IndexedImage& image, const std::array<GifPixelType, 256>& lut,
                 FramePlan& plan) {
     plan.width = image.width;
     plan.height = image.height;
+    plan.stride = std::size_t(image.width);
+    plan.rows = image.indices.data();
+    if (plan.transparent == NO_TRANSPARENT_COLOR)  // no entry is clear: the lut changes none
+        return;
     plan.pixels.resize(image.indices.size());
     for (std::size_t i = 0; i < image.indices.size(); ++i)
         plan.pixels[i] = lut[image.indices[i]];
+    plan.rows = plan.pixels.data();
 }
 
 // plan_changes' rectangle, `changed(i)` saying whether pixel i's color differs from the frame
@@ -139,17 +149,20 @@ void plan_rectangle(const IndexedImage& image, int spare, const Changed& changed
     plan.width = int(x1 - x0);
     plan.height = int(y1 - y0);
     plan.transparent = spare;
+    if (spare == NO_TRANSPARENT_COLOR) {  // the indices as they are, where they lie
+        plan.rows = image.indices.data() + y0 * w + x0;
+        plan.stride = w;
+        return;
+    }
     plan.pixels.resize((x1 - x0) * (y1 - y0));
     GifPixelType* out = plan.pixels.data();
     for (std::size_t y = y0; y < y1; ++y) {
         const std::uint8_t* row = image.indices.data() + y * w;
-        if (spare == NO_TRANSPARENT_COLOR) {
-            out = std::copy(row + x0, row + x1, out);
-            continue;
-        }
         for (std::size_t x = x0; x < x1; ++x)
             *out++ = changed(y * w + x) ? row[x] : GifPixelType(spare);
     }
+    plan.rows = plan.pixels.data();
+    plan.stride = x1 - x0;
 }
 
 // An opaque frame over the one before, as ffmpeg writes them: only the rectangle that holds
@@ -197,7 +210,8 @@ std::vector<std::uint8_t> encode_frame(const std::filesystem::path& output, int 
     // Room for everything at once: the screen, two tables and the blocks (2 KiB), the LZW data
     // (a code of 12 bits at most a pixel) and its sub-block lengths. Growing copies, and every
     // copy faults in fresh pages; pages reserved and never written cost nothing.
-    bytes.reserve(2048 + plan.pixels.size() * 3 / 2 + plan.pixels.size() / 128);
+    const std::size_t pixels = std::size_t(plan.width) * std::size_t(plan.height);
+    bytes.reserve(2048 + pixels * 3 / 2 + pixels / 128);
     auto gif = open_encoder(output, bytes);
     auto check = [&](int rc) {
         if (rc == GIF_ERROR)
@@ -220,7 +234,8 @@ std::vector<std::uint8_t> encode_frame(const std::filesystem::path& output, int 
     const int code_size = std::max(2, (local ? local : global)->BitsPerPixel);
     std::vector<std::uint8_t> data;
     try {
-        data = lzw.encode(plan.pixels, code_size);
+        data = lzw.encode(plan.rows, std::size_t(plan.width), std::size_t(plan.height), plan.stride,
+                          code_size);
     } catch (const std::invalid_argument& e) {  // an index past the table: a bug, said as such
         fail_output(output, std::string("GIF encoder: ") + e.what());
     }
