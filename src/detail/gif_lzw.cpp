@@ -57,6 +57,23 @@ std::vector<std::uint8_t> GifLzwEncoder::encode(std::span<const std::uint8_t> in
 std::vector<std::uint8_t> GifLzwEncoder::encode(const std::uint8_t* rows, std::size_t width,
                                                 std::size_t height, std::size_t stride,
                                                 int min_code_size) {
+    return encode_rows<false>(rows, width, height, stride, min_code_size, nullptr, 0);
+}
+
+std::vector<std::uint8_t> GifLzwEncoder::encode(const std::uint8_t* rows, std::size_t width,
+                                                std::size_t height, std::size_t stride,
+                                                int min_code_size, const std::uint8_t* free,
+                                                unsigned transparent) {
+    if (transparent >= (1u << std::clamp(min_code_size, 2, 8)))
+        throw std::invalid_argument("GIF transparent index past its table");
+    return encode_rows<true>(rows, width, height, stride, min_code_size, free, transparent);
+}
+
+template <bool kChoice>
+std::vector<std::uint8_t> GifLzwEncoder::encode_rows(const std::uint8_t* rows, std::size_t width,
+                                                     std::size_t height, std::size_t stride,
+                                                     int min_code_size, const std::uint8_t* free,
+                                                     unsigned transparent) {
     if (min_code_size < 2 || min_code_size > 8)
         throw std::invalid_argument("GIF LZW code size " + std::to_string(min_code_size));
     const unsigned m = unsigned(min_code_size);
@@ -96,17 +113,40 @@ std::vector<std::uint8_t> GifLzwEncoder::encode(const std::uint8_t* rows, std::s
     sink.put(clear, bits);
     if (pixels > 0) {
         std::uint32_t* const table = table_.data();
-        unsigned prefix = rows[0];
+        // The slot of `key`, or the free one where it goes (linear probing), and its entry.
+        auto find = [table](std::uint32_t key, std::uint32_t& slot) {
+            slot = home_of(key);
+            std::uint32_t entry = table[slot];
+            while (entry >> kMaxBits != key && entry != kEmpty) {
+                slot = (slot + 1) & ((1u << kHashBits) - 1);
+                entry = table[slot];
+            }
+            return entry;
+        };
+        unsigned prefix = kChoice && free[0] ? transparent : rows[0];
         for (std::size_t y = 0; y < height; ++y) {
             const std::uint8_t* row = rows + y * stride;
+            const std::uint8_t* free_row = kChoice ? free + y * width : nullptr;
             for (std::size_t x = y == 0 ? 1 : 0; x < width; ++x) {
-                const unsigned index = row[x];
-                const std::uint32_t key = std::uint32_t(prefix) << 8 | index;
-                std::uint32_t slot = home_of(key);
-                std::uint32_t entry = table[slot];
-                while (entry >> kMaxBits != key && entry != kEmpty) {  // linear probing
-                    slot = (slot + 1) & ((1u << kHashBits) - 1);
-                    entry = table[slot];
+                unsigned index = row[x];
+                std::uint32_t key = std::uint32_t(prefix) << 8 | index;
+                std::uint32_t slot = 0;
+                std::uint32_t entry = find(key, slot);
+                if constexpr (kChoice) {
+                    // A pixel that may be written either way, whose own index ends the string:
+                    // the transparent index when the string goes on with it, or when the
+                    // pixel after may be written so too (a new string starts a run of them).
+                    if (free_row[x] && entry == kEmpty) {
+                        const std::uint32_t clear_key = std::uint32_t(prefix) << 8 | transparent;
+                        std::uint32_t clear_slot = 0;
+                        const std::uint32_t clear_entry = find(clear_key, clear_slot);
+                        if (clear_entry != kEmpty || (x + 1 < width && free_row[x + 1])) {
+                            index = transparent;
+                            key = clear_key;
+                            slot = clear_slot;
+                            entry = clear_entry;
+                        }
+                    }
                 }
                 if (entry != kEmpty) {  // the string goes on
                     prefix = entry & ((1u << kMaxBits) - 1);

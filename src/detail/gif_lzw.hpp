@@ -32,8 +32,23 @@ class GifLzwEncoder {
     // y from rows + y * stride (a crop encoded where it lies, without a copy).
     std::vector<std::uint8_t> encode(const std::uint8_t* rows, std::size_t width,
                                      std::size_t height, std::size_t stride, int min_code_size);
+    // The same where some pixels may be written either as their index or as `transparent`
+    // (those unchanged from the frame before, under a transparent index): free[y * width + x]
+    // nonzero says pixel (x, y) may. Each such pixel is written as whichever of the two lets the
+    // string being matched go on (its own index first), and a new string starts with the
+    // transparent index when the pixel after may be written so too: the choice LZW's
+    // greedy match makes cheapest, instead of one fixed before. `transparent` past the table
+    // throws std::invalid_argument.
+    std::vector<std::uint8_t> encode(const std::uint8_t* rows, std::size_t width,
+                                     std::size_t height, std::size_t stride, int min_code_size,
+                                     const std::uint8_t* free, unsigned transparent);
 
   private:
+    template <bool kChoice>
+    std::vector<std::uint8_t> encode_rows(const std::uint8_t* rows, std::size_t width,
+                                          std::size_t height, std::size_t stride, int min_code_size,
+                                          const std::uint8_t* free, unsigned transparent);
+
     // The strings seen since the last clear, by open addressing: each entry holds the key
     // (prefix code << 8 | index, 20 bits) above the string's code (12 bits), kEmpty when
     // free. 16,384 entries for at most 4,094 strings: probes stay short (8,192 took 10% longer),
