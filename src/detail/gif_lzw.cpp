@@ -12,7 +12,7 @@ namespace {
 
 constexpr int kMaxBits = 12;                     // GIF codes are 12 bits at most
 constexpr int kTableFull = (1 << kMaxBits) - 1;  // 4095: giflib clears instead of assigning it
-constexpr int kHashBits = 14;                    // 16,384 entries
+constexpr int kHashBits = 15;                    // 32,768 entries
 constexpr std::uint32_t kEmpty = 0xffffffff;     // no key is 2^20 - 1 above a code 4095
 
 // The slot where the search for `key` (20 bits) starts: Fibonacci hashing.
