@@ -42,6 +42,9 @@ constexpr int kClearBelow = 128;  // alpha under which an entry is the transpare
 // As plan_changes' `spare`: the table has no entry to spare (256 colors), so unchanged pixels
 // are written as an index that no changed pixel of the frame has, when there is one.
 constexpr int kUnusedIndex = -2;
+// Unchanged pixels in a row this many or more are a run that a transparent index can make a
+// long LZW string of (plan_rectangle).
+constexpr std::size_t kFreeRun = 4;
 
 // The palette as a color table of the next power of two >= 2 entries that holds it and
 // `spare` entries more (0 or 1: the index unchanged pixels are written with).
@@ -161,38 +164,50 @@ void plan_rectangle(const IndexedImage& image, int spare, const Changed& changed
     }
     if (x0 >= x1)  // nothing changed
         x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-    // Unchanged pixels may go transparent only where they are most of the rectangle (and then
-    // only when that makes the frame smaller, encode_frame): scattered among changed ones (a
-    // pan, a zoom) they break LZW's runs instead of making them. On the bench's panning footage
-    // at K = 255, marking every one made the file 14% larger.
-    const std::size_t area = (x1 - x0) * (y1 - y0);
-    if (2 * (area - std::min(changes, area)) <= area)  // unchanged pixels: not most
-        spare = NO_TRANSPARENT_COLOR;
-    if (spare == kUnusedIndex)
-        spare = unused_index(image, x0, x1, y0, y1, changed);
     plan.left = int(x0);
     plan.top = int(y0);
     plan.width = int(x1 - x0);
     plan.height = int(y1 - y0);
-    plan.transparent = spare;
     plan.rows = image.indices.data() + y0 * w + x0;  // the indices where they lie
     plan.stride = w;
-    if (spare == NO_TRANSPARENT_COLOR)
-        return;
-    plan.free.resize((x1 - x0) * (y1 - y0));
+    plan.transparent = NO_TRANSPARENT_COLOR;
+    // Unchanged pixels may go transparent only where most of the rectangle is runs of them
+    // along its rows (and then only when that makes the frame smaller, encode_frame):
+    // scattered among changed ones (a pan, a zoom) they break LZW's strings instead of making
+    // them. On the bench's panning footage at K = 255, marking every one made the file 14%
+    // larger; on its slow pan, where half the pixels are unchanged but only a quarter in runs
+    // of kFreeRun, the frames came out 1-2% larger, and trying them cost 23% more CPU time.
+    const std::size_t area = (x1 - x0) * (y1 - y0);
+    if (spare == NO_TRANSPARENT_COLOR || 2 * (area - std::min(changes, area)) <= area)
+        return;  // unchanged pixels: not most
+    plan.free.resize(area);
     std::uint8_t* out = plan.free.data();
+    std::size_t in_runs = 0;  // unchanged pixels in runs of kFreeRun or more
     for (std::size_t y = y0; y < y1; ++y) {
-        for (std::size_t x = x0; x < x1; ++x)
-            *out++ = changed(y * w + x) ? 0 : 1;
+        std::size_t run = 0;
+        for (std::size_t x = x0; x < x1; ++x) {
+            const bool free = !changed(y * w + x);
+            *out++ = free ? 1 : 0;
+            in_runs += !free && run >= kFreeRun ? run : 0;
+            run = free ? run + 1 : 0;
+        }
+        in_runs += run >= kFreeRun ? run : 0;
     }
+    if (2 * in_runs <= area ||
+        (spare == kUnusedIndex &&
+         (spare = unused_index(image, x0, x1, y0, y1, changed)) == NO_TRANSPARENT_COLOR)) {
+        plan.free.clear();
+        return;
+    }
+    plan.transparent = spare;
 }
 
 // An opaque frame over the one before, as ffmpeg writes them: only the rectangle that holds
 // every pixel whose color changed, and in it the unchanged pixels free to be written as a
-// transparent index (when they are most of the rectangle), so the frame before shows through
-// (disposal "do not dispose"). That index is `spare`, the table's entry past the palette, or
-// with kUnusedIndex (a full table of 256) one that no changed pixel has, as ffmpeg picks it.
-// A frame equal to the one before is one such pixel.
+// transparent index (when runs of them are most of the rectangle), so the frame before shows
+// through (disposal "do not dispose"). That index is `spare`, the table's entry past the palette,
+// or with kUnusedIndex (a full table of 256) one that no changed pixel has, as ffmpeg picks it. A
+// frame equal to the one before is one such pixel.
 void plan_changes(const IndexedImage& before, const IndexedImage& image, int spare,
                   FramePlan& plan) {
     if (same_colors(before.palette, image.palette)) {  // one palette (the default): indices
