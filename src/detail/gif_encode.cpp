@@ -176,7 +176,8 @@ void plan_rectangle(const IndexedImage& image, int spare, const Changed& changed
     // scattered among changed ones (a pan, a zoom) they break LZW's strings instead of making
     // them. On the bench's panning footage at K = 255, marking every one made the file 14%
     // larger; on its slow pan, where half the pixels are unchanged but only a quarter in runs
-    // of kFreeRun, the frames came out 1-2% larger, and trying them cost 23% more CPU time.
+    // of kFreeRun, the frames came out 1-2% larger, and trying them all took our CPU time from
+    // 0.62x ffmpeg's to 0.79x.
     const std::size_t area = (x1 - x0) * (y1 - y0);
     if (spare == NO_TRANSPARENT_COLOR || 2 * (area - std::min(changes, area)) <= area)
         return;  // unchanged pixels: not most
