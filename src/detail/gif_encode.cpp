@@ -194,9 +194,9 @@ void plan_rectangle(const IndexedImage& image, int spare, const Changed& changed
         }
         in_runs += run >= kFreeRun ? run : 0;
     }
-    if (2 * in_runs <= area ||
-        (spare == kUnusedIndex &&
-         (spare = unused_index(image, x0, x1, y0, y1, changed)) == NO_TRANSPARENT_COLOR)) {
+    if (2 * in_runs > area && spare == kUnusedIndex)
+        spare = unused_index(image, x0, x1, y0, y1, changed);
+    if (2 * in_runs <= area || spare == NO_TRANSPARENT_COLOR) {  // no runs, or no index free
         plan.free.clear();
         return;
     }
