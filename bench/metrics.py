@@ -105,22 +105,48 @@ def mean_delta_e(reference, candidate):
     return float((de * counts).sum() / counts.sum())
 
 
-def ssim(reference, candidate):
-    """Mean SSIM (Wang et al. 2004: Gaussian window, sigma 1.5, cut at 11 x 11; K1 = 0.01,
-    K2 = 0.03 on 0..255) of each of R, G and B, averaged over the three channels."""
+def ssim_terms(reference, candidate):
+    """Per channel (R, G, B) and pixel, the local statistics SSIM is made of (Gaussian window,
+    sigma 1.5, cut at 11 x 11): (ssim, source variance, output variance, covariance) as (3, H, W)
+    arrays, on 0..255."""
     from scipy.ndimage import gaussian_filter
     a = load_rgb(reference).astype(np.float64)
     b = load_rgb(candidate).astype(np.float64)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     blur = lambda x: gaussian_filter(x, 1.5, truncate=3.5)  # noqa: E731
-    scores = []
+    maps, vxs, vys, cxys = [], [], [], []
     for ch in range(3):
         x, y = a[:, :, ch], b[:, :, ch]
         mx, my = blur(x), blur(y)
         vx, vy, cxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
-        s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-        scores.append(s.mean())
-    return float(np.mean(scores))
+        maps.append(((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2)))
+        vxs.append(vx)
+        vys.append(vy)
+        cxys.append(cxy)
+    return np.array(maps), np.array(vxs), np.array(vys), np.array(cxys)
+
+
+def ssim(reference, candidate):
+    """Mean SSIM (Wang et al. 2004: Gaussian window, sigma 1.5, cut at 11 x 11; K1 = 0.01,
+    K2 = 0.03 on 0..255) of each of R, G and B, averaged over the three channels."""
+    return float(ssim_terms(reference, candidate)[0].mean())
+
+
+# Local source variance bands (0..255 scale, squared) of ssim_bands: flat (sky, skin) to busy.
+VARIANCE_BANDS = (0, 4, 16, 64, 256, 1024, float("inf"))
+
+
+def ssim_bands(reference, candidate):
+    """SSIM's terms summed per band of the source's local variance (VARIANCE_BANDS, each
+    channel's pixel on its own): per band [pixels, sum of SSIM, sum of source variance, sum of
+    output variance, sum of covariance], over the three channels' pixels."""
+    s, vx, vy, cxy = ssim_terms(reference, candidate)
+    rows = []
+    for lo, hi in zip(VARIANCE_BANDS[:-1], VARIANCE_BANDS[1:]):
+        m = (vx >= lo) & (vx < hi)
+        rows.append([float(m.sum()), float(s[m].sum()), float(vx[m].sum()), float(vy[m].sum()),
+                     float(cxy[m].sum())])
+    return rows
 
 
 def _self_test():

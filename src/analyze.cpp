@@ -139,8 +139,11 @@ Analysis analyze(const Image& image, const Options& options, int k_max, SweepMet
         a.method = method;
         ClusterOptions cluster = cluster_options(options);
         cluster.k = k_max;
-        const std::vector<SweepStep> steps =
-            sweep_kmeans(points, weights, sweep_options_for(cluster, a.method, sweep_ks(k_max)));
+        // options.running.observer may cancel the sweep (within one Lloyd update), untraced.
+        CancelOnly cancel(options.running.observer);
+        SweepOptions sweep = sweep_options_for(cluster, a.method, sweep_ks(k_max));
+        sweep.observer = &cancel;
+        const std::vector<SweepStep> steps = sweep_kmeans(points, weights, sweep);
 
         const Image preview = preview_of(image);
         a.preview_pixels = preview.pixel_count();

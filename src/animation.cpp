@@ -171,8 +171,6 @@ std::vector<std::uint8_t> encode_animation(const AnimationSource& source, ImageF
         case ImageFormat::bmp:
         case ImageFormat::pnm:
         case ImageFormat::jpeg2000:
-        case ImageFormat::openexr:
-        case ImageFormat::radiance:
         case ImageFormat::sun_raster:
         case ImageFormat::heif:
         case ImageFormat::avif:
@@ -213,8 +211,6 @@ std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, Im
         case ImageFormat::bmp:
         case ImageFormat::pnm:
         case ImageFormat::jpeg2000:
-        case ImageFormat::openexr:
-        case ImageFormat::radiance:
         case ImageFormat::sun_raster:
         case ImageFormat::heif:
         case ImageFormat::avif:

@@ -394,9 +394,18 @@ void tell_pick(KMeansObserver* observer, KMeansRun run, const Seeder& seeder,
                                    {candidates.data(), drawn.size()}});
 }
 
+void stop_if_cancelled(KMeansObserver& observer) {
+    if (observer.cancelled())
+        throw Error(ErrorKind::cancelled, "k-means", "cancelled");
+}
+
+// Greedy k-means++ from seed_value; `observer` told of each pick (null: none), `cancel` asked
+// before each pick after the first (null: never), so a cancel stops seeding within one pick:
+// one pass over the points.
 Seeding seed(std::span<const Point> points, std::span<const float> weights, int k,
              std::uint64_t seed_value, std::span<const Point> fixed,
-             KMeansObserver* observer = nullptr, KMeansRun run = {}) {
+             KMeansObserver* observer = nullptr, KMeansRun run = {},
+             KMeansObserver* cancel = nullptr) {
     check_k(k);
     if (fixed.size() > std::size_t(k)) {
         throw Error(
@@ -420,6 +429,8 @@ Seeding seed(std::span<const Point> points, std::span<const float> weights, int 
     }
     std::vector<std::size_t> drawn(kGreedyTrials);
     while (fixed.size() + seeds.size() < std::size_t(k)) {
+        if (cancel)
+            stop_if_cancelled(*cancel);
         const double total = seeder.total();
         if (total <= 0)
             break;  // every point with weight sits on a centroid
@@ -887,11 +898,6 @@ double seeding_inertia(std::span<const float> weights, const Seeding& start) {
         }));
 }
 
-void stop_if_cancelled(KMeansObserver& observer) {
-    if (observer.cancelled())
-        throw Error(ErrorKind::cancelled, "k-means", "cancelled");
-}
-
 // What the observer (null: none) wants measured; nothing without one.
 KMeansWants wants_of(const KMeansObserver* observer) {
     return observer ? observer->wants() : KMeansWants{};
@@ -958,7 +964,7 @@ Clustering lloyd(std::span<const Point> points, std::span<const float> weights,
     Hamerly state(points, weights, std::move(centroids), options.fixed.size(), start);
     while (result.iterations < options.max_iterations) {
         if (observer)
-            stop_if_cancelled(*observer);  // the one poll point, before every update
+            stop_if_cancelled(*observer);  // before every update
         float largest_move = 0;
         if (measured) {
             largest_move = observed_iteration(
@@ -986,7 +992,7 @@ Clustering lloyd_from_seeds(std::span<const Point> points, std::span<const float
     const KMeansRun run{restart, false};
     KMeansObserver* told_picks = wants_of(options.observer).seeds ? options.observer : nullptr;
     const Seeding seeding = seed(points, weights, options.k, options.seed + std::uint64_t(restart),
-                                 options.fixed, told_picks, run);
+                                 options.fixed, told_picks, run, options.observer);
     std::vector<Point> centroids(options.fixed.begin(), options.fixed.end());
     for (std::size_t s : seeding.seeds)
         centroids.push_back(points[s]);

@@ -174,6 +174,8 @@ Metadata read_metadata(std::span<const std::uint8_t> bytes) {
 // The formats OpenCV decodes whose size can be read first, checked before OpenCV allocates:
 // BMP and PNM from their first bytes, TIFF's first directory by libtiff in the codecs module
 // (at 4 bytes a pixel: its sample depth is not read). The others are checked once decoded.
+// Then the files OpenCV's readers would fail on with an exception that imdecode prints on
+// stderr: BMP, Netpbm and PAM files shorter than their header says.
 void check_opencv_header(const fs::path& path, std::span<const std::uint8_t> bytes,
                          const DecodeLimits& limits) {
     std::optional<detail::HeaderSize> size = detail::bmp_size(bytes);
@@ -201,6 +203,12 @@ void check_opencv_header(const fs::path& path, std::span<const std::uint8_t> byt
     if (size) {
         detail::check_decode_limits(path.string(), size->width, size->height, size->bytes_per_pixel,
                                     limits);
+    }
+    // OpenCV's readers print the exception a cut file raises on stderr, whatever the log level.
+    if (const auto raster = detail::raster_length(bytes); raster && raster->bytes > bytes.size()) {
+        fail_input(
+            path, std::string("truncated ") + raster->format + ": " + std::to_string(bytes.size()) +
+                      " bytes, where its header and pixels need " + std::to_string(raster->bytes));
     }
 }
 
@@ -327,6 +335,9 @@ Image decode_png(const fs::path& path, std::span<const std::uint8_t> bytes,
     return image;
 }
 
+constexpr const char* kUnsupportedSamples =
+    "unsupported sample type (only 8- and 16-bit integer images)";
+
 // 8- or 16-bit, 1 to 4 channels -> 8-bit RGB or RGBA in our channel order.
 Image to_image(const fs::path& path, cv::Mat mat) {
     Image image;
@@ -337,7 +348,7 @@ Image to_image(const fs::path& path, cv::Mat mat) {
         mat.convertTo(narrow, CV_8U, 1.0 / 257.0);  // rounds 0..65535 onto 0..255
         mat = narrow;
     } else if (mat.depth() != CV_8U) {
-        fail_input(path, "unsupported sample type (only 8- and 16-bit integer images)");
+        fail_input(path, kUnsupportedSamples);
     }
     image.width = mat.cols;
     image.height = mat.rows;
@@ -581,6 +592,9 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
             image.source.frames = std::max<std::uint32_t>(heif.sequence_frames, 1);
         } else if (const auto unread = detail::unread_format_by_bytes(bytes)) {
             fail_input(path, not_read(*unread));
+        } else if (const auto floating = detail::floating_point_format(bytes)) {
+            fail_input(path, std::string(kUnsupportedSamples) + ": " + std::string(*floating) +
+                                 " files hold floating-point samples");
         } else {
             image = to_image(path, decode(path, bytes, limits));
             if (is_tiff(bytes)) {

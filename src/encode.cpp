@@ -44,8 +44,6 @@ std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options
         case ImageFormat::bmp:
         case ImageFormat::pnm:
         case ImageFormat::jpeg2000:
-        case ImageFormat::openexr:
-        case ImageFormat::radiance:
         case ImageFormat::sun_raster:
         case ImageFormat::heif:
         case ImageFormat::avif:
@@ -151,8 +149,6 @@ std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat fo
         case ImageFormat::bmp:
         case ImageFormat::pnm:
         case ImageFormat::jpeg2000:
-        case ImageFormat::openexr:
-        case ImageFormat::radiance:
         case ImageFormat::sun_raster:
         case ImageFormat::heif:
         case ImageFormat::avif:

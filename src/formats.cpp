@@ -16,8 +16,6 @@ constexpr const char* kTiff[] = {".tif", ".tiff"};
 constexpr const char* kBmp[] = {".bmp", ".dib"};
 constexpr const char* kPnm[] = {".pnm", ".pbm", ".pgm", ".ppm", ".pxm", ".pam"};
 constexpr const char* kJpeg2000[] = {".jp2"};
-constexpr const char* kExr[] = {".exr"};
-constexpr const char* kRadiance[] = {".hdr", ".pic"};
 constexpr const char* kSunRaster[] = {".sr", ".ras"};
 constexpr const char* kHeif[] = {".heic", ".heif", ".hif"};
 constexpr const char* kAvif[] = {".avif"};
@@ -34,8 +32,6 @@ const std::array kFormats = {
     FormatInfo{ImageFormat::bmp, "bmp", kBmp, true, false, false, false, false, false},
     FormatInfo{ImageFormat::pnm, "pnm", kPnm, false, false, false, false, false, false},
     FormatInfo{ImageFormat::jpeg2000, "jp2", kJpeg2000, false, false, false, false, false, false},
-    FormatInfo{ImageFormat::openexr, "exr", kExr, false, false, false, false, false, false},
-    FormatInfo{ImageFormat::radiance, "hdr", kRadiance, false, false, false, false, false, false},
     FormatInfo{ImageFormat::sun_raster, "sr", kSunRaster, false, false, false, false, false, false},
     FormatInfo{ImageFormat::heif, "heic", kHeif, false, false, false, false, false, false},
     FormatInfo{ImageFormat::avif, "avif", kAvif, false, false, false, false, false, false},
@@ -44,20 +40,23 @@ const std::array kFormats = {
 
 // Image formats quantize does not read, by extension (lower case, with the dot): what a photo
 // or design folder holds besides the formats above. A format read later moves to kFormats;
-// format_of is asked first, so a row left here by mistake never hides it.
+// format_of is asked first, so a row left here by mistake never hides it. OpenEXR, Radiance
+// and PFM hold floating-point samples: decoding refuses them by their magic before OpenCV,
+// which would go through a temporary file (floating_point_format).
 struct UnreadFormat {
     const char* extension;
     const char* name;
 };
 constexpr UnreadFormat kUnread[] = {
-    {".tga", "TGA"},         {".icb", "TGA"},           {".ico", "ICO"},
-    {".cur", "ICO"},         {".psd", "PSD"},           {".psb", "PSD"},
-    {".xcf", "XCF"},         {".svg", "SVG"},           {".svgz", "SVG"},
-    {".pdf", "PDF"},         {".eps", "EPS"},           {".jxr", "JPEG XR"},
-    {".wdp", "JPEG XR"},     {".dng", "DNG raw"},       {".cr2", "Canon raw"},
-    {".cr3", "Canon raw"},   {".nef", "Nikon raw"},     {".arw", "Sony raw"},
-    {".orf", "Olympus raw"}, {".rw2", "Panasonic raw"}, {".raf", "Fujifilm raw"},
-    {".pcx", "PCX"},         {".dds", "DDS"},
+    {".tga", "TGA"},          {".icb", "TGA"},           {".ico", "ICO"},
+    {".cur", "ICO"},          {".psd", "PSD"},           {".psb", "PSD"},
+    {".xcf", "XCF"},          {".svg", "SVG"},           {".svgz", "SVG"},
+    {".pdf", "PDF"},          {".eps", "EPS"},           {".jxr", "JPEG XR"},
+    {".wdp", "JPEG XR"},      {".dng", "DNG raw"},       {".cr2", "Canon raw"},
+    {".cr3", "Canon raw"},    {".nef", "Nikon raw"},     {".arw", "Sony raw"},
+    {".orf", "Olympus raw"},  {".rw2", "Panasonic raw"}, {".raf", "Fujifilm raw"},
+    {".pcx", "PCX"},          {".dds", "DDS"},           {".exr", "OpenEXR"},
+    {".hdr", "Radiance HDR"}, {".pic", "Radiance HDR"},  {".pfm", "PFM"},
 };
 
 std::string lower(std::string text) {

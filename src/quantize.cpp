@@ -106,8 +106,9 @@ void reindex(std::vector<std::uint8_t>& indices, const std::vector<std::uint8_t>
 }
 
 // The run's own observer (null: none) with the progress callback as its cancel: Stage::cluster
-// is asked before every Lloyd update (one call at a time: restarts run side by side), so a
-// cancel stops k-means within one iteration. Measures what the run's observer wants, no more.
+// is asked before every k-means++ pick and Lloyd update (one call at a time: restarts run side
+// by side), so a cancel stops k-means within one pick or iteration. Measures what the run's
+// observer wants, no more.
 class ProgressObserver : public KMeansObserver {
   public:
     ProgressObserver(KMeansObserver* inner, const Progress& progress)
@@ -298,6 +299,8 @@ std::string frames_note(const SourceFormat& source) {
 
 std::vector<std::string> notes_for(const Image& image, ImageFormat format, const Report& r) {
     std::vector<std::string> notes;
+    for (const std::string& warning : image.source.warnings)
+        notes.push_back("decoded despite: " + warning);
     if (r.dither != Dither::none) {
         notes.push_back(std::string("dithered (") + dither_method(r.dither).description +
                         ", level " + shortest(r.dither_level) +
@@ -791,9 +794,11 @@ Report report_for(const Image& image, const Quantized& quantized, const Options&
                             quality);
 }
 
-Report report_for(const Image& image, const Quantized& quantized, const Options& options) {
+Report report_for(const Image& image, const Quantized& quantized, const Options& options,
+                  const Progress& progress) {
     tbb::task_arena arena = arena_for(options);
     return arena.execute([&] {
+        enter(progress, Stage::measure);
         return report_for(image, quantized, options, measure_in_srgb(image, quantized.image));
     });
 }
@@ -875,30 +880,44 @@ void validate(const Options& o) {
                     " colors, more than --colors " + std::to_string(o.clustering.colors));
 }
 
-IndexedImage remap(ImageView image, Palette palette, ColorSpace space, int threads) {
+IndexedImage remap(ImageView image, Palette palette, ColorSpace space, int threads,
+                   const Progress& progress) {
     check_threads(threads);
     tbb::task_arena arena = arena_of(threads);
-    return arena.execute([&] { return remap(image, std::move(palette), space); });
+    return arena.execute([&] {
+        enter(progress, Stage::remap);
+        return remap(image, std::move(palette), space);
+    });
 }
 
 Quality measure_quality(ImageView original, const IndexedImage& quantized,
-                        std::size_t delta_e_sample, int threads) {
+                        std::size_t delta_e_sample, int threads, const Progress& progress) {
     check_threads(threads);
     tbb::task_arena arena = arena_of(threads);
-    return arena.execute([&] { return measure_quality(original, quantized, delta_e_sample); });
+    return arena.execute([&] {
+        enter(progress, Stage::measure);
+        return measure_quality(original, quantized, delta_e_sample);
+    });
 }
 
-Image read_image(const fs::path& path, const DecodeLimits& limits, int threads) {
+Image read_image(const fs::path& path, const DecodeLimits& limits, int threads,
+                 const Progress& progress) {
     check_threads(threads);
     tbb::task_arena arena = arena_of(threads);
-    return arena.execute([&] { return read_image(path, limits); });
+    return arena.execute([&] {
+        enter(progress, Stage::decode);
+        return read_image(path, limits);
+    });
 }
 
 Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
-                   const DecodeLimits& limits, int threads) {
+                   const DecodeLimits& limits, int threads, const Progress& progress) {
     check_threads(threads);
     tbb::task_arena arena = arena_of(threads);
-    return arena.execute([&] { return decode_image(bytes, name, limits); });
+    return arena.execute([&] {
+        enter(progress, Stage::decode);
+        return decode_image(bytes, name, limits);
+    });
 }
 
 Quantized quantize(ImageView image, const Options& options, const Progress& progress) {
@@ -907,11 +926,14 @@ Quantized quantize(ImageView image, const Options& options, const Progress& prog
     return arena.execute([&] { return quantize_here(image, options, progress); });
 }
 
-Report report_of(ImageView original, const Quantized& quantized, const Options& options) {
+Report report_of(ImageView original, const Quantized& quantized, const Options& options,
+                 const Progress& progress) {
     tbb::task_arena arena = arena_for(options);
     Stopwatch clock;
-    const Quality quality =
-        arena.execute([&] { return measure_quality(original, quantized.image); });
+    const Quality quality = arena.execute([&] {
+        enter(progress, Stage::measure);
+        return measure_quality(original, quantized.image);
+    });
     const double measure_ms = clock.lap_ms();
     SourceFormat source;  // a view comes from no file, and carries no profile: taken as sRGB
     source.channels = original.channels();

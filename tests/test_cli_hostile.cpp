@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "corpus.hpp"
 #include "quantize/formats.hpp"
@@ -52,6 +53,70 @@ TEST_CASE("each hostile file exits as documented with one line naming it", "[cli
         CHECK(r.out.empty());
         CHECK_FALSE(fs::exists(out));
     }
+}
+
+TEST_CASE("cut files of every format exit with our one line, nothing else on stderr",
+          "[cli][hostile]") {
+    test::TempDir dir;
+    cv::Mat bgr(64, 96, CV_8UC3);
+    for (int y = 0; y < bgr.rows; ++y)
+        for (int x = 0; x < bgr.cols; ++x)
+            bgr.at<cv::Vec3b>(y, x) = {std::uint8_t(x * 2), std::uint8_t(y * 3),
+                                       std::uint8_t(x ^ y)};
+    cv::Mat grey, linear;
+    cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+    bgr.convertTo(linear, CV_32F, 1 / 255.0);
+    // OpenCV's imdecode prints the exception its BMP, Netpbm, PAM, PFM, Radiance and EXR
+    // readers raise on a cut file ("imdecode_(''): can't read data: ... Unexpected end of input
+    // stream"): those are refused before it (PFM, Radiance and EXR by their magic: quantize reads
+    // no floating-point samples). PNG, JPEG, WebP and TIFF are read by libraries of ours,
+    // silenced.
+    const std::vector<std::pair<std::string, const cv::Mat*>> formats = {
+        {".bmp", &bgr}, {".ppm", &bgr},    {".pgm", &grey},   {".pbm", &grey},
+        {".pam", &bgr}, {".pfm", &linear}, {".hdr", &linear}, {".exr", &linear},
+        {".png", &bgr}, {".jpg", &bgr},    {".webp", &bgr},   {".tif", &bgr}};
+    for (const auto& [ext, mat] : formats) {
+        std::vector<std::uint8_t> whole;
+        REQUIRE(cv::imencode(ext, *mat, whole));
+        for (const std::size_t keep : {whole.size() / 2, whole.size() - 1}) {
+            const fs::path path = dir / ("cut-" + std::to_string(keep) + ext);
+            test::write_bytes(path, std::vector<std::uint8_t>(
+                                        whole.begin(), whole.begin() + std::ptrdiff_t(keep)));
+            INFO(path.filename().string());
+            const auto r = quantize_cli({path.string(), "-o", (dir / "out.png").string(), "-f"});
+            if (r.exit_code == 0) {  // every pixel there: a PNG cut in its IEND chunk's CRC
+                CHECK(r.err.empty());
+                continue;
+            }
+            CHECK(r.exit_code == 3);
+            CHECK(line_count(r.err) == 1);
+            CHECK_THAT(r.err, Catch::StartsWith("quantize: error: " + path.string() + ": "));
+        }
+    }
+}
+
+TEST_CASE("EXR, HDR and PFM files are refused before OpenCV writes them to a temporary file",
+          "[cli][hostile]") {
+    // OpenCV reads these formats only from a file: imdecode would write the bytes to
+    // $OPENCV_TEMP_PATH/__opencv_temp.XXXXXX. Their samples are floating point, which quantize
+    // does not read, so they are refused by their magic first.
+    const test::TempDir dir, temp;
+    cv::Mat linear(48, 64, CV_32FC3, cv::Scalar(0.2, 0.5, 0.8));
+    linear(cv::Rect(0, 0, 32, 24)).setTo(cv::Scalar(0.9, 0.1, 0.3));
+    ::setenv("OPENCV_TEMP_PATH", temp.path().c_str(), 1);
+    for (const std::string ext : {".exr", ".hdr", ".pfm"}) {
+        std::vector<std::uint8_t> whole;
+        REQUIRE(cv::imencode(ext, linear, whole));
+        const fs::path path = dir / ("linear" + ext);
+        test::write_bytes(path, whole);
+        INFO(ext);
+        const auto r = quantize_cli({path.string(), "-o", (dir / "out.png").string(), "-f"});
+        CHECK(r.exit_code == 3);
+        CHECK(line_count(r.err) == 1);
+        CHECK_THAT(r.err, Catch::Contains("files hold floating-point samples"));
+        CHECK(fs::is_empty(temp.path()));
+    }
+    ::unsetenv("OPENCV_TEMP_PATH");
 }
 
 TEST_CASE("limit-pixels and QUANTIZE_LIMIT_PIXELS refuse a real image, and raise the limit",

@@ -458,7 +458,7 @@ TEST_CASE("a cancel stops Lloyd within the iteration it is asked in", "[cluster]
     watched.observer = &counter;
     REQUIRE(kmeans(b.points, b.weights, watched).iterations >= 2);
     Recorder recorder;
-    recorder.cancel_at = 2;
+    recorder.cancel_at = 6;  // polled before picks 2..5 (k = 5), then before updates 1 and 2
     watched.observer = &recorder;
     try {
         kmeans(b.points, b.weights, watched);
@@ -466,7 +466,7 @@ TEST_CASE("a cancel stops Lloyd within the iteration it is asked in", "[cluster]
     } catch (const Error& e) {
         CHECK(e.kind() == ErrorKind::cancelled);
     }
-    CHECK(recorder.polls == 2);
+    CHECK(recorder.polls == 6);
     CHECK(recorder.steps.size() == 1);  // no step after the cancel
 }
 
@@ -487,7 +487,7 @@ struct CancelAt : KMeansObserver {
 }  // namespace
 
 TEST_CASE(
-    "an observer that wants nothing is told nothing, polled once per Lloyd update, and "
+    "an observer that wants nothing is told nothing, polled once per pick and Lloyd update, and "
     "changes nothing",
     "[cluster][cancel]") {
     const Blobs b = make_blobs(400);
@@ -500,13 +500,14 @@ TEST_CASE(
     CHECK(seen.inertia == alone.inertia);
     CHECK(seen.iterations == alone.iterations);
     CHECK(never.told == 0);
-    CHECK(never.polls == alone.iterations);  // one poll point: before each update
+    // Polled before each k-means++ pick after the first (k - 1 = 4), then before each update.
+    CHECK(never.polls == alone.iterations + 4);
 
     CancelAt stop;
     stop.cancel_at = 2;
     polled.observer = &stop;
     CHECK_THROWS_AS(kmeans(b.points, b.weights, polled), Error);
-    CHECK(stop.polls == 2);  // stopped before the second update: within one iteration
+    CHECK(stop.polls == 2);  // stopped before the third pick: within one pass over the points
 }
 
 TEST_CASE("a cancel stops a sweep over K within one Lloyd update", "[cluster][cancel]") {

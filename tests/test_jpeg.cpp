@@ -3,6 +3,7 @@
 // files refused.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
 #include "quantize/orientation.hpp"
+#include "quantize/quantize.hpp"
 #include "support.hpp"
 
 using namespace quantize;
@@ -212,6 +214,36 @@ TEST_CASE("damaged JPEGs are errors, never gray-filled successes", "[io][jpeg]")
     expect(damaged, "JPEG");
     // No image at all after the start marker.
     expect({0xff, 0xd8, 0xff, 0xd9}, "corrupt or unsupported JPEG");
+}
+
+TEST_CASE("bytes skipped before a JPEG marker decode, the warning kept for the report",
+          "[io][jpeg]") {
+    const Bytes jpeg = encode_jpeg(test_picture(400, 300));
+    REQUIRE(jpeg[jpeg.size() - 2] == 0xff);
+    REQUIRE(jpeg[jpeg.size() - 1] == 0xd9);
+    // Junk between the scan and the end-of-image marker, as some cameras write: every pixel was
+    // read before it. OpenCV, ImageMagick and Pillow decode such files too. (libjpeg's bit
+    // buffer may take a junk byte or two as the scan's padding; the rest it skips, and warns.)
+    const Bytes junk(16, 0x5a);
+    Bytes padded(jpeg.begin(), jpeg.end() - 2);
+    padded.insert(padded.end(), junk.begin(), junk.end());
+    padded.insert(padded.end(), {0xff, 0xd9});
+    const Image clean = decode_image(jpeg, "clean.jpg");
+    const Image decoded = decode_image(padded, "padded.jpg");
+    CHECK(decoded.samples == clean.samples);
+    CHECK(clean.source.warnings.empty());
+    REQUIRE(decoded.source.warnings.size() == 1);
+    const std::string& warning = decoded.source.warnings.front();
+    CHECK_THAT(warning, Catch::StartsWith("Corrupt JPEG data: ") &&
+                            Catch::EndsWith(" extraneous bytes before marker 0xd9"));
+    const Report report =
+        quantize_encoded(padded, "padded.jpg", ImageFormat::png, "out.png", Options{}).report;
+    CHECK(std::count(report.notes.begin(), report.notes.end(), "decoded despite: " + warning) == 1);
+    // The same junk cutting the scan short is still an error (gray would fill the rest).
+    Bytes cut(jpeg.begin(), jpeg.begin() + std::ptrdiff_t(jpeg.size() / 2));
+    cut.insert(cut.end(), junk.begin(), junk.end());
+    cut.insert(cut.end(), {0xff, 0xd9});
+    CHECK_THROWS_AS(decode_image(cut, "cut.jpg"), Error);
 }
 
 TEST_CASE("JPEGs of every chroma sampling decode to OpenCV's pixels", "[io][jpeg]") {

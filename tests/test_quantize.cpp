@@ -1,12 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <set>
 
-#include <tbb/task_arena.h>
-#include <tbb/task_scheduler_observer.h>
 #include <opencv2/imgcodecs.hpp>
 
 #include "quantize/quantize.hpp"
@@ -362,9 +359,10 @@ TEST_CASE("a cancel is seen inside k-means, between Lloyd updates", "[quantize][
     options.clustering.tolerance = 0;  // many updates
     options.clustering.restarts = 1;
     int cluster_calls = 0;
-    // Stage::cluster is entered once, then polled before each update: the fourth call says stop.
+    // Stage::cluster is entered once, polled before each of the 63 k-means++ picks after the
+    // first, then before each update: the 67th call, before the third update, says stop.
     const Progress stop = [&](Stage stage) {
-        return stage != Stage::cluster || ++cluster_calls <= 3;
+        return stage != Stage::cluster || ++cluster_calls <= 66;
     };
     try {
         quantize::quantize(image, options, stop);
@@ -372,23 +370,85 @@ TEST_CASE("a cancel is seen inside k-means, between Lloyd updates", "[quantize][
     } catch (const Error& e) {
         CHECK(e.kind() == ErrorKind::cancelled);
     }
-    CHECK(cluster_calls == 4);
+    CHECK(cluster_calls == 67);
 }
 
-namespace {
-// Counts the worker threads that join one arena (the caller's, here).
-class WorkerCount : public tbb::task_scheduler_observer {
-  public:
-    explicit WorkerCount(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) {
-        observe(true);
-    }
-    ~WorkerCount() override { observe(false); }
-    void on_scheduler_entry(bool is_worker) override { workers += is_worker; }
-    std::atomic<int> workers{0};
-};
-}  // namespace
+TEST_CASE("a cancel is seen inside k-means++ seeding, between picks", "[quantize][cancel]") {
+    const Image image = read_image(test::sample_path("kodim23.png"));
+    Options options = with_colors(64, 1);
+    options.clustering.restarts = 1;
+    // Counts the picks told, and stops at the second Stage::cluster call: the first poll inside
+    // k-means, before the second pick (without it, all 64 picks would come first).
+    class Picks : public KMeansObserver {
+      public:
+        KMeansWants wants() const override { return {true, false}; }
+        void seed_picked(const SeedPick&) override { ++picks; }
+        int picks = 0;
+    } picks;
+    options.running.observer = &picks;
+    int cluster_calls = 0;
+    const Progress stop = [&](Stage stage) {
+        return stage != Stage::cluster || ++cluster_calls < 2;
+    };
+    CHECK_THROWS_AS(quantize::quantize(image, options, stop), Error);
+    CHECK(cluster_calls == 2);
+    CHECK(picks.picks == 1);
+}
 
-TEST_CASE("remap, measure_quality, read_image and decode_image run on the threads they are given",
+TEST_CASE("a progress callback that says stop cancels every entry point taking one",
+          "[quantize][cancel]") {
+    const fs::path path = test::sample_path("kodim23.png");
+    const Image image = read_image(path);
+    const std::vector<std::uint8_t> bytes = test::read_bytes(path);
+    const Options options = with_colors(16, 1);
+    const Quantized q = quantize::quantize(image, options);
+    // Asked once, at the first stage: nothing after it runs.
+    int calls = 0;
+    const Progress stop = [&](Stage) {
+        ++calls;
+        return false;
+    };
+    auto cancelled = [&](auto&& call) {
+        calls = 0;
+        try {
+            call();
+            return false;
+        } catch (const Error& e) {
+            return e.kind() == ErrorKind::cancelled && calls == 1;
+        }
+    };
+    const test::TempDir dir;
+    Animation animation;
+    animation.width = image.width;
+    animation.height = image.height;
+    animation.frames = {{image, 100}};
+    CHECK(cancelled([&] { remap(image, q.image.palette, ColorSpace::wrgb, 1, stop); }));
+    CHECK(cancelled([&] { measure_quality(image, q.image, kDeltaESample, 1, stop); }));
+    CHECK(cancelled([&] { read_image(path, {}, 1, stop); }));
+    CHECK(cancelled([&] { decode_image(bytes, "kodim23.png", {}, 1, stop); }));
+    CHECK(cancelled([&] { report_of(image, q, options, stop); }));
+    CHECK(cancelled([&] { report_for(image, q, options, stop); }));
+    CHECK(cancelled([&] { quantize::quantize(image, options, stop); }));
+    CHECK(cancelled([&] { quantize_animation(animation, options, stop); }));
+    CHECK(cancelled([&] { quantize_file(path, dir / "out.png", options, true, stop); }));
+    CHECK(cancelled([&] {
+        quantize_encoded(bytes, "kodim23.png", ImageFormat::png, "out.png", options, stop);
+    }));
+    CHECK_FALSE(fs::exists(dir / "out.png"));
+
+    // Asked again at the remap, after k-means ran: stopped there.
+    std::vector<Stage> seen;
+    const Progress stop_at_remap = [&](Stage stage) {
+        seen.push_back(stage);
+        return stage != Stage::remap;
+    };
+    CHECK_THROWS_AS(quantize::quantize(image, options, stop_at_remap), Error);
+    REQUIRE_FALSE(seen.empty());
+    CHECK(seen.back() == Stage::remap);
+    CHECK(std::count(seen.begin(), seen.end(), Stage::cluster) > 1);  // polled inside k-means
+}
+
+TEST_CASE("remap, measure_quality, read_image and decode_image give the same on any threads",
           "[quantize][threads]") {
     const fs::path path = test::sample_path("kodim23.png");
     const Image image = read_image(path);
@@ -412,17 +472,7 @@ TEST_CASE("remap, measure_quality, read_image and decode_image run on the thread
         CHECK(read_image(path, {}, threads).samples == image.samples);
         CHECK(decode_image(bytes, "large.png", {}, threads).samples == large.samples);
     }
-    // Called from an arena of 2, a limit of 1 keeps the work on the calling thread: no worker
-    // joins that arena (run in the caller's arena, the parallel loops would bring one in).
-    tbb::task_arena caller(2);
-    WorkerCount count(caller);
-    caller.execute([&] {
-        remap(image, palette, ColorSpace::rgb, 1);
-        measure_quality(image, plain, kDeltaESample, 1);
-        read_image(path, {}, 1);
-        decode_image(bytes, "large.png", {}, 1);
-    });
-    CHECK(count.workers == 0);
+    // That the limits hold: test_threads.cpp.
     CHECK_THROWS_AS(remap(image, palette, ColorSpace::rgb, -1), Error);
     CHECK_THROWS_AS(decode_image(bytes, "large.png", {}, -1), Error);
 }

@@ -27,8 +27,8 @@ struct ClusterOptions {
     // Centroids that never move (at most k): they come first in the result, k-means++ seeds
     // the other k - fixed.size() around them and Lloyd fits those around them.
     std::vector<Point> fixed;
-    // Told of what it wants (seed picks, Lloyd iterations) and asked before every Lloyd update
-    // whether to stop: the one place progress, cancel, traces and animations hook in. Not
+    // Told of what it wants (seed picks, Lloyd iterations) and asked before every pick and Lloyd
+    // update whether to stop: the one place progress, cancel, traces and animations hook in. Not
     // owned; null = none. What it does not want is not measured: same result, same time.
     KMeansObserver* observer = nullptr;
 };
@@ -83,7 +83,8 @@ struct LloydStep {
 };
 
 // What an observer has k-means measure and tell it. Each costs time only when wanted: a
-// progress or cancel observer wants neither and costs one virtual call per Lloyd update.
+// progress or cancel observer wants neither and costs one virtual call per pick and per Lloyd
+// update.
 struct KMeansWants {
     bool seeds = false;  // seed_picked: every k-means++ pick with its draws
     // seeded and iterated: the seeding's inertia, then per Lloyd update the inertia, shifts,
@@ -108,9 +109,10 @@ class KMeansObserver {
     // inertia and iterations; `kept` marks the run whose centroids are the result (the
     // refinement when there is one) and the restart that won.
     virtual void finished(KMeansRun, double /*inertia*/, int /*iterations*/, bool /*kept*/) {}
-    // Asked before each Lloyd update (of every restart and of every K of a sweep), from any
-    // thread, whatever wants() says: true stops k-means before that update with
-    // Error(cancelled), so a cancel takes effect within one iteration.
+    // Asked before each k-means++ pick but the first and before each Lloyd update (of every
+    // restart and of every K of a sweep), from any thread, whatever wants() says: true stops
+    // k-means there with Error(cancelled), so a cancel takes effect within one pick or one
+    // iteration (each one pass over the points).
     virtual bool cancelled() { return false; }
 };
 

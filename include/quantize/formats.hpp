@@ -20,8 +20,6 @@ enum class ImageFormat {
     bmp,   // full color; no alpha
     pnm,   // read only (OpenCV): PBM, PGM, PPM, PAM
     jpeg2000,
-    openexr,
-    radiance,    // .hdr, .pic
     sun_raster,  // .sr, .ras
     heif,        // read only (libheif module): HEIC, the phones' HEVC photos, and other HEIF
     avif,        // read only (libheif module): AV1 in HEIF

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "quantize/formats.hpp"
@@ -38,6 +39,9 @@ struct SourceFormat {
     // Frames (an animated PNG) or pages (a TIFF) the file holds, >= 1; only the first is read,
     // and the report says so when there are more.
     std::uint32_t frames = 1;
+    // What the decoder passed over without losing a pixel, in its words (a JPEG's "Corrupt JPEG
+    // data: 3 extraneous bytes before marker 0xd9"); each becomes a note of the report.
+    std::vector<std::string> warnings;
 };
 
 // A decoded image: width * height pixels, row-major, channels = 3 (RGB) or 4 (RGBA),

@@ -135,15 +135,25 @@ ClusterOptions cluster_options(const Options& options);
 // (the field names are also the command-line option names).
 void validate(const Options& options);
 
+// Called before each stage starts, and with Stage::cluster again before every k-means++ pick
+// (but each run's first) and every Lloyd update, so a long run stops within one of them; return
+// false to stop (Error(cancelled) is thrown). Calls never overlap, though those inside k-means may
+// come from several threads.
+using Progress = std::function<bool(Stage)>;
+
 // The stages that take no Options, on at most `threads` worker threads (0 = one per core), as
 // every entry point taking Options runs on options.running.threads: the same results as the
-// calls without `threads` (which use the caller's oneTBB arena), whatever the count.
-IndexedImage remap(ImageView image, Palette palette, ColorSpace space, int threads);
+// calls without `threads` (which use the caller's oneTBB arena), whatever the count. `progress`
+// is called with the stage (remap, measure, decode) from inside the arena the work runs in,
+// before the work starts; false cancels the call (Error(cancelled)).
+IndexedImage remap(ImageView image, Palette palette, ColorSpace space, int threads,
+                   const Progress& progress = {});
 Quality measure_quality(ImageView original, const IndexedImage& quantized,
-                        std::size_t delta_e_sample, int threads);
-Image read_image(const std::filesystem::path& path, const DecodeLimits& limits, int threads);
+                        std::size_t delta_e_sample, int threads, const Progress& progress = {});
+Image read_image(const std::filesystem::path& path, const DecodeLimits& limits, int threads,
+                 const Progress& progress = {});
 Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
-                   const DecodeLimits& limits, int threads);
+                   const DecodeLimits& limits, int threads, const Progress& progress = {});
 
 struct Quantized {
     IndexedImage image;     // palette sorted by count, largest first
@@ -153,19 +163,16 @@ struct Quantized {
     StageTimes times;    // sample, cluster and remap filled in
 };
 
-// Called before each stage starts, and with Stage::cluster again before every k-means (Lloyd)
-// update, so a long run stops within one update; return false to stop (Error(cancelled) is
-// thrown). Calls never overlap, though those inside k-means may come from several threads.
-using Progress = std::function<bool(Stage)>;
-
 // Reduces an image in memory to at most options.clustering.colors colors. The pixels are read where
 // they are (an Image converts to an ImageView of itself): nothing is copied.
 Quantized quantize(ImageView image, const Options& options, const Progress& progress = {});
 
 // The report of an in-memory run: size, palette (largest first), quality against `original`,
 // training, k-means and stage times, as quantize_file reports them, without files (no names,
-// no bytes). Measures in options.running.threads threads at most.
-Report report_of(ImageView original, const Quantized& quantized, const Options& options);
+// no bytes). Measures in options.running.threads threads at most; `progress` is called with
+// Stage::measure from inside that arena before measuring (false: Error(cancelled)).
+Report report_of(ImageView original, const Quantized& quantized, const Options& options,
+                 const Progress& progress = {});
 
 // The report of a run in memory, from what quantize() returned (pure: no file is touched, the
 // same arguments give the same report): size, K asked, seed, training, k-means, dithering,
@@ -174,8 +181,10 @@ Report report_of(ImageView original, const Quantized& quantized, const Options& 
 // encode times and notes.
 Report report_for(const Image& image, const Quantized& quantized, const Options& options,
                   const Quality& quality);
-// The same, with the quality measured against `image` (in sRGB when it has another profile).
-Report report_for(const Image& image, const Quantized& quantized, const Options& options);
+// The same, with the quality measured against `image` (in sRGB when it has another profile),
+// as report_of measures.
+Report report_for(const Image& image, const Quantized& quantized, const Options& options,
+                  const Progress& progress = {});
 
 struct QuantizedAnimation {
     IndexedAnimation animation;

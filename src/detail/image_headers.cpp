@@ -1,8 +1,10 @@
 #include "detail/image_headers.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 namespace quantize::detail {
 
@@ -24,7 +26,7 @@ bool starts_with(std::span<const std::uint8_t> bytes, std::string_view magic) {
            std::memcmp(bytes.data(), magic.data(), magic.size()) == 0;
 }
 
-// Reads PNM's next decimal field, skipping whitespace and comments; false at anything else.
+// Reads PNM's next decimal field or word, skipping whitespace and comments.
 class PnmFields {
   public:
     explicit PnmFields(std::span<const std::uint8_t> header) : rest_(header) {}
@@ -40,6 +42,22 @@ class PnmFields {
         return digits > 0 && digits < 12;  // 12 digits: past any real size, and no overflow
     }
 
+    // Bytes read so far from the start of the header given.
+    std::size_t read(std::span<const std::uint8_t> header) const {
+        return header.size() - rest_.size();
+    }
+
+    // The next whitespace-separated word, comments skipped; empty at the end.
+    std::string_view word() {
+        skip_blanks();
+        std::size_t n = 0;
+        while (n < rest_.size() && !is_blank(rest_[n]) && rest_[n] != '#')
+            ++n;
+        const std::string_view w(reinterpret_cast<const char*>(rest_.data()), n);
+        rest_ = rest_.subspan(n);
+        return w;
+    }
+
   private:
     void skip_blanks() {
         while (!rest_.empty()) {
@@ -47,7 +65,7 @@ class PnmFields {
             if (c == '#') {
                 while (!rest_.empty() && rest_[0] != '\n')
                     rest_ = rest_.subspan(1);
-            } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+            } else if (is_blank(c)) {
                 rest_ = rest_.subspan(1);
             } else {
                 return;
@@ -55,8 +73,50 @@ class PnmFields {
         }
     }
 
+    static bool is_blank(std::uint8_t c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    }
+
     std::span<const std::uint8_t> rest_;
 };
+
+// a * b, or the largest value when it does not fit.
+std::uint64_t saturating_product(std::uint64_t a, std::uint64_t b) {
+    std::uint64_t product = 0;
+    return __builtin_mul_overflow(a, b, &product) ? UINT64_MAX : product;
+}
+
+// header + rows x row_bytes, saturating.
+std::uint64_t raster_end(std::uint64_t header, std::uint64_t rows, std::uint64_t row_bytes) {
+    const std::uint64_t pixels = saturating_product(rows, row_bytes);
+    return pixels > UINT64_MAX - header ? UINT64_MAX : header + pixels;
+}
+
+// The PAM header's WIDTH, HEIGHT, DEPTH and MAXVAL up to ENDHDR and its newline: the pixels'
+// bytes follow. nullopt when a field is missing or ENDHDR is not in the first 1 KiB.
+std::optional<std::uint64_t> pam_length(std::span<const std::uint8_t> bytes) {
+    const std::span<const std::uint8_t> header =
+        bytes.subspan(0, std::min<std::size_t>(bytes.size(), 1024));
+    PnmFields fields(header.subspan(2));
+    std::uint64_t width = 0, height = 0, depth = 0, maxval = 0;
+    for (std::string_view key = fields.word(); !key.empty(); key = fields.word()) {
+        if (key == "ENDHDR") {
+            const std::size_t end = 2 + fields.read(header.subspan(2)) + 1;  // and its newline
+            if (width == 0 || height == 0 || depth == 0 || maxval == 0 || end > header.size())
+                return std::nullopt;
+            const std::uint64_t sample = maxval > 255 ? 2 : 1;
+            return raster_end(end, height, saturating_product(width, depth * sample));
+        }
+        std::uint64_t* field = key == "WIDTH"    ? &width
+                               : key == "HEIGHT" ? &height
+                               : key == "DEPTH"  ? &depth
+                               : key == "MAXVAL" ? &maxval
+                                                 : nullptr;
+        if (field ? !fields.next(*field) : fields.word().empty())  // TUPLTYPE's word skipped
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
 
 }  // namespace
 
@@ -94,6 +154,71 @@ std::optional<HeaderSize> pnm_size(std::span<const std::uint8_t> bytes) {
     const std::uint64_t sample_bytes = maxval > 255 ? 2 : 1;
     size.bytes_per_pixel = (kind == 3 || kind == 6 ? 3 : 1) * sample_bytes;
     return size;
+}
+
+std::optional<RasterLength> raster_length(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() >= 30 && bytes[0] == 'B' && bytes[1] == 'M') {
+        const std::uint32_t info_size = le32(bytes.data() + 14);
+        const std::uint32_t offset = le32(bytes.data() + 10);
+        std::uint64_t width = 0, height = 0, bits = 0;
+        if (info_size == 12) {
+            width = le16(bytes.data() + 18);
+            height = le16(bytes.data() + 20);
+            bits = le16(bytes.data() + 24);
+        } else if (info_size >= 40 && bytes.size() >= 34) {
+            const std::uint32_t compression = le32(bytes.data() + 30);
+            if (compression != 0 && compression != 3)  // BI_RGB, BI_BITFIELDS
+                return std::nullopt;
+            width = std::uint64_t(std::llabs(std::int32_t(le32(bytes.data() + 18))));
+            height = std::uint64_t(std::llabs(std::int32_t(le32(bytes.data() + 22))));
+            bits = le16(bytes.data() + 28);
+        } else {
+            return std::nullopt;
+        }
+        // Rows of whole bytes padded to 4, as OpenCV reads them (15-bit pixels take 16).
+        const std::uint64_t row_bits = saturating_product(width, bits == 15 ? 16 : bits);
+        const std::uint64_t row = (row_bits / 8 + (row_bits % 8 != 0) + 3) / 4 * 4;
+        return RasterLength{"BMP", raster_end(offset, height, row)};
+    }
+    if (bytes.size() < 3 || bytes[0] != 'P')
+        return std::nullopt;
+    if (bytes[1] == '7') {
+        const auto length = pam_length(bytes);
+        return length ? std::optional(RasterLength{"PAM", *length}) : std::nullopt;
+    }
+    if (bytes[1] < '4' || bytes[1] > '6')
+        return std::nullopt;
+    const std::span<const std::uint8_t> header =
+        bytes.subspan(2, std::min<std::size_t>(bytes.size() - 2, 1024));
+    PnmFields fields(header);
+    std::uint64_t width = 0, height = 0, maxval = 1;
+    if (!fields.next(width) || !fields.next(height) || (bytes[1] != '4' && !fields.next(maxval)))
+        return std::nullopt;
+    const std::size_t end = 2 + fields.read(header) + 1;  // one whitespace byte after the header
+    const std::uint64_t row = bytes[1] == '4'   ? (width + 7) / 8
+                              : bytes[1] == '5' ? saturating_product(width, maxval > 255 ? 2 : 1)
+                                                : saturating_product(width, maxval > 255 ? 6 : 3);
+    return RasterLength{"PNM", raster_end(end, height, row)};
+}
+
+std::optional<std::string_view> floating_point_format(std::span<const std::uint8_t> bytes) {
+    struct Magic {
+        std::string_view bytes, format;
+    };
+    constexpr Magic kMagics[] = {
+        {std::string_view("\x76\x2f\x31\x01", 4), "OpenEXR"},  // OpenEXR's magic number
+        {"#?RADIANCE", "Radiance HDR"},
+        {"#?RGBE", "Radiance HDR"},
+    };
+    for (const Magic& magic : kMagics) {
+        if (starts_with(bytes, magic.bytes))
+            return magic.format;
+    }
+    // PF (RGB) or Pf (grey) and a whitespace byte, as OpenCV tells PFM.
+    if (bytes.size() >= 3 && bytes[0] == 'P' && (bytes[1] == 'F' || bytes[1] == 'f') &&
+        std::isspace(bytes[2]))
+        return "PFM";
+    return std::nullopt;
 }
 
 std::optional<ImageFormat> heif_brand(std::span<const std::uint8_t> bytes) {

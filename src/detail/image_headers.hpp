@@ -25,6 +25,25 @@ std::optional<HeaderSize> bmp_size(std::span<const std::uint8_t> bytes);
 // whitespace and '#' comments. nullopt for anything else, PAM (P7) included.
 std::optional<HeaderSize> pnm_size(std::span<const std::uint8_t> bytes);
 
+// The bytes a file must hold, header and pixels, when it stores its pixels uncompressed right
+// after a header of known length: a BMP without compression (BI_RGB, BI_BITFIELDS), a binary
+// Netpbm image (P4..P6) or a PAM (P7). OpenCV's readers of these print the
+// exception a shorter file raises on stderr themselves, so shorter ones are refused before them.
+// Sides of up to 12 digits (PNM) or 32 bits (BMP) cannot overflow: the product saturates.
+// nullopt for any other data, compressed BMPs and plain (ASCII) PNM among them.
+struct RasterLength {
+    const char* format;  // "BMP", "PNM" or "PAM"
+    std::uint64_t bytes;
+};
+std::optional<RasterLength> raster_length(std::span<const std::uint8_t> bytes);
+
+// "OpenEXR", "Radiance HDR" or "PFM" for data starting with their magic: formats whose samples
+// are always floating point (OpenCV decodes them to 32-bit floats or, EXR's UINT channels, 32-bit
+// integers), which quantize does not read. They are refused before OpenCV, which reads them
+// only from a file: given them in memory it would write them to a temporary file in /tmp, and
+// print on stderr the exception of a damaged one. nullopt for anything else.
+std::optional<std::string_view> floating_point_format(std::span<const std::uint8_t> bytes);
+
 // HEIF by its ftyp box (ISO/IEC 14496-12 4.3): ImageFormat::avif when a brand is avif or avis,
 // ImageFormat::heif for heic, heix, heim, heis, hevc, hevx, mif1 or msf1; nullopt otherwise.
 // Looks at the box's first 256 bytes at most.

@@ -6,10 +6,13 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 // jpeglib.h needs size_t and FILE declared first.
 #include <jpeglib.h>
+// After jpeglib.h: the message codes (JWRN_EXTRANEOUS_DATA).
+#include <jerror.h>
 
 #include "detail/memory.hpp"
 
@@ -24,6 +27,8 @@ struct ErrorManager {
     std::jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
     bool warning;
+    // The first warning decoding went on after, "" when none: no allocation inside libjpeg.
+    char passed_over[JMSG_LENGTH_MAX];
 };
 
 ErrorManager& manager_of(j_common_ptr cinfo) {
@@ -41,13 +46,21 @@ void on_error_exit(j_common_ptr cinfo) {
 
 // Trace messages (level >= 0) are dropped: the library never prints. A warning (level -1) is
 // corrupt or missing data that libjpeg would paper over with gray, so the file is an error:
-// stop at the first one.
+// stop at the first one. Except bytes skipped before a marker ("Corrupt JPEG data: N extraneous
+// bytes before marker 0xd9"), which every scan's data was read before: kept as the image's
+// warning, decoding goes on (as OpenCV, ImageMagick and Pillow decode such files; some cameras
+// write them).
 void on_emit_message(j_common_ptr cinfo, int level) {
     if (level >= 0)
         return;
     ErrorManager& errors = manager_of(cinfo);
     ++cinfo->err->num_warnings;
     (*cinfo->err->format_message)(cinfo, errors.message);
+    if (cinfo->err->msg_code == JWRN_EXTRANEOUS_DATA) {
+        if (errors.passed_over[0] == 0)  // the first: a damaged file may repeat it per marker
+            std::memcpy(errors.passed_over, errors.message, sizeof errors.message);
+        return;
+    }
     errors.warning = true;
     std::longjmp(errors.jump, 1);
 }
@@ -80,6 +93,9 @@ class Decompressor {
         if (!guarded(errors_, step))
             throw JpegError(errors_.message, errors_.warning);
     }
+
+    // The warning decoding went on after (see on_emit_message); empty when none.
+    std::string passed_over() const { return errors_.passed_over; }
 
     jpeg_decompress_struct cinfo;
 
@@ -161,6 +177,8 @@ Image decode_jpeg(std::span<const std::uint8_t> jpeg, const JpegSizeCheck& check
         }
         jpeg_finish_decompress(&cinfo);  // reads on to EOI: damage there warns too
     });
+    if (!d.passed_over().empty())
+        image.source.warnings.push_back(d.passed_over());
     return image;
 }
 

@@ -37,7 +37,9 @@ using JpegSizeCheck =
 // as for every format. Grey is
 // replicated (source.channels 1); CMYK and YCCK are converted as OpenCV converts them.
 // `work_bytes` bounds libjpeg's own buffers (a progressive file's coefficients), >= 1.
-// Throws JpegError at the first error or warning, and whatever `check` throws.
+// Throws JpegError at the first error or warning, and whatever `check` throws; but bytes
+// skipped before a marker (libjpeg's "N extraneous bytes") are no error: the first such warning
+// goes to source.warnings, and decoding goes on.
 Image decode_jpeg(std::span<const std::uint8_t> jpeg, const JpegSizeCheck& check,
                   std::uint64_t work_bytes);
 
