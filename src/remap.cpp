@@ -169,14 +169,18 @@ std::vector<IndexedImage> remap_frames(std::span<const Image* const> images, con
                                        ColorSpace space) {
     // One search for the opaque frames and one for those with alpha, made on first need.
     std::optional<detail::PaletteSearch> opaque, with_alpha;
-    std::vector<IndexedImage> mapped;
-    mapped.reserve(images.size());
     for (const Image* image : images) {
         std::optional<detail::PaletteSearch>& search = image->has_alpha() ? with_alpha : opaque;
         if (!search)
             search.emplace(*image, palette, space);
-        mapped.push_back(detail::remap_using(*image, palette, *search));
     }
+    // The frames at once, each in its chunks too: one frame at a time, a 480x320 frame's 3
+    // chunks left one of 2 cores idle a third of the time.
+    std::vector<IndexedImage> mapped(images.size());
+    detail::for_each_chunk(images.size(), 1, [&](std::size_t, std::size_t i, std::size_t) {
+        const Image& image = *images[i];
+        mapped[i] = detail::remap_using(image, palette, image.has_alpha() ? *with_alpha : *opaque);
+    });
     return mapped;
 }
 

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include <emmintrin.h>
+
 #include "detail/mapping.hpp"
 #include "detail/memory.hpp"
 #include "detail/parallel.hpp"
@@ -46,7 +48,7 @@ constexpr float kMostContrast = 192.0f;
 constexpr int kGapLeast = 15;
 constexpr int kGapMost = 30;
 
-// Local contrast (largest second difference, as in contrast_shares, 0..510) from which a pixel
+// Local contrast (largest second difference, as in own_shares, 0..510) from which a pixel
 // takes no gap share: a hard edge (half the range), whose pixels keep their plain mapping.
 constexpr int kHardEdge = 128;
 
@@ -90,67 +92,83 @@ void sample_contrasts(ImageView image, std::size_t y, std::vector<std::uint16_t>
         o[k] = at(k, k - c, k);
 }
 
-// One byte per pixel, share(i, sample, contrast) for pixel i (row-major), its samples and its
-// largest absolute second difference across or down over the channels (0..510, a linear
-// gradient has none; an edge or noise has much). Rows in parallel chunks, each polling once.
-template <class Share>
-std::vector<std::uint8_t> per_pixel(ImageView image, const Poll& poll, Share&& share) {
+// The largest second difference sample_contrasts gives (0..510).
+constexpr int kMostSecondDifference = 510;
+
+// Per palette entry and contrast c (0..510, see sample_contrasts), the share of a pixel of that
+// plain color from its own neighbourhood: 255 * (1 - c / t)^2, t kContrastSteps times the
+// palette's spacing around the color: contrast that large hides the palette's steps by itself.
+// A table, as the shares take each of these values many times over.
+std::vector<std::uint8_t> contrast_share_table(const std::vector<float>& spacing) {
+    constexpr std::size_t kRow = kMostSecondDifference + 1;
+    std::vector<std::uint8_t> table(spacing.size() * kRow);
+    for (std::size_t j = 0; j < spacing.size(); ++j) {
+        const float inverse =
+            1.0f / std::clamp(kContrastSteps * spacing[j], kLeastContrast, kMostContrast);
+        for (std::size_t c = 0; c < kRow; ++c) {
+            const float f = std::max(0.0f, 1.0f - float(c) * inverse);
+            table[j * kRow + c] = std::uint8_t(255.0f * f * f + 0.5f);
+        }
+    }
+    return table;
+}
+
+// Per squared distance 0..kGapMost^2 + 1 from a pixel to its plain color (sRGB levels), its
+// gap share, 0..255: 0 up to kGapLeast, rising linearly to 255 at kGapMost (see there); 255
+// beyond, so the last entry stands for every larger distance.
+std::vector<std::uint8_t> gap_share_table() {
+    std::vector<std::uint8_t> table(kGapMost * kGapMost + 2, 0);
+    for (int squared = kGapLeast * kGapLeast + 1; squared < int(table.size()); ++squared) {
+        const float f = (std::sqrt(float(squared)) - kGapLeast) / (kGapMost - kGapLeast);
+        table[std::size_t(squared)] = std::uint8_t(255.0f * std::clamp(f, 0.0f, 1.0f) + 0.5f);
+    }
+    return table;
+}
+
+// Each pixel's own shares, 0..255, one byte per pixel each, from one pass over the image's rows
+// in parallel chunks. contrast: its share from its neighbourhood (contrast_share_table), by its
+// contrast, the largest absolute second difference across or down over its channels (0..510: a
+// linear gradient has none, an edge or noise much). gap: its gap share (gap_share_table), 0 on
+// a hard edge (kHardEdge).
+template <std::size_t kChannels>
+void own_shares(ImageView image, const Palette& palette, const std::vector<std::uint8_t>& plain,
+                std::vector<std::uint8_t>& contrast, std::vector<std::uint8_t>& gap,
+                const Poll& poll) {
     const std::size_t w = std::size_t(image.width()), h = std::size_t(image.height());
-    const std::size_t channels = std::size_t(image.channels());
-    std::vector<std::uint8_t> shares;
-    resize_populated(shares, w * h);
+    const std::vector<std::uint8_t> by_contrast = contrast_share_table(palette_spacings(palette));
+    const std::vector<std::uint8_t> by_gap = gap_share_table();
+    const int last_gap = int(by_gap.size()) - 1;
+    std::vector<std::array<std::uint8_t, 4>> colors;
+    for (const PaletteEntry& e : palette)
+        colors.push_back({e.color.r, e.color.g, e.color.b, e.color.a});
+    resize_populated(contrast, w * h);
+    resize_populated(gap, w * h);
     for_each_chunk(h, kRowChunk, [&](std::size_t, std::size_t y0, std::size_t y1) {
         poll();
-        std::vector<std::uint16_t> contrasts(w * channels);
+        std::vector<std::uint16_t> contrasts(w * kChannels);
         for (std::size_t y = y0; y < y1; ++y) {
             sample_contrasts(image, y, contrasts);
             const std::uint8_t* sample = image.row(y);
-            for (std::size_t x = 0; x < w; ++x, sample += channels) {
-                const std::uint16_t* k = contrasts.data() + x * channels;
-                int contrast = 0;
-                for (std::size_t c = 0; c < channels; ++c)
-                    contrast = std::max(contrast, int(k[c]));
-                shares[y * w + x] = share(y * w + x, sample, contrast);
+            const std::uint8_t* own = plain.data() + y * w;
+            for (std::size_t x = 0; x < w; ++x, sample += kChannels) {
+                const std::uint16_t* k = contrasts.data() + x * kChannels;
+                int most = 0;  // the pixel's contrast
+                for (std::size_t c = 0; c < kChannels; ++c)
+                    most = std::max(most, int(k[c]));
+                contrast[y * w + x] = by_contrast[own[x] * (kMostSecondDifference + 1) + most];
+                // Branch-free: a hard edge's share is masked off afterwards (textured areas
+                // mix edges and others from pixel to pixel, where a branch mispredicts).
+                const std::array<std::uint8_t, 4>& to = colors[own[x]];
+                int squared = 0;  // 0..4 * 255^2
+                for (std::size_t c = 0; c < kChannels; ++c) {
+                    const int d = int(sample[c]) - int(to[c]);
+                    squared += d * d;
+                }
+                const std::uint8_t share =
+                    by_gap[std::size_t(std::min(squared, last_gap))] & -int(most < kHardEdge);
+                gap[y * w + x] = share;
             }
         }
-    });
-    return shares;
-}
-
-// The share of each pixel from its own neighbourhood: 255 * (1 - c / t)^2, c its contrast
-// (per_pixel), t kContrastSteps times the palette's spacing around the pixel's nearest color:
-// contrast that large hides the palette's steps by itself.
-std::vector<std::uint8_t> contrast_shares(ImageView image, const std::vector<float>& spacing,
-                                          const std::vector<std::uint8_t>& plain,
-                                          const Poll& poll) {
-    std::vector<float> inverse(spacing.size());
-    for (std::size_t j = 0; j < spacing.size(); ++j)
-        inverse[j] = 1.0f / std::clamp(kContrastSteps * spacing[j], kLeastContrast, kMostContrast);
-    return per_pixel(image, poll, [&](std::size_t i, const std::uint8_t*, int contrast) {
-        const float f = std::max(0.0f, 1.0f - float(contrast) * inverse[plain[i]]);
-        return std::uint8_t(255.0f * f * f + 0.5f);
-    });
-}
-
-// Each pixel's gap share, 0..255: 0 up to kGapLeast from its plain color, rising linearly to
-// 255 at kGapMost (see there); 0 on a hard edge (kHardEdge).
-std::vector<std::uint8_t> gap_shares(ImageView image, const Palette& palette,
-                                     const std::vector<std::uint8_t>& plain, const Poll& poll) {
-    const std::size_t channels = std::size_t(image.channels());
-    return per_pixel(image, poll, [&](std::size_t i, const std::uint8_t* sample, int contrast) {
-        if (contrast >= kHardEdge)
-            return std::uint8_t{0};
-        const Color& to = palette[plain[i]].color;
-        const std::array<std::uint8_t, 4> mapped{to.r, to.g, to.b, to.a};
-        int squared = 0;  // 0..4 * 255^2
-        for (std::size_t c = 0; c < channels; ++c) {
-            const int d = int(sample[c]) - int(mapped[c]);
-            squared += d * d;
-        }
-        if (squared <= kGapLeast * kGapLeast)  // most pixels: no square root
-            return std::uint8_t{0};
-        const float f = (std::sqrt(float(squared)) - kGapLeast) / (kGapMost - kGapLeast);
-        return std::uint8_t(255.0f * std::clamp(f, 0.0f, 1.0f) + 0.5f);
     });
 }
 
@@ -160,12 +178,39 @@ int kept_share(int same) {
     return std::clamp((same - 2) * 64, 0, 256);
 }
 
+// dither_map of the 16 pixels from column x on (x >= 1, x + 16 < width) of a row, from
+// rows[0..2] the contrast shares of the rows above, at and below it, rows[3..5] their plain
+// indices, rows[6] its gap shares. With keep = 64 m (kept_share, m = same - 2 within 0..4),
+// least * keep / 256 is least * m / 4, in 16 bits.
+__m128i map_of_16(const std::uint8_t* const rows[7], std::size_t x) {
+    const auto load = [&](int r, std::size_t column) {
+        return _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[r] + column));
+    };
+    const __m128i own = load(4, x);
+    __m128i least = load(1, x);
+    __m128i same = _mm_set1_epi8(1);  // the pixel itself
+    for (int r = 0; r < 3; ++r) {
+        for (const std::size_t column : {x - 1, x, x + 1}) {
+            least = _mm_min_epu8(least, load(r, column));
+            if (r != 1 || column != x)  // cmpeq gives -1 a match
+                same = _mm_sub_epi8(same, _mm_cmpeq_epi8(load(3 + r, column), own));
+        }
+    }
+    const __m128i m = _mm_min_epu8(_mm_subs_epu8(same, _mm_set1_epi8(2)), _mm_set1_epi8(4));
+    const __m128i zero = _mm_setzero_si128();
+    const __m128i low = _mm_srli_epi16(
+        _mm_mullo_epi16(_mm_unpacklo_epi8(least, zero), _mm_unpacklo_epi8(m, zero)), 2);
+    const __m128i high = _mm_srli_epi16(
+        _mm_mullo_epi16(_mm_unpackhi_epi8(least, zero), _mm_unpackhi_epi8(m, zero)), 2);
+    return _mm_max_epu8(_mm_packus_epi16(low, high), load(6, x));
+}
+
 // Each pixel's share, the smallest in its 3x3 neighbourhood (so an edge's neighbours take no
 // error either and none crosses it), times how much of that neighbourhood the plain mapping
 // gives one index (kept_share): where it is all one index (a flat stretch of output, where
 // bands show) the share stays; at a band's contour (6 of 9) too; where the indices change from
 // pixel to pixel (texture already mixing colors) it falls to 0. At least the pixel's own gap
-// share (gap_shares). Edges repeated.
+// share (own_shares). Edges repeated.
 std::vector<std::uint8_t> dither_map(ImageView image, const std::vector<std::uint8_t>& shares,
                                      const std::vector<std::uint8_t>& gaps,
                                      const std::vector<std::uint8_t>& plain, const Poll& poll) {
@@ -190,29 +235,17 @@ std::vector<std::uint8_t> dither_map(ImageView image, const std::vector<std::uin
                 return std::max(std::uint8_t(least * kept_share(same) / 256), gaps[mid + x]);
             };
             map[mid] = at(0, 0, w > 1 ? 1 : 0);
-            // The inner columns, branch-free so the loop vectorizes.
-            const std::uint8_t* __restrict su = shares.data() + up;
-            const std::uint8_t* __restrict sm = shares.data() + mid;
-            const std::uint8_t* __restrict sd = shares.data() + down;
-            const std::uint8_t* __restrict pu = plain.data() + up;
-            const std::uint8_t* __restrict pm = plain.data() + mid;
-            const std::uint8_t* __restrict pd = plain.data() + down;
-            const std::uint8_t* __restrict gm = gaps.data() + mid;
-            std::uint8_t* __restrict out = map.data() + mid;
-            for (std::size_t x = 1; x + 1 < w; ++x) {
-                std::uint8_t least = su[x - 1];
-                for (std::uint8_t v :
-                     {su[x], su[x + 1], sm[x - 1], sm[x], sm[x + 1], sd[x - 1], sd[x], sd[x + 1]})
-                    least = v < least ? v : least;
-                const std::uint8_t own = pm[x];
-                const int same = (pu[x - 1] == own) + (pu[x] == own) + (pu[x + 1] == own) +
-                                 (pm[x - 1] == own) + 1 + (pm[x + 1] == own) + (pd[x - 1] == own) +
-                                 (pd[x] == own) + (pd[x + 1] == own);
-                int keep = (same - 2) * 64;
-                keep = keep < 0 ? 0 : keep > 256 ? 256 : keep;
-                const std::uint8_t kept = std::uint8_t((least * keep) >> 8);
-                out[x] = kept > gm[x] ? kept : gm[x];
+            // The inner columns, 16 at a time in SSE2 bytes (map_of_16), the rest as the edges.
+            const std::uint8_t* rows[7] = {
+                shares.data() + up, shares.data() + mid, shares.data() + down, plain.data() + up,
+                plain.data() + mid, plain.data() + down, gaps.data() + mid};
+            std::size_t x = 1;
+            for (; x + 16 < w; x += 16) {
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(map.data() + mid + x),
+                                 map_of_16(rows, x));
             }
+            for (; x + 1 < w; ++x)
+                map[mid + x] = at(x, x - 1, x + 1);
             if (w > 1)
                 map[mid + w - 1] = at(w - 1, w - 2, w - 1);
         }
@@ -226,9 +259,12 @@ IndexedImage adaptive_in_bands(ImageView image, Palette palette, ColorSpace spac
                                std::size_t band_rows, const Poll& poll) {
     PaletteSearch search(image, palette, space);  // one for both passes: its table fills once
     const std::vector<std::uint8_t> plain = remap_using(image, palette, search, poll).indices;
-    const std::vector<std::uint8_t> map =
-        dither_map(image, contrast_shares(image, palette_spacings(palette), plain, poll),
-                   gap_shares(image, palette, plain, poll), plain, poll);
+    std::vector<std::uint8_t> contrast, gap;
+    if (image.has_alpha())
+        own_shares<4>(image, palette, plain, contrast, gap, poll);
+    else
+        own_shares<3>(image, palette, plain, contrast, gap, poll);
+    const std::vector<std::uint8_t> map = dither_map(image, contrast, gap, plain, poll);
     std::vector<std::uint8_t> indices =
         diffuse_errors(image, palette, search, level * kFullLevel,
                        DitherMap{map.data(), plain.data()}, band_rows, poll);

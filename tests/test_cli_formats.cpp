@@ -263,7 +263,8 @@ TEST_CASE("batch takes every readable extension and says what it left out",
     for (const char* name : {"a.png", "b.png", "c.png"})
         CHECK(fs::exists(dir / "out" / name));
     CHECK_THAT(r.err, Catch::Contains((in / "d.jxl").string()));
-    const std::string line = "left out 4 files of formats quantize does not read (.exr 1, .psd 1, .tga 2)";
+    const std::string line =
+        "left out 4 files of formats quantize does not read (.exr 1, .psd 1, .tga 2)";
     CHECK_THAT(r.err, Catch::StartsWith("quantize: " + line + "\n"));
     CHECK_THAT(r.out, Catch::Contains(line));
 

@@ -422,6 +422,23 @@ TEST_CASE("a multi-page TIFF keeps the EXIF and XMP of an animated WebP, upright
     CHECK(test::exif_artist(again.metadata.exif) == "Pages");
     const std::vector<std::uint8_t> tif = test::read_bytes(dir / "out.tif");
     CHECK_THAT(std::string(tif.begin(), tif.end()), Catch::Contains(xmp_text));
+    // --frame N from the multi-page TIFF to a still: page N alone, one page, with the file's
+    // EXIF (the artist kept, orientation 1), whatever the still format.
+    for (const std::string name : {"page3.png", "page3.jpg", "page3.tif"}) {
+        INFO(name);
+        REQUIRE(quantize_cli({(dir / "out.tif").string(), "-k", "8", "--frame", "3", "-o",
+                              (dir / name).string(), "-q"})
+                    .exit_code == 0);
+        const quantize::Animation page = quantize::read_animation(dir / name);
+        CHECK(page.frames.size() == 1);
+        CHECK(page.width == 10);
+        CHECK(page.height == 20);
+        CHECK(test::exif_artist(page.metadata.exif) == "Pages");
+        CHECK(quantize::exif_orientation(page.metadata.exif) == 1);
+        CHECK(page.metadata.orientation == 1);
+        if (name != "page3.jpg")  // lossless: page 3's colors exactly
+            CHECK(page.frames.front().image.samples == in.frames[3].image.samples);
+    }
     // --strip: none of it.
     REQUIRE(quantize_cli({(dir / "in.webp").string(), "-k", "8", "-o",
                           (dir / "stripped.tif").string(), "--strip", "-q"})

@@ -182,8 +182,16 @@ TEST_CASE("an opaque animated GIF is written as changed rectangles and reads bac
     CHECK(s.indices[1].size() == 1);        // equal to the one before: one pixel
     CHECK(s.indices[2].size() == 5 * 4);    // the patch alone
     CHECK(s.indices[3].size() == 5 * 4);
-    // A spare entry past the palette marks the unchanged pixels, when the table has room.
-    CHECK(s.transparent[2] == (colors < 256 ? colors : NO_TRANSPARENT_COLOR));
+    // A spare entry past the palette marks the unchanged pixels when the table has room, else
+    // an index that neither changed pixel has.
+    if (colors < 256) {
+        CHECK(s.transparent[2] == colors);
+    } else {
+        const IndexedImage& patched = animation.frames[2].image;
+        REQUIRE(s.transparent[2] != NO_TRANSPARENT_COLOR);
+        CHECK(s.transparent[2] != patched.indices[10 * 40 + 20]);
+        CHECK(s.transparent[2] != patched.indices[13 * 40 + 24]);
+    }
     const Animation decoded = decode_animation(bytes, "delta.gif");
     REQUIRE(decoded.frames.size() == 4);
     for (std::size_t f = 0; f < 4; ++f) {
@@ -193,6 +201,46 @@ TEST_CASE("an opaque animated GIF is written as changed rectangles and reads bac
             INFO("frame " << f << " pixel " << i);
             REQUIRE(decoded.frames[f].image.pixel(i) == color_at(expected, i));
         }
+    }
+}
+
+TEST_CASE("a frame with two changed pixels far apart costs a fraction of the whole frame",
+          "[gif][animation]") {
+    // Noise over 200x150 (LZW cannot shrink it), then the same with its opposite corners
+    // changed: the changed rectangle is the whole canvas, so only the unchanged pixels written
+    // as a transparent index keep the second frame small, at every K (256: a full table, whose
+    // transparent index is one that no changed pixel has).
+    const int colors = GENERATE(16, 255, 256);
+    INFO("K = " << colors);
+    constexpr int kWidth = 200, kHeight = 150;
+    Palette palette;
+    for (int i = 0; i < colors; ++i)
+        palette.push_back({{std::uint8_t(i), std::uint8_t(255 - i), std::uint8_t(i * 7), 255}});
+    IndexedImage noise{kWidth, kHeight, palette, {}};
+    std::uint32_t state = 99u;
+    for (int i = 0; i < kWidth * kHeight; ++i) {
+        state = state * 1664525u + 1013904223u;
+        noise.indices.push_back(std::uint8_t((state >> 24) % std::uint32_t(colors)));
+    }
+    IndexedImage corners = noise;
+    for (const std::size_t i : {std::size_t{0}, corners.indices.size() - 1})
+        corners.indices[i] = std::uint8_t((corners.indices[i] + 1) % colors);
+    IndexedAnimation one{kWidth, kHeight, {{noise, 40}}, 0};
+    IndexedAnimation two = one;
+    two.frames.push_back({corners, 40});
+    const auto first = encode_animation(one, ImageFormat::gif, "one.gif");
+    const auto both = encode_animation(two, ImageFormat::gif, "two.gif");
+    const std::size_t second = both.size() - first.size();  // the second frame's bytes
+    CHECK(second * 20 < first.size());
+    const test::GifStructure s = test::read_gif_structure(both);
+    REQUIRE(s.frames == 2);
+    CHECK(s.indices[1].size() == std::size_t(kWidth * kHeight));  // the whole canvas
+    CHECK(s.transparent[1] != NO_TRANSPARENT_COLOR);
+    const Animation decoded = decode_animation(both, "two.gif");
+    REQUIRE(decoded.frames.size() == 2);
+    for (std::size_t i = 0; i < corners.indices.size(); ++i) {
+        INFO("pixel " << i);
+        REQUIRE(decoded.frames[1].image.pixel(i) == color_at(corners, i));
     }
 }
 
@@ -392,6 +440,33 @@ TEST_CASE(
     CHECK_THROWS_AS(detail::GifLzwDecoder(past).read(out.data(), 1), std::runtime_error);
     const std::vector<std::uint8_t> wide = {9, 1, 0, 0};
     CHECK_THROWS_AS(detail::GifLzwDecoder(wide), std::runtime_error);
+}
+
+TEST_CASE("pixels free to be transparent decode as their index or the transparent one", "[gif]") {
+    // Runs of free pixels (made transparent) and scattered ones (left as they are) in noise.
+    constexpr int kWidth = 97, kHeight = 61, kTransparent = 200;
+    std::vector<std::uint8_t> indices, free;
+    std::uint32_t state = 4242u;
+    for (int i = 0; i < kWidth * kHeight; ++i) {
+        state = state * 1664525u + 1013904223u;
+        indices.push_back(std::uint8_t((state >> 24) % 199u));  // never the transparent index
+        free.push_back((i / 40) % 3 == 0 || (state >> 8) % 5 == 0 ? 1 : 0);
+    }
+    detail::GifLzwEncoder encoder;
+    const auto data =
+        encoder.encode(indices.data(), kWidth, kHeight, kWidth, 8, free.data(), kTransparent);
+    std::vector<std::uint8_t> out(indices.size());
+    detail::GifLzwDecoder(in_sub_blocks(8, data)).read(out.data(), out.size());
+    std::size_t made_transparent = 0;
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+        INFO("pixel " << i);
+        REQUIRE((out[i] == indices[i] || (free[i] && out[i] == kTransparent)));
+        made_transparent += out[i] == kTransparent ? 1 : 0;
+    }
+    CHECK(made_transparent > indices.size() / 4);  // the runs at least
+    CHECK(data.size() < encoder.encode(indices, 8).size());
+    CHECK_THROWS_AS(encoder.encode(indices.data(), kWidth, kHeight, kWidth, 2, free.data(), 4),
+                    std::invalid_argument);
 }
 
 TEST_CASE("the LZW encoder refuses an index past its table", "[gif]") {

@@ -9,6 +9,7 @@
 #include <tbb/task_arena.h>
 
 #include "detail/grid_search.hpp"
+#include "detail/mapping.hpp"
 #include "detail/nearest.hpp"
 #include "detail/palette_search.hpp"
 #include "detail/threshold_masks.hpp"
@@ -425,6 +426,35 @@ TEST_CASE("every method gives the same indices on 1 and 2 threads", "[remap][dit
             INFO(method.name << " " << color_space_name(space));
             CHECK(a.indices == b.indices);
             CHECK(c.indices == d.indices);
+        }
+    }
+}
+
+TEST_CASE("each band of the diffusion equals its rows diffused alone", "[remap][dither]") {
+    // 9 bands of 256 rows (the last shorter) make four groups, the first diffusing three bands
+    // pixel by pixel in step, the others two or one (src/remap_fs.cpp). A band's rows depend
+    // only on the pixels from 16 rows before it on, so each must equal those rows diffused as an
+    // image of their own, in one pass: a band in step that read another's state would not.
+    constexpr std::size_t kBandRows = 256, kWarmRows = 16;
+    const Image image = test::noise_image(40, int(8 * kBandRows + 100), false, 11);
+    const std::size_t w = std::size_t(image.width), h = std::size_t(image.height);
+    for (std::size_t colors : {16, 64}) {  // all compared at once; the cell table
+        const Palette palette = random_palette(colors, false, 12);
+        detail::PaletteSearch search(image, palette, ColorSpace::rgb);
+        const std::vector<std::uint8_t> banded =
+            detail::diffuse_errors(image, palette, search, 1, detail::DitherMap{}, kBandRows);
+        for (std::size_t keep = 0; keep < h; keep += kBandRows) {
+            const std::size_t first = keep - std::min(keep, kWarmRows);
+            const std::size_t last = std::min(h, keep + kBandRows);
+            Image rows = make_image(int(w), int(last - first), {0, 0, 0, 255}, 3);
+            std::copy(image.samples.begin() + std::ptrdiff_t(first * w * 3),
+                      image.samples.begin() + std::ptrdiff_t(last * w * 3), rows.samples.begin());
+            detail::PaletteSearch rows_search(rows, palette, ColorSpace::rgb);
+            const std::vector<std::uint8_t> alone =
+                detail::diffuse_errors(rows, palette, rows_search, 1, detail::DitherMap{}, 0);
+            INFO(colors << " colors, band from row " << keep);
+            CHECK(std::equal(alone.begin() + std::ptrdiff_t((keep - first) * w), alone.end(),
+                             banded.begin() + std::ptrdiff_t(keep * w)));
         }
     }
 }

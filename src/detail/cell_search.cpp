@@ -160,15 +160,26 @@ CellSearch::CellSearch(std::span<const Color> palette, const RgbMetric& metric)
       plain_(metric.identity()),
       few_(palette_.size() <= kFewColors) {
     assert(!palette_.empty() && palette_.size() <= 256);  // candidates are byte indices
+    std::int32_t base[kFewColors];
+    std::int16_t wc_rg[2 * kFewColors], wc_b[2 * kFewColors];
     for (std::size_t j = 0; j < kFewColors; ++j) {
-        few_cwc_[j] = std::int32_t{1} << 30;  // above every color's value (|value| < 2^26)
-        few_wc_[0][j] = few_wc_[1][j] = few_wc_[2][j] = 0;
+        base[j] = std::numeric_limits<std::int32_t>::max();  // above every color's key
+        wc_rg[2 * j] = wc_rg[2 * j + 1] = wc_b[2 * j] = wc_b[2 * j + 1] = 0;
         if (j >= palette_.size())
             continue;
         const FormTerms terms = form_terms(palette_[j]);
-        for (std::size_t a = 0; a < 3; ++a)
-            few_wc_[a][j] = terms.wc[a];
-        few_cwc_[j] = terms.cwc;
+        for (const std::int32_t wc : terms.wc)
+            few_ = few_ && wc >= std::numeric_limits<std::int16_t>::min() &&
+                   wc <= std::numeric_limits<std::int16_t>::max();
+        wc_rg[2 * j] = std::int16_t(terms.wc[0]);
+        wc_rg[2 * j + 1] = std::int16_t(terms.wc[1]);
+        wc_b[2 * j] = std::int16_t(terms.wc[2]);
+        base[j] = 16 * terms.cwc + std::int32_t(j);
+    }
+    for (std::size_t q = 0; q < kFewColors / 4; ++q) {
+        few_key_base_[q] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + 4 * q));
+        few_wc_rg_[q] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wc_rg + 8 * q));
+        few_wc_b_[q] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wc_b + 8 * q));
     }
     separation_.assign(palette_.size(), std::numeric_limits<std::int64_t>::max());
     for (std::size_t i = 0; i < palette_.size(); ++i) {

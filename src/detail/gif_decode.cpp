@@ -58,16 +58,6 @@ std::vector<int> stored_row_order(int height, bool interlaced) {
     return rows;
 }
 
-// Sets the part of the frame rectangle that lies on the canvas to transparent.
-void clear_rect(std::vector<std::uint8_t>& canvas, int canvas_width, int canvas_height,
-                const GifImageDesc& rect) {
-    const int x0 = std::clamp(rect.Left, 0, canvas_width);
-    const int x1 = std::clamp(rect.Left + rect.Width, 0, canvas_width);
-    for (int y = std::max(rect.Top, 0); y < std::min(rect.Top + rect.Height, canvas_height); ++y)
-        std::fill(canvas.begin() + (std::ptrdiff_t(y) * canvas_width + x0) * 4,
-                  canvas.begin() + (std::ptrdiff_t(y) * canvas_width + x1) * 4, 0);
-}
-
 // A frame found by the first pass: where its image block lies in the file, its rectangle,
 // its color table and the Graphic Control Extension before it; its indices once decoded.
 struct FrameBlock {
@@ -125,6 +115,73 @@ bool surely_opaque(const std::vector<FrameBlock>& blocks, int width, int height)
         return b.control.TransparentColor != NO_TRANSPARENT_COLOR ||
                b.control.DisposalMode == DISPOSE_BACKGROUND;
     });
+}
+
+// Frames decoded at once, then drawn (gif_decode's second pass): 16 frames of the bench's
+// 480x320 hold 2.4 MB of indices, reused, where all 120 held 18 MB, each touched fresh.
+constexpr std::size_t kFrameBatch = 16;
+// Rows a band of the canvas holds (480 pixels wide: 23 KB in RGB, in cache across the batch).
+constexpr std::size_t kBandRows = 16;
+
+// The canvas as the frames drawn so far left it (`now`, zeroed: transparent, at the start),
+// and as it was before a frame of disposal "previous" (`before`, sized when a frame has it).
+struct Canvas {
+    int width = 0, height = 0, channels = 0;  // channels 3 (surely_opaque) or 4
+    std::vector<std::uint8_t> now, before;
+};
+
+// Rows [y0, y1) of the canvas with `block` drawn over them, copied to the same rows of the
+// frame's own canvas `shown`, and then disposed of as the block's Graphic Control Extension
+// says, so the next frame is drawn over what it leaves. Bands of rows are apart from each other.
+void draw_rows(const FrameBlock& block, int y0, int y1, Canvas& canvas,
+               std::vector<std::uint8_t>& shown) {
+    const GraphicsControlBlock& gcb = block.control;
+    const std::size_t row_bytes = std::size_t(canvas.width) * std::size_t(canvas.channels);
+    const std::size_t begin = std::size_t(y0) * row_bytes, end = std::size_t(y1) * row_bytes;
+    if (gcb.DisposalMode == DISPOSE_PREVIOUS)
+        std::copy(canvas.now.begin() + std::ptrdiff_t(begin),
+                  canvas.now.begin() + std::ptrdiff_t(end),
+                  canvas.before.begin() + std::ptrdiff_t(begin));
+    const std::size_t kept = std::size_t(block.x1 - block.x0);
+    const std::size_t channels = std::size_t(canvas.channels);
+    const int top = std::max(y0, block.y0), bottom = std::min(y1, block.y1);
+    for (int cy = top; cy < bottom; ++cy) {
+        const GifPixelType* row = block.indices.data() + std::size_t(cy - block.y0) * kept;
+        std::uint8_t* p =
+            canvas.now.data() + std::size_t(cy) * row_bytes + std::size_t(block.x0) * channels;
+        for (std::size_t x = 0; x < kept; ++x, p += channels) {
+            const int index = row[x];
+            if (index == gcb.TransparentColor)
+                continue;
+            // An index past the table shows black, as browsers draw it.
+            const GifColorType c = std::size_t(index) < block.colors.size()
+                                       ? block.colors[std::size_t(index)]
+                                       : GifColorType{0, 0, 0};
+            p[0] = c.Red;
+            p[1] = c.Green;
+            p[2] = c.Blue;
+            if (channels == 4)
+                p[3] = 255;
+        }
+    }
+    std::copy(canvas.now.begin() + std::ptrdiff_t(begin), canvas.now.begin() + std::ptrdiff_t(end),
+              shown.begin() + std::ptrdiff_t(begin));
+    switch (gcb.DisposalMode) {
+        case DISPOSE_BACKGROUND:  // browsers clear to transparent, not to the color
+            for (int cy = top; cy < bottom; ++cy) {
+                std::uint8_t* row = canvas.now.data() + std::size_t(cy) * row_bytes;
+                std::fill(row + std::size_t(block.x0) * channels,
+                          row + std::size_t(block.x1) * channels, 0);
+            }
+            break;
+        case DISPOSE_PREVIOUS:
+            std::copy(canvas.before.begin() + std::ptrdiff_t(begin),
+                      canvas.before.begin() + std::ptrdiff_t(end),
+                      canvas.now.begin() + std::ptrdiff_t(begin));
+            break;
+        default:  // an int: unspecified, do-not-dispose and undefined values
+            break;
+    }
 }
 
 }  // namespace
@@ -237,62 +294,49 @@ Animation decode_gif(std::span<const std::uint8_t> bytes, const std::string& nam
                 break;
         }
     }
-    // Second pass: every frame's indices, the frames at once.
-    for_each_chunk(blocks.size(), 1, [&](std::size_t, std::size_t i, std::size_t) {
-        decode_frame_block(bytes, blocks[i], name);
-    });
-    // Third pass: each frame drawn over the canvas the ones before left, in order. In RGB
-    // when no pixel can be transparent, which saves a pass dropping the alpha after (3-4% of
-    // the bench animation's CPU time).
+    // Second pass, kFrameBatch frames at a time: their indices decoded at once into buffers
+    // reused from batch to batch, and the frames' own canvases allocated (their first touch:
+    // the kernel's page faults, most of this pass's cost, taken on every core); then the batch
+    // drawn, in bands of rows at once (draw_rows), each frame over what the ones before left.
+    // In RGB when no pixel can be transparent, which saves a pass dropping the alpha after (3-4%
+    // of the bench animation's CPU time).
     const int channels = surely_opaque(blocks, width, height) ? 3 : 4;
-    std::vector<std::uint8_t> canvas;
-    resize_populated(canvas, std::size_t(width) * std::size_t(height) * std::size_t(channels));
-    std::vector<std::uint8_t> before;  // the canvas a DISPOSE_PREVIOUS frame restores
-    for (FrameBlock& block : blocks) {
-        const GifImageDesc& rect = block.rect;
-        const GraphicsControlBlock& gcb = block.control;
-        if (gcb.DisposalMode == DISPOSE_PREVIOUS)
-            before = canvas;
-        const std::size_t kept = std::size_t(block.x1 - block.x0);
-        for (int cy = block.y0; cy < block.y1; ++cy) {
-            const GifPixelType* row = block.indices.data() + std::size_t(cy - block.y0) * kept;
-            std::uint8_t* p =
-                canvas.data() + (std::size_t(cy) * std::size_t(width) + std::size_t(block.x0)) *
-                                    std::size_t(channels);
-            for (std::size_t x = 0; x < kept; ++x, p += channels) {
-                const int index = row[x];
-                if (index == gcb.TransparentColor)
-                    continue;
-                // An index past the table shows black, as browsers draw it.
-                const GifColorType c = std::size_t(index) < block.colors.size()
-                                           ? block.colors[std::size_t(index)]
-                                           : GifColorType{0, 0, 0};
-                p[0] = c.Red;
-                p[1] = c.Green;
-                p[2] = c.Blue;
-                if (channels == 4)
-                    p[3] = 255;
-            }
+    const std::size_t canvas_bytes =
+        std::size_t(width) * std::size_t(height) * std::size_t(channels);
+    Canvas canvas{width, height, channels, {}, {}};
+    resize_populated(canvas.now, canvas_bytes);
+    if (std::any_of(blocks.begin(), blocks.end(),
+                    [](const FrameBlock& b) { return b.control.DisposalMode == DISPOSE_PREVIOUS; }))
+        canvas.before.resize(canvas_bytes);
+    animation.frames.resize(blocks.size());
+    std::vector<std::vector<GifPixelType>> buffers(std::min(blocks.size(), kFrameBatch));
+    for (std::size_t first = 0; first < blocks.size(); first += kFrameBatch) {
+        const std::size_t count = std::min(kFrameBatch, blocks.size() - first);
+        for_each_chunk(count, 1, [&](std::size_t, std::size_t i, std::size_t) {
+            FrameBlock& block = blocks[first + i];
+            block.indices.swap(buffers[i]);
+            decode_frame_block(bytes, block, name);
+            animation.frames[first + i].image.samples.resize(canvas_bytes);
+        });
+        for_each_chunk(std::size_t(height), kBandRows,
+                       [&](std::size_t, std::size_t y0, std::size_t y1) {
+                           for (std::size_t i = 0; i < count; ++i) {
+                               draw_rows(blocks[first + i], int(y0), int(y1), canvas,
+                                         animation.frames[first + i].image.samples);
+                           }
+                       });
+        for (std::size_t i = 0; i < count; ++i) {  // the buffers back, for the next batch
+            blocks[first + i].indices.clear();
+            blocks[first + i].indices.swap(buffers[i]);
         }
-        block.indices = {};  // drawn: its memory goes back
-        AnimationFrame frame;
+    }
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        AnimationFrame& frame = animation.frames[i];
         frame.image.width = width;
         frame.image.height = height;
         frame.image.channels = channels;
         frame.image.source.channels = channels;
-        frame.image.samples = canvas;
-        frame.delay_ms = gcb.DelayTime * 10;  // GIF counts hundredths of a second
-        animation.frames.push_back(std::move(frame));
-        switch (gcb.DisposalMode) {
-            case DISPOSE_BACKGROUND:  // browsers clear to transparent, not to the color
-                clear_rect(canvas, width, height, rect);
-                break;
-            case DISPOSE_PREVIOUS:
-                canvas.swap(before);
-                break;
-            default:  // an int: unspecified, do-not-dispose and undefined values
-                break;
-        }
+        frame.delay_ms = blocks[i].control.DelayTime * 10;  // GIF counts hundredths of a second
     }
     if (animation.frames.empty())
         fail_input(name, "corrupt GIF: no frame");

@@ -39,6 +39,12 @@ struct MapFree {
 using ColorMap = std::unique_ptr<ColorMapObject, MapFree>;
 
 constexpr int kClearBelow = 128;  // alpha under which an entry is the transparent index
+// As plan_changes' `spare`: the table has no entry to spare (256 colors), so unchanged pixels
+// are written as an index that no changed pixel of the frame has, when there is one.
+constexpr int kUnusedIndex = -2;
+// Unchanged pixels in a row this many or more are a run that a transparent index can make a
+// long LZW string of (plan_rectangle).
+constexpr std::size_t kFreeRun = 4;
 
 // The palette as a color table of the next power of two >= 2 entries that holds it and
 // `spare` entries more (0 or 1: the index unchanged pixels are written with).
@@ -66,7 +72,14 @@ bool same_colors(const Palette& a, const Palette& b) {
 // by row), the transparent index and the disposal.
 struct FramePlan {
     int left = 0, top = 0, width = 0, height = 0;
+    // The rectangle's first row, each next one `stride` indices on: in the frame's own indices
+    // when they are written as they are (no copy), else in `pixels`.
+    const GifPixelType* rows = nullptr;
+    std::size_t stride = 0;
     std::vector<GifPixelType> pixels;
+    // With a transparent index: per pixel of the rectangle, row by row, nonzero where the pixel
+    // is unchanged, so it may be written as the transparent index (GifLzwEncoder's choice).
+    std::vector<std::uint8_t> free;
     int transparent = NO_TRANSPARENT_COLOR;
     int disposal = DISPOSE_DO_NOT;
     bool control = false;  // whether a Graphic Control Extension is written
@@ -88,14 +101,37 @@ int table_lut(const Palette& palette, std::array<GifPixelType, 256>& lut) {
     return transparent;
 }
 
-// The frame whole: every pixel of the canvas.
+// The frame whole: every pixel of the canvas, each index through `lut` (copied only when the
+// lut changes one).
 void plan_whole(const IndexedImage& image, const std::array<GifPixelType, 256>& lut,
                 FramePlan& plan) {
     plan.width = image.width;
     plan.height = image.height;
+    plan.stride = std::size_t(image.width);
+    plan.rows = image.indices.data();
+    if (plan.transparent == NO_TRANSPARENT_COLOR)  // no entry is clear: the lut changes none
+        return;
     plan.pixels.resize(image.indices.size());
     for (std::size_t i = 0; i < image.indices.size(); ++i)
         plan.pixels[i] = lut[image.indices[i]];
+    plan.rows = plan.pixels.data();
+}
+
+// The lowest index that no changed pixel of [x0, x1) x [y0, y1) has, or NO_TRANSPARENT_COLOR
+// when every one of the 256 is used.
+template <class Changed>
+int unused_index(const IndexedImage& image, std::size_t x0, std::size_t x1, std::size_t y0,
+                 std::size_t y1, const Changed& changed) {
+    std::array<bool, 256> used{};
+    const std::size_t w = std::size_t(image.width);
+    for (std::size_t y = y0; y < y1; ++y) {
+        for (std::size_t x = x0; x < x1; ++x) {
+            if (changed(y * w + x))
+                used[image.indices[y * w + x]] = true;
+        }
+    }
+    const auto free = std::find(used.begin(), used.end(), false);
+    return free == used.end() ? NO_TRANSPARENT_COLOR : int(free - used.begin());
 }
 
 // plan_changes' rectangle, `changed(i)` saying whether pixel i's color differs from the frame
@@ -128,35 +164,51 @@ void plan_rectangle(const IndexedImage& image, int spare, const Changed& changed
     }
     if (x0 >= x1)  // nothing changed
         x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-    // Unchanged pixels go transparent only where they are most of the rectangle: scattered
-    // among changed ones (a pan, a zoom) they break LZW's runs instead of making them. On the
-    // bench's panning footage at K = 255, marking every one made the file 14% larger.
-    const std::size_t area = (x1 - x0) * (y1 - y0);
-    if (2 * (area - std::min(changes, area)) <= area)  // unchanged pixels: not most
-        spare = NO_TRANSPARENT_COLOR;
     plan.left = int(x0);
     plan.top = int(y0);
     plan.width = int(x1 - x0);
     plan.height = int(y1 - y0);
-    plan.transparent = spare;
-    plan.pixels.resize((x1 - x0) * (y1 - y0));
-    GifPixelType* out = plan.pixels.data();
+    plan.rows = image.indices.data() + y0 * w + x0;  // the indices where they lie
+    plan.stride = w;
+    plan.transparent = NO_TRANSPARENT_COLOR;
+    // Unchanged pixels may go transparent only where most of the rectangle is runs of them
+    // along its rows (and then only when that makes the frame smaller, encode_frame):
+    // scattered among changed ones (a pan, a zoom) they break LZW's strings instead of making
+    // them. On the bench's panning footage at K = 255, marking every one made the file 14%
+    // larger; on its slow pan, where half the pixels are unchanged but only a quarter in runs
+    // of kFreeRun, the frames came out 1-2% larger, and trying them all took our CPU time from
+    // 0.62x ffmpeg's to 0.79x.
+    const std::size_t area = (x1 - x0) * (y1 - y0);
+    if (spare == NO_TRANSPARENT_COLOR || 2 * (area - std::min(changes, area)) <= area)
+        return;  // unchanged pixels: not most
+    plan.free.resize(area);
+    std::uint8_t* out = plan.free.data();
+    std::size_t in_runs = 0;  // unchanged pixels in runs of kFreeRun or more
     for (std::size_t y = y0; y < y1; ++y) {
-        const std::uint8_t* row = image.indices.data() + y * w;
-        if (spare == NO_TRANSPARENT_COLOR) {
-            out = std::copy(row + x0, row + x1, out);
-            continue;
+        std::size_t run = 0;
+        for (std::size_t x = x0; x < x1; ++x) {
+            const bool free = !changed(y * w + x);
+            *out++ = free ? 1 : 0;
+            in_runs += !free && run >= kFreeRun ? run : 0;
+            run = free ? run + 1 : 0;
         }
-        for (std::size_t x = x0; x < x1; ++x)
-            *out++ = changed(y * w + x) ? row[x] : GifPixelType(spare);
+        in_runs += run >= kFreeRun ? run : 0;
     }
+    if (2 * in_runs > area && spare == kUnusedIndex)
+        spare = unused_index(image, x0, x1, y0, y1, changed);
+    if (2 * in_runs <= area || spare == NO_TRANSPARENT_COLOR) {  // no runs, or no index free
+        plan.free.clear();
+        return;
+    }
+    plan.transparent = spare;
 }
 
 // An opaque frame over the one before, as ffmpeg writes them: only the rectangle that holds
-// every pixel whose color changed, and in it the unchanged pixels as the spare transparent
-// index `spare` (when the table has one and they are most of the rectangle, else their own
-// index), so the frame before shows through (disposal "do not dispose"). A frame equal to the
-// one before is one such pixel.
+// every pixel whose color changed, and in it the unchanged pixels free to be written as a
+// transparent index (when runs of them are most of the rectangle), so the frame before shows
+// through (disposal "do not dispose"). That index is `spare`, the table's entry past the palette,
+// or with kUnusedIndex (a full table of 256) one that no changed pixel has, as ffmpeg picks it. A
+// frame equal to the one before is one such pixel.
 void plan_changes(const IndexedImage& before, const IndexedImage& image, int spare,
                   FramePlan& plan) {
     if (same_colors(before.palette, image.palette)) {  // one palette (the default): indices
@@ -191,13 +243,36 @@ std::unique_ptr<GifFileType, GifAbandon> open_encoder(const std::filesystem::pat
 // of the one frame with the same screen and global table, and the frame's part is cut out.
 // The LZW data is `lzw`'s (gif_lzw.hpp says why not giflib's).
 std::vector<std::uint8_t> encode_frame(const std::filesystem::path& output, int width, int height,
-                                       const ColorMapObject* global, const FramePlan& plan,
+                                       const ColorMapObject* global, FramePlan plan,
                                        const ColorMapObject* local, GifLzwEncoder& lzw) {
+    // The LZW data first, as the transparent index it needs is known only after: giflib wrote
+    // the code size byte (its table's bits, at least 2) and the data goes in as sub-blocks of at
+    // most 255 bytes through giflib's pass-through (EGifPutCode).
+    const int code_size = std::max(2, (local ? local : global)->BitsPerPixel);
+    std::vector<std::uint8_t> data;
+    try {
+        data = lzw.encode(plan.rows, std::size_t(plan.width), std::size_t(plan.height), plan.stride,
+                          code_size);
+        // Unchanged pixels under a transparent index make runs where they lie together and
+        // break the image's strings where they are scattered among changed ones (a slow pan
+        // marked throughout came out 2-6% larger): the frame is encoded both ways, the smaller
+        // kept (the second costs only frames that are mostly unchanged).
+        if (!plan.free.empty()) {
+            std::vector<std::uint8_t> marked =
+                lzw.encode(plan.rows, std::size_t(plan.width), std::size_t(plan.height),
+                           plan.stride, code_size, plan.free.data(), unsigned(plan.transparent));
+            if (marked.size() < data.size())
+                data.swap(marked);
+            else
+                plan.transparent = NO_TRANSPARENT_COLOR;
+        }
+    } catch (const std::invalid_argument& e) {  // an index past the table: a bug, said as such
+        fail_output(output, std::string("GIF encoder: ") + e.what());
+    }
     std::vector<std::uint8_t> bytes;
     // Room for everything at once: the screen, two tables and the blocks (2 KiB), the LZW data
-    // (a code of 12 bits at most a pixel) and its sub-block lengths. Growing copies, and every
-    // copy faults in fresh pages; pages reserved and never written cost nothing.
-    bytes.reserve(2048 + plan.pixels.size() * 3 / 2 + plan.pixels.size() / 128);
+    // and its sub-block lengths. Growing copies, and every copy faults in fresh pages.
+    bytes.reserve(2048 + data.size() + data.size() / 255 + 1);
     auto gif = open_encoder(output, bytes);
     auto check = [&](int rc) {
         if (rc == GIF_ERROR)
@@ -215,15 +290,6 @@ std::vector<std::uint8_t> encode_frame(const std::filesystem::path& output, int 
         check(EGifPutExtension(gif.get(), GRAPHICS_EXT_FUNC_CODE, int(size), extension));
     }
     check(EGifPutImageDesc(gif.get(), plan.left, plan.top, plan.width, plan.height, false, local));
-    // giflib wrote the code size byte (its table's bits, at least 2); the LZW data goes in as
-    // sub-blocks of at most 255 bytes through giflib's pass-through (EGifPutCode).
-    const int code_size = std::max(2, (local ? local : global)->BitsPerPixel);
-    std::vector<std::uint8_t> data;
-    try {
-        data = lzw.encode(plan.pixels, code_size);
-    } catch (const std::invalid_argument& e) {  // an index past the table: a bug, said as such
-        fail_output(output, std::string("GIF encoder: ") + e.what());
-    }
     GifByteType block[256];
     for (std::size_t at = 0; at < data.size(); at += 255) {
         const std::size_t n = std::min<std::size_t>(255, data.size() - at);
@@ -282,8 +348,7 @@ class GifWriter {
         plan.transparent = table_lut(image.palette, lut);
         if (deltas_ && before) {
             plan_changes(*before, image,
-                         spare_of(image.palette) ? int(image.palette.size()) : NO_TRANSPARENT_COLOR,
-                         plan);
+                         spare_of(image.palette) ? int(image.palette.size()) : kUnusedIndex, plan);
         } else {
             plan_whole(image, lut, plan);
         }
@@ -293,7 +358,8 @@ class GifWriter {
         ColorMap local;
         if (!same_colors(image.palette, global_))
             local = color_table(output_, image.palette, spare_of(image.palette));
-        return encode_frame(output_, width_, height_, global_map_.get(), plan, local.get(), lzw);
+        return encode_frame(output_, width_, height_, global_map_.get(), std::move(plan),
+                            local.get(), lzw);
     }
 
     // The whole file: screen, global table, loop extension, then the parts in order.

@@ -12,101 +12,163 @@ namespace {
 
 constexpr int kMaxBits = 12;                     // GIF codes are 12 bits at most
 constexpr int kTableFull = (1 << kMaxBits) - 1;  // 4095: giflib clears instead of assigning it
-constexpr int kHashBits = 14;                    // 16,384 entries
+constexpr int kHashBits = 15;                    // 32,768 entries
 constexpr std::uint32_t kEmpty = 0xffffffff;     // no key is 2^20 - 1 above a code 4095
 
-// The entry of `key` (20 bits), or of the free slot where it goes: Fibonacci hashing, then the
-// next entries in turn.
-inline std::size_t slot_of(const std::vector<std::uint32_t>& table, std::uint32_t key) {
-    std::size_t slot = (key * 2654435761u) >> (32 - kHashBits);
-    while (table[slot] != kEmpty && table[slot] >> kMaxBits != key)
-        slot = (slot + 1) & ((1u << kHashBits) - 1);
-    return slot;
+// The slot where the search for `key` (20 bits) starts: Fibonacci hashing.
+inline std::uint32_t home_of(std::uint32_t key) {
+    return (key * 2654435761u) >> (32 - kHashBits);
 }
 
-// Codes packed least significant bit first into bytes.
-class BitPacker {
+// Codes packed least significant bit first into a buffer with 8 bytes of room past the last
+// code: each code is stored with the bits pending before it as one 8-byte store, and the whole
+// bytes it completes are passed over, without a test per byte.
+class BitSink {
   public:
-    explicit BitPacker(std::vector<std::uint8_t>& out) : out_(out) {}
-    void put(unsigned code, int bits) {
+    explicit BitSink(std::uint8_t* out) : out_(out) {}
+    void put(unsigned code, unsigned bits) {
         pending_ |= std::uint64_t(code) << count_;
-        count_ += bits;
-        while (count_ >= 8) {
-            out_.push_back(std::uint8_t(pending_));
-            pending_ >>= 8;
-            count_ -= 8;
-        }
+        count_ += bits;  // at most 7 + 12
+        std::uint64_t word = pending_;
+        if constexpr (std::endian::native == std::endian::big)
+            word = __builtin_bswap64(word);
+        std::memcpy(out_, &word, sizeof word);
+        out_ += count_ / 8;
+        pending_ >>= count_ & ~7u;
+        count_ %= 8;
     }
-    void flush() {
-        if (count_ > 0)
-            out_.push_back(std::uint8_t(pending_));
-        pending_ = 0;
-        count_ = 0;
-    }
+    // Past the last byte holding a bit.
+    std::uint8_t* end() const { return out_ + (count_ > 0 ? 1 : 0); }
 
   private:
-    std::vector<std::uint8_t>& out_;
+    std::uint8_t* out_;
     std::uint64_t pending_ = 0;
-    int count_ = 0;  // bits in pending_, 0..7 between calls
+    unsigned count_ = 0;  // bits in pending_, 0..7 between calls
 };
 
 }  // namespace
 
 std::vector<std::uint8_t> GifLzwEncoder::encode(std::span<const std::uint8_t> indices,
                                                 int min_code_size) {
+    return encode(indices.data(), indices.size(), indices.empty() ? 0 : 1, indices.size(),
+                  min_code_size);
+}
+
+std::vector<std::uint8_t> GifLzwEncoder::encode(const std::uint8_t* rows, std::size_t width,
+                                                std::size_t height, std::size_t stride,
+                                                int min_code_size) {
+    return encode_rows<false>(rows, width, height, stride, min_code_size, nullptr, 0);
+}
+
+std::vector<std::uint8_t> GifLzwEncoder::encode(const std::uint8_t* rows, std::size_t width,
+                                                std::size_t height, std::size_t stride,
+                                                int min_code_size, const std::uint8_t* free,
+                                                unsigned transparent) {
+    if (transparent >= (1u << std::clamp(min_code_size, 2, 8)))
+        throw std::invalid_argument("GIF transparent index past its table");
+    return encode_rows<true>(rows, width, height, stride, min_code_size, free, transparent);
+}
+
+template <bool kChoice>
+std::vector<std::uint8_t> GifLzwEncoder::encode_rows(const std::uint8_t* rows, std::size_t width,
+                                                     std::size_t height, std::size_t stride,
+                                                     int min_code_size, const std::uint8_t* free,
+                                                     unsigned transparent) {
     if (min_code_size < 2 || min_code_size > 8)
         throw std::invalid_argument("GIF LZW code size " + std::to_string(min_code_size));
-    const int m = min_code_size;
+    const unsigned m = unsigned(min_code_size);
     const unsigned clear = 1u << m, end = clear + 1, alphabet = clear;
+    for (std::size_t y = 0; alphabet < 256 && y < height; ++y) {
+        const std::uint8_t* row = rows + y * stride;
+        if (std::any_of(row, row + width, [&](std::uint8_t index) { return index >= alphabet; }))
+            throw std::invalid_argument("GIF index past a table of " + std::to_string(alphabet));
+    }
     if (table_.empty())
         table_.assign(std::size_t(1) << kHashBits, kEmpty);
-    std::vector<std::uint8_t> out;
-    out.reserve(indices.size() / 2 + 16);
-    BitPacker packer(out);
-    int bits = m + 1;         // width of the codes written now
+    // Room for the codes: one a pixel at most, a clear every 3,837 codes (the table's 4,095
+    // less the 258 roots), the first clear and the end, 12 bits each, and the 8 bytes the last
+    // store writes past them. Reused from frame to frame: its pages are touched once.
+    const std::size_t pixels = width * height;
+    const std::size_t room = (pixels + pixels / 3837 + 3) * kMaxBits / 8 + 16;
+    if (scratch_.size() < room)
+        scratch_.resize(room);
+    BitSink sink(scratch_.data());
+    unsigned bits = m + 1;    // width of the codes written now
     unsigned next = end + 1;  // the code the next new string gets
-    auto forget = [&] {       // empties the table
-        std::fill(table_.begin(), table_.end(), kEmpty);
+    std::size_t used = 0;     // slots filled since the last clear, in used_[0, used)
+    auto forget = [&] {       // empties the table: only the slots filled
+        for (std::size_t i = 0; i < used; ++i)
+            table_[used_[i]] = kEmpty;
+        used = 0;
         next = end + 1;
         bits = m + 1;
     };
     // As giflib's EGifCompressOutput: the width grows after the code written when the code to
     // assign next no longer fits in it.
     auto write = [&](unsigned code) {
-        packer.put(code, bits);
-        if (next >= (1u << bits) && bits < kMaxBits)
+        sink.put(code, bits);
+        if (next >= (1u << bits) && bits < unsigned(kMaxBits))
             ++bits;
     };
-    packer.put(clear, bits);
-    if (!indices.empty()) {
-        if (std::any_of(indices.begin(), indices.end(),
-                        [&](std::uint8_t index) { return index >= alphabet; }))
-            throw std::invalid_argument("GIF index past a table of " + std::to_string(alphabet));
-        unsigned prefix = indices[0];
-        for (std::size_t i = 1; i < indices.size(); ++i) {
-            const unsigned index = indices[i];
-            const std::uint32_t key = std::uint32_t(prefix) << 8 | index;
-            const std::size_t slot = slot_of(table_, key);
-            if (table_[slot] != kEmpty) {
-                prefix = table_[slot] & ((1u << kMaxBits) - 1);
-                continue;
+    sink.put(clear, bits);
+    if (pixels > 0) {
+        std::uint32_t* const table = table_.data();
+        // The slot of `key`, or the free one where it goes (linear probing), and its entry.
+        auto find = [table](std::uint32_t key, std::uint32_t& slot) {
+            slot = home_of(key);
+            std::uint32_t entry = table[slot];
+            while (entry >> kMaxBits != key && entry != kEmpty) {
+                slot = (slot + 1) & ((1u << kHashBits) - 1);
+                entry = table[slot];
             }
-            write(prefix);
-            prefix = index;
-            if (next >= unsigned(kTableFull)) {  // full: a clear instead of code 4095
-                write(clear);
-                forget();
-            } else {
-                table_[slot] = key << kMaxBits | next;
-                ++next;
+            return entry;
+        };
+        unsigned prefix = kChoice && free[0] ? transparent : rows[0];
+        for (std::size_t y = 0; y < height; ++y) {
+            const std::uint8_t* row = rows + y * stride;
+            const std::uint8_t* free_row = kChoice ? free + y * width : nullptr;
+            for (std::size_t x = y == 0 ? 1 : 0; x < width; ++x) {
+                unsigned index = row[x];
+                std::uint32_t key = std::uint32_t(prefix) << 8 | index;
+                std::uint32_t slot = 0;
+                std::uint32_t entry = find(key, slot);
+                if constexpr (kChoice) {
+                    // A pixel that may be written either way, whose own index ends the string:
+                    // the transparent index when the string goes on with it, or when the
+                    // pixel after may be written so too (a new string starts a run of them).
+                    if (free_row[x] && entry == kEmpty) {
+                        const std::uint32_t clear_key = std::uint32_t(prefix) << 8 | transparent;
+                        std::uint32_t clear_slot = 0;
+                        const std::uint32_t clear_entry = find(clear_key, clear_slot);
+                        if (clear_entry != kEmpty || (x + 1 < width && free_row[x + 1])) {
+                            index = transparent;
+                            key = clear_key;
+                            slot = clear_slot;
+                            entry = clear_entry;
+                        }
+                    }
+                }
+                if (entry != kEmpty) {  // the string goes on
+                    prefix = entry & ((1u << kMaxBits) - 1);
+                    continue;
+                }
+                write(prefix);
+                prefix = index;
+                if (next >= unsigned(kTableFull)) {  // full: a clear instead of code 4095
+                    write(clear);
+                    forget();
+                } else {
+                    table[slot] = key << kMaxBits | next;
+                    used_[used++] = std::uint16_t(slot);
+                    ++next;
+                }
             }
         }
         write(prefix);
     }
     write(end);
-    packer.flush();
     forget();  // the table empty again for the next frame
-    return out;
+    return std::vector<std::uint8_t>(scratch_.data(), sink.end());
 }
 
 GifLzwDecoder::GifLzwDecoder(std::span<const std::uint8_t> data) {

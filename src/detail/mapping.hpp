@@ -38,10 +38,10 @@ struct DitherMap {
 
 // Serpentine Floyd-Steinberg (src/remap_fs.cpp) with `map`. band_rows: 0 for one sequential
 // pass over the whole image; else the image is cut into bands of that many rows (the last one
-// shorter), diffused in parallel, each starting 16 rows early to take up the error owed to its
-// first row. The bands depend on the image's height alone, so the output never depends on the
-// thread count. Polls once the rows diffused since the last poll (warm rows too) reach
-// kPollPixels pixels.
+// shorter), diffused in parallel groups of up to three in step, each starting 16 rows early to
+// take up the error owed to its first row. The bands depend on the image's height alone and
+// never read each other's state, so the output never depends on the thread count. Polls once
+// the rows diffused since the last poll (warm rows too) reach kPollPixels pixels.
 std::vector<std::uint8_t> diffuse_errors(ImageView image, const Palette& palette,
                                          PaletteSearch& search, float level, const DitherMap& map,
                                          std::size_t band_rows, const Poll& poll);
