@@ -44,7 +44,7 @@ struct DitherMap {
 // the rows diffused since the last poll (warm rows too) reach kPollPixels pixels.
 std::vector<std::uint8_t> diffuse_errors(ImageView image, const Palette& palette,
                                          PaletteSearch& search, float level, const DitherMap& map,
-                                         std::size_t band_rows, const Poll& poll);
+                                         std::size_t band_rows, const Poll& poll = {});
 
 // The run functions of the table's rows; level 0..1, checked by the caller; progress polled
 // with Stage::remap.

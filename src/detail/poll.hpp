@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <mutex>
 
-#include "quantize/error.hpp"
 #include "quantize/progress.hpp"
 
 namespace quantize::detail {
@@ -27,17 +26,11 @@ class Poll {
     Poll(const Poll&) = delete;
     Poll& operator=(const Poll&) = delete;
 
-    // Throws Error(cancelled), subject the stage's name, when the callback says stop.
+    // Throws Error(cancelled), subject the stage's name, when the callback says stop. Only the
+    // test is inline: the call, its lock and its throw stay out of the loops it sits in.
     void operator()() const {
-        if (!progress_)
-            return;
-        if (!stopped_.load(std::memory_order_relaxed)) {
-            const std::lock_guard lock(one_call_at_a_time_);
-            if (!stopped_.load(std::memory_order_relaxed) && !(*progress_)(stage_))
-                stopped_.store(true, std::memory_order_relaxed);
-        }
-        if (stopped_.load(std::memory_order_relaxed))
-            throw Error(ErrorKind::cancelled, stage_name(stage_), "cancelled");
+        if (progress_)
+            ask();
     }
 
     // For sequential loops: adds `pixels` just done to `done` and polls once it reaches
@@ -51,6 +44,8 @@ class Poll {
     }
 
   private:
+    [[gnu::cold, gnu::noinline]] void ask() const;
+
     const Progress* progress_ = nullptr;
     Stage stage_ = Stage::decode;
     mutable std::mutex one_call_at_a_time_;
