@@ -141,11 +141,14 @@ TEST_CASE("quantize_file cancelled inside remap or measure writes no file", "[ca
     for (Dither dither : {Dither::fs, Dither::adaptive, Dither::ordered}) {
         for (Stage stage : {Stage::remap, Stage::measure}) {
             INFO(dither_name(dither) << " " << stage_name(stage));
-            const fs::path output = dir / "out.png";
+            // One name per case, so a file left by another case cannot hide or fake this one.
+            const fs::path output =
+                dir / (std::string(dither_name(dither)) + "-" + stage_name(stage) + ".png");
             StopAt stop(stage, 2);
             CHECK(cancelled(
                 [&] { quantize_file(input, output, sixteen(dither), true, stop.progress()); }));
             CHECK_FALSE(fs::exists(output));
         }
     }
+    CHECK(fs::is_empty(dir.path()));  // no temporary file left behind either
 }
