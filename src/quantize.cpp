@@ -561,7 +561,7 @@ QuantizedAnimation quantize_animation_here(const Animation& animation, const Opt
             if (!q.reused[i])
                 fresh.push_back(&animation.frames[i].image);
         }
-        mapped = remap_frames(fresh, *shared, options.clustering.space);
+        mapped = remap_frames(fresh, *shared, options.clustering.space, progress);
     }
     for (std::size_t i = 0, next = 0; i < n; ++i) {
         const AnimationFrame& frame = animation.frames[i];

@@ -166,7 +166,8 @@ IndexedImage remap(ImageView image, Palette palette, ColorSpace space) {
 }
 
 std::vector<IndexedImage> remap_frames(std::span<const Image* const> images, const Palette& palette,
-                                       ColorSpace space) {
+                                       ColorSpace space, const Progress& progress) {
+    const detail::Poll poll(progress, Stage::remap);
     // One search for the opaque frames and one for those with alpha, made on first need.
     std::optional<detail::PaletteSearch> opaque, with_alpha;
     for (const Image* image : images) {
@@ -179,7 +180,8 @@ std::vector<IndexedImage> remap_frames(std::span<const Image* const> images, con
     std::vector<IndexedImage> mapped(images.size());
     detail::for_each_chunk(images.size(), 1, [&](std::size_t, std::size_t i, std::size_t) {
         const Image& image = *images[i];
-        mapped[i] = detail::remap_using(image, palette, image.has_alpha() ? *with_alpha : *opaque);
+        mapped[i] =
+            detail::remap_using(image, palette, image.has_alpha() ? *with_alpha : *opaque, poll);
     });
     return mapped;
 }

@@ -152,3 +152,17 @@ TEST_CASE("quantize_file cancelled inside remap or measure writes no file", "[ca
     }
     CHECK(fs::is_empty(dir.path()));  // no temporary file left behind either
 }
+
+TEST_CASE("an animation's frames are polled as they are mapped together", "[cancel]") {
+    Animation animation;
+    animation.width = int(photo().width);
+    animation.height = int(photo().height);
+    Image other = photo();
+    other.samples[0] ^= 1;  // not equal to the first, so mapped, not reused
+    animation.frames = {{photo(), 100}, {other, 100}};
+    StopAt counted(Stage::remap, 0);
+    quantize_animation(animation, sixteen(), counted.progress());
+    CHECK(counted.calls(Stage::remap) > 2);
+    StopAt stop(Stage::remap, 2);
+    CHECK(cancelled([&] { quantize_animation(animation, sixteen(), stop.progress()); }));
+}

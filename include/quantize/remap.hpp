@@ -35,9 +35,10 @@ IndexedImage remap(ImageView image, Palette palette, ColorSpace space = ColorSpa
 
 // remap of several images to one palette, the searches made once for all (an animation's
 // frames: the tables fill as colors are met, so later frames find most of theirs known); the
-// same indices as remap of each.
+// same indices as remap of each. `progress` is polled with Stage::remap once per 64 Ki pixels.
 std::vector<IndexedImage> remap_frames(std::span<const Image* const> images, const Palette& palette,
-                                       ColorSpace space = ColorSpace::rgb);
+                                       ColorSpace space = ColorSpace::rgb,
+                                       const Progress& progress = {});
 
 // How pixels are mapped to the palette: one row each in dither_methods().
 enum class Dither {
