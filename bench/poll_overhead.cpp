@@ -5,7 +5,6 @@
 //
 //   cmake --build build --target quantize_bench_poll
 //   build/quantize_bench_poll IMAGE K [repeats]
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -13,15 +12,12 @@
 #include <vector>
 
 #include "quantize/quantize.hpp"
+#include "timing.hpp"
 
 namespace {
 
+using bench::median;
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 
 // Milliseconds `work` took.
 template <class Work>
@@ -34,14 +30,12 @@ double timed(Work&& work) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 3) {
-        std::fprintf(stderr, "usage: %s IMAGE K [repeats]\n", argv[0]);
-        return 2;
-    }
-    const quantize::Image image = quantize::read_image(argv[1]);
-    quantize::Options options;
-    options.clustering.colors = std::atoi(argv[2]);
+    if (argc < 3)
+        return std::fprintf(stderr, "usage: %s IMAGE K [repeats]\n", argv[0]), 2;
     const int repeats = argc > 3 ? std::atoi(argv[3]) : 7;
+    const quantize::Image image = quantize::read_image(argv[1]);
+    quantize::Options options;  // the palette mapped to: the default run's at K colors
+    options.clustering.colors = std::atoi(argv[2]);
     const quantize::Quantized q = quantize::quantize(image, options);
     const quantize::ColorSpace space = options.clustering.space;
     std::atomic<long> polls = 0;
