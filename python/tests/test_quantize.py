@@ -67,6 +67,13 @@ def test_decode_takes_a_thread_limit(path, threads):
         quantize.decode(data, threads=-1)
 
 
+@pytest.mark.parametrize("threads", LIMITS)
+def test_quantize_runs_in_the_threads_given(threads):
+    seen = []  # from every poll: before each stage and inside k-means, sampling and remap
+    quantize.quantize(quantize.read(KODIM), k=16, threads=threads, progress=arena_seen(seen))
+    assert len(seen) > 3 and set(seen) == {threads}
+
+
 def test_progress_sees_every_stage_and_polls_inside():
     stages = []
     plain = quantize.quantize(quantize.read(KODIM), k=16, dither="fs")
