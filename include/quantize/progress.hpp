@@ -11,10 +11,10 @@ const char* stage_name(Stage stage);
 
 // Called before each stage starts, and with Stage::cluster again before every k-means++ pick
 // (but each run's first) and every Lloyd update, so a long run stops within one of them; inside
-// the pixel loops of sample, remap (every dither method) and measure, again with that stage once
-// per 64 Ki pixels (detail::kPollPixels); return false to stop (Error(cancelled) is thrown, and
-// no output file is written). Calls never overlap, though those inside the loops may come from
-// several threads.
+// the pixel loops of sample, remap (every dither method) and measure, again with that stage
+// about once per 64 Ki pixels (the README's "How it works" gives each loop's interval); return
+// false to stop (Error(cancelled) is thrown, and no output file is written). Calls never
+// overlap, though those inside the loops may come from several threads.
 using Progress = std::function<bool(Stage)>;
 
 }  // namespace quantize

@@ -27,7 +27,8 @@ constexpr Color canonical(Color c) {
 // image is cut into `size` runs of consecutive pixels and one pixel is drawn from each, so it
 // covers the whole picture and never draws a pixel twice. size = 0 or size >= pixel count samples
 // every pixel. The same image, size and seed always give the same result. `progress` is polled
-// with Stage::sample once per 64 Ki samples; false throws Error(cancelled).
+// with Stage::sample once per 64 Ki samples and once per each of the 256 buckets of their sort;
+// false throws Error(cancelled).
 std::vector<ColorCount> sample_colors(ImageView image, std::size_t size, std::uint64_t seed,
                                       const Progress& progress = {});
 
