@@ -535,8 +535,8 @@ QuantizedAnimation quantize_animation_here(const Animation& animation, const Opt
         const std::size_t share = sample == 0 ? 0 : std::max<std::size_t>(1, sample / n);
         std::vector<WeightedColors> samples;
         for (std::size_t i = 0; i < n; ++i) {
-            samples.push_back(
-                weighted_sample(animation.frames[i].image, share, options.clustering.seed + i));
+            samples.push_back(weighted_sample(animation.frames[i].image, share,
+                                              options.clustering.seed + i, false, progress));
             q.training_colors += samples.back().colors.size();
         }
         q.times.sample = clock.lap_ms();
@@ -952,8 +952,8 @@ Report report_of(ImageView original, const Quantized& quantized, const Options& 
 }
 
 WeightedColors weighted_sample(ImageView image, std::size_t sample, std::uint64_t seed,
-                               bool keep_transparent) {
-    const std::vector<ColorCount> colors = sample_colors(image, sample, seed);
+                               bool keep_transparent, const Progress& progress) {
+    const std::vector<ColorCount> colors = sample_colors(image, sample, seed, progress);
     double sampled = 0;
     for (const ColorCount& c : colors)
         sampled += c.count;

@@ -153,7 +153,7 @@ TEST_CASE("quantize_file cancelled inside remap or measure writes no file", "[ca
     CHECK(fs::is_empty(dir.path()));  // no temporary file left behind either
 }
 
-TEST_CASE("an animation's frames are polled as they are mapped together", "[cancel]") {
+TEST_CASE("an animation's frames are polled as they are sampled and mapped together", "[cancel]") {
     Animation animation;
     animation.width = int(photo().width);
     animation.height = int(photo().height);
@@ -162,7 +162,11 @@ TEST_CASE("an animation's frames are polled as they are mapped together", "[canc
     animation.frames = {{photo(), 100}, {other, 100}};
     StopAt counted(Stage::remap, 0);
     quantize_animation(animation, sixteen(), counted.progress());
+    CHECK(counted.calls(Stage::sample) > 2);
     CHECK(counted.calls(Stage::remap) > 2);
-    StopAt stop(Stage::remap, 2);
-    CHECK(cancelled([&] { quantize_animation(animation, sixteen(), stop.progress()); }));
+    for (Stage stage : {Stage::sample, Stage::remap}) {
+        INFO(stage_name(stage));
+        StopAt stop(stage, 2);
+        CHECK(cancelled([&] { quantize_animation(animation, sixteen(), stop.progress()); }));
+    }
 }

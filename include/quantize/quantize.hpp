@@ -225,8 +225,9 @@ struct WeightedColors {
 
 // A seeded sample of `sample` pixels of the image (0 = every pixel), counts scaled so the image
 // weighs as many pixels as it has; fully transparent pixels left out unless keep_transparent.
+// `progress` is polled as sample_colors polls it.
 WeightedColors weighted_sample(ImageView image, std::size_t sample, std::uint64_t seed,
-                               bool keep_transparent = false);
+                               bool keep_transparent = false, const Progress& progress = {});
 
 // The palette that k-means (as options ask: colors, space, fixed, seed, ...) fits to several
 // samples pooled, the same whatever order the samples come in; largest count first.
