@@ -118,87 +118,111 @@ std::optional<std::uint64_t> pam_length(std::span<const std::uint8_t> bytes) {
     return std::nullopt;
 }
 
-}  // namespace
+// A BMP's header fields that the size checks need. `compression` is unknown (nullopt) when
+// the file is too short to hold it.
+struct BmpHeader {
+    bool core = false;  // the 12-byte OS/2 header: 16-bit sizes, no compression field
+    std::uint64_t width = 0, height = 0, bits = 0;
+    std::uint32_t offset = 0;  // where the pixels start
+    std::optional<std::uint32_t> compression;
+};
 
-std::optional<HeaderSize> bmp_size(std::span<const std::uint8_t> bytes) {
+std::optional<BmpHeader> read_bmp_header(std::span<const std::uint8_t> bytes) {
     if (bytes.size() < 30 || bytes[0] != 'B' || bytes[1] != 'M')
         return std::nullopt;
     const std::uint32_t info_size = le32(bytes.data() + 14);
-    HeaderSize size;
+    BmpHeader header;
+    header.offset = le32(bytes.data() + 10);
     if (info_size == 12) {
-        size.width = le16(bytes.data() + 18);
-        size.height = le16(bytes.data() + 20);
-        return size;
+        header.core = true;
+        header.width = le16(bytes.data() + 18);
+        header.height = le16(bytes.data() + 20);
+        header.bits = le16(bytes.data() + 24);
+        header.compression = 0;
+        return header;
     }
     if (info_size < 40)
         return std::nullopt;
-    const auto width = std::int32_t(le32(bytes.data() + 18));
-    const auto height = std::int32_t(le32(bytes.data() + 22));
-    size.width = std::uint64_t(std::llabs(width));
-    size.height = std::uint64_t(std::llabs(height));
-    size.bytes_per_pixel = le16(bytes.data() + 28) == 32 ? 4 : 3;
+    header.width = std::uint64_t(std::llabs(std::int32_t(le32(bytes.data() + 18))));
+    header.height = std::uint64_t(std::llabs(std::int32_t(le32(bytes.data() + 22))));
+    header.bits = le16(bytes.data() + 28);
+    if (bytes.size() >= 34)
+        header.compression = le32(bytes.data() + 30);
+    return header;
+}
+
+// Netpbm P1..P6's header: kind 1..6, the sizes, maxval (1 for bitmaps) and where the pixels
+// start (one whitespace byte after the last field).
+struct PnmHeader {
+    int kind = 0;
+    std::uint64_t width = 0, height = 0, maxval = 1;
+    std::size_t pixels_at = 0;
+};
+
+std::optional<PnmHeader> read_pnm_header(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() < 3 || bytes[0] != 'P' || bytes[1] < '1' || bytes[1] > '6')
+        return std::nullopt;
+    PnmHeader header;
+    header.kind = bytes[1] - '0';
+    const std::span<const std::uint8_t> fields_bytes =
+        bytes.subspan(2, std::min<std::size_t>(bytes.size() - 2, 1024));
+    PnmFields fields(fields_bytes);
+    if (!fields.next(header.width) || !fields.next(header.height))
+        return std::nullopt;
+    if (header.kind != 1 && header.kind != 4 && !fields.next(header.maxval))
+        return std::nullopt;
+    header.pixels_at = 2 + fields.read(fields_bytes) + 1;
+    return header;
+}
+
+}  // namespace
+
+std::optional<HeaderSize> bmp_size(std::span<const std::uint8_t> bytes) {
+    const auto header = read_bmp_header(bytes);
+    if (!header)
+        return std::nullopt;
+    HeaderSize size;
+    size.width = header->width;
+    size.height = header->height;
+    if (!header->core)
+        size.bytes_per_pixel = header->bits == 32 ? 4 : 3;
     return size;
 }
 
 std::optional<HeaderSize> pnm_size(std::span<const std::uint8_t> bytes) {
-    if (bytes.size() < 3 || bytes[0] != 'P' || bytes[1] < '1' || bytes[1] > '6')
+    const auto header = read_pnm_header(bytes);
+    if (!header)
         return std::nullopt;
-    const int kind = bytes[1] - '0';
-    PnmFields fields(bytes.subspan(2, std::min<std::size_t>(bytes.size() - 2, 1024)));
     HeaderSize size;
-    if (!fields.next(size.width) || !fields.next(size.height))
-        return std::nullopt;
-    std::uint64_t maxval = 1;
-    if (kind != 1 && kind != 4 && !fields.next(maxval))
-        return std::nullopt;
-    const std::uint64_t sample_bytes = maxval > 255 ? 2 : 1;
-    size.bytes_per_pixel = (kind == 3 || kind == 6 ? 3 : 1) * sample_bytes;
+    size.width = header->width;
+    size.height = header->height;
+    const std::uint64_t sample_bytes = header->maxval > 255 ? 2 : 1;
+    size.bytes_per_pixel = (header->kind == 3 || header->kind == 6 ? 3 : 1) * sample_bytes;
     return size;
 }
 
 std::optional<RasterLength> raster_length(std::span<const std::uint8_t> bytes) {
-    if (bytes.size() >= 30 && bytes[0] == 'B' && bytes[1] == 'M') {
-        const std::uint32_t info_size = le32(bytes.data() + 14);
-        const std::uint32_t offset = le32(bytes.data() + 10);
-        std::uint64_t width = 0, height = 0, bits = 0;
-        if (info_size == 12) {
-            width = le16(bytes.data() + 18);
-            height = le16(bytes.data() + 20);
-            bits = le16(bytes.data() + 24);
-        } else if (info_size >= 40 && bytes.size() >= 34) {
-            const std::uint32_t compression = le32(bytes.data() + 30);
-            if (compression != 0 && compression != 3)  // BI_RGB, BI_BITFIELDS
-                return std::nullopt;
-            width = std::uint64_t(std::llabs(std::int32_t(le32(bytes.data() + 18))));
-            height = std::uint64_t(std::llabs(std::int32_t(le32(bytes.data() + 22))));
-            bits = le16(bytes.data() + 28);
-        } else {
-            return std::nullopt;
-        }
+    if (const auto bmp = read_bmp_header(bytes)) {
+        if (!bmp->compression || (*bmp->compression != 0 && *bmp->compression != 3))
+            return std::nullopt;  // BI_RGB and BI_BITFIELDS are stored uncompressed
         // Rows of whole bytes padded to 4, as OpenCV reads them (15-bit pixels take 16).
-        const std::uint64_t row_bits = saturating_product(width, bits == 15 ? 16 : bits);
+        const std::uint64_t row_bits =
+            saturating_product(bmp->width, bmp->bits == 15 ? 16 : bmp->bits);
         const std::uint64_t row = (row_bits / 8 + (row_bits % 8 != 0) + 3) / 4 * 4;
-        return RasterLength{"BMP", raster_end(offset, height, row)};
+        return RasterLength{"BMP", raster_end(bmp->offset, bmp->height, row)};
     }
-    if (bytes.size() < 3 || bytes[0] != 'P')
-        return std::nullopt;
-    if (bytes[1] == '7') {
+    if (bytes.size() >= 3 && bytes[0] == 'P' && bytes[1] == '7') {
         const auto length = pam_length(bytes);
         return length ? std::optional(RasterLength{"PAM", *length}) : std::nullopt;
     }
-    if (bytes[1] < '4' || bytes[1] > '6')
+    const auto pnm = read_pnm_header(bytes);
+    if (!pnm || pnm->kind < 4)
         return std::nullopt;
-    const std::span<const std::uint8_t> header =
-        bytes.subspan(2, std::min<std::size_t>(bytes.size() - 2, 1024));
-    PnmFields fields(header);
-    std::uint64_t width = 0, height = 0, maxval = 1;
-    if (!fields.next(width) || !fields.next(height) || (bytes[1] != '4' && !fields.next(maxval)))
-        return std::nullopt;
-    const std::size_t end = 2 + fields.read(header) + 1;  // one whitespace byte after the header
-    const std::uint64_t row = bytes[1] == '4'   ? (width + 7) / 8
-                              : bytes[1] == '5' ? saturating_product(width, maxval > 255 ? 2 : 1)
-                                                : saturating_product(width, maxval > 255 ? 6 : 3);
-    return RasterLength{"PNM", raster_end(end, height, row)};
+    const std::uint64_t sample_bytes = pnm->maxval > 255 ? 2 : 1;
+    const std::uint64_t row = pnm->kind == 4   ? (pnm->width + 7) / 8
+                              : pnm->kind == 5 ? saturating_product(pnm->width, sample_bytes)
+                                               : saturating_product(pnm->width, 3 * sample_bytes);
+    return RasterLength{"PNM", raster_end(pnm->pixels_at, pnm->height, row)};
 }
 
 std::optional<std::string_view> floating_point_format(std::span<const std::uint8_t> bytes) {
