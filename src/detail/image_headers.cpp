@@ -181,24 +181,17 @@ std::optional<HeaderSize> bmp_size(std::span<const std::uint8_t> bytes) {
     const auto header = read_bmp_header(bytes);
     if (!header)
         return std::nullopt;
-    HeaderSize size;
-    size.width = header->width;
-    size.height = header->height;
-    if (!header->core)
-        size.bytes_per_pixel = header->bits == 32 ? 4 : 3;
-    return size;
+    const std::uint64_t bytes_per_pixel = !header->core && header->bits == 32 ? 4 : 3;
+    return HeaderSize{header->width, header->height, bytes_per_pixel};
 }
 
 std::optional<HeaderSize> pnm_size(std::span<const std::uint8_t> bytes) {
     const auto header = read_pnm_header(bytes);
     if (!header)
         return std::nullopt;
-    HeaderSize size;
-    size.width = header->width;
-    size.height = header->height;
     const std::uint64_t sample_bytes = header->maxval > 255 ? 2 : 1;
-    size.bytes_per_pixel = (header->kind == 3 || header->kind == 6 ? 3 : 1) * sample_bytes;
-    return size;
+    const std::uint64_t channels = header->kind == 3 || header->kind == 6 ? 3 : 1;
+    return HeaderSize{header->width, header->height, channels * sample_bytes};
 }
 
 std::optional<RasterLength> raster_length(std::span<const std::uint8_t> bytes) {
