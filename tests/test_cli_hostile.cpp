@@ -80,10 +80,14 @@ TEST_CASE("cut files of every format exit with our one line, nothing else on std
         REQUIRE(cv::imencode(ext, *mat, whole));
         for (const std::size_t keep : {whole.size() / 2, whole.size() - 1}) {
             const fs::path path = dir / ("cut-" + std::to_string(keep) + ext);
-            test::write_bytes(path, std::vector<std::uint8_t>(
-                                        whole.begin(), whole.begin() + std::ptrdiff_t(keep)));
+            const fs::path out = dir / "out.png";
+            const std::vector<std::uint8_t> cut(whole.begin(),
+                                                whole.begin() + std::ptrdiff_t(keep));
+            test::write_bytes(path, cut);
+            fs::remove(out);
             INFO(path.filename().string());
-            const auto r = quantize_cli({path.string(), "-o", (dir / "out.png").string(), "-f"});
+            const auto r = quantize_cli({path.string(), "-o", out.string(), "-f"});
+            CHECK(test::read_bytes(path) == cut);  // the input is never touched
             if (r.exit_code == 0) {  // every pixel there: a PNG cut in its IEND chunk's CRC
                 CHECK(r.err.empty());
                 continue;
@@ -91,6 +95,7 @@ TEST_CASE("cut files of every format exit with our one line, nothing else on std
             CHECK(r.exit_code == 3);
             CHECK(line_count(r.err) == 1);
             CHECK_THAT(r.err, Catch::StartsWith("quantize: error: " + path.string() + ": "));
+            CHECK(!fs::exists(out));  // and no output from a refused file
         }
     }
 }
@@ -115,6 +120,8 @@ TEST_CASE("EXR, HDR and PFM files are refused before OpenCV writes them to a tem
         CHECK(line_count(r.err) == 1);
         CHECK_THAT(r.err, Catch::Contains("files hold floating-point samples"));
         CHECK(fs::is_empty(temp.path()));
+        CHECK(test::read_bytes(path) == whole);
+        CHECK(!fs::exists(dir / "out.png"));
     }
     ::unsetenv("OPENCV_TEMP_PATH");
 }
