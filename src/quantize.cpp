@@ -661,6 +661,8 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
             r.times.encode = encode_clock.lap_ms();
         },
         [&] {
+            if (!options.running.measure)
+                return;
             Stopwatch measure_clock;
             // The ΔE sample shared among the frames: the measure costs what a still's does.
             const std::size_t delta_e_share =
@@ -679,7 +681,8 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
     const Image& first = animation.frames.front().image;
     describe_run(r, input, output, options, first, first.source, result.bytes.size(),
                  q.training_colors, q.times);
-    r.quality = average_quality(quality, ssim);
+    if (options.running.measure)
+        r.quality = average_quality(quality, ssim);
     r.exact = q.exact;
     r.iterations = q.clustering.iterations;
     r.inertia = q.clustering.inertia;

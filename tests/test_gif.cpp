@@ -553,3 +553,45 @@ TEST_CASE("an animation's SSIM is measured on every n-th frame, its MSE on every
     CHECK(encoded.report.quality.ssim == Approx(even));
     CHECK(encoded.report.quality.ssim != Approx(all));
 }
+
+TEST_CASE("an animation run that is not measured writes the same file, its quality unmeasured",
+          "[gif][animation][report]") {
+    // Four frames of 64x64, the third a copy of the second: delays and reuse are reported alike.
+    constexpr int kSide = 64;
+    std::vector<std::uint8_t> rgb;
+    for (int i = 0; i < 16; ++i)
+        rgb.insert(rgb.end(),
+                   {std::uint8_t(i * 16), std::uint8_t(255 - i * 9), std::uint8_t(i * 5)});
+    std::vector<test::GifTestFrame> frames;
+    for (int f = 0; f < 4; ++f) {
+        std::vector<std::uint8_t> indices;
+        for (int i = 0; i < kSide * kSide; ++i)
+            indices.push_back(
+                std::uint8_t((i % kSide / 4 + i / kSide / 8 + (f == 2 ? 1 : f)) % 16));
+        frames.push_back(test::gif_frame(0, 0, kSide, kSide, indices));
+        frames.back().delay_cs = 3 + f;
+    }
+    const auto bytes = test::write_gif(kSide, kSide, rgb, frames, 0);
+    Options measured;
+    measured.clustering.colors = 6;
+    Options unmeasured = measured;
+    unmeasured.running.measure = false;
+    const EncodedImage on =
+        quantize_encoded(bytes, "in.gif", ImageFormat::gif, "out.gif", measured);
+    const EncodedImage off =
+        quantize_encoded(bytes, "in.gif", ImageFormat::gif, "out.gif", unmeasured);
+    CHECK(on.bytes == off.bytes);
+    CHECK(on.report.quality.mse > 0);
+    CHECK(off.report.quality.mse == 0);
+    CHECK(off.report.quality.delta_e_mean == 0);
+    REQUIRE(off.report.frames.size() == 4);
+    REQUIRE(on.report.frames.size() == 4);
+    for (std::size_t f = 0; f < 4; ++f) {
+        INFO("frame " << f);
+        CHECK(off.report.frames[f].mse == 0);
+        CHECK(off.report.frames[f].delay_ms == 10 * (3 + int(f)));
+        CHECK(on.report.frames[f].delay_ms == 10 * (3 + int(f)));
+        CHECK(off.report.frames[f].reused == on.report.frames[f].reused);
+    }
+    CHECK(off.report.frames[2].reused);
+}

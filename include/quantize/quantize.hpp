@@ -104,7 +104,8 @@ struct RunningOptions {
     // Whether file runs (quantize_file, quantize_encoded) measure the report's quality (MSE,
     // ΔE00, SSIM): false leaves Report::quality at its defaults and saves that work, about a
     // tenth of a small image's run, for callers that do not read it (a batch without a
-    // manifest). Still images only; animations are always measured.
+    // manifest, a --quiet run). Animations too: their Report::frames keep delays and reuse, with
+    // MSE 0.
     bool measure = true;
     // Watches k-means (seed picks, Lloyd iterations) and may stop it; not owned, null = none.
     // Changes nothing in the output. See KMeansObserver.

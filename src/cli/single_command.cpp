@@ -152,6 +152,7 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
     in.options.clustering.palette_per_frame = args.count("palette-per-frame") > 0;
     in.json = args.count("json") > 0;
     in.quiet = args.count("quiet") > 0;
+    in.options.running.measure = !in.quiet;  // nothing else shows the quality
     in.watch = read_watch_options(args, true);
     check_output_naming(in);
     return in;
