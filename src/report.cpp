@@ -176,6 +176,7 @@ double measure_ssim(ImageView original, const IndexedImage& quantized, const det
         return all.ssim();
     }
     const std::size_t across = w / kBlock, down = h / kBlock;  // blocks
+    const bool opaque = original.channels() == 3;
     const std::vector<double> bands =
         detail::map_chunks<double>(down - 1, kBandWindows, [&](std::size_t begin, std::size_t end) {
             poll();
@@ -183,10 +184,18 @@ double measure_ssim(ImageView original, const IndexedImage& quantized, const det
             std::vector<LumaSums> blocks((end + 1 - begin) * across);
             for (std::size_t y = begin * kBlock; y < (end + 1) * kBlock; ++y) {
                 LumaSums* row = blocks.data() + (y / kBlock - begin) * across;
+                const std::uint8_t* sample = original.row(y);
+                const std::uint8_t* index = quantized.indices.data() + y * w;
                 for (std::size_t c = 0; c < across; ++c) {
                     LumaSums part;  // in registers, added to the block once
-                    for (std::size_t i = y * w + c * kBlock; i < y * w + (c + 1) * kBlock; ++i)
-                        part.add(luma_milli(original.pixel(i)), palette_luma[quantized.indices[i]]);
+                    for (std::size_t x = c * kBlock; x < (c + 1) * kBlock; ++x) {
+                        // Opaque pixels (most images) need no compositing over white.
+                        const std::int64_t a = opaque
+                                                   ? 299 * sample[3 * x] + 587 * sample[3 * x + 1] +
+                                                         114 * sample[3 * x + 2]
+                                                   : luma_milli(original.pixel(y * w + x));
+                        part.add(a, palette_luma[index[x]]);
+                    }
                     row[c] += part;
                 }
             }
