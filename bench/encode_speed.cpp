@@ -40,6 +40,8 @@ const char* engine_name(DeflateEngine engine) {
             return "zlib deep bands";
         case DeflateEngine::isal_bands:
             return "ISA-L bands";
+        case DeflateEngine::libdeflate_bands:
+            return "libdeflate bands";
     }
     return "?";
 }
@@ -70,12 +72,14 @@ int main(int argc, char** argv) {
     const std::vector<std::uint8_t> rows =
         quantize::detail::palette_scanlines(quantize::quantize(image, options).image);
     const DeflateSetting settings[] = {
-        {DeflateEngine::libdeflate, 6},      {DeflateEngine::libdeflate, 7},
-        {DeflateEngine::libdeflate, 8},      {DeflateEngine::libdeflate, 9},
-        {DeflateEngine::zlib_bands, 6},      {DeflateEngine::zlib_bands, 7},
-        {DeflateEngine::zlib_bands, 8},      {DeflateEngine::zlib_bands, 9},
-        {DeflateEngine::zlib_deep_bands, 9}, {DeflateEngine::isal_bands, 1},
-        {DeflateEngine::isal_bands, 2},      {DeflateEngine::isal_bands, 3},
+        {DeflateEngine::libdeflate, 6},       {DeflateEngine::libdeflate, 7},
+        {DeflateEngine::libdeflate, 8},       {DeflateEngine::libdeflate, 9},
+        {DeflateEngine::zlib_bands, 6},       {DeflateEngine::zlib_bands, 7},
+        {DeflateEngine::zlib_bands, 8},       {DeflateEngine::zlib_bands, 9},
+        {DeflateEngine::zlib_deep_bands, 9},  {DeflateEngine::isal_bands, 1},
+        {DeflateEngine::isal_bands, 2},       {DeflateEngine::isal_bands, 3},
+        {DeflateEngine::libdeflate_bands, 6}, {DeflateEngine::libdeflate_bands, 7},
+        {DeflateEngine::libdeflate_bands, 8}, {DeflateEngine::libdeflate_bands, 9},
     };
     const DeflateSetting chosen =
         quantize::detail::deflate_setting_for(rows, quantize::EncodeOptions::kAutoPngLevel);

@@ -167,7 +167,7 @@ void add_encode_options(cxxopts::Options& parser) {
     parser.add_options()
         ("dither", "how pixels map to the palette: none (nearest color), fs (Floyd-Steinberg error diffusion everywhere), adaptive (error diffusion in flat areas and gradients, little at edges and in texture), ordered (blue-noise mask) or bayer (8x8 Bayer matrix)", cxxopts::value<std::string>()->default_value(dither_name(remap_defaults.mapping.dither)), "NAME")
         ("dither-level", "how strongly --dither dithers, 0..1: the share of the error diffused (fs, adaptive) or of the ordered threshold's spread; implies --dither fs unless --dither is given", cxxopts::value<double>()->default_value(shortest(remap_defaults.mapping.dither_level)), "L")
-        ("png-level", "deflate level of PNG output, 0..12: higher is smaller and slower; auto = 7, or zlib's deeper search in parallel bands for images that are mostly flat runs", cxxopts::value<std::string>()->default_value("auto"), "N")
+        ("png-level", "deflate level of PNG output, 0..12: higher is smaller and slower; auto = 7, or 9 for images that are mostly flat runs; over 2 MiB of image data deflates in bands on every core", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("jpeg-quality", "quality of .jpg output, 0..100", cxxopts::value<int>()->default_value(std::to_string(defaults.jpeg_quality)), "Q")
         ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q")
         ("profile", "the input's color profile: keep (quantize its numbers, embed the same profile), srgb (convert to sRGB first, for viewers that ignore profiles) or drop", cxxopts::value<std::string>()->default_value("keep"), "ACTION")

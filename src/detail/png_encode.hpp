@@ -20,13 +20,15 @@ std::vector<std::uint8_t> encode_palette_png(const std::filesystem::path& output
 // What deflates a palette PNG's image data (`bench/run encode` weighs them: time and bytes on
 // one thread and two).
 enum class DeflateEngine {
-    libdeflate,       // one call on one thread, level 0..12 (the default: level 7; 9 for
-                      // images of flat runs)
-    zlib_bands,       // zlib, level 1..9, in 1 MiB bands side by side, each primed with the
-                      // 32 KiB before it and ended by a sync flush
-    zlib_deep_bands,  // the same at level 9 with a 16 KiB window and 1,536-deep chains, for
-                      // images of flat runs (the level is ignored); measured, not a default
-    isal_bands,       // ISA-L, level 0..3, in bands as zlib's
+    libdeflate,        // one call on one thread, level 0..12 (the default: level 7; 9 for
+                       // images of flat runs)
+    zlib_bands,        // zlib, level 1..9, in 1 MiB bands side by side, each primed with the
+                       // 32 KiB before it and ended by a sync flush
+    zlib_deep_bands,   // the same at level 9 with a 16 KiB window and 1,536-deep chains, for
+                       // images of flat runs (the level is ignored); measured, not a default
+    isal_bands,        // ISA-L, level 0..3, in bands as zlib's
+    libdeflate_bands,  // libdeflate, level 0..12, in 1 MiB bands side by side, each alone (no
+                       // priming: libdeflate has none) and joined on a byte boundary
 };
 
 struct DeflateSetting {
