@@ -125,51 +125,50 @@ std::vector<std::uint8_t> gap_share_table() {
     return table;
 }
 
-// Each pixel's own shares, 0..255, one byte per pixel each, from one pass over the image's rows
-// in parallel chunks. contrast: its share from its neighbourhood (contrast_share_table), by its
-// contrast, the largest absolute second difference across or down over its channels (0..510: a
-// linear gradient has none, an edge or noise much). gap: its gap share (gap_share_table), 0 on
-// a hard edge (kHardEdge).
-template <std::size_t kChannels>
-void own_shares(ImageView image, const Palette& palette, const std::vector<std::uint8_t>& plain,
-                std::vector<std::uint8_t>& contrast, std::vector<std::uint8_t>& gap,
-                const Poll& poll) {
-    const std::size_t w = std::size_t(image.width()), h = std::size_t(image.height());
-    const std::vector<std::uint8_t> by_contrast = contrast_share_table(palette_spacings(palette));
-    const std::vector<std::uint8_t> by_gap = gap_share_table();
-    const int last_gap = int(by_gap.size()) - 1;
+// What own_shares_of_row reads besides the image: the share tables and the palette's colors.
+struct ShareTables {
+    std::vector<std::uint8_t> by_contrast;  // contrast_share_table
+    std::vector<std::uint8_t> by_gap;       // gap_share_table
     std::vector<std::array<std::uint8_t, 4>> colors;
-    for (const PaletteEntry& e : palette)
-        colors.push_back({e.color.r, e.color.g, e.color.b, e.color.a});
-    resize_populated(contrast, w * h);
-    resize_populated(gap, w * h);
-    for_each_chunk(h, kRowChunk, [&](std::size_t, std::size_t y0, std::size_t y1) {
-        poll();
-        std::vector<std::uint16_t> contrasts(w * kChannels);
-        for (std::size_t y = y0; y < y1; ++y) {
-            sample_contrasts(image, y, contrasts);
-            const std::uint8_t* sample = image.row(y);
-            const std::uint8_t* own = plain.data() + y * w;
-            for (std::size_t x = 0; x < w; ++x, sample += kChannels) {
-                const std::uint16_t* k = contrasts.data() + x * kChannels;
-                int most = 0;  // the pixel's contrast
-                for (std::size_t c = 0; c < kChannels; ++c)
-                    most = std::max(most, int(k[c]));
-                contrast[y * w + x] = by_contrast[own[x] * (kMostSecondDifference + 1) + most];
-                // Branch-free: a hard edge's share is masked off afterwards (textured areas
-                // mix edges and others from pixel to pixel, where a branch mispredicts).
-                const std::array<std::uint8_t, 4>& to = colors[own[x]];
-                int squared = 0;  // 0..4 * 255^2
-                for (std::size_t c = 0; c < kChannels; ++c) {
-                    const int d = int(sample[c]) - int(to[c]);
-                    squared += d * d;
-                }
-                const std::uint8_t share =
-                    by_gap[std::size_t(std::min(squared, last_gap))] & -int(most < kHardEdge);
-                gap[y * w + x] = share;
-            }
+
+    explicit ShareTables(const Palette& palette)
+        : by_contrast(contrast_share_table(palette_spacings(palette))), by_gap(gap_share_table()) {
+        for (const PaletteEntry& e : palette)
+            colors.push_back({e.color.r, e.color.g, e.color.b, e.color.a});
+    }
+};
+
+// The own shares of row y's pixels, 0..255, one byte each, into contrast and, unless null, gap.
+// contrast: a pixel's share from its neighbourhood (contrast_share_table), by its contrast, the
+// largest absolute second difference across or down over its channels (0..510: a linear
+// gradient has none, an edge or noise much). gap: its gap share (gap_share_table), 0 on a hard
+// edge (kHardEdge). own: the row's plain indices; samples: scratch for sample_contrasts.
+template <std::size_t kChannels>
+void own_shares_of_row(ImageView image, std::size_t y, const ShareTables& tables,
+                       const std::uint8_t* own, std::vector<std::uint16_t>& samples,
+                       std::uint8_t* contrast, std::uint8_t* gap) {
+    const std::size_t w = std::size_t(image.width());
+    const int last_gap = int(tables.by_gap.size()) - 1;
+    sample_contrasts(image, y, samples);
+    const std::uint8_t* sample = image.row(y);
+    for (std::size_t x = 0; x < w; ++x, sample += kChannels) {
+        const std::uint16_t* k = samples.data() + x * kChannels;
+        int most = 0;  // the pixel's contrast
+        for (std::size_t c = 0; c < kChannels; ++c)
+            most = std::max(most, int(k[c]));
+        contrast[x] = tables.by_contrast[own[x] * (kMostSecondDifference + 1) + most];
+        if (!gap)
+            continue;
+        // Branch-free: a hard edge's share is masked off afterwards (textured areas mix edges
+        // and others from pixel to pixel, where a branch mispredicts).
+        const std::array<std::uint8_t, 4>& to = tables.colors[own[x]];
+        int squared = 0;  // 0..4 * 255^2
+        for (std::size_t c = 0; c < kChannels; ++c) {
+            const int d = int(sample[c]) - int(to[c]);
+            squared += d * d;
         }
-    });
+        gap[x] = tables.by_gap[std::size_t(std::min(squared, last_gap))] & -int(most < kHardEdge);
+    }
 }
 
 // The share kept by the number of same indices in a 3x3 neighbourhood, 1..9: none up to 2, all
@@ -205,49 +204,70 @@ __m128i map_of_16(const std::uint8_t* const rows[7], std::size_t x) {
     return _mm_max_epu8(_mm_packus_epi16(low, high), load(6, x));
 }
 
-// Each pixel's share, the smallest in its 3x3 neighbourhood (so an edge's neighbours take no
-// error either and none crosses it), times how much of that neighbourhood the plain mapping
-// gives one index (kept_share): where it is all one index (a flat stretch of output, where
-// bands show) the share stays; at a band's contour (6 of 9) too; where the indices change from
-// pixel to pixel (texture already mixing colors) it falls to 0. At least the pixel's own gap
-// share (own_shares). Edges repeated.
-std::vector<std::uint8_t> dither_map(ImageView image, const std::vector<std::uint8_t>& shares,
-                                     const std::vector<std::uint8_t>& gaps,
+// The dither map of row y from its contrast shares and plain indices and those of the rows
+// above and below it (shares[0..2], plain[0..2]; the row itself again at the image's top and
+// bottom), and its gap shares, into out (width bytes).
+void map_row(std::size_t w, const std::uint8_t* const shares[3], const std::uint8_t* const plain[3],
+             const std::uint8_t* gaps, std::uint8_t* out) {
+    // At x, from the columns l and r on either side (x itself at the image's edges).
+    auto at = [&](std::size_t x, std::size_t l, std::size_t r) {
+        const std::uint8_t own = plain[1][x];
+        int least = 255, same = 0;
+        for (int v = 0; v < 3; ++v) {
+            least = std::min({least, int(shares[v][l]), int(shares[v][x]), int(shares[v][r])});
+            same += (plain[v][l] == own) + (plain[v][x] == own) + (plain[v][r] == own);
+        }
+        return std::max(std::uint8_t(least * kept_share(same) / 256), gaps[x]);
+    };
+    out[0] = at(0, 0, w > 1 ? 1 : 0);
+    // The inner columns, 16 at a time in SSE2 bytes (map_of_16), the rest as the edges.
+    const std::uint8_t* rows[7] = {shares[0], shares[1], shares[2], plain[0],
+                                   plain[1],  plain[2],  gaps};
+    std::size_t x = 1;
+    for (; x + 16 < w; x += 16)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + x), map_of_16(rows, x));
+    for (; x + 1 < w; ++x)
+        out[x] = at(x, x - 1, x + 1);
+    if (w > 1)
+        out[w - 1] = at(w - 1, w - 2, w - 1);
+}
+
+// Each pixel's share, the smallest contrast share (own_shares_of_row) in its 3x3 neighbourhood
+// (so an edge's neighbours take no error either and none crosses it), times how much of that
+// neighbourhood the plain mapping gives one index (kept_share): where it is all one index (a
+// flat stretch of output, where bands show) the share stays; at a band's contour (6 of 9) too;
+// where the indices change from pixel to pixel (texture already mixing colors) it falls to 0.
+// At least the pixel's own gap share. Edges repeated. In parallel chunks of kRowChunk rows,
+// each working out the own shares of its rows and of the row on either side into buffers of
+// its own (18 rows of shares at most, one of gaps): whole-image buffers of both, written in one
+// pass and read in the next, took longer than the shares themselves (own shares 31 ms, map 4
+// on the 12 MP photo, 2 threads).
+template <std::size_t kChannels>
+std::vector<std::uint8_t> dither_map(ImageView image, const Palette& palette,
                                      const std::vector<std::uint8_t>& plain, const Poll& poll) {
     const std::size_t w = std::size_t(image.width()), h = std::size_t(image.height());
+    const ShareTables tables(palette);
     std::vector<std::uint8_t> map;
     resize_populated(map, w * h);
     for_each_chunk(h, kRowChunk, [&](std::size_t, std::size_t y0, std::size_t y1) {
         poll();
+        const std::size_t first = y0 > 0 ? y0 - 1 : y0, last = std::min(h, y1 + 1);
+        std::vector<std::uint16_t> samples(w * kChannels);
+        std::vector<std::uint8_t> shares((last - first) * w), gaps((y1 - y0) * w);
+        for (std::size_t y = first; y < last; ++y) {
+            const bool own_row = y >= y0 && y < y1;  // not the row above or below
+            own_shares_of_row<kChannels>(image, y, tables, plain.data() + y * w, samples,
+                                         shares.data() + (y - first) * w,
+                                         own_row ? gaps.data() + (y - y0) * w : nullptr);
+        }
         for (std::size_t y = y0; y < y1; ++y) {
-            const std::size_t up = (y > 0 ? y - 1 : y) * w, mid = y * w,
-                              down = (y + 1 < h ? y + 1 : y) * w;
-            // At x, from the columns l and r on either side (x itself at the image's edges).
-            auto at = [&](std::size_t x, std::size_t l, std::size_t r) {
-                const std::uint8_t own = plain[mid + x];
-                const int least = std::min({shares[up + l], shares[up + x], shares[up + r],
-                                            shares[mid + l], shares[mid + x], shares[mid + r],
-                                            shares[down + l], shares[down + x], shares[down + r]});
-                const int same = (plain[up + l] == own) + (plain[up + x] == own) +
-                                 (plain[up + r] == own) + (plain[mid + l] == own) + 1 +
-                                 (plain[mid + r] == own) + (plain[down + l] == own) +
-                                 (plain[down + x] == own) + (plain[down + r] == own);
-                return std::max(std::uint8_t(least * kept_share(same) / 256), gaps[mid + x]);
-            };
-            map[mid] = at(0, 0, w > 1 ? 1 : 0);
-            // The inner columns, 16 at a time in SSE2 bytes (map_of_16), the rest as the edges.
-            const std::uint8_t* rows[7] = {
-                shares.data() + up, shares.data() + mid, shares.data() + down, plain.data() + up,
-                plain.data() + mid, plain.data() + down, gaps.data() + mid};
-            std::size_t x = 1;
-            for (; x + 16 < w; x += 16) {
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(map.data() + mid + x),
-                                 map_of_16(rows, x));
-            }
-            for (; x + 1 < w; ++x)
-                map[mid + x] = at(x, x - 1, x + 1);
-            if (w > 1)
-                map[mid + w - 1] = at(w - 1, w - 2, w - 1);
+            const std::size_t up = y > 0 ? y - 1 : y, down = y + 1 < h ? y + 1 : y;
+            const std::uint8_t* const share_rows[3] = {shares.data() + (up - first) * w,
+                                                       shares.data() + (y - first) * w,
+                                                       shares.data() + (down - first) * w};
+            const std::uint8_t* const plain_rows[3] = {plain.data() + up * w, plain.data() + y * w,
+                                                       plain.data() + down * w};
+            map_row(w, share_rows, plain_rows, gaps.data() + (y - y0) * w, map.data() + y * w);
         }
     });
     return map;
@@ -259,12 +279,11 @@ IndexedImage adaptive_in_bands(ImageView image, Palette palette, ColorSpace spac
                                std::size_t band_rows, const Poll& poll) {
     PaletteSearch search(image, palette, space);  // one for both passes: its table fills once
     const std::vector<std::uint8_t> plain = remap_using(image, palette, search, poll).indices;
-    std::vector<std::uint8_t> contrast, gap;
+    std::vector<std::uint8_t> map;
     if (image.has_alpha())
-        own_shares<4>(image, palette, plain, contrast, gap, poll);
+        map = dither_map<4>(image, palette, plain, poll);
     else
-        own_shares<3>(image, palette, plain, contrast, gap, poll);
-    const std::vector<std::uint8_t> map = dither_map(image, contrast, gap, plain, poll);
+        map = dither_map<3>(image, palette, plain, poll);
     std::vector<std::uint8_t> indices =
         diffuse_errors(image, palette, search, level * kFullLevel,
                        DitherMap{map.data(), plain.data()}, band_rows, poll);
