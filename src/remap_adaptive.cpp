@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include <emmintrin.h>
@@ -138,21 +139,64 @@ struct ShareTables {
     }
 };
 
+// A row's scratch for own_shares_of_row: its samples' contrasts (sample_contrasts), the samples
+// of its pixels' plain colors (one spare byte: each pixel's color is copied as 4) and their
+// squared differences (gap_squares).
+template <std::size_t kChannels>
+struct RowScratch {
+    std::vector<std::uint16_t> contrasts, squares;
+    std::vector<std::uint8_t> plain_colors;
+
+    explicit RowScratch(std::size_t width)
+        : contrasts(width * kChannels),
+          squares(width * kChannels),
+          plain_colors(width * kChannels + 1) {}
+};
+
+// Per sample k < n, the square of its difference from plain_colors[k] with differences over
+// kGapMost taken as kGapMost + 1, into out: 0..(kGapMost + 1)^2, so the sum over a pixel's
+// channels is its squared distance when that is at most kGapMost^2 and over it (where
+// gap_share_table's last entry stands for every distance) when it is not. 16 samples at a time
+// in SSE2, where a scalar loop over pixels and channels took most of the own shares' time.
+void gap_squares(const std::uint8_t* samples, const std::uint8_t* plain_colors, std::size_t n,
+                 std::uint16_t* out) {
+    const __m128i zero = _mm_setzero_si128(), most = _mm_set1_epi16(kGapMost + 1);
+    std::size_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(samples + k));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(plain_colors + k));
+        const __m128i d = _mm_or_si128(_mm_subs_epu8(a, b), _mm_subs_epu8(b, a));  // |a - b|
+        const __m128i low = _mm_min_epi16(_mm_unpacklo_epi8(d, zero), most);
+        const __m128i high = _mm_min_epi16(_mm_unpackhi_epi8(d, zero), most);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k), _mm_mullo_epi16(low, low));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k + 8), _mm_mullo_epi16(high, high));
+    }
+    for (; k < n; ++k) {
+        const int d = std::min(std::abs(int(samples[k]) - int(plain_colors[k])), kGapMost + 1);
+        out[k] = std::uint16_t(d * d);
+    }
+}
+
 // The own shares of row y's pixels, 0..255, one byte each, into contrast and, unless null, gap.
 // contrast: a pixel's share from its neighbourhood (contrast_share_table), by its contrast, the
 // largest absolute second difference across or down over its channels (0..510: a linear
 // gradient has none, an edge or noise much). gap: its gap share (gap_share_table), 0 on a hard
-// edge (kHardEdge). own: the row's plain indices; samples: scratch for sample_contrasts.
+// edge (kHardEdge). own: the row's plain indices.
 template <std::size_t kChannels>
 void own_shares_of_row(ImageView image, std::size_t y, const ShareTables& tables,
-                       const std::uint8_t* own, std::vector<std::uint16_t>& samples,
+                       const std::uint8_t* own, RowScratch<kChannels>& scratch,
                        std::uint8_t* contrast, std::uint8_t* gap) {
     const std::size_t w = std::size_t(image.width());
     const int last_gap = int(tables.by_gap.size()) - 1;
-    sample_contrasts(image, y, samples);
-    const std::uint8_t* sample = image.row(y);
-    for (std::size_t x = 0; x < w; ++x, sample += kChannels) {
-        const std::uint16_t* k = samples.data() + x * kChannels;
+    sample_contrasts(image, y, scratch.contrasts);
+    if (gap) {
+        std::uint8_t* colors = scratch.plain_colors.data();
+        for (std::size_t x = 0; x < w; ++x)
+            std::memcpy(colors + x * kChannels, tables.colors[own[x]].data(), 4);
+        gap_squares(image.row(y), colors, w * kChannels, scratch.squares.data());
+    }
+    for (std::size_t x = 0; x < w; ++x) {
+        const std::uint16_t* k = scratch.contrasts.data() + x * kChannels;
         int most = 0;  // the pixel's contrast
         for (std::size_t c = 0; c < kChannels; ++c)
             most = std::max(most, int(k[c]));
@@ -161,12 +205,10 @@ void own_shares_of_row(ImageView image, std::size_t y, const ShareTables& tables
             continue;
         // Branch-free: a hard edge's share is masked off afterwards (textured areas mix edges
         // and others from pixel to pixel, where a branch mispredicts).
-        const std::array<std::uint8_t, 4>& to = tables.colors[own[x]];
-        int squared = 0;  // 0..4 * 255^2
-        for (std::size_t c = 0; c < kChannels; ++c) {
-            const int d = int(sample[c]) - int(to[c]);
-            squared += d * d;
-        }
+        const std::uint16_t* squares = scratch.squares.data() + x * kChannels;
+        int squared = 0;  // 0..4 (kGapMost + 1)^2
+        for (std::size_t c = 0; c < kChannels; ++c)
+            squared += squares[c];
         gap[x] = tables.by_gap[std::size_t(std::min(squared, last_gap))] & -int(most < kHardEdge);
     }
 }
@@ -252,11 +294,11 @@ std::vector<std::uint8_t> dither_map(ImageView image, const Palette& palette,
     for_each_chunk(h, kRowChunk, [&](std::size_t, std::size_t y0, std::size_t y1) {
         poll();
         const std::size_t first = y0 > 0 ? y0 - 1 : y0, last = std::min(h, y1 + 1);
-        std::vector<std::uint16_t> samples(w * kChannels);
+        RowScratch<kChannels> scratch(w);
         std::vector<std::uint8_t> shares((last - first) * w), gaps((y1 - y0) * w);
         for (std::size_t y = first; y < last; ++y) {
             const bool own_row = y >= y0 && y < y1;  // not the row above or below
-            own_shares_of_row<kChannels>(image, y, tables, plain.data() + y * w, samples,
+            own_shares_of_row<kChannels>(image, y, tables, plain.data() + y * w, scratch,
                                          shares.data() + (y - first) * w,
                                          own_row ? gaps.data() + (y - y0) * w : nullptr);
         }
