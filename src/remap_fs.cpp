@@ -205,6 +205,7 @@ void rows_in_step(const Diffusion& d, Nearest& nearest, Band* const* live) {
         rows[i] = live[i]->start_row(d);
     const std::size_t width = std::size_t(d.image.width());
     for (std::size_t n = 0; n < width; ++n) {
+#pragma GCC unroll 4
         for (RowCursor& row : rows)
             diffuse_pixel<kAlpha>(d, nearest, row, n);
     }
