@@ -48,16 +48,8 @@ Color rounded_color(__m128 v) {
 
 // Clamps an error-adjusted color into the colors that exist (alpha 0..255, each color
 // 0..alpha) and returns the nearest 8-bit straight-alpha color to it; p is clamped in place.
-// With kAlpha false p is opaque: R, G and B are clamped to 0..255, alpha is 255.
-template <bool kAlpha>
 Color clamped_color(Premultiplied& p) {
     const __m128 zero = _mm_setzero_ps(), full = _mm_set1_ps(255.0f);
-    if constexpr (!kAlpha) {
-        p = _mm_min_ps(_mm_max_ps(p, zero), full);
-        Color c = rounded_color(p);
-        c.a = 255;
-        return c;
-    }
     // Alpha first, then each color to 0..alpha (alpha's lane stays alpha).
     const __m128 alpha = _mm_shuffle_ps(p, p, _MM_SHUFFLE(3, 3, 3, 3));
     p = _mm_min_ps(_mm_max_ps(p, zero), _mm_min_ps(_mm_max_ps(alpha, zero), full));
@@ -68,6 +60,15 @@ Color clamped_color(Premultiplied& p) {
     Color c = rounded_color(_mm_min_ps(full, _mm_mul_ps(p, _mm_set1_ps(255.0f / a))));
     c.a = alpha_byte;
     return c;
+}
+
+// clamped_color for an opaque p (R, G and B clamped to 0..255, alpha 255): the color's R, G
+// and B rounded, in the low three 32-bit lanes (opaque_color), which the search over few
+// colors reads as they are: the trip through bytes and back made adaptive mapping of the 12 MP
+// photo at K = 16 take 134 ms instead of 116 (2 threads).
+__m128i clamped_lanes(Premultiplied& p) {
+    p = _mm_min_ps(_mm_max_ps(p, _mm_setzero_ps()), _mm_set1_ps(255.0f));
+    return _mm_cvttps_epi32(_mm_add_ps(p, _mm_set1_ps(0.5f)));
 }
 
 // What every band of one diffusion reads: the image, the dither map, the palette's colors and
@@ -175,8 +176,12 @@ template <bool kAlpha, class Nearest>
     }
     const __m128 part = _mm_set1_ps(share);
     Premultiplied target = _mm_add_ps(premultiplied(original), _mm_mul_ps(owed, part));
-    const std::uint8_t index =
-        nearest(clamped_color<kAlpha>(target), c.plain ? c.plain[x] : c.previous);
+    const std::uint8_t guess = c.plain ? c.plain[x] : c.previous;
+    std::uint8_t index;
+    if constexpr (kAlpha)
+        index = nearest(clamped_color(target), guess);
+    else
+        index = nearest(clamped_lanes(target), guess);
     c.previous = index;
     if (c.kept)
         c.out[x] = index;

@@ -60,6 +60,13 @@ inline constexpr std::array<std::array<std::uint32_t, 256>, 3> kCellOffsets = []
     return offsets;
 }();
 
+// The opaque color whose R, G and B are the low three 32-bit lanes of `lanes` (each 0..255).
+inline Color opaque_color(__m128i lanes) {
+    const std::uint32_t bytes =
+        std::uint32_t(_mm_cvtsi128_si32(_mm_packus_epi16(_mm_packs_epi32(lanes, lanes), lanes)));
+    return {std::uint8_t(bytes), std::uint8_t(bytes >> 8), std::uint8_t(bytes >> 16), 255};
+}
+
 class CellSearch {
   public:
     // 1..256 opaque palette colors (alpha is ignored: every color is compared as opaque),
@@ -95,6 +102,16 @@ class CellSearch {
         return nearest(r, g, b);
     }
 
+    // nearest_near of the color whose R, G and B are the low three 32-bit lanes of `lanes` (each
+    // 0..255), as error diffusion rounds its targets: the search over few colors takes them as
+    // they are, without the trip through bytes and back.
+    std::uint8_t nearest_near(__m128i lanes, std::uint8_t guess) {
+        if (few_)
+            return nearest_of_few(lanes);
+        const Color c = opaque_color(lanes);
+        return nearest_near(c.r, c.g, c.b, guess);
+    }
+
     // Palettes of at most this many colors are searched by comparing them all at once
     // (nearest_of_few).
     static constexpr std::size_t kFewColors = 16;
@@ -107,8 +124,16 @@ class CellSearch {
     // two multiply-adds of 16-bit pairs (red and green, blue and 0) a vector, exact. No table:
     // no cache misses, no cells to fill.
     std::uint8_t nearest_of_few(std::uint8_t r, std::uint8_t g, std::uint8_t b) const {
-        const __m128i red_green = _mm_set1_epi32(std::int32_t{r} | std::int32_t{g} << 16);
-        const __m128i blue = _mm_set1_epi32(std::int32_t{b});
+        return nearest_of_few(_mm_setr_epi32(r, g, b, 0));
+    }
+
+    // nearest_of_few of the color whose R, G and B are the low three 32-bit lanes of `lanes`
+    // (each 0..255).
+    std::uint8_t nearest_of_few(__m128i lanes) const {
+        const __m128i words = _mm_packs_epi32(lanes, lanes);  // R, G, B, A in 16 bits, twice
+        const __m128i red_green = _mm_shuffle_epi32(words, _MM_SHUFFLE(0, 0, 0, 0));
+        const __m128i blue = _mm_and_si128(_mm_shuffle_epi32(words, _MM_SHUFFLE(1, 1, 1, 1)),
+                                           _mm_set1_epi32(0xFFFF));
         __m128i key[kFewColors / 4];
         for (std::size_t q = 0; q < kFewColors / 4; ++q) {
             const __m128i dot =
