@@ -84,14 +84,15 @@ class CellSearch {
         return std::atomic_ref<std::uint8_t>(table_[at]).load(std::memory_order_relaxed);
     }
 
-    // nearest(r, g, b) where `guess` is likely the answer (a neighbour's or the plain mapping's
-    // index): guess is taken without the table lookup, whose cache miss dominates error
-    // diffusion, when (r, g, b) lies within half the distance from guess to its nearest other
-    // color (then every other color is strictly farther, so the answer is exact). Palettes of
-    // at most kFewColors colors skip both: comparing them all (nearest_of_few, SSE2) costs less
-    // than the table's cache misses and cell fills for the many new colors diffusion makes, and
-    // less than the guess test, whose branch the diffused colors make hard to predict (adaptive
-    // at K = 16 on the 12 MP photo, one thread: 300 ms against 322 with the test first).
+    // nearest(r, g, b) where `guess` is likely the answer (ordered dithering's plain index):
+    // guess is taken without the table lookup when (r, g, b) lies within half the distance from
+    // guess to its nearest other color (then every other color is strictly farther, so the
+    // answer is exact). Palettes of at most kFewColors colors skip both: comparing them all
+    // (nearest_of_few, SSE2) costs less than the table's cache misses and cell fills for the
+    // many new colors dithering makes, and less than the guess test, whose branch those colors
+    // make hard to predict (adaptive diffusion at K = 16 on the 12 MP photo, one thread: 300 ms
+    // against 322 with the test first; diffusion now skips the test at every K, see
+    // src/remap_fs.cpp).
     std::uint8_t nearest_near(std::uint8_t r, std::uint8_t g, std::uint8_t b, std::uint8_t guess) {
         if (few_)
             return nearest_of_few(r, g, b);
@@ -102,14 +103,15 @@ class CellSearch {
         return nearest(r, g, b);
     }
 
-    // nearest_near of the color whose R, G and B are the low three 32-bit lanes of `lanes` (each
-    // 0..255), as error diffusion rounds its targets: the search over few colors takes them as
-    // they are, without the trip through bytes and back.
-    std::uint8_t nearest_near(__m128i lanes, std::uint8_t guess) {
+    // nearest of the color whose R, G and B are the low three 32-bit lanes of `lanes` (each
+    // 0..255), as error diffusion rounds its targets; palettes of at most kFewColors colors
+    // compared all at once as in nearest_near, from the lanes as they are, without the trip
+    // through bytes and back.
+    std::uint8_t nearest(__m128i lanes) {
         if (few_)
             return nearest_of_few(lanes);
         const Color c = opaque_color(lanes);
-        return nearest_near(c.r, c.g, c.b, guess);
+        return nearest(c.r, c.g, c.b);
     }
 
     // Palettes of at most this many colors are searched by comparing them all at once

@@ -126,9 +126,9 @@ class PaletteSearch {
     // Calls body(nearest), where nearest(Color) gives the palette index of a canonical color
     // (opaque unless kind() is alpha), and nearest(Color, guess) the same when the index
     // `guess` is likely the answer (the cell search then checks it first, see
-    // CellSearch::nearest_near), also for an opaque color given as 32-bit lanes (R, G, B, each
-    // 0..255: opaque_color) as error diffusion rounds it. Call it once per thread of work: the
-    // alpha cache it makes is that thread's own.
+    // CellSearch::nearest_near); nearest(lanes) that of an opaque color given as 32-bit lanes
+    // (R, G, B, each 0..255: opaque_color) as error diffusion rounds it, with no guess. Call it
+    // once per thread of work: the alpha cache it makes is that thread's own.
     template <class Body>
     void with_nearest(Body&& body) {
         switch (kind_) {
@@ -137,26 +137,23 @@ class PaletteSearch {
                                 [this](Color c, std::uint8_t guess) {
                                     return cells_->nearest_near(c.r, c.g, c.b, guess);
                                 },
-                                [this](__m128i lanes, std::uint8_t guess) {
-                                    return cells_->nearest_near(lanes, guess);
-                                }});
+                                [this](__m128i lanes) { return cells_->nearest(lanes); }});
                 return;
             case SearchKind::table:
                 body(Overloaded{
                     [this](Color c) { return table_->nearest(c.r, c.g, c.b); },
                     [this](Color c, std::uint8_t) { return table_->nearest(c.r, c.g, c.b); },
-                    [this](__m128i lanes, std::uint8_t) {
+                    [this](__m128i lanes) {
                         const Color c = opaque_color(lanes);
                         return table_->nearest(c.r, c.g, c.b);
                     }});
                 return;
             case SearchKind::alpha: {
                 AlphaCache cache(space_, exact_);
-                body(Overloaded{[&cache](Color c) { return cache.nearest(c); },
-                                [&cache](Color c, std::uint8_t) { return cache.nearest(c); },
-                                [&cache](__m128i lanes, std::uint8_t) {
-                                    return cache.nearest(opaque_color(lanes));
-                                }});
+                body(Overloaded{
+                    [&cache](Color c) { return cache.nearest(c); },
+                    [&cache](Color c, std::uint8_t) { return cache.nearest(c); },
+                    [&cache](__m128i lanes) { return cache.nearest(opaque_color(lanes)); }});
                 return;
             }
         }
