@@ -33,6 +33,16 @@ inline GifTestFrame gif_frame(int left, int top, int width, int height,
     return frame;
 }
 
+// A color table of `colors` ramping entries, 3 bytes each: entry i is (i * r, 255 - i * g,
+// i * b), each kept to its low 8 bits.
+inline std::vector<std::uint8_t> ramp_table(int colors, int r, int g, int b) {
+    std::vector<std::uint8_t> rgb;
+    for (int i = 0; i < colors; ++i)
+        rgb.insert(rgb.end(),
+                   {std::uint8_t(i * r), std::uint8_t(255 - i * g), std::uint8_t(i * b)});
+    return rgb;
+}
+
 // A GIF89a with a global table of `global_rgb` (3 bytes an entry, a power of two >= 2 of them),
 // the NETSCAPE2.0 loop count when loop_count >= 0, and the frames (each with a GCB).
 inline std::vector<std::uint8_t> write_gif(int width, int height,

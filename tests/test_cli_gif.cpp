@@ -53,10 +53,7 @@ namespace {
 // A 3-frame animated GIF, 40x30, looped forever: frames of random indices into a 64-color
 // global table, delays 50, 100 and 200 ms; the middle frame has its top rows transparent.
 std::vector<std::uint8_t> three_frame_gif() {
-    std::vector<std::uint8_t> rgb;
-    for (int i = 0; i < 64; ++i)
-        rgb.insert(rgb.end(),
-                   {std::uint8_t(i * 4), std::uint8_t(255 - i * 4), std::uint8_t(i * 13)});
+    const std::vector<std::uint8_t> rgb = test::ramp_table(64, 4, 4, 13);
     std::vector<test::GifTestFrame> frames;
     for (int f = 0; f < 3; ++f) {
         std::vector<std::uint8_t> indices;

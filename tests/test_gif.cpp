@@ -516,10 +516,7 @@ TEST_CASE("an animation's SSIM is measured on every n-th frame, its MSE on every
     // 36 frames of 256x256: 2.36 MP, over the 2 MP measured, so every 2nd frame. Even frames
     // are noise, odd ones flat bands: the mean over even frames differs from the mean over all.
     constexpr int kSide = 256, kFrames = 36;
-    std::vector<std::uint8_t> rgb;
-    for (int i = 0; i < 64; ++i)
-        rgb.insert(rgb.end(),
-                   {std::uint8_t(i * 4), std::uint8_t(255 - i * 3), std::uint8_t(i * 7)});
+    const std::vector<std::uint8_t> rgb = test::ramp_table(64, 4, 3, 7);
     std::vector<test::GifTestFrame> frames;
     std::uint32_t state = 99;
     for (int f = 0; f < kFrames; ++f) {
@@ -558,10 +555,7 @@ TEST_CASE("an animation run that is not measured writes the same file, its quali
           "[gif][animation][report]") {
     // Four frames of 64x64, the third a copy of the second: delays and reuse are reported alike.
     constexpr int kSide = 64;
-    std::vector<std::uint8_t> rgb;
-    for (int i = 0; i < 16; ++i)
-        rgb.insert(rgb.end(),
-                   {std::uint8_t(i * 16), std::uint8_t(255 - i * 9), std::uint8_t(i * 5)});
+    const std::vector<std::uint8_t> rgb = test::ramp_table(16, 16, 9, 5);
     std::vector<test::GifTestFrame> frames;
     for (int f = 0; f < 4; ++f) {
         std::vector<std::uint8_t> indices;
