@@ -66,8 +66,8 @@ constexpr float kFullLevel = 0.875f;
 constexpr std::size_t kBandRows = 256;
 
 // The largest absolute second difference across or down of every sample of row y (edges
-// repeated), 0..510, into out (width * channels values). One loop over the row's samples, so it
-// vectorizes.
+// repeated), 0..510, into out (width * channels values), over the row's samples regardless of
+// the pixels they belong to.
 void sample_contrasts(ImageView image, std::size_t y, std::vector<std::uint16_t>& out) {
     const std::size_t h = std::size_t(image.height());
     const std::size_t c = std::size_t(image.channels());
@@ -83,7 +83,34 @@ void sample_contrasts(ImageView image, std::size_t y, std::vector<std::uint16_t>
     };
     for (std::size_t k = 0; k < std::min(c, n); ++k)  // the first pixel's samples
         o[k] = at(k, k, k + c < n ? k + c : k);
-    for (std::size_t k = c; k + c < n; ++k) {
+    // The inner samples 16 at a time in SSE2 16-bit lanes (each difference within -510..510),
+    // where the compiler's own vectorizing widened them to 32 bits: adaptive mapping of the 12 MP
+    // photo 110-112 ms instead of 113-114 at K = 16, 97-98 instead of 100-101 at K = 256.
+    const __m128i zero = _mm_setzero_si128();
+    const auto second_differences = [&](__m128i m, __m128i l, __m128i r, __m128i u, __m128i d) {
+        const __m128i twice = _mm_add_epi16(m, m);
+        const __m128i across = _mm_sub_epi16(_mm_add_epi16(l, r), twice);
+        const __m128i along = _mm_sub_epi16(_mm_add_epi16(u, d), twice);
+        const auto magnitude = [&](__m128i v) { return _mm_max_epi16(v, _mm_sub_epi16(zero, v)); };
+        return _mm_max_epi16(magnitude(across), magnitude(along));
+    };
+    std::size_t k = c;
+    for (; k + 16 + c <= n; k += 16) {
+        const auto load = [](const std::uint8_t* p) {
+            return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        };
+        const __m128i m = load(mid + k), l = load(mid + k - c), r = load(mid + k + c),
+                      u = load(up + k), d = load(down + k);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k),
+                         second_differences(_mm_unpacklo_epi8(m, zero), _mm_unpacklo_epi8(l, zero),
+                                            _mm_unpacklo_epi8(r, zero), _mm_unpacklo_epi8(u, zero),
+                                            _mm_unpacklo_epi8(d, zero)));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k + 8),
+                         second_differences(_mm_unpackhi_epi8(m, zero), _mm_unpackhi_epi8(l, zero),
+                                            _mm_unpackhi_epi8(r, zero), _mm_unpackhi_epi8(u, zero),
+                                            _mm_unpackhi_epi8(d, zero)));
+    }
+    for (; k + c < n; ++k) {
         const int twice = 2 * mid[k];
         const int across = std::abs(mid[k - c] + mid[k + c] - twice);
         const int along = std::abs(up[k] + down[k] - twice);
