@@ -61,7 +61,8 @@ cxxopts::Options make_parser() {
         ("json", "print the report as one JSON document (several inputs: one line each)")
         ("V,version", "print the version and exit");
     // clang-format on
-    add_common_options(parser, "print nothing but errors (and measure no quality: nothing would show it)");
+    add_common_options(parser,
+                       "print nothing but errors (and measure no quality: nothing would show it)");
     return parser;
 }
 
