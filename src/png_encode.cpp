@@ -112,13 +112,14 @@ std::vector<std::uint8_t> scanlines(const IndexedImage& image, int depth) {
     return rows;
 }
 
+struct FreeCompressor {
+    void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+};
+
 // The zlib stream of an IDAT chunk, by libdeflate: at the same level it compresses palette
 // images about as well as zlib, 5 to 8 times faster. Into a buffer the size of libdeflate's
 // bound, about the input's, left uninitialized: only the pages the stream fills get touched
 // (a tenth of them at K = 16), where zeroing a 12 MB bound cost 3,000 page faults.
-struct FreeCompressor {
-    void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
-};
 
 std::vector<std::uint8_t> deflate_scanlines(const fs::path& output,
                                             std::span<const std::uint8_t> rows, int level) {
@@ -272,11 +273,15 @@ std::vector<std::uint8_t> isal_band(const fs::path& output, std::span<const std:
     return std::vector<std::uint8_t>(buffer.get(), buffer.get() + z.total_out);
 }
 
+// Bytes an empty stored block takes after a stream's last block, at most: one for its 3 header
+// bits when the last byte lacks room, then its length 0 and that length's complement.
+constexpr std::size_t kOpenEnd = 5;
+
 // Leaves the complete raw deflate stream of `original`, the first `size` bytes of `stream`
-// (which has 5 more bytes of room), open, so another stream can
-// follow it: the final-block bit of its last block cleared, and after that block's end-of-block
-// code (the bits after it zeroed) an empty stored block, whose length field starts the next
-// byte (as a sync flush ends zlib's bands). Where the last block starts and where it ends are
+// (which has kOpenEnd more bytes of room), open, so another stream can follow it: the
+// final-block bit of its last block cleared, and after that block's end-of-block code (the
+// bits after it zeroed) an empty stored block, whose length field starts the next byte (as a
+// sync flush ends zlib's bands). Where the last block starts and where it ends are
 // found by zlib's inflate, which stops at every block boundary (Z_BLOCK) and says how many bits
 // of the last byte it read are unused; on the way it checks that the stream inflates back to
 // `original`. Costs an inflate of the band: about a tenth of libdeflate's level-7 time.
@@ -284,7 +289,7 @@ std::vector<std::uint8_t> isal_band(const fs::path& output, std::span<const std:
 std::size_t leave_stream_open(const fs::path& output, std::span<std::uint8_t> stream,
                               std::size_t size, std::span<const std::uint8_t> original) {
     z_stream z{};
-    check_zlib(output, inflateInit2(&z, -15));
+    check_zlib(output, inflateInit2(&z, -kFullWindow));
     const std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&z, inflateEnd);
     z.next_in = stream.data();
     z.avail_in = uInt(size);
@@ -348,9 +353,9 @@ std::size_t leave_stream_open(const fs::path& output, std::span<std::uint8_t> st
 }
 
 // Bytes of room a band of n bytes takes: libdeflate's bound for any compressor, and the
-// stored block leave_stream_open adds (5 bytes at most).
+// stored block leave_stream_open adds.
 std::size_t libdeflate_room(std::size_t n) {
-    return libdeflate_deflate_compress_bound(nullptr, n) + 5;
+    return libdeflate_deflate_compress_bound(nullptr, n) + kOpenEnd;
 }
 
 // One band by libdeflate into `room` (libdeflate_room of its size), alone (libdeflate takes no
@@ -365,15 +370,12 @@ std::size_t libdeflate_band(const fs::path& output, std::span<const std::uint8_t
         throw std::bad_alloc();
     const std::span<const std::uint8_t> band = all.subspan(begin, end - begin);
     const std::size_t size = libdeflate_deflate_compress(compressor.get(), band.data(), band.size(),
-                                                         room.data(), room.size() - 5);
+                                                         room.data(), room.size() - kOpenEnd);
     if (size == 0)
         fail_output(output, "PNG encoder: compressed image data does not fit its bound");
     return end == all.size() ? size : leave_stream_open(output, room, size, band);
 }
 
-// The zlib stream of the scanlines, bands deflated side by side by `band`: header, the bands'
-// raw streams in order, Adler-32 of the whole. `window_bits`: the largest reach of the bands'
-// matches, for the header.
 // The zlib stream of the scanlines from their bands' raw streams in order: header, the bands,
 // Adler-32 of the whole. `window_bits`: the largest reach of the bands' matches, for the header.
 std::vector<std::uint8_t> zlib_stream_of(std::span<const std::uint8_t> rows, int window_bits,

@@ -120,10 +120,15 @@ void measure_delta_e(ImageView original, const IndexedImage& quantized, std::siz
     q.delta_e_p95 = de[rank];
 }
 
-// BT.601 luma of a color over white in thousandths, 0..255,000: exact in integers.
+// BT.601 luma of opaque R, G, B (0..255) in thousandths, 0..255,000: exact in integers.
+std::int64_t luma_milli(int r, int g, int b) {
+    return 299 * r + 587 * g + 114 * b;
+}
+
+// The same of a color over white.
 std::int64_t luma_milli(Color c) {
     const Color w = over_white(c);
-    return 299 * w.r + 587 * w.g + 114 * w.b;
+    return luma_milli(w.r, w.g, w.b);
 }
 
 // Sums over a set of pixels of the original's luma a, the quantized luma b and their products,
@@ -190,10 +195,9 @@ double measure_ssim(ImageView original, const IndexedImage& quantized, const det
                     LumaSums part;  // in registers, added to the block once
                     for (std::size_t x = c * kBlock; x < (c + 1) * kBlock; ++x) {
                         // Opaque pixels (most images) need no compositing over white.
-                        const std::int64_t a = opaque
-                                                   ? 299 * sample[3 * x] + 587 * sample[3 * x + 1] +
-                                                         114 * sample[3 * x + 2]
-                                                   : luma_milli(original.pixel(y * w + x));
+                        const std::int64_t a =
+                            opaque ? luma_milli(sample[3 * x], sample[3 * x + 1], sample[3 * x + 2])
+                                   : luma_milli(original.pixel(y * w + x));
                         part.add(a, palette_luma[index[x]]);
                     }
                     row[c] += part;
