@@ -1,12 +1,13 @@
 // The trade of the palette PNG's deflate, for `bench/run encode`: each engine and level of
 // detail::deflate_image_data on the image data of IMAGE quantized to K colors (the default
-// options), on one thread and on two, interleaved, REPEATS times each; one JSON line per
-// setting with the median time (ms), the bytes, whether the stream inflates to the scanlines
-// exactly, whether both thread counts gave the same bytes and whether it is the setting the
-// encoder picks by default for these scanlines.
+// options, mapped by --dither DITHER, none if not given), on one thread and on two,
+// interleaved, REPEATS times each; one JSON line per setting with the median time (ms), the
+// bytes, whether the stream inflates to the scanlines exactly, whether both thread counts gave
+// the same bytes and whether it is the setting the encoder picks by default for these
+// scanlines.
 //
 //   cmake --build build --target quantize_bench_encode
-//   build/quantize_bench_encode IMAGE K REPEATS
+//   build/quantize_bench_encode IMAGE K REPEATS [DITHER]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -61,28 +62,31 @@ bool inflates_to(const std::vector<std::uint8_t>& stream, const std::vector<std:
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 4) {
-        std::fprintf(stderr, "usage: %s IMAGE K REPEATS\n", argv[0]);
+    if (argc != 4 && argc != 5) {
+        std::fprintf(stderr, "usage: %s IMAGE K REPEATS [DITHER]\n", argv[0]);
         return 2;
     }
     const quantize::Image image = quantize::read_image(argv[1]);
     quantize::Options options;
     options.clustering.colors = std::atoi(argv[2]);
+    if (argc == 5)
+        options.mapping.dither = quantize::dither_named(argv[4]);
     const int repeats = std::max(1, std::atoi(argv[3]));
-    const std::vector<std::uint8_t> rows =
-        quantize::detail::palette_scanlines(quantize::quantize(image, options).image);
+    const quantize::IndexedImage mapped = quantize::quantize(image, options).image;
+    const std::vector<std::uint8_t> rows = quantize::detail::palette_scanlines(mapped);
     const DeflateSetting settings[] = {
-        {DeflateEngine::libdeflate, 6},       {DeflateEngine::libdeflate, 7},
-        {DeflateEngine::libdeflate, 8},       {DeflateEngine::libdeflate, 9},
-        {DeflateEngine::zlib_bands, 6},       {DeflateEngine::zlib_bands, 7},
-        {DeflateEngine::zlib_bands, 8},       {DeflateEngine::zlib_bands, 9},
-        {DeflateEngine::zlib_deep_bands, 9},  {DeflateEngine::isal_bands, 1},
-        {DeflateEngine::isal_bands, 2},       {DeflateEngine::isal_bands, 3},
+        {DeflateEngine::libdeflate, 5},       {DeflateEngine::libdeflate, 6},
+        {DeflateEngine::libdeflate, 7},       {DeflateEngine::libdeflate, 8},
+        {DeflateEngine::libdeflate, 9},       {DeflateEngine::zlib_bands, 6},
+        {DeflateEngine::zlib_bands, 7},       {DeflateEngine::zlib_bands, 8},
+        {DeflateEngine::zlib_bands, 9},       {DeflateEngine::zlib_deep_bands, 9},
+        {DeflateEngine::isal_bands, 1},       {DeflateEngine::isal_bands, 2},
+        {DeflateEngine::isal_bands, 3},       {DeflateEngine::libdeflate_bands, 5},
         {DeflateEngine::libdeflate_bands, 6}, {DeflateEngine::libdeflate_bands, 7},
         {DeflateEngine::libdeflate_bands, 8}, {DeflateEngine::libdeflate_bands, 9},
     };
-    const DeflateSetting chosen =
-        quantize::detail::deflate_setting_for(rows, quantize::EncodeOptions::kAutoPngLevel);
+    const DeflateSetting chosen = quantize::detail::deflate_setting_for(
+        rows, quantize::EncodeOptions::kAutoPngLevel, mapped.dither);
     tbb::task_arena one(1), two(2);
     for (const DeflateSetting& setting : settings) {
         std::vector<std::uint8_t> on_one, on_two;

@@ -42,9 +42,6 @@ int png_bit_depth(std::size_t palette_size) {
     return 8;
 }
 
-// libdeflate's level for kAutoPngLevel (see EncodeOptions).
-constexpr int kAutoLibdeflateLevel = 7;
-
 SpngContext new_encoder() {
     SpngContext ctx(spng_ctx_new(SPNG_CTX_ENCODER));
     if (!ctx)
@@ -471,7 +468,7 @@ std::vector<std::uint8_t> palette_scanlines(const IndexedImage& image) {
     return scanlines(image, png_bit_depth(image.palette.size()));
 }
 
-DeflateSetting deflate_setting_for(std::span<const std::uint8_t> rows, int level) {
+DeflateSetting deflate_setting_for(std::span<const std::uint8_t> rows, int level, Dither dither) {
     // One call up to a band's size; above, bands on every core (`bench/run encode`: on the
     // 12 MP photo at K = 256, 64 ms on 2 threads instead of 106, 0.23% more bytes).
     const DeflateEngine engine =
@@ -480,7 +477,7 @@ DeflateSetting deflate_setting_for(std::span<const std::uint8_t> rows, int level
         return {engine, level};
     if (repeat_share(rows) > kDeepSearchRepeatShare)
         return {engine, kRunsLibdeflateLevel};
-    return {engine, kAutoLibdeflateLevel};
+    return {engine, dither_method(dither).png_level};
 }
 
 std::vector<std::uint8_t> deflate_image_data(const fs::path& output,
@@ -540,7 +537,7 @@ std::vector<std::uint8_t> encode_palette_png(const fs::path& output, const Index
     check(spng_encode_chunks(ctx.get()));
     const std::vector<std::uint8_t> rows = scanlines(image, depth);
     const std::vector<std::uint8_t> idat =
-        deflate_image_data(output, rows, deflate_setting_for(rows, level));
+        deflate_image_data(output, rows, deflate_setting_for(rows, level, image.dither));
     png.reserve(png.size() + idat.size() + 24);
     append_chunk(png, "IDAT", idat);
     append_chunk(png, "IEND", {});

@@ -86,11 +86,11 @@ void remap_with_alpha(ImageView image, detail::PaletteSearch& search,
 // The mapping methods, one row each: name (the --dither value), what it is, whether it runs in
 // parallel, its run function. Rows in Dither's order.
 constexpr DitherMethod kMethods[] = {
-    {Dither::none, "none", "nearest color", true, detail::run_none},
-    {Dither::fs, "fs", "Floyd-Steinberg", false, detail::run_fs},
-    {Dither::adaptive, "adaptive", "adaptive error diffusion", false, detail::run_adaptive},
-    {Dither::ordered, "ordered", "ordered, blue noise", true, detail::run_ordered},
-    {Dither::bayer, "bayer", "ordered, Bayer 8x8", true, detail::run_bayer},
+    {Dither::none, "none", "nearest color", true, 7, detail::run_none},
+    {Dither::fs, "fs", "Floyd-Steinberg", false, 6, detail::run_fs},
+    {Dither::adaptive, "adaptive", "adaptive error diffusion", false, 6, detail::run_adaptive},
+    {Dither::ordered, "ordered", "ordered, blue noise", true, 6, detail::run_ordered},
+    {Dither::bayer, "bayer", "ordered, Bayer 8x8", true, 6, detail::run_bayer},
 };
 
 constexpr bool rows_in_enum_order() {
@@ -250,7 +250,10 @@ IndexedImage map_to_palette(ImageView image, Palette palette, ColorSpace space, 
         throw Error(ErrorKind::invalid_argument, "dither-level",
                     "must be between 0 and 1 (got " + std::to_string(level) + ")");
     }
-    return dither_method(dither).run(image, std::move(palette), space, level, progress);
+    IndexedImage mapped =
+        dither_method(dither).run(image, std::move(palette), space, level, progress);
+    mapped.dither = level > 0 ? dither : Dither::none;
+    return mapped;
 }
 
 IndexedImage remap_dithered(ImageView image, Palette palette, ColorSpace space, float level) {

@@ -627,7 +627,7 @@ TEST_CASE("run-heavy PNG output is deflated by libdeflate's level 9 and decodes 
     using detail::DeflateEngine;
     const Bytes scanlines = detail::palette_scanlines(runs);
     const detail::DeflateSetting picked =
-        detail::deflate_setting_for(scanlines, EncodeOptions::kAutoPngLevel);
+        detail::deflate_setting_for(scanlines, EncodeOptions::kAutoPngLevel, Dither::none);
     CHECK(picked.engine == DeflateEngine::libdeflate);
     CHECK(picked.level == 9);
     CHECK(stream == detail::deflate_image_data("runs.png", scanlines, picked));
@@ -654,15 +654,21 @@ TEST_CASE("run-heavy PNG output is deflated by libdeflate's level 9 and decodes 
     }
     CHECK(exact);
 
-    // An explicit level is kept, and an image without long runs gets level 7.
-    const detail::DeflateSetting explicit8 = detail::deflate_setting_for(scanlines, 8);
+    // An explicit level is kept, and an image without long runs gets its mapping method's
+    // level: 7 undithered, 6 dithered. Long runs take level 9 however they were mapped.
+    const detail::DeflateSetting explicit8 =
+        detail::deflate_setting_for(scanlines, 8, Dither::none);
     CHECK(explicit8.engine == DeflateEngine::libdeflate);
     CHECK(explicit8.level == 8);
-    const detail::DeflateSetting plain = detail::deflate_setting_for(
-        detail::palette_scanlines(checkerboard(3000, 800, gray_palette(16))),
-        EncodeOptions::kAutoPngLevel);
-    CHECK(plain.engine == DeflateEngine::libdeflate);
-    CHECK(plain.level == 7);
+    const Bytes busy = detail::palette_scanlines(checkerboard(3000, 800, gray_palette(16)));
+    for (const DitherMethod& method : dither_methods()) {
+        constexpr int kAuto = EncodeOptions::kAutoPngLevel;
+        const detail::DeflateSetting plain =
+            detail::deflate_setting_for(busy, kAuto, method.dither);
+        CHECK(plain.engine == DeflateEngine::libdeflate);
+        CHECK(plain.level == (method.dither == Dither::none ? 7 : 6));
+        CHECK(detail::deflate_setting_for(scanlines, kAuto, method.dither).level == 9);
+    }
 
     write_file_atomically(dir / "runs.png", png, false);
     const cv::Mat back = cv::imread((dir / "runs.png").string(), cv::IMREAD_COLOR);
@@ -748,10 +754,12 @@ TEST_CASE("PNG image data over one band is deflated in libdeflate's bands, under
     using detail::DeflateEngine;
     const Bytes small(2u << 20, 7), large((2u << 20) + 1, 7);
     for (const int level : {EncodeOptions::kAutoPngLevel, 6}) {
-        CHECK(detail::deflate_setting_for(small, level).engine == DeflateEngine::libdeflate);
-        CHECK(detail::deflate_setting_for(large, level).engine == DeflateEngine::libdeflate_bands);
+        CHECK(detail::deflate_setting_for(small, level, Dither::none).engine ==
+              DeflateEngine::libdeflate);
+        CHECK(detail::deflate_setting_for(large, level, Dither::none).engine ==
+              DeflateEngine::libdeflate_bands);
     }
-    CHECK(detail::deflate_setting_for(large, 6).level == 6);
+    CHECK(detail::deflate_setting_for(large, 6, Dither::none).level == 6);
     // And a whole PNG over that size: the same bytes on 1 and 2 threads, its pixels exact.
     test::TempDir dir;
     const IndexedImage image = checkerboard(2400, 1000, gray_palette(200));  // 2.4 MB of rows

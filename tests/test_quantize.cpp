@@ -264,6 +264,30 @@ TEST_CASE("the default maps without dithering, as --dither none does", "[quantiz
     CHECK(by_default.image.indices != quantize::quantize(image, adaptive).image.indices);
 }
 
+TEST_CASE("dithered PNG output is deflated at its method's automatic level, 6",
+          "[quantize][dither]") {
+    // quantize_file tells the encoder how the pixels were mapped (EncodeOptions::dither): the
+    // automatic level then gives the file an explicit level 6 gives, and level 7 (undithered
+    // output's) another.
+    test::TempDir dir;
+    const auto written = [&](Dither dither, int level, const char* name) {
+        Options options = with_colors(64, 2);
+        options.mapping.dither = dither;
+        options.encoding.encode.png_level = level;
+        quantize_file(test::sample_path("kodim23.png"), dir / name, options, false);
+        return test::read_bytes(dir / name);
+    };
+    for (Dither dither : {Dither::fs, Dither::adaptive, Dither::ordered}) {
+        const auto automatic = written(dither, EncodeOptions::kAutoPngLevel, "auto.png");
+        CHECK(automatic == written(dither, 6, "six.png"));
+        CHECK(automatic != written(dither, 7, "seven.png"));
+        for (const char* name : {"auto.png", "six.png", "seven.png"})
+            fs::remove(dir / name);
+    }
+    CHECK(written(Dither::none, EncodeOptions::kAutoPngLevel, "auto.png") ==
+          written(Dither::none, 7, "seven.png"));
+}
+
 namespace {
 // The image's pixels copied into rows `pad` bytes longer than needed, gaps filled with 0x5a
 // (a color the image must not pick up), viewed in place.

@@ -65,14 +65,15 @@ bool keeps_palette(const std::filesystem::path& output);
 // How outputs are compressed.
 struct EncodeOptions {
     // Deflate level of PNG output (libdeflate), 0..12: 0 stores, 12 is smallest and slowest.
-    // kAutoPngLevel: level 7 (`bench/run png-bytes`: 5% below pngquant's bytes on the Kodak
-    // images, which pay for zlib's level 9, at a fifth of zlib's time). Level 8 is 0.4% smaller
-    // there and 1.2% on the 27.7 MP photo at K = 16, where it takes 1.0 s to level 7's 0.4.
-    // Images whose scanline bytes are over 90% repeats of the byte before (large flat areas:
-    // the 12 MP photo at K = 16) go to level 9: level 7's shallower chains miss the row above
-    // there, 6% larger. At any level, image data over 2 MiB is deflated in bands on every core,
-    // the same bytes whatever the thread count (0.1-0.25% larger than one call on the 12 MP
-    // photo, 1.7-1.8x faster on two cores).
+    // kAutoPngLevel: the level of the method that mapped the image (IndexedImage::dither,
+    // DitherMethod::png_level): 6 for dithered images; 7 undithered (`bench/run png-bytes`: 5%
+    // below pngquant's bytes on the Kodak images, which pay for zlib's level 9, at a fifth of
+    // zlib's time; level 8 is 0.4% smaller there and 1.2% on the 27.7 MP photo at K = 16, where
+    // it takes 1.0 s to level 7's 0.4). Images whose scanline bytes are over 90% repeats of the
+    // byte before (large flat areas: the 12 MP photo at K = 16) go to level 9: level 7's shallower
+    // chains miss the row above there, 6% larger. At any level, image data over 2 MiB is deflated
+    // in bands on every core, the same bytes whatever the thread count (0.1-0.25% larger than one
+    // call on the 12 MP photo, 1.7-1.8x faster on two cores).
     static constexpr int kAutoPngLevel = -1;
     int png_level = kAutoPngLevel;
     int jpeg_quality = 95;  // 0..100, OpenCV's default

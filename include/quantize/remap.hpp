@@ -14,12 +14,25 @@
 
 namespace quantize {
 
+// How pixels are mapped to the palette: one row each in dither_methods().
+enum class Dither {
+    none,      // every pixel to its nearest palette color (remap)
+    fs,        // Floyd-Steinberg error diffusion everywhere (remap_dithered)
+    adaptive,  // error diffusion weighted by a dither map: full in flat areas and gradients,
+               // little at edges and in noise or texture, where it costs bytes and shows
+    ordered,   // ordered dithering with a 64x64 blue-noise mask (void-and-cluster)
+    bayer,     // ordered dithering with the 8x8 Bayer matrix
+};
+
 // A palette image: width * height indices into `palette`, row-major.
 struct IndexedImage {
     int width = 0;
     int height = 0;
     Palette palette;
     std::vector<std::uint8_t> indices;
+    // How the indices were mapped (map_to_palette says; none at level 0, where every method maps
+    // plainly), which picks the PNG encoder's automatic level (DitherMethod::png_level).
+    Dither dither = Dither::none;
 };
 
 // Index of the palette point nearest to p (squared Euclidean distance; ties go to the lowest
@@ -40,16 +53,6 @@ std::vector<IndexedImage> remap_frames(std::span<const Image* const> images, con
                                        ColorSpace space = ColorSpace::rgb,
                                        const Progress& progress = {});
 
-// How pixels are mapped to the palette: one row each in dither_methods().
-enum class Dither {
-    none,      // every pixel to its nearest palette color (remap)
-    fs,        // Floyd-Steinberg error diffusion everywhere (remap_dithered)
-    adaptive,  // error diffusion weighted by a dither map: full in flat areas and gradients,
-               // little at edges and in noise or texture, where it costs bytes and shows
-    ordered,   // ordered dithering with a 64x64 blue-noise mask (void-and-cluster)
-    bayer,     // ordered dithering with the 8x8 Bayer matrix
-};
-
 // One way of mapping pixels to a palette.
 struct DitherMethod {
     Dither dither;
@@ -58,6 +61,13 @@ struct DitherMethod {
     // Pixel-local, so it runs on every thread; else one sequential pass. Either way the output
     // never depends on the thread count.
     bool parallel;
+    // libdeflate's level for this method's PNG output when EncodeOptions::png_level is auto
+    // (images of flat runs take level 9 whatever the method). Undithered: 7. Dithered output is
+    // noise to deflate, where level 7's deeper search finds little more than level 6's: on the
+    // 12 MP photo at K = 256, adaptive's image data is 0.7% larger at level 6 and deflates in
+    // 0.77x the time (`bench/run encode`); Kodak, SIPI and the large photos at K = 16, 64 and 256
+    // (every dithering method): 0.03-0.6% larger. Undithered, level 6 costs up to 4%.
+    int png_level;
     // The mapping: image, palette, the space the palette was fitted in, level 0..1, and the
     // progress polled (with Stage::remap) inside its pixel loops.
     IndexedImage (*run)(ImageView image, Palette palette, ColorSpace space, float level,
