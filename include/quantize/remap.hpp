@@ -64,9 +64,10 @@ struct DitherMethod {
     // libdeflate's level for this method's PNG output when EncodeOptions::png_level is auto
     // (images of flat runs take level 9 whatever the method). Undithered: 7. Dithered output is
     // noise to deflate, where level 7's deeper search finds little more than level 6's: on the
-    // 12 MP photo at K = 256, adaptive's image data is 0.7% larger at level 6 and deflates in
-    // 0.77x the time (`bench/run encode`); Kodak, SIPI and the large photos at K = 16, 64 and 256
-    // (every dithering method): 0.03-0.6% larger. Undithered, level 6 costs up to 4%.
+    // 12 MP photo, adaptive's image data is 0.7% (K = 256) and 1.1% (K = 16) larger at level 6
+    // and deflates in 0.65-0.72x the CPU time (`bench/run encode`); Kodak, SIPI and the large
+    // photos at K = 16, 64 and 256 (every dithering method): 0.03-0.6% larger. Undithered,
+    // level 6 costs up to 4%.
     int png_level;
     // The mapping: image, palette, the space the palette was fitted in, level 0..1, and the
     // progress polled (with Stage::remap) inside its pixel loops.
