@@ -71,17 +71,17 @@ void count_into(IndexCounts& counts, const std::uint8_t* first, const std::uint8
         counts[j] += std::uint64_t{part[0][j]} + part[1][j] + part[2][j] + part[3][j];
 }
 
-void OpaqueTable::Free::operator()(std::uint16_t* p) const {
+void OpaqueTable::Free::operator()(void* p) const {
     std::free(p);
 }
 
 OpaqueTable::OpaqueTable(ColorSpace space, std::span<const Point> points)
-    : space_(space),
-      grid_(points, space),
-      lut_(static_cast<std::uint16_t*>(std::calloc(std::size_t{1} << 24, sizeof(std::uint16_t)))) {
+    : space_(space), grid_(points, space), wide_(points.size() > 255) {
+    const std::size_t bytes = (std::size_t{1} << 24) * (wide_ ? 2 : 1);
+    lut_.reset(std::calloc(bytes, 1));
     if (!lut_)
         throw std::bad_alloc();
-    advise_huge_pages(lut_.get(), (std::size_t{1} << 24) * sizeof(std::uint16_t));
+    advise_huge_pages(lut_.get(), bytes);
 }
 
 PaletteSearch::PaletteSearch(ImageView image, const Palette& palette, ColorSpace space)
