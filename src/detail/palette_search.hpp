@@ -17,6 +17,7 @@
 #include "detail/cell_search.hpp"
 #include "detail/grid_search.hpp"
 #include "detail/nearest.hpp"
+#include "detail/uniform_blocks.hpp"
 #include "quantize/palette.hpp"
 #include "quantize/pixels.hpp"
 
@@ -35,9 +36,10 @@ inline std::uint32_t rgb_key(const std::uint8_t* rgb) {
 
 // For opaque colors in spaces other than sRGB (or with translucent palette colors): one slot per
 // 24-bit color holding its palette index + 1 (0 = not yet known), of which only the pages of
-// colors present are ever touched. Slots are filled on first sight, through the grid search in
-// the working space; two threads meeting the same new color both compute the same answer, so
-// relaxed atomics suffice and the result is deterministic.
+// colors present are ever touched. Slots are filled on first sight, a block of 4 x 4 x 4 colors
+// at once where one palette color is the nearest to all of them (UniformBlocks), else through
+// the grid search in the working space; two threads meeting the same new color both compute
+// the same answer, so relaxed atomics suffice and the result is deterministic.
 class OpaqueTable {
   public:
     OpaqueTable(ColorSpace space, std::span<const Point> points);
@@ -60,13 +62,22 @@ class OpaqueTable {
     // fill 4.1 MiB in bytes.
     template <class Slot>
     std::uint8_t nearest_in(std::uint32_t at, Color c) const {
-        std::atomic_ref<Slot> slot(reinterpret_cast<Slot*>(lut_.get())[at]);
-        Slot v = slot.load(std::memory_order_relaxed);
-        if (v == 0) {
-            v = static_cast<Slot>(grid_.nearest(to_point(c, space_)) + 1);
-            slot.store(v, std::memory_order_relaxed);
-        }
+        const Slot v = std::atomic_ref<Slot>(slots<Slot>()[at]).load(std::memory_order_relaxed);
+        if (v == 0)
+            return fill<Slot>(at, c);
         return static_cast<std::uint8_t>(v - 1);
+    }
+
+    // Fills the slot of color c (at `at`), or its whole block, and returns c's index.
+    template <class Slot>
+    std::uint8_t fill(std::uint32_t at, Color c) const;
+
+    // True for the first caller about block `block` (a line of 64 slots, kCellOffsets).
+    bool claim_block(std::uint32_t block) const;
+
+    template <class Slot>
+    Slot* slots() const {
+        return static_cast<Slot*>(lut_.get());
     }
 
     struct Free {
@@ -74,8 +85,11 @@ class OpaqueTable {
     };
     ColorSpace space_;
     GridSearch grid_;
+    UniformBlocks blocks_;
     bool wide_;  // 256 palette colors: an index + 1 needs two bytes
     std::unique_ptr<void, Free> lut_;
+    // One bit per block of 64 slots, set once the block was tested (2^18 blocks).
+    std::unique_ptr<std::atomic<std::uint64_t>[]> tested_;
 };
 
 // For colors with alpha (32-bit colors, too many for a table): a small direct-mapped cache in
