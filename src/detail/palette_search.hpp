@@ -1,6 +1,7 @@
 // The one place where remap and every dithering method choose how to find a color's nearest
 // palette entry: the cell search for opaque images compared in sRGB, a table of all 2^24 opaque
-// colors in other spaces (filled through detail::GridSearch), a small cache per thread of work for
+// colors in other spaces (filled a block at a time through detail::UniformBlocks where it shows
+// one answer for the block, else through detail::GridSearch), a small cache per thread of work for
 // colors with alpha. All three are exact (ties to the lowest index, like quantize::nearest_index)
 // and give the same answers whatever the thread count.
 #pragma once
@@ -59,7 +60,7 @@ class OpaqueTable {
     // (16 MiB, one cell of the cell search's order a cache line), two for 256 (32 MiB). Bytes
     // where they suffice: adaptive diffusion at K = 16 on the 12 MP photo in Oklab looks up 1.8
     // million distinct colors, whose slots filled 7.3 MiB of cache lines in two-byte slots and
-    // fill 4.1 MiB in bytes.
+    // fill 4.1 MiB in bytes (its remap 9% faster on two threads, 14% on one).
     template <class Slot>
     std::uint8_t nearest_in(std::uint32_t at, Color c) const {
         const Slot v = std::atomic_ref<Slot>(slots<Slot>()[at]).load(std::memory_order_relaxed);
