@@ -6,6 +6,7 @@
 #include <numbers>
 #include <string>
 
+#include "detail/color_parts.hpp"
 #include "detail/weighted_rgb.hpp"
 #include "quantize/error.hpp"
 
@@ -47,6 +48,39 @@ double lab_f_inverse(double t) {
 
 }  // namespace
 
+namespace detail {
+
+Coordinates lab_inner(Color c) {
+    const auto& lin = linear_table();
+    const double r = lin[c.r], g = lin[c.g], b = lin[c.b];
+    // IEC 61966-2-1 sRGB to XYZ (D65).
+    const double x = 0.4124564 * r + 0.3575761 * g + 0.1804375 * b;
+    const double y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b;
+    const double z = 0.0193339 * r + 0.1191920 * g + 0.9503041 * b;
+    return {lab_f(x / kWhiteX), lab_f(y / kWhiteY), lab_f(z / kWhiteZ)};
+}
+
+Coordinates lab_of_inner(const Coordinates& f) {
+    return {116 * f.c1 - 16, 500 * (f.c0 - f.c1), 200 * (f.c1 - f.c2)};
+}
+
+Coordinates oklab_inner(Color c) {
+    const auto& lin = linear_table();
+    const double r = lin[c.r], g = lin[c.g], b = lin[c.b];
+    return {std::cbrt(0.4122214708 * r + 0.5363325363 * g + 0.0514459929 * b),
+            std::cbrt(0.2119034982 * r + 0.6806995451 * g + 0.1073969566 * b),
+            std::cbrt(0.0883024619 * r + 0.2817188376 * g + 0.6299787005 * b)};
+}
+
+Coordinates oklab_of_inner(const Coordinates& lms) {
+    const double l = lms.c0, m = lms.c1, s = lms.c2;
+    return {0.2104542553 * l + 0.7936177850 * m - 0.0040720468 * s,
+            1.9779984951 * l - 2.4285922050 * m + 0.4505937099 * s,
+            0.0259040371 * l + 0.7827717662 * m - 0.8086757660 * s};
+}
+
+}  // namespace detail
+
 const char* color_space_name(ColorSpace space) {
     switch (space) {
         case ColorSpace::rgb:
@@ -85,14 +119,7 @@ double linear_to_srgb(double v) {
 }
 
 Coordinates srgb_to_lab(Color c) {
-    const auto& lin = linear_table();
-    const double r = lin[c.r], g = lin[c.g], b = lin[c.b];
-    // IEC 61966-2-1 sRGB to XYZ (D65).
-    const double x = 0.4124564 * r + 0.3575761 * g + 0.1804375 * b;
-    const double y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b;
-    const double z = 0.0193339 * r + 0.1191920 * g + 0.9503041 * b;
-    const double fx = lab_f(x / kWhiteX), fy = lab_f(y / kWhiteY), fz = lab_f(z / kWhiteZ);
-    return {116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)};
+    return detail::lab_of_inner(detail::lab_inner(c));
 }
 
 Color lab_to_srgb(const Coordinates& lab, std::uint8_t alpha) {
@@ -105,14 +132,7 @@ Color lab_to_srgb(const Coordinates& lab, std::uint8_t alpha) {
 }
 
 Coordinates srgb_to_oklab(Color c) {
-    const auto& lin = linear_table();
-    const double r = lin[c.r], g = lin[c.g], b = lin[c.b];
-    const double l = std::cbrt(0.4122214708 * r + 0.5363325363 * g + 0.0514459929 * b);
-    const double m = std::cbrt(0.2119034982 * r + 0.6806995451 * g + 0.1073969566 * b);
-    const double s = std::cbrt(0.0883024619 * r + 0.2817188376 * g + 0.6299787005 * b);
-    return {0.2104542553 * l + 0.7936177850 * m - 0.0040720468 * s,
-            1.9779984951 * l - 2.4285922050 * m + 0.4505937099 * s,
-            0.0259040371 * l + 0.7827717662 * m - 0.8086757660 * s};
+    return detail::oklab_of_inner(detail::oklab_inner(c));
 }
 
 Color oklab_to_srgb(const Coordinates& lab, std::uint8_t alpha) {
@@ -137,8 +157,8 @@ Coordinates unscaled(const Point& p, double scale, long alpha) {
     return {p.v[0] * unscale, p.v[1] * unscale, p.v[2] * unscale};
 }
 
-// Point units per unit of the space's own coordinates.
-constexpr double kLabScale = 2.55, kOklabScale = 255.0;
+using detail::kLabScale;
+using detail::kOklabScale;
 
 }  // namespace
 

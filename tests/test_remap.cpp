@@ -13,6 +13,7 @@
 #include "detail/nearest.hpp"
 #include "detail/palette_search.hpp"
 #include "detail/threshold_masks.hpp"
+#include "detail/uniform_blocks.hpp"
 #include "detail/weighted_rgb.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
@@ -564,6 +565,47 @@ TEST_CASE("the grid search equals brute force in lab, oklab and sRGB with transl
             }
         }
     }
+}
+
+TEST_CASE("a block of colors the uniform-block test settles maps to its answer, brute force",
+          "[remap][dither]") {
+    // Random 4 x 4 x 4 blocks, palettes of 2 to 64 colors (the most the test takes) with a tie:
+    // every color of a settled block is nearest to the settled index, and the test settles
+    // many blocks (at K = 16 most blocks hold one palette color's colors only).
+    std::mt19937 rng(31);
+    for (ColorSpace space : {ColorSpace::lab, ColorSpace::oklab}) {
+        for (std::size_t k : {std::size_t{2}, std::size_t{16}, std::size_t{63}}) {
+            Palette palette = random_palette(k, false, unsigned(k + 40));
+            palette.push_back(palette.front());  // a tie, to go to the lower index
+            const std::vector<Point> points = points_of(palette, space);
+            const detail::UniformBlocks blocks(space, points);
+            REQUIRE(blocks.enabled());
+            std::size_t settled = 0;
+            constexpr int kBlocks = 1500;
+            for (int n = 0; n < kBlocks; ++n) {
+                const Color corner{std::uint8_t(rng() & ~3u), std::uint8_t(rng() & ~3u),
+                                   std::uint8_t(rng() & ~3u), 255};
+                const std::optional<std::uint8_t> sole = blocks.sole_nearest(corner);
+                if (!sole)
+                    continue;
+                ++settled;
+                for (int i = 0; i < 64; ++i) {
+                    const Color c{std::uint8_t(corner.r + (i >> 4)),
+                                  std::uint8_t(corner.g + ((i >> 2) & 3)),
+                                  std::uint8_t(corner.b + (i & 3)), 255};
+                    REQUIRE(nearest_index(to_point(c, space), points) == *sole);
+                }
+            }
+            CAPTURE(k);
+            CHECK(settled > kBlocks / 3);
+        }
+    }
+    // Larger palettes and the sRGB spaces: nothing to test, the table searches color by color.
+    CHECK_FALSE(detail::UniformBlocks(ColorSpace::oklab,
+                                      points_of(random_palette(65, false, 3), ColorSpace::oklab))
+                    .enabled());
+    CHECK_FALSE(
+        detail::UniformBlocks(ColorSpace::rgb, points_of(random_palette(8, false, 3))).enabled());
 }
 
 // Brute force in exact integers for the spaces compared by an integer form (rgb, wrgb), where

@@ -71,18 +71,57 @@ void count_into(IndexCounts& counts, const std::uint8_t* first, const std::uint8
         counts[j] += std::uint64_t{part[0][j]} + part[1][j] + part[2][j] + part[3][j];
 }
 
-void OpaqueTable::Free::operator()(std::uint16_t* p) const {
+void OpaqueTable::Free::operator()(void* p) const {
     std::free(p);
 }
+
+namespace {
+
+constexpr std::uint32_t kBlockSlots = 64;  // a line of kCellOffsets
+constexpr std::size_t kBlocks = (std::size_t{1} << 24) / kBlockSlots;
+
+}  // namespace
 
 OpaqueTable::OpaqueTable(ColorSpace space, std::span<const Point> points)
     : space_(space),
       grid_(points, space),
-      lut_(static_cast<std::uint16_t*>(std::calloc(std::size_t{1} << 24, sizeof(std::uint16_t)))) {
+      blocks_(space, points),
+      wide_(points.size() > 255),
+      tested_(new std::atomic<std::uint64_t>[kBlocks / 64]) {
+    const std::size_t bytes = (std::size_t{1} << 24) * (wide_ ? 2 : 1);
+    lut_.reset(std::calloc(bytes, 1));
     if (!lut_)
         throw std::bad_alloc();
-    advise_huge_pages(lut_.get(), (std::size_t{1} << 24) * sizeof(std::uint16_t));
+    advise_huge_pages(lut_.get(), bytes);
+    for (std::size_t i = 0; i < kBlocks / 64; ++i)
+        tested_[i].store(0, std::memory_order_relaxed);
 }
+
+bool OpaqueTable::claim_block(std::uint32_t block) const {
+    const std::uint64_t bit = std::uint64_t{1} << (block % 64);
+    return (tested_[block / 64].fetch_or(bit, std::memory_order_relaxed) & bit) == 0;
+}
+
+template <class Slot>
+std::uint8_t OpaqueTable::fill(std::uint32_t at, Color c) const {
+    const std::uint32_t block = at / kBlockSlots;
+    if (blocks_.enabled() && claim_block(block)) {
+        const auto corner = [](std::uint8_t v) { return std::uint8_t(v & ~3); };
+        if (const auto sole =
+                blocks_.sole_nearest(Color{corner(c.r), corner(c.g), corner(c.b), 255})) {
+            Slot* line = slots<Slot>() + std::size_t(block) * kBlockSlots;
+            for (std::uint32_t i = 0; i < kBlockSlots; ++i)
+                std::atomic_ref<Slot>(line[i]).store(Slot(*sole + 1), std::memory_order_relaxed);
+            return *sole;
+        }
+    }
+    const std::uint8_t index = grid_.nearest(to_point(c, space_));
+    std::atomic_ref<Slot>(slots<Slot>()[at]).store(Slot(index + 1), std::memory_order_relaxed);
+    return index;
+}
+
+template std::uint8_t OpaqueTable::fill<std::uint8_t>(std::uint32_t, Color) const;
+template std::uint8_t OpaqueTable::fill<std::uint16_t>(std::uint32_t, Color) const;
 
 PaletteSearch::PaletteSearch(ImageView image, const Palette& palette, ColorSpace space)
     : kind_(search_kind(image, palette, space)),
