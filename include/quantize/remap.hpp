@@ -65,7 +65,7 @@ struct DitherMethod {
     // (images of flat runs take level 9 whatever the method). Undithered: 7. Dithered output is
     // noise to deflate, where level 7's deeper search finds little more than level 6's: on the
     // 12 MP photo, adaptive's image data is 0.7% (K = 256) and 1.1% (K = 16) larger at level 6
-    // and deflates in 0.65-0.72x the CPU time (`bench/run encode`); Kodak, SIPI and the large
+    // and deflates in 0.62-0.72x the CPU time (`bench/run encode`); Kodak, SIPI and the large
     // photos at K = 16, 64 and 256 (every dithering method): 0.03-0.6% larger. Undithered,
     // level 6 costs up to 4%.
     int png_level;
