@@ -251,7 +251,7 @@ TEST_CASE("an in-memory run gets the report a file run gets, less the file's fie
 
 TEST_CASE("the default maps without dithering, as --dither none does", "[quantize][dither]") {
     // Chosen by measurement (README, "Dithering"): adaptive diffusion lowers butteraugli but
-    // raises SSIMULACRA and bytes against none at every K, and takes 2-2.3x the wall time on the
+    // raises SSIMULACRA and bytes against none at every K, and takes 1.3-1.5x the wall time on the
     // 12 MP photo, so the default stays plain mapping.
     CHECK(Options{}.mapping.dither == Dither::none);
     const Image image = read_image(test::sample_path("kodim23.png"));
