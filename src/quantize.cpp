@@ -155,7 +155,7 @@ Clustering cluster_colors(std::span<const Color> colors, std::span<const float> 
 
 // The method pixels are mapped with: at level 0 every method is plain remap, so it takes that.
 Dither mapping_of(const Options& options) {
-    return options.mapping.dither_level > 0 ? options.mapping.dither : Dither::none;
+    return dither_at(options.mapping.dither, options.mapping.dither_level);
 }
 
 // Fully transparent pixels all look alike, and sharing their palette entry with faint ones

@@ -84,7 +84,7 @@ void remap_with_alpha(ImageView image, detail::PaletteSearch& search,
 }
 
 // The mapping methods, one row each: name (the --dither value), what it is, whether it runs in
-// parallel, its run function. Rows in Dither's order.
+// parallel, its output's automatic PNG level, its run function. Rows in Dither's order.
 constexpr DitherMethod kMethods[] = {
     {Dither::none, "none", "nearest color", true, 7, detail::run_none},
     {Dither::fs, "fs", "Floyd-Steinberg", false, 6, detail::run_fs},
@@ -224,6 +224,10 @@ const char* dither_name(Dither dither) {
     return dither_method(dither).name;
 }
 
+Dither dither_at(Dither dither, double level) {
+    return level > 0 ? dither : Dither::none;
+}
+
 std::optional<Dither> parse_dither(std::string_view name) {
     for (const DitherMethod& m : kMethods) {
         if (name == m.name)
@@ -252,7 +256,7 @@ IndexedImage map_to_palette(ImageView image, Palette palette, ColorSpace space, 
     }
     IndexedImage mapped =
         dither_method(dither).run(image, std::move(palette), space, level, progress);
-    mapped.dither = level > 0 ? dither : Dither::none;
+    mapped.dither = dither_at(dither, level);
     return mapped;
 }
 

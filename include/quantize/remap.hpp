@@ -79,6 +79,9 @@ struct DitherMethod {
 std::span<const DitherMethod> dither_methods();
 const DitherMethod& dither_method(Dither dither);
 const char* dither_name(Dither dither);
+// The method that maps at `level` (0..1): `dither`, or none at level 0, where every method
+// maps plainly.
+Dither dither_at(Dither dither, double level);
 // A method's name (lower case); std::nullopt for anything else.
 std::optional<Dither> parse_dither(std::string_view name);
 // The same, throwing Error(invalid_argument) with subject "dither", naming every method, for
