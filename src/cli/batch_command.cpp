@@ -1,12 +1,10 @@
 #include "batch_command.hpp"
 
-#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cxxopts.hpp>
 #include <filesystem>
@@ -24,6 +22,7 @@
 #include "quantize/batch.hpp"
 #include "quantize/quantize.hpp"
 #include "quantize_options.hpp"
+#include "stop_signal.hpp"
 #include "subcommand.hpp"
 
 namespace quantize::cli {
@@ -32,24 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// Set by SIGINT or SIGTERM: files in flight stop at their next stage, no new one starts.
-volatile std::sig_atomic_t g_stop = 0;
-
-extern "C" void on_stop_signal(int) {
-    g_stop = 1;
-}
-
-// The first SIGINT or SIGTERM stops cleanly; SA_RESETHAND restores the default action, so a
-// second one ends the process at once.
-void install_stop_handlers() {
-    struct sigaction action = {};
-    action.sa_handler = on_stop_signal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESETHAND;
-    ::sigaction(SIGINT, &action, nullptr);
-    ::sigaction(SIGTERM, &action, nullptr);
-}
 
 struct Invocation {
     BatchSources sources;
@@ -438,7 +419,7 @@ int run(Invocation& in) {
                                       (ec ? ": " + ec.message() : std::string()));
     }
     install_stop_handlers();
-    in.settings.keep_going = [] { return g_stop == 0; };
+    in.settings.keep_going = [] { return !stop_requested(); };
 
     LeftOut left_out;
     const std::vector<BatchItem> all =
@@ -498,7 +479,7 @@ int run(Invocation& in) {
         if (e.kind() != ErrorKind::cancelled)
             throw;
     }
-    interrupted = g_stop != 0;
+    interrupted = stop_requested();
     if (manifest)
         manifest->commit();
     display.clear();
