@@ -37,7 +37,7 @@ class Result:
     def report(self) -> dict[str, Any]: ...
 
 # Option values of another type or out of range raise InvalidArgumentError, as do arrays that
-# are not H x W x 3 or 4 uint8.
+# are not H x W x 3 or 4 uint8 with at least one pixel.
 def quantize(
     array: npt.ArrayLike,
     k: int = 16,

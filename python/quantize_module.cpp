@@ -73,6 +73,11 @@ ArrayView view_of(const py::buffer& array, const char* name = "array") {
     const py::ssize_t channels = b.shape[2];
     if (channels != 3 && channels != 4)
         refuse("must have 3 (RGB) or 4 (RGBA) channels (got " + std::to_string(channels) + ")");
+    if (b.shape[0] == 0 || b.shape[1] == 0) {
+        refuse("must have a row and a column of pixels or more (got shape (" +
+               std::to_string(b.shape[0]) + ", " + std::to_string(b.shape[1]) + ", " +
+               std::to_string(channels) + "))");
+    }
     if (b.strides[2] != 1 || b.strides[1] != channels) {
         refuse("pixels must lie side by side in each row (strides " + std::to_string(b.strides[0]) +
                ", " + std::to_string(b.strides[1]) + ", " + std::to_string(b.strides[2]) +
@@ -549,6 +554,9 @@ The same array, options and seed give the same result whatever `threads`.)");
             std::vector<ArrayView> held;
             for (const py::handle a : arrays)
                 held.push_back(view_of(py::reinterpret_borrow<py::buffer>(a), "arrays"));
+            if (held.empty())
+                throw Error(ErrorKind::invalid_argument, "arrays",
+                            "no images were given: pass one array or more");
             std::vector<quantize::ImageView> views;
             int channels = 3;
             for (const ArrayView& h : held) {
@@ -566,7 +574,7 @@ The same array, options and seed give the same result whatever `threads`.)");
         py::arg("arrays"), py::arg("k") = 16,
         R"(The dominant colors of one or more images taken together (k-means on their samples,
 no remap), most common first: K x 3, or K x 4 when any image has alpha. Options as
-quantize().)");
+quantize(). No arrays at all is an InvalidArgumentError, as is an array without pixels.)");
 
     m.def(
         "read",

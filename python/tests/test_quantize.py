@@ -295,3 +295,14 @@ def test_option_values_python_and_numpy_spell_are_taken():
     assert np.array_equal(plain.palette, listed.palette)
     assert quantize.quantize(TINY, k=4, seed=2**64 - 1).palette.shape == (4, 3)
 
+
+def test_no_images_or_no_pixels_are_invalid_arguments():
+    with pytest.raises(quantize.InvalidArgumentError) as e:
+        quantize.palette([], k=4)
+    assert e.value.subject == "arrays" and "no images" in e.value.cause
+    for empty in [np.zeros((0, 0, 3), np.uint8), np.zeros((5, 0, 4), np.uint8)]:
+        with pytest.raises(quantize.InvalidArgumentError) as e:
+            quantize.quantize(empty, k=4)
+        assert e.value.subject == "array" and str(empty.shape) in e.value.cause
+        with pytest.raises(quantize.InvalidArgumentError, match="^arrays: .*shape"):
+            quantize.palette([TINY, empty], k=4)
