@@ -306,3 +306,17 @@ def test_no_images_or_no_pixels_are_invalid_arguments():
         assert e.value.subject == "array" and str(empty.shape) in e.value.cause
         with pytest.raises(quantize.InvalidArgumentError, match="^arrays: .*shape"):
             quantize.palette([TINY, empty], k=4)
+
+
+@pytest.mark.parametrize("option, outside", [
+    ("k", 0), ("max_iter", 0), ("restarts", -1), ("tolerance", 256), ("dither_level", 2),
+])
+def test_a_wrong_type_is_told_the_range_the_library_checks(option, outside):
+    # The range a wrong type is told ("1..256") is the one the library refuses outside of
+    # ("between 1 and 256"): the two texts must not drift apart.
+    with pytest.raises(quantize.InvalidArgumentError) as wrong_type:
+        quantize.quantize(TINY, **{option: "x"})
+    with pytest.raises(quantize.InvalidArgumentError) as out_of_range:
+        quantize.quantize(TINY, **{option: outside})
+    low, high = re.search(r"between (\d+)\D*? and (\d+)", out_of_range.value.cause).groups()
+    assert re.search(rf"\b{low}\.\.{high}\b", wrong_type.value.cause)
