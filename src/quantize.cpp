@@ -92,6 +92,13 @@ std::optional<std::vector<Color>> with_fixed(std::vector<Color> colors,
     return colors;
 }
 
+// Whether the image's few colors (null: more than K) are kept as they are after K was chosen:
+// once the K picked holds them all, every color is kept exactly, as with a fixed K (that
+// shortcut is taken before k-means; choosing K must search first, whatever the color count).
+bool keeps_every_color(const std::optional<std::vector<Color>>& few, const Clustering& chosen) {
+    return few && chosen.centroids.size() >= few->size();
+}
+
 // Passes every index through `table` (old index -> new index), in place.
 void reindex(std::vector<std::uint8_t>& indices, const std::vector<std::uint8_t>& table) {
     assert(table.size() <= 256);
@@ -197,7 +204,7 @@ Quantized quantize_here(ImageView image, const Options& asked, const Progress& p
     auto few = distinct_colors(image, std::size_t(options.clustering.colors), progress);
     if (few)
         few = with_fixed(*few, options.clustering.fixed, std::size_t(options.clustering.colors));
-    if (few) {
+    if (few && options.clustering.choose_k == KChoice::fixed) {
         q.exact = true;
         q.training_colors = few->size();
         palette = palette_of(*few, options.clustering.fixed);
@@ -218,8 +225,14 @@ Quantized quantize_here(ImageView image, const Options& asked, const Progress& p
 
         enter(progress, Stage::cluster);
         q.clustering = cluster_colors(colors, weights, options, progress);
-        palette = palette_from_centroids(q.clustering.centroids, options.clustering.space,
-                                         options.clustering.fixed);
+        if (keeps_every_color(few, q.clustering)) {
+            q.exact = true;
+            q.clustering = {};
+            palette = palette_of(*few, options.clustering.fixed);
+        } else {
+            palette = palette_from_centroids(q.clustering.centroids, options.clustering.space,
+                                             options.clustering.fixed);
+        }
         q.times.cluster = clock.lap_ms();
     }
     enter(progress, Stage::remap);
@@ -267,15 +280,20 @@ Palette train_palette(const WeightedColors& pool, const Options& options, Traini
     Palette palette;
     const auto few =
         with_fixed(pool.colors, options.clustering.fixed, std::size_t(options.clustering.colors));
+    Clustering clustering;
+    if (!few || options.clustering.choose_k != KChoice::fixed) {
+        const std::vector<float> weights(pool.counts.begin(), pool.counts.end());
+        clustering = cluster_colors(pool.colors, weights, options);
+    }
+    const bool exact = few && (options.clustering.choose_k == KChoice::fixed ||
+                               keeps_every_color(few, clustering));
     if (ran)
-        ran->exact = few.has_value();
-    if (few) {
+        ran->exact = exact;
+    if (exact) {
         palette = palette_of(*few, options.clustering.fixed);
         for (std::size_t i = 0; i < pool.colors.size(); ++i)
             palette[i].count = std::uint64_t(std::llround(pool.counts[i]));
     } else {
-        const std::vector<float> weights(pool.counts.begin(), pool.counts.end());
-        Clustering clustering = cluster_colors(pool.colors, weights, options);
         palette = palette_from_centroids(clustering.centroids, options.clustering.space,
                                          options.clustering.fixed, clustering.sizes);
         if (ran)

@@ -2,6 +2,7 @@
 // -k auto, exit 99 and the bad values.
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -205,4 +206,47 @@ TEST_CASE("K by the elbow or by quality: the same bytes whatever the thread coun
         }
         CHECK(outputs[0] == outputs[1]);
     }
+}
+
+TEST_CASE("an image of no more colors than -k still has K chosen by --quality and -k auto",
+          "[cli][choose_k]") {
+    test::TempDir dir;
+    // 256 gray levels, 16 pixels each: every color fits in -k 256.
+    quantize::Image image = quantize::make_image(64, 64, {0, 0, 0, 255});
+    for (std::size_t i = 0; i < image.pixel_count(); ++i)
+        std::fill_n(image.samples.data() + 3 * i, 3, std::uint8_t(i % 256));
+    const fs::path gray = dir / "gray.png";
+    test::write_bytes(gray, quantize::encode_png(image, gray));
+    const auto analysis = nlohmann::json::parse(cli({"analyze", gray.string(), "--json"}).out);
+    std::map<std::string, int> picks;
+    for (const auto& p : analysis["picks"])
+        picks[p["name"]] = p["k"].is_null() ? 0 : p["k"].get<int>();
+    REQUIRE(picks["quality 70"] > 2);
+
+    const auto quality =
+        cli({gray.string(), "--quality", "50-70", "--json", "-o", (dir / "q.png").string()});
+    REQUIRE(quality.exit_code == 0);
+    const auto q = nlohmann::json::parse(quality.out);
+    // The fewest K reaching 70, searched K by K: no more than the sweep's grid K reaching it.
+    CHECK(q["colors_chosen"].get<int>() <= picks["quality 70"]);
+    CHECK(q["colors_chosen"].get<int>() < 64);
+    CHECK(q["colors"] == q["colors_chosen"]);
+    CHECK_FALSE(q["kmeans"]["exact"].get<bool>());
+    CHECK(q["quality"]["score"].get<double>() >= 69);
+
+    const auto elbow = cli({gray.string(), "-k", "auto", "--json", "-o", (dir / "a.png").string()});
+    REQUIRE(elbow.exit_code == 0);
+    CHECK(nlohmann::json::parse(elbow.out)["colors_chosen"] == picks["elbow"]);
+    CHECK(picks["elbow"] < 64);
+
+    // The palette form too.
+    const auto palette = cli({"palette", gray.string(), "--quality", "50-70", "--format", "json"});
+    REQUIRE(palette.exit_code == 0);
+    CHECK(nlohmann::json::parse(palette.out)["colors"].size() < 64);
+
+    // A fixed K keeps every color exactly, as before.
+    const auto fixed = cli({gray.string(), "-k", "256", "--json", "-o", (dir / "f.png").string()});
+    REQUIRE(fixed.exit_code == 0);
+    CHECK(nlohmann::json::parse(fixed.out)["kmeans"]["exact"].get<bool>());
+    CHECK(nlohmann::json::parse(fixed.out)["colors"] == 256);
 }
