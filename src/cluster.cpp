@@ -1138,7 +1138,10 @@ Clustering kmeans_from(std::span<const Point> points, std::span<const float> wei
         throw Error(ErrorKind::invalid_argument, "initial", "must start with the fixed centroids");
     }
     const Seeding start = nearest_centroids(points, initial);
-    return lloyd(points, weights, options, std::move(initial), start);
+    Clustering result = lloyd(points, weights, options, std::move(initial), start);
+    if (options.observer)  // the one run, kept
+        options.observer->finished(KMeansRun{}, result.inertia, result.iterations, true);
+    return result;
 }
 
 }  // namespace quantize

@@ -300,3 +300,44 @@ TEST_CASE("a watched quality search: the same bytes, one trace row per reported 
         rows += row.at("event") == "iteration";
     CHECK(rows == std::size_t(iterations));
 }
+
+TEST_CASE("K chosen by -k auto or --quality: the final run at that K is watched", "[cli][watch]") {
+    test::TempDir dir;
+    const fs::path input = gradient_png(dir);
+    for (const std::vector<std::string>& choice :
+         {std::vector<std::string>{"-k", "auto"}, std::vector<std::string>{"--quality", "40"}}) {
+        INFO(choice.front());
+        std::vector<std::string> args{input.string(),
+                                      "-o",
+                                      (dir / "out.png").string(),
+                                      "--force",
+                                      "--json",
+                                      "--trace",
+                                      (dir / "t.csv").string(),
+                                      "--plot-convergence",
+                                      (dir / "v.png").string(),
+                                      "--animate",
+                                      (dir / "a.gif").string()};
+        args.insert(args.begin() + 1, choice.begin(), choice.end());
+        const auto r = quantize_cli(args);
+        REQUIRE(r.exit_code == 0);
+        CHECK(r.err.find("did not run") == std::string::npos);
+        const auto report = nlohmann::json::parse(r.out);
+        REQUIRE_FALSE(report["kmeans"]["exact"].get<bool>());
+        // One run, kept, from the K search's centroids: no k-means++ picks, and its last row is
+        // the report's k-means.
+        const auto rows = csv_rows(test::read_text(dir / "t.csv"));
+        REQUIRE_FALSE(rows.empty());
+        for (const auto& row : rows) {
+            CHECK(row.at("event") == "iteration");
+            CHECK(row.at("kept") == "1");
+        }
+        CHECK(std::stoi(rows.back().at("step")) == report["kmeans"]["iterations"].get<int>());
+        CHECK(std::stod(rows.back().at("inertia")) ==
+              Approx(report["kmeans"]["inertia"].get<double>()).epsilon(1e-12));
+        CHECK(fs::file_size(dir / "v.png") > 0);
+        CHECK(fs::file_size(dir / "a.gif") > 0);
+        fs::remove(dir / "v.png");
+        fs::remove(dir / "a.gif");
+    }
+}

@@ -150,6 +150,8 @@ Clustering kmeans(std::span<const Point> points, std::span<const float> weights,
 // over K starts each K from the one before; a caller may start from a palette it has). The
 // first options.fixed.size() entries of `initial` must be the fixed centroids (they never
 // move); options.k and options.restarts are not used, and K is initial.size() (1..256).
+// The observer sees one run, restart 0, kept: seeded with `initial` (no k-means++ picks), then
+// its Lloyd updates and finished.
 Clustering kmeans_from(std::span<const Point> points, std::span<const float> weights,
                        const ClusterOptions& options, std::vector<Point> initial);
 

@@ -224,17 +224,21 @@ struct Moment {
     const std::vector<Point>* centroids;
     int iteration;  // 0 = after seeding
     double inertia;
+    bool warm_start;  // iteration 0 is given centroids (the K search's), not k-means++ seeds
 };
 
-std::vector<Moment> kept_path(const std::vector<RunRecord>& runs) {
+// `fixed`: the fixed colors, which k-means++ does not pick (a run of no picks that started with
+// more centroids was warm-started).
+std::vector<Moment> kept_path(const std::vector<RunRecord>& runs, std::size_t fixed) {
     std::vector<Moment> path;
     for (const RunRecord& r : runs) {
         if (!r.kept)
             continue;
+        const bool warm_start = r.picks.empty() && r.start.size() > fixed;
         if (!r.run.refinement && !r.start.empty())
-            path.push_back({&r.start, 0, r.start_inertia});
+            path.push_back({&r.start, 0, r.start_inertia, warm_start});
         for (std::size_t i = 0; i < r.steps.size(); ++i)
-            path.push_back({&r.centroids[i], r.steps[i].iteration, r.steps[i].inertia});
+            path.push_back({&r.centroids[i], r.steps[i].iteration, r.steps[i].inertia, warm_start});
     }
     return path;
 }
@@ -288,9 +292,9 @@ IndexedImage with_caption(IndexedImage frame, const std::string& text) {
 std::string caption_text(const Moment& m) {
     char inertia[32];
     std::snprintf(inertia, sizeof inertia, "%.4g", m.inertia);
-    return (m.iteration == 0 ? std::string("seeded (k-means++)")
-                             : "iteration " + std::to_string(m.iteration)) +
-           "   inertia " + inertia;
+    const std::string start = m.warm_start ? "start (from the K search)" : "seeded (k-means++)";
+    return (m.iteration == 0 ? start : "iteration " + std::to_string(m.iteration)) + "   inertia " +
+           inertia;
 }
 
 // Frame delays: long enough to read the caption; the last one held so the result shows.
@@ -308,7 +312,8 @@ Palette palette_of(const Moment& m, const Options& options) {
 AnimationSource animation_of(const std::vector<RunRecord>& runs, const Image& image,
                              const Options& options, int max_frames,
                              std::array<IndexedFrame, 2>& held) {
-    auto path = std::make_shared<std::vector<Moment>>(kept_path(runs));
+    auto path =
+        std::make_shared<std::vector<Moment>>(kept_path(runs, options.clustering.fixed.size()));
     auto shown = std::make_shared<std::vector<std::size_t>>(
         frames_to_show(path->size(), std::size_t(max_frames)));
     AnimationSource source;
@@ -324,6 +329,7 @@ AnimationSource animation_of(const std::vector<RunRecord>& runs, const Image& im
         Options mapping = options;
         mapping.running.observer = nullptr;
         mapping.clustering.palette = palette_of(m, options);
+        mapping.clustering.choose_k = KChoice::fixed;  // the palette given is the colors
         IndexedFrame& frame = held[f % 2];
         frame.image = {};  // the old frame freed before the new one is made
         frame.image = with_caption(quantize(image, mapping).image, caption_text(m));
@@ -333,8 +339,8 @@ AnimationSource animation_of(const std::vector<RunRecord>& runs, const Image& im
     return source;
 }
 
-const std::vector<Point>* final_centroids(const std::vector<RunRecord>& runs) {
-    const std::vector<Moment> path = kept_path(runs);
+const std::vector<Point>* final_centroids(const std::vector<RunRecord>& runs, std::size_t fixed) {
+    const std::vector<Moment> path = kept_path(runs, fixed);
     return path.empty() ? nullptr : path.back().centroids;
 }
 
@@ -451,7 +457,7 @@ void write_watch_outputs(const WatchRequest& request, const KMeansRecorder& reco
         guard.write(*request.trace,
                     {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, overwrite);
     }
-    const std::vector<Point>* centroids = final_centroids(runs);
+    const std::vector<Point>* centroids = final_centroids(runs, options.clustering.fixed.size());
     if (!centroids && (request.plot_clusters || request.plot_convergence || request.animate)) {
         note(
             "k-means did not run (the image has no more colors than asked for): no plot or "
