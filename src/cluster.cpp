@@ -1060,7 +1060,8 @@ constexpr double kScoutLoosening = 10.0;
 // Several restarts: each runs on a strided half of the points (on all of them below
 // kScoutMinPoints) to kScoutLoosening times the tolerance, the one with the lowest inertia there
 // wins, and its centroids start one Lloyd run on all the points to the tolerance, which then
-// needs few iterations. Reported iterations count the winner's scouting and the final run.
+// needs few iterations. Reported iterations count the winner's scouting and the final run,
+// options.max_iterations at most together.
 Clustering best_of_restarts(std::span<const Point> points, std::span<const float> weights,
                             const ClusterOptions& options) {
     const bool strided_scouts = points.size() >= kScoutMinPoints;
@@ -1078,7 +1079,12 @@ Clustering best_of_restarts(std::span<const Point> points, std::span<const float
     const std::size_t winner = best_run(runs);
     const int scouting_iterations = runs[winner].iterations;
     const std::vector<Point>& start = runs[winner].centroids;
-    Clustering result = lloyd(points, weights, options, start, nearest_centroids(points, start),
+    // The refinement goes on with what max_iterations leaves (none: the winner's centroids are
+    // the result, their sizes and inertia taken on every point), so the kept run's Lloyd
+    // iterations, scouting and refinement, are max_iterations at most.
+    ClusterOptions refining = options;
+    refining.max_iterations = options.max_iterations - scouting_iterations;
+    Clustering result = lloyd(points, weights, refining, start, nearest_centroids(points, start),
                               KMeansRun{int(winner), true}, scouting_iterations);
     result.iterations += scouting_iterations;
     if (options.observer) {

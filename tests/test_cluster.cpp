@@ -528,3 +528,27 @@ TEST_CASE("a cancel stops a sweep over K within one Lloyd update", "[cluster][ca
     CHECK(stop.polls == 3);
     CHECK(stop.told == 0);
 }
+
+TEST_CASE("max_iterations bounds the kept run's Lloyd updates, scouting and refinement together",
+          "[cluster]") {
+    // Restarts on many points scout on every second one, then the winner refines on all.
+    const std::vector<Point> points = uniform_noise(24000, 8);
+    const std::vector<float> weights(points.size(), 1.0f);
+    for (const int most : {1, 2, 5}) {
+        ClusterOptions capped = three_restarts(0.0);
+        capped.max_iterations = most;
+        const Clustering result = kmeans(points, weights, capped);
+        INFO("max_iterations " << most);
+        CHECK(result.iterations == most);
+        CHECK_FALSE(result.converged);
+        // The sizes and inertia are of every point, whether the refinement ran or not.
+        double total = 0;
+        for (const double size : result.sizes)
+            total += size;
+        CHECK(total == Approx(double(points.size())));
+        // Scouts that stop early leave the rest to the refinement: the total still bounded.
+        ClusterOptions loose = three_restarts(0.5);
+        loose.max_iterations = most + 3;
+        CHECK(kmeans(points, weights, loose).iterations <= most + 3);
+    }
+}

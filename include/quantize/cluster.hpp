@@ -13,8 +13,9 @@ namespace quantize {
 class KMeansObserver;
 
 struct ClusterOptions {
-    int k = 16;                // clusters wanted, >= 1
-    int max_iterations = 100;  // Lloyd updates at most, >= 1
+    int k = 16;  // clusters wanted, >= 1
+    // Lloyd updates at most, >= 1: of the kept run, its scouting and refinement together.
+    int max_iterations = 100;
     // Stop once no centroid moved more than this in an update (Euclidean, in point units on the
     // 0..255 scale); 0 runs until nothing moves or max_iterations.
     double tolerance = 0.1;

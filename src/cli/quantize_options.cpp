@@ -150,7 +150,7 @@ void add_quantize_options(cxxopts::Options& parser) {
         ("quality", "MIN-MAX or MAX on 0..100 (pngquant's meaning): the fewest colors whose quality reaches MAX; below MIN even at -k colors (default 256), nothing is written (exit 99). See README for the scale", cxxopts::value<std::string>(), "RANGE")
         ("sample", "pixels drawn to train k-means on; 0 = every pixel; auto = 2048 per color, 32768..262144", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("seed", "random seed; the same input, options and seed give the same output file", cxxopts::value<std::uint64_t>()->default_value(std::to_string(defaults.clustering.seed)), "S")
-        ("max-iter", "k-means iterations at most, 1..10000", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.max_iter)), "N")
+        ("max-iter", "Lloyd iterations at most, scouting among restarts and refinement together, 1..10000", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.max_iter)), "N")
         ("tolerance", "stop once no centroid moves more than T (0..255 scale)", cxxopts::value<double>()->default_value(shortest(defaults.clustering.tolerance)), "T")
         ("restarts", "k-means runs from seeds S, S+1, ..., the best kept; 0 = 5 when K <= 32, else 1", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.restarts)), "N")
         ("threads", "worker threads at most; 0 = one per core", cxxopts::value<int>()->default_value(std::to_string(defaults.running.threads)), "N")
