@@ -453,6 +453,7 @@ void describe_run(Report& r, const fs::path& input, const fs::path& output, cons
     r.output = output;
     r.colors_requested = options.clustering.colors;
     r.k_choice = options.clustering.choose_k;
+    r.quality_asked = options.clustering.quality;
     r.seed = options.clustering.seed;
     r.input_bytes = source.file_bytes;
     r.width = image.width();

@@ -304,6 +304,26 @@ std::string source_description(const Report& r) {
     return text + format(" %d-bit", r.source.bit_depth);
 }
 
+// How --quality's K came out: MAX reached with the fewest colors, or not reached with the most
+// allowed (MIN was: else nothing is written), or not reached by the image although the
+// sample's estimate, which picked K, reached it. Quality shown rounded down, as MIN is judged.
+std::string quality_choice_text(const Report& r) {
+    const double score = r.quality.score();
+    const int shown = int(std::floor(score));
+    const QualityRange asked = r.quality_asked;
+    if (score >= asked.max) {
+        return format("; K %d: the fewest colors reaching quality %d (%d reached)", r.colors_chosen,
+                      asked.max, shown);
+    }
+    if (r.colors_chosen >= r.colors_requested) {
+        return format("; K %d, the most allowed: quality %d reaches MIN %d, not MAX %d",
+                      r.colors_chosen, shown, asked.min, asked.max);
+    }
+    return format(
+        "; K %d: the fewest colors whose sample reaches quality %d; the image measures %d",
+        r.colors_chosen, asked.max, shown);
+}
+
 // How K was picked, after the palette's heading: nothing when it was given.
 std::string chosen_k_text(const Report& r) {
     switch (r.k_choice) {
@@ -315,8 +335,7 @@ std::string chosen_k_text(const Report& r) {
             return format("; K %d chosen by the elbow (Kneedle on inertia, K 2..%d)",
                           r.colors_chosen, r.colors_requested);
         case KChoice::quality:
-            return format("; K %d: the fewest colors reaching the quality asked (%.0f reached)",
-                          r.colors_chosen, r.quality.score());
+            return quality_choice_text(r);
     }
     return "";
 }

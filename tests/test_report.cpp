@@ -164,3 +164,26 @@ TEST_CASE("the uncompressed baseline and the palette index width", "[report]") {
         CHECK(r.index_bits() == bits);
     }
 }
+
+TEST_CASE("the K of --quality is told truthfully: MAX reached, or only MIN at the most colors",
+          "[report]") {
+    Report r = sample_report();
+    r.k_choice = KChoice::quality;
+    r.quality_asked = {30, 50};
+    r.colors_requested = 256;
+    // Quality 40: PSNR 30 dB.
+    r.quality.mse = mse_for_quality(40);
+    r.colors_chosen = 256;
+    CHECK_THAT(
+        format_text(r),
+        Catch::Contains("; K 256, the most allowed: quality 40 reaches MIN 30, not MAX 50\n"));
+    CHECK_THAT(format_text(r), !Catch::Contains("fewest"));
+    r.quality.mse = mse_for_quality(55);
+    r.colors_chosen = 40;
+    CHECK_THAT(format_text(r),
+               Catch::Contains("; K 40: the fewest colors reaching quality 50 (55 reached)\n"));
+    // Picked on the sample's estimate, the image a little short of MAX: said so.
+    r.quality.mse = mse_for_quality(49.5);
+    CHECK_THAT(format_text(r), Catch::Contains("; K 40: the fewest colors whose sample reaches "
+                                               "quality 50; the image measures 49\n"));
+}

@@ -67,6 +67,7 @@ struct Report {
     bool alpha = false;        // the image has an alpha channel, quantized along with color
     int colors_requested = 0;  // -k: K, or the most colors when K was chosen
     KChoice k_choice = KChoice::fixed;  // how K was picked
+    QualityRange quality_asked;         // --quality MIN-MAX, when k_choice is quality
     int colors_chosen = 0;              // the K k-means fitted (the image's colors when exact)
     Palette palette;                    // largest count first
     std::uint64_t input_bytes = 0, output_bytes = 0;
