@@ -133,10 +133,11 @@ double SilhouetteSample::score(std::span<const Point> centroids) const {
                 for (std::size_t j = 0; j < n; ++j)
                     sum[nearest[j]] += double(weights_[j]) * distance[j];
                 const std::uint32_t own = nearest[i];
-                // The point itself is left out of its own cluster's mean.
-                const double own_weight = cluster_weight[own] - weights_[i];
+                // One pixel of the point's color is left out of its own cluster's mean: its
+                // other copies stay in, at distance 0 (a point of weight below 1: all of it).
+                const double own_weight = cluster_weight[own] - std::min(1.0, double(weights_[i]));
                 if (own_weight <= 0)
-                    continue;  // a cluster of one point scores 0, as Rousseeuw sets it
+                    continue;  // a cluster of one pixel scores 0, as Rousseeuw sets it
                 const double a = sum[own] / own_weight;
                 double b = std::numeric_limits<double>::infinity();
                 for (std::size_t c = 0; c < k; ++c) {

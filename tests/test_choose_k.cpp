@@ -6,6 +6,8 @@
 #include <cmath>
 #include <random>
 
+#include <tbb/task_arena.h>
+
 #include "quantize/analyze.hpp"
 #include "support.hpp"
 
@@ -211,6 +213,9 @@ double silhouette_by_definition(const std::vector<Point>& points, const std::vec
             sum[own[j]] += w[j] * std::sqrt(double(squared_distance(points[i], points[j])));
             mass[own[j]] += w[j];
         }
+        // Point i is w[i] pixels of one color: one of them against the rest, its other copies
+        // at distance 0 in its own cluster.
+        mass[own[i]] += w[i] - std::min(1.0, double(w[i]));
         weight += w[i];
         if (mass[own[i]] <= 0)
             continue;
@@ -250,4 +255,32 @@ TEST_CASE("analyze's shared measures equal the one-palette functions", "[choose_
         CHECK(fit.davies_bouldin == davies_bouldin(points, weights, centroids));
         CHECK(fit.mse > 0);
     }
+}
+
+TEST_CASE("a color of many pixels alone in its cluster has silhouette 1, one pixel 0",
+          "[choose_k]") {
+    const std::vector<Point> points{
+        {{0, 0, 0, 255}}, {{200, 0, 0, 255}}, {{0, 200, 0, 255}}, {{0, 0, 200, 255}}};
+    // Four colors of 500 pixels each, four clusters: perfect.
+    CHECK(silhouette(points, std::vector<float>(4, 500.0f), points) == Approx(1.0));
+    // One pixel each: every cluster a singleton, 0 as Rousseeuw sets it.
+    CHECK(silhouette(points, std::vector<float>(4, 1.0f), points) == Approx(0.0));
+    // Deterministic whatever the thread count: the same number from one thread.
+    const double two = silhouette(points, std::vector<float>(4, 7.0f), {points.data(), 2});
+    tbb::task_arena one(1);
+    CHECK(one.execute([&] {
+        return silhouette(points, std::vector<float>(4, 7.0f), {points.data(), 2});
+    }) == two);
+}
+
+TEST_CASE("analyze of four flat colors: silhouette 1 at K 4, and the silhouette pick is 4",
+          "[choose_k]") {
+    const Image image = test::image_of_colors(
+        48, 40, {{20, 20, 20, 255}, {230, 40, 40, 255}, {40, 200, 60, 255}, {50, 60, 220, 255}});
+    const Analysis a = analyze(image, Options{}, 8);
+    for (const KRow& row : a.rows) {
+        if (row.k == 4)
+            CHECK(row.silhouette == Approx(1.0));
+    }
+    CHECK(pick(a, "silhouette") == 4);
 }

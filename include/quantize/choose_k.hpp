@@ -51,7 +51,11 @@ std::size_t kneedle_elbow(std::span<const int> ks, std::span<const double> value
 // Mean silhouette (Rousseeuw 1987) of the weighted points under nearest-centroid assignment:
 // per point (b - a) / max(a, b), a the weighted mean distance to its own cluster's points, b
 // the least such mean to another cluster's; weighted mean over points; -1..1, higher is
-// better separated. O(n^2): pass a sample (analyze uses kSilhouetteSample points).
+// better separated. A point of weight w stands for w pixels of its color (w below 1: one
+// point's share): a is one of them against the rest of its cluster, its own other w - 1
+// copies at distance 0 among them, so a color alone in its cluster scores 1 when it has
+// copies and 0 only when it is one pixel (Rousseeuw's singleton). O(n^2): pass a sample
+// (analyze uses kSilhouetteSample points).
 double silhouette(std::span<const Point> points, std::span<const float> weights,
                   std::span<const Point> centroids);
 inline constexpr std::size_t kSilhouetteSample = 1000;
