@@ -137,8 +137,10 @@ Analysis analyze(const Image& image, const Options& options, int k_max, SweepMet
         a.k_max = k_max;
         a.training_colors = sample.size();
         a.method = method;
-        ClusterOptions cluster = cluster_options(options);
-        cluster.k = k_max;
+        // Restarts as a run at k_max takes them (restarts_for), as -k auto's sweep does: with
+        // the default -k's 5 the largest K's run differed, and so did the elbow (photo: 24
+        // against -k auto's 22).
+        const ClusterOptions cluster = cluster_options(largest);
         // options.running.observer may cancel the sweep (within one Lloyd update), untraced.
         CancelOnly cancel(options.running.observer);
         SweepOptions sweep = sweep_options_for(cluster, a.method, sweep_ks(k_max));

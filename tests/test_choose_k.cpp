@@ -284,3 +284,16 @@ TEST_CASE("analyze of four flat colors: silhouette 1 at K 4, and the silhouette 
     }
     CHECK(pick(a, "silhouette") == 4);
 }
+
+TEST_CASE("analyze's sweep takes the restarts of a run at KMAX, as -k auto's does", "[choose_k]") {
+    // Thousands of colors: the restarts scout, and a different count ends elsewhere.
+    const Image image = test::noise_image(64, 64);
+    Options at_kmax;  // -k auto with -k 64 sweeps with a run at 64's restarts (1)
+    at_kmax.clustering.colors = 64;
+    const Analysis by_default = analyze(image, Options{}, 64);  // -k left at 16 (5 restarts)
+    const Analysis as_auto = analyze(image, at_kmax, 64);
+    REQUIRE(by_default.rows.size() == as_auto.rows.size());
+    for (std::size_t i = 0; i < as_auto.rows.size(); ++i)
+        CHECK(by_default.rows[i].inertia == as_auto.rows[i].inertia);
+    CHECK(pick(by_default, "elbow") == pick(as_auto, "elbow"));
+}
