@@ -161,6 +161,61 @@ bool is_tiff(std::span<const std::uint8_t> bytes) {
     return false;
 }
 
+// How a TIFF page's pixels reach us: through libtiff's RGBA interface (OpenCV's reader for
+// 8-bit samples; decode_tiff_pages for every page), or as stored (OpenCV's for 16-bit samples).
+enum class TiffReader { libtiff_rgba, as_stored };
+
+// Whether the colors `reader` gives of a page are premultiplied by alpha: stored so with
+// associated alpha (ExtraSamples 1), made so by libtiff's RGBA interface from unassociated alpha
+// (2) of RGB pixels (grey and alpha it passes through as stored). Alpha of unspecified meaning
+// (0), or none, is left as stored: libtiff passes it through, and writers that leave alpha
+// unmarked (OpenCV's TIFF writer among them) meant it straight.
+bool tiff_premultiplied(const detail::TiffPageLayout& layout, TiffReader reader) {
+    constexpr std::uint16_t kAssociated = 1, kUnassociated = 2, kPhotometricRgb = 2;
+    if (layout.alpha == kAssociated)
+        return true;
+    if (layout.alpha != kUnassociated)
+        return false;
+    switch (reader) {
+        case TiffReader::libtiff_rgba:
+            return layout.photometric == kPhotometricRgb;
+        case TiffReader::as_stored:
+            return false;
+    }
+    return false;
+}
+
+// RGBA samples premultiplied by alpha made straight again (rounded; colors of alpha 0 stay 0).
+void unpremultiply(std::vector<std::uint8_t>& rgba) {
+    for (std::size_t i = 0; i < rgba.size(); i += 4) {
+        const unsigned a = rgba[i + 3];
+        if (a == 0 || a == 255)
+            continue;
+        for (std::size_t c = i; c < i + 3; ++c)
+            rgba[c] = std::uint8_t(std::min(255u, (rgba[c] * 255u + a / 2) / a));
+    }
+}
+
+// Page `page`'s layout (nullopt when libtiff cannot read it or the codecs module cannot be
+// loaded: decoding says why next). Refuses the file when the page's strips or tiles run past
+// its end: libtiff would read them short, and OpenCV print libtiff's error on stderr.
+std::optional<detail::TiffPageLayout> tiff_page_layout(const fs::path& path,
+                                                       std::span<const std::uint8_t> bytes,
+                                                       std::uint32_t page) {
+    std::optional<detail::TiffPageLayout> layout;
+    try {
+        layout = detail::opencv_tiff_page_layout(bytes, page);
+    } catch (const std::runtime_error&) {
+        return std::nullopt;
+    }
+    if (layout && layout->data_end > bytes.size()) {
+        fail_input(path, "truncated TIFF: " + std::to_string(bytes.size()) +
+                             " bytes, where the image data of page " + std::to_string(page) +
+                             " needs " + std::to_string(layout->data_end));
+    }
+    return layout;
+}
+
 // The metadata of an encoded file: PNG's chunks through libspng, JPEG's, WebP's and TIFF's
 // through exiv2; none for the other formats.
 Metadata read_metadata(std::span<const std::uint8_t> bytes) {
@@ -212,9 +267,10 @@ void check_opencv_header(const fs::path& path, std::span<const std::uint8_t> byt
     }
 }
 
-cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes,
-               const DecodeLimits& limits) {
-    check_opencv_header(path, bytes, limits);
+// The data through OpenCV, once check_opencv_header has passed it; the decoded size checked
+// against the limits.
+cv::Mat decode_checked(const fs::path& path, std::span<const std::uint8_t> bytes,
+                       const DecodeLimits& limits) {
     cv::Mat mat;
     try {
         mat = detail::opencv_decode(bytes, cv::IMREAD_UNCHANGED);
@@ -232,6 +288,12 @@ cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes,
     detail::check_decode_limits(path.string(), std::uint64_t(mat.cols), std::uint64_t(mat.rows),
                                 mat.elemSize(), limits);
     return mat;
+}
+
+cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes,
+               const DecodeLimits& limits) {
+    check_opencv_header(path, bytes, limits);
+    return decode_checked(path, bytes, limits);
 }
 
 // Bytes a pixel of this PNG takes as decode_png has it decoded: 8 for 16-bit samples (decoded
@@ -377,6 +439,23 @@ Image to_image(const fs::path& path, cv::Mat mat) {
     return image;
 }
 
+// A TIFF's first page through OpenCV (its reader reads no other), refused first when over the
+// limits, then when its strips or tiles run past the file's end (a bomb's claimed pixels do);
+// its colors made straight when they come premultiplied by alpha (tiff_premultiplied).
+Image decode_tiff(const fs::path& path, std::span<const std::uint8_t> bytes,
+                  const DecodeLimits& limits) {
+    check_opencv_header(path, bytes, limits);
+    const std::optional<detail::TiffPageLayout> layout = tiff_page_layout(path, bytes, 0);
+    Image image = to_image(path, decode_checked(path, bytes, limits));
+    const TiffReader reader =
+        image.source.bit_depth == 8 ? TiffReader::libtiff_rgba : TiffReader::as_stored;
+    if (layout && image.channels == 4 && tiff_premultiplied(*layout, reader))
+        unpremultiply(image.samples);
+    image.source.format = ImageFormat::tiff;
+    image.source.frames = detail::opencv_tiff_pages(bytes);
+    return image;
+}
+
 // A WebP through libwebp, its size checked from the header first; of an animation, the first
 // frame. Any failure is the file's error.
 Image decode_webp_file(const fs::path& path, std::span<const std::uint8_t> bytes,
@@ -505,6 +584,9 @@ Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::stri
     animation.width = int(size->width);
     animation.height = int(size->height);
     animation.loops = 1;
+    std::vector<std::optional<detail::TiffPageLayout>> layouts;
+    for (std::uint32_t page = 0; page < pages; ++page)
+        layouts.push_back(tiff_page_layout(name, bytes, page));
     try {
         for (std::uint32_t page = 0; page < pages; ++page) {
             AnimationFrame frame;
@@ -527,16 +609,9 @@ Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::stri
     } catch (const std::runtime_error& e) {
         fail_input(name, std::string("corrupt TIFF: ") + e.what());
     }
-    // libtiff's RGBA is premultiplied by alpha (of either kind of TIFF alpha); ours is not.
-    for (AnimationFrame& frame : animation.frames) {
-        std::vector<std::uint8_t>& v = frame.image.samples;
-        for (std::size_t i = 0; i < v.size(); i += 4) {
-            const unsigned a = v[i + 3];
-            if (a == 0 || a == 255)
-                continue;
-            for (std::size_t c = i; c < i + 3; ++c)
-                v[c] = std::uint8_t(std::min(255u, (v[c] * 255u + a / 2) / a));
-        }
+    for (std::uint32_t page = 0; page < pages; ++page) {
+        if (layouts[page] && tiff_premultiplied(*layouts[page], TiffReader::libtiff_rgba))
+            unpremultiply(animation.frames[page].image.samples);
     }
     animation.source.channels = 4;
     animation.source.format = ImageFormat::tiff;
@@ -595,12 +670,10 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
         } else if (const auto floating = detail::floating_point_format(bytes)) {
             fail_input(path, std::string(kUnsupportedSamples) + ": " + std::string(*floating) +
                                  " files hold floating-point samples");
+        } else if (is_tiff(bytes)) {
+            image = decode_tiff(path, bytes, limits);
         } else {
             image = to_image(path, decode(path, bytes, limits));
-            if (is_tiff(bytes)) {
-                image.source.format = ImageFormat::tiff;
-                image.source.frames = detail::opencv_tiff_pages(bytes);
-            }
         }
     } catch (const std::bad_alloc&) {
         // Within the limits, but more than this machine can give now.

@@ -240,6 +240,41 @@ __attribute__((visibility("default"))) const char* quantize_codecs_tiff_page(
     return error;
 }
 
+// What page `page` (0-based) of a TIFF holds beyond its pixels, from its directory (libtiff
+// reads the tags of either byte order and integer type): *photometric (262), *alpha the first
+// ExtraSamples value (338: 0 unspecified, 1 associated, 2 unassociated; 0xffff when the page
+// has none), and *data_end the furthest byte its strips or tiles reach (offset + byte count,
+// saturating). 1 when read, 0 when libtiff cannot read the page.
+__attribute__((visibility("default"))) int quantize_codecs_tiff_page_layout(
+    const unsigned char* data, std::size_t size, std::uint32_t page, std::uint16_t* photometric,
+    std::uint16_t* alpha, std::uint64_t* data_end) noexcept {
+    MemoryFile file{data, size, 0};
+    TIFF* tiff = open_tiff(file);
+    if (!tiff)
+        return 0;
+    const bool ok = TIFFSetDirectory(tiff, tdir_t(page)) == 1;
+    if (ok) {
+        *photometric = 0xffff;
+        TIFFGetField(tiff, TIFFTAG_PHOTOMETRIC, photometric);
+        std::uint16_t count = 0;
+        const std::uint16_t* kinds = nullptr;
+        *alpha = TIFFGetField(tiff, TIFFTAG_EXTRASAMPLES, &count, &kinds) == 1 && count > 0
+                     ? kinds[0]
+                     : 0xffff;
+        *data_end = 0;
+        const std::uint32_t striles =
+            TIFFIsTiled(tiff) ? TIFFNumberOfTiles(tiff) : TIFFNumberOfStrips(tiff);
+        for (std::uint32_t i = 0; i < striles; ++i) {
+            const std::uint64_t offset = TIFFGetStrileOffset(tiff, i);
+            const std::uint64_t bytes = TIFFGetStrileByteCount(tiff, i);
+            const std::uint64_t end = offset > UINT64_MAX - bytes ? UINT64_MAX : offset + bytes;
+            *data_end = std::max(*data_end, end);
+        }
+    }
+    TIFFClose(tiff);
+    return ok ? 1 : 0;
+}
+
 // `count` pages of a multi-page TIFF of `total`, numbered from `first`, each width x height
 // pixels of `channels` (3 RGB or 4 RGBA, unassociated alpha) 8-bit samples, rows packed,
 // deflated; every page marked a page of the document (SubfileType, PageNumber) and carrying

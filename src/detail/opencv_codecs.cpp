@@ -22,6 +22,8 @@ using TiffWritePagesFn = const char* (*)(const unsigned char* const*, std::uint3
                                          std::uint32_t, std::uint32_t, std::uint32_t, int,
                                          const unsigned char*, std::size_t, const unsigned char*,
                                          std::size_t, std::vector<unsigned char>*);
+using TiffPageLayoutFn = int (*)(const unsigned char*, std::size_t, std::uint32_t, std::uint16_t*,
+                                 std::uint16_t*, std::uint64_t*);
 using TiffPageFn = const char* (*)(const unsigned char*, std::size_t, std::uint32_t,
                                    unsigned char* (*)(void*, std::uint32_t, std::uint32_t), void*);
 
@@ -32,6 +34,7 @@ struct Module {
     TiffSizeFn tiff_size = nullptr;               // optional: a module of an older build lacks it
     TiffPagesFn tiff_pages = nullptr;             // optional, as tiff_size
     TiffPageFn tiff_page = nullptr;               // optional, as tiff_size
+    TiffPageLayoutFn tiff_page_layout = nullptr;  // optional, as tiff_size
     TiffWritePagesFn tiff_write_pages = nullptr;  // optional, as tiff_size
     std::string error;                            // why loading failed, when it did
 };
@@ -49,6 +52,8 @@ Module load() {
     m.tiff_size = reinterpret_cast<TiffSizeFn>(::dlsym(handle, "quantize_codecs_tiff_size"));
     m.tiff_pages = reinterpret_cast<TiffPagesFn>(::dlsym(handle, "quantize_codecs_tiff_pages"));
     m.tiff_page = reinterpret_cast<TiffPageFn>(::dlsym(handle, "quantize_codecs_tiff_page"));
+    m.tiff_page_layout =
+        reinterpret_cast<TiffPageLayoutFn>(::dlsym(handle, "quantize_codecs_tiff_page_layout"));
     m.tiff_write_pages =
         reinterpret_cast<TiffWritePagesFn>(::dlsym(handle, "quantize_codecs_tiff_append_pages"));
     if (!m.encode || !m.can_write) {
@@ -102,6 +107,17 @@ std::optional<ImageSize> opencv_tiff_size(std::span<const std::uint8_t> data) {
 std::uint32_t opencv_tiff_pages(std::span<const std::uint8_t> data) {
     const Module& m = loaded_module();
     return m.tiff_pages ? m.tiff_pages(data.data(), data.size()) : 1;
+}
+
+std::optional<TiffPageLayout> opencv_tiff_page_layout(std::span<const std::uint8_t> data,
+                                                      std::uint32_t page) {
+    const Module& m = loaded_module();
+    TiffPageLayout layout;
+    if (!m.tiff_page_layout ||
+        !m.tiff_page_layout(data.data(), data.size(), page, &layout.photometric, &layout.alpha,
+                            &layout.data_end))
+        return std::nullopt;
+    return layout;
 }
 
 void opencv_tiff_page(std::span<const std::uint8_t> data, std::uint32_t page,

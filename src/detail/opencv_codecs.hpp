@@ -29,6 +29,22 @@ std::optional<ImageSize> opencv_tiff_size(std::span<const std::uint8_t> data);
 // 1 when libtiff cannot read it. Throws std::runtime_error when the module cannot be loaded.
 std::uint32_t opencv_tiff_pages(std::span<const std::uint8_t> data);
 
+// What a TIFF page's directory says of its pixels beyond their size: its Photometric
+// interpretation (tag 262; 0xffff when absent), its first ExtraSamples value (tag 338: 0
+// unspecified, 1 associated alpha, 2 unassociated alpha; 0xffff when the page has none) and
+// the furthest byte of the file its strips or tiles reach (offset + byte count).
+struct TiffPageLayout {
+    std::uint16_t photometric = 0xffff;
+    std::uint16_t alpha = 0xffff;
+    std::uint64_t data_end = 0;
+};
+
+// Page `page` (0-based) of a TIFF's layout, read by libtiff in the module without decoding;
+// nullopt when libtiff cannot read the page or the module lacks the function. Throws
+// std::runtime_error when the module cannot be loaded.
+std::optional<TiffPageLayout> opencv_tiff_page_layout(std::span<const std::uint8_t> data,
+                                                      std::uint32_t page);
+
 // Page `page` (0-based) of a TIFF as 8-bit RGBA, upright, through libtiff's RGBA interface in
 // the module: `buffer(width, height)` gives width x height x 4 bytes to fill (it may throw: the
 // exception comes out of this call). Throws std::runtime_error with the cause when libtiff
