@@ -196,24 +196,27 @@ void unpremultiply(std::vector<std::uint8_t>& rgba) {
     }
 }
 
-// Page `page`'s layout (nullopt when libtiff cannot read it or the codecs module cannot be
-// loaded: decoding says why next). Refuses the file when the page's strips or tiles run past
-// its end: libtiff would read them short, and OpenCV print libtiff's error on stderr.
-std::optional<detail::TiffPageLayout> tiff_page_layout(const fs::path& path,
-                                                       std::span<const std::uint8_t> bytes,
-                                                       std::uint32_t page) {
-    std::optional<detail::TiffPageLayout> layout;
+// The layouts of a TIFF's first `pages` pages (fewer when libtiff cannot read them all, none
+// when the codecs module cannot be loaded: decoding says why next). Refuses the file when a
+// page's strips or tiles run past its end: libtiff would read them short, and OpenCV print
+// libtiff's error on stderr.
+std::vector<detail::TiffPageLayout> tiff_page_layouts(const fs::path& path,
+                                                      std::span<const std::uint8_t> bytes,
+                                                      std::uint32_t pages) {
+    std::vector<detail::TiffPageLayout> layouts;
     try {
-        layout = detail::opencv_tiff_page_layout(bytes, page);
+        layouts = detail::opencv_tiff_page_layouts(bytes, pages);
     } catch (const std::runtime_error&) {
-        return std::nullopt;
+        return {};
     }
-    if (layout && layout->data_end > bytes.size()) {
-        fail_input(path, "truncated TIFF: " + std::to_string(bytes.size()) +
-                             " bytes, where the image data of page " + std::to_string(page) +
-                             " needs " + std::to_string(layout->data_end));
+    for (std::size_t page = 0; page < layouts.size(); ++page) {
+        if (layouts[page].data_end > bytes.size()) {
+            fail_input(path, "truncated TIFF: " + std::to_string(bytes.size()) +
+                                 " bytes, where the image data of page " + std::to_string(page) +
+                                 " needs " + std::to_string(layouts[page].data_end));
+        }
     }
-    return layout;
+    return layouts;
 }
 
 // The metadata of an encoded file: PNG's chunks through libspng, JPEG's, WebP's and TIFF's
@@ -445,11 +448,11 @@ Image to_image(const fs::path& path, cv::Mat mat) {
 Image decode_tiff(const fs::path& path, std::span<const std::uint8_t> bytes,
                   const DecodeLimits& limits) {
     check_opencv_header(path, bytes, limits);
-    const std::optional<detail::TiffPageLayout> layout = tiff_page_layout(path, bytes, 0);
+    const std::vector<detail::TiffPageLayout> layout = tiff_page_layouts(path, bytes, 1);
     Image image = to_image(path, decode_checked(path, bytes, limits));
     const TiffReader reader =
         image.source.bit_depth == 8 ? TiffReader::libtiff_rgba : TiffReader::as_stored;
-    if (layout && image.channels == 4 && tiff_premultiplied(*layout, reader))
+    if (!layout.empty() && image.channels == 4 && tiff_premultiplied(layout.front(), reader))
         unpremultiply(image.samples);
     image.source.format = ImageFormat::tiff;
     image.source.frames = detail::opencv_tiff_pages(bytes);
@@ -569,8 +572,12 @@ Animation decode_jxl_animation(std::span<const std::uint8_t> bytes, const std::s
 }
 
 // Every page of a multi-page TIFF as the frames of an animation (delays 0, played once), read
-// by libtiff in the codecs module as 8-bit RGBA and turned upright; the pages' bytes checked
-// against the limits before any is decoded. An empty animation when the pages differ in size
+// by libtiff in the codecs module as 8-bit RGBA and turned upright, each page's colors made
+// straight by its own alpha kind (tiff_premultiplied); the pages' bytes checked against the
+// limits, and each page's strips or tiles against the file's end, before any is decoded. Each
+// page's read opens the file anew and walks the directories to its page: quadratic in the
+// pages (4,000 1x1 pages take 2.7 s), bounded by the limits. An empty animation when the
+// pages differ in size
 // (no one canvas holds them: the first page is read as a still, with a note).
 Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::string& name,
                             const DecodeLimits& limits, std::uint32_t pages) {
@@ -584,9 +591,7 @@ Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::stri
     animation.width = int(size->width);
     animation.height = int(size->height);
     animation.loops = 1;
-    std::vector<std::optional<detail::TiffPageLayout>> layouts;
-    for (std::uint32_t page = 0; page < pages; ++page)
-        layouts.push_back(tiff_page_layout(name, bytes, page));
+    const std::vector<detail::TiffPageLayout> layouts = tiff_page_layouts(name, bytes, pages);
     try {
         for (std::uint32_t page = 0; page < pages; ++page) {
             AnimationFrame frame;
@@ -609,8 +614,8 @@ Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::stri
     } catch (const std::runtime_error& e) {
         fail_input(name, std::string("corrupt TIFF: ") + e.what());
     }
-    for (std::uint32_t page = 0; page < pages; ++page) {
-        if (layouts[page] && tiff_premultiplied(*layouts[page], TiffReader::libtiff_rgba))
+    for (std::size_t page = 0; page < layouts.size(); ++page) {
+        if (tiff_premultiplied(layouts[page], TiffReader::libtiff_rgba))
             unpremultiply(animation.frames[page].image.samples);
     }
     animation.source.channels = 4;

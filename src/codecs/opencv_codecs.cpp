@@ -240,39 +240,40 @@ __attribute__((visibility("default"))) const char* quantize_codecs_tiff_page(
     return error;
 }
 
-// What page `page` (0-based) of a TIFF holds beyond its pixels, from its directory (libtiff
-// reads the tags of either byte order and integer type): *photometric (262), *alpha the first
-// ExtraSamples value (338: 0 unspecified, 1 associated, 2 unassociated; 0xffff when the page
-// has none), and *data_end the furthest byte its strips or tiles reach (offset + byte count,
-// saturating). 1 when read, 0 when libtiff cannot read the page.
-__attribute__((visibility("default"))) int quantize_codecs_tiff_page_layout(
-    const unsigned char* data, std::size_t size, std::uint32_t page, std::uint16_t* photometric,
+// What the first `pages` pages of a TIFF hold beyond their pixels, from their directories, read
+// one after the other (libtiff reads the tags of either byte order and integer type): for page
+// i, photometric[i] (tag 262; 0xffff when absent), alpha[i] the first ExtraSamples value (338:
+// 0 unspecified, 1 associated, 2 unassociated; 0xffff when the page has none), and data_end[i]
+// the furthest byte its strips or tiles reach (offset + byte count, saturating). Returns the
+// pages read: `pages`, or fewer where libtiff cannot read on.
+__attribute__((visibility("default"))) std::uint32_t quantize_codecs_tiff_page_layouts(
+    const unsigned char* data, std::size_t size, std::uint32_t pages, std::uint16_t* photometric,
     std::uint16_t* alpha, std::uint64_t* data_end) noexcept {
     MemoryFile file{data, size, 0};
     TIFF* tiff = open_tiff(file);
     if (!tiff)
         return 0;
-    const bool ok = TIFFSetDirectory(tiff, tdir_t(page)) == 1;
-    if (ok) {
-        *photometric = 0xffff;
-        TIFFGetField(tiff, TIFFTAG_PHOTOMETRIC, photometric);
+    std::uint32_t read = 0;
+    for (; read < pages && (read == 0 || TIFFReadDirectory(tiff) == 1); ++read) {
+        photometric[read] = 0xffff;
+        TIFFGetField(tiff, TIFFTAG_PHOTOMETRIC, &photometric[read]);
         std::uint16_t count = 0;
         const std::uint16_t* kinds = nullptr;
-        *alpha = TIFFGetField(tiff, TIFFTAG_EXTRASAMPLES, &count, &kinds) == 1 && count > 0
-                     ? kinds[0]
-                     : 0xffff;
-        *data_end = 0;
+        alpha[read] = TIFFGetField(tiff, TIFFTAG_EXTRASAMPLES, &count, &kinds) == 1 && count > 0
+                          ? kinds[0]
+                          : 0xffff;
+        data_end[read] = 0;
         const std::uint32_t striles =
             TIFFIsTiled(tiff) ? TIFFNumberOfTiles(tiff) : TIFFNumberOfStrips(tiff);
         for (std::uint32_t i = 0; i < striles; ++i) {
             const std::uint64_t offset = TIFFGetStrileOffset(tiff, i);
             const std::uint64_t bytes = TIFFGetStrileByteCount(tiff, i);
             const std::uint64_t end = offset > UINT64_MAX - bytes ? UINT64_MAX : offset + bytes;
-            *data_end = std::max(*data_end, end);
+            data_end[read] = std::max(data_end[read], end);
         }
     }
     TIFFClose(tiff);
-    return ok ? 1 : 0;
+    return read;
 }
 
 // `count` pages of a multi-page TIFF of `total`, numbered from `first`, each width x height

@@ -39,11 +39,11 @@ struct TiffPageLayout {
     std::uint64_t data_end = 0;
 };
 
-// Page `page` (0-based) of a TIFF's layout, read by libtiff in the module without decoding;
-// nullopt when libtiff cannot read the page or the module lacks the function. Throws
-// std::runtime_error when the module cannot be loaded.
-std::optional<TiffPageLayout> opencv_tiff_page_layout(std::span<const std::uint8_t> data,
-                                                      std::uint32_t page);
+// The layouts of a TIFF's first `pages` pages (1..65535), read by libtiff in the module without
+// decoding, in one pass over the directories; fewer where libtiff cannot read on (none when the
+// module lacks the function). Throws std::runtime_error when the module cannot be loaded.
+std::vector<TiffPageLayout> opencv_tiff_page_layouts(std::span<const std::uint8_t> data,
+                                                     std::uint32_t pages);
 
 // Page `page` (0-based) of a TIFF as 8-bit RGBA, upright, through libtiff's RGBA interface in
 // the module: `buffer(width, height)` gives width x height x 4 bytes to fill (it may throw: the
