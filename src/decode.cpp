@@ -574,10 +574,8 @@ Animation decode_jxl_animation(std::span<const std::uint8_t> bytes, const std::s
 // Every page of a multi-page TIFF as the frames of an animation (delays 0, played once), read
 // by libtiff in the codecs module as 8-bit RGBA and turned upright, each page's colors made
 // straight by its own alpha kind (tiff_premultiplied); the pages' bytes checked against the
-// limits, and each page's strips or tiles against the file's end, before any is decoded. Each
-// page's read opens the file anew and walks the directories to its page: quadratic in the
-// pages (4,000 1x1 pages take 2.7 s), bounded by the limits. An empty animation when the
-// pages differ in size
+// limits, and each page's strips or tiles against the file's end, before any is decoded. An
+// empty animation when the pages differ in size
 // (no one canvas holds them: the first page is read as a still, with a note).
 Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::string& name,
                             const DecodeLimits& limits, std::uint32_t pages) {
@@ -593,20 +591,18 @@ Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::stri
     animation.loops = 1;
     const std::vector<detail::TiffPageLayout> layouts = tiff_page_layouts(name, bytes, pages);
     try {
-        for (std::uint32_t page = 0; page < pages; ++page) {
-            AnimationFrame frame;
-            Image& image = frame.image;
-            detail::opencv_tiff_page(bytes, page, [&](std::uint32_t w, std::uint32_t h) {
+        animation.frames.reserve(pages);
+        detail::opencv_tiff_read_pages(
+            bytes, pages, [&](std::uint32_t, std::uint32_t w, std::uint32_t h) {
                 if (w != size->width || h != size->height)
                     throw DifferentSize{};
+                Image& image = animation.frames.emplace_back().image;
                 image.width = int(w);
                 image.height = int(h);
                 image.channels = 4;
                 detail::resize_populated(image.samples, std::size_t(w) * h * 4);
                 return image.samples.data();
             });
-            animation.frames.push_back(std::move(frame));
-        }
     } catch (const DifferentSize&) {
         return {};
     } catch (const Error&) {

@@ -45,12 +45,14 @@ struct TiffPageLayout {
 std::vector<TiffPageLayout> opencv_tiff_page_layouts(std::span<const std::uint8_t> data,
                                                      std::uint32_t pages);
 
-// Page `page` (0-based) of a TIFF as 8-bit RGBA, upright, through libtiff's RGBA interface in
-// the module: `buffer(width, height)` gives width x height x 4 bytes to fill (it may throw: the
-// exception comes out of this call). Throws std::runtime_error with the cause when libtiff
-// cannot read the page, or when the module cannot be loaded or lacks the function.
-void opencv_tiff_page(std::span<const std::uint8_t> data, std::uint32_t page,
-                      const std::function<std::uint8_t*(std::uint32_t, std::uint32_t)>& buffer);
+// Pages 0..pages-1 of a TIFF as 8-bit RGBA, upright, through libtiff's RGBA interface in the
+// module, in one pass over the directories: `buffer(page, width, height)` gives width x height
+// x 4 bytes to fill (it may throw: the exception comes out of this call). Throws
+// std::runtime_error with the cause when libtiff cannot read a page, or when the module cannot
+// be loaded or lacks the function.
+void opencv_tiff_read_pages(
+    std::span<const std::uint8_t> data, std::uint32_t pages,
+    const std::function<std::uint8_t*(std::uint32_t, std::uint32_t, std::uint32_t)>& buffer);
 
 // Which pages of a multi-page TIFF are written: numbered from `first`, of `total` in all.
 struct TiffPages {
