@@ -7,6 +7,7 @@ import numpy.typing as npt
 
 __version__: str
 
+# A hex string ("#fff", "#ffffff", "#ffffff80") or (r, g, b[, a]) with each 0..255.
 ColorLike = Union[str, Sequence[int]]
 PathLike = Union[str, os.PathLike[str]]
 # Called with a stage's name; False (or raising) stops the run, None or anything true goes on.
@@ -35,6 +36,8 @@ class Result:
     @property
     def report(self) -> dict[str, Any]: ...
 
+# Option values of another type or out of range raise InvalidArgumentError, as do arrays that
+# are not H x W x 3 or 4 uint8 with at least one pixel.
 def quantize(
     array: npt.ArrayLike,
     k: int = 16,
@@ -47,9 +50,9 @@ def quantize(
     threads: int = ...,
     restarts: int = ...,
     space: str = ...,
-    dither: str = ...,
+    dither: Optional[str] = ...,
     dither_level: float = ...,
-    fixed: Iterable[ColorLike] = ...,
+    fixed: Union[str, Iterable[ColorLike]] = ...,  # a str: hex colors separated by commas
 ) -> Result: ...
 def palette(arrays: Iterable[npt.ArrayLike], k: int = 16, **options: Any) -> npt.NDArray[np.uint8]: ...
 def read(

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,6 +24,24 @@
 
 namespace py = pybind11;
 using namespace pybind11::literals;
+
+// An int argument (k, threads) taken as whatever Python passed, for Keyword to check: pybind11
+// would refuse a wrong value before the call with a TypeError that prints every argument (a
+// whole array). Signatures still say int.
+struct IntArgument {
+    py::object value;
+};
+
+namespace pybind11::detail {
+template <>
+struct type_caster<IntArgument> {
+    PYBIND11_TYPE_CASTER(IntArgument, const_name("int"));
+    bool load(handle source, bool) {
+        value.value = reinterpret_borrow<object>(source);
+        return true;
+    }
+};
+}  // namespace pybind11::detail
 
 namespace {
 
@@ -54,6 +73,11 @@ ArrayView view_of(const py::buffer& array, const char* name = "array") {
     const py::ssize_t channels = b.shape[2];
     if (channels != 3 && channels != 4)
         refuse("must have 3 (RGB) or 4 (RGBA) channels (got " + std::to_string(channels) + ")");
+    if (b.shape[0] == 0 || b.shape[1] == 0) {
+        refuse("must have a row and a column of pixels or more (got shape (" +
+               std::to_string(b.shape[0]) + ", " + std::to_string(b.shape[1]) + ", " +
+               std::to_string(channels) + "))");
+    }
     if (b.strides[2] != 1 || b.strides[1] != channels) {
         refuse("pixels must lie side by side in each row (strides " + std::to_string(b.strides[0]) +
                ", " + std::to_string(b.strides[1]) + ", " + std::to_string(b.strides[2]) +
@@ -87,66 +111,193 @@ py::array_t<std::uint8_t> palette_array(const quantize::Palette& palette, int ch
 
 // ---- options -----------------------------------------------------------------------------------
 
-quantize::Color color_of(const py::handle& value) {
-    if (py::isinstance<py::str>(value)) {
-        const std::string text = value.cast<std::string>();
-        if (const auto c = quantize::parse_hex_color(text))
-            return *c;
-        throw Error(ErrorKind::invalid_argument, "fixed", "'" + text + "' is not a hex color");
+// A value as an error shows it: its repr when short and on one line ('16', -1, (300, 0, 0)),
+// else its type ("a numpy.ndarray"), so an array passed by mistake is not printed whole.
+std::string shown(const py::handle& value) {
+    constexpr std::size_t kLongest = 40;  // characters
+    try {
+        const std::string text = py::repr(value).cast<std::string>();
+        if (text.size() <= kLongest && text.find('\n') == std::string::npos)
+            return text;
+    } catch (const py::error_already_set&) {
+        // A repr that raises: the type says enough.
     }
-    const auto v = value.cast<std::vector<int>>();
-    if (v.size() < 3 || v.size() > 4)
-        throw Error(ErrorKind::invalid_argument, "fixed", "a color has 3 or 4 values");
-    const auto byte = [](int x) { return std::uint8_t(std::clamp(x, 0, 255)); };
-    return {byte(v[0]), byte(v[1]), byte(v[2]), byte(v.size() == 4 ? v[3] : 255)};
+    return std::string("a ") + Py_TYPE(value.ptr())->tp_name;
+}
+
+// A whole number lo..hi: an int or what stands for one (numpy integers), not a bool, float or
+// string; nullopt for anything else.
+template <class T>
+std::optional<T> whole_number(const py::handle& value, T lo, T hi) {
+    if (PyBool_Check(value.ptr()) || !PyIndex_Check(value.ptr()))
+        return std::nullopt;
+    const auto number = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
+    if (!number) {
+        PyErr_Clear();
+        return std::nullopt;
+    }
+    if (number < py::int_(lo) || number > py::int_(hi))
+        return std::nullopt;
+    return number.cast<T>();
+}
+
+// A keyword argument's value with the option it sets, named as the command names it ("colors"
+// for k, "max-iter" for max_iter), read as one of the few types options have. Each read
+// refuses a value of another type, or one its C++ type cannot hold, with
+// InvalidArgumentError "<option>: must be <expected> (got <value>)", the command's wording;
+// ranges within the type are the library's to check (validate), as they are for the command.
+class Keyword {
+  public:
+    Keyword(std::string option, const py::handle& value)
+        : option_(std::move(option)), value_(value) {}
+
+    [[noreturn]] void refuse(const std::string& expected) const { refuse(expected, value_); }
+    // The same, showing a part of the value (an item of a list).
+    [[noreturn]] void refuse(const std::string& expected, const py::handle& part) const {
+        throw Error(ErrorKind::invalid_argument, option_,
+                    "must be " + expected + " (got " + shown(part) + ")");
+    }
+
+    bool is_none() const { return value_.is_none(); }
+    bool is(std::string_view text) const {
+        return py::isinstance<py::str>(value_) && value_.cast<std::string>() == text;
+    }
+
+    template <class T>
+    T whole(const std::string& expected, T lo = std::numeric_limits<T>::min(),
+            T hi = std::numeric_limits<T>::max()) const {
+        if (const auto number = whole_number(value_, lo, hi))
+            return *number;
+        refuse(expected);
+    }
+
+    // An int or float (numpy's too), not a bool or string.
+    double real(const std::string& expected) const {
+        if (PyBool_Check(value_.ptr()) || py::isinstance<py::str>(value_))
+            refuse(expected);
+        const double number = PyFloat_AsDouble(value_.ptr());
+        if (number == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            refuse(expected);
+        }
+        return number;
+    }
+
+    bool flag() const {
+        py::detail::make_caster<bool> caster;  // True or False (numpy's too), nothing truthy
+        if (!caster.load(value_, false))
+            refuse("True or False");
+        return py::detail::cast_op<bool>(caster);
+    }
+
+    // A name the library looks up (color_space_named, dither_named), refused in the library's
+    // words, which list the names; a value that is not a string is looked up as its repr.
+    template <class Lookup>
+    auto name(Lookup lookup) const {
+        if (!py::isinstance<py::str>(value_)) {
+            static_cast<void>(lookup(shown(value_)));  // refused, in the library's words
+            refuse("a name");                          // a repr that spells a name
+        }
+        return lookup(value_.cast<std::string>());
+    }
+
+    // Colors: hex strings (each, or a whole string, a comma list as the command's --fixed
+    // takes) and (r, g, b[, a]) sequences of whole numbers 0..255.
+    std::vector<quantize::Color> colors() const {
+        const std::string expected = "a hex color or (r, g, b[, a]) with each 0..255";
+        if (py::isinstance<py::str>(value_))
+            return quantize::parse_color_list(value_.cast<std::string>());
+        if (!py::isinstance<py::iterable>(value_))
+            refuse("hex colors or (r, g, b[, a]) tuples with each 0..255");
+        std::vector<quantize::Color> colors;
+        for (const py::handle item : value_) {
+            if (py::isinstance<py::str>(item)) {
+                const auto some = quantize::parse_color_list(item.cast<std::string>());
+                colors.insert(colors.end(), some.begin(), some.end());
+                continue;
+            }
+            if (!py::isinstance<py::sequence>(item))
+                refuse(expected, item);
+            const auto channels = py::reinterpret_borrow<py::sequence>(item);
+            if (channels.size() != 3 && channels.size() != 4)
+                refuse(expected, item);
+            std::uint8_t v[4] = {0, 0, 0, 255};
+            for (std::size_t c = 0; c < channels.size(); ++c) {
+                const auto byte = whole_number<std::uint8_t>(channels[c], 0, 255);
+                if (!byte)
+                    refuse(expected, item);
+                v[c] = *byte;
+            }
+            colors.push_back({v[0], v[1], v[2], v[3]});
+        }
+        return colors;
+    }
+
+  private:
+    std::string option_;
+    py::handle value_;
+};
+
+// A thread limit: quantize()'s keyword, read()'s and decode()'s argument.
+int threads_of(const Keyword& threads) {
+    return threads.whole<int>("a whole number, 0 = one per core");
 }
 
 // The keyword arguments the module takes, by the command's option names (dashes as
 // underscores), each with what it sets; anything else is a TypeError, as Python gives for an
 // unknown keyword. A new option is one row.
-using Setter = void (*)(quantize::Options&, const py::handle&);
+using Setter = void (*)(quantize::Options&, const Keyword&);
 constexpr std::pair<std::string_view, Setter> kOptionSetters[] = {
     {"sample",
-     [](auto& o, const py::handle& v) {
-         o.clustering.sample = py::isinstance<py::str>(v) && v.cast<std::string>() == "auto"
+     [](auto& o, const Keyword& v) {
+         o.clustering.sample = v.is("auto")
                                    ? quantize::kAutoSample
-                                   : v.cast<std::size_t>();
+                                   : v.whole<std::size_t>("auto or a pixel count, 0 = every pixel",
+                                                          0, quantize::kAutoSample - 1);
      }},
-    {"seed", [](auto& o, const py::handle& v) { o.clustering.seed = v.cast<std::uint64_t>(); }},
-    {"max_iter", [](auto& o, const py::handle& v) { o.clustering.max_iter = v.cast<int>(); }},
-    {"tolerance", [](auto& o, const py::handle& v) { o.clustering.tolerance = v.cast<double>(); }},
-    {"threads", [](auto& o, const py::handle& v) { o.running.threads = v.cast<int>(); }},
-    {"restarts", [](auto& o, const py::handle& v) { o.clustering.restarts = v.cast<int>(); }},
+    {"seed",
+     [](auto& o, const Keyword& v) {
+         o.clustering.seed = v.whole<std::uint64_t>("a whole number 0..2**64-1");
+     }},
+    {"max_iter",
+     [](auto& o, const Keyword& v) {
+         o.clustering.max_iter = v.whole<int>("a whole number 1..10000");
+     }},
+    {"tolerance",
+     [](auto& o, const Keyword& v) { o.clustering.tolerance = v.real("a number 0..255"); }},
+    {"threads", [](auto& o, const Keyword& v) { o.running.threads = threads_of(v); }},
+    {"restarts",
+     [](auto& o, const Keyword& v) {
+         o.clustering.restarts = v.whole<int>("a whole number 0..100, 0 = auto");
+     }},
     {"space",
-     [](auto& o, const py::handle& v) {
-         o.clustering.space = quantize::color_space_named(v.cast<std::string>());
-     }},
+     [](auto& o, const Keyword& v) { o.clustering.space = v.name(quantize::color_space_named); }},
     {"dither",
-     [](auto& o, const py::handle& v) {
-         o.mapping.dither =
-             v.is_none() ? quantize::Dither::none : quantize::dither_named(v.cast<std::string>());
+     [](auto& o, const Keyword& v) {
+         o.mapping.dither = v.is_none() ? quantize::Dither::none : v.name(quantize::dither_named);
      }},
     {"dither_level",
-     [](auto& o, const py::handle& v) { o.mapping.dither_level = v.cast<double>(); }},
-    {"skip_if_larger",
-     [](auto& o, const py::handle& v) { o.encoding.skip_if_larger = v.cast<bool>(); }},
-    {"fixed",
-     [](auto& o, const py::handle& v) {
-         for (const py::handle c : v)
-             o.clustering.fixed.push_back(color_of(c));
-     }},
+     [](auto& o, const Keyword& v) { o.mapping.dither_level = v.real("a number 0..1"); }},
+    {"skip_if_larger", [](auto& o, const Keyword& v) { o.encoding.skip_if_larger = v.flag(); }},
+    {"fixed", [](auto& o, const Keyword& v) { o.clustering.fixed = v.colors(); }},
 };
 
-quantize::Options options_from(int k, const py::kwargs& kwargs) {
+// The command's name of a keyword: max_iter -> "max-iter".
+std::string option_name(std::string keyword) {
+    std::replace(keyword.begin(), keyword.end(), '_', '-');
+    return keyword;
+}
+
+quantize::Options options_from(const IntArgument& k, const py::kwargs& kwargs) {
     quantize::Options o;
-    o.clustering.colors = k;
+    o.clustering.colors = Keyword("colors", k.value).whole<int>("a whole number 1..256");
     for (const auto& [key, value] : kwargs) {
         const std::string name = key.cast<std::string>();
         const auto* row = std::find_if(std::begin(kOptionSetters), std::end(kOptionSetters),
                                        [&](const auto& r) { return r.first == name; });
         if (row == std::end(kOptionSetters))
             throw py::type_error("unexpected keyword argument '" + name + "'");
-        row->second(o, value);
+        row->second(o, Keyword(option_name(name), value));
     }
     return o;
 }
@@ -363,7 +514,8 @@ PYBIND11_MODULE(quantize, m) {
 
     m.def(
         "quantize",
-        [](const py::buffer& array, int k, const py::object& progress, const py::kwargs& kwargs) {
+        [](const py::buffer& array, const IntArgument& k, const py::object& progress,
+           const py::kwargs& kwargs) {
             const quantize::Options options = options_from(k, kwargs);
             const ArrayView in = view_of(array);
             Result r;
@@ -380,10 +532,14 @@ PYBIND11_MODULE(quantize, m) {
 
 array: H x W x 3 (RGB) or H x W x 4 (RGBA) uint8, read in place through the buffer protocol
     (rows may be strided, e.g. a slice; pixels within a row must be packed).
-k: colors, 1..256.
-Keyword options, as the command's: sample, seed, max_iter, tolerance, threads, restarts,
-    space ('wrgb', 'rgb', 'lab', 'oklab'), dither ('none', 'fs'), dither_level, fixed (hex strings
-    or (r, g, b[, a]) tuples).
+k: colors, a whole number 1..256.
+Keyword options, as the command's: sample ('auto' or a pixel count, 0 = every pixel), seed
+    (0..2**64-1), max_iter, threads, restarts (whole numbers), tolerance, dither_level (numbers),
+    space ('wrgb', 'rgb', 'lab', 'oklab'), dither (None, 'none', 'fs', 'adaptive', 'ordered',
+    'bayer'), fixed (hex strings or (r, g, b[, a]) tuples of 0..255, or one string of hex
+    colors separated by commas as --fixed takes). A value of another type or out of range
+    raises quantize.InvalidArgumentError whose subject is the option as the command names it
+    ('colors' for k, 'max-iter' for max_iter): '<option>: must be ... (got <value>)'.
 progress: None, or a callable called with the stage's name ('sample', 'cluster', 'remap') before
     each stage and again inside its loops (every k-means++ pick and Lloyd update, every 64 Ki
     pixels sampled or mapped), from a worker thread, holding the GIL only for the call; return
@@ -393,11 +549,14 @@ The same array, options and seed give the same result whatever `threads`.)");
 
     m.def(
         "palette",
-        [](const py::iterable& arrays, int k, const py::kwargs& kwargs) {
+        [](const py::iterable& arrays, const IntArgument& k, const py::kwargs& kwargs) {
             const quantize::Options options = options_from(k, kwargs);
             std::vector<ArrayView> held;
             for (const py::handle a : arrays)
                 held.push_back(view_of(py::reinterpret_borrow<py::buffer>(a), "arrays"));
+            if (held.empty())
+                throw Error(ErrorKind::invalid_argument, "arrays",
+                            "no images were given: pass one array or more");
             std::vector<quantize::ImageView> views;
             int channels = 3;
             for (const ArrayView& h : held) {
@@ -415,13 +574,15 @@ The same array, options and seed give the same result whatever `threads`.)");
         py::arg("arrays"), py::arg("k") = 16,
         R"(The dominant colors of one or more images taken together (k-means on their samples,
 no remap), most common first: K x 3, or K x 4 when any image has alpha. Options as
-quantize().)");
+quantize(). No arrays at all is an InvalidArgumentError, as is an array without pixels.)");
 
     m.def(
         "read",
-        [](const std::filesystem::path& path, int threads, const py::object& progress) {
+        [](const std::filesystem::path& path, const IntArgument& threads,
+           const py::object& progress) {
+            const int limit = threads_of(Keyword("threads", threads.value));
             quantize::Image image = PythonProgress(progress).run([&](const quantize::Progress& p) {
-                return quantize::read_image(path, {}, threads, p);
+                return quantize::read_image(path, {}, limit, p);
             });
             const std::vector<std::size_t> shape{
                 std::size_t(image.height), std::size_t(image.width), std::size_t(image.channels)};
@@ -436,13 +597,14 @@ threads the decode runs on, before it starts.)");
 
     m.def(
         "decode",
-        [](const py::bytes& data, const std::string& name, int threads,
+        [](const py::bytes& data, const std::string& name, const IntArgument& threads,
            const py::object& progress) {
             const std::string_view bytes = data;
+            const int limit = threads_of(Keyword("threads", threads.value));
             quantize::Image image = PythonProgress(progress).run([&](const quantize::Progress& p) {
                 return quantize::decode_image(
                     std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
-                    name, {}, threads, p);
+                    name, {}, limit, p);
             });
             const std::vector<std::size_t> shape{
                 std::size_t(image.height), std::size_t(image.width), std::size_t(image.channels)};
@@ -493,8 +655,8 @@ metadata, so the bytes equal `quantize INPUT -k K -o OUTPUT`'s only for inputs w
 
     m.def(
         "quantize_file",
-        [](const std::filesystem::path& input, const std::filesystem::path& output, int k,
-           bool overwrite, const py::kwargs& kwargs) {
+        [](const std::filesystem::path& input, const std::filesystem::path& output,
+           const IntArgument& k, bool overwrite, const py::kwargs& kwargs) {
             const quantize::Options options = options_from(k, kwargs);
             std::string json;
             {

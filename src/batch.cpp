@@ -129,11 +129,19 @@ std::vector<Found> find_files(const BatchSources& sources, const fs::path& outpu
     const fs::path out = output_dir.empty() ? fs::path() : canonical_form(output_dir);
     Walker walker(sources, out, left_out);
     std::vector<Found> found;
+    // A file named on the command line or listed inside the output folder is left out, as a
+    // walk leaves such files out (a glob or `find` reaching OUT_DIR names the outputs of earlier
+    // runs), and counted, so a run that takes none of its files says why.
+    auto named = [&](const fs::path& input, fs::path relative) {
+        if (!walker.is_output(input))
+            found.push_back({input, std::move(relative), {}});
+        else if (left_out)
+            ++left_out->in_output_folder;
+    };
     for (const fs::path& input : sources.inputs) {
         std::error_code ec;
         if (!fs::is_directory(input, ec)) {
-            if (!walker.is_output(input))
-                found.push_back({input, input.filename(), {}});
+            named(input, input.filename());
             continue;
         }
         if (walker.is_output(input)) {
@@ -143,10 +151,8 @@ std::vector<Found> find_files(const BatchSources& sources, const fs::path& outpu
         }
         walker.walk(input, {}, found);
     }
-    for (const fs::path& listed : sources.listed) {
-        if (!walker.is_output(listed))
-            found.push_back({listed, listed_relative(listed), {}});
-    }
+    for (const fs::path& listed : sources.listed)
+        named(listed, listed_relative(listed));
     return found;
 }
 
@@ -258,8 +264,8 @@ std::vector<fs::path> parse_file_list(std::string_view text) {
         ++number;
         if (!line.empty() && line.back() == '\r')
             line.remove_suffix(1);
-        if (line.empty())
-            continue;
+        if (line.find_first_not_of(" \t") == std::string_view::npos)
+            continue;  // blank, or spaces alone: no file is named so
         if (line.find('\0') != std::string_view::npos) {
             throw Error(ErrorKind::input, "file list",
                         "line " + std::to_string(number) + " holds a NUL byte");
@@ -284,17 +290,23 @@ std::size_t LeftOut::total() const {
 }
 
 std::string describe_left_out(const LeftOut& left_out) {
-    const std::size_t total = left_out.total();
-    if (total == 0)
-        return {};
-    std::string text = "left out " + std::to_string(total) + (total == 1 ? " file" : " files") +
-                       " of formats quantize does not read (";
-    bool first = true;
-    for (const auto& [ext, count] : left_out.by_extension) {
-        text += (first ? "" : ", ") + ext + " " + std::to_string(count);
-        first = false;
+    auto files = [](std::size_t n) { return std::to_string(n) + (n == 1 ? " file" : " files"); };
+    std::string text;
+    if (const std::size_t total = left_out.total(); total > 0) {
+        text = "left out " + files(total) + " of formats quantize does not read (";
+        bool first = true;
+        for (const auto& [ext, count] : left_out.by_extension) {
+            text += (first ? "" : ", ") + ext + " " + std::to_string(count);
+            first = false;
+        }
+        text += ")";
     }
-    return text + ")";
+    if (left_out.in_output_folder > 0) {
+        text += (text.empty() ? "" : "; ") + std::string("left out ") +
+                files(left_out.in_output_folder) +
+                " named inside the output folder (never inputs: outputs go there)";
+    }
+    return text;
 }
 
 std::vector<BatchItem> plan_batch(const BatchSources& sources, const fs::path& output_dir,
@@ -322,6 +334,9 @@ std::vector<BatchItem> plan_batch(const BatchSources& sources, const fs::path& o
         BatchItem item{f.input, output_dir / fs::path(f.relative).replace_extension(extension),
                        f.problem};
         const auto [it, first] = owner.emplace(item.output, item.input);
+        std::error_code ec;
+        if (!first && fs::equivalent(item.input, it->second, ec))
+            continue;  // one file named twice (a.png, ./a.png): done once
         if (!first && item.problem.empty()) {
             item.problem = "its output " + item.output.string() + " is also the output of " +
                            it->second.string() + " (rename one)";

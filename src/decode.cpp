@@ -94,7 +94,7 @@ bool tail_contains(std::span<const std::uint8_t> bytes, std::string_view marker,
 const std::string_view kPngMagic{"\x89PNG\r\n\x1a\n", 8};
 const std::string_view kJpegMagic{"\xff\xd8\xff", 3};
 
-// "a GIF image: quantize does not read it", the cause for a format known but not read.
+// "a PSD image: quantize does not read it", the cause for a format known but not read.
 std::string not_read(std::string_view format) {
     const bool vowel =
         std::string_view("AEFHILMNORSX").find(format.front()) != std::string_view::npos;

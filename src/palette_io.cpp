@@ -130,10 +130,22 @@ std::string format_css(const Palette& palette) {
     return text + "}\n";
 }
 
+// A name fit for a one-line header: control characters (a newline or tab in a file name)
+// become spaces.
+std::string one_line(std::string_view name) {
+    std::string line(name);
+    for (char& ch : line) {
+        const auto byte = static_cast<unsigned char>(ch);
+        if (byte < 0x20 || byte == 0x7f)
+            ch = ' ';
+    }
+    return line;
+}
+
 // GIMP's palette format: a header, then "R G B<TAB>name" lines.
 std::string format_gpl(const Palette& palette, std::string_view name) {
     const std::uint64_t total = total_count(palette);
-    std::string text = "GIMP Palette\nName: " + std::string(name) + "\nColumns: 8\n#\n";
+    std::string text = "GIMP Palette\nName: " + one_line(name) + "\nColumns: 8\n#\n";
     for (const PaletteEntry& e : palette) {
         text += printf_string("%3d %3d %3d\t%s %.2f%%\n", e.color.r, e.color.g, e.color.b,
                               rgb_hex(e.color).c_str(), share_of(e, total));

@@ -310,6 +310,8 @@ std::string chosen_k_text(const Report& r) {
         case KChoice::fixed:
             return "";
         case KChoice::elbow:
+            if (r.colors_chosen < 2)  // no curve to find an elbow on
+                return "; K 1: the image holds one color";
             return format("; K %d chosen by the elbow (Kneedle on inertia, K 2..%d)",
                           r.colors_chosen, r.colors_requested);
         case KChoice::quality:

@@ -1,13 +1,16 @@
 // End-to-end tests of the quantize command: exit codes, messages, files.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <set>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "quantize/quantize.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -417,6 +420,98 @@ TEST_CASE("several inputs: each output beside its input, a bad one reported, exi
     CHECK(same.exit_code == 4);
     CHECK(test::read_bytes(a) == before);
     CHECK(quantize_cli({a.string(), b.string(), "-o", (dir / "x.png").string()}).exit_code == 2);
+}
+
+TEST_CASE("several inputs: no output goes over another input, nor over another's output",
+          "[cli][several]") {
+    test::TempDir dir;
+    const fs::path a = copy_sample(dir, "kodim23.png");
+    // The second input is named as the first one's output would be.
+    const fs::path b = dir / "kodim23-8.png";
+    fs::copy_file(test::sample_path("basn6a08.png"), b);
+    const auto before = test::read_bytes(b);
+    const auto r = quantize_cli({a.string(), b.string(), "-k", "8", "--force", "-q"});
+    CHECK(r.exit_code == 6);
+    CHECK(r.err ==
+          "quantize: error: " + b.string() + ": is the input file; refusing to write over it\n");
+    CHECK(test::read_bytes(b) == before);
+    CHECK(fs::exists(dir / "kodim23-8-8.png"));  // the second input is still done
+    // a.png and a.jpg both name a-8.png: the first writes it, the second is reported.
+    cv::imwrite((dir / "kodim23.jpg").string(), cv::imread(a.string()));
+    fs::remove(b);
+    const auto twins =
+        quantize_cli({a.string(), (dir / "kodim23.jpg").string(), "-k", "8", "--force", "-q"});
+    CHECK(twins.exit_code == 6);
+    CHECK(twins.err == "quantize: error: " + b.string() + ": is also the output of " + a.string() +
+                           " in this run (name the outputs apart with --ext)\n");
+    const auto alone = quantize_cli({a.string(), "-k", "8", "-o", (dir / "alone.png").string()});
+    CHECK(test::read_bytes(b) == test::read_bytes(dir / "alone.png"));
+}
+
+TEST_CASE("a reader that closes the pipe early gets exit 4 and one line, no signal death",
+          "[cli][pipe]") {
+    test::TempDir dir;
+    const fs::path input = copy_sample(dir, "kodim23.png");
+    const fs::path status = dir / "status", err = dir / "err";
+    // BMP: larger than a pipe's buffer, so the writes go on after head has gone.
+    const auto r = test::run(
+        "/bin/sh", {"-c", "{ '" QUANTIZE_CLI "' '" + input.string() +
+                              "' -k 8 -o - --format bmp -q 2>'" + err.string() + "'; echo $? >'" +
+                              status.string() + "'; } | head -c 10 >/dev/null"});
+    CHECK(r.exit_code == 0);
+    CHECK(test::read_text(status) == "4\n");
+    const std::string line = test::read_text(err);
+    CHECK_THAT(line, Catch::StartsWith("quantize: error: standard output: write failed: "));
+    CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+}
+
+TEST_CASE(
+    "SIGINT and SIGTERM stop a run of several inputs between polls: exit 130, no partial "
+    "output",
+    "[cli][several]") {
+    test::TempDir dir;
+    std::vector<std::string> args;
+    for (int i = 0; i < 30; ++i) {
+        const fs::path input = dir / ("in" + std::to_string(100 + i) + ".png");
+        fs::copy_file(test::sample_path("kodim23.png"), input);
+        args.push_back(input.string());
+    }
+    args.insert(args.end(), {"-k", "4", "--force"});
+    for (const int signal : {SIGINT, SIGTERM}) {
+        // Standard output on a pipe: the signal goes as soon as the first report arrives (the
+        // run is then under way: an event, not a delay).
+        int pipe_fds[2];
+        REQUIRE(::pipe(pipe_fds) == 0);
+        const std::string out_fd = "/dev/fd/" + std::to_string(pipe_fds[1]);
+        const pid_t pid =
+            test::spawn(QUANTIZE_CLI, args, out_fd, (dir / "err").string(), -1, pipe_fds[0]);
+        ::close(pipe_fds[1]);
+        bool sent = false;
+        char buffer[4096];
+        for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
+            if (!sent) {
+                ::kill(pid, signal);
+                sent = true;
+            }
+        }
+        ::close(pipe_fds[0]);
+        CHECK(test::wait_exit_code(pid) == 130);
+        const std::string err = test::read_text(dir / "err");
+        CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+        CHECK_THAT(err, Catch::Contains("interrupted"));
+        CHECK(test::hidden_files(dir.path()).empty());  // no temporary left behind
+        std::size_t done = 0;
+        for (int i = 0; i < 30; ++i) {
+            const fs::path output = dir / ("in" + std::to_string(100 + i) + "-4.png");
+            if (fs::exists(output)) {
+                ++done;
+                CHECK_NOTHROW(quantize::read_image(output));  // every output whole
+                fs::remove(output);
+            }
+        }
+        CHECK(done >= 1);
+        CHECK(done < 30);
+    }
 }
 
 TEST_CASE("in place: each input replaced only once its output is whole, keeping its mode",

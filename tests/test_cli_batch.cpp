@@ -286,6 +286,43 @@ TEST_CASE("batch globs, --files-from and a quiet run", "[cli][batch]") {
           "quantize: error: " + (dir / "nope.txt").string() + ": cannot open the file list\n");
 }
 
+TEST_CASE(
+    "batch: a file named inside OUT_DIR fails with its reason, one file named twice is done "
+    "once, lines of spaces are blank, a refused run makes no folder",
+    "[cli][batch]") {
+    test::TempDir dir;
+    make_tree(dir / "in");
+    write_image(dir / "out" / "x.png", 9);
+    const std::string a = (dir / "in" / "a.png").string();
+    const auto inside =
+        batch({a, (dir / "out" / "x.png").string(), "-o", (dir / "out").string(), "-k", "4"});
+    CHECK(inside.exit_code == 0);
+    CHECK_THAT(inside.err, Catch::Contains("quantize: left out 1 file named inside the output "
+                                           "folder (never inputs: outputs go there)\n"));
+    CHECK(names_under(dir / "out") == std::set<std::string>{"a.png", "x.png"});
+    const auto only = batch({(dir / "out" / "x.png").string(), "-o", (dir / "out").string()});
+    CHECK(only.exit_code == 0);
+    CHECK_THAT(only.err, Catch::StartsWith("quantize: no image to do (left out 1 file named "
+                                           "inside the output folder"));
+
+    const std::string spelled_again = (dir / "in" / "." / "a.png").string();
+    const auto twice = batch({a, spelled_again, "-o", (dir / "o2").string(), "-k", "4"});
+    CHECK(twice.exit_code == 0);
+    CHECK_THAT(twice.err, !Catch::Contains("error"));
+    CHECK_THAT(twice.out, Catch::StartsWith("Files     1 done, 0 skipped, 0 failed, of 1\n"));
+
+    write_text(dir / "list.txt", a + "\n   \n\t\n");
+    const auto listed =
+        batch({"--files-from", (dir / "list.txt").string(), "-o", (dir / "o3").string(), "-q"});
+    CHECK(listed.exit_code == 0);
+    CHECK(listed.err.empty());
+
+    const auto refused =
+        batch({(dir / "in").string(), "-o", (dir / "o4").string(), "--manifest", a, "-q"});
+    CHECK(refused.exit_code == 4);
+    CHECK_FALSE(fs::exists(dir / "o4"));
+}
+
 TEST_CASE("batch never takes its own outputs as inputs, even inside the input tree",
           "[cli][batch]") {
     test::TempDir dir;

@@ -60,6 +60,25 @@ TEST_CASE("analyze --csv is a header and one line per K, and -o writes it to a f
     CHECK(line_count(csv) == 1 + 7);
     // The table never goes over an input, nor over a file without --force.
     CHECK(cli({"analyze", kPhoto, "-k", "8", "--csv", "-o", out.string()}).exit_code == 4);
+    // -o - is standard output, as everywhere else.
+    const auto dash = cli({"analyze", kPhoto, "-k", "8", "--csv", "-o", "-"});
+    CHECK(dash.exit_code == 0);
+    CHECK(dash.out == test::read_text(out));
+}
+
+TEST_CASE("one color: analyze fails naming the file, -k auto says K 1 plainly", "[cli][analyze]") {
+    test::TempDir dir;
+    const fs::path flat = dir / "flat.png";
+    quantize::write_file_atomically(
+        flat, quantize::encode_png(test::image_of_colors(8, 8, {{10, 20, 30, 255}}), flat), true);
+    const auto r = cli({"analyze", flat.string()});
+    CHECK(r.exit_code == 3);
+    CHECK(r.err ==
+          "quantize: error: " + flat.string() + ": has fewer than 2 colors: nothing to choose\n");
+    const auto k = cli({flat.string(), "-k", "auto", "-o", (dir / "out.png").string()});
+    CHECK(k.exit_code == 0);
+    CHECK_THAT(k.out, Catch::Contains("; K 1: the image holds one color\n"));
+    CHECK_THAT(k.out, !Catch::Contains("elbow"));
 }
 
 TEST_CASE("the text report names how K was chosen, the JSON has it, the default name holds it",

@@ -138,6 +138,12 @@ TEST_CASE("gpl is a GIMP palette", "[palette_io]") {
     CHECK(parsed == colors_of(kPalette));
 }
 
+TEST_CASE("gpl keeps its name on one header line, whatever the file name holds", "[palette_io]") {
+    const auto bytes = format_palette(kPalette, PaletteFormat::gpl, "a\nb\tc");
+    const std::string text(bytes.begin(), bytes.end());
+    CHECK(text.rfind("GIMP Palette\nName: a b c\nColumns: 8\n", 0) == 0);
+}
+
 TEST_CASE("pal is JASC-PAL with CRLF lines", "[palette_io]") {
     const std::string text = text_of(PaletteFormat::pal);
     CHECK(text == "JASC-PAL\r\n0100\r\n3\r\n255 0 0\r\n16 32 48\r\n250 250 250\r\n");

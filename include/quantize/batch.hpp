@@ -39,7 +39,8 @@ struct BatchSources {
 };
 
 // The paths of a file list (--files-from): one a line, a CR before the LF dropped, blank lines
-// skipped. A line holding a NUL byte cannot name a file: Error(input) with subject "file list".
+// (and lines of spaces and tabs alone) skipped. A line holding a NUL byte cannot name a file:
+// Error(input) with subject "file list".
 std::vector<std::filesystem::path> parse_file_list(std::string_view text);
 
 // One file of a batch.
@@ -62,9 +63,14 @@ struct BatchItem {
 // lower case. Only walks without include globs count (with them, the globs chose).
 struct LeftOut {
     std::map<std::string, std::size_t> by_extension;
-    std::size_t total() const;
+    // Files named or listed that lie inside the output folder: outputs of this or an earlier
+    // run (a shell glob or `find` that reaches OUT_DIR), never taken as inputs.
+    std::size_t in_output_folder = 0;
+    std::size_t total() const;  // of by_extension
 };
-// "left out 3 files of formats quantize does not read (.gif 2, .psd 1)"; "" when none.
+// "left out 3 files of formats quantize does not read (.gif 2, .psd 1)", then "; left out 2
+// files named inside the output folder (never inputs: outputs go there)" when there are; ""
+// when none.
 std::string describe_left_out(const LeftOut& left_out);
 
 std::vector<BatchItem> plan_batch(const BatchSources& sources,

@@ -1,6 +1,7 @@
 """The Python module against the command: same bytes, arrays read in place, errors by kind."""
 import json
 import os
+import re
 import subprocess
 import threading
 
@@ -221,3 +222,101 @@ def test_the_gil_is_released_while_working():
     thread.join()
     # Held through the call, the GIL would keep the counter still until it returned.
     assert during > 1000
+
+
+# A small image every option check runs on: the checks come before any work.
+TINY = np.arange(8 * 8 * 3, dtype=np.uint8).reshape(8, 8, 3)
+
+
+@pytest.mark.parametrize("option, value, subject, shown", [
+    ("k", 2**40, "colors", 2**40),
+    ("k", "16", "colors", "16"),
+    ("k", 1.5, "colors", 1.5),
+    ("k", True, "colors", True),
+    ("sample", -1, "sample", -1),
+    ("sample", 1.5, "sample", 1.5),
+    ("sample", "all", "sample", "all"),
+    ("seed", -1, "seed", -1),
+    ("seed", 2**64, "seed", 2**64),
+    ("seed", "7", "seed", "7"),
+    ("max_iter", 2**40, "max-iter", 2**40),
+    ("restarts", "5", "restarts", "5"),
+    ("threads", 2.0, "threads", 2.0),
+    ("tolerance", "0.5", "tolerance", "0.5"),
+    ("dither_level", None, "dither-level", None),
+    ("space", 3, "space", "3"),  # looked up by name: the library's words
+    ("dither", 1, "dither", "1"),
+    ("skip_if_larger", "yes", "skip-if-larger", "yes"),
+    ("fixed", [(1.5, 2, 3)], "fixed", (1.5, 2, 3)),
+    ("fixed", [(300, 0, 0)], "fixed", (300, 0, 0)),
+    ("fixed", [(-1, 0, 0)], "fixed", (-1, 0, 0)),
+    ("fixed", [(1, 2)], "fixed", (1, 2)),
+    ("fixed", [5], "fixed", 5),
+    ("fixed", 5, "fixed", 5),
+])
+def test_bad_option_values_raise_the_modules_error_naming_option_and_value(option, value, subject,
+                                                                           shown):
+    with pytest.raises(quantize.InvalidArgumentError) as e:
+        quantize.quantize(TINY, **{option: value})
+    # Worded as the command's errors: "<option>: must be ... (got <value>)".
+    assert e.value.subject == subject and str(e.value) == subject + ": " + e.value.cause
+    assert e.value.cause.startswith("must be ") and e.value.cause.endswith(f"(got {shown!r})")
+
+
+@pytest.mark.parametrize("option, value, flag", [
+    ("sample", -1, "--sample"),
+    ("fixed", "#12345", "--fixed"),
+])
+def test_bad_option_values_say_what_the_command_says(tmp_path, option, value, flag):
+    with pytest.raises(quantize.InvalidArgumentError) as e:
+        quantize.quantize(TINY, **{option: value})
+    cli = subprocess.run([CLI, KODIM, f"{flag}={value}", "-o", str(tmp_path / "x.png")],
+                         capture_output=True, text=True)
+    assert cli.returncode != 0
+    # The same words but for the value, which Python shows as Python writes it.
+    assert re.sub(r"\(got .*\)$", "", e.value.cause) in cli.stderr
+
+
+def test_a_value_too_long_to_show_is_named_by_its_type():
+    with pytest.raises(quantize.InvalidArgumentError) as e:
+        quantize.quantize(TINY, k=quantize.read(KODIM))
+    assert e.value.subject == "colors" and e.value.cause.endswith("(got a numpy.ndarray)")
+    with pytest.raises(quantize.InvalidArgumentError, match="^threads: "):
+        quantize.read(KODIM, threads="2")
+
+
+def test_option_values_python_and_numpy_spell_are_taken():
+    plain = quantize.quantize(TINY, k=4, seed=3, tolerance=1, sample=0,
+                              fixed=[(0, 0, 0), "#ffffff"])
+    spelled = quantize.quantize(TINY, k=np.int64(4), seed=np.uint64(3), tolerance=np.float32(1),
+                                sample=np.int32(0), fixed=[np.array([0, 0, 0], np.uint8), "#fff"])
+    assert np.array_equal(plain.palette, spelled.palette)
+    listed = quantize.quantize(TINY, k=4, seed=3, tolerance=1, sample=0, fixed="#000, #fff")
+    assert np.array_equal(plain.palette, listed.palette)
+    assert quantize.quantize(TINY, k=4, seed=2**64 - 1).palette.shape == (4, 3)
+
+
+def test_no_images_or_no_pixels_are_invalid_arguments():
+    with pytest.raises(quantize.InvalidArgumentError) as e:
+        quantize.palette([], k=4)
+    assert e.value.subject == "arrays" and "no images" in e.value.cause
+    for empty in [np.zeros((0, 0, 3), np.uint8), np.zeros((5, 0, 4), np.uint8)]:
+        with pytest.raises(quantize.InvalidArgumentError) as e:
+            quantize.quantize(empty, k=4)
+        assert e.value.subject == "array" and str(empty.shape) in e.value.cause
+        with pytest.raises(quantize.InvalidArgumentError, match="^arrays: .*shape"):
+            quantize.palette([TINY, empty], k=4)
+
+
+@pytest.mark.parametrize("option, outside", [
+    ("k", 0), ("max_iter", 0), ("restarts", -1), ("tolerance", 256), ("dither_level", 2),
+])
+def test_a_wrong_type_is_told_the_range_the_library_checks(option, outside):
+    # The range a wrong type is told ("1..256") is the one the library refuses outside of
+    # ("between 1 and 256"): the two texts must not drift apart.
+    with pytest.raises(quantize.InvalidArgumentError) as wrong_type:
+        quantize.quantize(TINY, **{option: "x"})
+    with pytest.raises(quantize.InvalidArgumentError) as out_of_range:
+        quantize.quantize(TINY, **{option: outside})
+    low, high = re.search(r"between (\d+)\D*? and (\d+)", out_of_range.value.cause).groups()
+    assert re.search(rf"\b{low}\.\.{high}\b", wrong_type.value.cause)

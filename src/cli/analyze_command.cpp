@@ -49,7 +49,7 @@ cxxopts::Options make_parser() {
         ("sweep", "how the sweep goes from K to K: merging (down from KMAX; the default) or bisecting (up from 2, splitting)", cxxopts::value<std::string>()->default_value(sweep_method_name(kChoiceSweep)), "METHOD")
         ("json", "print one JSON document (rows and picks)")
         ("csv", "print CSV, one line per K (the picks are in text and JSON)")
-        ("o,output", "write the table to FILE instead of standard output", cxxopts::value<std::string>(), "FILE")
+        ("o,output", "write the table to FILE instead of standard output (- = standard output)", cxxopts::value<std::string>(), "FILE")
         ("f,force", "overwrite existing output files");
     // clang-format on
     add_common_options(parser, "print no table (files given with -o and --plot are written)");
@@ -98,7 +98,7 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
         in.format = TableFormat::json;
     if (args.count("csv"))
         in.format = TableFormat::csv;
-    if (args.count("output"))
+    if (args.count("output") && args["output"].as<std::string>() != "-")
         in.output = args["output"].as<std::string>();
     if (args.count("plot")) {
         in.plot = args["plot"].as<std::string>();
@@ -139,7 +139,16 @@ int run(const Invocation& in) {
     if (in.plot)
         check_output_path(inputs, *in.plot, in.force);
     const Image image = read_image(in.input, in.options.running.limits);
-    const Analysis analysis = analyze(image, in.options, in.k_max, in.method);
+    const Analysis analysis = [&] {
+        try {
+            return analyze(image, in.options, in.k_max, in.method);
+        } catch (const Error& e) {
+            if (e.subject() != "image")
+                throw;
+            // The library names the image it was given; the command names its file.
+            throw Error(e.kind(), in.input.string(), e.cause());
+        }
+    }();
     const std::string table = table_of(analysis, in.format);
     if (in.plot)
         plot::write_png(plot::analysis_figure(analysis), *in.plot, inputs, in.force);

@@ -1,12 +1,10 @@
 #include "batch_command.hpp"
 
-#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cxxopts.hpp>
 #include <filesystem>
@@ -24,6 +22,7 @@
 #include "quantize/batch.hpp"
 #include "quantize/quantize.hpp"
 #include "quantize_options.hpp"
+#include "stop_signal.hpp"
 #include "subcommand.hpp"
 
 namespace quantize::cli {
@@ -32,24 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// Set by SIGINT or SIGTERM: files in flight stop at their next stage, no new one starts.
-volatile std::sig_atomic_t g_stop = 0;
-
-extern "C" void on_stop_signal(int) {
-    g_stop = 1;
-}
-
-// The first SIGINT or SIGTERM stops cleanly; SA_RESETHAND restores the default action, so a
-// second one ends the process at once.
-void install_stop_handlers() {
-    struct sigaction action = {};
-    action.sa_handler = on_stop_signal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESETHAND;
-    ::sigaction(SIGINT, &action, nullptr);
-    ::sigaction(SIGTERM, &action, nullptr);
-}
 
 struct Invocation {
     BatchSources sources;
@@ -85,7 +66,7 @@ cxxopts::Options make_parser() {
         ("include", "take only folder files matching GLOB (fnmatch; a GLOB with '/' matches the path under the folder); repeatable (default: image extensions)", cxxopts::value<std::vector<std::string>>(), "GLOB")
         ("exclude", "leave out files and subfolders matching GLOB; repeatable", cxxopts::value<std::vector<std::string>>(), "GLOB")
         ("files-from", "also take the files listed in LIST, one a line ('-' = standard input)", cxxopts::value<std::string>(), "LIST")
-        ("format", "output format: png (palette PNG), jpg, webp, tif or bmp", cxxopts::value<std::string>()->default_value("png"), "EXT")
+        ("format", "output format: " + output_format_names() + " (png: palette PNG)", cxxopts::value<std::string>()->default_value("png"), "EXT")
         ("j,jobs", "images processed at once (each held decoded in memory); 0 = one per core", cxxopts::value<int>()->default_value("0"), "N")
         ("f,force", "redo files whose output is up to date (made from the same input with the same options; skipped by default)")
         ("keep-larger", "write outputs even when larger than their input (by default nothing is written for those)")
@@ -207,6 +188,24 @@ std::vector<fs::path> read_list(const std::string& name) {
     if (in.bad())
         throw Error(ErrorKind::input, name, "read error in the file list");
     return parse_file_list(text);
+}
+
+// Creates the output folder when missing and checks that files can be made in it; returns
+// why not, empty when they can. A read-only folder fails the run at once (exit 4) rather than
+// every file one by one.
+std::string prepare_output_folder(const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir))
+        return "cannot create the output folder" + (ec ? ": " + ec.message() : std::string());
+    try {
+        // The one reliable test (root ignores permission bits): make a file there. Uncommitted,
+        // it leaves nothing behind.
+        AtomicFile probe(dir / ".quantize-write-test", true);
+    } catch (const Error& e) {
+        return "cannot write in the output folder: " + e.cause();
+    }
+    return {};
 }
 
 std::string seconds(double s) {
@@ -430,15 +429,8 @@ int run(Invocation& in) {
         in.sources.listed = read_list(*in.files_from);
     if (in.sources.inputs.empty() && in.sources.listed.empty())
         return fail(kUsage, "no input (folders, files or --files-from; see quantize batch --help)");
-    std::error_code ec;
-    if (!in.in_place)
-        fs::create_directories(in.output_dir, ec);
-    if (!in.in_place && (ec || !fs::is_directory(in.output_dir))) {
-        return fail(kOutputError, in.output_dir.string() + ": cannot create the output folder" +
-                                      (ec ? ": " + ec.message() : std::string()));
-    }
     install_stop_handlers();
-    in.settings.keep_going = [] { return g_stop == 0; };
+    in.settings.keep_going = [] { return !stop_requested(); };
 
     LeftOut left_out;
     const std::vector<BatchItem> all =
@@ -448,12 +440,19 @@ int run(Invocation& in) {
     // other files (list, palette) are protected then.
     const OutputGuard inputs =
         with_other_inputs(in, in.in_place ? OutputGuard() : batch_inputs(in.sources, all));
+    // Every refusal before anything is made: a refused run leaves no empty output folder.
+    if (in.manifest)
+        inputs.check(*in.manifest);
+    if (in.palette_out)
+        inputs.check(*in.palette_out);  // before the training, not after
+    if (!in.in_place) {
+        if (const std::string problem = prepare_output_folder(in.output_dir); !problem.empty())
+            return fail(kOutputError, in.output_dir.string() + ": " + problem);
+    }
     // Written whole at the end (also when interrupted): a killed run leaves no partial manifest.
     std::optional<AtomicFile> manifest;
     if (in.manifest)
         manifest.emplace(inputs.open(*in.manifest, true));
-    if (in.palette_out)
-        inputs.check(*in.palette_out);  // before the training, not after
     const std::vector<BatchItem> items =
         in.shard ? shard_of(all, in.shard->first, in.shard->second) : all;
     if (items.empty() && !in.quiet) {
@@ -467,6 +466,7 @@ int run(Invocation& in) {
     Tally tally;
     tally.total = items.size();
     for (const BatchItem& item : items) {
+        std::error_code ec;
         const auto size = fs::file_size(item.input, ec);
         tally.total_bytes += ec ? 0 : size;
     }
@@ -498,7 +498,7 @@ int run(Invocation& in) {
         if (e.kind() != ErrorKind::cancelled)
             throw;
     }
-    interrupted = g_stop != 0;
+    interrupted = stop_requested();
     if (manifest)
         manifest->commit();
     display.clear();

@@ -46,5 +46,8 @@ int main(int argc, char** argv) {
     // A file size limit (ulimit -f) then fails the write with EFBIG, reported as an output
     // error, instead of killing the process.
     std::signal(SIGXFSZ, SIG_IGN);
+    // So is a closed pipe (`quantize ... -o - | head -c 10`): EPIPE, exit 4 with its line,
+    // rather than a silent death by SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
     return check_standard_output(run_command(argc, argv));
 }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <new>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "exit_codes.hpp"
 #include "quantize/quantize.hpp"
 #include "quantize_options.hpp"
+#include "stop_signal.hpp"
 #include "watch.hpp"
 
 namespace quantize::cli {
@@ -201,20 +203,56 @@ std::vector<std::uint8_t> read_input_bytes(const std::string& input) {
     return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
 }
 
+// What the files of one run share: the inputs every output is checked against, and the outputs
+// claimed so far, so that no output of the run overwrites one of its inputs or another output.
+class RunOutputs {
+  public:
+    explicit RunOutputs(const Invocation& in) {
+        if (in.in_place)  // each output is its own input, and only that one
+            return;
+        for (const std::string& input : in.inputs) {
+            if (input != kStandardStream)
+                guard_.protect(input);
+        }
+    }
+
+    const OutputGuard& guard() const { return guard_; }
+
+    // Claims `output` for `input`; throws Error(output) when an earlier input of the run
+    // claimed it (two inputs named alike, a.png and a.jpg, or one input named twice).
+    void claim(const fs::path& output, const std::string& input) {
+        std::error_code ec;
+        fs::path key = fs::weakly_canonical(fs::absolute(output), ec);
+        if (ec)
+            key = fs::absolute(output).lexically_normal();
+        const auto [owner, first] = owners_.emplace(key, input);
+        if (!first) {
+            throw Error(ErrorKind::output, output.string(),
+                        "is also the output of " + owner->second +
+                            " in this run (name the outputs apart with --ext)");
+        }
+    }
+
+  private:
+    OutputGuard guard_;
+    std::map<fs::path, std::string> owners_;  // output, as resolved -> the input it is for
+};
+
 // A file whose default output name holds the K the run chose: quantized in memory, then named,
 // checked against the input and written with its tag.
 Report quantize_naming_chosen_k(const Invocation& in, const std::string& input,
-                                const Options& options) {
+                                const Options& options, RunOutputs& outputs,
+                                const Progress& progress) {
     const fs::path provisional = output_for(in, input);
     const ImageFormat format = *format_of(provisional);
     EncodedImage result =
-        quantize_encoded(read_input_bytes(input), input, format, provisional, options);
+        quantize_encoded(read_input_bytes(input), input, format, provisional, options, progress);
     Report& r = result.report;
     fs::path output = default_output_path(input, r.colors_chosen);
     output.replace_extension(provisional.extension());
-    const fs::path input_path(input);
-    const OutputGuard guard(std::span(&input_path, 1));
+    const OutputGuard& guard = outputs.guard();
     check_output_path(guard, output, in.force);
+    outputs.claim(output, input);
     r.output = output;
     r.written = !(options.encoding.skip_if_larger && r.output_bytes > r.input_bytes);
     if (r.written)
@@ -224,11 +262,14 @@ Report quantize_naming_chosen_k(const Invocation& in, const std::string& input,
 
 // One input to its output. Standard input and output go through memory; files through
 // quantize_file, checked against the input (or, with --in-place, written over it).
-Report quantize_image(const Invocation& in, const std::string& input, const Options& options) {
+Report quantize_image(const Invocation& in, const std::string& input, const Options& options,
+                      RunOutputs& outputs, const Progress& progress) {
     if (input != kStandardStream && named_after_chosen_k(in))
-        return quantize_naming_chosen_k(in, input, options);
+        return quantize_naming_chosen_k(in, input, options, outputs, progress);
     const fs::path output = output_for(in, input);
     const bool to_stdout = output == kStandardStream;
+    if (!to_stdout)
+        outputs.claim(output, input);
     if (input != kStandardStream && !to_stdout) {
         if (in.in_place) {
             const auto format = format_of(input);
@@ -238,19 +279,20 @@ Report quantize_image(const Invocation& in, const std::string& input, const Opti
                             "(it writes " +
                                 output_format_names() + ")");
             }
-            return quantize_file(input, output, options, true, {}, OutputGuard());
+            return quantize_file(input, output, options, true, progress, OutputGuard());
         }
-        return quantize_file(input, output, options, in.force);
+        return quantize_file(input, output, options, in.force, progress, outputs.guard());
     }
-    const OutputGuard no_inputs;  // standard input is no file an output could be
+    const OutputGuard& no_inputs = outputs.guard();  // standard input is no file to protect
     if (!to_stdout)
         check_output_path(no_inputs, output, in.force);
     const std::vector<std::uint8_t> bytes = read_input_bytes(input);
     const fs::path input_name =
         input == kStandardStream ? fs::path("standard input") : fs::path(input);
     const ImageFormat format = to_stdout ? *in.format : *format_of(output);
-    EncodedImage result = quantize_encoded(
-        bytes, input_name, format, to_stdout ? fs::path("standard output") : output, options);
+    EncodedImage result =
+        quantize_encoded(bytes, input_name, format,
+                         to_stdout ? fs::path("standard output") : output, options, progress);
     Report& r = result.report;
     r.written = !(options.encoding.skip_if_larger && r.output_bytes > r.input_bytes);
     if (r.written && to_stdout)
@@ -278,18 +320,17 @@ Image watched_frame(const std::string& input, const Options& options) {
 
 // quantize_image, watched when the invocation asks for a trace, plots or an animation: their
 // files are checked against the input before any work and written after the image.
-Report quantize_one(const Invocation& in, const std::string& input) {
+Report quantize_one(const Invocation& in, const std::string& input, RunOutputs& outputs,
+                    const Progress& progress) {
     if (!in.watch.any())
-        return quantize_image(in, input, in.options);
-    const OutputGuard guard = input == kStandardStream
-                                  ? OutputGuard()
-                                  : OutputGuard(std::vector<fs::path>{fs::path(input)});
+        return quantize_image(in, input, in.options, outputs, progress);
+    const OutputGuard& guard = outputs.guard();
     for (const fs::path& file : in.watch.outputs())
         guard.check(file);
     KMeansRecorder recorder;
     Options watched = in.options;
     watched.running.observer = &recorder;
-    Report report = quantize_image(in, input, watched);
+    Report report = quantize_image(in, input, watched, outputs, progress);
     std::vector<Image> images;
     if (in.watch.animate || in.watch.plot_clusters)
         images.push_back(watched_frame(input, in.options));
@@ -304,9 +345,16 @@ int run(const Invocation& in) {
     // The report goes where the image does not.
     std::FILE* report_stream = in.output == kStandardStream ? stderr : stdout;
     int failed = 0, skipped = 0, too_low = 0;
+    RunOutputs outputs(in);
+    // Ctrl-C or SIGTERM stops the file in flight at its next poll: no output is left half
+    // written, and the run ends with exit 130.
+    install_stop_handlers();
+    const Progress progress = [](Stage) { return !stop_requested(); };
     for (const std::string& input : in.inputs) {
+        if (stop_requested())
+            return fail(kCancelled, "interrupted before " + input);
         try {
-            const Report report = quantize_one(in, input);
+            const Report report = quantize_one(in, input, outputs, progress);
             skipped += report.written ? 0 : 1;
             if (in.quiet)
                 continue;
@@ -320,6 +368,8 @@ int run(const Invocation& in) {
             }
             std::fwrite(text.data(), 1, text.size(), report_stream);
         } catch (const Error& e) {
+            if (e.kind() == ErrorKind::cancelled)
+                return fail(kCancelled, input + ": interrupted; its output was not written");
             if (!several)
                 throw;
             // One bad file never stops the others; those below --quality are counted apart.
