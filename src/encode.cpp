@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "detail/container_metadata.hpp"
+#include "detail/foreign_profile.hpp"
 #include "detail/gif_encode.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/opencv_codecs.hpp"
@@ -133,7 +134,8 @@ bool keeps_palette(const fs::path& output) {
 
 std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat format,
                                        const fs::path& name, const EncodeOptions& options,
-                                       const Metadata& metadata) {
+                                       const Metadata& given) {
+    const Metadata metadata = detail::for_rgb_output(given);
     if (!format_info(format).writes)
         fail_output(name, std::string("quantize does not write ") + format_info(format).name);
     switch (format) {

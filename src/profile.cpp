@@ -590,6 +590,13 @@ void CmykToSrgb::convert(const std::uint8_t* cmyk, std::uint8_t* rgb, std::size_
     cmsDoTransform(state_->transform.get(), cmyk, rgb, static_cast<cmsUInt32Number>(width));
 }
 
+Metadata for_rgb_output(const Metadata& metadata) {
+    Metadata written = metadata;
+    if (profile_data(metadata.profile) != ProfileData::rgb)
+        written.profile = ColorProfile{};
+    return written;
+}
+
 void set_aside_foreign_profile(Metadata& metadata, SourceFormat& source) {
     if (profile_data(metadata.profile) != ProfileData::other)
         return;

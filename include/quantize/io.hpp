@@ -84,7 +84,8 @@ struct EncodeOptions {
 // (color type 3, with tRNS when any color is not opaque) at the smallest bit depth that holds
 // the palette; every other format stores the colors as full pixels.
 // `metadata` goes into the file as the format keeps it (PNG chunks; JPEG, WebP and TIFF
-// through exiv2; none in BMP).
+// through exiv2; none in BMP), but a profile for other data than RGB (profile_data: gray,
+// CMYK, ...) never does: the pixels written are RGB.
 std::vector<std::uint8_t> encode_image(const IndexedImage& image,
                                        const std::filesystem::path& output,
                                        const EncodeOptions& options = {},

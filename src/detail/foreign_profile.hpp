@@ -34,6 +34,11 @@ class CmykToSrgb {
     std::unique_ptr<State> state_;
 };
 
+// `metadata` as an RGB output may carry it: without a profile for other data than RGB
+// (profile_data: gray or other), which no RGB file may embed (libpng refuses a gray iCCP on
+// RGB). Every encoder's metadata goes through it.
+Metadata for_rgb_output(const Metadata& metadata);
+
 // When `metadata` holds an ICC profile for neither RGB nor gray data (profile_data: other),
 // empties metadata.profile and names the profile in source.set_aside_profile, unless the
 // decoder already did (it converted the pixels through it); converted: false. Decoders call it
