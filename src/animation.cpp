@@ -10,6 +10,7 @@
 
 #include "detail/animation_frames.hpp"
 #include "detail/container_metadata.hpp"
+#include "detail/foreign_profile.hpp"
 #include "detail/gif_encode.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/opencv_codecs.hpp"
@@ -139,7 +140,8 @@ std::vector<std::uint8_t> or_fail(const std::filesystem::path& name,
 
 std::vector<std::uint8_t> encode_animation(const AnimationSource& source, ImageFormat format,
                                            const std::filesystem::path& name,
-                                           const EncodeOptions& options, const Metadata& metadata) {
+                                           const EncodeOptions& options, const Metadata& given) {
+    const Metadata metadata = detail::for_rgb_output(given);
     if (source.count == 0)
         fail_output(name, "no frame to write");
     switch (format) {
@@ -174,7 +176,8 @@ std::vector<std::uint8_t> encode_animation(const AnimationSource& source, ImageF
 
 std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, ImageFormat format,
                                            const std::filesystem::path& name,
-                                           const EncodeOptions& options, const Metadata& metadata) {
+                                           const EncodeOptions& options, const Metadata& given) {
+    const Metadata metadata = detail::for_rgb_output(given);
     if (animation.frames.empty())
         fail_output(name, "no frame to write");
     switch (format) {

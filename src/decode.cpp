@@ -21,6 +21,7 @@
 #include "detail/container_metadata.hpp"
 #include "detail/decode_limits.hpp"
 #include "detail/decoder_modules.hpp"
+#include "detail/foreign_profile.hpp"
 #include "detail/gif_decode.hpp"
 #include "detail/image_headers.hpp"
 #include "detail/io_errors.hpp"
@@ -531,6 +532,14 @@ Image decode_module_file(const fs::path& path, std::span<const std::uint8_t> byt
     return image;
 }
 
+// An animation's profile for other data than RGB or gray set aside, as a still image's (see
+// detail::set_aside_foreign_profile), and named in every frame's source too.
+void set_aside_foreign_profile(Animation& animation) {
+    detail::set_aside_foreign_profile(animation.metadata, animation.source);
+    for (AnimationFrame& frame : animation.frames)
+        frame.image.source.set_aside_profile = animation.source.set_aside_profile;
+}
+
 // Every frame of a JPEG XL (libjxl's, composited to the canvas, with their durations); a still
 // JPEG XL as one frame. Its limits and errors as decode_module_file's; the frames held decoded
 // together checked against limits.max_bytes as each is allocated.
@@ -561,6 +570,7 @@ Animation decode_jxl_animation(std::span<const std::uint8_t> bytes, const std::s
     }
     if (exif_orientation(animation.metadata.exif) != 1)
         animation.metadata.exif = exif_with_orientation(animation.metadata.exif, 1);
+    set_aside_foreign_profile(animation);
     animation.source.format = ImageFormat::jpeg_xl;
     for (AnimationFrame& frame : animation.frames)
         frame.image.source.format = ImageFormat::jpeg_xl;
@@ -623,6 +633,7 @@ Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::stri
     animation.metadata = read_metadata(bytes);
     if (exif_orientation(animation.metadata.exif) != 1)  // libtiff turned the pages
         animation.metadata.exif = exif_with_orientation(animation.metadata.exif, 1);
+    set_aside_foreign_profile(animation);
     for (AnimationFrame& frame : animation.frames)
         frame.image.metadata.profile = animation.metadata.profile;
     return animation;
@@ -684,10 +695,11 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
         fail_input(path, "cannot decode: " + e.err);
     }
     image.source.file_bytes = bytes.size();
-    if (module_format)
-        return image;  // its metadata read and its orientation applied by the decoder
-    image.metadata = read_metadata(bytes);
-    turn_upright(image, is_tiff(bytes));
+    if (!module_format) {  // else its metadata read and its orientation applied by the decoder
+        image.metadata = read_metadata(bytes);
+        turn_upright(image, is_tiff(bytes));
+    }
+    detail::set_aside_foreign_profile(image.metadata, image.source);
     return image;
 }
 
@@ -706,6 +718,7 @@ Animation decode_animation(std::span<const std::uint8_t> bytes, const std::strin
             animation = detail::decode_webp_animation(bytes, name, limits, kAll);
             animation.metadata = read_metadata(bytes);
             turn_frames_upright(animation);
+            set_aside_foreign_profile(animation);
             for (AnimationFrame& frame : animation.frames)
                 frame.image.metadata.profile = animation.metadata.profile;
         } else if (detail::is_jxl(bytes)) {

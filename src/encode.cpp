@@ -11,6 +11,7 @@
 
 #include "detail/animation_frames.hpp"
 #include "detail/container_metadata.hpp"
+#include "detail/foreign_profile.hpp"
 #include "detail/gif_encode.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/opencv_codecs.hpp"
@@ -155,7 +156,8 @@ bool keeps_palette(const fs::path& output) {
 
 std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat format,
                                        const fs::path& name, const EncodeOptions& options,
-                                       const Metadata& metadata) {
+                                       const Metadata& given) {
+    const Metadata metadata = detail::for_rgb_output(given);
     if (!format_info(format).writes)
         fail_output(name, std::string("quantize does not write ") + format_info(format).name);
     std::vector<std::uint8_t> bytes;

@@ -86,7 +86,8 @@ struct EncodeOptions {
 // the palette; every other format stores the colors as full pixels (TIFF's RGBA marked as
 // unassociated alpha, ExtraSamples 2).
 // `metadata` goes into the file as the format keeps it (PNG chunks; JPEG, WebP and TIFF
-// through exiv2; none in BMP).
+// through exiv2; none in BMP), but a profile for other data than RGB (profile_data: gray,
+// CMYK, ...) never does: the pixels written are RGB.
 std::vector<std::uint8_t> encode_image(const IndexedImage& image,
                                        const std::filesystem::path& output,
                                        const EncodeOptions& options = {},

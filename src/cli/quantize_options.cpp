@@ -170,7 +170,7 @@ void add_encode_options(cxxopts::Options& parser) {
         ("png-level", "deflate level of PNG output, 0..12: higher is smaller and slower; auto = 7 (6 dithered), or 9 for images that are mostly flat runs; over 2 MiB of image data deflates in bands on every core", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("jpeg-quality", "quality of .jpg output, 0..100", cxxopts::value<int>()->default_value(std::to_string(defaults.jpeg_quality)), "Q")
         ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q")
-        ("profile", "the input's color profile: keep (quantize its numbers, embed the same profile), srgb (convert to sRGB first, for viewers that ignore profiles) or drop", cxxopts::value<std::string>()->default_value("keep"), "ACTION")
+        ("profile", "the input's color profile: keep (quantize its numbers, embed the same profile; a gray one is converted to sRGB), srgb (convert to sRGB first, for viewers that ignore profiles) or drop", cxxopts::value<std::string>()->default_value("keep"), "ACTION")
         ("strip", "drop the metadata (EXIF, XMP, text, resolution, time); the color profile stays unless --profile says otherwise");
     // clang-format on
 }
