@@ -932,6 +932,11 @@ void validate(const Options& o) {
     check_range(o.clustering.fixed.size() <= std::size_t(std::max(o.clustering.colors, 0)), "fixed",
                 "has " + std::to_string(o.clustering.fixed.size()) +
                     " colors, more than --colors " + std::to_string(o.clustering.colors));
+    const std::vector<Color>& fixed = o.clustering.fixed;
+    for (auto c = fixed.begin(); c != fixed.end(); ++c) {
+        check_range(std::find(fixed.begin(), c, *c) == c, "fixed",
+                    "names " + to_hex(*c) + " twice (each fixed color is one palette entry)");
+    }
 }
 
 IndexedImage remap(ImageView image, Palette palette, ColorSpace space, int threads,

@@ -142,12 +142,21 @@ std::string shortest(double value) {
 
 }  // namespace
 
-void add_quantize_options(cxxopts::Options& parser) {
+void add_quantize_options(cxxopts::Options& parser, ColorsMeaning colors) {
     const Options defaults;
     // clang-format off
+    switch (colors) {
+        case ColorsMeaning::colors:
+            parser.add_options()
+                ("k,colors", "number of colors, 1..256; auto = the elbow of the inertia curve (Kneedle, K 2..256); with --quality, the most colors", cxxopts::value<std::string>()->default_value(std::to_string(defaults.clustering.colors)), "K")
+                ("quality", "MIN-MAX or MAX on 0..100 (pngquant's meaning): the fewest colors whose quality reaches MAX; below MIN even at -k colors (default 256), nothing is written (exit 99). See README for the scale", cxxopts::value<std::string>(), "RANGE");
+            break;
+        case ColorsMeaning::largest_k:
+            parser.add_options()
+                ("k,colors", "the largest K analyzed, 2..256", cxxopts::value<std::string>()->default_value("256"), "KMAX");
+            break;
+    }
     parser.add_options()
-        ("k,colors", "number of colors, 1..256; auto = the elbow of the inertia curve (Kneedle, K 2..256); with --quality, the most colors", cxxopts::value<std::string>()->default_value(std::to_string(defaults.clustering.colors)), "K")
-        ("quality", "MIN-MAX or MAX on 0..100 (pngquant's meaning): the fewest colors whose quality reaches MAX; below MIN even at -k colors (default 256), nothing is written (exit 99). See README for the scale", cxxopts::value<std::string>(), "RANGE")
         ("sample", "pixels drawn to train k-means on; 0 = every pixel; auto = 2048 per color, 32768..262144", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("seed", "random seed; the same input, options and seed give the same output file", cxxopts::value<std::uint64_t>()->default_value(std::to_string(defaults.clustering.seed)), "S")
         ("max-iter", "k-means iterations at most, 1..10000", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.max_iter)), "N")
