@@ -10,6 +10,7 @@
 
 #include "detail/animation_frames.hpp"
 #include "detail/container_metadata.hpp"
+#include "detail/foreign_profile.hpp"
 #include "detail/gif_encode.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/opencv_codecs.hpp"
@@ -93,17 +94,8 @@ std::vector<std::uint8_t> encode_tiff_pages(const IndexedAnimation& animation,
     const int channels = alpha ? 4 : 3;
     std::vector<std::vector<std::uint8_t>> pages;
     std::vector<const std::uint8_t*> rows;
-    for (const IndexedFrame& frame : animation.frames) {
-        std::vector<std::uint8_t>& page = pages.emplace_back();
-        page.reserve(frame.image.indices.size() * std::size_t(channels));
-        for (const std::uint8_t index : frame.image.indices) {
-            const Color c = frame.image.palette[index].color;
-            page.insert(page.end(), {c.r, c.g, c.b});
-            if (alpha)
-                page.push_back(c.a);
-        }
-        rows.push_back(page.data());
-    }
+    for (const IndexedFrame& frame : animation.frames)
+        rows.push_back(pages.emplace_back(detail::tiff_page_samples(frame.image, channels)).data());
     const std::span<const std::uint8_t> xmp(
         reinterpret_cast<const std::uint8_t*>(metadata.xmp.data()), metadata.xmp.size());
     const auto width = std::uint32_t(animation.width), height = std::uint32_t(animation.height);
@@ -148,7 +140,8 @@ std::vector<std::uint8_t> or_fail(const std::filesystem::path& name,
 
 std::vector<std::uint8_t> encode_animation(const AnimationSource& source, ImageFormat format,
                                            const std::filesystem::path& name,
-                                           const EncodeOptions& options, const Metadata& metadata) {
+                                           const EncodeOptions& options, const Metadata& given) {
+    const Metadata metadata = detail::for_rgb_output(given);
     if (source.count == 0)
         fail_output(name, "no frame to write");
     switch (format) {
@@ -183,7 +176,8 @@ std::vector<std::uint8_t> encode_animation(const AnimationSource& source, ImageF
 
 std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, ImageFormat format,
                                            const std::filesystem::path& name,
-                                           const EncodeOptions& options, const Metadata& metadata) {
+                                           const EncodeOptions& options, const Metadata& given) {
+    const Metadata metadata = detail::for_rgb_output(given);
     if (animation.frames.empty())
         fail_output(name, "no frame to write");
     switch (format) {
@@ -218,6 +212,18 @@ std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, Im
             break;
     }
     fail_output(name, std::string("quantize writes no animation as ") + format_info(format).name);
+}
+
+std::vector<std::uint8_t> detail::tiff_page_samples(const IndexedImage& image, int channels) {
+    std::vector<std::uint8_t> page;
+    page.reserve(image.indices.size() * std::size_t(channels));
+    for (const std::uint8_t index : image.indices) {
+        const Color c = image.palette[index].color;
+        page.insert(page.end(), {c.r, c.g, c.b});
+        if (channels == 4)
+            page.push_back(c.a);
+    }
+    return page;
 }
 
 void detail::check_frame_limits(const std::string& name, std::uint64_t width, std::uint64_t height,

@@ -21,6 +21,7 @@
 #include "detail/container_metadata.hpp"
 #include "detail/decode_limits.hpp"
 #include "detail/decoder_modules.hpp"
+#include "detail/foreign_profile.hpp"
 #include "detail/gif_decode.hpp"
 #include "detail/image_headers.hpp"
 #include "detail/io_errors.hpp"
@@ -161,6 +162,64 @@ bool is_tiff(std::span<const std::uint8_t> bytes) {
     return false;
 }
 
+// How a TIFF page's pixels reach us: through libtiff's RGBA interface (OpenCV's reader for
+// 8-bit samples; decode_tiff_pages for every page), or as stored (OpenCV's for 16-bit samples).
+enum class TiffReader { libtiff_rgba, as_stored };
+
+// Whether the colors `reader` gives of a page are premultiplied by alpha: stored so with
+// associated alpha (ExtraSamples 1), made so by libtiff's RGBA interface from unassociated alpha
+// (2) of RGB pixels (grey and alpha it passes through as stored). Alpha of unspecified meaning
+// (0), or none, is left as stored: libtiff passes it through, and writers that leave alpha
+// unmarked (OpenCV's TIFF writer among them) meant it straight.
+bool tiff_premultiplied(const detail::TiffPageLayout& layout, TiffReader reader) {
+    constexpr std::uint16_t kAssociated = 1, kUnassociated = 2, kPhotometricRgb = 2;
+    if (layout.alpha == kAssociated)
+        return true;
+    if (layout.alpha != kUnassociated)
+        return false;
+    switch (reader) {
+        case TiffReader::libtiff_rgba:
+            return layout.photometric == kPhotometricRgb;
+        case TiffReader::as_stored:
+            return false;
+    }
+    return false;
+}
+
+// RGBA samples premultiplied by alpha made straight again (rounded; colors of alpha 0 stay 0).
+void unpremultiply(std::vector<std::uint8_t>& rgba) {
+    for (std::size_t i = 0; i < rgba.size(); i += 4) {
+        const unsigned a = rgba[i + 3];
+        if (a == 0 || a == 255)
+            continue;
+        for (std::size_t c = i; c < i + 3; ++c)
+            rgba[c] = std::uint8_t(std::min(255u, (rgba[c] * 255u + a / 2) / a));
+    }
+}
+
+// The layouts of a TIFF's first `pages` pages (fewer when libtiff cannot read them all, none
+// when the codecs module cannot be loaded: decoding says why next). Refuses the file when a
+// page's strips or tiles run past its end: libtiff would read them short, and OpenCV print
+// libtiff's error on stderr.
+std::vector<detail::TiffPageLayout> tiff_page_layouts(const fs::path& path,
+                                                      std::span<const std::uint8_t> bytes,
+                                                      std::uint32_t pages) {
+    std::vector<detail::TiffPageLayout> layouts;
+    try {
+        layouts = detail::opencv_tiff_page_layouts(bytes, pages);
+    } catch (const std::runtime_error&) {
+        return {};
+    }
+    for (std::size_t page = 0; page < layouts.size(); ++page) {
+        if (layouts[page].data_end > bytes.size()) {
+            fail_input(path, "truncated TIFF: " + std::to_string(bytes.size()) +
+                                 " bytes, where the image data of page " + std::to_string(page) +
+                                 " needs " + std::to_string(layouts[page].data_end));
+        }
+    }
+    return layouts;
+}
+
 // The metadata of an encoded file: PNG's chunks through libspng, JPEG's, WebP's and TIFF's
 // through exiv2; none for the other formats.
 Metadata read_metadata(std::span<const std::uint8_t> bytes) {
@@ -212,9 +271,10 @@ void check_opencv_header(const fs::path& path, std::span<const std::uint8_t> byt
     }
 }
 
-cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes,
-               const DecodeLimits& limits) {
-    check_opencv_header(path, bytes, limits);
+// The data through OpenCV, once check_opencv_header has passed it; the decoded size checked
+// against the limits.
+cv::Mat decode_checked(const fs::path& path, std::span<const std::uint8_t> bytes,
+                       const DecodeLimits& limits) {
     cv::Mat mat;
     try {
         mat = detail::opencv_decode(bytes, cv::IMREAD_UNCHANGED);
@@ -232,6 +292,12 @@ cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes,
     detail::check_decode_limits(path.string(), std::uint64_t(mat.cols), std::uint64_t(mat.rows),
                                 mat.elemSize(), limits);
     return mat;
+}
+
+cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes,
+               const DecodeLimits& limits) {
+    check_opencv_header(path, bytes, limits);
+    return decode_checked(path, bytes, limits);
 }
 
 // Bytes a pixel of this PNG takes as decode_png has it decoded: 8 for 16-bit samples (decoded
@@ -377,6 +443,23 @@ Image to_image(const fs::path& path, cv::Mat mat) {
     return image;
 }
 
+// A TIFF's first page through OpenCV (its reader reads no other), refused first when over the
+// limits, then when its strips or tiles run past the file's end (a bomb's claimed pixels do);
+// its colors made straight when they come premultiplied by alpha (tiff_premultiplied).
+Image decode_tiff(const fs::path& path, std::span<const std::uint8_t> bytes,
+                  const DecodeLimits& limits) {
+    check_opencv_header(path, bytes, limits);
+    const std::vector<detail::TiffPageLayout> layout = tiff_page_layouts(path, bytes, 1);
+    Image image = to_image(path, decode_checked(path, bytes, limits));
+    const TiffReader reader =
+        image.source.bit_depth == 8 ? TiffReader::libtiff_rgba : TiffReader::as_stored;
+    if (!layout.empty() && image.channels == 4 && tiff_premultiplied(layout.front(), reader))
+        unpremultiply(image.samples);
+    image.source.format = ImageFormat::tiff;
+    image.source.frames = detail::opencv_tiff_pages(bytes);
+    return image;
+}
+
 // A WebP through libwebp, its size checked from the header first; of an animation, the first
 // frame. Any failure is the file's error.
 Image decode_webp_file(const fs::path& path, std::span<const std::uint8_t> bytes,
@@ -449,6 +532,14 @@ Image decode_module_file(const fs::path& path, std::span<const std::uint8_t> byt
     return image;
 }
 
+// An animation's profile for other data than RGB or gray set aside, as a still image's (see
+// detail::set_aside_foreign_profile), and named in every frame's source too.
+void set_aside_foreign_profile(Animation& animation) {
+    detail::set_aside_foreign_profile(animation.metadata, animation.source);
+    for (AnimationFrame& frame : animation.frames)
+        frame.image.source.set_aside_profile = animation.source.set_aside_profile;
+}
+
 // Every frame of a JPEG XL (libjxl's, composited to the canvas, with their durations); a still
 // JPEG XL as one frame. Its limits and errors as decode_module_file's; the frames held decoded
 // together checked against limits.max_bytes as each is allocated.
@@ -479,6 +570,7 @@ Animation decode_jxl_animation(std::span<const std::uint8_t> bytes, const std::s
     }
     if (exif_orientation(animation.metadata.exif) != 1)
         animation.metadata.exif = exif_with_orientation(animation.metadata.exif, 1);
+    set_aside_foreign_profile(animation);
     animation.source.format = ImageFormat::jpeg_xl;
     for (AnimationFrame& frame : animation.frames)
         frame.image.source.format = ImageFormat::jpeg_xl;
@@ -490,8 +582,10 @@ Animation decode_jxl_animation(std::span<const std::uint8_t> bytes, const std::s
 }
 
 // Every page of a multi-page TIFF as the frames of an animation (delays 0, played once), read
-// by libtiff in the codecs module as 8-bit RGBA and turned upright; the pages' bytes checked
-// against the limits before any is decoded. An empty animation when the pages differ in size
+// by libtiff in the codecs module as 8-bit RGBA and turned upright, each page's colors made
+// straight by its own alpha kind (tiff_premultiplied); the pages' bytes checked against the
+// limits, and each page's strips or tiles against the file's end, before any is decoded. An
+// empty animation when the pages differ in size
 // (no one canvas holds them: the first page is read as a still, with a note).
 Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::string& name,
                             const DecodeLimits& limits, std::uint32_t pages) {
@@ -505,21 +599,20 @@ Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::stri
     animation.width = int(size->width);
     animation.height = int(size->height);
     animation.loops = 1;
+    const std::vector<detail::TiffPageLayout> layouts = tiff_page_layouts(name, bytes, pages);
     try {
-        for (std::uint32_t page = 0; page < pages; ++page) {
-            AnimationFrame frame;
-            Image& image = frame.image;
-            detail::opencv_tiff_page(bytes, page, [&](std::uint32_t w, std::uint32_t h) {
+        animation.frames.reserve(pages);
+        detail::opencv_tiff_read_pages(
+            bytes, pages, [&](std::uint32_t, std::uint32_t w, std::uint32_t h) {
                 if (w != size->width || h != size->height)
                     throw DifferentSize{};
+                Image& image = animation.frames.emplace_back().image;
                 image.width = int(w);
                 image.height = int(h);
                 image.channels = 4;
                 detail::resize_populated(image.samples, std::size_t(w) * h * 4);
                 return image.samples.data();
             });
-            animation.frames.push_back(std::move(frame));
-        }
     } catch (const DifferentSize&) {
         return {};
     } catch (const Error&) {
@@ -527,16 +620,9 @@ Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::stri
     } catch (const std::runtime_error& e) {
         fail_input(name, std::string("corrupt TIFF: ") + e.what());
     }
-    // libtiff's RGBA is premultiplied by alpha (of either kind of TIFF alpha); ours is not.
-    for (AnimationFrame& frame : animation.frames) {
-        std::vector<std::uint8_t>& v = frame.image.samples;
-        for (std::size_t i = 0; i < v.size(); i += 4) {
-            const unsigned a = v[i + 3];
-            if (a == 0 || a == 255)
-                continue;
-            for (std::size_t c = i; c < i + 3; ++c)
-                v[c] = std::uint8_t(std::min(255u, (v[c] * 255u + a / 2) / a));
-        }
+    for (std::size_t page = 0; page < layouts.size(); ++page) {
+        if (tiff_premultiplied(layouts[page], TiffReader::libtiff_rgba))
+            unpremultiply(animation.frames[page].image.samples);
     }
     animation.source.channels = 4;
     animation.source.format = ImageFormat::tiff;
@@ -547,6 +633,7 @@ Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::stri
     animation.metadata = read_metadata(bytes);
     if (exif_orientation(animation.metadata.exif) != 1)  // libtiff turned the pages
         animation.metadata.exif = exif_with_orientation(animation.metadata.exif, 1);
+    set_aside_foreign_profile(animation);
     for (AnimationFrame& frame : animation.frames)
         frame.image.metadata.profile = animation.metadata.profile;
     return animation;
@@ -595,12 +682,10 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
         } else if (const auto floating = detail::floating_point_format(bytes)) {
             fail_input(path, std::string(kUnsupportedSamples) + ": " + std::string(*floating) +
                                  " files hold floating-point samples");
+        } else if (is_tiff(bytes)) {
+            image = decode_tiff(path, bytes, limits);
         } else {
             image = to_image(path, decode(path, bytes, limits));
-            if (is_tiff(bytes)) {
-                image.source.format = ImageFormat::tiff;
-                image.source.frames = detail::opencv_tiff_pages(bytes);
-            }
         }
     } catch (const std::bad_alloc&) {
         // Within the limits, but more than this machine can give now.
@@ -610,10 +695,11 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
         fail_input(path, "cannot decode: " + e.err);
     }
     image.source.file_bytes = bytes.size();
-    if (module_format)
-        return image;  // its metadata read and its orientation applied by the decoder
-    image.metadata = read_metadata(bytes);
-    turn_upright(image, is_tiff(bytes));
+    if (!module_format) {  // else its metadata read and its orientation applied by the decoder
+        image.metadata = read_metadata(bytes);
+        turn_upright(image, is_tiff(bytes));
+    }
+    detail::set_aside_foreign_profile(image.metadata, image.source);
     return image;
 }
 
@@ -632,6 +718,7 @@ Animation decode_animation(std::span<const std::uint8_t> bytes, const std::strin
             animation = detail::decode_webp_animation(bytes, name, limits, kAll);
             animation.metadata = read_metadata(bytes);
             turn_frames_upright(animation);
+            set_aside_foreign_profile(animation);
             for (AnimationFrame& frame : animation.frames)
                 frame.image.metadata.profile = animation.metadata.profile;
         } else if (detail::is_jxl(bytes)) {

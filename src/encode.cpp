@@ -1,6 +1,6 @@
 // Stage "encode": the format an output's name asks for, checked before any work, and the
-// encoders: palette PNG (src/png_encode.cpp), every other format through OpenCV, with the
-// metadata written in by the format's own library.
+// encoders: palette PNG (src/png_encode.cpp), TIFF by libtiff in the codecs module, every other
+// format through OpenCV, with the metadata written in by the format's own library.
 #include "quantize/io.hpp"
 
 #include <cstring>
@@ -9,7 +9,9 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "detail/animation_frames.hpp"
 #include "detail/container_metadata.hpp"
+#include "detail/foreign_profile.hpp"
 #include "detail/gif_encode.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/opencv_codecs.hpp"
@@ -53,12 +55,17 @@ std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options
     return {};
 }
 
+// Samples a pixel of the output: 4 when alpha is needed and the format keeps it, else 3.
+int output_channels(ImageFormat format, const IndexedImage& image) {
+    return (any_transparent(image.palette) && format_info(format).keeps_alpha) ? 4 : 3;
+}
+
 // Full-color pixels for OpenCV's encoders (BGR, or BGRA when alpha is needed and kept).
 std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, ImageFormat format,
                                              const IndexedImage& image,
                                              const EncodeOptions& options) {
     const FormatInfo& info = format_info(format);
-    const int channels = (any_transparent(image.palette) && info.keeps_alpha) ? 4 : 3;
+    const int channels = output_channels(format, image);
     cv::Mat mat(image.height, image.width, CV_8UC(channels));
     std::uint8_t lut[256][4] = {};
     for (std::size_t i = 0; i < image.palette.size(); ++i) {
@@ -78,6 +85,22 @@ std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, ImageFormat
                            });
     try {
         return detail::opencv_encode(info.extensions.front(), mat, encoder_params(format, options));
+    } catch (const std::runtime_error& e) {
+        fail_output(output, std::string("cannot encode: ") + e.what());
+    }
+}
+
+// A TIFF of one page by libtiff in the codecs module, as a multi-page TIFF's pages are written:
+// RGBA marked as unassociated alpha (ExtraSamples 2), which OpenCV's TIFF writer leaves
+// unmarked (its readers then guess), deflated. The metadata is added after, as to any TIFF.
+std::vector<std::uint8_t> encode_tiff(const fs::path& output, const IndexedImage& image) {
+    const int channels = output_channels(ImageFormat::tiff, image);
+    const std::vector<std::uint8_t> samples = detail::tiff_page_samples(image, channels);
+    const std::uint8_t* const page = samples.data();
+    try {
+        return detail::opencv_tiff_write_pages(std::span(&page, 1), {0, 1},
+                                               std::uint32_t(image.width),
+                                               std::uint32_t(image.height), channels, {}, {});
     } catch (const std::runtime_error& e) {
         fail_output(output, std::string("cannot encode: ") + e.what());
     }
@@ -133,9 +156,11 @@ bool keeps_palette(const fs::path& output) {
 
 std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat format,
                                        const fs::path& name, const EncodeOptions& options,
-                                       const Metadata& metadata) {
+                                       const Metadata& given) {
+    const Metadata metadata = detail::for_rgb_output(given);
     if (!format_info(format).writes)
         fail_output(name, std::string("quantize does not write ") + format_info(format).name);
+    std::vector<std::uint8_t> bytes;
     switch (format) {
         case ImageFormat::png:
             return detail::encode_palette_png(name, image, options.png_level, metadata);
@@ -143,9 +168,11 @@ std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat fo
             const detail::GifFrame frame{&image, 0};
             return detail::encode_gif(name, std::span(&frame, 1), 1);
         }
+        case ImageFormat::tiff:
+            bytes = encode_tiff(name, image);
+            break;
         case ImageFormat::jpeg:
         case ImageFormat::webp:
-        case ImageFormat::tiff:
         case ImageFormat::bmp:
         case ImageFormat::pnm:
         case ImageFormat::jpeg2000:
@@ -153,9 +180,9 @@ std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat fo
         case ImageFormat::heif:
         case ImageFormat::avif:
         case ImageFormat::jpeg_xl:
+            bytes = encode_with_opencv(name, format, image, options);
             break;
     }
-    std::vector<std::uint8_t> bytes = encode_with_opencv(name, format, image, options);
     if (!format_info(format).keeps_metadata)
         return bytes;
     try {

@@ -13,8 +13,10 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 
+#include "detail/foreign_profile.hpp"
 #include "detail/parallel.hpp"
 #include "quantize/error.hpp"
 
@@ -115,12 +117,17 @@ ProfileHandle profile_from_chunks(const LcmsContext& context, const ColorProfile
     return built;
 }
 
+// An ICC profile's bytes opened; nullptr when Little CMS cannot parse them.
+ProfileHandle open_icc(const LcmsContext& context, std::span<const std::uint8_t> icc) {
+    return ProfileHandle(cmsOpenProfileFromMemTHR(context.get(), icc.data(),
+                                                  static_cast<cmsUInt32Number>(icc.size())));
+}
+
 // The profile the numbers are in; nullptr for sRGB (empty profile or an sRGB chunk).
 // Throws when an ICC profile cannot be parsed.
 ProfileHandle open_profile(const LcmsContext& context, const ColorProfile& profile) {
     if (!profile.icc.empty()) {
-        ProfileHandle opened(cmsOpenProfileFromMemTHR(
-            context.get(), profile.icc.data(), static_cast<cmsUInt32Number>(profile.icc.size())));
+        ProfileHandle opened = open_icc(context, profile.icc);
         if (!opened)
             fail("unreadable ICC profile", context);
         return opened;
@@ -454,8 +461,7 @@ int rows_per_band(int width) {
 std::string describe_profile(const ColorProfile& profile) {
     if (!profile.icc.empty()) {
         detail::LcmsContext context;
-        detail::ProfileHandle opened(cmsOpenProfileFromMemTHR(
-            context.get(), profile.icc.data(), static_cast<cmsUInt32Number>(profile.icc.size())));
+        const detail::ProfileHandle opened = detail::open_icc(context, profile.icc);
         if (!opened)
             return "unreadable ICC profile";
         const std::string description = detail::icc_description(opened.get());
@@ -471,6 +477,21 @@ std::string describe_profile(const ColorProfile& profile) {
     if (profile.chromaticities)
         return "sRGB curve, custom primaries (cHRM)";
     return {};
+}
+
+ProfileData profile_data(const ColorProfile& profile) {
+    if (profile.icc.empty())
+        return ProfileData::rgb;
+    detail::LcmsContext context;
+    const detail::ProfileHandle opened = detail::open_icc(context, profile.icc);
+    if (!opened)
+        return ProfileData::rgb;  // not understood: left as the file had it
+    const cmsColorSpaceSignature space = cmsGetColorSpace(opened.get());
+    if (space == cmsSigRgbData)
+        return ProfileData::rgb;
+    if (space == cmsSigGrayData)
+        return ProfileData::gray;
+    return ProfileData::other;
 }
 
 bool is_srgb(const ColorProfile& profile) {
@@ -535,4 +556,59 @@ std::vector<Color> palette_to_srgb(std::span<const Color> colors, const ColorPro
     return out;
 }
 
+namespace detail {
+
+// Inverted CMYK (TYPE_CMYK_8_REV: 255 is no ink, as Adobe's JPEGs store it) to sRGB; no
+// 1-pixel cache (cmsFLAGS_NOCACHE), so that threads may share the transform. Relative
+// colorimetric without black point compensation, as ToSrgb converts.
+struct CmykToSrgb::State {
+    // Declared first so that it is destroyed last, after the transform in it.
+    LcmsContext context;
+    TransformHandle transform;
+};
+
+CmykToSrgb::CmykToSrgb(std::unique_ptr<State> state) : state_(std::move(state)) {}
+CmykToSrgb::~CmykToSrgb() = default;
+
+std::unique_ptr<CmykToSrgb> CmykToSrgb::from_icc(std::span<const std::uint8_t> icc) {
+    auto state = std::make_unique<State>();
+    const ProfileHandle source = open_icc(state->context, icc);
+    if (!source || cmsGetColorSpace(source.get()) != cmsSigCmykData)
+        return nullptr;
+    const ProfileHandle srgb(cmsCreate_sRGBProfileTHR(state->context.get()));
+    if (!srgb)
+        return nullptr;
+    state->transform.reset(cmsCreateTransformTHR(state->context.get(), source.get(),
+                                                 TYPE_CMYK_8_REV, srgb.get(), TYPE_RGB_8,
+                                                 INTENT_RELATIVE_COLORIMETRIC, cmsFLAGS_NOCACHE));
+    if (!state->transform)
+        return nullptr;
+    return std::unique_ptr<CmykToSrgb>(new CmykToSrgb(std::move(state)));
+}
+
+void CmykToSrgb::convert(const std::uint8_t* cmyk, std::uint8_t* rgb, std::size_t width) const {
+    cmsDoTransform(state_->transform.get(), cmyk, rgb, static_cast<cmsUInt32Number>(width));
+}
+
+Metadata for_rgb_output(const Metadata& metadata) {
+    Metadata written = metadata;
+    if (profile_data(metadata.profile) != ProfileData::rgb)
+        written.profile = ColorProfile{};
+    return written;
+}
+
+void set_aside_foreign_profile(Metadata& metadata, SourceFormat& source) {
+    if (profile_data(metadata.profile) != ProfileData::other)
+        return;
+    if (!source.set_aside_profile) {
+        LcmsContext context;
+        const ProfileHandle opened = open_icc(context, metadata.profile.icc);
+        source.set_aside_profile =
+            SetAsideProfile{describe_profile(metadata.profile),
+                            color_space_name(cmsGetColorSpace(opened.get())), false};
+    }
+    metadata.profile = ColorProfile{};
+}
+
+}  // namespace detail
 }  // namespace quantize

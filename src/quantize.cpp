@@ -371,19 +371,57 @@ Quality measure_in_srgb(const Image& image, const IndexedImage& indexed, const P
     return detail::measure_quality(original, mapped, delta_e_sample, ssim, poll);
 }
 
+// What is done with an image's profile: the action asked for, except that keep cannot embed a
+// profile for other data than RGB: a gray one is converted to sRGB instead (it describes the
+// replicated gray exactly), any other dropped (decoding set a file's aside already).
+ProfileAction profile_action(const ColorProfile& profile, ProfileAction asked) {
+    switch (asked) {
+        case ProfileAction::keep:
+            switch (profile_data(profile)) {
+                case ProfileData::rgb:
+                    return ProfileAction::keep;
+                case ProfileData::gray:
+                    return ProfileAction::srgb;
+                case ProfileData::other:
+                    return ProfileAction::drop;
+            }
+            break;
+        case ProfileAction::srgb:
+        case ProfileAction::drop:
+            break;
+    }
+    return asked;
+}
+
+// What the notes say of a profile decoding set aside (SourceFormat::set_aside_profile).
+std::string set_aside_note(const SetAsideProfile& profile) {
+    const std::string name = "color profile '" + profile.name + "' (" + profile.data + ")";
+    return profile.converted
+               ? name + " converted to sRGB (Little CMS) when decoding: no RGB output embeds it"
+               : name + " dropped: it is not for the decoded RGB, whose numbers will be read as " +
+                     "sRGB";
+}
+
 // What the report and the notes say about the profile, the orientation and the metadata, as
-// the file had them.
-std::vector<std::string> metadata_notes(const Metadata& m, const Options& options,
-                                        ImageFormat format) {
+// the file had them (`source`: as decoded).
+std::vector<std::string> metadata_notes(const Metadata& m, const SourceFormat& source,
+                                        const Options& options, ImageFormat format) {
     std::vector<std::string> notes;
     if (m.orientation != 1) {
         notes.push_back("turned upright by its EXIF orientation " + std::to_string(m.orientation) +
                         "; the output says 1");
     }
+    if (source.set_aside_profile)
+        notes.push_back(set_aside_note(*source.set_aside_profile));
     if (!m.profile.empty()) {
-        const std::string name = "color profile '" + describe_profile(m.profile) + "'";
+        const ProfileAction action = profile_action(m.profile, options.encoding.profile);
+        // Keep asked, for a gray profile: said why it was not kept.
+        const std::string why = action == options.encoding.profile
+                                    ? ""
+                                    : " (not for RGB data: no RGB output can embed it)";
+        const std::string name = "color profile '" + describe_profile(m.profile) + "'" + why;
         const bool keeps = format_info(format).keeps_metadata;
-        switch (options.encoding.profile) {
+        switch (action) {
             case ProfileAction::keep:
                 if (!keeps) {
                     notes.push_back(name + " lost: " + format_info(format).name +
@@ -476,7 +514,8 @@ EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
     Stopwatch clock;
     const Metadata decoded = image.metadata;  // as the file had it, for the notes
     // --profile srgb: the numbers quantized are sRGB's (converted in place, in parallel bands).
-    if (options.encoding.profile == ProfileAction::srgb && !is_srgb(image.metadata.profile))
+    const ProfileAction action = profile_action(image.metadata.profile, options.encoding.profile);
+    if (action == ProfileAction::srgb && !is_srgb(image.metadata.profile))
         convert_to_srgb(image);
     cut_alpha_for(format, image);
     Quantized q = quantize_here(image, options, progress);
@@ -510,7 +549,7 @@ EncodedImage encode_here(Image image, ImageFormat format, const fs::path& input,
     r.times.encode = encode_ms;
     r.times.measure = measure_ms;
     r.notes = notes_for(image, format, r);
-    const std::vector<std::string> more = metadata_notes(decoded, options, format);
+    const std::vector<std::string> more = metadata_notes(decoded, image.source, options, format);
     r.notes.insert(r.notes.end(), more.begin(), more.end());
     return result;
 }
@@ -655,8 +694,9 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
                                    const Progress& progress) {
     const Metadata decoded = animation.metadata;  // as the file had it, for the notes
     // --profile srgb: every frame's numbers converted to sRGB first.
-    const bool to_srgb =
-        options.encoding.profile == ProfileAction::srgb && !is_srgb(animation.metadata.profile);
+    const bool to_srgb = profile_action(animation.metadata.profile, options.encoding.profile) ==
+                             ProfileAction::srgb &&
+                         !is_srgb(animation.metadata.profile);
     for (AnimationFrame& frame : animation.frames) {
         if (to_srgb)
             convert_to_srgb(frame.image);
@@ -727,7 +767,8 @@ EncodedImage encode_animation_here(Animation animation, ImageFormat format, cons
     r.notes = notes_for(first, format, r);
     if (options.clustering.palette_per_frame)
         r.notes.push_back("a palette per frame: the palette shown is the first frame's");
-    const std::vector<std::string> more = metadata_notes(decoded, options, format);
+    const std::vector<std::string> more =
+        metadata_notes(decoded, animation.source, options, format);
     r.notes.insert(r.notes.end(), more.begin(), more.end());
     return result;
 }
@@ -910,6 +951,11 @@ void validate(const Options& o) {
     check_range(o.clustering.fixed.size() <= std::size_t(std::max(o.clustering.colors, 0)), "fixed",
                 "has " + std::to_string(o.clustering.fixed.size()) +
                     " colors, more than --colors " + std::to_string(o.clustering.colors));
+    const std::vector<Color>& fixed = o.clustering.fixed;
+    for (auto c = fixed.begin(); c != fixed.end(); ++c) {
+        check_range(std::find(fixed.begin(), c, *c) == c, "fixed",
+                    "names " + to_hex(*c) + " twice (each fixed color is one palette entry)");
+    }
 }
 
 IndexedImage remap(ImageView image, Palette palette, ColorSpace space, int threads,

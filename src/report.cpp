@@ -384,8 +384,8 @@ std::string format_text(const Report& r) {
         out << format("  alpha MSE %.2f", r.quality.alpha_mse);
     out << "\n";
     if (r.exact) {
-        out << format("k-means   skipped: the image has only %zu colors, kept exactly\n",
-                      r.palette.size());
+        out << format("k-means   skipped: the image has only %zu color%s, kept exactly\n",
+                      r.palette.size(), r.palette.size() == 1 ? "" : "s");
     } else {
         out << format(
             "k-means   %d iterations (%s), inertia %.6g on %s sampled colors, seed %llu\n",

@@ -150,6 +150,59 @@ Bytes tiff_claiming(std::uint32_t width, std::uint32_t height) {
     return tiff;
 }
 
+// A 16x16 8-bit grey TIFF, its directory first (at 8) and its 256 pixel bytes after it in one
+// strip, or one 16x16 tile; little- or big-endian, the offsets and byte counts SHORT or LONG.
+// Cut to `keep` bytes, inside the pixels, its directory whole.
+Bytes tiff_cut(bool big_endian, bool tiled, bool short_offsets, std::size_t keep) {
+    constexpr std::uint32_t kShort = 3, kLong = 4;
+    const std::uint32_t kind = short_offsets ? kShort : kLong;
+    std::vector<std::array<std::uint32_t, 3>> entries = {{256, kShort, 16}, {257, kShort, 16},
+                                                         {258, kShort, 8},  {259, kShort, 1},
+                                                         {262, kShort, 1},  {277, kShort, 1}};
+    const std::uint32_t pixels_at = std::uint32_t(8 + 2 + 12 * (tiled ? 10 : 9) + 4);
+    if (tiled) {
+        entries.insert(
+            entries.end(),
+            {{322, kShort, 16}, {323, kShort, 16}, {324, kind, pixels_at}, {325, kind, 256}});
+    } else {
+        entries.insert(entries.begin() + 5, {273, kind, pixels_at});  // tags in ascending order
+        entries.insert(entries.end(), {{278, kShort, 16}, {279, kind, 256}});
+    }
+    Bytes tiff = big_endian ? Bytes{'M', 'M', 0, 42} : Bytes{'I', 'I', 42, 0};  // the magic
+    auto put16 = [&](std::uint32_t v) {
+        if (big_endian) {
+            tiff.push_back(std::uint8_t(v >> 8));
+            tiff.push_back(std::uint8_t(v));
+        } else {
+            put_le16(tiff, v);
+        }
+    };
+    auto put32 = [&](std::uint32_t v) {
+        if (big_endian)
+            put_be32(tiff, v);
+        else
+            put_le32(tiff, v);
+    };
+    put32(8);  // first directory's offset
+    put16(std::uint32_t(entries.size()));
+    for (const auto& [tag, type, value] : entries) {
+        put16(tag);
+        put16(type);
+        put32(1);              // count
+        if (type == kShort) {  // a SHORT in the field's first two bytes, in either byte order
+            put16(value);
+            put16(0);
+        } else {
+            put32(value);
+        }
+    }
+    put32(0);  // no next directory
+    for (std::uint32_t i = 0; i < 256; ++i)
+        tiff.push_back(std::uint8_t(i));
+    tiff.resize(keep);
+    return tiff;
+}
+
 // Big-endian integers and ISO BMFF boxes as byte strings (std::string: GCC 12 warns falsely on
 // the vector inserts this would take).
 std::string be(std::uint32_t v, int bytes) {
@@ -295,6 +348,10 @@ std::vector<HostileFile> hostile_corpus() {
         {"cut-scan.jpg", jpeg_cut(96, 64, 200), 3,
          "truncated or corrupt JPEG: Corrupt JPEG data: premature end of data segment"},
         {"truncated-webp.webp", cut(webp, webp.size() / 2), 3, "truncated WebP"},
+        {"truncated-tif.tif", tiff_cut(false, false, false, 200), 3,
+         "truncated TIFF: 200 bytes, where the image data of page 0 needs 378"},
+        {"truncated-tiles-be.tif", tiff_cut(true, true, true, 200), 3,
+         "truncated TIFF: 200 bytes, where the image data of page 0 needs 390"},
         {"empty.png", {}, 3, "empty file"},
         {"random.png", noise, 3, "not an image quantize reads (corrupt, or an unknown format)"},
         {"text.jpg", text("This is a text file, not a JPEG.\n"), 3, "not an image quantize reads"},

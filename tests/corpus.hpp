@@ -25,9 +25,9 @@ struct HostileFile {
 // 1x2^31, 2^31x1 and 30000x30000 pixels (valid CRCs, a tiny IDAT), one of 15000x15000 (within the
 // limit, its data far too short), a 30000x30000 JPEG with its scan cut and EOI appended, a
 // 16384x16384 WebP, BMP, PNM and TIFF headers of 30000x30000 to 100000x100000; truncated PNG, JPEG
-// (with and without EOI) and WebP; an empty file, random bytes named .png, text named .jpg, a PNG
-// with a bad CRC, a GIF cut inside its color table, a GIF claiming 65535x65535 and a directory
-// named x.png.
+// (with and without EOI), WebP and TIFF (strips and tiles, either byte order); an empty file,
+// random bytes named .png, text named .jpg, a PNG with a bad CRC, a GIF cut inside its color table,
+// a GIF claiming 65535x65535 and a directory named x.png.
 std::vector<HostileFile> hostile_corpus();
 
 // Creates `file` inside `dir` (the file, or the directory) and returns its path.

@@ -4,6 +4,7 @@
 
 #include <lcms2.h>
 
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -48,6 +49,27 @@ inline cmsToneCurve* srgb_curve() {
     return cmsBuildParametricToneCurve(nullptr, 4, params);
 }
 
+// A v2 LUT profile (lut16Type takes a bare CLUT) of `space` data with `inputs` channels, Lab
+// connection space: its A2B0 table, `points` a side, sampled from `sampler` (device values in,
+// v2 Lab out, 16 bits) with `cargo`.
+inline cmsHPROFILE lut_profile(cmsProfileClassSignature device_class, cmsColorSpaceSignature space,
+                               int inputs, int points, cmsSAMPLER16 sampler, void* cargo) {
+    cmsHPROFILE profile = cmsCreateProfilePlaceholder(nullptr);
+    cmsSetProfileVersion(profile, 2.1);
+    cmsSetDeviceClass(profile, device_class);
+    cmsSetColorSpace(profile, space);
+    cmsSetPCS(profile, cmsSigLabData);
+    cmsWriteTag(profile, cmsSigMediaWhitePointTag, cmsD50_XYZ());
+    cmsPipeline* pipeline = cmsPipelineAlloc(nullptr, cmsUInt32Number(inputs), 3);
+    cmsStage* clut = cmsStageAllocCLut16bit(nullptr, cmsUInt32Number(points),
+                                            cmsUInt32Number(inputs), 3, nullptr);
+    cmsStageSampleCLut16bit(clut, sampler, cargo, 0);
+    cmsPipelineInsertStage(pipeline, cmsAT_BEGIN, clut);
+    cmsWriteTag(profile, cmsSigAToB0Tag, pipeline);
+    cmsPipelineFree(pipeline);
+    return profile;
+}
+
 }  // namespace detail
 
 // Adobe RGB (1998): primaries R 0.64 0.33, G 0.21 0.71, B 0.15 0.06, D65, gamma 563/256.
@@ -76,24 +98,13 @@ inline std::vector<std::uint8_t> adobe_rgb_lut_icc() {
     cmsHPROFILE lab = cmsCreateLab2Profile(nullptr);  // a v2 table holds v2 Lab numbers
     cmsHTRANSFORM to_lab = cmsCreateTransform(adobe, TYPE_RGB_16, lab, TYPE_Lab_16,
                                               INTENT_RELATIVE_COLORIMETRIC, cmsFLAGS_NOOPTIMIZE);
-    cmsHPROFILE profile = cmsCreateProfilePlaceholder(nullptr);
-    cmsSetProfileVersion(profile, 2.1);  // lut16Type takes a bare CLUT
-    cmsSetDeviceClass(profile, cmsSigDisplayClass);
-    cmsSetColorSpace(profile, cmsSigRgbData);
-    cmsSetPCS(profile, cmsSigLabData);
-    cmsWriteTag(profile, cmsSigMediaWhitePointTag, cmsD50_XYZ());
-    cmsPipeline* pipeline = cmsPipelineAlloc(nullptr, 3, 3);
-    cmsStage* clut = cmsStageAllocCLut16bit(nullptr, 33, 3, 3, nullptr);
-    cmsStageSampleCLut16bit(
-        clut,
+    cmsHPROFILE profile = detail::lut_profile(
+        cmsSigDisplayClass, cmsSigRgbData, 3, 33,
         [](const cmsUInt16Number in[], cmsUInt16Number out[], void* cargo) -> cmsInt32Number {
             cmsDoTransform(static_cast<cmsHTRANSFORM>(cargo), in, out, 1);
             return 1;
         },
-        to_lab, 0);
-    cmsPipelineInsertStage(pipeline, cmsAT_BEGIN, clut);
-    cmsWriteTag(profile, cmsSigAToB0Tag, pipeline);
-    cmsPipelineFree(pipeline);
+        to_lab);
     cmsDeleteTransform(to_lab);
     cmsCloseProfile(lab);
     cmsCloseProfile(adobe);
@@ -111,6 +122,31 @@ inline std::vector<std::uint8_t> gray_gamma22_icc() {
 inline std::vector<std::uint8_t> cmyk_icc() {
     // An ink-limiting device link turned profile is the simplest CMYK profile Little CMS makes.
     return detail::save_profile(cmsCreateInkLimitingDeviceLink(cmsSigCmykData, 300), "CMYK");
+}
+
+// A CMYK printer profile (output class, A2B0 only: 9 points a side, Lab connection space) whose
+// inks are not OpenCV's naive formula: sRGB = ((1 - C)(1 - K))^1.6 per channel, so a decoder
+// that converts through it gives other colors than one that ignores it.
+inline std::vector<std::uint8_t> cmyk_print_icc() {
+    cmsHPROFILE srgb = cmsCreate_sRGBProfile();
+    cmsHPROFILE lab = cmsCreateLab2Profile(nullptr);  // a v2 table holds v2 Lab numbers
+    cmsHTRANSFORM to_lab = cmsCreateTransform(srgb, TYPE_RGB_DBL, lab, TYPE_Lab_16,
+                                              INTENT_RELATIVE_COLORIMETRIC, cmsFLAGS_NOOPTIMIZE);
+    cmsHPROFILE profile = detail::lut_profile(
+        cmsSigOutputClass, cmsSigCmykData, 4, 9,
+        [](const cmsUInt16Number in[], cmsUInt16Number out[], void* cargo) -> cmsInt32Number {
+            const double k = in[3] / 65535.0;
+            double rgb[3];
+            for (int c = 0; c < 3; ++c)
+                rgb[c] = std::pow((1 - in[c] / 65535.0) * (1 - k), 1.6);
+            cmsDoTransform(static_cast<cmsHTRANSFORM>(cargo), rgb, out, 1);
+            return 1;
+        },
+        to_lab);
+    cmsDeleteTransform(to_lab);
+    cmsCloseProfile(lab);
+    cmsCloseProfile(srgb);
+    return detail::save_profile(profile, "Test CMYK press");
 }
 
 }  // namespace test

@@ -448,6 +448,22 @@ TEST_CASE("several inputs: no output goes over another input, nor over another's
     CHECK(test::read_bytes(b) == test::read_bytes(dir / "alone.png"));
 }
 
+TEST_CASE(
+    "a value an option cannot take is one line naming the option, and a fixed color named "
+    "twice is refused",
+    "[cli]") {
+    const std::string input = test::sample_path("kodim23.png").string();
+    check_one_error_line(quantize_cli({input, "--seed", "-1"}),
+                         "--seed does not take '-1' (see quantize --help)");
+    check_one_error_line(quantize_cli({input, "--max-iter=abc"}),
+                         "--max-iter does not take 'abc' (see quantize --help)");
+    check_one_error_line(quantize_cli({"batch", input, "-o", "/nonexistent", "--jobs", "x"}),
+                         "--jobs does not take 'x' (see quantize batch --help)");
+    const auto twice = quantize_cli({input, "-k", "4", "--fixed", "#fff,#fff"});
+    CHECK(twice.exit_code == 2);
+    CHECK_THAT(twice.err, Catch::Contains("--fixed names #ffffff twice"));
+}
+
 TEST_CASE("a reader that closes the pipe early gets exit 4 and one line, no signal death",
           "[cli][pipe]") {
     test::TempDir dir;

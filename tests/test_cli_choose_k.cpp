@@ -65,6 +65,17 @@ TEST_CASE("analyze --csv is a header and one line per K, and -o writes it to a f
     const auto dash = cli({"analyze", kPhoto, "-k", "8", "--csv", "-o", "-"});
     CHECK(dash.exit_code == 0);
     CHECK(dash.out == test::read_text(out));
+    // The table and the chart named alike: refused before any work.
+    const std::string both = (dir / "both.png").string();
+    const auto same = cli({"analyze", kPhoto, "-k", "8", "-o", both, "--plot", both});
+    CHECK(same.exit_code == 4);
+    CHECK(same.err == "quantize: error: " + both + ": is also the table in this run\n");
+    CHECK_FALSE(fs::exists(both));
+    // -k is the largest K here, and --quality is not an analyze option: --help says so.
+    const auto help = cli({"analyze", "--help"});
+    CHECK_THAT(help.out, Catch::Contains("the largest K analyzed, 2..256 (default: 256)"));
+    CHECK_THAT(help.out, !Catch::Contains("--quality RANGE"));
+    CHECK(cli({"analyze", kPhoto, "--quality", "50"}).exit_code == 2);
 }
 
 TEST_CASE("one color: analyze fails naming the file, -k auto says K 1 plainly", "[cli][analyze]") {

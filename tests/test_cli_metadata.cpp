@@ -3,6 +3,8 @@
 // that own those formats (exiv2, libspng); --strip drops all but the profile.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 
 #include <lcms2.h>
@@ -13,6 +15,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "exif.hpp"
+#include "jpeg.hpp"
 #include "profiles.hpp"
 #include "quantize/orientation.hpp"
 #include "quantize/profile.hpp"
@@ -100,10 +103,9 @@ std::string exif_tag(const std::vector<std::uint8_t>& block, const char* key) {
     return it == exif.end() ? std::string() : it->toString();
 }
 
-// The PNG an encoder context with its chunks set makes of an RGB image.
-std::vector<std::uint8_t> encoded(spng_ctx* ctx, const quantize::Image& image) {
-    spng_encode_image(ctx, image.samples.data(), image.samples.size(), SPNG_FMT_PNG,
-                      SPNG_ENCODE_FINALIZE);
+// The PNG an encoder context with its chunks set makes of the samples (as its header says).
+std::vector<std::uint8_t> encoded(spng_ctx* ctx, const std::vector<std::uint8_t>& samples) {
+    spng_encode_image(ctx, samples.data(), samples.size(), SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
     std::size_t size = 0;
     int rc = 0;
     auto* buffer = static_cast<std::uint8_t*>(spng_get_png_buffer(ctx, &size, &rc));
@@ -140,7 +142,7 @@ std::vector<std::uint8_t> png_with_chunks() {
     spng_set_text(ctx.get(), text, 2);
     spng_time time{2026, 11, 29, 12, 30, 5};
     spng_set_time(ctx.get(), &time);
-    return encoded(ctx.get(), noise);
+    return encoded(ctx.get(), noise.samples);
 }
 
 // The same PNG with its text and time chunks moved after the image data, where ImageMagick
@@ -176,21 +178,17 @@ std::vector<std::uint8_t> metadata_after_pixels(const std::vector<std::uint8_t>&
     return out;
 }
 
-// A PNG of the sample photo's pixels (RGB) with an iCCP profile and, when given, an eXIf block,
-// written by libspng: the same numbers, meant in another color space.
-std::vector<std::uint8_t> png_with_profile(const quantize::Image& image,
+// A PNG of 8-bit samples (`color_type`: SPNG_COLOR_TYPE_TRUECOLOR or _GRAYSCALE) with an iCCP
+// profile and, when given, an eXIf block, written by libspng.
+std::vector<std::uint8_t> png_with_profile(int width, int height, spng_color_type color_type,
+                                           const std::vector<std::uint8_t>& samples,
                                            const std::vector<std::uint8_t>& icc,
                                            const std::vector<std::uint8_t>& exif = {}) {
     std::unique_ptr<spng_ctx, void (*)(spng_ctx*)> ctx(spng_ctx_new(SPNG_CTX_ENCODER),
                                                        spng_ctx_free);
     spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1);
-    spng_ihdr ihdr{std::uint32_t(image.width),
-                   std::uint32_t(image.height),
-                   8,
-                   SPNG_COLOR_TYPE_TRUECOLOR,
-                   0,
-                   0,
-                   0};
+    spng_ihdr ihdr{
+        std::uint32_t(width), std::uint32_t(height), 8, std::uint8_t(color_type), 0, 0, 0};
     spng_set_ihdr(ctx.get(), &ihdr);
     std::vector<char> profile(icc.begin(), icc.end());
     spng_iccp iccp{};
@@ -203,7 +201,21 @@ std::vector<std::uint8_t> png_with_profile(const quantize::Image& image,
     spng_exif exif_chunk{exif_bytes.size(), exif_bytes.data()};
     if (!exif.empty())
         spng_set_exif(ctx.get(), &exif_chunk);
-    return encoded(ctx.get(), image);
+    return encoded(ctx.get(), samples);
+}
+
+// A PNG of the sample photo's pixels (RGB) with an iCCP profile and, when given, an eXIf block:
+// the same numbers, meant in another color space.
+std::vector<std::uint8_t> png_with_profile(const quantize::Image& image,
+                                           const std::vector<std::uint8_t>& icc,
+                                           const std::vector<std::uint8_t>& exif = {}) {
+    return png_with_profile(image.width, image.height, SPNG_COLOR_TYPE_TRUECOLOR, image.samples,
+                            icc, exif);
+}
+
+// Whether the bytes hold `text` anywhere (a chunk or marker name).
+bool holds(const std::vector<std::uint8_t>& bytes, const std::string& text) {
+    return std::search(bytes.begin(), bytes.end(), text.begin(), text.end()) != bytes.end();
 }
 
 // What a color-managed viewer shows of a file: its pixels converted to sRGB by its profile.
@@ -263,6 +275,73 @@ TEST_CASE("an Adobe RGB photo keeps its colors: profile kept, converted or dropp
     INFO("mean ΔE76 kept " << kept_error << ", converted " << converted_error << ", dropped "
                            << dropped_error);
     CHECK(converted_error < dropped_error);
+}
+
+TEST_CASE("a gray profile goes in no RGB output: keep converts the gray to sRGB",
+          "[cli][profile]") {
+    test::TempDir dir;
+    // 8 gray levels in bands: K = 8 keeps each one, so the output shows the conversion alone.
+    const std::uint8_t levels[8] = {0, 10, 40, 90, 128, 170, 210, 255};
+    std::vector<std::uint8_t> gray(64 * 4);
+    for (std::size_t i = 0; i < gray.size(); ++i)
+        gray[i] = levels[i % 64 / 8];
+    const fs::path input = dir / "gray.png";
+    test::write_bytes(
+        input, png_with_profile(64, 4, SPNG_COLOR_TYPE_GRAYSCALE, gray, test::gray_gamma22_icc()));
+    const quantize::Image shown = rendered(input);  // the gray through its curve, in sRGB
+    REQUIRE(shown.pixel(1 * 8).g < 5);              // gamma 2.2 against sRGB: 10 is near black
+    for (const std::string ext : {"png", "jpg", "webp"}) {
+        INFO(ext);
+        const fs::path out = dir / ("out." + ext);
+        const auto r = quantize_cli({input.string(), "-k", "8", "-o", out.string()});
+        REQUIRE(r.exit_code == 0);
+        CHECK_THAT(r.out, Catch::Contains("not for RGB data") &&
+                              Catch::Contains("converted to sRGB (Little CMS)"));
+        const std::vector<std::uint8_t> bytes = test::read_bytes(out);
+        CHECK_FALSE(holds(bytes, "iCCP"));         // PNG
+        CHECK_FALSE(holds(bytes, "ICC_PROFILE"));  // JPEG
+        CHECK_FALSE(holds(bytes, "ICCP"));         // WebP
+        const quantize::Image back = quantize::read_image(out);
+        CHECK(back.metadata.profile.empty());
+        if (ext == "png")
+            CHECK(back.samples == shown.samples);
+    }
+    // drop still quantizes the numbers as they are, and srgb converts as keep now does.
+    const fs::path dropped = dir / "dropped.png", converted = dir / "srgb.png";
+    REQUIRE(quantize_cli({input.string(), "-k", "8", "-o", dropped.string(), "--profile", "drop"})
+                .exit_code == 0);
+    CHECK(quantize::read_image(dropped).samples == quantize::read_image(input).samples);
+    REQUIRE(quantize_cli({input.string(), "-k", "8", "-o", converted.string(), "--profile", "srgb"})
+                .exit_code == 0);
+    CHECK(quantize::read_image(converted).samples == shown.samples);
+}
+
+TEST_CASE("a CMYK JPEG's profile converts its inks and goes in no output", "[cli][profile]") {
+    test::TempDir dir;
+    const std::uint8_t stored[4] = {200, 150, 100, 230};  // one flat color, Adobe's inverted inks
+    const fs::path input = dir / "press.jpg";
+    test::write_bytes(input, test::with_icc(test::encode_with_libjpeg(
+                                                16, 16, 4, JCS_CMYK, [](jpeg_compress_struct&) {},
+                                                [&](int, int, int c) { return stored[c]; }),
+                                            test::cmyk_print_icc()));
+    const quantize::Image decoded = quantize::read_image(input);  // converted through the profile
+    for (const std::string action : {"keep", "srgb", "drop"}) {
+        for (const std::string ext : {"png", "jpg"}) {
+            INFO(action << " " << ext);
+            const fs::path out = dir / ("out-" + action + "." + ext);
+            const auto r =
+                quantize_cli({input.string(), "-k", "2", "-o", out.string(), "--profile", action});
+            REQUIRE(r.exit_code == 0);
+            CHECK_THAT(r.out, Catch::Contains("'Test CMYK press' (CMYK) converted to sRGB"));
+            const std::vector<std::uint8_t> bytes = test::read_bytes(out);
+            CHECK_FALSE(holds(bytes, "iCCP"));
+            CHECK_FALSE(holds(bytes, "ICC_PROFILE"));
+            const quantize::Image back = quantize::read_image(out);
+            CHECK(back.metadata.profile.empty());
+            if (ext == "png")
+                CHECK(back.samples == decoded.samples);
+        }
+    }
 }
 
 TEST_CASE("PNG and WebP EXIF orientation is applied once and the output says 1",

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "gif.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -114,6 +115,42 @@ TEST_CASE("palette errors: one line each, documented exit codes", "[cli][palette
           ".aco or .pal name, or --format");
     check(palette_cli({"/nonexistent/x.png"}), 3, "/nonexistent/x.png: no such file");
     check(palette_cli({}), 2, "no input image (see quantize palette --help)");
+}
+
+TEST_CASE(
+    "palette: files named twice are refused, --each goes on past an unreachable quality "
+    "naming the file, an animation weighs every frame",
+    "[cli][palette]") {
+    test::TempDir dir;
+    const fs::path photo = test::sample_path("kodim23.png");
+    const std::string p = (dir / "p.json").string();
+    const auto twice = palette_cli({photo.string(), "-k", "4", "-o", p, "--swatch", p});
+    CHECK(twice.exit_code == 4);
+    CHECK(twice.err == "quantize: error: " + p + ": is also the palette file in this run\n");
+    CHECK_FALSE(fs::exists(p));
+
+    const fs::path flat = flat_png(dir, "flat.png", {0, 0, 255}, 20, 10);
+    fs::create_directories(dir / "each");
+    const auto each = palette_cli({photo.string(), flat.string(), "--each", "--quality", "95-99",
+                                   "-k", "8", "-o", (dir / "each").string(), "--format", "json"});
+    CHECK(each.exit_code == 99);
+    CHECK_THAT(each.err, Catch::StartsWith("quantize: error: " + photo.string() + ": reaches "));
+    CHECK(std::count(each.err.begin(), each.err.end(), '\n') == 1);
+    CHECK(fs::exists(dir / "each" / "flat.json"));  // the next input is still done
+    CHECK_FALSE(fs::exists(dir / "each" / "kodim23.json"));
+
+    // Two frames of 4 x 10, all of color 0, then all of color 1: the palette counts both.
+    const fs::path gif = dir / "two.gif";
+    test::write_bytes(
+        gif, test::write_gif(4, 10, test::ramp_table(2, 255, 0, 0),
+                             {test::gif_frame(0, 0, 4, 10, std::vector<std::uint8_t>(40, 0)),
+                              test::gif_frame(0, 0, 4, 10, std::vector<std::uint8_t>(40, 1))}));
+    const auto frames = palette_cli({gif.string(), "-k", "4", "--format", "json"});
+    REQUIRE(frames.exit_code == 0);
+    const auto doc = nlohmann::json::parse(frames.out);
+    REQUIRE(doc["colors"].size() == 2);
+    CHECK(doc["pixels"] == 80);
+    CHECK(doc["colors"][0]["count"].get<int>() + doc["colors"][1]["count"].get<int>() == 80);
 }
 
 TEST_CASE("palette -o - writes standard output, any format", "[cli][palette]") {

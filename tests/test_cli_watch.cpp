@@ -232,6 +232,35 @@ TEST_CASE("watch options refuse bad names and values, and write over no input", 
     CHECK_FALSE(fs::exists(out));
 }
 
+TEST_CASE(
+    "no file of a run is written twice: a view named like the image or another view is "
+    "refused before any work, and --skip-if-larger writes no view either",
+    "[cli][watch]") {
+    test::TempDir dir;
+    const std::string input = gradient_png(dir).string();
+    const std::string out = (dir / "o.png").string();
+    const auto same = quantize_cli({input, "-o", out, "--plot-clusters", out, "-f", "-q"});
+    CHECK(same.exit_code == 4);
+    CHECK(same.err ==
+          "quantize: error: " + out + ": is also the output of " + input + " in this run\n");
+    CHECK_FALSE(fs::exists(out));
+    const std::string plot = (dir / "p.png").string();
+    const auto views =
+        quantize_cli({input, "-o", out, "--plot-clusters", plot, "--plot-convergence", plot});
+    CHECK(views.exit_code == 4);
+    CHECK(views.err == "quantize: error: " + plot +
+                           ": is also the --plot-clusters file in this "
+                           "run\n");
+    CHECK_FALSE(fs::exists(out));
+    // A BMP of a small PNG is larger: nothing at all is written, no view either.
+    const std::string trace = (dir / "t.csv").string();
+    const auto larger = quantize_cli({input, "-k", "8", "-o", (dir / "o.bmp").string(),
+                                      "--skip-if-larger", "--trace", trace, "-q"});
+    CHECK(larger.exit_code == 5);
+    CHECK_FALSE(fs::exists(dir / "o.bmp"));
+    CHECK_FALSE(fs::exists(trace));
+}
+
 TEST_CASE("an animated input is watched on frame 0 with a note, or on the --frame asked for",
           "[cli][watch]") {
     test::TempDir dir;

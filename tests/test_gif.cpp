@@ -589,3 +589,20 @@ TEST_CASE("an animation run that is not measured writes the same file, its quali
     }
     CHECK(off.report.frames[2].reused);
 }
+
+TEST_CASE("a first frame of disposal previous leaves the transparent canvas from before it",
+          "[gif]") {
+    // Frame 0 covers the 4x2 canvas opaquely and is then disposed of to the canvas before it
+    // (transparent); frame 1 draws one pixel. Browsers show frame 1 clear but for that pixel.
+    test::GifTestFrame cover = test::gif_frame(0, 0, 4, 2, std::vector<std::uint8_t>(8, 1));
+    cover.disposal = DISPOSE_PREVIOUS;
+    const test::GifTestFrame dot = test::gif_frame(1, 1, 1, 1, {0});
+    const Animation animation =
+        decode_animation(test::write_gif(4, 2, {200, 10, 10, 9, 9, 9}, {cover, dot}), "prev.gif");
+    REQUIRE(animation.frames.size() == 2);
+    REQUIRE(animation.frames[1].image.channels == 4);
+    CHECK(animation.frames[0].image.pixel(0) == Color{9, 9, 9, 255});
+    const Image& second = animation.frames[1].image;
+    for (std::size_t i = 0; i < 8; ++i)
+        CHECK(second.pixel(i) == (i == 5 ? Color{200, 10, 10, 255} : Color{0, 0, 0, 0}));
+}

@@ -13,6 +13,7 @@
 #include "detail/png_decode.hpp"
 #include "detail/png_encode.hpp"
 #include "detail/webp_decode.hpp"
+#include "profiles.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
 #include "support.hpp"
@@ -799,6 +800,23 @@ TEST_CASE("other formats store full colors through OpenCV", "[io]") {
     check_decodes_to(dir / "x.bmp", image);  // lossless
     CHECK(keeps_palette("a.PNG"));
     CHECK_FALSE(keeps_palette("a.bmp"));
+}
+
+TEST_CASE("outputs embed an RGB profile but never a gray or CMYK one", "[io][profile]") {
+    const IndexedImage image = checkerboard(8, 8, gray_palette(2));
+    Metadata rgb, gray, cmyk;
+    rgb.profile.icc = test::adobe_rgb_icc();  // made once: it holds the time
+    gray.profile.icc = test::gray_gamma22_icc();
+    cmyk.profile.icc = test::cmyk_print_icc();
+    for (const std::string name : {"p.png", "p.jpg", "p.webp", "p.tif"}) {
+        INFO(name);
+        CHECK(decode_image(encode_image(image, name, {}, rgb), name).metadata.profile.icc ==
+              rgb.profile.icc);
+        CHECK(decode_image(encode_image(image, name, {}, gray), name).metadata.profile.empty());
+        const Image from_cmyk = decode_image(encode_image(image, name, {}, cmyk), name);
+        CHECK(from_cmyk.metadata.profile.empty());
+        CHECK_FALSE(from_cmyk.source.set_aside_profile);  // none was there to set aside
+    }
 }
 
 TEST_CASE("writes are atomic and never replace a file unless asked", "[io]") {

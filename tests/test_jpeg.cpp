@@ -10,11 +10,14 @@
 #include <utility>
 
 #include <jpeglib.h>
+#include <lcms2.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "detail/jpeg_decode.hpp"
 #include "exif.hpp"
+#include "jpeg.hpp"
+#include "profiles.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
 #include "quantize/orientation.hpp"
@@ -77,47 +80,10 @@ Bytes with_orientation(const Bytes& jpeg, int orientation) {
     return out;
 }
 
-// A JPEG written by libjpeg itself at quality 90: `components` samples a pixel in `space`,
-// each pixel(x, y, c); `configure` changes the defaults' settings before the quality is set.
-template <class Configure, class Pixel>
-Bytes encode_with_libjpeg(int width, int height, int components, J_COLOR_SPACE space,
-                          Configure&& configure, Pixel&& pixel) {
-    jpeg_compress_struct cinfo;
-    jpeg_error_mgr errors;
-    cinfo.err = jpeg_std_error(&errors);
-    jpeg_create_compress(&cinfo);
-    unsigned char* buffer = nullptr;
-    unsigned long size = 0;
-    jpeg_mem_dest(&cinfo, &buffer, &size);
-    cinfo.image_width = JDIMENSION(width);
-    cinfo.image_height = JDIMENSION(height);
-    cinfo.input_components = components;
-    cinfo.in_color_space = space;
-    jpeg_set_defaults(&cinfo);
-    configure(cinfo);
-    jpeg_set_quality(&cinfo, 90, TRUE);
-    jpeg_start_compress(&cinfo, TRUE);
-    std::vector<JSAMPLE> row(std::size_t(width) * std::size_t(components));
-    while (cinfo.next_scanline < cinfo.image_height) {
-        const int y = int(cinfo.next_scanline);
-        for (int x = 0; x < width; ++x) {
-            for (int c = 0; c < components; ++c)
-                row[std::size_t(x * components + c)] = JSAMPLE(pixel(x, y, c));
-        }
-        JSAMPROW pointer = row.data();
-        jpeg_write_scanlines(&cinfo, &pointer, 1);
-    }
-    jpeg_finish_compress(&cinfo);
-    jpeg_destroy_compress(&cinfo);
-    Bytes jpeg(buffer, buffer + size);
-    std::free(buffer);
-    return jpeg;
-}
-
 // A 4-component JPEG (OpenCV writes none): CMYK with Adobe's marker, or YCCK, from the given
 // ink values.
 Bytes encode_four_component(int width, int height, J_COLOR_SPACE space) {
-    return encode_with_libjpeg(
+    return test::encode_with_libjpeg(
         width, height, 4, JCS_CMYK,
         [&](jpeg_compress_struct& cinfo) { jpeg_set_colorspace(&cinfo, space); },
         [](int x, int y, int c) {
@@ -129,7 +95,7 @@ Bytes encode_four_component(int width, int height, J_COLOR_SPACE space) {
 // A color JPEG with the luma sampled h x v times the chroma (OpenCV writes 4:2:0 only), from a
 // picture with detail in both directions.
 Bytes encode_sampled(int width, int height, int h, int v) {
-    return encode_with_libjpeg(
+    return test::encode_with_libjpeg(
         width, height, 3, JCS_RGB,
         [&](jpeg_compress_struct& cinfo) {
             cinfo.comp_info[0].h_samp_factor = h;
@@ -173,6 +139,57 @@ TEST_CASE("CMYK and YCCK JPEGs convert to the colors OpenCV gives", "[io][jpeg]"
         const Bytes jpeg = encode_four_component(45, 29, space);
         check_same_pixels(decode_image(jpeg, "ink.jpg"), opencv_decoded(jpeg));
     }
+}
+
+TEST_CASE("a CMYK JPEG's inks go through its CMYK profile to sRGB, which is set aside",
+          "[io][jpeg][profile]") {
+    // One flat color (JPEG keeps it within a level), as Adobe stores inks: 255 is no ink.
+    const std::uint8_t stored[4] = {200, 150, 100, 230};
+    const Bytes plain = test::encode_with_libjpeg(
+        16, 16, 4, JCS_CMYK, [](jpeg_compress_struct&) {},
+        [&](int, int, int c) { return stored[c]; });
+    const std::vector<std::uint8_t> icc = test::cmyk_print_icc();
+    const Bytes jpeg = test::with_icc(plain, icc);
+    const Image ours = decode_image(jpeg, "press.jpg");
+
+    // What Little CMS makes of the inks, relative colorimetric: the profile's colors.
+    cmsHPROFILE press = cmsOpenProfileFromMem(icc.data(), cmsUInt32Number(icc.size()));
+    cmsHPROFILE srgb = cmsCreate_sRGBProfile();
+    cmsHTRANSFORM transform = cmsCreateTransform(press, TYPE_CMYK_8_REV, srgb, TYPE_RGB_8,
+                                                 INTENT_RELATIVE_COLORIMETRIC, 0);
+    std::uint8_t expected[3] = {};
+    cmsDoTransform(transform, stored, expected, 1);
+    cmsDeleteTransform(transform);
+    cmsCloseProfile(srgb);
+    cmsCloseProfile(press);
+    const Image naive = opencv_decoded(jpeg);  // ignores the profile
+    int off = 0, off_naive = 0;
+    for (std::size_t i = 0; i < ours.pixel_count(); ++i) {
+        for (std::size_t c = 0; c < 3; ++c) {
+            off = std::max(off, std::abs(int(ours.samples[i * 3 + c]) - int(expected[c])));
+            off_naive =
+                std::max(off_naive, std::abs(int(naive.samples[i * 3 + c]) - int(expected[c])));
+        }
+    }
+    INFO("expected " << int(expected[0]) << " " << int(expected[1]) << " " << int(expected[2]));
+    CHECK(off <= 2);
+    CHECK(off_naive > 20);  // the profile matters here: OpenCV's formula is far off
+    // The pixels are sRGB now: no CMYK profile left to embed, but the report can name it.
+    CHECK(ours.metadata.profile.empty());
+    REQUIRE(ours.source.set_aside_profile);
+    CHECK(ours.source.set_aside_profile->name == "Test CMYK press");
+    CHECK(ours.source.set_aside_profile->data == "CMYK");
+    CHECK(ours.source.set_aside_profile->converted);
+
+    // A CMYK profile on an RGB JPEG describes nothing: OpenCV's pixels, the profile set aside.
+    const Bytes rgb = test::with_icc(encode_jpeg(test_picture()), icc);
+    const Image wrong = decode_image(rgb, "wrong.jpg");
+    check_same_pixels(wrong, opencv_decoded(rgb));
+    CHECK(wrong.metadata.profile.empty());
+    REQUIRE(wrong.source.set_aside_profile);
+    CHECK_FALSE(wrong.source.set_aside_profile->converted);
+    // Without a profile: OpenCV's conversion, nothing set aside.
+    CHECK_FALSE(decode_image(plain, "plain.jpg").source.set_aside_profile);
 }
 
 TEST_CASE("every EXIF orientation is applied as OpenCV applies it", "[io][jpeg]") {

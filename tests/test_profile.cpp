@@ -154,6 +154,18 @@ TEST_CASE("is_srgb: empty, the sRGB chunk and sRGB ICC profiles, and not wide-ga
     CHECK_FALSE(quantize::is_srgb(named));
 }
 
+TEST_CASE("profile_data: RGB, gray or other data, by the ICC profile's color space") {
+    using quantize::ProfileData;
+    CHECK(quantize::profile_data({}) == ProfileData::rgb);
+    CHECK(quantize::profile_data(gamma_chunk(45455)) == ProfileData::rgb);
+    CHECK(quantize::profile_data(icc(test::adobe_rgb_icc())) == ProfileData::rgb);
+    CHECK(quantize::profile_data(icc(test::adobe_rgb_lut_icc())) == ProfileData::rgb);
+    CHECK(quantize::profile_data(icc(test::gray_gamma22_icc())) == ProfileData::gray);
+    CHECK(quantize::profile_data(icc(test::cmyk_icc())) == ProfileData::other);
+    CHECK(quantize::profile_data(icc(test::cmyk_print_icc())) == ProfileData::other);
+    CHECK(quantize::profile_data(icc({1, 2, 3})) == ProfileData::rgb);  // unreadable: as it is
+}
+
 TEST_CASE("convert_to_srgb: Adobe RGB numbers come out looking the same in sRGB") {
     const auto adobe = test::adobe_rgb_icc();
     const Reference adobe_to_srgb(adobe, Reference::To::srgb_float);

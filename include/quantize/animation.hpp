@@ -75,7 +75,8 @@ Animation read_animation(const std::filesystem::path& path, const DecodeLimits& 
 // before into it, its delays summed). Delays and loops kept (GIF rounds delays to 10 ms).
 // Or a multi-page TIFF, a page a frame (full colors, deflated; no delays nor loops, which TIFF
 // has not). WebP carries the metadata's ICC profile, EXIF and XMP (WebPMux), TIFF the ICC
-// profile on every page; GIF keeps none.
+// profile on every page; GIF keeps none. A profile for other data than RGB (profile_data) is
+// never written, as in encode_image.
 // Throws Error(output) naming `name` for another format or when the encoder fails.
 std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, ImageFormat format,
                                            const std::filesystem::path& name,

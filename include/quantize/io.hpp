@@ -38,7 +38,8 @@ struct DecodeLimits {
 };
 
 // Reads any image OpenCV decodes (PNG, JPEG, WebP, TIFF, BMP, ...). Gray becomes RGB, 16-bit
-// samples are scaled to 8 bits, alpha is kept, a JPEG's EXIF orientation is applied; `source`
+// samples are scaled to 8 bits, alpha is kept with straight colors (a TIFF's associated or
+// unassociated alpha un-premultiplied), a JPEG's EXIF orientation is applied; `source`
 // records what the file held. Throws Error(input) naming the file: missing, not a regular file,
 // empty, truncated, corrupt, not decodable, or out of memory while decoding; Error(too_large)
 // when its header claims more than `limits` allow.
@@ -82,9 +83,11 @@ struct EncodeOptions {
 
 // Encodes in the format named by the extension of `output`. PNG is written as a palette image
 // (color type 3, with tRNS when any color is not opaque) at the smallest bit depth that holds
-// the palette; every other format stores the colors as full pixels.
+// the palette; every other format stores the colors as full pixels (TIFF's RGBA marked as
+// unassociated alpha, ExtraSamples 2).
 // `metadata` goes into the file as the format keeps it (PNG chunks; JPEG, WebP and TIFF
-// through exiv2; none in BMP).
+// through exiv2; none in BMP), but a profile for other data than RGB (profile_data: gray,
+// CMYK, ...) never does: the pixels written are RGB.
 std::vector<std::uint8_t> encode_image(const IndexedImage& image,
                                        const std::filesystem::path& output,
                                        const EncodeOptions& options = {},

@@ -49,7 +49,8 @@ struct Timestamp {
 
 // What an output does with its input's color profile.
 enum class ProfileAction {
-    keep,  // quantize the image's own numbers and embed the same profile (the default)
+    keep,  // quantize the image's own numbers and embed the same profile (the default); a gray
+           // profile, which no RGB output may carry, is converted to sRGB as srgb does
     srgb,  // convert the pixels to sRGB with Little CMS first, for viewers that ignore profiles
     drop,  // quantize the numbers as they are and embed nothing (they will be read as sRGB)
 };

@@ -30,6 +30,16 @@ constexpr Color unpack(std::uint32_t v) {
             static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
 }
 
+// A color profile decoding took out of the metadata (see SourceFormat::set_aside_profile).
+struct SetAsideProfile {
+    std::string name;  // describe_profile's, e.g. "U.S. Web Coated (SWOP) v2"
+    std::string data;  // the data it is for: "CMYK", "Lab", ...
+    // true: the pixels were converted through it to sRGB (Little CMS, relative colorimetric: a
+    // CMYK JPEG's inks); false: they are the decoder's own RGB (CMYK as OpenCV converts it),
+    // read as sRGB.
+    bool converted = false;
+};
+
 // What the decoder found in the file before conversion to 8-bit RGB(A).
 struct SourceFormat {
     int channels = 3;   // 1 (gray), 2 (gray + alpha), 3 (color) or 4 (color + alpha)
@@ -42,6 +52,10 @@ struct SourceFormat {
     // What the decoder passed over without losing a pixel, in its words (a JPEG's "Corrupt JPEG
     // data: 3 extraneous bytes before marker 0xd9"); each becomes a note of the report.
     std::vector<std::string> warnings;
+    // An ICC profile the file carried for data other than RGB or gray (a CMYK JPEG's CMYK
+    // profile): it cannot describe the decoded RGB, so metadata.profile holds none and no
+    // output embeds it; the report's notes say what became of it. nullopt when none.
+    std::optional<SetAsideProfile> set_aside_profile;
 };
 
 // A decoded image: width * height pixels, row-major, channels = 3 (RGB) or 4 (RGBA),

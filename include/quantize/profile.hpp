@@ -23,6 +23,19 @@ namespace quantize {
 // An ICC profile wins over the chunks, as PNG readers must treat iCCP.
 std::string describe_profile(const ColorProfile& profile);
 
+// What an image's profile is for, by its ICC profile's data color space (Little CMS's
+// cmsGetColorSpace). Decoded pixels are always RGB (gray replicated into R, G and B), so:
+enum class ProfileData {
+    rgb,    // RGB data, or no ICC profile (PNG chunks, untagged), or an unreadable one: it
+            // describes the numbers as they are, and an output can embed it
+    gray,   // gray data: it describes each channel of the replicated gray (convert_to_srgb goes
+            // through its curve), but no RGB output may embed it (libpng refuses a gray iCCP on
+            // RGB; JPEG and WebP readers would misread the colors)
+    other,  // CMYK, Lab, XYZ, ...: the decoder made the RGB numbers itself (CMYK as OpenCV
+            // does), so the profile describes none of them; decoding sets it aside
+};
+ProfileData profile_data(const ColorProfile& profile);
+
 // Whether the numbers already are sRGB, so that converting would change nothing: an empty
 // profile, a PNG sRGB chunk, or a profile (ICC, or built from gAMA/cHRM) whose transform to
 // sRGB moves no test color by more than 1/255. An ICC profile must also call itself sRGB.

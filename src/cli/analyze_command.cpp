@@ -11,6 +11,7 @@
 #include "exit_codes.hpp"
 #include "quantize/analyze.hpp"
 #include "quantize_options.hpp"
+#include "run_outputs.hpp"
 #include "subcommand.hpp"
 
 namespace quantize::cli {
@@ -42,7 +43,7 @@ cxxopts::Options make_parser() {
         "mean CIEDE2000, SSIM, PNG bytes, silhouette and Davies-Bouldin per K, then the K to\n"
         "pick: the elbow, the best silhouette and the fewest colors per quality level.\n");
     parser.custom_help("[options]").positional_help("INPUT");
-    add_quantize_options(parser);
+    add_quantize_options(parser, ColorsMeaning::largest_k);
     // clang-format off
     parser.add_options()
         ("plot", "also draw the curves as a PNG chart", cxxopts::value<std::string>(), "FILE.png")
@@ -58,7 +59,6 @@ cxxopts::Options make_parser() {
 
 std::string help_text(cxxopts::Options& parser) {
     return parser.help() +
-           "\n-k is the largest K analyzed, 2..256 (default 256).\n"
            "\nWhere each column is measured: inertia, MSE, PSNR, quality and Davies-Bouldin on\n"
            "the training sample; silhouette on 1,000 of its colors; SSIM, mean CIEDE2000 and PNG\n"
            "bytes on a preview of at most 262,144 pixels (16 full-resolution tiles of a larger\n"
@@ -82,8 +82,6 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
         }
         in.input = inputs.front();
     }
-    if (args.count("quality"))
-        throw Error(ErrorKind::invalid_argument, "quality", "is not an analyze option");
     in.options = read_quantize_options(args);
     if (in.options.clustering.choose_k != KChoice::fixed)
         throw Error(ErrorKind::invalid_argument, "colors", "must be a number for analyze");
@@ -132,12 +130,15 @@ std::string table_of(const Analysis& analysis, TableFormat format) {
 int run(const Invocation& in) {
     if (in.input.empty())
         return fail(kUsage, "no input image (see quantize analyze --help)");
-    const OutputGuard inputs(std::span(&in.input, 1));
+    RunOutputs outputs{OutputGuard(std::span(&in.input, 1))};
+    const OutputGuard& inputs = outputs.guard();
     // Every output is checked before the work, so a bad name costs nothing.
     if (in.output)
-        inputs.check(*in.output);
-    if (in.plot)
+        outputs.check_and_claim(*in.output, "the table");
+    if (in.plot) {
         check_output_path(inputs, *in.plot, in.force);
+        outputs.claim(*in.plot, "the --plot chart");
+    }
     const Image image = read_image(in.input, in.options.running.limits);
     const Analysis analysis = [&] {
         try {

@@ -10,6 +10,7 @@
 #include "exit_codes.hpp"
 #include "quantize/quantize.hpp"
 #include "quantize_options.hpp"
+#include "run_outputs.hpp"
 #include "subcommand.hpp"
 #include "watch.hpp"
 
@@ -180,6 +181,28 @@ void emit(const Invocation& in, const OutputGuard& inputs, const Palette& palett
     }
 }
 
+// Every frame of an input (one for a still image), as the main command trains on them all.
+std::vector<Image> frames_of(const fs::path& input, const DecodeLimits& limits) {
+    Animation animation = read_animation(input, limits);
+    std::vector<Image> frames;
+    for (AnimationFrame& frame : animation.frames)
+        frames.push_back(std::move(frame.image));
+    return frames;
+}
+
+// Runs `work`; a quality the images cannot reach is then said of `subject` (the input), as
+// other errors name their file.
+template <class Work>
+auto named_after(const std::string& subject, Work&& work) {
+    try {
+        return work();
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::quality_too_low)
+            throw;
+        throw Error(e.kind(), subject, e.cause());
+    }
+}
+
 // The file for one input inside the --each directory `dir`, named after the input.
 std::optional<fs::path> inside(const std::optional<fs::path>& dir, const fs::path& input,
                                const std::string& extension) {
@@ -194,11 +217,21 @@ std::optional<fs::path> inside(const std::optional<fs::path>& dir, const fs::pat
 int run(const Invocation& in) {
     if (in.inputs.empty())
         return fail(kUsage, "no input image (see quantize palette --help)");
-    const OutputGuard inputs(in.inputs);
+    RunOutputs outputs{OutputGuard(in.inputs)};
+    const OutputGuard& inputs = outputs.guard();
     if (!in.each) {
+        // Every file named, before any work: none an input, none named twice.
+        if (in.output && *in.output != "-")
+            outputs.check_and_claim(*in.output, "the palette file");
+        if (in.swatch)
+            outputs.check_and_claim(*in.swatch, "the --swatch file");
+        for (const auto& [option, file] : in.watch.outputs())
+            outputs.check_and_claim(file, "the " + option + " file");
         std::vector<Image> images;
-        for (const fs::path& input : in.inputs)
-            images.push_back(read_image(input, in.options.running.limits));
+        for (const fs::path& input : in.inputs) {
+            for (Image& frame : frames_of(input, in.options.running.limits))
+                images.push_back(std::move(frame));
+        }
         const PaletteFormat format = format_for(in, in.output);
         if (!in.output && !is_text_format(format)) {
             throw Error(ErrorKind::invalid_argument, "format",
@@ -207,11 +240,11 @@ int run(const Invocation& in) {
         }
         const std::string name =
             in.inputs.size() == 1 ? in.inputs.front().stem().string() : std::string("quantize");
-        for (const fs::path& file : in.watch.outputs())
-            inputs.check(file);
         KMeansRecorder recorder;
-        emit(in, inputs, palette_for(in, images, in.watch.any() ? &recorder : nullptr), name,
-             in.output, in.swatch);
+        const Palette palette = named_after(
+            in.inputs.size() == 1 ? in.inputs.front().string() : std::string("the images"),
+            [&] { return palette_for(in, images, in.watch.any() ? &recorder : nullptr); });
+        emit(in, inputs, palette, name, in.output, in.swatch);
         if (in.watch.any())
             write_watch_outputs(in.watch, recorder, in.options, images, inputs, in.force);
         return kOk;
@@ -222,20 +255,31 @@ int run(const Invocation& in) {
                     std::string(palette_format_name(format)) +
                         " is binary: give a directory to write into with -o");
     }
+    // The folders themselves before any work (their files are each input's).
+    static_cast<void>(inside(in.output, in.inputs.front(), ""));
+    static_cast<void>(inside(in.swatch, in.inputs.front(), ""));
     int status = kOk;
     for (const fs::path& input : in.inputs) {
         try {
-            const std::vector<Image> image{read_image(input, in.options.running.limits)};
-            const Palette palette = palette_for(in, image);
+            const auto file =
+                inside(in.output, input, std::string(".") + palette_format_name(format));
+            const auto swatch = inside(in.swatch, input, ".png");
+            // Two inputs named alike (a.png, a.jpg) would write one file: the second fails.
+            if (file)
+                outputs.claim(*file, "the palette of " + input.string());
+            if (swatch)
+                outputs.claim(*swatch, "the swatch of " + input.string());
+            const Palette palette = named_after(input.string(), [&] {
+                return palette_for(in, frames_of(input, in.options.running.limits));
+            });
             if (!in.output && !in.quiet)
                 std::cout << "# " << input.string() << "\n";
-            emit(in, inputs, palette, input.stem().string(),
-                 inside(in.output, input, std::string(".") + palette_format_name(format)),
-                 inside(in.swatch, input, ".png"));
+            emit(in, inputs, palette, input.stem().string(), file, swatch);
         } catch (const Error& e) {
-            if (e.kind() != ErrorKind::input && e.kind() != ErrorKind::too_large)
+            if (e.kind() == ErrorKind::invalid_argument || e.kind() == ErrorKind::cancelled)
                 throw;
-            // One bad or too large input never stops the others.
+            // One bad, too large or unreachable input, or one whose file is taken, never stops
+            // the others.
             status = fail(exit_code_for(e.kind()), e.what());
         }
     }

@@ -142,12 +142,21 @@ std::string shortest(double value) {
 
 }  // namespace
 
-void add_quantize_options(cxxopts::Options& parser) {
+void add_quantize_options(cxxopts::Options& parser, ColorsMeaning colors) {
     const Options defaults;
     // clang-format off
+    switch (colors) {
+        case ColorsMeaning::colors:
+            parser.add_options()
+                ("k,colors", "number of colors, 1..256; auto = the elbow of the inertia curve (Kneedle, K 2..256); with --quality, the most colors", cxxopts::value<std::string>()->default_value(std::to_string(defaults.clustering.colors)), "K")
+                ("quality", "MIN-MAX or MAX on 0..100 (pngquant's meaning): the fewest colors whose quality reaches MAX; below MIN even at -k colors (default 256), nothing is written (exit 99). See README for the scale", cxxopts::value<std::string>(), "RANGE");
+            break;
+        case ColorsMeaning::largest_k:
+            parser.add_options()
+                ("k,colors", "the largest K analyzed, 2..256", cxxopts::value<std::string>()->default_value("256"), "KMAX");
+            break;
+    }
     parser.add_options()
-        ("k,colors", "number of colors, 1..256; auto = the elbow of the inertia curve (Kneedle, K 2..256); with --quality, the most colors", cxxopts::value<std::string>()->default_value(std::to_string(defaults.clustering.colors)), "K")
-        ("quality", "MIN-MAX or MAX on 0..100 (pngquant's meaning): the fewest colors whose quality reaches MAX; below MIN even at -k colors (default 256), nothing is written (exit 99). See README for the scale", cxxopts::value<std::string>(), "RANGE")
         ("sample", "pixels drawn to train k-means on; 0 = every pixel; auto = 2048 per color, 32768..262144", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("seed", "random seed; the same input, options and seed give the same output file", cxxopts::value<std::uint64_t>()->default_value(std::to_string(defaults.clustering.seed)), "S")
         ("max-iter", "Lloyd iterations at most, scouting among restarts and refinement together, 1..10000", cxxopts::value<int>()->default_value(std::to_string(defaults.clustering.max_iter)), "N")
@@ -170,7 +179,7 @@ void add_encode_options(cxxopts::Options& parser) {
         ("png-level", "deflate level of PNG output, 0..12: higher is smaller and slower; auto = 7 (6 dithered), or 9 for images that are mostly flat runs; over 2 MiB of image data deflates in bands on every core", cxxopts::value<std::string>()->default_value("auto"), "N")
         ("jpeg-quality", "quality of .jpg output, 0..100", cxxopts::value<int>()->default_value(std::to_string(defaults.jpeg_quality)), "Q")
         ("webp-quality", "quality of .webp output, 1..100 (lossy); 0 = lossless", cxxopts::value<int>()->default_value(std::to_string(defaults.webp_quality)), "Q")
-        ("profile", "the input's color profile: keep (quantize its numbers, embed the same profile), srgb (convert to sRGB first, for viewers that ignore profiles) or drop", cxxopts::value<std::string>()->default_value("keep"), "ACTION")
+        ("profile", "the input's color profile: keep (quantize its numbers, embed the same profile; a gray one is converted to sRGB), srgb (convert to sRGB first, for viewers that ignore profiles) or drop", cxxopts::value<std::string>()->default_value("keep"), "ACTION")
         ("strip", "drop the metadata (EXIF, XMP, text, resolution, time); the color profile stays unless --profile says otherwise");
     // clang-format on
 }

@@ -9,9 +9,13 @@
 
 namespace quantize::cli {
 
-// Adds -k/--colors, --sample, --seed, --max-iter, --tolerance, --threads, --space, --fixed and
-// --limit-pixels, with the library's defaults.
-void add_quantize_options(cxxopts::Options& parser);
+// What -k means to a command: the colors of the output (and --quality beside it), or the
+// largest K a sweep analyzes (no --quality).
+enum class ColorsMeaning { colors, largest_k };
+
+// Adds -k/--colors, --quality (for ColorsMeaning::colors), --sample, --seed, --max-iter,
+// --tolerance, --threads, --space, --fixed and --limit-pixels, with the library's defaults.
+void add_quantize_options(cxxopts::Options& parser, ColorsMeaning colors = ColorsMeaning::colors);
 
 // Adds the options of commands that write images: --dither and --dither-level (how pixels are
 // mapped to the palette), --png-level, --jpeg-quality and --webp-quality.

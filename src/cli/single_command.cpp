@@ -8,7 +8,6 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <map>
 #include <new>
 #include <optional>
 #include <string>
@@ -16,7 +15,9 @@
 #include "exit_codes.hpp"
 #include "quantize/quantize.hpp"
 #include "quantize_options.hpp"
+#include "run_outputs.hpp"
 #include "stop_signal.hpp"
+#include "subcommand.hpp"
 #include "watch.hpp"
 
 namespace quantize::cli {
@@ -203,40 +204,24 @@ std::vector<std::uint8_t> read_input_bytes(const std::string& input) {
     return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
 }
 
-// What the files of one run share: the inputs every output is checked against, and the outputs
-// claimed so far, so that no output of the run overwrites one of its inputs or another output.
-class RunOutputs {
-  public:
-    explicit RunOutputs(const Invocation& in) {
-        if (in.in_place)  // each output is its own input, and only that one
-            return;
-        for (const std::string& input : in.inputs) {
-            if (input != kStandardStream)
-                guard_.protect(input);
-        }
+// The run's inputs, every output is checked against them: all files named, except in place
+// (each output is its own input, and only that one).
+OutputGuard guard_of(const Invocation& in) {
+    OutputGuard guard;
+    if (in.in_place)
+        return guard;
+    for (const std::string& input : in.inputs) {
+        if (input != kStandardStream)
+            guard.protect(input);
     }
+    return guard;
+}
 
-    const OutputGuard& guard() const { return guard_; }
-
-    // Claims `output` for `input`; throws Error(output) when an earlier input of the run
-    // claimed it (two inputs named alike, a.png and a.jpg, or one input named twice).
-    void claim(const fs::path& output, const std::string& input) {
-        std::error_code ec;
-        fs::path key = fs::weakly_canonical(fs::absolute(output), ec);
-        if (ec)
-            key = fs::absolute(output).lexically_normal();
-        const auto [owner, first] = owners_.emplace(key, input);
-        if (!first) {
-            throw Error(ErrorKind::output, output.string(),
-                        "is also the output of " + owner->second +
-                            " in this run (name the outputs apart with --ext)");
-        }
-    }
-
-  private:
-    OutputGuard guard_;
-    std::map<fs::path, std::string> owners_;  // output, as resolved -> the input it is for
-};
+// Claims a run's image output for `input`: no two inputs write one file (a.png and a.jpg both
+// naming a-8.png, or one input named twice).
+void claim_image(RunOutputs& outputs, const fs::path& output, const std::string& input) {
+    outputs.claim(output, "the output of " + input, "name the outputs apart with --ext");
+}
 
 // A file whose default output name holds the K the run chose: quantized in memory, then named,
 // checked against the input and written with its tag.
@@ -252,7 +237,7 @@ Report quantize_naming_chosen_k(const Invocation& in, const std::string& input,
     output.replace_extension(provisional.extension());
     const OutputGuard& guard = outputs.guard();
     check_output_path(guard, output, in.force);
-    outputs.claim(output, input);
+    claim_image(outputs, output, input);
     r.output = output;
     r.written = !(options.encoding.skip_if_larger && r.output_bytes > r.input_bytes);
     if (r.written)
@@ -269,7 +254,7 @@ Report quantize_image(const Invocation& in, const std::string& input, const Opti
     const fs::path output = output_for(in, input);
     const bool to_stdout = output == kStandardStream;
     if (!to_stdout)
-        outputs.claim(output, input);
+        claim_image(outputs, output, input);
     if (input != kStandardStream && !to_stdout) {
         if (in.in_place) {
             const auto format = format_of(input);
@@ -325,12 +310,18 @@ Report quantize_one(const Invocation& in, const std::string& input, RunOutputs& 
     if (!in.watch.any())
         return quantize_image(in, input, in.options, outputs, progress);
     const OutputGuard& guard = outputs.guard();
-    for (const fs::path& file : in.watch.outputs())
-        guard.check(file);
+    // The image's own name first, when known now, so a view named like it is the one refused.
+    if (const fs::path output = output_for(in, input);
+        output != kStandardStream && !named_after_chosen_k(in))
+        claim_image(outputs, output, input);
+    for (const auto& [option, file] : in.watch.outputs())
+        outputs.check_and_claim(file, "the " + option + " file");
     KMeansRecorder recorder;
     Options watched = in.options;
     watched.running.observer = &recorder;
     Report report = quantize_image(in, input, watched, outputs, progress);
+    if (!report.written)
+        return report;  // --skip-if-larger: nothing at all is written
     std::vector<Image> images;
     if (in.watch.animate || in.watch.plot_clusters)
         images.push_back(watched_frame(input, in.options));
@@ -345,7 +336,7 @@ int run(const Invocation& in) {
     // The report goes where the image does not.
     std::FILE* report_stream = in.output == kStandardStream ? stderr : stdout;
     int failed = 0, skipped = 0, too_low = 0;
-    RunOutputs outputs(in);
+    RunOutputs outputs(guard_of(in));
     // Ctrl-C or SIGTERM stops the file in flight at its next poll: no output is left half
     // written, and the run ends with exit 130.
     install_stop_handlers();
@@ -409,7 +400,7 @@ int run_single(int argc, char** argv) {
             inputs = args["input"].as<std::vector<std::string>>();
         in = read_invocation(args);
     } catch (const cxxopts::exceptions::exception& e) {
-        return fail(kUsage, std::string(e.what()) + " (see quantize --help)");
+        return fail(kUsage, refused_command_line(e, argc, argv) + " (see quantize --help)");
     } catch (const Error& e) {
         // Named after the input, as every other error line is, when there is one.
         const std::string subject = inputs.size() == 1 ? inputs.front() + ": " : "";

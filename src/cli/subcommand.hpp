@@ -7,12 +7,42 @@
 #include <iostream>
 #include <new>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "exit_codes.hpp"
 #include "quantize/error.hpp"
 
 namespace quantize::cli {
+
+// The line for a command line cxxopts refused. Its "Argument '-1' failed to parse" names the
+// value, not the option: the option is found on the command line (the word before the value,
+// or --name=value) and named with it.
+inline std::string refused_command_line(const cxxopts::exceptions::exception& e, int argc,
+                                        char** argv) {
+    const std::string text = e.what();
+    if (dynamic_cast<const cxxopts::exceptions::incorrect_argument_type*>(&e) == nullptr)
+        return text;
+    const std::size_t open = text.find(cxxopts::LQUOTE), close = text.rfind(cxxopts::RQUOTE);
+    if (open == std::string::npos || close == std::string::npos || close < open)
+        return text;
+    const std::size_t from = open + cxxopts::LQUOTE.size();
+    const std::string value = text.substr(from, close - from);
+    auto refused = [&](std::string_view option) {
+        return std::string(option) + " does not take '" + value + "'";
+    };
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view word = argv[i];
+        if (!word.starts_with("-"))
+            continue;
+        const std::size_t equals = word.find('=');
+        if (equals != std::string_view::npos && word.substr(equals + 1) == value)
+            return refused(word.substr(0, equals));
+        if (i + 1 < argc && argv[i + 1] == value)
+            return refused(word);
+    }
+    return text;
+}
 
 // `name` is the subcommand ("palette"), for the hint on usage errors. `help(parser)` gives the
 // --help text, `read(args)` the invocation (throwing Error(invalid_argument) whose subject is
@@ -30,7 +60,8 @@ int run_subcommand(int argc, char** argv, const char* name, cxxopts::Options par
         }
         in = read(args);
     } catch (const cxxopts::exceptions::exception& e) {
-        return fail(kUsage, std::string(e.what()) + " (see quantize " + name + " --help)");
+        return fail(kUsage,
+                    refused_command_line(e, argc, argv) + " (see quantize " + name + " --help)");
     } catch (const Error& e) {
         return fail(kUsage, "--" + e.subject() + " " + e.cause());
     }

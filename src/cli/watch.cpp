@@ -350,11 +350,17 @@ void note(const std::string& text) {
 
 }  // namespace
 
-std::vector<fs::path> WatchRequest::outputs() const {
-    std::vector<fs::path> files;
-    for (const auto& file : {trace, animate, plot_clusters, plot_convergence})
-        if (file)
-            files.push_back(*file);
+std::vector<std::pair<std::string, fs::path>> WatchRequest::outputs() const {
+    std::vector<std::pair<std::string, fs::path>> files;
+    const std::pair<const char*, const std::optional<fs::path>*> options[] = {
+        {"--trace", &trace},
+        {"--animate", &animate},
+        {"--plot-clusters", &plot_clusters},
+        {"--plot-convergence", &plot_convergence}};
+    for (const auto& [option, file] : options) {
+        if (*file)
+            files.emplace_back(option, **file);
+    }
     return files;
 }
 

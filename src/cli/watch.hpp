@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "plot.hpp"
@@ -25,8 +26,8 @@ struct WatchRequest {
     int max_frames = 60;                                    // 2..1000
 
     bool any() const { return trace || animate || plot_clusters || plot_convergence; }
-    // Every file asked for, for the output guard's check before any work.
-    std::vector<std::filesystem::path> outputs() const;
+    // Every file asked for with its option ("--trace"), for the checks before any work.
+    std::vector<std::pair<std::string, std::filesystem::path>> outputs() const;
 };
 
 // Adds --trace, --plot-clusters and --plot-convergence; with `animate`, --animate and

@@ -211,33 +211,75 @@ __attribute__((visibility("default"))) std::uint32_t quantize_codecs_tiff_pages(
     return std::uint32_t(std::clamp<tdir_t>(pages, 1, 65535));
 }
 
-// Page `page` (0-based) of a TIFF as 8-bit RGBA, upright (libtiff's RGBA interface, which
-// reads every photometric kind and bit depth and applies the Orientation tag). buffer(context,
-// width, height) returns width x height x 4 bytes to fill (4-byte aligned), or nullptr to stop.
-// Returns nullptr when the page is delivered, else the cause.
-__attribute__((visibility("default"))) const char* quantize_codecs_tiff_page(
-    const unsigned char* data, std::size_t size, std::uint32_t page,
-    unsigned char* (*buffer)(void* context, std::uint32_t width, std::uint32_t height),
+// Pages 0..pages-1 of a TIFF as 8-bit RGBA, upright (libtiff's RGBA interface, which reads
+// every photometric kind and bit depth and applies the Orientation tag), read one after the
+// other in one pass over the directories (opening the file anew for each page and walking to
+// it took time quadratic in the pages). buffer(context, page, width, height) returns width x
+// height x 4 bytes to fill (4-byte aligned), or nullptr to stop. Returns nullptr when every
+// page is delivered, else the cause.
+__attribute__((visibility("default"))) const char* quantize_codecs_tiff_read_pages(
+    const unsigned char* data, std::size_t size, std::uint32_t pages,
+    unsigned char* (*buffer)(void* context, std::uint32_t page, std::uint32_t width,
+                             std::uint32_t height),
     void* context) noexcept {
     MemoryFile file{data, size, 0};
     TIFF* tiff = open_tiff(file);
     if (!tiff)
         return failure("libtiff cannot read it");
-    std::uint32_t width = 0, height = 0;
     const char* error = nullptr;
-    unsigned char* out = nullptr;
-    if (!TIFFSetDirectory(tiff, tdir_t(page)))
-        error = failure("libtiff cannot read page " + std::to_string(page));
-    else if (TIFFGetField(tiff, TIFFTAG_IMAGEWIDTH, &width) != 1 ||
-             TIFFGetField(tiff, TIFFTAG_IMAGELENGTH, &height) != 1)
-        error = failure("page " + std::to_string(page) + " has no size");
-    else if (!(out = buffer(context, width, height)))
-        error = failure("refused");
-    else if (!TIFFReadRGBAImageOriented(tiff, width, height, reinterpret_cast<std::uint32_t*>(out),
-                                        ORIENTATION_TOPLEFT, 0))
-        error = failure("truncated or corrupt page " + std::to_string(page));
+    for (std::uint32_t page = 0; !error && page < pages; ++page) {
+        std::uint32_t width = 0, height = 0;
+        unsigned char* out = nullptr;
+        if (page > 0 && TIFFReadDirectory(tiff) != 1)
+            error = failure("libtiff cannot read page " + std::to_string(page));
+        else if (TIFFGetField(tiff, TIFFTAG_IMAGEWIDTH, &width) != 1 ||
+                 TIFFGetField(tiff, TIFFTAG_IMAGELENGTH, &height) != 1)
+            error = failure("page " + std::to_string(page) + " has no size");
+        else if (!(out = buffer(context, page, width, height)))
+            error = failure("refused");
+        else if (!TIFFReadRGBAImageOriented(tiff, width, height,
+                                            reinterpret_cast<std::uint32_t*>(out),
+                                            ORIENTATION_TOPLEFT, 0))
+            error = failure("truncated or corrupt page " + std::to_string(page));
+    }
     TIFFClose(tiff);
     return error;
+}
+
+// What the first `pages` pages of a TIFF hold beyond their pixels, from their directories, read
+// one after the other (libtiff reads the tags of either byte order and integer type): for page
+// i, photometric[i] (tag 262; 0xffff when absent), alpha[i] the first ExtraSamples value (338:
+// 0 unspecified, 1 associated, 2 unassociated; 0xffff when the page has none), and data_end[i]
+// the furthest byte its strips or tiles reach (offset + byte count, saturating). Returns the
+// pages read: `pages`, or fewer where libtiff cannot read on.
+__attribute__((visibility("default"))) std::uint32_t quantize_codecs_tiff_page_layouts(
+    const unsigned char* data, std::size_t size, std::uint32_t pages, std::uint16_t* photometric,
+    std::uint16_t* alpha, std::uint64_t* data_end) noexcept {
+    MemoryFile file{data, size, 0};
+    TIFF* tiff = open_tiff(file);
+    if (!tiff)
+        return 0;
+    std::uint32_t read = 0;
+    for (; read < pages && (read == 0 || TIFFReadDirectory(tiff) == 1); ++read) {
+        photometric[read] = 0xffff;
+        TIFFGetField(tiff, TIFFTAG_PHOTOMETRIC, &photometric[read]);
+        std::uint16_t count = 0;
+        const std::uint16_t* kinds = nullptr;
+        alpha[read] = TIFFGetField(tiff, TIFFTAG_EXTRASAMPLES, &count, &kinds) == 1 && count > 0
+                          ? kinds[0]
+                          : 0xffff;
+        data_end[read] = 0;
+        const std::uint32_t striles =
+            TIFFIsTiled(tiff) ? TIFFNumberOfTiles(tiff) : TIFFNumberOfStrips(tiff);
+        for (std::uint32_t i = 0; i < striles; ++i) {
+            const std::uint64_t offset = TIFFGetStrileOffset(tiff, i);
+            const std::uint64_t bytes = TIFFGetStrileByteCount(tiff, i);
+            const std::uint64_t end = offset > UINT64_MAX - bytes ? UINT64_MAX : offset + bytes;
+            data_end[read] = std::max(data_end[read], end);
+        }
+    }
+    TIFFClose(tiff);
+    return read;
 }
 
 // `count` pages of a multi-page TIFF of `total`, numbered from `first`, each width x height

@@ -1,9 +1,10 @@
-// What the animation decoders share (src/animation.cpp).
+// What the animation decoders and the TIFF writers share (src/animation.cpp).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "quantize/animation.hpp"
 #include "quantize/io.hpp"
@@ -18,5 +19,9 @@ void check_frame_limits(const std::string& name, std::uint64_t width, std::uint6
 // Turns RGBA frames into RGB when no pixel of any frame is less than opaque, so an opaque
 // animation is quantized and reported as the opaque image it is.
 void drop_alpha_if_opaque(Animation& animation);
+
+// The pixels of `image` as a TIFF page holds them: their palette colors, `channels` samples a
+// pixel (3: RGB, 4: RGBA), rows packed.
+std::vector<std::uint8_t> tiff_page_samples(const IndexedImage& image, int channels);
 
 }  // namespace quantize::detail

@@ -41,10 +41,15 @@ void check_decode_limits(const std::string& name, std::uint64_t width, std::uint
                          std::uint64_t bytes_per_pixel, const DecodeLimits& limits) {
     auto refuse = [&](const std::string& cause) { throw Error(ErrorKind::too_large, name, cause); };
     if (product_over(width, height, limits.max_pixels)) {
-        // Shown to one decimal: the exact count needs 65 bits for 2^32 - 1 squared.
+        // Shown to one decimal: the exact count needs 65 bits for 2^32 - 1 squared. Under
+        // 0.1 MP (a limit set that low), the count itself.
         const double pixels = double(width) * double(height);
         char claimed[48];
-        std::snprintf(claimed, sizeof claimed, pixels >= 1e7 ? "%.0f MP" : "%.1f MP", pixels / 1e6);
+        if (pixels < 1e5)
+            std::snprintf(claimed, sizeof claimed, "%.0f pixels", pixels);
+        else
+            std::snprintf(claimed, sizeof claimed, pixels >= 1e7 ? "%.0f MP" : "%.1f MP",
+                          pixels / 1e6);
         refuse(size_text(width, height) + " (" + claimed + ") is over the limit of " +
                megapixels(limits.max_pixels) +
                " (raise it with --limit-pixels N or QUANTIZE_LIMIT_PIXELS=N)");

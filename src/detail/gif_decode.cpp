@@ -105,11 +105,13 @@ void decode_frame_block(std::span<const std::uint8_t> bytes, FrameBlock& frame,
 }
 
 // Whether no pixel of any frame can be transparent: the first frame covers the canvas (which
-// starts transparent), no frame has a transparent index, none is cleared to the background.
+// starts transparent) and stays (a first frame of disposal "previous" restores the transparent
+// canvas from before it), no frame has a transparent index, none is cleared to the background.
 // Else the frames are composited in RGBA and their alpha dropped after if it is all opaque.
 bool surely_opaque(const std::vector<FrameBlock>& blocks, int width, int height) {
     if (blocks.empty() || blocks.front().x0 != 0 || blocks.front().y0 != 0 ||
-        blocks.front().x1 != width || blocks.front().y1 != height)
+        blocks.front().x1 != width || blocks.front().y1 != height ||
+        blocks.front().control.DisposalMode == DISPOSE_PREVIOUS)
         return false;
     return std::none_of(blocks.begin(), blocks.end(), [](const FrameBlock& b) {
         return b.control.TransparentColor != NO_TRANSPARENT_COLOR ||

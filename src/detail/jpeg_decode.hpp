@@ -35,7 +35,9 @@ using JpegSizeCheck =
 // Decodes a whole JPEG file into RGB with libjpeg's defaults (JDCT_ISLOW, fancy upsampling:
 // OpenCV's pixels exactly), as stored: decode_image turns it upright by its EXIF orientation,
 // as for every format. Grey is
-// replicated (source.channels 1); CMYK and YCCK are converted as OpenCV converts them.
+// replicated (source.channels 1); CMYK and YCCK are converted through the file's CMYK ICC
+// profile to sRGB when it has one (source.set_aside_profile then names it), else as OpenCV
+// converts them.
 // `work_bytes` bounds libjpeg's own buffers (a progressive file's coefficients), >= 1.
 // Throws JpegError at the first error or warning, and whatever `check` throws; but bytes
 // skipped before a marker (libjpeg's "N extraneous bytes") are no error: the first such warning

@@ -22,18 +22,23 @@ using TiffWritePagesFn = const char* (*)(const unsigned char* const*, std::uint3
                                          std::uint32_t, std::uint32_t, std::uint32_t, int,
                                          const unsigned char*, std::size_t, const unsigned char*,
                                          std::size_t, std::vector<unsigned char>*);
-using TiffPageFn = const char* (*)(const unsigned char*, std::size_t, std::uint32_t,
-                                   unsigned char* (*)(void*, std::uint32_t, std::uint32_t), void*);
+using TiffPageLayoutsFn = std::uint32_t (*)(const unsigned char*, std::size_t, std::uint32_t,
+                                            std::uint16_t*, std::uint16_t*, std::uint64_t*);
+using TiffReadPagesFn = const char* (*)(const unsigned char*, std::size_t, std::uint32_t,
+                                        unsigned char* (*)(void*, std::uint32_t, std::uint32_t,
+                                                           std::uint32_t),
+                                        void*);
 
 struct Module {
     DecodeFn decode = nullptr;
     EncodeFn encode = nullptr;
     CanWriteFn can_write = nullptr;
-    TiffSizeFn tiff_size = nullptr;               // optional: a module of an older build lacks it
-    TiffPagesFn tiff_pages = nullptr;             // optional, as tiff_size
-    TiffPageFn tiff_page = nullptr;               // optional, as tiff_size
-    TiffWritePagesFn tiff_write_pages = nullptr;  // optional, as tiff_size
-    std::string error;                            // why loading failed, when it did
+    TiffSizeFn tiff_size = nullptr;                 // optional: a module of an older build lacks it
+    TiffPagesFn tiff_pages = nullptr;               // optional, as tiff_size
+    TiffReadPagesFn tiff_read_pages = nullptr;      // optional, as tiff_size
+    TiffPageLayoutsFn tiff_page_layouts = nullptr;  // optional, as tiff_size
+    TiffWritePagesFn tiff_write_pages = nullptr;    // optional, as tiff_size
+    std::string error;                              // why loading failed, when it did
 };
 
 Module load() {
@@ -48,7 +53,10 @@ Module load() {
     m.can_write = reinterpret_cast<CanWriteFn>(::dlsym(handle, "quantize_codecs_can_write"));
     m.tiff_size = reinterpret_cast<TiffSizeFn>(::dlsym(handle, "quantize_codecs_tiff_size"));
     m.tiff_pages = reinterpret_cast<TiffPagesFn>(::dlsym(handle, "quantize_codecs_tiff_pages"));
-    m.tiff_page = reinterpret_cast<TiffPageFn>(::dlsym(handle, "quantize_codecs_tiff_page"));
+    m.tiff_read_pages =
+        reinterpret_cast<TiffReadPagesFn>(::dlsym(handle, "quantize_codecs_tiff_read_pages"));
+    m.tiff_page_layouts =
+        reinterpret_cast<TiffPageLayoutsFn>(::dlsym(handle, "quantize_codecs_tiff_page_layouts"));
     m.tiff_write_pages =
         reinterpret_cast<TiffWritePagesFn>(::dlsym(handle, "quantize_codecs_tiff_append_pages"));
     if (!m.encode || !m.can_write) {
@@ -104,21 +112,38 @@ std::uint32_t opencv_tiff_pages(std::span<const std::uint8_t> data) {
     return m.tiff_pages ? m.tiff_pages(data.data(), data.size()) : 1;
 }
 
-void opencv_tiff_page(std::span<const std::uint8_t> data, std::uint32_t page,
-                      const std::function<std::uint8_t*(std::uint32_t, std::uint32_t)>& buffer) {
+std::vector<TiffPageLayout> opencv_tiff_page_layouts(std::span<const std::uint8_t> data,
+                                                     std::uint32_t pages) {
     const Module& m = loaded_module();
-    if (!m.tiff_page)
+    if (!m.tiff_page_layouts)
+        return {};
+    std::vector<std::uint16_t> photometric(pages), alpha(pages);
+    std::vector<std::uint64_t> data_end(pages);
+    const std::uint32_t read = m.tiff_page_layouts(
+        data.data(), data.size(), pages, photometric.data(), alpha.data(), data_end.data());
+    std::vector<TiffPageLayout> layouts;
+    for (std::uint32_t i = 0; i < read && i < pages; ++i)
+        layouts.push_back({photometric[i], alpha[i], data_end[i]});
+    return layouts;
+}
+
+void opencv_tiff_read_pages(
+    std::span<const std::uint8_t> data, std::uint32_t pages,
+    const std::function<std::uint8_t*(std::uint32_t, std::uint32_t, std::uint32_t)>& buffer) {
+    const Module& m = loaded_module();
+    if (!m.tiff_read_pages)
         throw std::runtime_error("the OpenCV image codecs module reads no TIFF pages");
     struct Context {  // no exception crosses the module: it waits here
-        const std::function<std::uint8_t*(std::uint32_t, std::uint32_t)>* buffer;
+        const std::function<std::uint8_t*(std::uint32_t, std::uint32_t, std::uint32_t)>* buffer;
         std::exception_ptr error;
     } context{&buffer, nullptr};
-    const char* error = m.tiff_page(
-        data.data(), data.size(), page,
-        [](void* c, std::uint32_t width, std::uint32_t height) -> unsigned char* {
+    const char* error = m.tiff_read_pages(
+        data.data(), data.size(), pages,
+        [](void* c, std::uint32_t page, std::uint32_t width,
+           std::uint32_t height) -> unsigned char* {
             auto* context = static_cast<Context*>(c);
             try {
-                return (*context->buffer)(width, height);
+                return (*context->buffer)(page, width, height);
             } catch (...) {
                 context->error = std::current_exception();
                 return nullptr;

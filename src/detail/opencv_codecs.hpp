@@ -29,12 +29,30 @@ std::optional<ImageSize> opencv_tiff_size(std::span<const std::uint8_t> data);
 // 1 when libtiff cannot read it. Throws std::runtime_error when the module cannot be loaded.
 std::uint32_t opencv_tiff_pages(std::span<const std::uint8_t> data);
 
-// Page `page` (0-based) of a TIFF as 8-bit RGBA, upright, through libtiff's RGBA interface in
-// the module: `buffer(width, height)` gives width x height x 4 bytes to fill (it may throw: the
-// exception comes out of this call). Throws std::runtime_error with the cause when libtiff
-// cannot read the page, or when the module cannot be loaded or lacks the function.
-void opencv_tiff_page(std::span<const std::uint8_t> data, std::uint32_t page,
-                      const std::function<std::uint8_t*(std::uint32_t, std::uint32_t)>& buffer);
+// What a TIFF page's directory says of its pixels beyond their size: its Photometric
+// interpretation (tag 262; 0xffff when absent), its first ExtraSamples value (tag 338: 0
+// unspecified, 1 associated alpha, 2 unassociated alpha; 0xffff when the page has none) and
+// the furthest byte of the file its strips or tiles reach (offset + byte count).
+struct TiffPageLayout {
+    std::uint16_t photometric = 0xffff;
+    std::uint16_t alpha = 0xffff;
+    std::uint64_t data_end = 0;
+};
+
+// The layouts of a TIFF's first `pages` pages (1..65535), read by libtiff in the module without
+// decoding, in one pass over the directories; fewer where libtiff cannot read on (none when the
+// module lacks the function). Throws std::runtime_error when the module cannot be loaded.
+std::vector<TiffPageLayout> opencv_tiff_page_layouts(std::span<const std::uint8_t> data,
+                                                     std::uint32_t pages);
+
+// Pages 0..pages-1 of a TIFF as 8-bit RGBA, upright, through libtiff's RGBA interface in the
+// module, in one pass over the directories: `buffer(page, width, height)` gives width x height
+// x 4 bytes to fill (it may throw: the exception comes out of this call). Throws
+// std::runtime_error with the cause when libtiff cannot read a page, or when the module cannot
+// be loaded or lacks the function.
+void opencv_tiff_read_pages(
+    std::span<const std::uint8_t> data, std::uint32_t pages,
+    const std::function<std::uint8_t*(std::uint32_t, std::uint32_t, std::uint32_t)>& buffer);
 
 // Which pages of a multi-page TIFF are written: numbered from `first`, of `total` in all.
 struct TiffPages {
