@@ -1110,7 +1110,10 @@ std::string output_tag(const fs::path& input, const fs::path& output, const Opti
                       static_cast<long long>(st.st_mtim.tv_sec), long(st.st_mtim.tv_nsec));
         tag += stamp;
     }
-    tag += "; k " + std::to_string(o.clustering.colors) + " sample " +
+    // How K is chosen changes the bytes as K does: --quality's range with it.
+    tag += "; k " + std::to_string(o.clustering.colors) + " " +
+           k_choice_name(o.clustering.choose_k) + " " + std::to_string(o.clustering.quality.min) +
+           "-" + std::to_string(o.clustering.quality.max) + " sample " +
            std::to_string(sample_for(o)) + " seed " + std::to_string(o.clustering.seed) +
            " max-iter " + std::to_string(o.clustering.max_iter) + " tolerance " +
            shortest(o.clustering.tolerance) + " restarts " + std::to_string(restarts_for(o)) +

@@ -245,6 +245,33 @@ TEST_CASE("batch resumes: up-to-date outputs skipped, changed inputs redone, --f
 
     const auto forced = batch({in, "-o", out, "-r", "-k", "4", "--force"});
     CHECK_THAT(forced.out, Catch::StartsWith("Files     4 done, 0 skipped, 0 failed, of 4\n"));
+
+    // --quality changes the bytes as -k does: outputs made without it are redone with it, and
+    // again when its range changes.
+    const auto quality = batch({in, "-o", out, "-r", "-k", "4", "--quality", "0-10"});
+    CHECK_THAT(quality.out, Catch::StartsWith("Files     4 done, 0 skipped, 0 failed, of 4\n"));
+    const auto other = batch({in, "-o", out, "-r", "-k", "4", "--quality", "0-20"});
+    CHECK_THAT(other.out, Catch::StartsWith("Files     4 done, 0 skipped, 0 failed, of 4\n"));
+}
+
+TEST_CASE(
+    "batch refuses a palette file of unknown format and a shared palette without a number "
+    "of colors",
+    "[cli][batch]") {
+    test::TempDir dir;
+    make_tree(dir / "in");
+    const std::string in = (dir / "in").string(), out = (dir / "out").string();
+    const auto unknown = batch(
+        {in, "-o", out, "-k", "4", "--shared-palette", "--palette-out", (dir / "p.xyz").string()});
+    CHECK(unknown.exit_code == 2);
+    CHECK_THAT(unknown.err, Catch::StartsWith("quantize: error: --palette-out cannot tell the "
+                                              "format from '"));
+    CHECK_FALSE(fs::exists(dir / "p.xyz"));
+    const auto automatic = batch({in, "-o", out, "-k", "auto", "--shared-palette"});
+    CHECK(automatic.exit_code == 2);
+    CHECK(automatic.err ==
+          "quantize: error: --shared-palette trains one palette of -k colors: it "
+          "takes a number for -k, not auto or --quality\n");
 }
 
 TEST_CASE("batch globs, --files-from and a quiet run", "[cli][batch]") {

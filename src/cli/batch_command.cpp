@@ -171,6 +171,16 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
         throw Error(ErrorKind::invalid_argument, "palette-out",
                     "saves the palette --shared-palette trains: give --shared-palette too");
     }
+    if (in.palette_out && !palette_format_of(*in.palette_out)) {
+        throw Error(ErrorKind::invalid_argument, "palette-out",
+                    "cannot tell the format from '" + in.palette_out->string() +
+                        "': use a .hex, .txt, .json, .css, .gpl, .ase, .aco or .pal name");
+    }
+    if (in.shared_palette && in.options.clustering.choose_k != KChoice::fixed) {
+        throw Error(ErrorKind::invalid_argument, "shared-palette",
+                    "trains one palette of -k colors: it takes a number for -k, not auto or "
+                    "--quality");
+    }
     in.quiet = args.count("quiet") > 0;
     return in;
 }
@@ -409,7 +419,7 @@ std::optional<Palette> palette_for(const Invocation& in, const std::vector<Batch
     Palette palette = train_shared_palette(all, in.options, in.settings);
     if (in.palette_out) {
         const PaletteFormat format =
-            palette_format_of(*in.palette_out).value_or(PaletteFormat::hex);
+            *palette_format_of(*in.palette_out);  // known: read_invocation checked it
         inputs.write(*in.palette_out, format_palette(palette, format), true);
     }
     return palette;
