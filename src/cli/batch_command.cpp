@@ -171,11 +171,6 @@ Invocation read_invocation(const cxxopts::ParseResult& args) {
         throw Error(ErrorKind::invalid_argument, "palette-out",
                     "saves the palette --shared-palette trains: give --shared-palette too");
     }
-    if (in.palette_out && !palette_format_of(*in.palette_out)) {
-        throw Error(ErrorKind::invalid_argument, "palette-out",
-                    "cannot tell the format from '" + in.palette_out->string() +
-                        "': use a .hex, .txt, .json, .css, .gpl, .ase, .aco or .pal name");
-    }
     if (in.shared_palette && in.options.clustering.choose_k != KChoice::fixed) {
         throw Error(ErrorKind::invalid_argument, "shared-palette",
                     "trains one palette of -k colors: it takes a number for -k, not auto or "
@@ -418,8 +413,7 @@ std::optional<Palette> palette_for(const Invocation& in, const std::vector<Batch
         std::cerr << "quantize: training one palette on " << all.size() << " files\n";
     Palette palette = train_shared_palette(all, in.options, in.settings);
     if (in.palette_out) {
-        const PaletteFormat format =
-            *palette_format_of(*in.palette_out);  // known: read_invocation checked it
+        const PaletteFormat format = *palette_format_of(*in.palette_out);  // known: run checked it
         inputs.write(*in.palette_out, format_palette(palette, format), true);
     }
     return palette;
@@ -453,8 +447,14 @@ int run(Invocation& in) {
     // Every refusal before anything is made: a refused run leaves no empty output folder.
     if (in.manifest)
         inputs.check(*in.manifest);
-    if (in.palette_out)
+    if (in.palette_out) {
         inputs.check(*in.palette_out);  // before the training, not after
+        if (!palette_format_of(*in.palette_out)) {
+            throw Error(ErrorKind::invalid_argument, "palette-out",
+                        "cannot tell the format from '" + in.palette_out->string() +
+                            "': use a .hex, .txt, .json, .css, .gpl, .ase, .aco or .pal name");
+        }
+    }
     if (!in.in_place) {
         if (const std::string problem = prepare_output_folder(in.output_dir); !problem.empty())
             return fail(kOutputError, in.output_dir.string() + ": " + problem);
