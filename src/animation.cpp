@@ -1,6 +1,7 @@
 // Animations: the encoders of animated GIF and WebP, and what the frame decoders share.
 #include "quantize/animation.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -22,10 +23,24 @@ namespace {
 
 using detail::fail_output;
 
-// An animated WebP by libwebp's WebPAnimEncoder, from the frames' RGBA colors.
+// Marks an assembled animated WebP as having alpha (the VP8X chunk's ALPHA flag, bit 4 of the
+// byte after its size). libwebp's encoder sets that flag only from the frames it encodes, and it
+// trims a frame's transparent border away: an animation whose only transparency lies in such a
+// border was marked opaque, and readers that trust the flag (Pillow) showed that border black.
+// The mux API has no setter for the flag, so the one bit is set here, after checking the layout.
+void mark_alpha(std::vector<std::uint8_t>& webp) {
+    constexpr std::size_t kFlags = 20;  // "RIFF" size "WEBP" "VP8X" size, then the flags
+    constexpr std::uint8_t kAlphaFlag = 0x10;
+    if (webp.size() > kFlags && std::equal(webp.begin() + 12, webp.begin() + 16, "VP8X"))
+        webp[kFlags] |= kAlphaFlag;
+}
+
+// An animated WebP by libwebp's WebPAnimEncoder, from the frames' RGBA colors, with the
+// metadata written into it (write_container_metadata; may throw std::runtime_error).
 std::vector<std::uint8_t> encode_webp_animation(const AnimationSource& animation,
                                                 const std::filesystem::path& name,
-                                                const EncodeOptions& options) {
+                                                const EncodeOptions& options,
+                                                const Metadata& metadata) {
     WebPAnimEncoderOptions encoder_options;
     WebPConfig config;
     if (!WebPAnimEncoderOptionsInit(&encoder_options) || !WebPConfigInit(&config))
@@ -49,7 +64,8 @@ std::vector<std::uint8_t> encode_webp_animation(const AnimationSource& animation
                                                                          &WebPPictureFree);
     std::vector<std::uint8_t> rgba(std::size_t(animation.width) * std::size_t(animation.height) *
                                    4);
-    int timestamp = 0;  // ms: when the frame goes up
+    int timestamp = 0;         // ms: when the frame goes up
+    bool transparent = false;  // some pixel of some frame is less than opaque
     for (std::size_t f = 0; f < animation.count; ++f) {
         const IndexedFrame& frame = animation.frame(f);
         for (std::size_t i = 0; i < frame.image.indices.size(); ++i) {
@@ -58,6 +74,7 @@ std::vector<std::uint8_t> encode_webp_animation(const AnimationSource& animation
             rgba[4 * i + 1] = c.g;
             rgba[4 * i + 2] = c.b;
             rgba[4 * i + 3] = c.a;
+            transparent |= c.a < 255;
         }
         if (!WebPPictureImportRGBA(&picture, rgba.data(), animation.width * 4) ||
             !WebPAnimEncoderAdd(encoder.get(), &picture, timestamp, &config)) {
@@ -75,6 +92,9 @@ std::vector<std::uint8_t> encode_webp_animation(const AnimationSource& animation
     }
     std::vector<std::uint8_t> bytes(data.bytes, data.bytes + data.size);
     WebPDataClear(&data);
+    bytes = detail::write_container_metadata(std::move(bytes), metadata);
+    if (transparent)  // last: writing the metadata assembles the chunks, flags included, again
+        mark_alpha(bytes);
     return bytes;
 }
 
@@ -154,10 +174,8 @@ std::vector<std::uint8_t> encode_animation(const AnimationSource& source, ImageF
                 },
                 source.any_clear, source.loops);
         case ImageFormat::webp:
-            return or_fail(name, [&] {
-                return detail::write_container_metadata(
-                    encode_webp_animation(source, name, options), metadata);
-            });
+            return or_fail(name,
+                           [&] { return encode_webp_animation(source, name, options, metadata); });
         case ImageFormat::tiff:
         case ImageFormat::png:
         case ImageFormat::jpeg:
@@ -189,8 +207,7 @@ std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, Im
         }
         case ImageFormat::webp:
             try {
-                return detail::write_container_metadata(
-                    encode_webp_animation(source_of(animation), name, options), metadata);
+                return encode_webp_animation(source_of(animation), name, options, metadata);
             } catch (const std::runtime_error& e) {
                 fail_output(name, e.what());
             }

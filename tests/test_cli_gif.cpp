@@ -139,6 +139,36 @@ TEST_CASE("an animated GIF to an animated lossless WebP and back", "[cli][gif][a
     CHECK(test::read_gif_structure(test::read_bytes(dir / "back.gif")).frames == 3);
 }
 
+TEST_CASE(
+    "an animated WebP whose only transparency is a border libwebp trims is marked as "
+    "having alpha",
+    "[cli][gif][animation]") {
+    // 60 x 40, the left 20 columns transparent (index 0) in both frames, the rest colors 1, 2.
+    auto frame = [](std::uint8_t color) {
+        std::vector<std::uint8_t> indices(60 * 40, color);
+        for (int y = 0; y < 40; ++y)
+            std::fill_n(indices.begin() + y * 60, 20, std::uint8_t{0});
+        test::GifTestFrame f = test::gif_frame(0, 0, 60, 40, std::move(indices));
+        f.transparent = 0;
+        f.delay_cs = 10;
+        return f;
+    };
+    test::TempDir dir;
+    test::write_bytes(dir / "in.gif",
+                      test::write_gif(60, 40, test::ramp_table(4, 60, 0, 0), {frame(1), frame(2)}));
+    REQUIRE(quantize_cli(
+                {(dir / "in.gif").string(), "-k", "4", "-o", (dir / "out.webp").string(), "-q"})
+                .exit_code == 0);
+    const std::vector<std::uint8_t> bytes = test::read_bytes(dir / "out.webp");
+    const WebPData data{bytes.data(), bytes.size()};
+    const std::unique_ptr<WebPDemuxer, decltype(&WebPDemuxDelete)> demux(WebPDemux(&data),
+                                                                         &WebPDemuxDelete);
+    REQUIRE(demux);
+    CHECK((WebPDemuxGetI(demux.get(), WEBP_FF_FORMAT_FLAGS) & ALPHA_FLAG) != 0);
+    const quantize::Animation back = quantize::read_animation(dir / "out.webp");
+    CHECK(back.frames[0].image.pixel(0).a == 0);
+}
+
 TEST_CASE("a palette per frame (--palette-per-frame) fits each frame its own",
           "[cli][gif][animation]") {
     test::TempDir dir;
