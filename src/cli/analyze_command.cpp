@@ -140,16 +140,8 @@ int run(const Invocation& in) {
         outputs.claim(*in.plot, "the --plot chart");
     }
     const Image image = read_image(in.input, in.options.running.limits);
-    const Analysis analysis = [&] {
-        try {
-            return analyze(image, in.options, in.k_max, in.method);
-        } catch (const Error& e) {
-            if (e.subject() != "image")
-                throw;
-            // The library names the image it was given; the command names its file.
-            throw Error(e.kind(), in.input.string(), e.cause());
-        }
-    }();
+    const Analysis analysis = said_of_file(
+        in.input.string(), [&] { return analyze(image, in.options, in.k_max, in.method); });
     const std::string table = table_of(analysis, in.format);
     if (in.plot)
         plot::write_png(plot::analysis_figure(analysis), *in.plot, inputs, in.force);

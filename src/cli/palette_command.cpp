@@ -190,19 +190,6 @@ std::vector<Image> frames_of(const fs::path& input, const DecodeLimits& limits) 
     return frames;
 }
 
-// Runs `work`; a quality the images cannot reach is then said of `subject` (the input), as
-// other errors name their file.
-template <class Work>
-auto named_after(const std::string& subject, Work&& work) {
-    try {
-        return work();
-    } catch (const Error& e) {
-        if (e.kind() != ErrorKind::quality_too_low)
-            throw;
-        throw Error(e.kind(), subject, e.cause());
-    }
-}
-
 // The file for one input inside the --each directory `dir`, named after the input.
 std::optional<fs::path> inside(const std::optional<fs::path>& dir, const fs::path& input,
                                const std::string& extension) {
@@ -241,7 +228,7 @@ int run(const Invocation& in) {
         const std::string name =
             in.inputs.size() == 1 ? in.inputs.front().stem().string() : std::string("quantize");
         KMeansRecorder recorder;
-        const Palette palette = named_after(
+        const Palette palette = said_of_file(
             in.inputs.size() == 1 ? in.inputs.front().string() : std::string("the images"),
             [&] { return palette_for(in, images, in.watch.any() ? &recorder : nullptr); });
         emit(in, inputs, palette, name, in.output, in.swatch);
@@ -269,7 +256,7 @@ int run(const Invocation& in) {
                 outputs.claim(*file, "the palette of " + input.string());
             if (swatch)
                 outputs.claim(*swatch, "the swatch of " + input.string());
-            const Palette palette = named_after(input.string(), [&] {
+            const Palette palette = said_of_file(input.string(), [&] {
                 return palette_for(in, frames_of(input, in.options.running.limits));
             });
             if (!in.output && !in.quiet)

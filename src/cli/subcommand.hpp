@@ -44,6 +44,20 @@ inline std::string refused_command_line(const cxxopts::exceptions::exception& e,
     return text;
 }
 
+// Runs `work` on what was read from `file`; an error the library said of "image" (the pixels
+// it was given) or of an unreachable --quality is then said of the file, as every other error
+// line names its file.
+template <class Work>
+auto said_of_file(const std::string& file, Work&& work) {
+    try {
+        return work();
+    } catch (const Error& e) {
+        if (e.subject() != "image" && e.kind() != ErrorKind::quality_too_low)
+            throw;
+        throw Error(e.kind(), file, e.cause());
+    }
+}
+
 // `name` is the subcommand ("palette"), for the hint on usage errors. `help(parser)` gives the
 // --help text, `read(args)` the invocation (throwing Error(invalid_argument) whose subject is
 // the option's name), `run(invocation)` the exit status. Usage errors exit 2; errors thrown by
