@@ -1,6 +1,7 @@
 // The JPEG decoder (libjpeg-turbo's API, src/detail/jpeg_decode.cpp) against OpenCV's: the same
 // pixels for color, grey, CMYK and YCCK files, every EXIF orientation applied alike, and damaged
-// files refused.
+// files refused; on two threads, where large baseline files are decoded in two halves side by
+// side, the same pixels and the same refusals.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include <jpeglib.h>
 #include <lcms2.h>
+#include <tbb/task_arena.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -275,4 +277,69 @@ TEST_CASE("JPEGs of every chroma sampling decode to OpenCV's pixels", "[io][jpeg
             check_same_pixels(decode_image(jpeg, "s.jpg"), opencv_decoded(jpeg));
         }
     }
+}
+
+namespace {
+
+// Decoded on `threads` threads: on two, baseline files from 2^17 pixels are decoded in two
+// halves side by side (detail/jpeg_decode.cpp).
+Image decoded_on(int threads, const Bytes& jpeg) {
+    Image image;
+    tbb::task_arena(threads).execute([&] { image = decode_image(jpeg, "s.jpg"); });
+    return image;
+}
+
+}  // namespace
+
+TEST_CASE("JPEGs decoded in two halves side by side give the pixels of one pass", "[io][jpeg]") {
+    // Every sampling, the split inside and between iMCU rows of 8 and 16, sides cutting MCUs.
+    const std::pair<int, int> samplings[] = {{1, 1}, {2, 1}, {2, 2}, {1, 2}, {4, 1}, {1, 4}};
+    const std::pair<int, int> sizes[] = {{521, 301}, {263, 517}, {16385, 9}, {405, 333}};
+    for (const auto& [h, v] : samplings) {
+        for (const auto& [width, height] : sizes) {
+            INFO(h << "x" << v << " sampling, " << width << "x" << height);
+            const Bytes jpeg = encode_sampled(width, height, h, v);
+            const Image two = decoded_on(2, jpeg);
+            check_same_pixels(two, decoded_on(1, jpeg));
+            check_same_pixels(two, opencv_decoded(jpeg));
+        }
+    }
+    // Grey, replicated.
+    cv::Mat grey;
+    cv::cvtColor(test_picture(611, 389), grey, cv::COLOR_BGR2GRAY);
+    const Bytes grey_jpeg = encode_jpeg(grey);
+    const Image two = decoded_on(2, grey_jpeg);
+    CHECK(two.source.channels == 1);
+    check_same_pixels(two, opencv_decoded(grey_jpeg));
+}
+
+TEST_CASE("damage in either half of a JPEG decoded side by side is an error", "[io][jpeg]") {
+    const Bytes jpeg = encode_jpeg(test_picture(700, 500));
+    REQUIRE(std::uint64_t(700) * 500 >= (std::uint64_t{1} << 17));
+    // The scan cut in the top half, then in the bottom half: the end marker kept.
+    for (const double at : {0.2, 0.5, 0.9}) {
+        INFO("cut at " << at);
+        Bytes cut(jpeg.begin(), jpeg.begin() + std::ptrdiff_t(double(jpeg.size()) * at));
+        cut.insert(cut.end(), {0xff, 0xd9});
+        try {
+            decoded_on(2, cut);
+            FAIL("no error");
+        } catch (const Error& e) {
+            CHECK(e.kind() == ErrorKind::input);
+            CHECK_THAT(e.cause(), Catch::Contains("premature end of data segment"));
+        }
+        // Garbage in place of the scan's bytes there.
+        Bytes damaged = jpeg;
+        const std::size_t from = std::size_t(double(jpeg.size()) * at);
+        for (std::size_t i = from; i < from + 64; ++i)
+            damaged[i] = 0xff;
+        CHECK_THROWS_AS(decoded_on(2, damaged), Error);
+    }
+    // Bytes skipped before the end marker: decoded, the warning kept once.
+    Bytes padded(jpeg.begin(), jpeg.end() - 2);
+    padded.insert(padded.end(), 16, 0x5a);
+    padded.insert(padded.end(), {0xff, 0xd9});
+    const Image decoded = decoded_on(2, padded);
+    CHECK(decoded.samples == decoded_on(1, jpeg).samples);
+    CHECK(decoded.source.warnings.size() == 1);
 }

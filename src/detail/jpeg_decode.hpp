@@ -42,6 +42,11 @@ using JpegSizeCheck =
 // Throws JpegError at the first error or warning, and whatever `check` throws; but bytes
 // skipped before a marker (libjpeg's "N extraneous bytes") are no error: the first such warning
 // goes to source.warnings, and decoding goes on.
+// With a second thread in the arena, a baseline (not progressive) RGB or grey file from 2^17
+// pixels is decoded by two decompressors side by side, the top rows by one and the rest by the
+// other, which skips the top's rows at the cost of their entropy decoding alone
+// (jpeg_skip_scanlines): the same pixels, errors and warnings, about 1.2x faster on Kodak's
+// 0.4 MP and 1.3x on 12 MP than one pass.
 Image decode_jpeg(std::span<const std::uint8_t> jpeg, const JpegSizeCheck& check,
                   std::uint64_t work_bytes);
 
