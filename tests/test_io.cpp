@@ -802,6 +802,37 @@ TEST_CASE("other formats store full colors through OpenCV", "[io]") {
     CHECK_FALSE(keeps_palette("a.bmp"));
 }
 
+TEST_CASE("PAM files keep red as red, with and without alpha, at 8 and 16 bits", "[io]") {
+    // Two pixels, (200, 100, 10) and (5, 60, 250), alpha 255 and 128 when there is alpha.
+    auto pam = [](int depth, int maxval) {
+        const std::string tuple = depth == 4 ? "RGB_ALPHA" : "RGB";
+        const std::string header = "P7\nWIDTH 2\nHEIGHT 1\nDEPTH " + std::to_string(depth) +
+                                   "\nMAXVAL " + std::to_string(maxval) + "\nTUPLTYPE " + tuple +
+                                   "\nENDHDR\n";
+        Bytes bytes(header.begin(), header.end());
+        const int samples[2][4] = {{200, 100, 10, 255}, {5, 60, 250, 128}};
+        for (const auto& pixel : samples) {
+            for (int c = 0; c < depth; ++c) {
+                if (maxval > 255)
+                    bytes.push_back(std::uint8_t(pixel[c]));  // high byte: value * 257
+                bytes.push_back(std::uint8_t(pixel[c]));
+            }
+        }
+        return bytes;
+    };
+    for (const int depth : {3, 4}) {
+        for (const int maxval : {255, 65535}) {
+            INFO("depth " << depth << ", maxval " << maxval);
+            const Image image = decode_image(pam(depth, maxval), "p.pam");
+            REQUIRE(image.channels == depth);
+            const std::vector<std::uint8_t> expected =
+                depth == 4 ? std::vector<std::uint8_t>{200, 100, 10, 255, 5, 60, 250, 128}
+                           : std::vector<std::uint8_t>{200, 100, 10, 5, 60, 250};
+            CHECK(image.samples == expected);
+        }
+    }
+}
+
 TEST_CASE("outputs embed an RGB profile but never a gray or CMYK one", "[io][profile]") {
     const IndexedImage image = checkerboard(8, 8, gray_palette(2));
     Metadata rgb, gray, cmyk;
