@@ -223,6 +223,35 @@ TEST_CASE("analyze's chart draws each curve where its data lie, elbow and best K
     CHECK(bottom.top > top.bottom);
 }
 
+TEST_CASE("text stays inside the picture at every figure size, and small captions are legible",
+          "[plot]") {
+    // The figure's outermost 3 pixels on each side hold no ink: an axis label cut by the edge
+    // (as analyze's 1000 x 900 chart had them when text grew with the page) would put some there.
+    for (const auto& [width, height] :
+         {std::pair{300, 200}, std::pair{900, 600}, std::pair{1000, 900}, std::pair{1600, 1200}}) {
+        INFO(width << " x " << height);
+        Figure figure;
+        figure.width = width;
+        figure.height = height;
+        figure.panels = {two_axis_chart()};
+        const Image image = render(figure).image;
+        int ink = 0;
+        for (int y = 0; y < height; ++y)
+            for (int x = 0; x < width; ++x)
+                if ((x < 3 || x >= width - 3 || y < 3 || y >= height - 3) &&
+                    !is_white(at(image, x, y)))
+                    ++ink;
+        CHECK(ink == 0);
+    }
+    // A caption on a 64-pixel-wide frame's strip: letters, not a line of dots.
+    Image strip = make_image(64, 17, Color{20, 20, 20});
+    caption(strip, "iteration 3", 16);
+    int light = 0;
+    for (std::size_t i = 0; i < strip.pixel_count(); ++i)
+        light += strip.pixel(i).r > 128;
+    CHECK(light > 40);
+}
+
 TEST_CASE("the clusters plot puts each sampled color's dot at its a*, b* in its cluster's color",
           "[plot]") {
     const std::vector<Color> colors{

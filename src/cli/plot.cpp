@@ -74,6 +74,18 @@ void use_color(Rgb c) {
     plcol0(kScratch);
 }
 
+// PLplot's default character height grows with the page (15 pixels on 900 x 600, 19 on
+// 1000 x 900, 5 on 300 x 200, 1 on a 64-pixel caption strip), while the margins are pixels: the
+// axis labels of analyze's 1000 x 900 chart fell outside the picture, and small animations'
+// captions were a line of dots. Text is this many pixels high whatever the size (plschr scales it).
+constexpr double kTextPixels = 15;
+
+void set_text_height(int width_pixels) {
+    PLFLT left = 0, right = 0, bottom = 0, top = 0;
+    plgspa(&left, &right, &bottom, &top);  // the page, mm
+    plschr(kTextPixels * (right - left) / width_pixels, 1.0);
+}
+
 // One PLplot stream drawing into `image`'s samples; ended (and the buffer filled) on
 // destruction, also when drawing throws.
 class Stream {
@@ -92,6 +104,7 @@ class Stream {
         set_color(kGrid, kGridColor);
         plinit();
         pladv(0);
+        set_text_height(image.width);
     }
     ~Stream() { plend1(); }
     Stream(const Stream&) = delete;
@@ -212,6 +225,24 @@ void draw_axes_box(const char* x_options, const char* y_options, bool grid) {
     plbox(x_options, 0, 0, (std::string(y_options) + "o").c_str(), 0, 0);
 }
 
+// Labels of a logarithmic x axis at 1, 2 and 5 times each power of ten, on its ticks: PLplot
+// labels the powers of ten alone, and a K axis from 2 to 64 showed "10^1" and nothing else.
+// The viewport is the frame's.
+void label_log_x(const PanelFrame& frame) {
+    const double w0 = std::log10(frame.x.min), w1 = std::log10(frame.x.max);
+    plcol0(kInk);
+    for (int e = int(std::floor(w0)); e <= int(std::ceil(w1)); ++e)
+        for (const double m : {1.0, 2.0, 5.0}) {
+            const double value = m * std::pow(10.0, e);
+            const double at = (std::log10(value) - w0) / (w1 - w0);  // 0..1 along the axis
+            if (at < -1e-9 || at > 1 + 1e-9)
+                continue;
+            char text[32];
+            std::snprintf(text, sizeof text, "%g", value);
+            plmtex("b", 1.6, at, 0.5, text);
+        }
+}
+
 // Title above the plot area, labels beside it (closer than pllab puts them, within the margins).
 void draw_labels(const std::string& title, const std::string& x_label, const std::string& y_label) {
     plcol0(kInk);
@@ -264,7 +295,14 @@ void draw_marker(const Marker& m, const PanelFrame& frame, const Range& y,
     if (!m.label.empty()) {
         plcol0(kInk);
         plschr(0, 0.9);
-        plptex(x + 12 * unit.first, m.y + 14 * unit.second, 1, 0, 0, m.label.c_str());
+        // Up and to the right of the dot; below it near the top (clear of the title), to its
+        // left in the right third (clear of the edge).
+        const bool near_top = m.y + 40 * unit.second > y.max;
+        const bool near_right =
+            x > world_x(frame.x.min, frame.log_x) +
+                    (world_x(frame.x.max, frame.log_x) - world_x(frame.x.min, frame.log_x)) * 0.67;
+        plptex(x + (near_right ? -12 : 12) * unit.first, m.y + (near_top ? -24 : 14) * unit.second,
+               1, 0, near_right ? 1.0 : 0.0, m.label.c_str());
         plschr(0, 1.0);
     }
 }
@@ -351,7 +389,8 @@ PanelFrame draw_chart(const Figure& figure, const Cell& cell, const LineChart& c
     if (chart.log_x && frame.x.min <= 0)
         throw Error(ErrorKind::invalid_argument, "plot", "x range <= 0 on a logarithmic axis");
 
-    const std::string x_options = chart.log_x ? "bnstl" : "bnst";
+    // A log axis labelled by label_log_x, not by PLplot (powers of ten alone).
+    const std::string x_options = chart.log_x ? "bstl" : "bnst";
     for (std::size_t i = 0; i < chart.series.size(); ++i)
         set_color(kFirstSeries + PLINT(i), chart.series[i].color);
     for (const YAxis axis : {YAxis::left, YAxis::right}) {
@@ -359,9 +398,11 @@ PanelFrame draw_chart(const Figure& figure, const Cell& cell, const LineChart& c
             continue;
         const Range& y = axis == YAxis::left ? frame.y : frame.y2;
         set_window(figure, frame, y);
-        if (axis == YAxis::left)
+        if (axis == YAxis::left) {
             draw_axes_box((x_options + "c").c_str(), right ? "bnstv" : "bcnstv", true);
-        else
+            if (chart.log_x)
+                label_log_x(frame);
+        } else
             draw_axes_box("", "cmstv", false);  // the left axis's grid only
         const auto unit = world_per_pixel(frame, y);
         for (std::size_t i = 0; i < chart.series.size(); ++i)
