@@ -549,6 +549,12 @@ TEST_CASE("an animation's SSIM is measured on every n-th frame, its MSE on every
     }
     CHECK(encoded.report.quality.ssim == Approx(even));
     CHECK(encoded.report.quality.ssim != Approx(all));
+    // Sizes count every frame: bits a pixel over all of them, uncompressed as all of them.
+    const Report& r = encoded.report;
+    const double pixels = double(kSide) * kSide * kFrames;
+    CHECK(r.baseline_bytes() == std::uint64_t(pixels) * 3);
+    CHECK(r.input_bits_per_pixel() == Approx(8.0 * double(bytes.size()) / pixels));
+    CHECK(r.output_bits_per_pixel() == Approx(8.0 * double(r.output_bytes) / pixels));
 }
 
 TEST_CASE("an animation run that is not measured writes the same file, its quality unmeasured",

@@ -1,6 +1,7 @@
 // Stage "report": what a run achieved, measured and formatted for people and for scripts.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -91,11 +92,16 @@ struct Report {
     std::vector<FrameReport> frames;
     int loops = 0;  // as Animation::loops, when frames is not empty
 
-    std::uint64_t pixel_count() const { return std::uint64_t(width) * std::uint64_t(height); }
-    double input_bits_per_pixel() const;
-    double output_bits_per_pixel() const;
-    double compression_ratio() const;  // input bytes / output bytes
-    // The image stored uncompressed at 8 bits a channel: 3 bytes a pixel, 4 with alpha.
+    // Pixels stored: width x height, times the frames of an animation.
+    std::uint64_t pixel_count() const {
+        return std::uint64_t(width) * std::uint64_t(height) *
+               std::max<std::uint64_t>(frames.size(), 1);
+    }
+    double input_bits_per_pixel() const;   // over every stored pixel (all frames)
+    double output_bits_per_pixel() const;  // likewise
+    double compression_ratio() const;      // input bytes / output bytes
+    // The image (every frame) stored uncompressed at 8 bits a channel: 3 bytes a pixel, 4 with
+    // alpha.
     std::uint64_t baseline_bytes() const;
     // Bits a palette index needs: ceil(log2 K) for the K colors of the palette.
     int index_bits() const;
