@@ -94,6 +94,7 @@ bool tail_contains(std::span<const std::uint8_t> bytes, std::string_view marker,
 const std::string_view kPngMagic{"\x89PNG\r\n\x1a\n", 8};
 const std::string_view kJpegMagic{"\xff\xd8\xff", 3};
 const std::string_view kPamMagic{"P7\n", 3};
+const std::string_view kSunRasterMagic{"\x59\xa6\x6a\x95", 4};
 
 // "a PSD image: quantize does not read it", the cause for a format known but not read.
 std::string not_read(std::string_view format) {
@@ -457,8 +458,30 @@ bool opencv_reads_pam_as_rgb() {
     return red.type() == CV_8UC3 && red.at<cv::Vec3b>(0, 0)[0] == 255;
 }
 
-// What OpenCV decoded from `bytes`, in its usual BGR(A) order whatever the reader.
-cv::Mat in_bgr_order(cv::Mat mat, std::span<const std::uint8_t> bytes) {
+// A Sun raster of RT_FORMAT_RGB (type 3: true color stored R, G, B), the type ImageMagick
+// writes every true-color raster in. OpenCV 4.6's reader refuses it (its header check tests
+// the type against the wrong field), so it is read as RT_STANDARD (B, G, R) from a copy whose
+// type says 1, and its red and blue swapped back.
+bool is_rgb_sun_raster(std::span<const std::uint8_t> bytes) {
+    constexpr std::size_t kType = 20;  // big-endian 32-bit fields: magic, width, height, depth,
+                                       // length, type, map type, map length
+    return starts_with(bytes, kSunRasterMagic) && bytes.size() >= 32 && bytes[kType] == 0 &&
+           bytes[kType + 1] == 0 && bytes[kType + 2] == 0 && bytes[kType + 3] == 3;
+}
+
+// What OpenCV decodes of `bytes` (an image of no format read by a library of its own), in its
+// usual BGR(A) order whatever the reader.
+cv::Mat decode_in_bgr_order(const fs::path& path, std::span<const std::uint8_t> bytes,
+                            const DecodeLimits& limits) {
+    if (is_rgb_sun_raster(bytes)) {
+        std::vector<std::uint8_t> standard(bytes.begin(), bytes.end());
+        standard[23] = 1;
+        cv::Mat mat = decode(path, standard, limits);
+        if (mat.channels() == 3)
+            cv::cvtColor(mat, mat, cv::COLOR_RGB2BGR);
+        return mat;
+    }
+    cv::Mat mat = decode(path, bytes, limits);
     if (starts_with(bytes, kPamMagic) && mat.channels() >= 3 && opencv_reads_pam_as_rgb())
         cv::cvtColor(mat, mat, mat.channels() == 3 ? cv::COLOR_RGB2BGR : cv::COLOR_RGBA2BGRA);
     return mat;
@@ -706,7 +729,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
         } else if (is_tiff(bytes)) {
             image = decode_tiff(path, bytes, limits);
         } else {
-            image = to_image(path, in_bgr_order(decode(path, bytes, limits), bytes));
+            image = to_image(path, decode_in_bgr_order(path, bytes, limits));
         }
     } catch (const std::bad_alloc&) {
         // Within the limits, but more than this machine can give now.

@@ -833,6 +833,35 @@ TEST_CASE("PAM files keep red as red, with and without alpha, at 8 and 16 bits",
     }
 }
 
+TEST_CASE("true-color Sun rasters stored R, G, B (type 3) decode with their colors", "[io]") {
+    // Two pixels, (200, 100, 10) and (5, 60, 250), at 24 bits (rows padded to 16 bits) and at
+    // 32 (X, R, G, B), as ImageMagick writes them.
+    auto raster = [](int depth) {
+        const int row = depth == 24 ? 6 : 8;
+        Bytes bytes{0x59, 0xa6, 0x6a, 0x95,
+                    0,    0,    0,    2,
+                    0,    0,    0,    1,
+                    0,    0,    0,    std::uint8_t(depth),
+                    0,    0,    0,    std::uint8_t(row),
+                    0,    0,    0,    3,
+                    0,    0,    0,    0,
+                    0,    0,    0,    0};
+        for (const auto& pixel :
+             {std::array<int, 3>{200, 100, 10}, std::array<int, 3>{5, 60, 250}}) {
+            if (depth == 32)
+                bytes.push_back(0);
+            for (const int v : pixel)
+                bytes.push_back(std::uint8_t(v));
+        }
+        return bytes;
+    };
+    for (const int depth : {24, 32}) {
+        INFO(depth << " bits");
+        const Image image = decode_image(raster(depth), "r.ras");
+        CHECK(image.samples == std::vector<std::uint8_t>{200, 100, 10, 5, 60, 250});
+    }
+}
+
 TEST_CASE("outputs embed an RGB profile but never a gray or CMYK one", "[io][profile]") {
     const IndexedImage image = checkerboard(8, 8, gray_palette(2));
     Metadata rgb, gray, cmyk;
