@@ -279,7 +279,8 @@ cv::Mat decode_checked(const fs::path& path, std::span<const std::uint8_t> bytes
                        const DecodeLimits& limits) {
     cv::Mat mat;
     try {
-        mat = detail::opencv_decode(bytes, cv::IMREAD_UNCHANGED);
+        mat = detail::opencv_decode(
+            bytes, detail::is_core_bmp(bytes) ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED);
     } catch (const std::runtime_error& e) {
         fail_input(path, std::string("cannot decode: ") + e.what());
     }
@@ -473,6 +474,8 @@ bool is_rgb_sun_raster(std::span<const std::uint8_t> bytes) {
 // usual BGR(A) order whatever the reader.
 cv::Mat decode_in_bgr_order(const fs::path& path, std::span<const std::uint8_t> bytes,
                             const DecodeLimits& limits) {
+    if (const auto rewritten = detail::bmp_with_masks_after_header(bytes))
+        return decode(path, *rewritten, limits);
     if (is_rgb_sun_raster(bytes)) {
         std::vector<std::uint8_t> standard(bytes.begin(), bytes.end());
         standard[23] = 1;

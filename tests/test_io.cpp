@@ -862,6 +862,75 @@ TEST_CASE("true-color Sun rasters stored R, G, B (type 3) decode with their colo
     }
 }
 
+TEST_CASE("BMPs that OpenCV misreads keep their colors: OS/2 headers, 16-bit masks in a V5 header",
+          "[io]") {
+    // Two pixels, (200, 100, 10) and (5, 60, 250).
+    auto le = [](Bytes& out, std::uint32_t value, int bytes) {
+        for (int i = 0; i < bytes; ++i)
+            out.push_back(std::uint8_t(value >> (8 * i)));
+    };
+    auto file_header = [&](Bytes& out, std::uint32_t offset) {
+        out = {'B', 'M'};
+        le(out, 0, 4);  // size, set below
+        le(out, 0, 4);
+        le(out, offset, 4);
+    };
+    auto finish = [&](Bytes out) {
+        for (int i = 0; i < 4; ++i)
+            out[2 + std::size_t(i)] = std::uint8_t(out.size() >> (8 * i));
+        return out;
+    };
+    const std::vector<std::uint8_t> expected{200, 100, 10, 5, 60, 250};
+    SECTION("OS/2 header, 24 bits") {
+        Bytes bmp;
+        file_header(bmp, 26);
+        le(bmp, 12, 4);  // BITMAPCOREHEADER
+        le(bmp, 2, 2);
+        le(bmp, 1, 2);
+        le(bmp, 1, 2);
+        le(bmp, 24, 2);
+        bmp.insert(bmp.end(), {10, 100, 200, 250, 60, 5, 0, 0});  // B, G, R; row to 4 bytes
+        CHECK(decode_image(finish(bmp), "os2.bmp").samples == expected);
+    }
+    SECTION("OS/2 header, 8-bit palette") {
+        Bytes bmp;
+        file_header(bmp, 26 + 256 * 3);  // a core header's palette has 2^bits entries
+        le(bmp, 12, 4);
+        le(bmp, 2, 2);
+        le(bmp, 1, 2);
+        le(bmp, 1, 2);
+        le(bmp, 8, 2);
+        bmp.insert(bmp.end(), {10, 100, 200, 250, 60, 5});  // 3-byte entries, B, G, R
+        bmp.resize(26 + 256 * 3, 0);
+        bmp.insert(bmp.end(), {0, 1, 0, 0});
+        CHECK(decode_image(finish(bmp), "os2p.bmp").samples == expected);
+    }
+    SECTION("16 bits, 5-6-5 masks in a V5 header") {
+        Bytes bmp;
+        file_header(bmp, 14 + 124);
+        le(bmp, 124, 4);  // BITMAPV5HEADER
+        le(bmp, 2, 4);
+        le(bmp, 1, 4);
+        le(bmp, 1, 2);
+        le(bmp, 16, 2);
+        le(bmp, 3, 4);  // BI_BITFIELDS
+        for (int i = 0; i < 5; ++i)
+            le(bmp, 0, 4);  // image size, resolution, colors
+        le(bmp, 0xf800, 4);
+        le(bmp, 0x07e0, 4);
+        le(bmp, 0x001f, 4);
+        le(bmp, 0, 4);  // alpha mask
+        bmp.resize(14 + 124, 0);
+        // 5-6-5 of (200, 100, 10) and (5, 60, 250): (25, 25, 1) and (0, 15, 31).
+        le(bmp, (25u << 11) | (25u << 5) | 1u, 2);
+        le(bmp, (0u << 11) | (15u << 5) | 31u, 2);
+        const Image image = decode_image(finish(bmp), "565.bmp");
+        REQUIRE(image.samples.size() == 6);
+        // OpenCV widens 5 and 6 bits by shifting: 25 << 3, 25 << 2, 1 << 3, ...
+        CHECK(image.samples == std::vector<std::uint8_t>{200, 100, 8, 0, 60, 248});
+    }
+}
+
 TEST_CASE("outputs embed an RGB profile but never a gray or CMYK one", "[io][profile]") {
     const IndexedImage image = checkerboard(8, 8, gray_palette(2));
     Metadata rgb, gray, cmyk;

@@ -185,6 +185,34 @@ std::optional<HeaderSize> bmp_size(std::span<const std::uint8_t> bytes) {
     return HeaderSize{header->width, header->height, bytes_per_pixel};
 }
 
+bool is_core_bmp(std::span<const std::uint8_t> bytes) {
+    const auto header = read_bmp_header(bytes);
+    return header && header->core;
+}
+
+std::optional<std::vector<std::uint8_t>> bmp_with_masks_after_header(
+    std::span<const std::uint8_t> bytes) {
+    constexpr std::size_t kFileHeader = 14, kInfoHeader = 40, kMasks = 12;  // R, G, B masks
+    const auto header = read_bmp_header(bytes);
+    if (!header || header->core || header->bits != 16 || header->compression != 3)
+        return std::nullopt;
+    const std::uint32_t info_size = le32(bytes.data() + kFileHeader);
+    if (info_size < kInfoHeader + kMasks || header->offset < kFileHeader + info_size ||
+        header->offset > bytes.size())
+        return std::nullopt;
+    std::vector<std::uint8_t> out(
+        bytes.begin(), bytes.begin() + std::ptrdiff_t(kFileHeader + kInfoHeader + kMasks));
+    out.insert(out.end(), bytes.begin() + std::ptrdiff_t(header->offset), bytes.end());
+    auto put_le32 = [&](std::size_t at, std::uint32_t value) {
+        for (int i = 0; i < 4; ++i)
+            out[at + std::size_t(i)] = std::uint8_t(value >> (8 * i));
+    };
+    put_le32(2, std::uint32_t(out.size()));                           // file size
+    put_le32(10, std::uint32_t(kFileHeader + kInfoHeader + kMasks));  // where the pixels start
+    put_le32(kFileHeader, kInfoHeader);
+    return out;
+}
+
 std::optional<HeaderSize> pnm_size(std::span<const std::uint8_t> bytes) {
     const auto header = read_pnm_header(bytes);
     if (!header)

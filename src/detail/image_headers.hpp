@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "quantize/formats.hpp"
 
@@ -20,6 +21,17 @@ struct HeaderSize {
 // "BM" with a BITMAPCOREHEADER (12 bytes: 16-bit sides) or a BITMAPINFOHEADER or later (>= 40:
 // 32-bit sides, a negative height meaning top-down rows). nullopt for anything else.
 std::optional<HeaderSize> bmp_size(std::span<const std::uint8_t> bytes);
+
+// A BMP with the OS/2 header (BITMAPCOREHEADER, 12 bytes): OpenCV 4.6's reader decodes it
+// as gray under IMREAD_UNCHANGED whatever its colors (it sets color only for the larger
+// headers). Such files hold no alpha.
+bool is_core_bmp(std::span<const std::uint8_t> bytes);
+
+// A 16-bit BI_BITFIELDS BMP whose bit masks are in a version 4 or 5 header (as GIMP and
+// ImageMagick write them), rewritten with a 40-byte header followed by the masks, where OpenCV
+// 4.6's reader looks for them (it refuses the file as written); nullopt for any other data.
+std::optional<std::vector<std::uint8_t>> bmp_with_masks_after_header(
+    std::span<const std::uint8_t> bytes);
 
 // Netpbm P1..P6: magic, width, height (and maxval, > 255 meaning 16-bit samples), separated by
 // whitespace and '#' comments. nullopt for anything else, PAM (P7) included.
