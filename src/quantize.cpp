@@ -334,7 +334,11 @@ std::vector<std::string> notes_for(const Image& image, ImageFormat format, const
         notes.push_back(frames_note(image.source));
     if (image.source.channels <= 2)
         notes.push_back("grayscale input was converted to RGB");
-    if (image.has_alpha() && format_info(format).binary_alpha) {
+    if (image.has_alpha() && !format_info(format).keeps_alpha) {
+        notes.push_back(std::string(format_info(format).name) +
+                        " keeps no transparency: alpha was dropped, every pixel written in its "
+                        "palette color (fully transparent ones black)");
+    } else if (image.has_alpha() && format_info(format).binary_alpha) {
         notes.push_back(std::string(format_info(format).name) +
                         " keeps one transparent index: alpha below 128 became clear, the rest "
                         "opaque, before quantizing");

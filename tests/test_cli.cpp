@@ -172,6 +172,14 @@ TEST_CASE("an image with alpha keeps it, quantized with the colors", "[cli]") {
     CHECK_THAT(r.out, Catch::Contains("alpha was quantized"));
     const cv::Mat image = cv::imread((dir / "a.png").string(), cv::IMREAD_UNCHANGED);
     CHECK(image.channels() == 4);
+    // A format without alpha says it dropped it.
+    for (const char* name : {"a.jpg", "a.bmp"}) {
+        const auto flat = quantize_cli(
+            {test::sample_path("basn6a08.png").string(), "-k", "16", "-o", (dir / name).string()});
+        REQUIRE(flat.exit_code == 0);
+        CHECK_THAT(flat.out, Catch::Contains("keeps no transparency: alpha was dropped"));
+        CHECK_THAT(flat.out, !Catch::Contains("alpha was quantized"));
+    }
 }
 
 TEST_CASE("K out of range is a usage error naming the input", "[cli]") {
