@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <csetjmp>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -13,12 +12,8 @@
 #include <tbb/parallel_invoke.h>
 #include <tbb/task_arena.h>
 
-// jpeglib.h needs size_t and FILE declared first.
-#include <jpeglib.h>
-// After jpeglib.h: the message codes (JWRN_EXTRANEOUS_DATA).
-#include <jerror.h>
-
 #include "detail/foreign_profile.hpp"
+#include "detail/jpeg_errors.hpp"
 #include "detail/memory.hpp"
 #include "detail/parallel.hpp"
 #include "quantize/profile.hpp"
@@ -27,69 +22,12 @@ namespace quantize::detail {
 
 namespace {
 
-// libjpeg's error manager with where to jump back to. Standard layout, `pub` first: libjpeg
-// holds a jpeg_error_mgr* to it.
-struct ErrorManager {
-    jpeg_error_mgr pub;
-    std::jmp_buf jump;
-    char message[JMSG_LENGTH_MAX];
-    bool warning;
-    // The first warning decoding went on after, "" when none: no allocation inside libjpeg.
-    char passed_over[JMSG_LENGTH_MAX];
-};
-
-ErrorManager& manager_of(j_common_ptr cinfo) {
-    return *reinterpret_cast<ErrorManager*>(cinfo->err);
-}
-
-// A fatal error: libjpeg's default would print and exit(); we keep the message and jump back
-// to the step that called libjpeg.
-void on_error_exit(j_common_ptr cinfo) {
-    ErrorManager& errors = manager_of(cinfo);
-    (*cinfo->err->format_message)(cinfo, errors.message);
-    errors.warning = false;
-    std::longjmp(errors.jump, 1);
-}
-
-// Trace messages (level >= 0) are dropped: the library never prints. A warning (level -1) is
-// corrupt or missing data that libjpeg would paper over with gray, so the file is an error:
-// stop at the first one. Except bytes skipped before a marker ("Corrupt JPEG data: N extraneous
-// bytes before marker 0xd9"), which every scan's data was read before: kept as the image's
-// warning, decoding goes on (as OpenCV, ImageMagick and Pillow decode such files; some cameras
-// write them).
-void on_emit_message(j_common_ptr cinfo, int level) {
-    if (level >= 0)
-        return;
-    ErrorManager& errors = manager_of(cinfo);
-    ++cinfo->err->num_warnings;
-    (*cinfo->err->format_message)(cinfo, errors.message);
-    if (cinfo->err->msg_code == JWRN_EXTRANEOUS_DATA) {
-        if (errors.passed_over[0] == 0)  // the first: a damaged file may repeat it per marker
-            std::memcpy(errors.passed_over, errors.message, sizeof errors.message);
-        return;
-    }
-    errors.warning = true;
-    std::longjmp(errors.jump, 1);
-}
-
-// Runs `step` (calls into libjpeg, and code whose locals all have trivial destructors: a
-// longjmp skips them); false when libjpeg jumped out of it.
-template <class Step>
-bool guarded(ErrorManager& errors, Step&& step) {
-    if (setjmp(errors.jump) != 0)
-        return false;
-    step();
-    return true;
-}
-
 // One decompressor, destroyed whatever happens; run() throws JpegError when a step fails.
 class Decompressor {
   public:
     Decompressor() {
         std::memset(&cinfo, 0, sizeof cinfo);  // jpeg_destroy of a never-created one is a no-op
-        cinfo.err = jpeg_std_error(&errors_.pub);
-        errors_.pub.error_exit = on_error_exit;
-        errors_.pub.emit_message = on_emit_message;
+        cinfo.err = jpeg_error_handlers(errors_);
     }
     ~Decompressor() { jpeg_destroy_decompress(&cinfo); }
     Decompressor(const Decompressor&) = delete;
@@ -97,17 +35,17 @@ class Decompressor {
 
     template <class Step>
     void run(Step&& step) {
-        if (!guarded(errors_, step))
+        if (!jpeg_guarded(errors_, step))
             throw JpegError(errors_.message, errors_.warning);
     }
 
-    // The warning decoding went on after (see on_emit_message); empty when none.
+    // The warning decoding went on after (see on_jpeg_message); empty when none.
     std::string passed_over() const { return errors_.passed_over; }
 
     jpeg_decompress_struct cinfo;
 
   private:
-    ErrorManager errors_{};
+    JpegErrorManager errors_{};
 };
 
 // OpenCV's CMYK to BGR (icvCvt_CMYK2BGR_8u_C4C3R), written as RGB: the inks as Adobe stores
