@@ -2,7 +2,9 @@
 #include "quantize/animation.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <memory>
 
@@ -15,6 +17,7 @@
 #include "detail/gif_encode.hpp"
 #include "detail/io_errors.hpp"
 #include "detail/opencv_codecs.hpp"
+#include "detail/parallel.hpp"
 #include "quantize/error.hpp"
 
 namespace quantize {
@@ -115,7 +118,8 @@ std::vector<std::uint8_t> encode_tiff_pages(const IndexedAnimation& animation,
     std::vector<std::vector<std::uint8_t>> pages;
     std::vector<const std::uint8_t*> rows;
     for (const IndexedFrame& frame : animation.frames)
-        rows.push_back(pages.emplace_back(detail::tiff_page_samples(frame.image, channels)).data());
+        rows.push_back(
+            pages.emplace_back(detail::full_color_samples(frame.image, channels)).data());
     const std::span<const std::uint8_t> xmp(
         reinterpret_cast<const std::uint8_t*>(metadata.xmp.data()), metadata.xmp.size());
     const auto width = std::uint32_t(animation.width), height = std::uint32_t(animation.height);
@@ -231,16 +235,21 @@ std::vector<std::uint8_t> encode_animation(const IndexedAnimation& animation, Im
     fail_output(name, std::string("quantize writes no animation as ") + format_info(format).name);
 }
 
-std::vector<std::uint8_t> detail::tiff_page_samples(const IndexedImage& image, int channels) {
-    std::vector<std::uint8_t> page;
-    page.reserve(image.indices.size() * std::size_t(channels));
-    for (const std::uint8_t index : image.indices) {
-        const Color c = image.palette[index].color;
-        page.insert(page.end(), {c.r, c.g, c.b});
-        if (channels == 4)
-            page.push_back(c.a);
+std::vector<std::uint8_t> detail::full_color_samples(const IndexedImage& image, int channels) {
+    std::uint8_t lut[256][4] = {};
+    for (std::size_t i = 0; i < image.palette.size(); ++i) {
+        const Color c = image.palette[i].color;
+        std::memcpy(lut[i], std::array<std::uint8_t, 4>{c.r, c.g, c.b, c.a}.data(), 4);
     }
-    return page;
+    std::vector<std::uint8_t> samples(image.indices.size() * std::size_t(channels));
+    const std::size_t n = std::size_t(channels);
+    detail::for_each_chunk(image.indices.size(), std::size_t{1} << 16,
+                           [&](std::size_t, std::size_t begin, std::size_t end) {
+                               std::uint8_t* out = samples.data() + begin * n;
+                               for (std::size_t i = begin; i < end; ++i, out += n)
+                                   std::memcpy(out, lut[image.indices[i]], n);
+                           });
+    return samples;
 }
 
 void detail::check_frame_limits(const std::string& name, std::uint64_t width, std::uint64_t height,

@@ -1,6 +1,7 @@
 // Stage "encode": the format an output's name asks for, checked before any work, and the
-// encoders: palette PNG (src/png_encode.cpp), TIFF by libtiff in the codecs module, every other
-// format through OpenCV, with the metadata written in by the format's own library.
+// encoders: palette PNG (src/png_encode.cpp), JPEG by libjpeg-turbo and WebP by libwebp
+// (src/detail), TIFF by libtiff in the codecs module, every other format through OpenCV, with
+// the metadata written in by the format's own library.
 #include "quantize/io.hpp"
 
 #include <cstring>
@@ -14,9 +15,11 @@
 #include "detail/foreign_profile.hpp"
 #include "detail/gif_encode.hpp"
 #include "detail/io_errors.hpp"
+#include "detail/jpeg_encode.hpp"
 #include "detail/opencv_codecs.hpp"
 #include "detail/parallel.hpp"
 #include "detail/png_encode.hpp"
+#include "detail/webp_encode.hpp"
 
 namespace quantize {
 
@@ -32,29 +35,6 @@ bool any_transparent(const Palette& palette) {
 }
 
 // Full-color pixels for OpenCV's encoders (BGR, or BGRA when alpha is needed and kept).
-// OpenCV's encoder parameters for the format: JPEG and WebP quality.
-std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options) {
-    switch (format) {
-        case ImageFormat::jpeg:
-            return {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
-        case ImageFormat::webp:
-            return {cv::IMWRITE_WEBP_QUALITY,
-                    options.webp_quality > 0 ? options.webp_quality : 101};
-        case ImageFormat::png:
-        case ImageFormat::gif:
-        case ImageFormat::tiff:
-        case ImageFormat::bmp:
-        case ImageFormat::pnm:
-        case ImageFormat::jpeg2000:
-        case ImageFormat::sun_raster:
-        case ImageFormat::heif:
-        case ImageFormat::avif:
-        case ImageFormat::jpeg_xl:
-            return {};
-    }
-    return {};
-}
-
 // Samples a pixel of the output: 4 when alpha is needed and the format keeps it, else 3.
 int output_channels(ImageFormat format, const IndexedImage& image) {
     return (any_transparent(image.palette) && format_info(format).keeps_alpha) ? 4 : 3;
@@ -84,7 +64,31 @@ std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, ImageFormat
                                }
                            });
     try {
-        return detail::opencv_encode(info.extensions.front(), mat, encoder_params(format, options));
+        return detail::opencv_encode(info.extensions.front(), mat, {});
+    } catch (const std::runtime_error& e) {
+        fail_output(output, std::string("cannot encode: ") + e.what());
+    }
+}
+
+// A JPEG by libjpeg-turbo: alpha, which JPEG cannot hold, left out.
+std::vector<std::uint8_t> encode_jpeg_file(const fs::path& output, const IndexedImage& image,
+                                           const EncodeOptions& options) {
+    try {
+        return detail::encode_jpeg(detail::full_color_samples(image, 3), image.width, image.height,
+                                   options.jpeg_quality);
+    } catch (const std::runtime_error& e) {
+        fail_output(output, std::string("cannot encode: ") + e.what());
+    }
+}
+
+// A still WebP by libwebp: lossless unless a quality is asked for; RGBA when a color is less
+// than opaque.
+std::vector<std::uint8_t> encode_webp_file(const fs::path& output, const IndexedImage& image,
+                                           const EncodeOptions& options) {
+    const int channels = output_channels(ImageFormat::webp, image);
+    try {
+        return detail::encode_webp(detail::full_color_samples(image, channels), image.width,
+                                   image.height, channels, options.webp_quality);
     } catch (const std::runtime_error& e) {
         fail_output(output, std::string("cannot encode: ") + e.what());
     }
@@ -95,7 +99,7 @@ std::vector<std::uint8_t> encode_with_opencv(const fs::path& output, ImageFormat
 // unmarked (its readers then guess), deflated. The metadata is added after, as to any TIFF.
 std::vector<std::uint8_t> encode_tiff(const fs::path& output, const IndexedImage& image) {
     const int channels = output_channels(ImageFormat::tiff, image);
-    const std::vector<std::uint8_t> samples = detail::tiff_page_samples(image, channels);
+    const std::vector<std::uint8_t> samples = detail::full_color_samples(image, channels);
     const std::uint8_t* const page = samples.data();
     try {
         return detail::opencv_tiff_write_pages(std::span(&page, 1), {0, 1},
@@ -172,7 +176,11 @@ std::vector<std::uint8_t> encode_image(const IndexedImage& image, ImageFormat fo
             bytes = encode_tiff(name, image);
             break;
         case ImageFormat::jpeg:
+            bytes = encode_jpeg_file(name, image, options);
+            break;
         case ImageFormat::webp:
+            bytes = encode_webp_file(name, image, options);
+            break;
         case ImageFormat::bmp:
         case ImageFormat::pnm:
         case ImageFormat::jpeg2000:

@@ -16,6 +16,7 @@
 #include "profiles.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
+#include "quantize/quantize.hpp"
 #include "support.hpp"
 
 using namespace quantize;
@@ -928,6 +929,50 @@ TEST_CASE("BMPs that OpenCV misreads keep their colors: OS/2 headers, 16-bit mas
         REQUIRE(image.samples.size() == 6);
         // OpenCV widens 5 and 6 bits by shifting: 25 << 3, 25 << 2, 1 << 3, ...
         CHECK(image.samples == std::vector<std::uint8_t>{200, 100, 8, 0, 60, 248});
+    }
+}
+
+TEST_CASE("JPEG and WebP outputs are the bytes OpenCV's encoders write, without OpenCV", "[io]") {
+    // A photo's colors through a 64-color palette, and a variant with transparent entries.
+    const Image photo = read_image(test::sample_path("kodim23.png"));
+    Options options;
+    options.clustering.colors = 64;
+    const IndexedImage opaque = quantize::quantize(photo, options).image;
+    IndexedImage clear = opaque;
+    for (std::size_t i = 0; i < clear.palette.size(); i += 3)
+        clear.palette[i].color.a = std::uint8_t(i * 4);
+    // The same colors as OpenCV's encoders take them: BGR, or BGRA with alpha.
+    auto full_color = [](const IndexedImage& image, bool alpha) {
+        cv::Mat rgba(image.height, image.width, CV_8UC4);
+        for (std::size_t i = 0; i < image.indices.size(); ++i) {
+            const Color c = color_at(image, i);
+            rgba.at<cv::Vec4b>(int(i) / image.width, int(i) % image.width) = {c.r, c.g, c.b, c.a};
+        }
+        cv::Mat out;
+        cv::cvtColor(rgba, out, alpha ? cv::COLOR_RGBA2BGRA : cv::COLOR_RGBA2BGR);
+        return out;
+    };
+    auto opencv = [](const char* ext, const cv::Mat& mat, std::vector<int> params) {
+        Bytes bytes;
+        REQUIRE(cv::imencode(ext, mat, bytes, params));
+        return bytes;
+    };
+    for (const int quality : {95, 60}) {
+        EncodeOptions o;
+        o.jpeg_quality = quality;
+        INFO("JPEG quality " << quality);
+        CHECK(encode_image(opaque, "x.jpg", o) ==
+              opencv(".jpg", full_color(opaque, false), {cv::IMWRITE_JPEG_QUALITY, quality}));
+    }
+    for (const int quality : {0, 80}) {
+        EncodeOptions o;
+        o.webp_quality = quality;
+        const int theirs = quality == 0 ? 101 : quality;  // OpenCV's lossless: over 100
+        INFO("WebP quality " << quality);
+        CHECK(encode_image(opaque, "x.webp", o) ==
+              opencv(".webp", full_color(opaque, false), {cv::IMWRITE_WEBP_QUALITY, theirs}));
+        CHECK(encode_image(clear, "x.webp", o) ==
+              opencv(".webp", full_color(clear, true), {cv::IMWRITE_WEBP_QUALITY, theirs}));
     }
 }
 

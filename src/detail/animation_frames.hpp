@@ -20,8 +20,8 @@ void check_frame_limits(const std::string& name, std::uint64_t width, std::uint6
 // animation is quantized and reported as the opaque image it is.
 void drop_alpha_if_opaque(Animation& animation);
 
-// The pixels of `image` as a TIFF page holds them: their palette colors, `channels` samples a
-// pixel (3: RGB, 4: RGBA), rows packed.
-std::vector<std::uint8_t> tiff_page_samples(const IndexedImage& image, int channels);
+// The pixels of `image` in full color, as a TIFF page, a JPEG or a WebP takes them: their
+// palette colors, `channels` samples a pixel (3: RGB, 4: RGBA), rows packed.
+std::vector<std::uint8_t> full_color_samples(const IndexedImage& image, int channels);
 
 }  // namespace quantize::detail
