@@ -169,7 +169,8 @@ bool is_tiff(std::span<const std::uint8_t> bytes) {
 // TIFF's ExtraSamples values for alpha (tag 338) and Photometric interpretations (tag 262) that
 // decoding tells apart.
 constexpr std::uint16_t kAssociated = 1, kUnassociated = 2;
-constexpr std::uint16_t kPhotometricRgb = 2, kPhotometricSeparated = 5;
+constexpr std::uint16_t kPhotometricMinIsWhite = 0, kPhotometricMinIsBlack = 1, kPhotometricRgb = 2,
+                        kPhotometricSeparated = 5;
 
 // How a TIFF page's pixels reach us: through libtiff's RGBA interface (OpenCV's reader for
 // 8-bit samples; decode_tiff_pages for every page), or as stored (OpenCV's for 16-bit samples).
@@ -207,9 +208,19 @@ void unpremultiply(std::vector<std::uint8_t>& rgba) {
 
 // Whether a TIFF's first page is read as each page of a multi-page one is (decode_tiff_pages)
 // rather than by OpenCV: CMYK inks (Photometric separated), which OpenCV leaves to libtiff's
-// naive conversion, without the file's profile (and cannot read at 16 bits).
+// naive conversion, without the file's profile (and cannot read at 16 bits); and grey with
+// associated or unassociated alpha, whose alpha OpenCV drops (libtiff keeps it, at 8 bits a
+// sample; it drops alpha of unspecified meaning from grey, as OpenCV does).
 bool read_as_page(const detail::TiffPageLayout& layout) {
-    return layout.photometric == kPhotometricSeparated;
+    switch (layout.photometric) {
+        case kPhotometricSeparated:
+            return true;
+        case kPhotometricMinIsWhite:
+        case kPhotometricMinIsBlack:
+            return layout.alpha == kAssociated || layout.alpha == kUnassociated;
+        default:
+            return false;
+    }
 }
 
 // A TIFF page read as inks (C, M, Y, K in each pixel's four bytes, 0 no ink, as TIFF stores
@@ -520,8 +531,8 @@ Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::stri
 
 // A TIFF's first page through OpenCV (its reader reads no other), refused first when over the
 // limits, then when its strips or tiles run past the file's end (a bomb's claimed pixels do);
-// its colors made straight when they come premultiplied by alpha (tiff_premultiplied). CMYK
-// read as a page of a multi-page TIFF is (read_as_page).
+// its colors made straight when they come premultiplied by alpha (tiff_premultiplied). CMYK,
+// and grey with alpha, read as a page of a multi-page TIFF is (read_as_page).
 Image decode_tiff(const fs::path& path, std::span<const std::uint8_t> bytes,
                   const DecodeLimits& limits) {
     check_opencv_header(path, bytes, limits);
@@ -531,7 +542,7 @@ Image decode_tiff(const fs::path& path, std::span<const std::uint8_t> bytes,
         if (!page.frames.empty()) {  // else libtiff reads no size: OpenCV words the error
             Image image = std::move(page.frames.front().image);
             image.source = page.source;
-            image.source.channels = 3;
+            image.source.channels = layout.front().photometric == kPhotometricSeparated ? 3 : 2;
             image.source.frames = detail::opencv_tiff_pages(bytes);
             return image;
         }

@@ -1,7 +1,7 @@
-// TIFF: alpha of each kind (ExtraSamples) decoded to straight colors, still and page by page;
-// CMYK inks converted as a CMYK JPEG's are, through the file's CMYK profile when it has one;
-// our own TIFFs marking their alpha and reading back, and files cut inside their image data.
-// The inputs are written here by libtiff, with the tags each case needs.
+// TIFF: alpha of each kind (ExtraSamples) decoded to straight colors, still and page by page,
+// for RGB and grey; CMYK inks converted as a CMYK JPEG's are, through the file's CMYK profile
+// when it has one; our own TIFFs marking their alpha and reading back, and files cut inside
+// their image data. The inputs are written here by libtiff, with the tags each case needs.
 #include <catch2/catch.hpp>
 
 #include <lcms2.h>
@@ -151,6 +151,38 @@ TEST_CASE("TIFF alpha of each kind decodes to straight colors", "[io][tiff]") {
         REQUIRE(image.channels == 4);
         check_pixel(image.pixel(0), kHalf, c.tolerance);
         check_pixel(image.pixel(1), kOpaque, 0);
+    }
+}
+
+TEST_CASE("grey TIFF alpha of each kind decodes to straight colors", "[io][tiff]") {
+    test::TempDir dir;
+    // Grey 200 half transparent and grey 30 opaque, stored straight or premultiplied.
+    const std::vector<int> straight = {200, 128, 30, 255}, premultiplied = {100, 128, 30, 255};
+    struct Case {
+        const char* name;
+        int extra_samples;
+        const std::vector<int>& samples;
+        int tolerance;  // un-premultiplying 8-bit colors of alpha 128 is exact to 1
+    };
+    const Case cases[] = {
+        {"associated.tif", EXTRASAMPLE_ASSOCALPHA, premultiplied, 1},
+        {"unassociated.tif", EXTRASAMPLE_UNASSALPHA, straight, 0},
+    };
+    for (const Case& c : cases) {
+        INFO(c.name);
+        const fs::path path = dir / c.name;
+        const TiffTestPage page{8, c.extra_samples, c.samples, PHOTOMETRIC_MINISBLACK, 2};
+        write_tiff(path, {page});
+        const Image image = read_image(path);
+        REQUIRE(image.channels == 4);
+        CHECK(image.source.channels == 2);
+        check_pixel(image.pixel(0), {200, 200, 200, 128}, c.tolerance);
+        check_pixel(image.pixel(1), {30, 30, 30, 255}, 0);
+        // A page of a multi-page TIFF reads the same.
+        write_tiff(path, {page, page});
+        const Animation pages = read_animation(path);
+        REQUIRE(pages.frames.size() == 2);
+        check_pixel(pages.frames[1].image.pixel(0), {200, 200, 200, 128}, c.tolerance);
     }
 }
 
