@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,7 @@
 #include "detail/webp_decode.hpp"
 #include "quantize/animation.hpp"
 #include "quantize/orientation.hpp"
+#include "quantize/profile.hpp"
 
 namespace quantize {
 
@@ -164,6 +166,12 @@ bool is_tiff(std::span<const std::uint8_t> bytes) {
     return false;
 }
 
+// TIFF's ExtraSamples values for alpha (tag 338) and Photometric interpretations (tag 262) that
+// decoding tells apart.
+constexpr std::uint16_t kAssociated = 1, kUnassociated = 2;
+constexpr std::uint16_t kPhotometricMinIsWhite = 0, kPhotometricMinIsBlack = 1, kPhotometricRgb = 2,
+                        kPhotometricSeparated = 5;
+
 // How a TIFF page's pixels reach us: through libtiff's RGBA interface (OpenCV's reader for
 // 8-bit samples; decode_tiff_pages for every page), or as stored (OpenCV's for 16-bit samples).
 enum class TiffReader { libtiff_rgba, as_stored };
@@ -174,7 +182,6 @@ enum class TiffReader { libtiff_rgba, as_stored };
 // (0), or none, is left as stored: libtiff passes it through, and writers that leave alpha
 // unmarked (OpenCV's TIFF writer among them) meant it straight.
 bool tiff_premultiplied(const detail::TiffPageLayout& layout, TiffReader reader) {
-    constexpr std::uint16_t kAssociated = 1, kUnassociated = 2, kPhotometricRgb = 2;
     if (layout.alpha == kAssociated)
         return true;
     if (layout.alpha != kUnassociated)
@@ -196,6 +203,38 @@ void unpremultiply(std::vector<std::uint8_t>& rgba) {
             continue;
         for (std::size_t c = i; c < i + 3; ++c)
             rgba[c] = std::uint8_t(std::min(255u, (rgba[c] * 255u + a / 2) / a));
+    }
+}
+
+// Whether a TIFF's first page is read as each page of a multi-page one is (decode_tiff_pages)
+// rather than by OpenCV: CMYK inks (Photometric separated), which OpenCV leaves to libtiff's
+// naive conversion, without the file's profile (and cannot read at 16 bits); and grey with
+// associated or unassociated alpha, whose alpha OpenCV drops (libtiff keeps it, at 8 bits a
+// sample; it drops alpha of unspecified meaning from grey, as OpenCV does).
+bool read_as_page(const detail::TiffPageLayout& layout) {
+    switch (layout.photometric) {
+        case kPhotometricSeparated:
+            return true;
+        case kPhotometricMinIsWhite:
+        case kPhotometricMinIsBlack:
+            return layout.alpha == kAssociated || layout.alpha == kUnassociated;
+        default:
+            return false;
+    }
+}
+
+// A TIFF page read as inks (C, M, Y, K in each pixel's four bytes, 0 no ink, as TIFF stores
+// them: see opencv_tiff_read_pages) made opaque RGBA in place, as a CMYK JPEG's inks are
+// converted: through `profile`, the file's own CMYK profile, when there is one, else naively.
+void inks_to_rgba(Image& page, const detail::CmykToSrgb* profile) {
+    std::vector<std::uint8_t>& samples = page.samples;
+    for (std::uint8_t& ink : samples)  // inverted, as Adobe's JPEGs store them
+        ink = std::uint8_t(255 - ink);
+    std::vector<std::uint8_t> rgb(page.pixel_count() * 3);
+    detail::convert_inks(profile, samples.data(), rgb.data(), page.width, std::size_t(page.height));
+    for (std::size_t i = 0; i < page.pixel_count(); ++i) {
+        std::copy_n(rgb.data() + i * 3, 3, samples.data() + i * 4);
+        samples[i * 4 + 3] = 255;
     }
 }
 
@@ -490,13 +529,27 @@ cv::Mat decode_in_bgr_order(const fs::path& path, std::span<const std::uint8_t> 
     return mat;
 }
 
+Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::string& name,
+                            const DecodeLimits& limits, std::uint32_t pages);
+
 // A TIFF's first page through OpenCV (its reader reads no other), refused first when over the
 // limits, then when its strips or tiles run past the file's end (a bomb's claimed pixels do);
-// its colors made straight when they come premultiplied by alpha (tiff_premultiplied).
+// its colors made straight when they come premultiplied by alpha (tiff_premultiplied). CMYK,
+// and grey with alpha, read as a page of a multi-page TIFF is (read_as_page).
 Image decode_tiff(const fs::path& path, std::span<const std::uint8_t> bytes,
                   const DecodeLimits& limits) {
     check_opencv_header(path, bytes, limits);
     const std::vector<detail::TiffPageLayout> layout = tiff_page_layouts(path, bytes, 1);
+    if (!layout.empty() && read_as_page(layout.front())) {
+        Animation page = decode_tiff_pages(bytes, path.string(), limits, 1);
+        if (!page.frames.empty()) {  // else libtiff reads no size: OpenCV words the error
+            Image image = std::move(page.frames.front().image);
+            image.source = page.source;
+            image.source.channels = layout.front().photometric == kPhotometricSeparated ? 3 : 2;
+            image.source.frames = detail::opencv_tiff_pages(bytes);
+            return image;
+        }
+    }
     Image image = to_image(path, decode_checked(path, bytes, limits));
     const TiffReader reader =
         image.source.bit_depth == 8 ? TiffReader::libtiff_rgba : TiffReader::as_stored;
@@ -630,7 +683,9 @@ Animation decode_jxl_animation(std::span<const std::uint8_t> bytes, const std::s
 
 // Every page of a multi-page TIFF as the frames of an animation (delays 0, played once), read
 // by libtiff in the codecs module as 8-bit RGBA and turned upright, each page's colors made
-// straight by its own alpha kind (tiff_premultiplied); the pages' bytes checked against the
+// straight by its own alpha kind (tiff_premultiplied), a CMYK page's inks converted through the
+// file's CMYK profile when it has one (set aside, converted), else naively, as a CMYK JPEG's
+// (inks_to_rgba); the pages' bytes checked against the
 // limits, and each page's strips or tiles against the file's end, before any is decoded. An
 // empty animation when the pages differ in size
 // (no one canvas holds them: the first page is read as a still, with a note).
@@ -667,17 +722,30 @@ Animation decode_tiff_pages(std::span<const std::uint8_t> bytes, const std::stri
     } catch (const std::runtime_error& e) {
         fail_input(name, std::string("corrupt TIFF: ") + e.what());
     }
+    animation.metadata = read_metadata(bytes);  // its profile, for CMYK pages' inks
+    const bool inks = std::any_of(layouts.begin(), layouts.end(), [](const auto& layout) {
+        return layout.photometric == kPhotometricSeparated;
+    });
+    const std::unique_ptr<detail::CmykToSrgb> profile =
+        inks && !animation.metadata.profile.icc.empty()
+            ? detail::CmykToSrgb::from_icc(animation.metadata.profile.icc)
+            : nullptr;
     for (std::size_t page = 0; page < layouts.size(); ++page) {
-        if (tiff_premultiplied(layouts[page], TiffReader::libtiff_rgba))
+        if (layouts[page].photometric == kPhotometricSeparated)
+            inks_to_rgba(animation.frames[page].image, profile.get());
+        else if (tiff_premultiplied(layouts[page], TiffReader::libtiff_rgba))
             unpremultiply(animation.frames[page].image.samples);
     }
     animation.source.channels = 4;
     animation.source.format = ImageFormat::tiff;
     animation.source.frames = pages;
+    if (profile) {
+        animation.source.set_aside_profile =
+            SetAsideProfile{describe_profile(animation.metadata.profile), "CMYK", true};
+    }
     detail::drop_alpha_if_opaque(animation);
     for (AnimationFrame& frame : animation.frames)
-        frame.image.source.format = ImageFormat::tiff;  // its frames: 1, as every page was read
-    animation.metadata = read_metadata(bytes);
+        frame.image.source.format = ImageFormat::tiff;   // its frames: 1, as every page was read
     if (exif_orientation(animation.metadata.exif) != 1)  // libtiff turned the pages
         animation.metadata.exif = exif_with_orientation(animation.metadata.exif, 1);
     set_aside_foreign_profile(animation);

@@ -1,15 +1,19 @@
 // TIFF: alpha of each kind (ExtraSamples) decoded to straight colors, still and page by page,
-// our own TIFFs marking their alpha and reading back, and files cut inside their image data.
-// The inputs are written here by libtiff, with the tags each case needs.
+// for RGB and grey; CMYK inks converted as a CMYK JPEG's are, through the file's CMYK profile
+// when it has one; our own TIFFs marking their alpha and reading back, and files cut inside
+// their image data. The inputs are written here by libtiff, with the tags each case needs.
 #include <catch2/catch.hpp>
 
+#include <lcms2.h>
 #include <tiffio.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "profiles.hpp"
 #include "quantize/error.hpp"
 #include "quantize/io.hpp"
 #include "quantize/quantize.hpp"
@@ -20,12 +24,26 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One page of a test TIFF: 2x1 RGBA pixels of `bits` (8 or 16) per sample, its samples given
-// on 0..255 (16-bit ones are scaled by 257), and its ExtraSamples value (-1: no tag).
+// One page of a test TIFF: 2x1 pixels of `bits` (8 or 16) per sample, its samples given on
+// 0..255 (16-bit ones are scaled by 257), its ExtraSamples value (-1: no tag); RGBA unless
+// `photometric` and `channels` say otherwise, with the ICC profile `icc` when not empty.
 struct TiffTestPage {
-    int bits = 8;
-    int extra_samples = -1;
-    std::vector<int> samples;  // 8: R, G, B, A of each pixel
+    TiffTestPage(int bits, int extra_samples, std::vector<int> samples,
+                 int photometric = PHOTOMETRIC_RGB, int channels = 4,
+                 std::vector<std::uint8_t> icc = {})
+        : bits(bits),
+          extra_samples(extra_samples),
+          samples(std::move(samples)),
+          photometric(photometric),
+          channels(channels),
+          icc(std::move(icc)) {}
+
+    int bits;
+    int extra_samples;
+    std::vector<int> samples;  // 2 x channels: R, G, B, A of each pixel (or grey, alpha; inks)
+    int photometric;
+    int channels;
+    std::vector<std::uint8_t> icc;
 };
 
 // Writes the pages as a TIFF at `path` (uncompressed, one strip a page).
@@ -36,9 +54,11 @@ void write_tiff(const fs::path& path, const std::vector<TiffTestPage>& pages) {
         TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, 2);
         TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, 1);
         TIFFSetField(tiff, TIFFTAG_BITSPERSAMPLE, page.bits);
-        TIFFSetField(tiff, TIFFTAG_SAMPLESPERPIXEL, 4);
-        TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+        TIFFSetField(tiff, TIFFTAG_SAMPLESPERPIXEL, page.channels);
+        TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, page.photometric);
         TIFFSetField(tiff, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+        if (!page.icc.empty())
+            TIFFSetField(tiff, TIFFTAG_ICCPROFILE, std::uint32_t(page.icc.size()), page.icc.data());
         if (pages.size() > 1)
             TIFFSetField(tiff, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
         if (page.extra_samples >= 0) {
@@ -72,6 +92,35 @@ const std::vector<int> kStraight = {200, 100, 50, 128, 10, 20, 30, 255};
 const std::vector<int> kPremultiplied = {100, 50, 25, 128, 10, 20, 30, 255};
 constexpr Color kHalf{200, 100, 50, 128}, kOpaque{10, 20, 30, 255};
 
+// Inks as TIFF stores them (0 is no ink): C, M, Y, K of two pixels.
+const std::vector<int> kInks = {100, 0, 200, 0, 10, 60, 90, 100};
+
+// A CMYK page of kInks.
+TiffTestPage cmyk_page(int bits, std::vector<std::uint8_t> icc = {}) {
+    return {bits, -1, kInks, PHOTOMETRIC_SEPARATED, 4, std::move(icc)};
+}
+
+// What Little CMS makes of pixel `i` of kInks through `icc`, relative colorimetric to sRGB.
+Color through_profile(const std::vector<std::uint8_t>& icc, std::size_t i) {
+    cmsHPROFILE press = cmsOpenProfileFromMem(icc.data(), cmsUInt32Number(icc.size()));
+    cmsHPROFILE srgb = cmsCreate_sRGBProfile();
+    cmsHTRANSFORM transform =
+        cmsCreateTransform(press, TYPE_CMYK_8, srgb, TYPE_RGB_8, INTENT_RELATIVE_COLORIMETRIC, 0);
+    std::uint8_t inks[4], rgb[3] = {};
+    for (std::size_t c = 0; c < 4; ++c)
+        inks[c] = std::uint8_t(kInks[i * 4 + c]);
+    cmsDoTransform(transform, inks, rgb, 1);
+    cmsDeleteTransform(transform);
+    cmsCloseProfile(srgb);
+    cmsCloseProfile(press);
+    return {rgb[0], rgb[1], rgb[2], 255};
+}
+
+// kInks as a CMYK JPEG without a profile converts them (OpenCV's formula on inks inverted as
+// Adobe stores them: K' - (C * K' >> 8), K' = 255 - K), worked out by hand; libtiff's own
+// conversion, K' * (255 - C) / 255, gives one less in every channel but green's 255.
+const Color kNaive[2] = {{156, 255, 56, 255}, {149, 119, 101, 255}};
+
 }  // namespace
 
 TEST_CASE("TIFF alpha of each kind decodes to straight colors", "[io][tiff]") {
@@ -103,6 +152,98 @@ TEST_CASE("TIFF alpha of each kind decodes to straight colors", "[io][tiff]") {
         check_pixel(image.pixel(0), kHalf, c.tolerance);
         check_pixel(image.pixel(1), kOpaque, 0);
     }
+}
+
+TEST_CASE("grey TIFF alpha of each kind decodes to straight colors", "[io][tiff]") {
+    test::TempDir dir;
+    // Grey 200 half transparent and grey 30 opaque, stored straight or premultiplied.
+    const std::vector<int> straight = {200, 128, 30, 255}, premultiplied = {100, 128, 30, 255};
+    struct Case {
+        const char* name;
+        int extra_samples;
+        const std::vector<int>& samples;
+        int tolerance;  // un-premultiplying 8-bit colors of alpha 128 is exact to 1
+    };
+    const Case cases[] = {
+        {"associated.tif", EXTRASAMPLE_ASSOCALPHA, premultiplied, 1},
+        {"unassociated.tif", EXTRASAMPLE_UNASSALPHA, straight, 0},
+    };
+    for (const Case& c : cases) {
+        INFO(c.name);
+        const fs::path path = dir / c.name;
+        const TiffTestPage page{8, c.extra_samples, c.samples, PHOTOMETRIC_MINISBLACK, 2};
+        write_tiff(path, {page});
+        const Image image = read_image(path);
+        REQUIRE(image.channels == 4);
+        CHECK(image.source.channels == 2);
+        check_pixel(image.pixel(0), {200, 200, 200, 128}, c.tolerance);
+        check_pixel(image.pixel(1), {30, 30, 30, 255}, 0);
+        // A page of a multi-page TIFF reads the same.
+        write_tiff(path, {page, page});
+        const Animation pages = read_animation(path);
+        REQUIRE(pages.frames.size() == 2);
+        check_pixel(pages.frames[1].image.pixel(0), {200, 200, 200, 128}, c.tolerance);
+    }
+}
+
+TEST_CASE("a CMYK TIFF's inks go through its CMYK profile to sRGB, which is set aside",
+          "[io][tiff][profile]") {
+    test::TempDir dir;
+    const std::vector<std::uint8_t> icc = test::cmyk_print_icc();
+    for (const int bits : {8, 16}) {
+        INFO(bits << "-bit inks");
+        const fs::path path = dir / ("press-" + std::to_string(bits) + ".tif");
+        write_tiff(path, {cmyk_page(bits, icc)});
+        const Image image = read_image(path);
+        for (std::size_t i = 0; i < 2; ++i) {
+            INFO("pixel " << i);
+            const Color expected = through_profile(icc, i);
+            check_pixel(image.pixel(i), expected, 1);
+            // The profile matters here: the naive conversion is far off.
+            CHECK(std::abs(int(kNaive[i].r) - int(expected.r)) +
+                      std::abs(int(kNaive[i].b) - int(expected.b)) >
+                  20);
+        }
+        CHECK(image.channels == 3);  // opaque
+        CHECK(image.source.channels == 3);
+        // The pixels are sRGB now: no CMYK profile left to embed, but the report can name it.
+        CHECK(image.metadata.profile.empty());
+        REQUIRE(image.source.set_aside_profile);
+        CHECK(image.source.set_aside_profile->name == "Test CMYK press");
+        CHECK(image.source.set_aside_profile->data == "CMYK");
+        CHECK(image.source.set_aside_profile->converted);
+    }
+}
+
+TEST_CASE("a CMYK TIFF without a profile converts as a CMYK JPEG without one", "[io][tiff]") {
+    test::TempDir dir;
+    for (const int bits : {8, 16}) {
+        INFO(bits << "-bit inks");
+        const fs::path path = dir / ("plain-" + std::to_string(bits) + ".tif");
+        write_tiff(path, {cmyk_page(bits)});
+        const Image image = read_image(path);
+        check_pixel(image.pixel(0), kNaive[0], 0);
+        check_pixel(image.pixel(1), kNaive[1], 0);
+        CHECK(image.channels == 3);
+        CHECK_FALSE(image.source.set_aside_profile);
+    }
+}
+
+TEST_CASE("the CMYK pages of a multi-page TIFF go through its CMYK profile", "[io][tiff]") {
+    test::TempDir dir;
+    const std::vector<std::uint8_t> icc = test::cmyk_print_icc();
+    const fs::path path = dir / "pages.tif";
+    write_tiff(path, {cmyk_page(8, icc), {8, EXTRASAMPLE_ASSOCALPHA, kPremultiplied}});
+    const Animation pages = read_animation(path);
+    REQUIRE(pages.frames.size() == 2);
+    REQUIRE(pages.frames[0].image.channels == 4);  // the RGBA page's alpha
+    check_pixel(pages.frames[0].image.pixel(0), through_profile(icc, 0), 1);
+    check_pixel(pages.frames[0].image.pixel(1), through_profile(icc, 1), 1);
+    check_pixel(pages.frames[1].image.pixel(0), kHalf, 1);
+    check_pixel(pages.frames[1].image.pixel(1), kOpaque, 0);
+    REQUIRE(pages.source.set_aside_profile);
+    CHECK(pages.source.set_aside_profile->converted);
+    CHECK(pages.metadata.profile.empty());
 }
 
 TEST_CASE("each page of a multi-page TIFF is made straight by its own alpha kind", "[io][tiff]") {

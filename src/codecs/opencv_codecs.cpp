@@ -143,6 +143,31 @@ TIFF* open_tiff(MemoryFile& file) {
     return tiff;
 }
 
+// Has libtiff's RGBA interface pass a CMYK page's inks through as they are stored (0 no ink),
+// each in its byte of the pixel (C, M, Y, K where R, G, B, A go), 8- or 16-bit, rather than
+// convert them naively without the file's profile (and refuse 16-bit ones): the directory, held
+// in memory only, is told it is RGB whose fourth sample is associated alpha, which the
+// interface passes through as stored, in strips or tiles, planes or not, turned upright. A
+// fifth sample and further ones, alpha or not, are left out, as the interface's own CMYK
+// conversion leaves them. Other pages, and separations of other inks than CMYK (InkSet 2,
+// which the interface refuses), are left as they are. False when libtiff refuses the change.
+bool pass_inks_through(TIFF* tiff) {
+    std::uint16_t photometric = 0, ink_set = INKSET_CMYK, samples = 1;
+    if (TIFFGetField(tiff, TIFFTAG_PHOTOMETRIC, &photometric) != 1 ||
+        photometric != PHOTOMETRIC_SEPARATED)
+        return true;
+    TIFFGetFieldDefaulted(tiff, TIFFTAG_INKSET, &ink_set);
+    TIFFGetFieldDefaulted(tiff, TIFFTAG_SAMPLESPERPIXEL, &samples);
+    if (ink_set != INKSET_CMYK || samples < 4)
+        return true;
+    // Past R, G and B: K as associated alpha, the others of no meaning.
+    std::vector<std::uint16_t> extra_samples(samples - 3u, EXTRASAMPLE_UNSPECIFIED);
+    extra_samples.front() = EXTRASAMPLE_ASSOCALPHA;
+    return TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB) == 1 &&
+           TIFFSetField(tiff, TIFFTAG_EXTRASAMPLES, std::uint16_t(extra_samples.size()),
+                        extra_samples.data()) == 1;
+}
+
 }  // namespace
 
 extern "C" {
@@ -212,7 +237,8 @@ __attribute__((visibility("default"))) std::uint32_t quantize_codecs_tiff_pages(
 }
 
 // Pages 0..pages-1 of a TIFF as 8-bit RGBA, upright (libtiff's RGBA interface, which reads
-// every photometric kind and bit depth and applies the Orientation tag), read one after the
+// every photometric kind and bit depth and applies the Orientation tag), but a CMYK page
+// (Photometric separated) as its 8-bit inks, as stored (pass_inks_through); read one after the
 // other in one pass over the directories (opening the file anew for each page and walking to
 // it took time quadratic in the pages). buffer(context, page, width, height) returns width x
 // height x 4 bytes to fill (4-byte aligned), or nullptr to stop. Returns nullptr when every
@@ -237,6 +263,8 @@ __attribute__((visibility("default"))) const char* quantize_codecs_tiff_read_pag
             error = failure("page " + std::to_string(page) + " has no size");
         else if (!(out = buffer(context, page, width, height)))
             error = failure("refused");
+        else if (!pass_inks_through(tiff))
+            error = failure("libtiff cannot read the inks of page " + std::to_string(page));
         else if (!TIFFReadRGBAImageOriented(tiff, width, height,
                                             reinterpret_cast<std::uint32_t*>(out),
                                             ORIENTATION_TOPLEFT, 0))

@@ -1,6 +1,6 @@
-// ICC profiles for other data than the decoded RGB (CMYK, Lab, ...): a CMYK JPEG's inks converted
-// through its profile while decoding, and such profiles set aside from the metadata once it is
-// read, so that no output embeds them (see SourceFormat::set_aside_profile).
+// ICC profiles for other data than the decoded RGB (CMYK, Lab, ...): a CMYK JPEG's or TIFF's inks
+// converted through its profile while decoding, and such profiles set aside from the metadata once
+// it is read, so that no output embeds them (see SourceFormat::set_aside_profile).
 #pragma once
 
 #include <cstddef>
@@ -33,6 +33,14 @@ class CmykToSrgb {
     explicit CmykToSrgb(std::unique_ptr<State> state);
     std::unique_ptr<State> state_;
 };
+
+// `rows` rows of `width` CMYK pixels (4 bytes each, inverted as Adobe stores them in JPEGs: 255
+// is no ink) to RGB (3 bytes each): through `profile` when there is one, else as OpenCV converts
+// a CMYK JPEG (each ink inverted back and scaled by K, no profile). In parallel tasks of rows,
+// each pixel on its own (the bytes do not depend on the thread count). Every decoder of CMYK
+// files converts through it.
+void convert_inks(const CmykToSrgb* profile, const std::uint8_t* cmyk, std::uint8_t* rgb, int width,
+                  std::size_t rows);
 
 // `metadata` as an RGB output may carry it: without a profile for other data than RGB
 // (profile_data: gray or other), which no RGB file may embed (libpng refuses a gray iCCP on

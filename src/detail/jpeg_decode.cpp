@@ -15,7 +15,6 @@
 #include "detail/foreign_profile.hpp"
 #include "detail/jpeg_errors.hpp"
 #include "detail/memory.hpp"
-#include "detail/parallel.hpp"
 #include "quantize/profile.hpp"
 
 namespace quantize::detail {
@@ -48,16 +47,6 @@ class Decompressor {
     JpegErrorManager errors_{};
 };
 
-// OpenCV's CMYK to BGR (icvCvt_CMYK2BGR_8u_C4C3R), written as RGB: the inks as Adobe stores
-// them (inverted), each scaled by K.
-void cmyk_to_rgb(const std::uint8_t* cmyk, std::uint8_t* rgb, std::size_t width) {
-    for (std::size_t x = 0; x < width; ++x, cmyk += 4, rgb += 3) {
-        const int k = cmyk[3];
-        for (int c = 0; c < 3; ++c)
-            rgb[c] = std::uint8_t(k - ((255 - cmyk[c]) * k >> 8));
-    }
-}
-
 // The ICC profile in the APP2 markers libjpeg saved ("ICC_PROFILE\0", sequence number 1..n,
 // count n, then the piece), the pieces joined in their order; empty when there is none or a
 // piece is missing or repeated. Read here rather than by jpeg_read_icc_profile, whose warnings
@@ -88,30 +77,12 @@ std::vector<std::uint8_t> saved_icc(const jpeg_decompress_struct& cinfo) {
     return icc;
 }
 
-// Inks decoded before they are converted together (about 1 MiB of CMYK), and converted a task.
+// Inks decoded before they are converted together (about 1 MiB of CMYK).
 constexpr std::size_t kInkBandPixels = std::size_t{1} << 18;
-constexpr std::size_t kInkTaskPixels = std::size_t{1} << 16;
 
 // Rows of `width` pixels holding about `pixels` pixels, at least one.
 std::size_t rows_of(std::size_t pixels, int width) {
     return std::max<std::size_t>(1, pixels / std::size_t(std::max(1, width)));
-}
-
-// `rows` rows of CMYK (4 bytes a pixel) to RGB (3), through `profile` when there is one, else
-// as OpenCV converts them; in parallel tasks of rows, each pixel on its own (the bytes do not
-// depend on the thread count).
-void convert_inks(const CmykToSrgb* profile, const std::uint8_t* cmyk, std::uint8_t* rgb, int width,
-                  std::size_t rows) {
-    const std::size_t w = std::size_t(width);
-    for_each_chunk(rows, rows_of(kInkTaskPixels, width),
-                   [&](std::size_t, std::size_t begin, std::size_t end) {
-                       for (std::size_t y = begin; y < end; ++y) {
-                           if (profile)
-                               profile->convert(cmyk + y * w * 4, rgb + y * w * 3, w);
-                           else
-                               cmyk_to_rgb(cmyk + y * w * 4, rgb + y * w * 3, w);
-                       }
-                   });
 }
 
 // Rows asked of libjpeg a call (it returns fewer at the end of an iMCU row): one call a row

@@ -46,7 +46,9 @@ std::vector<TiffPageLayout> opencv_tiff_page_layouts(std::span<const std::uint8_
                                                      std::uint32_t pages);
 
 // Pages 0..pages-1 of a TIFF as 8-bit RGBA, upright, through libtiff's RGBA interface in the
-// module, in one pass over the directories: `buffer(page, width, height)` gives width x height
+// module, in one pass over the directories; but a CMYK page's (Photometric separated, InkSet
+// CMYK) as its 8-bit inks, C, M, Y, K where R, G, B, A go, as TIFF stores them (0 is no ink),
+// for the caller to convert: `buffer(page, width, height)` gives width x height
 // x 4 bytes to fill (it may throw: the exception comes out of this call). Throws
 // std::runtime_error with the cause when libtiff cannot read a page, or when the module cannot
 // be loaded or lacks the function.
