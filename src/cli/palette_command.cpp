@@ -267,7 +267,7 @@ int run(const Invocation& in) {
                 throw;
             // One bad, too large or unreachable input, or one whose file is taken, never stops
             // the others.
-            status = fail(exit_code_for(e.kind()), e.what());
+            status = fail(e);
         }
     }
     return status;
