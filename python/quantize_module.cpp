@@ -417,9 +417,13 @@ py::object make_error_type(py::module_& m, const char* name, py::tuple bases, co
 
 void raise(const Error& e) {
     const py::object& type = g_errors->of(e.kind());
-    py::object error = type(e.what());
+    // The library says only that an output exists; how to replace it is this module's keyword.
+    const std::string cause = quantize::is_already_exists(e)
+                                  ? e.cause() + " (use overwrite=True to overwrite)"
+                                  : e.cause();
+    py::object error = type(e.subject() + ": " + cause);
     error.attr("subject") = e.subject();
-    error.attr("cause") = e.cause();
+    error.attr("cause") = cause;
     PyErr_SetObject(type.ptr(), error.ptr());
 }
 

@@ -133,12 +133,9 @@ void check_output_path(const OutputGuard& inputs, const fs::path& output, bool o
     output_format_of(output);
     inputs.check(output);
     std::error_code ec;
-    if (fs::exists(output, ec)) {
-        if (fs::is_directory(output, ec))
-            fail_output(output, "is a directory");
-        if (!overwrite)
-            fail_output(output, "already exists (use --force to overwrite)");
-    }
+    if (fs::is_directory(output, ec))
+        fail_output(output, "is a directory");
+    check_not_taken(output, overwrite);
     const fs::path dir = output.has_parent_path() ? output.parent_path() : fs::path(".");
     if (!fs::exists(dir, ec))
         fail_output(output, "directory " + dir.string() + " does not exist");

@@ -111,6 +111,12 @@ std::string is_the_input(const fs::path& output, const fs::path& input) {
 
 }  // namespace
 
+void check_not_taken(const fs::path& output, bool overwrite) {
+    std::error_code ec;
+    if (!overwrite && fs::exists(fs::symlink_status(output, ec)))
+        fail_output(output, std::string(kAlreadyExists));
+}
+
 AtomicFile::AtomicFile(fs::path path, bool overwrite)
     : path_(std::move(path)), overwrite_(overwrite) {
     if (path_.empty() || !path_.has_filename())
@@ -203,7 +209,7 @@ void AtomicFile::commit() {
             const int error = errno;
             discard();
             if (error == EEXIST)
-                fail_output(path_, "already exists (use --force to overwrite)");
+                fail_output(path_, std::string(kAlreadyExists));
             fail_output(path_, "cannot move into place: " + errno_text(error));
         }
         const int closed = ::close(fd_);
@@ -236,7 +242,7 @@ void AtomicFile::commit() {
         const int error = errno;
         discard();
         if (error == EEXIST)
-            fail_output(path_, "already exists (use --force to overwrite)");
+            fail_output(path_, std::string(kAlreadyExists));
         fail_output(path_, "cannot move into place: " + errno_text(error));
     }
     discard();  // unlinks the temporary name; the file stays under its own

@@ -79,16 +79,34 @@ std::string format_hex(const Palette& palette) {
     return text;
 }
 
+// A table for people: hex, rgb() (rgba() with alpha), pixel count and share. Each column is as
+// wide as its widest cell, and at least as wide as an opaque palette's (10, 20, 9 and 7
+// characters), so rows line up with alpha ("rgba(255, 255, 255, 0.502)" is 26) and with counts
+// of ten digits or more; text left-aligned, numbers and their headings right-aligned.
 std::string format_txt(const Palette& palette) {
     const std::uint64_t total = total_count(palette);
-    std::string text = "# color    rgb                  pixels   share\n";
+    using Row = std::array<std::string, 4>;
+    std::vector<Row> rows{{"# color", "rgb", "pixels", "share"}};
     for (const PaletteEntry& e : palette) {
         const Color c = e.color;
-        const std::string rgb =
-            c.a == 255 ? printf_string("rgb(%d, %d, %d)", c.r, c.g, c.b)
-                       : printf_string("rgba(%d, %d, %d, %.3f)", c.r, c.g, c.b, c.a / 255.0);
-        text += printf_string("%-10s %-20s %9llu %6.2f%%\n", to_hex(c).c_str(), rgb.c_str(),
-                              static_cast<unsigned long long>(e.count), share_of(e, total));
+        rows.push_back({to_hex(c),
+                        c.a == 255
+                            ? printf_string("rgb(%d, %d, %d)", c.r, c.g, c.b)
+                            : printf_string("rgba(%d, %d, %d, %.3f)", c.r, c.g, c.b, c.a / 255.0),
+                        std::to_string(e.count), printf_string("%.2f%%", share_of(e, total))});
+    }
+    std::array<std::size_t, 4> widths{10, 20, 9, 7};
+    for (const Row& row : rows) {
+        for (std::size_t i = 0; i < row.size(); ++i)
+            widths[i] = std::max(widths[i], row[i].size());
+    }
+    auto pad = [&](const std::string& cell, std::size_t column) {
+        return std::string(widths[column] - cell.size(), ' ');
+    };
+    std::string text;
+    for (const Row& row : rows) {
+        text += row[0] + pad(row[0], 0) + " " + row[1] + pad(row[1], 1) + " " + pad(row[2], 2) +
+                row[2] + " " + pad(row[3], 3) + row[3] + "\n";
     }
     return text;
 }

@@ -458,6 +458,28 @@ TEST_CASE("a shared palette is one PLTE in every output, --palette applies a sav
     CHECK(files_under(dir / "b") == outputs);
 }
 
+TEST_CASE("batch --palette-out refuses an existing file before any work, unless --force",
+          "[cli][batch]") {
+    test::TempDir dir;
+    make_tree(dir / "in");
+    const std::string in = (dir / "in").string(), out = (dir / "out").string();
+    const fs::path saved = dir / "mine.gpl";
+    test::write_bytes(saved, {'k', 'e', 'e', 'p'});
+    const auto refused = batch(
+        {in, "-o", out, "-r", "-k", "8", "--shared-palette", "--palette-out", saved.string()});
+    CHECK(refused.exit_code == 4);
+    CHECK(refused.err ==
+          "quantize: error: " + saved.string() + ": already exists (use --force to overwrite)\n");
+    CHECK(refused.out.empty());
+    CHECK(test::read_text(saved) == "keep");
+    CHECK_FALSE(fs::exists(out));  // refused before the output folder was made
+
+    const auto forced = batch({in, "-o", out, "-r", "-k", "8", "-q", "--shared-palette",
+                               "--palette-out", saved.string(), "--force"});
+    CHECK(forced.exit_code == 0);
+    CHECK(quantize::read_palette_file(saved).size() == 8);
+}
+
 TEST_CASE("SIGINT and SIGTERM stop a batch cleanly, the summary prints, a rerun resumes",
           "[cli][batch]") {
     test::TempDir dir;

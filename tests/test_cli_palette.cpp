@@ -94,6 +94,25 @@ TEST_CASE("colors below --min-share are dropped, and counted", "[cli][palette]")
     CHECK(r.err == "quantize: dropped 1 color below 5% of the pixels\n");
 }
 
+TEST_CASE("a fully transparent image gives an empty palette, and a note that says why",
+          "[cli][palette]") {
+    test::TempDir dir;
+    const fs::path clear = dir / "clear.png";
+    REQUIRE(cv::imwrite(clear.string(), cv::Mat(10, 20, CV_8UC4, cv::Scalar(0, 0, 255, 0))));
+    const auto r = palette_cli({clear.string(), "--format", "hex"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.empty());
+    CHECK(r.err == "quantize: " + clear.string() +
+                       ": every pixel is fully transparent, so no color was taken "
+                       "(--keep-transparent counts them)\n");
+    CHECK(palette_cli({clear.string(), "--format", "hex", "-q"}).err.empty());
+
+    const auto kept = palette_cli({clear.string(), "--format", "hex", "--keep-transparent"});
+    CHECK(kept.exit_code == 0);
+    CHECK(kept.out == "#00000000\n");  // premultiplied: transparent is black
+    CHECK(kept.err.empty());
+}
+
 TEST_CASE("palette errors: one line each, documented exit codes", "[cli][palette]") {
     const std::string photo = test::sample_path("kodim23.png").string();
     auto check = [](const test::RunResult& r, int code, const std::string& message) {

@@ -998,7 +998,9 @@ TEST_CASE("writes are atomic and never replace a file unless asked", "[io]") {
     const fs::path path = dir / "out.png";
     write_file_atomically(path, Bytes{1, 2, 3}, false);
     CHECK(test::read_bytes(path) == std::vector<std::uint8_t>{1, 2, 3});
-    CHECK_THROWS_AS(write_file_atomically(path, Bytes{9}, false), Error);
+    // The cause alone: how to overwrite is the front end's to say (--force, overwrite=True).
+    CHECK_THROWS_WITH(write_file_atomically(path, Bytes{9}, false),
+                      path.string() + ": already exists");
     CHECK(test::read_bytes(path) == std::vector<std::uint8_t>{1, 2, 3});
     write_file_atomically(path, Bytes{4, 5}, true);
     CHECK(test::read_bytes(path) == std::vector<std::uint8_t>{4, 5});
@@ -1022,8 +1024,15 @@ TEST_CASE("output paths that would lose data or cannot work are refused up front
     expect_output_error(input, true, "is the input file");
     expect_output_error(dir / "." / "in.png", true, "is the input file");
     test::write_bytes(dir / "old.png", {1});
-    expect_output_error(dir / "old.png", false, "already exists");
+    CHECK_THROWS_WITH(check_output_path(input, dir / "old.png", false),
+                      (dir / "old.png").string() + ": already exists");
     CHECK_NOTHROW(check_output_path(input, dir / "old.png", true));
+    // A link that leads nowhere takes the name too: commit() could not link over it.
+    fs::create_symlink(dir / "nowhere.png", dir / "dangling.png");
+    CHECK_THROWS_WITH(check_not_taken(dir / "dangling.png", false),
+                      (dir / "dangling.png").string() + ": already exists");
+    CHECK_NOTHROW(check_not_taken(dir / "dangling.png", true));
+    CHECK_NOTHROW(check_not_taken(dir / "free.png", false));
     expect_output_error(dir / "nodir" / "x.png", false, "does not exist");
     expect_output_error(dir / "in.png" / "x.png", false, "not a directory");
     expect_output_error(dir / "x.unknownformat", false, "unknown output format");

@@ -86,6 +86,28 @@ TEST_CASE("txt gives hex, rgb, count and share", "[palette_io]") {
     CHECK((m[2] == "16" && m[3] == "32" && m[4] == "48"));
 }
 
+TEST_CASE("txt columns line up with alpha and with counts of ten digits", "[palette_io]") {
+    const Palette palette{
+        {{255, 255, 255, 128}, 12345678901}, {{255, 0, 0, 255}, 600}, {{16, 32, 48, 0}, 7}};
+    const Bytes bytes = format_palette(palette, PaletteFormat::txt, "alpha");
+    const auto lines = lines_of({bytes.begin(), bytes.end()});
+    REQUIRE(lines.size() == 4);
+    const std::regex header(R"(^(# color)\s+(rgb)\s+(pixels)\s+(share)$)");
+    const std::regex row(R"(^(#[0-9a-f]{6,8})\s+(rgba?\([^)]*\))\s+(\d+)\s+([0-9.]+%)$)");
+    std::smatch first;
+    REQUIRE(std::regex_match(lines[0], first, header));
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        INFO(lines[0] << "\n" << lines[i]);
+        std::smatch m;
+        REQUIRE(std::regex_match(lines[i], m, row));
+        CHECK(m.position(2) == first.position(2));  // rgb() starts under "rgb"
+        // Numbers end under the end of their heading.
+        CHECK(m.position(3) + m.length(3) == first.position(3) + first.length(3));
+        CHECK(m.position(4) + m.length(4) == first.position(4) + first.length(4));
+    }
+    CHECK_THAT(lines[1], Catch::Contains("rgba(255, 255, 255, 0.502)"));
+}
+
 TEST_CASE("json holds every color with hex, rgb, count, share, Lab and Oklab", "[palette_io]") {
     const auto doc = nlohmann::json::parse(text_of(PaletteFormat::json));
     CHECK(doc["name"] == "test palette");

@@ -12,7 +12,24 @@
 #include <string_view>
 #include <vector>
 
+#include "quantize/error.hpp"
+
 namespace quantize {
+
+// The cause of the Error(output) for an output that exists where overwrite is false: the fact
+// alone. Each front end adds how its users ask to overwrite (the command's --force, Python's
+// overwrite=True), which the library cannot know.
+inline constexpr std::string_view kAlreadyExists = "already exists";
+
+// True for that error.
+inline bool is_already_exists(const Error& e) noexcept {
+    return e.kind() == ErrorKind::output && e.cause() == kAlreadyExists;
+}
+
+// Throws Error(output) kAlreadyExists when something has the name `output` (a file, a folder, a
+// link, even a dangling one) and overwrite is false: the refusal AtomicFile::commit makes
+// atomically, made before any work.
+void check_not_taken(const std::filesystem::path& output, bool overwrite);
 
 // An output file under construction: an unnamed file in the target's folder (O_TMPFILE, or a
 // hidden ".NAME.tmp-XXXXXX" where the file system has none) that appears under its name, whole,
@@ -34,7 +51,7 @@ class AtomicFile {
     // False when the file system keeps no extended attributes (nothing recorded then).
     bool set_attribute(const std::string& name, const std::string& value);
     // Moves the file into place: replaces an existing file when overwrite, else throws
-    // Error(output) "already exists" (checked atomically, by link(2)). Once only.
+    // Error(output) kAlreadyExists (checked atomically, by link(2)). Once only.
     void commit();
 
     const std::filesystem::path& path() const { return path_; }
@@ -49,7 +66,7 @@ class AtomicFile {
 };
 
 // Writes bytes to `path` through an AtomicFile. Without overwrite an existing `path` is left
-// alone (Error(output)).
+// alone (Error(output) kAlreadyExists).
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
                            bool overwrite);
 

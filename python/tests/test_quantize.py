@@ -183,8 +183,14 @@ def test_errors_are_typed_and_say_what_the_command_says(tmp_path):
         quantize.read(tmp_path / "bad.png")
     result = quantize.quantize(quantize.read(KODIM), k=4)
     quantize.write(tmp_path / "out.png", result)
-    with pytest.raises(quantize.OutputError, match="exists"):
+    with pytest.raises(quantize.OutputError) as e:
         quantize.write(tmp_path / "out.png", result)
+    # The keyword a Python caller passes to overwrite, not the command's --force.
+    assert str(e.value) == str(tmp_path / "out.png") + \
+        ": already exists (use overwrite=True to overwrite)"
+    assert e.value.cause == "already exists (use overwrite=True to overwrite)"
+    with pytest.raises(quantize.OutputError, match=r"\(use overwrite=True to overwrite\)$"):
+        quantize.quantize_file(KODIM, tmp_path / "out.png", k=4)
     quantize.write(tmp_path / "out.png", result, overwrite=True)
     with pytest.raises(TypeError, match="colours"):
         quantize.quantize(quantize.read(KODIM), colours=4)

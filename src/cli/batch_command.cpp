@@ -68,13 +68,13 @@ cxxopts::Options make_parser() {
         ("files-from", "also take the files listed in LIST, one a line ('-' = standard input)", cxxopts::value<std::string>(), "LIST")
         ("format", "output format: " + output_format_names() + " (png: palette PNG)", cxxopts::value<std::string>()->default_value("png"), "EXT")
         ("j,jobs", "images processed at once (each held decoded in memory); 0 = one per core", cxxopts::value<int>()->default_value("0"), "N")
-        ("f,force", "redo files whose output is up to date (made from the same input with the same options; skipped by default)")
+        ("f,force", "redo files whose output is up to date (made from the same input with the same options; skipped by default); replace an existing --palette-out file")
         ("keep-larger", "write outputs even when larger than their input (by default nothing is written for those)")
         ("manifest", "write one JSON line per file: every report field, or the error", cxxopts::value<std::string>(), "FILE.jsonl")
         ("shard", "take only part I of N of the sorted file list (0 <= I < N): N runs with I = 0..N-1 split the files", cxxopts::value<std::string>(), "I/N")
         ("shared-palette", "one palette, trained on a sample of all the images, for every output")
         ("palette", "map every image to the colors of this palette file (hex, txt, css, gpl, pal or json)", cxxopts::value<std::string>(), "FILE")
-        ("palette-out", "save the shared palette to FILE (format from its extension: hex, gpl, ase, ...)", cxxopts::value<std::string>(), "FILE");
+        ("palette-out", "save the shared palette to FILE (format from its extension: hex, gpl, ase, ...); an existing FILE only with --force", cxxopts::value<std::string>(), "FILE");
     // clang-format on
     add_common_options(parser, "print nothing but errors (no progress, no summary)");
     return parser;
@@ -414,7 +414,7 @@ std::optional<Palette> palette_for(const Invocation& in, const std::vector<Batch
     Palette palette = train_shared_palette(all, in.options, in.settings);
     if (in.palette_out) {
         const PaletteFormat format = *palette_format_of(*in.palette_out);  // known: run checked it
-        inputs.write(*in.palette_out, format_palette(palette, format), true);
+        inputs.write(*in.palette_out, format_palette(palette, format), in.settings.force);
     }
     return palette;
 }
@@ -454,6 +454,8 @@ int run(Invocation& in) {
                         "cannot tell the format from '" + in.palette_out->string() +
                             "': use a .hex, .txt, .json, .css, .gpl, .ase, .aco or .pal name");
         }
+        // Never lost: an existing file is replaced only with --force, as every other output.
+        check_not_taken(*in.palette_out, in.settings.force);
     }
     if (!in.in_place) {
         if (const std::string problem = prepare_output_folder(in.output_dir); !problem.empty())

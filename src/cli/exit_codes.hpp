@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "quantize/error.hpp"
+#include "quantize/files.hpp"
 
 namespace quantize::cli {
 
@@ -68,6 +69,19 @@ inline std::string printable(std::string_view text) {
 inline int fail(int code, const std::string& message) {
     std::cerr << "quantize: error: " << printable(message) << "\n";
     return code;
+}
+
+// The error line's message for an error the library threw: what() as the library says it, and
+// for an output that exists, how to overwrite it here (the library knows no options).
+inline std::string message_of(const Error& e) {
+    if (is_already_exists(e))
+        return std::string(e.what()) + " (use --force to overwrite)";
+    return e.what();
+}
+
+// fail() with the exit status and message for the library's error `e`.
+inline int fail(const Error& e) {
+    return fail(exit_code_for(e.kind()), message_of(e));
 }
 
 inline constexpr const char* kExitStatusHelp =

@@ -143,11 +143,18 @@ std::size_t drop_small(Palette& palette, double min_share) {
     return before - palette.size();
 }
 
-Palette palette_for(const Invocation& in, const std::vector<Image>& images,
-                    KMeansObserver* observer = nullptr) {
+// The palette of `images`, read from `subject` (a file, or "the images"), which the notes name.
+Palette palette_for(const Invocation& in, const std::string& subject,
+                    const std::vector<Image>& images, KMeansObserver* observer = nullptr) {
     Options options = in.options;
     options.running.observer = observer;
     Palette palette = extract_palette(images, options, in.keep_transparent);
+    // No pixel counted: all were fully transparent and left out; only --fixed colors remain.
+    if (total_count(palette) == 0 && !in.quiet) {
+        std::cerr << "quantize: " << printable(subject)
+                  << ": every pixel is fully transparent, so no color was taken "
+                     "(--keep-transparent counts them)\n";
+    }
     const std::size_t dropped = drop_small(palette, in.min_share);
     if (dropped > 0 && !in.quiet) {
         std::cerr << "quantize: dropped " << dropped << " color" << (dropped == 1 ? "" : "s")
@@ -228,9 +235,11 @@ int run(const Invocation& in) {
         const std::string name =
             in.inputs.size() == 1 ? in.inputs.front().stem().string() : std::string("quantize");
         KMeansRecorder recorder;
-        const Palette palette = said_of_file(
-            in.inputs.size() == 1 ? in.inputs.front().string() : std::string("the images"),
-            [&] { return palette_for(in, images, in.watch.any() ? &recorder : nullptr); });
+        const std::string subject =
+            in.inputs.size() == 1 ? in.inputs.front().string() : std::string("the images");
+        const Palette palette = said_of_file(subject, [&] {
+            return palette_for(in, subject, images, in.watch.any() ? &recorder : nullptr);
+        });
         emit(in, inputs, palette, name, in.output, in.swatch);
         if (in.watch.any())
             write_watch_outputs(in.watch, recorder, in.options, images, inputs, in.force);
@@ -257,7 +266,7 @@ int run(const Invocation& in) {
             if (swatch)
                 outputs.claim(*swatch, "the swatch of " + input.string());
             const Palette palette = said_of_file(input.string(), [&] {
-                return palette_for(in, frames_of(input, in.options.running.limits));
+                return palette_for(in, input.string(), frames_of(input, in.options.running.limits));
             });
             if (!in.output && !in.quiet)
                 std::cout << "# " << input.string() << "\n";
@@ -267,7 +276,7 @@ int run(const Invocation& in) {
                 throw;
             // One bad, too large or unreachable input, or one whose file is taken, never stops
             // the others.
-            status = fail(exit_code_for(e.kind()), e.what());
+            status = fail(e);
         }
     }
     return status;

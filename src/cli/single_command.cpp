@@ -365,7 +365,7 @@ int run(const Invocation& in) {
                 throw;
             // One bad file never stops the others; those below --quality are counted apart.
             (e.kind() == ErrorKind::quality_too_low ? too_low : failed) += 1;
-            fail(exit_code_for(e.kind()), e.what());
+            fail(e);
         } catch (const std::bad_alloc&) {
             if (!several)
                 throw;
@@ -409,7 +409,7 @@ int run_single(int argc, char** argv) {
     try {
         return run(in);
     } catch (const Error& e) {
-        return fail(exit_code_for(e.kind()), e.what());
+        return fail(e);
     } catch (const std::bad_alloc&) {
         return fail(kInputError, in.inputs.front() + ": out of memory");
     } catch (const std::exception& e) {

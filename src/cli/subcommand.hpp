@@ -84,7 +84,7 @@ int run_subcommand(int argc, char** argv, const char* name, cxxopts::Options par
     } catch (const Error& e) {
         if (e.kind() == ErrorKind::invalid_argument)
             return fail(kUsage, "--" + e.subject() + " " + e.cause());
-        return fail(exit_code_for(e.kind()), e.what());
+        return fail(e);
     } catch (const std::bad_alloc&) {  // inputs too big for this machine: an input error
         return fail(kInputError, std::string("out of memory (") + name + ")");
     } catch (const std::exception& e) {
