@@ -350,6 +350,36 @@ TEST_CASE(
     CHECK_FALSE(fs::exists(dir / "o4"));
 }
 
+TEST_CASE("batch --manifest replaces an earlier manifest but no other file without --force",
+          "[cli][batch]") {
+    test::TempDir dir;
+    fs::create_directories(dir / "in");
+    fs::copy_file(test::sample_path("kodim23.png"), dir / "in" / "a.png");
+    const fs::path manifest = dir / "run.jsonl", notes = dir / "notes.txt";
+    REQUIRE(batch({(dir / "in").string(), "-o", (dir / "o1").string(), "-k", "4", "--manifest",
+                   manifest.string(), "-q"})
+                .exit_code == 0);
+    REQUIRE(manifest_lines(manifest).size() == 1);
+    // A rerun's manifest takes the earlier one's place.
+    const auto rerun = batch({(dir / "in").string(), "-o", (dir / "o1").string(), "-k", "4",
+                              "--manifest", manifest.string(), "-q"});
+    CHECK(rerun.exit_code == 0);
+    CHECK(manifest_lines(manifest).front()["status"] == "skipped");
+    // Any other file is never lost: refused before any work, untouched.
+    write_text(notes, "my notes\n");
+    const auto refused = batch({(dir / "in").string(), "-o", (dir / "o2").string(), "-k", "4",
+                                "--manifest", notes.string(), "-q"});
+    CHECK(refused.exit_code == 4);
+    CHECK_THAT(refused.err, Catch::Contains("is not a manifest"));
+    CHECK(test::read_text(notes) == "my notes\n");
+    CHECK_FALSE(fs::exists(dir / "o2"));
+    // With --force it is replaced.
+    CHECK(batch({(dir / "in").string(), "-o", (dir / "o2").string(), "-k", "4", "--manifest",
+                 notes.string(), "-q", "--force"})
+              .exit_code == 0);
+    CHECK(manifest_lines(notes).size() == 1);
+}
+
 TEST_CASE("batch never takes its own outputs as inputs, even inside the input tree",
           "[cli][batch]") {
     test::TempDir dir;

@@ -13,6 +13,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <tbb/global_control.h>
@@ -70,7 +71,7 @@ cxxopts::Options make_parser() {
         ("j,jobs", "images processed at once (each held decoded in memory); 0 = one per core", cxxopts::value<int>()->default_value("0"), "N")
         ("f,force", "redo files whose output is up to date (made from the same input with the same options; skipped by default); replace an existing --palette-out file")
         ("keep-larger", "write outputs even when larger than their input (by default nothing is written for those)")
-        ("manifest", "write one JSON line per file: every report field, or the error", cxxopts::value<std::string>(), "FILE.jsonl")
+        ("manifest", "write one JSON line per file: every report field, or the error; replaces an earlier manifest, any other existing FILE only with --force", cxxopts::value<std::string>(), "FILE.jsonl")
         ("shard", "take only part I of N of the sorted file list (0 <= I < N): N runs with I = 0..N-1 split the files", cxxopts::value<std::string>(), "I/N")
         ("shared-palette", "one palette, trained on a sample of all the images, for every output")
         ("palette", "map every image to the colors of this palette file (hex, txt, css, gpl, pal or json)", cxxopts::value<std::string>(), "FILE")
@@ -428,6 +429,40 @@ OutputGuard with_other_inputs(const Invocation& in, OutputGuard inputs) {
     return inputs;
 }
 
+// Bytes of an existing --manifest file read to tell what it is: its first lines.
+constexpr std::size_t kManifestProbeBytes = 64 * 1024;
+
+// Whether an existing --manifest may be replaced without --force: it is empty or a manifest
+// (every whole line of its first 64 KiB a JSON object with a "status", as a run before this
+// one wrote it), so a rerun's manifest takes the place of the last run's while a mistyped name
+// never costs another file. A path that is not there is replaceable too.
+bool replaceable_manifest(const fs::path& path) {
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(path, ec)))
+        return true;
+    std::ifstream file(path, std::ios::binary);
+    std::string head(kManifestProbeBytes, '\0');
+    file.read(head.data(), std::streamsize(head.size()));
+    head.resize(std::size_t(file.gcount()));
+    if (!file.eof()) {  // a longer file: its last, cut line left out
+        const std::size_t end = head.rfind('\n');
+        if (end == std::string::npos)
+            return false;  // no line in 64 KiB: no manifest
+        head.resize(end);
+    }
+    std::size_t at = 0;
+    while (at < head.size()) {
+        std::size_t end = head.find('\n', at);
+        if (end == std::string::npos)
+            end = head.size();
+        const std::string_view line(head.data() + at, end - at);
+        if (!line.empty() && (line.front() != '{' || line.find("\"status\":") == line.npos))
+            return false;
+        at = end + 1;
+    }
+    return true;
+}
+
 int run(Invocation& in) {
     if (in.files_from)
         in.sources.listed = read_list(*in.files_from);
@@ -445,8 +480,13 @@ int run(Invocation& in) {
     const OutputGuard inputs =
         with_other_inputs(in, in.in_place ? OutputGuard() : batch_inputs(in.sources, all));
     // Every refusal before anything is made: a refused run leaves no empty output folder.
-    if (in.manifest)
+    if (in.manifest) {
         inputs.check(*in.manifest);
+        if (!in.settings.force && !replaceable_manifest(*in.manifest)) {
+            throw Error(ErrorKind::output, in.manifest->string(),
+                        "exists and is not a manifest: it is replaced only with --force");
+        }
+    }
     if (in.palette_out) {
         inputs.check(*in.palette_out);  // before the training, not after
         if (!palette_format_of(*in.palette_out)) {
