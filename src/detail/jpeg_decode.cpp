@@ -89,9 +89,6 @@ std::size_t rows_of(std::size_t pixels, int width) {
 // costs its dispatch each time.
 constexpr JDIMENSION kRowsPerCall = 16;
 
-// Decoded images from this size (8 MiB, a 2.8 MP photo) are populated before decoding.
-constexpr std::size_t kPopulatedBytes = std::size_t{8} << 20;
-
 // Baseline JPEGs from this many pixels are decoded in two halves side by side when a second
 // thread is free (Kodak's 768 x 512 is 0.39 MP).
 constexpr std::uint64_t kSplitPixels = std::uint64_t{1} << 17;
@@ -217,14 +214,9 @@ Image decode_jpeg(std::span<const std::uint8_t> jpeg, const JpegSizeCheck& check
     image.source.channels = grey ? 1 : 3;
     image.source.bit_depth = 8;
     const std::size_t stride = std::size_t(image.width) * 3;
-    // Small images are zeroed on this thread, large ones populated by the arena's threads
-    // first: populating Kodak's 1.2 MB took 14% of its decode (the arena's hand-over), where
-    // on the 12 MP photo it saves CPU time over faulting the pages in one at a time.
-    const std::size_t bytes = stride * std::size_t(image.height);
-    if (bytes >= kPopulatedBytes)
-        resize_populated(image.samples, bytes);
-    else
-        image.samples.resize(bytes);
+    // Large images populated by the arena's threads first (on the 12 MP photo that saves CPU
+    // time over faulting the pages in one at a time), small ones zeroed on this thread.
+    resize_populated(image.samples, stride * std::size_t(image.height));
     std::uint8_t* const out = image.samples.data();
     std::string passed_over;
     if (split) {

@@ -48,14 +48,20 @@ inline void populate(void* data, std::size_t bytes) {
 #endif
 }
 
-// Resizes `v` to n value-initialized elements; when that needs new storage, the storage is
-// populated in parallel before it is first touched. On 4 KiB pages: buffers read in order
-// gain nothing from huge ones, and where a virtual machine hands its freed memory back to the
-// host, fresh huge pages cost 2 ms a MiB to fault in, four times 4 KiB ones (12 MP photo at
-// K = 256 three seconds after the last run: 10% slower on huge pages; back to back, even).
+// Resizes `v` to n value-initialized elements; when that needs new storage of kPopulatedBytes
+// or more, the storage is populated in parallel before it is first touched. On 4 KiB pages: buffers
+// read in order gain nothing from huge ones, and where a virtual machine hands its freed memory
+// back to the host, fresh huge pages cost 2 ms a MiB to fault in, four times 4 KiB ones (12 MP
+// photo at K = 256 three seconds after the last run: 10% slower on huge pages; back to back, even).
+// Buffers from this size (8 MiB: a 2.8 MP RGB photo) are populated by the arena's threads;
+// smaller ones are faulted in by their first touch: handing a few 2 MiB chunks to the other
+// thread cost more than it saved (Kodak's 1.2 MB JPEG: 14% of its decode; a 1 MP PNG on two
+// threads 8.2 ms against 3.5 ms on one, `bench/run decode`, an AMD EPYC virtual machine).
+inline constexpr std::size_t kPopulatedBytes = std::size_t{8} << 20;
+
 template <class T>
 void resize_populated(std::vector<T>& v, std::size_t n) {
-    if (n > v.capacity()) {
+    if (n > v.capacity() && n * sizeof(T) >= kPopulatedBytes) {
         std::vector<T>().swap(v);
         v.reserve(n);  // allocates without touching
         populate(v.data(), n * sizeof(T));
