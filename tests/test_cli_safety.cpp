@@ -118,6 +118,34 @@ TEST_CASE("no output kind writes over an input, however the input is spelled", "
     }
 }
 
+TEST_CASE("an existing output is refused before any work, whatever the command", "[cli][safety]") {
+    // The input cannot be decoded: a command that reads it before looking at its outputs
+    // exits 3 (the input), one that looks first exits 4 (the output), the file untouched.
+    test::TempDir dir;
+    const fs::path bad = dir / "bad.png", taken = dir / "taken";
+    test::write_bytes(bad, {1, 2, 3});
+    const std::vector<std::uint8_t> kept{'m', 'i', 'n', 'e'};
+    const std::vector<std::pair<std::string, std::vector<std::string>>> commands{
+        {"palette -o", {"palette", bad.string(), "-o", (taken / "p.hex").string()}},
+        {"palette --swatch", {"palette", bad.string(), "--swatch", (taken / "s.png").string()}},
+        {"analyze -o", {"analyze", bad.string(), "-o", (taken / "t.csv").string()}},
+        {"--plot-convergence",
+         {bad.string(), "-o", (dir / "o.png").string(), "--plot-convergence",
+          (taken / "c.png").string()}},
+    };
+    for (const auto& [name, args] : commands) {
+        INFO(name);
+        fs::remove_all(taken);
+        fs::create_directories(taken);
+        const fs::path file = args.back();
+        test::write_bytes(file, kept);
+        const auto r = quantize_cli(args);
+        CHECK(r.exit_code == 4);
+        CHECK_THAT(r.err, Catch::Contains("already exists (use --force to overwrite)"));
+        CHECK(test::read_bytes(file) == kept);
+    }
+}
+
 TEST_CASE("a batch output folder holding a link into the input tree writes nothing there",
           "[cli][safety]") {
     test::TempDir dir;

@@ -134,7 +134,7 @@ int run(const Invocation& in) {
     const OutputGuard& inputs = outputs.guard();
     // Every output is checked before the work, so a bad name costs nothing.
     if (in.output)
-        outputs.check_and_claim(*in.output, "the table");
+        outputs.check_and_claim(*in.output, "the table", in.force);
     if (in.plot) {
         check_output_path(inputs, *in.plot, in.force);
         outputs.claim(*in.plot, "the --plot chart");

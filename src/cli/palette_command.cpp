@@ -216,11 +216,11 @@ int run(const Invocation& in) {
     if (!in.each) {
         // Every file named, before any work: none an input, none named twice.
         if (in.output && *in.output != "-")
-            outputs.check_and_claim(*in.output, "the palette file");
+            outputs.check_and_claim(*in.output, "the palette file", in.force);
         if (in.swatch)
-            outputs.check_and_claim(*in.swatch, "the --swatch file");
+            outputs.check_and_claim(*in.swatch, "the --swatch file", in.force);
         for (const auto& [option, file] : in.watch.outputs())
-            outputs.check_and_claim(file, "the " + option + " file");
+            outputs.check_and_claim(file, "the " + option + " file", in.force);
         std::vector<Image> images;
         for (const fs::path& input : in.inputs) {
             for (Image& frame : frames_of(input, in.options.running.limits))

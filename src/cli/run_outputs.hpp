@@ -38,9 +38,12 @@ class RunOutputs {
         }
     }
 
-    // guard().check(output), then claim(output, writer).
-    void check_and_claim(const std::filesystem::path& output, const std::string& writer) {
+    // guard().check(output), check_not_taken(output, overwrite), then claim(output, writer):
+    // every refusal before any work.
+    void check_and_claim(const std::filesystem::path& output, const std::string& writer,
+                         bool overwrite) {
         guard_.check(output);
+        check_not_taken(output, overwrite);
         claim(output, writer);
     }
 

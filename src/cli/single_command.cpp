@@ -315,7 +315,7 @@ Report quantize_one(const Invocation& in, const std::string& input, RunOutputs& 
         output != kStandardStream && !named_after_chosen_k(in))
         claim_image(outputs, output, input);
     for (const auto& [option, file] : in.watch.outputs())
-        outputs.check_and_claim(file, "the " + option + " file");
+        outputs.check_and_claim(file, "the " + option + " file", in.force);
     KMeansRecorder recorder;
     Options watched = in.options;
     watched.running.observer = &recorder;
