@@ -349,7 +349,7 @@ std::string format_text(const Report& r) {
         << ", " << source_description(r) << ")\n\n";
     out << "Palette: " << r.palette.size() << " of " << r.colors_requested
         << " colors, largest first" << chosen_k_text(r) << "\n";
-    out << "    #  color        pixels   share\n";
+    out << format("  %3s  %-9s %12s  %6s\n", "#", "color", "pixels", "share");  // as the rows
     for (std::size_t i = 0; i < r.palette.size(); ++i) {
         const PaletteEntry& e = r.palette[i];
         out << format("  %3zu  %-9s %12s  %5.1f%%\n", i + 1, to_hex(e.color).c_str(),

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <set>
+#include <sstream>
+#include <string>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -152,6 +154,22 @@ TEST_CASE("the same seed gives a byte-identical file on 1 and 2 threads", "[cli]
         quantize_cli({input, "-k", "32", "--seed", "6", "-q", "-o", (dir / "s6.png").string()});
     REQUIRE(other.exit_code == 0);
     CHECK(test::read_bytes(dir / "t1.png") != test::read_bytes(dir / "s6.png"));
+}
+
+TEST_CASE("the report's palette table has its headers over their columns", "[cli][report]") {
+    test::TempDir dir;
+    const auto r = quantize_cli(
+        {test::sample_path("kodim23.png").string(), "-k", "4", "-o", (dir / "x.png").string()});
+    REQUIRE(r.exit_code == 0);
+    std::istringstream lines(r.out);
+    std::string header, row;
+    while (std::getline(lines, header) && header.find("pixels") == std::string::npos) {
+    }
+    REQUIRE(std::getline(lines, row));
+    // Right-aligned numbers end where their headers end; the color starts under "color".
+    CHECK(header.find("pixels") + 6 == row.find('%') - 7);
+    CHECK(header.find("share") + 5 == row.size());
+    CHECK(header.find("color") == row.find('#'));
 }
 
 TEST_CASE("the output extension picks the format", "[cli]") {
