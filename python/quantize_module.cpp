@@ -573,12 +573,19 @@ The same array, options and seed give the same result whatever `threads`.)");
                 palette =
                     quantize::extract_palette(std::span<const quantize::ImageView>(views), options);
             }
+            // No pixel counted: all were fully transparent and left out, as the command says.
+            if (quantize::total_count(palette) == 0 &&
+                PyErr_WarnEx(PyExc_UserWarning,
+                             "every pixel is fully transparent, so no color was taken", 1) != 0)
+                throw py::error_already_set();  // warnings turned into errors
             return palette_array(palette, channels);
         },
         py::arg("arrays"), py::arg("k") = 16,
         R"(The dominant colors of one or more images taken together (k-means on their samples,
 no remap), most common first: K x 3, or K x 4 when any image has alpha. Options as
-quantize(). No arrays at all is an InvalidArgumentError, as is an array without pixels.)");
+quantize(). No arrays at all is an InvalidArgumentError, as is an array without pixels. Fully
+transparent pixels are left out; when every pixel is, a UserWarning says so and the palette is
+empty.)");
 
     m.def(
         "read",

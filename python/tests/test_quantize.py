@@ -210,6 +210,13 @@ def test_palette_and_decode():
         assert np.array_equal(quantize.decode(f.read(), "kodim23.png"), image)
 
 
+def test_palette_of_a_fully_transparent_image_warns():
+    clear = np.zeros((8, 8, 4), np.uint8)
+    with pytest.warns(UserWarning, match="every pixel is fully transparent"):
+        colors = quantize.palette([clear], k=4)
+    assert colors.shape[0] == 0
+
+
 def test_the_gil_is_released_while_working():
     image = quantize.read(KODIM)
     ticks = [0]
