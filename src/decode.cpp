@@ -312,14 +312,13 @@ void check_opencv_header(const fs::path& path, std::span<const std::uint8_t> byt
     }
 }
 
-// The data through OpenCV, once check_opencv_header has passed it; the decoded size checked
-// against the limits.
+// The data through OpenCV (imdecode `flags`), once check_opencv_header has passed it; the
+// decoded size checked against the limits.
 cv::Mat decode_checked(const fs::path& path, std::span<const std::uint8_t> bytes,
-                       const DecodeLimits& limits) {
+                       const DecodeLimits& limits, int flags = cv::IMREAD_UNCHANGED) {
     cv::Mat mat;
     try {
-        mat = detail::opencv_decode(
-            bytes, detail::is_core_bmp(bytes) ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED);
+        mat = detail::opencv_decode(bytes, flags);
     } catch (const std::runtime_error& e) {
         fail_input(path, std::string("cannot decode: ") + e.what());
     }
@@ -337,9 +336,9 @@ cv::Mat decode_checked(const fs::path& path, std::span<const std::uint8_t> bytes
 }
 
 cv::Mat decode(const fs::path& path, std::span<const std::uint8_t> bytes,
-               const DecodeLimits& limits) {
+               const DecodeLimits& limits, int flags = cv::IMREAD_UNCHANGED) {
     check_opencv_header(path, bytes, limits);
-    return decode_checked(path, bytes, limits);
+    return decode_checked(path, bytes, limits, flags);
 }
 
 // Bytes a pixel of this PNG takes as decode_png has it decoded: 8 for 16-bit samples (decoded
@@ -498,26 +497,32 @@ bool opencv_reads_pam_as_rgb() {
     return red.type() == CV_8UC3 && red.at<cv::Vec3b>(0, 0)[0] == 255;
 }
 
+// Where a Sun raster's type is: big-endian 32-bit fields magic, width, height, depth, length,
+// type, map type, map length.
+constexpr std::size_t kSunRasterType = 20;
+
 // A Sun raster of RT_FORMAT_RGB (type 3: true color stored R, G, B), the type ImageMagick
 // writes every true-color raster in. OpenCV 4.6's reader refuses it (its header check tests
 // the type against the wrong field), so it is read as RT_STANDARD (B, G, R) from a copy whose
 // type says 1, and its red and blue swapped back.
 bool is_rgb_sun_raster(std::span<const std::uint8_t> bytes) {
-    constexpr std::size_t kType = 20;  // big-endian 32-bit fields: magic, width, height, depth,
-                                       // length, type, map type, map length
-    return starts_with(bytes, kSunRasterMagic) && bytes.size() >= 32 && bytes[kType] == 0 &&
-           bytes[kType + 1] == 0 && bytes[kType + 2] == 0 && bytes[kType + 3] == 3;
+    return starts_with(bytes, kSunRasterMagic) && bytes.size() >= 32 &&
+           bytes[kSunRasterType] == 0 && bytes[kSunRasterType + 1] == 0 &&
+           bytes[kSunRasterType + 2] == 0 && bytes[kSunRasterType + 3] == 3;
 }
 
 // What OpenCV decodes of `bytes` (an image of no format read by a library of its own), in its
-// usual BGR(A) order whatever the reader.
-cv::Mat decode_in_bgr_order(const fs::path& path, std::span<const std::uint8_t> bytes,
-                            const DecodeLimits& limits) {
+// usual BGR(A) order, around its 4.6 readers' faults, each described where it is detected:
+// 16-bit BMPs with their masks in a V4/V5 header, OS/2 BMPs, type-3 Sun rasters and PAMs.
+cv::Mat decode_through_opencv(const fs::path& path, std::span<const std::uint8_t> bytes,
+                              const DecodeLimits& limits) {
     if (const auto rewritten = detail::bmp_with_masks_after_header(bytes))
         return decode(path, *rewritten, limits);
+    if (detail::is_core_bmp(bytes))
+        return decode(path, bytes, limits, cv::IMREAD_COLOR);  // no alpha in such files
     if (is_rgb_sun_raster(bytes)) {
         std::vector<std::uint8_t> standard(bytes.begin(), bytes.end());
-        standard[23] = 1;
+        standard[kSunRasterType + 3] = 1;
         cv::Mat mat = decode(path, standard, limits);
         if (mat.channels() == 3)
             cv::cvtColor(mat, mat, cv::COLOR_RGB2BGR);
@@ -800,7 +805,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
         } else if (is_tiff(bytes)) {
             image = decode_tiff(path, bytes, limits);
         } else {
-            image = to_image(path, decode_in_bgr_order(path, bytes, limits));
+            image = to_image(path, decode_through_opencv(path, bytes, limits));
         }
     } catch (const std::bad_alloc&) {
         // Within the limits, but more than this machine can give now.
